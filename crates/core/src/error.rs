@@ -1,0 +1,178 @@
+//! The errors a state machine can answer with.
+//!
+//! Errors are part of the replicated response (they are stored in dedup tables and sent to
+//! clients), so they are plain serializable data. Each message says what was wrong and,
+//! where there is something to do, what to do.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::kind::Kind;
+use crate::types::{InvocationId, SessionId};
+
+/// An error answered by a structure or by the group that hosts it.
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum CoreError {
+    /// An argument is outside what the operation accepts.
+    #[error("invalid argument to {operation}: {reason}")]
+    InvalidArgument {
+        /// The operation that refused it.
+        operation: &'static str,
+        /// What was wrong and what is accepted instead.
+        reason: String,
+    },
+    /// A key or value is larger than the group's configured limit.
+    #[error("value of {size} bytes exceeds the limit of {limit} bytes; store a smaller value or raise max_value_bytes")]
+    ValueTooLarge {
+        /// The offending size in bytes.
+        size: usize,
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// A structure name is empty or too long.
+    #[error("invalid structure name: {reason}")]
+    InvalidName {
+        /// What was wrong with the name.
+        reason: String,
+    },
+    /// A kind name that Coterie does not know.
+    #[error(
+        "unknown structure kind {name:?}; known kinds are atomic-long, atomic-reference, fenced-lock, cp-semaphore, count-down-latch, counter, map, set, queue, lock, semaphore, barrier"
+    )]
+    UnknownKind {
+        /// The name that was given.
+        name: String,
+    },
+    /// The name is already used by a structure of another kind.
+    #[error("{name:?} is a {actual}, not a {expected}; use another name or the {actual} API")]
+    WrongKind {
+        /// The structure's name.
+        name: String,
+        /// The kind the command was for.
+        expected: Kind,
+        /// The kind that exists under that name.
+        actual: Kind,
+    },
+    /// The structure exists with a configuration other than the one requested.
+    #[error(
+        "{name:?} already exists with a different configuration ({existing}); destroy it first or use the existing configuration"
+    )]
+    ConfigConflict {
+        /// The structure's name.
+        name: String,
+        /// The existing configuration, for the message.
+        existing: String,
+    },
+    /// A 64-bit arithmetic result does not fit.
+    #[error("{operation} would overflow a 64-bit signed integer")]
+    Overflow {
+        /// The operation that would overflow.
+        operation: &'static str,
+    },
+    /// The operation must be called inside a session (locks and permits belong to sessions).
+    #[error("{operation} needs a session: open one first (the client does this for you)")]
+    SessionRequired {
+        /// The operation.
+        operation: &'static str,
+    },
+    /// The operation needs an invocation id (it may block or must be applied once).
+    #[error("{operation} needs an invocation id (session and sequence number)")]
+    InvocationRequired {
+        /// The operation.
+        operation: &'static str,
+    },
+    /// The session is unknown: never opened, closed, or expired.
+    #[error(
+        "{session} is not open (closed or expired after its TTL); open a new session — locks and permits it held were released"
+    )]
+    SessionExpired {
+        /// The session.
+        session: SessionId,
+    },
+    /// The caller does not own what it tried to release or query.
+    #[error("not the owner: {detail}")]
+    NotOwner {
+        /// Who holds it, or that nobody does.
+        detail: String,
+    },
+    /// A release of more permits than the session holds.
+    #[error("cannot release {requested} permit(s): this session holds {held}")]
+    PermitsNotHeld {
+        /// Permits the caller tried to release.
+        requested: u64,
+        /// Permits the caller's session holds.
+        held: u64,
+    },
+    /// A reentrant acquire beyond the lock's configured limit.
+    #[error("lock acquire limit of {limit} reached by the current holder; unlock before locking again")]
+    AcquireLimitReached {
+        /// The configured limit (1 = non-reentrant).
+        limit: u32,
+    },
+    /// `init` on a semaphore that already has permits configured.
+    #[error("semaphore is already initialized; use increase_permits or reduce_permits to change it")]
+    AlreadyInitialized,
+    /// A latch count set while a round is still counting down.
+    #[error("latch count is still {count}; it can be set again only when it reaches 0")]
+    CountNotZero {
+        /// The current count.
+        count: u64,
+    },
+    /// A count-down for a round the latch has not started.
+    #[error("count_down for round {requested}, but the latch is in round {current}; read the round again")]
+    FutureRound {
+        /// The round the caller named.
+        requested: u64,
+        /// The latch's current round.
+        current: u64,
+    },
+    /// An enqueue on a queue at its capacity.
+    #[error("queue is full at its capacity of {capacity} items; dequeue first or retry later")]
+    QueueFull {
+        /// The queue's capacity.
+        capacity: u64,
+    },
+    /// An arrival whose party count differs from the round's.
+    #[error(
+        "barrier round {round} expects {expected} parties but this arrival said {got}; all arrivals of a round must agree"
+    )]
+    BarrierMismatch {
+        /// The current round.
+        round: u64,
+        /// The round's party count.
+        expected: u64,
+        /// The party count this arrival gave.
+        got: u64,
+    },
+    /// A parked call was cancelled before it completed (caller gone or timed out).
+    #[error("{invocation} was cancelled before it completed")]
+    Cancelled {
+        /// The cancelled call.
+        invocation: InvocationId,
+    },
+    /// A retried sequence number older than the session's dedup window.
+    #[error(
+        "{invocation} is older than the retry window (oldest kept: {oldest}); its outcome is unknown, read the state before retrying"
+    )]
+    RetryWindowPassed {
+        /// The retried call.
+        invocation: InvocationId,
+        /// The oldest sequence number the window still answers.
+        oldest: u64,
+    },
+    /// Bytes that do not decode as a command, response or snapshot.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// What was being decoded.
+        what: &'static str,
+        /// The decoder's complaint.
+        reason: String,
+    },
+}
+
+impl CoreError {
+    /// Shorthand for [`CoreError::InvalidArgument`].
+    pub fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
+        CoreError::InvalidArgument { operation, reason: reason.into() }
+    }
+}

@@ -1,0 +1,32 @@
+//! # coterie-core
+//!
+//! The semantic core of Coterie: one deterministic state machine per structure kind, and
+//! the machinery they share (parked waiters, time via ticks, client sessions, dedup of
+//! retried calls).
+//!
+//! Both replication engines — Raft for the CP subsystem and primary–backup for sharded
+//! structures — apply exactly this code, so a structure behaves the same whichever engine
+//! hosts it. Nothing here does I/O, reads a clock, draws randomness or depends on tokio:
+//! time arrives in [`ApplyCtx::now`], identities in [`ApplyCtx::invocation`], and the
+//! results leave as [`Applied`] values. That purity is what lets a replica rebuild its
+//! state by replaying a log, and what lets tests and simulations drive the whole system
+//! deterministically.
+
+pub mod codec;
+pub mod ctx;
+pub mod error;
+pub mod kind;
+pub mod kinds;
+pub mod machine;
+pub mod types;
+pub mod waiters;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use ctx::ApplyCtx;
+pub use error::CoreError;
+pub use kind::Kind;
+pub use machine::{Applied, Effect, Reply, StateMachine};
+pub use types::{Fence, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
+pub use waiters::{WaitQueue, Waiter};
