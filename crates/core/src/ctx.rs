@@ -34,11 +34,11 @@ impl ApplyCtx {
 
     /// The caller's session, or an error naming `operation` when there is none.
     pub fn require_session(&self, operation: &'static str) -> Result<SessionId, CoreError> {
-        self.session.ok_or(CoreError::SessionRequired { operation })
+        self.session.ok_or(CoreError::SessionRequired { operation: operation.into() })
     }
 
     /// The caller's invocation, or an error naming `operation` when there is none.
     pub fn require_invocation(&self, operation: &'static str) -> Result<InvocationId, CoreError> {
-        self.invocation.ok_or(CoreError::InvocationRequired { operation })
+        self.invocation.ok_or(CoreError::InvocationRequired { operation: operation.into() })
     }
 }

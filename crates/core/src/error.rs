@@ -4,6 +4,8 @@
 //! clients), so they are plain serializable data. Each message says what was wrong and,
 //! where there is something to do, what to do.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -17,7 +19,7 @@ pub enum CoreError {
     #[error("invalid argument to {operation}: {reason}")]
     InvalidArgument {
         /// The operation that refused it.
-        operation: &'static str,
+        operation: Cow<'static, str>,
         /// What was wrong and what is accepted instead.
         reason: String,
     },
@@ -67,19 +69,19 @@ pub enum CoreError {
     #[error("{operation} would overflow a 64-bit signed integer")]
     Overflow {
         /// The operation that would overflow.
-        operation: &'static str,
+        operation: Cow<'static, str>,
     },
     /// The operation must be called inside a session (locks and permits belong to sessions).
     #[error("{operation} needs a session: open one first (the client does this for you)")]
     SessionRequired {
         /// The operation.
-        operation: &'static str,
+        operation: Cow<'static, str>,
     },
     /// The operation needs an invocation id (it may block or must be applied once).
     #[error("{operation} needs an invocation id (session and sequence number)")]
     InvocationRequired {
         /// The operation.
-        operation: &'static str,
+        operation: Cow<'static, str>,
     },
     /// The session is unknown: never opened, closed, or expired.
     #[error(
@@ -164,7 +166,7 @@ pub enum CoreError {
     #[error("malformed {what}: {reason}")]
     Malformed {
         /// What was being decoded.
-        what: &'static str,
+        what: Cow<'static, str>,
         /// The decoder's complaint.
         reason: String,
     },
@@ -173,6 +175,16 @@ pub enum CoreError {
 impl CoreError {
     /// Shorthand for [`CoreError::InvalidArgument`].
     pub fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
-        CoreError::InvalidArgument { operation, reason: reason.into() }
+        CoreError::InvalidArgument { operation: Cow::Borrowed(operation), reason: reason.into() }
+    }
+
+    /// Shorthand for [`CoreError::Overflow`].
+    pub fn overflow(operation: &'static str) -> Self {
+        CoreError::Overflow { operation: Cow::Borrowed(operation) }
+    }
+
+    /// Shorthand for [`CoreError::Malformed`].
+    pub fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
+        CoreError::Malformed { what: Cow::Borrowed(what), reason: reason.into() }
     }
 }

@@ -15,9 +15,11 @@
 pub mod codec;
 pub mod ctx;
 pub mod error;
+pub mod group;
 pub mod kind;
 pub mod kinds;
 pub mod machine;
+pub mod structure;
 pub mod types;
 pub mod waiters;
 
@@ -26,7 +28,9 @@ pub(crate) mod testing;
 
 pub use ctx::ApplyCtx;
 pub use error::CoreError;
+pub use group::{Group, GroupCommand, GroupConfig, GroupOutput};
 pub use kind::Kind;
 pub use machine::{Applied, Effect, Reply, StateMachine};
+pub use structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
 pub use types::{Fence, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
 pub use waiters::{WaitQueue, Waiter};

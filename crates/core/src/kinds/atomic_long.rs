@@ -69,7 +69,7 @@ impl AtomicLong {
                 let old = std::mem::replace(&mut self.value, new);
                 Applied::ok(AtomicLongOutput::Value(if answer_new { new } else { old }))
             }
-            None => Applied::err(CoreError::Overflow { operation }),
+            None => Applied::err(CoreError::overflow(operation)),
         }
     }
 }
@@ -143,12 +143,12 @@ mod tests {
         run(&mut l, AtomicLongCommand::Set(i64::MAX));
         assert_eq!(
             run(&mut l, AtomicLongCommand::IncrementAndGet),
-            Applied::err(CoreError::Overflow { operation: "increment_and_get" })
+            Applied::err(CoreError::overflow("increment_and_get"))
         );
         assert_eq!(run(&mut l, AtomicLongCommand::Set(i64::MIN)), Applied::ok(AtomicLongOutput::Unit));
         assert_eq!(
             run(&mut l, AtomicLongCommand::GetAndDecrement),
-            Applied::err(CoreError::Overflow { operation: "get_and_decrement" })
+            Applied::err(CoreError::overflow("get_and_decrement"))
         );
         assert_eq!(l.value(), i64::MIN);
     }

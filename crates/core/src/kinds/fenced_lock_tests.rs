@@ -119,10 +119,10 @@ fn timed_try_lock_granted_before_its_deadline_gets_a_fence() {
 fn blocking_calls_need_a_session_and_an_invocation() {
     let mut l = FencedLock::default();
     let no_session = l.apply(FencedLockCommand::Lock { owner: A }, &internal(1, 0));
-    assert_eq!(no_session, Applied::err(CoreError::SessionRequired { operation: "lock" }));
+    assert_eq!(no_session, Applied::err(CoreError::SessionRequired { operation: "lock".into() }));
     lock(&mut l, 2, 1, 1, A);
     let no_invocation = l.apply(FencedLockCommand::Lock { owner: A }, &session_read(3, 0, 2));
-    assert_eq!(no_invocation, Applied::err(CoreError::InvocationRequired { operation: "lock" }));
+    assert_eq!(no_invocation, Applied::err(CoreError::InvocationRequired { operation: "lock".into() }));
 }
 
 #[test]

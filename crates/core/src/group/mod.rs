@@ -1,0 +1,447 @@
+//! A group: the state machine one Raft group (or one shard) replicates.
+//!
+//! A group hosts structures of any kind by name and owns what must be shared between them:
+//! client sessions (a session's expiry must release its locks in *every* structure in the
+//! same apply), the per-session retry window, the deadline index that ticks use, and the
+//! group clock. Structures never see each other; the group routes commands to them and
+//! turns their effects into wakes for parked callers.
+
+pub mod deadlines;
+pub mod dedup;
+pub mod sessions;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::ctx::ApplyCtx;
+use crate::error::CoreError;
+use crate::machine::{Applied, Effect, Reply, StateMachine};
+use crate::structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
+use crate::types::{InvocationId, SessionId, Timestamp};
+use deadlines::DeadlineIndex;
+use dedup::{Recorded, Seen};
+use sessions::SessionTable;
+
+/// Limits and defaults of a group, fixed when the group is created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupConfig {
+    /// Largest total of user bytes (keys, values, items) one command may carry.
+    pub max_value_bytes: usize,
+    /// Longest structure name, in bytes.
+    pub max_name_bytes: usize,
+    /// Completed calls remembered per session for answering retries.
+    pub dedup_window: usize,
+    /// Longest session TTL a client may ask for.
+    pub max_session_ttl: Duration,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            max_value_bytes: 1024 * 1024,
+            max_name_bytes: 256,
+            dedup_window: 256,
+            max_session_ttl: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// Commands a group accepts. The caller's session and invocation travel in the [`ApplyCtx`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupCommand {
+    /// Opens a session that expires `ttl` after its last heartbeat or call.
+    /// Answers [`GroupOutput::Session`] (the id is the command's log index).
+    OpenSession {
+        /// Time to live without a heartbeat.
+        ttl: Duration,
+    },
+    /// Keeps a session alive.
+    Heartbeat {
+        /// The session.
+        session: SessionId,
+    },
+    /// Closes a session, releasing everything it holds and cancelling its parked calls.
+    CloseSession {
+        /// The session.
+        session: SessionId,
+    },
+    /// Advances the group clock to the entry's time: fires due deadlines and expires
+    /// sessions. Answers [`GroupOutput::Expired`] with the sessions that expired.
+    Tick,
+    /// Applies a structure command to the structure `name`, creating it with its kind's
+    /// default configuration on first use (a read of a missing structure creates nothing).
+    Invoke {
+        /// The structure's name.
+        name: String,
+        /// The command.
+        command: StructureCommand,
+    },
+    /// Creates `name` with an explicit configuration. Answers `Bool(true)` if created,
+    /// `Bool(false)` if it already existed with the same spec, and an error otherwise.
+    Create {
+        /// The structure's name.
+        name: String,
+        /// Its kind and configuration.
+        spec: StructureSpec,
+    },
+    /// Removes `name` and cancels its parked calls. Answers `Bool(existed)`.
+    Destroy {
+        /// The structure's name.
+        name: String,
+    },
+    /// Cancels a parked call (its caller went away or gave up). Answers `Bool(was parked)`.
+    Cancel {
+        /// The parked call.
+        invocation: InvocationId,
+    },
+}
+
+impl GroupCommand {
+    /// Encodes the command for the log or the wire.
+    pub fn encode(&self) -> Result<Vec<u8>, CoreError> {
+        codec::encode(self)
+    }
+
+    /// Decodes a command, with a clear error for malformed or foreign bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CoreError> {
+        codec::decode(bytes, "group command")
+    }
+}
+
+/// Results of [`GroupCommand`]s.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupOutput {
+    /// A session was opened.
+    Session(SessionId),
+    /// Sessions that a tick expired.
+    Expired(Vec<SessionId>),
+    /// A yes/no answer.
+    Bool(bool),
+    /// Done, nothing to report.
+    Unit,
+    /// A structure's output.
+    Structure(StructureOutput),
+}
+
+/// The replicated state of one group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    config: GroupConfig,
+    /// The highest time any entry carried; time never goes back within the group.
+    now: Timestamp,
+    structures: BTreeMap<String, Structure>,
+    sessions: SessionTable<GroupOutput>,
+    #[serde(skip)]
+    deadlines: DeadlineIndex,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group::new(GroupConfig::default())
+    }
+}
+
+impl Group {
+    /// An empty group.
+    pub fn new(config: GroupConfig) -> Self {
+        Group {
+            config,
+            now: Timestamp::default(),
+            structures: BTreeMap::new(),
+            sessions: SessionTable::default(),
+            deadlines: DeadlineIndex::default(),
+        }
+    }
+
+    /// The group's configuration.
+    pub fn config(&self) -> &GroupConfig {
+        &self.config
+    }
+
+    /// The structure `name`, if it exists.
+    pub fn structure(&self, name: &str) -> Option<&Structure> {
+        self.structures.get(name)
+    }
+
+    /// Names of all structures, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.structures.keys().map(String::as_str)
+    }
+
+    /// Whether `session` is open.
+    pub fn has_session(&self, session: SessionId) -> bool {
+        self.sessions.contains(session)
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The group clock: the latest time any applied entry carried.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The earliest pending deadline of any structure, so the driver knows when to tick.
+    /// Session expiry is not included: the driver ticks periodically for that.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.deadlines.earliest()
+    }
+
+    fn validate_name(&self, name: &str) -> Result<(), CoreError> {
+        if name.is_empty() {
+            return Err(CoreError::InvalidName { reason: "the name is empty".to_owned() });
+        }
+        if name.len() > self.config.max_name_bytes {
+            return Err(CoreError::InvalidName {
+                reason: format!(
+                    "{} bytes is longer than the limit of {} bytes",
+                    name.len(),
+                    self.config.max_name_bytes
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn reindex(&mut self, name: &str) {
+        let deadline = self.structures.get(name).and_then(Structure::next_deadline);
+        self.deadlines.set(name, deadline);
+    }
+
+    /// Stores the results of wakes in the woken sessions' retry windows, so a client that
+    /// retries a parked call after it completed gets the result.
+    fn record_wakes(&mut self, effects: &[Effect<GroupOutput>]) {
+        let capacity = self.config.dedup_window;
+        for Effect::Wake { invocation, result } in effects {
+            if let Some(session) = self.sessions.get_mut(invocation.session) {
+                session.dedup.complete(invocation.seq, result.clone(), capacity);
+            }
+        }
+    }
+
+    fn invoke(&mut self, name: String, command: StructureCommand, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        if let Err(err) = self.validate_name(&name) {
+            return Applied::err(err);
+        }
+        let size = command.payload_len();
+        if size > self.config.max_value_bytes {
+            return Applied::err(CoreError::ValueTooLarge { size, limit: self.config.max_value_bytes });
+        }
+        if let Some(invocation) = ctx.invocation
+            && ctx.session != Some(invocation.session)
+        {
+            return Applied::err(CoreError::invalid("invoke", "the invocation's session differs from the caller's"));
+        }
+        if let Some(session) = ctx.session {
+            let session = match self.sessions.refresh(session, ctx.now) {
+                Ok(session) => session,
+                Err(err) => return Applied::err(err),
+            };
+            if let Some(invocation) = ctx.invocation {
+                match session.dedup.check(invocation) {
+                    Ok(Seen::New) => {}
+                    Ok(Seen::Retry(Recorded::Done(result))) => return Applied::ready(result.clone()),
+                    Ok(Seen::Retry(Recorded::Parked { .. })) => return Applied::parked(),
+                    Err(err) => return Applied::err(err),
+                }
+            }
+        }
+
+        let applied = match self.structures.get_mut(&name) {
+            Some(structure) => structure.apply(&name, command, ctx),
+            None => {
+                let spec = match StructureSpec::default_for(command.kind()) {
+                    Ok(spec) => spec,
+                    Err(err) => return Applied::err(err),
+                };
+                let mut structure = spec.build();
+                let applied = structure.apply(&name, command, ctx);
+                // Keep the new structure only if the command changed it: reads and failed
+                // calls on a missing name leave nothing behind.
+                if structure != spec.build() {
+                    self.structures.insert(name.clone(), structure);
+                }
+                applied
+            }
+        };
+        let applied = Applied {
+            response: match applied.response {
+                Reply::Ready(result) => Reply::Ready(result.map(GroupOutput::Structure)),
+                Reply::Parked => Reply::Parked,
+            },
+            effects: applied.effects.into_iter().map(|e| e.map(GroupOutput::Structure)).collect(),
+        };
+
+        self.reindex(&name);
+        let exists = self.structures.contains_key(&name);
+        if let Some(session) = ctx.session.and_then(|s| self.sessions.get_mut(s)) {
+            if exists {
+                session.touched.insert(name.clone());
+            }
+            if let Some(invocation) = ctx.invocation {
+                let recorded = match &applied.response {
+                    Reply::Ready(result) => Recorded::Done(result.clone()),
+                    Reply::Parked => Recorded::Parked { structure: name },
+                };
+                session.dedup.record(invocation.seq, recorded, self.config.dedup_window);
+            }
+        }
+        self.record_wakes(&applied.effects);
+        applied
+    }
+
+    /// Releases everything `sessions` hold in the structures they touched.
+    fn release(
+        &mut self,
+        sessions: &BTreeSet<SessionId>,
+        touched: BTreeSet<String>,
+        ctx: &ApplyCtx,
+    ) -> Vec<Effect<GroupOutput>> {
+        let mut effects = Vec::new();
+        for name in touched {
+            if let Some(structure) = self.structures.get_mut(&name) {
+                effects.extend(
+                    structure.release_sessions(sessions, ctx).into_iter().map(|e| e.map(GroupOutput::Structure)),
+                );
+                self.reindex(&name);
+            }
+        }
+        effects
+    }
+
+    fn close_session(&mut self, session: SessionId, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        let Some(closed) = self.sessions.remove(session) else {
+            return Applied::err(CoreError::SessionExpired { session });
+        };
+        let effects = self.release(&BTreeSet::from([session]), closed.touched, ctx);
+        self.record_wakes(&effects);
+        Applied::ok(GroupOutput::Unit).with_effects(effects)
+    }
+
+    fn tick(&mut self, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        let mut effects = Vec::new();
+        for name in self.deadlines.due(ctx.now) {
+            if let Some(structure) = self.structures.get_mut(&name) {
+                effects.extend(structure.tick(ctx).into_iter().map(|e| e.map(GroupOutput::Structure)));
+            }
+            self.reindex(&name);
+        }
+        let expired = self.sessions.take_expired(ctx.now);
+        let ids: BTreeSet<SessionId> = expired.keys().copied().collect();
+        let touched: BTreeSet<String> = expired.into_values().flat_map(|s| s.touched).collect();
+        effects.extend(self.release(&ids, touched, ctx));
+        self.record_wakes(&effects);
+        Applied::ok(GroupOutput::Expired(ids.into_iter().collect())).with_effects(effects)
+    }
+
+    fn cancel(&mut self, invocation: InvocationId, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        let parked_in = self
+            .sessions
+            .get_mut(invocation.session)
+            .and_then(|s| s.dedup.parked().find(|(seq, _)| *seq == invocation.seq).map(|(_, name)| name.to_owned()));
+        let Some(name) = parked_in else {
+            return Applied::ok(GroupOutput::Bool(false));
+        };
+        let effects: Vec<_> = match self.structures.get_mut(&name) {
+            Some(structure) => {
+                structure.cancel(invocation, ctx).into_iter().map(|e| e.map(GroupOutput::Structure)).collect()
+            }
+            None => Vec::new(),
+        };
+        self.reindex(&name);
+        self.record_wakes(&effects);
+        let cancelled = effects.iter().any(|e| e.invocation() == invocation);
+        Applied::ok(GroupOutput::Bool(cancelled)).with_effects(effects)
+    }
+
+    fn create(&mut self, name: String, spec: StructureSpec) -> Applied<GroupOutput> {
+        if let Err(err) = self.validate_name(&name) {
+            return Applied::err(err);
+        }
+        match self.structures.get(&name) {
+            Some(existing) if existing.spec() == spec => Applied::ok(GroupOutput::Bool(false)),
+            Some(existing) => {
+                Applied::err(CoreError::ConfigConflict { name, existing: format!("{:?}", existing.spec()) })
+            }
+            None => {
+                self.structures.insert(name, spec.build());
+                Applied::ok(GroupOutput::Bool(true))
+            }
+        }
+    }
+
+    fn destroy(&mut self, name: String, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        let parked: Vec<InvocationId> = self
+            .sessions
+            .iter()
+            .flat_map(|(session, s)| {
+                s.dedup.parked().filter(|(_, n)| *n == name).map(move |(seq, _)| InvocationId { session, seq })
+            })
+            .collect();
+        let Some(mut structure) = self.structures.remove(&name) else {
+            return Applied::ok(GroupOutput::Bool(false));
+        };
+        let effects: Vec<_> = parked
+            .into_iter()
+            .flat_map(|invocation| structure.cancel(invocation, ctx))
+            .map(|e| e.map(GroupOutput::Structure))
+            .collect();
+        self.deadlines.set(&name, None);
+        self.record_wakes(&effects);
+        Applied::ok(GroupOutput::Bool(true)).with_effects(effects)
+    }
+}
+
+impl StateMachine for Group {
+    type Command = GroupCommand;
+    type Output = GroupOutput;
+
+    fn apply(&mut self, command: GroupCommand, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        self.now = self.now.max(ctx.now);
+        let ctx = &ApplyCtx { now: self.now, ..*ctx };
+        match command {
+            GroupCommand::OpenSession { ttl } => {
+                if ttl.is_zero() || ttl > self.config.max_session_ttl {
+                    return Applied::err(CoreError::invalid(
+                        "open_session",
+                        format!("ttl must be between 1ms and {:?}, got {ttl:?}", self.config.max_session_ttl),
+                    ));
+                }
+                let id = SessionId(ctx.index.0);
+                self.sessions.open(id, ttl, ctx.now);
+                Applied::ok(GroupOutput::Session(id))
+            }
+            GroupCommand::Heartbeat { session } => match self.sessions.refresh(session, ctx.now) {
+                Ok(_) => Applied::ok(GroupOutput::Unit),
+                Err(err) => Applied::err(err),
+            },
+            GroupCommand::CloseSession { session } => self.close_session(session, ctx),
+            GroupCommand::Tick => self.tick(ctx),
+            GroupCommand::Invoke { name, command } => self.invoke(name, command, ctx),
+            GroupCommand::Create { name, spec } => self.create(name, spec),
+            GroupCommand::Destroy { name } => self.destroy(name, ctx),
+            GroupCommand::Cancel { invocation } => self.cancel(invocation, ctx),
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Timestamp> {
+        self.deadlines.earliest()
+    }
+
+    fn restore(bytes: &[u8]) -> Result<Self, CoreError> {
+        let mut group: Group = codec::decode(bytes, "group snapshot")?;
+        let names: Vec<String> = group.structures.keys().cloned().collect();
+        for name in names {
+            group.reindex(&name);
+        }
+        Ok(group)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,314 @@
+use std::time::Duration;
+
+use super::*;
+use crate::kind::Kind;
+use crate::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
+use crate::kinds::fenced_lock::{FencedLockCommand, FencedLockConfig, FencedLockOutput};
+use crate::types::{Fence, LogIndex, OwnerId};
+
+/// Applies commands at increasing log indexes, like a replication log would.
+struct Log {
+    group: Group,
+    index: u64,
+}
+
+impl Log {
+    fn new() -> Self {
+        Log { group: Group::default(), index: 0 }
+    }
+
+    fn ctx(&mut self, now: u64) -> ApplyCtx {
+        self.index += 1;
+        ApplyCtx::internal(LogIndex(self.index), Timestamp(now))
+    }
+
+    fn admin(&mut self, command: GroupCommand, now: u64) -> Applied<GroupOutput> {
+        let ctx = self.ctx(now);
+        self.group.apply(command, &ctx)
+    }
+
+    fn call(
+        &mut self,
+        session: SessionId,
+        seq: u64,
+        now: u64,
+        name: &str,
+        command: StructureCommand,
+    ) -> Applied<GroupOutput> {
+        let ctx = ApplyCtx::invoked(self.ctx(now).index, Timestamp(now), InvocationId { session, seq });
+        self.group.apply(GroupCommand::Invoke { name: name.to_owned(), command }, &ctx)
+    }
+
+    fn read(&mut self, now: u64, name: &str, command: StructureCommand) -> Applied<GroupOutput> {
+        self.admin(GroupCommand::Invoke { name: name.to_owned(), command }, now)
+    }
+
+    fn open(&mut self, ttl_ms: u64, now: u64) -> SessionId {
+        match self.admin(GroupCommand::OpenSession { ttl: Duration::from_millis(ttl_ms) }, now).response {
+            Reply::Ready(Ok(GroupOutput::Session(id))) => id,
+            other => panic!("open session failed: {other:?}"),
+        }
+    }
+}
+
+fn lock(owner: u128) -> StructureCommand {
+    StructureCommand::FencedLock(FencedLockCommand::Lock { owner: OwnerId(owner) })
+}
+
+fn incr() -> StructureCommand {
+    StructureCommand::AtomicLong(AtomicLongCommand::IncrementAndGet)
+}
+
+fn fence(f: u64) -> GroupOutput {
+    GroupOutput::Structure(StructureOutput::FencedLock(FencedLockOutput::Fence(Fence(f))))
+}
+
+fn long(v: i64) -> GroupOutput {
+    GroupOutput::Structure(StructureOutput::AtomicLong(AtomicLongOutput::Value(v)))
+}
+
+#[test]
+fn sessions_open_heartbeat_and_close() {
+    let mut log = Log::new();
+    let s = log.open(1_000, 0);
+    assert_eq!(s, SessionId(1));
+    assert!(log.group.has_session(s));
+    assert_eq!(log.admin(GroupCommand::Heartbeat { session: s }, 900), Applied::ok(GroupOutput::Unit));
+    // The heartbeat at 900 moved expiry to 1900.
+    assert_eq!(log.admin(GroupCommand::Tick, 1_899), Applied::ok(GroupOutput::Expired(vec![])));
+    assert_eq!(log.admin(GroupCommand::CloseSession { session: s }, 1_899), Applied::ok(GroupOutput::Unit));
+    assert_eq!(
+        log.admin(GroupCommand::Heartbeat { session: s }, 1_900),
+        Applied::err(CoreError::SessionExpired { session: s })
+    );
+    assert_eq!(
+        log.admin(GroupCommand::CloseSession { session: s }, 1_900),
+        Applied::err(CoreError::SessionExpired { session: s })
+    );
+}
+
+#[test]
+fn session_ttl_is_validated() {
+    let mut log = Log::new();
+    let zero = log.admin(GroupCommand::OpenSession { ttl: Duration::ZERO }, 0);
+    assert!(matches!(zero.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
+    let huge = log.admin(GroupCommand::OpenSession { ttl: Duration::from_secs(365 * 24 * 3600) }, 0);
+    assert!(matches!(huge.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
+    assert_eq!(log.group.session_count(), 0);
+}
+
+#[test]
+fn session_expiry_releases_locks_and_hands_over_in_the_same_apply() {
+    let mut log = Log::new();
+    let dead = log.open(1_000, 0);
+    let alive = log.open(10_000, 0);
+    assert_eq!(log.call(dead, 1, 10, "leader", lock(1)), Applied::ok(fence(3)));
+    assert_eq!(log.call(alive, 1, 20, "leader", lock(1)), Applied::parked());
+    // The live client keeps its session up; the dead one never heartbeats again.
+    log.admin(GroupCommand::Heartbeat { session: alive }, 900);
+    let tick = log.admin(GroupCommand::Tick, 1_010);
+    assert_eq!(
+        tick,
+        Applied::ok(GroupOutput::Expired(vec![dead]))
+            .with_effects(vec![Effect::wake(InvocationId { session: alive, seq: 1 }, fence(6))])
+    );
+    // The dead client's late unlock is refused, clearly.
+    let late = log.call(
+        dead,
+        2,
+        1_020,
+        "leader",
+        StructureCommand::FencedLock(FencedLockCommand::Unlock { owner: OwnerId(1) }),
+    );
+    assert_eq!(late, Applied::err(CoreError::SessionExpired { session: dead }));
+    // The woken call's result was recorded: a retry of it is answered, not re-applied.
+    assert_eq!(log.call(alive, 1, 1_030, "leader", lock(1)), Applied::ok(fence(6)));
+}
+
+#[test]
+fn closing_a_session_cancels_its_waiters_and_frees_its_locks() {
+    let mut log = Log::new();
+    let a = log.open(10_000, 0);
+    let b = log.open(10_000, 0);
+    let c = log.open(10_000, 0);
+    log.call(a, 1, 0, "l", lock(1));
+    assert_eq!(log.call(b, 1, 0, "l", lock(1)), Applied::parked());
+    assert_eq!(log.call(c, 1, 0, "l", lock(1)), Applied::parked());
+    let closed = log.admin(GroupCommand::CloseSession { session: b }, 5);
+    let b1 = InvocationId { session: b, seq: 1 };
+    assert_eq!(
+        closed.effects,
+        vec![Effect::Wake { invocation: b1, result: Err(CoreError::SessionExpired { session: b }) }]
+    );
+    let closed = log.admin(GroupCommand::CloseSession { session: a }, 6);
+    assert_eq!(closed.effects, vec![Effect::wake(InvocationId { session: c, seq: 1 }, fence(8))]);
+}
+
+#[test]
+fn retried_mutations_are_answered_not_reapplied() {
+    let mut log = Log::new();
+    let s = log.open(10_000, 0);
+    assert_eq!(log.call(s, 1, 0, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(log.call(s, 1, 0, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(log.call(s, 2, 0, "seq", incr()), Applied::ok(long(2)));
+    assert_eq!(log.read(0, "seq", StructureCommand::AtomicLong(AtomicLongCommand::Get)), Applied::ok(long(2)));
+}
+
+#[test]
+fn retries_older_than_the_window_are_refused() {
+    let mut log = Log { group: Group::new(GroupConfig { dedup_window: 2, ..GroupConfig::default() }), index: 0 };
+    let s = log.open(10_000, 0);
+    for seq in 1..=3 {
+        log.call(s, seq, 0, "seq", incr());
+    }
+    let retry = log.call(s, 1, 0, "seq", incr());
+    assert_eq!(
+        retry,
+        Applied::err(CoreError::RetryWindowPassed { invocation: InvocationId { session: s, seq: 1 }, oldest: 2 })
+    );
+    assert_eq!(log.read(0, "seq", StructureCommand::AtomicLong(AtomicLongCommand::Get)), Applied::ok(long(3)));
+}
+
+#[test]
+fn a_retried_parked_call_stays_parked_and_cancel_answers_it() {
+    let mut log = Log::new();
+    let a = log.open(10_000, 0);
+    let b = log.open(10_000, 0);
+    log.call(a, 1, 0, "l", lock(1));
+    assert_eq!(log.call(b, 7, 0, "l", lock(2)), Applied::parked());
+    assert_eq!(log.call(b, 7, 0, "l", lock(2)), Applied::parked());
+    let b7 = InvocationId { session: b, seq: 7 };
+    let cancelled = log.admin(GroupCommand::Cancel { invocation: b7 }, 0);
+    assert_eq!(
+        cancelled,
+        Applied::ok(GroupOutput::Bool(true))
+            .with_effects(vec![Effect::Wake { invocation: b7, result: Err(CoreError::Cancelled { invocation: b7 }) }])
+    );
+    assert_eq!(log.admin(GroupCommand::Cancel { invocation: b7 }, 0), Applied::ok(GroupOutput::Bool(false)));
+    assert_eq!(log.call(b, 7, 0, "l", lock(2)), Applied::err(CoreError::Cancelled { invocation: b7 }));
+}
+
+#[test]
+fn ticks_fire_structure_deadlines_and_survive_restore() {
+    let mut log = Log::new();
+    let a = log.open(100_000, 0);
+    let b = log.open(100_000, 0);
+    log.call(a, 1, 0, "l", lock(1));
+    let try_lock = StructureCommand::FencedLock(FencedLockCommand::TryLock {
+        owner: OwnerId(2),
+        timeout: Some(Duration::from_millis(500)),
+    });
+    assert_eq!(log.call(b, 1, 100, "l", try_lock), Applied::parked());
+    assert_eq!(log.group.next_deadline(), Some(Timestamp(600)));
+
+    let restored = Group::restore(&log.group.snapshot().unwrap()).unwrap();
+    assert_eq!(restored, log.group);
+    log.group = restored;
+
+    let tick = log.admin(GroupCommand::Tick, 600);
+    let timed_out = GroupOutput::Structure(StructureOutput::FencedLock(FencedLockOutput::MaybeFence(None)));
+    assert_eq!(tick.effects, vec![Effect::wake(InvocationId { session: b, seq: 1 }, timed_out)]);
+    assert_eq!(log.group.next_deadline(), None);
+}
+
+#[test]
+fn group_time_never_goes_back() {
+    let mut log = Log::new();
+    let s = log.open(1_000, 5_000);
+    // A new leader with a slower clock stamps an earlier time: the session must not gain life.
+    assert_eq!(log.admin(GroupCommand::Tick, 4_000), Applied::ok(GroupOutput::Expired(vec![])));
+    assert_eq!(log.group.now(), Timestamp(5_000));
+    assert_eq!(log.admin(GroupCommand::Tick, 6_000), Applied::ok(GroupOutput::Expired(vec![s])));
+}
+
+#[test]
+fn reads_and_failures_on_missing_structures_create_nothing() {
+    let mut log = Log::new();
+    assert_eq!(log.read(0, "ghost", StructureCommand::AtomicLong(AtomicLongCommand::Get)), Applied::ok(long(0)));
+    let unlock =
+        log.read(0, "ghost-lock", StructureCommand::FencedLock(FencedLockCommand::Unlock { owner: OwnerId(1) }));
+    assert!(matches!(unlock.response, Reply::Ready(Err(CoreError::NotOwner { .. }))));
+    assert_eq!(log.group.names().count(), 0);
+}
+
+#[test]
+fn a_name_belongs_to_one_kind() {
+    let mut log = Log::new();
+    let s = log.open(10_000, 0);
+    log.call(s, 1, 0, "x", incr());
+    let wrong = log.call(s, 2, 0, "x", lock(1));
+    assert_eq!(
+        wrong,
+        Applied::err(CoreError::WrongKind { name: "x".into(), expected: Kind::FencedLock, actual: Kind::AtomicLong })
+    );
+    assert!(wrong_message(&wrong).contains("\"x\" is a atomic-long, not a fenced-lock"));
+}
+
+fn wrong_message(applied: &Applied<GroupOutput>) -> String {
+    match &applied.response {
+        Reply::Ready(Err(err)) => err.to_string(),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn names_are_validated() {
+    let mut log = Log::new();
+    let empty = log.read(0, "", StructureCommand::AtomicLong(AtomicLongCommand::Get));
+    assert!(matches!(empty.response, Reply::Ready(Err(CoreError::InvalidName { .. }))));
+    let long_name = "n".repeat(257);
+    let long = log.read(0, &long_name, StructureCommand::AtomicLong(AtomicLongCommand::Get));
+    assert!(wrong_message(&long).contains("257 bytes"));
+}
+
+#[test]
+fn create_is_idempotent_conflicts_are_errors_and_destroy_cancels_waiters() {
+    let mut log = Log::new();
+    let spec = StructureSpec::FencedLock(FencedLockConfig { acquire_limit: std::num::NonZeroU32::new(1) });
+    assert_eq!(
+        log.admin(GroupCommand::Create { name: "l".into(), spec: spec.clone() }, 0),
+        Applied::ok(GroupOutput::Bool(true))
+    );
+    assert_eq!(log.admin(GroupCommand::Create { name: "l".into(), spec }, 0), Applied::ok(GroupOutput::Bool(false)));
+    let conflict = log.admin(
+        GroupCommand::Create { name: "l".into(), spec: StructureSpec::FencedLock(FencedLockConfig::default()) },
+        0,
+    );
+    assert!(matches!(conflict.response, Reply::Ready(Err(CoreError::ConfigConflict { .. }))));
+
+    let a = log.open(10_000, 0);
+    let b = log.open(10_000, 0);
+    log.call(a, 1, 0, "l", lock(1));
+    // Non-reentrant by its explicit configuration.
+    assert_eq!(log.call(a, 2, 0, "l", lock(1)), Applied::err(CoreError::AcquireLimitReached { limit: 1 }));
+    log.call(b, 1, 0, "l", lock(2));
+    let b1 = InvocationId { session: b, seq: 1 };
+    let destroyed = log.admin(GroupCommand::Destroy { name: "l".into() }, 0);
+    assert_eq!(
+        destroyed,
+        Applied::ok(GroupOutput::Bool(true))
+            .with_effects(vec![Effect::Wake { invocation: b1, result: Err(CoreError::Cancelled { invocation: b1 }) }])
+    );
+    assert_eq!(log.admin(GroupCommand::Destroy { name: "l".into() }, 0), Applied::ok(GroupOutput::Bool(false)));
+}
+
+#[test]
+fn invocation_must_match_the_callers_session() {
+    let mut log = Log::new();
+    let s = log.open(10_000, 0);
+    let ctx = ApplyCtx {
+        session: Some(SessionId(999)),
+        ..ApplyCtx::invoked(LogIndex(50), Timestamp(0), InvocationId { session: s, seq: 1 })
+    };
+    let applied = log.group.apply(GroupCommand::Invoke { name: "x".into(), command: incr() }, &ctx);
+    assert!(matches!(applied.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
+}
+
+#[test]
+fn malformed_commands_are_refused_clearly() {
+    let err = GroupCommand::decode(&[1, 200, 3]).unwrap_err();
+    assert!(matches!(err, CoreError::Malformed { .. }), "{err}");
+    assert!(err.to_string().starts_with("malformed group command"), "{err}");
+    let bytes = GroupCommand::Tick.encode().unwrap();
+    assert_eq!(GroupCommand::decode(&bytes).unwrap(), GroupCommand::Tick);
+}
