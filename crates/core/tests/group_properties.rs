@@ -1,0 +1,263 @@
+//! Property tests of the group state machine over random histories of many clients:
+//! snapshot + replay equals full replay, retries are answered without being re-applied,
+//! fences strictly increase across holders, and parked calls are granted in FIFO order.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use coterie_core::kinds::atomic_long::AtomicLongCommand;
+use coterie_core::kinds::fenced_lock::{FencedLockCommand, FencedLockOutput};
+use coterie_core::{
+    Applied, ApplyCtx, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, Reply,
+    SessionId, StateMachine, StructureCommand, StructureOutput, Timestamp,
+};
+use proptest::prelude::*;
+
+const SESSIONS: u64 = 3;
+const CASES: u32 = 256;
+
+/// One step of a generated history, before it is given log positions.
+#[derive(Clone, Debug)]
+enum Op {
+    Incr { session: u64, counter: u8 },
+    Lock { session: u64, owner: u8, lock: u8 },
+    TryLock { session: u64, owner: u8, lock: u8, timeout_ms: u64 },
+    Unlock { session: u64, owner: u8, lock: u8 },
+    Heartbeat { session: u64 },
+    Cancel { session: u64, back: u64 },
+    Close { session: u64 },
+    Advance { ms: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let session = 1..=SESSIONS;
+    prop_oneof![
+        1 => (session.clone(), 0..2u8).prop_map(|(session, counter)| Op::Incr { session, counter }),
+        4 => (session.clone(), 0..2u8, 0..2u8).prop_map(|(session, owner, lock)| Op::Lock { session, owner, lock }),
+        2 => (session.clone(), 0..2u8, 0..2u8, prop_oneof![Just(0u64), 1..300u64])
+            .prop_map(|(session, owner, lock, timeout_ms)| Op::TryLock { session, owner, lock, timeout_ms }),
+        4 => (session.clone(), 0..2u8, 0..2u8).prop_map(|(session, owner, lock)| Op::Unlock { session, owner, lock }),
+        2 => session.clone().prop_map(|session| Op::Heartbeat { session }),
+        1 => (session.clone(), 0..4u64).prop_map(|(session, back)| Op::Cancel { session, back }),
+        1 => session.prop_map(|session| Op::Close { session }),
+        3 => (0..400u64).prop_map(|ms| Op::Advance { ms }),
+    ]
+}
+
+/// A command at its log position, and what the test needs to know about it.
+#[derive(Clone, Debug)]
+struct Entry {
+    command: GroupCommand,
+    ctx: ApplyCtx,
+    /// For lock calls: the lock's name and the (session, owner) acquiring.
+    lock: Option<(String, (SessionId, u8))>,
+}
+
+/// Turns ops into log entries: sessions opened first, indexes spaced by 10 so a retry can
+/// be slotted in between without changing any original entry's index (fences use it).
+fn plan(ops: &[Op]) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut index = 0;
+    let mut now = 1_000;
+    let mut seqs: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut push = |command, session: Option<u64>, seq: Option<u64>, now: u64, lock| {
+        index += 10;
+        let ctx = match (session, seq) {
+            (Some(s), Some(seq)) => {
+                ApplyCtx::invoked(LogIndex(index), Timestamp(now), InvocationId { session: SessionId(s), seq })
+            }
+            _ => ApplyCtx::internal(LogIndex(index), Timestamp(now)),
+        };
+        entries.push(Entry { command, ctx, lock });
+    };
+    for _ in 0..SESSIONS {
+        push(GroupCommand::OpenSession { ttl: Duration::from_millis(1_000) }, None, None, now, None);
+    }
+    // Session ids are the opening indexes: 10, 20, 30.
+    let sid = |s: u64| SessionId(s * 10);
+    for op in ops {
+        let mut next_seq = |s: u64| {
+            let seq = seqs.entry(s).or_insert(0);
+            *seq += 1;
+            *seq
+        };
+        match op.clone() {
+            Op::Incr { session, counter } => {
+                let command = StructureCommand::AtomicLong(AtomicLongCommand::IncrementAndGet);
+                let seq = next_seq(session);
+                push(invoke(format!("c{counter}"), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Lock { session, owner, lock } => {
+                let command = StructureCommand::FencedLock(FencedLockCommand::Lock { owner: OwnerId(owner.into()) });
+                let seq = next_seq(session);
+                let name = format!("l{lock}");
+                push(
+                    invoke(name.clone(), command),
+                    Some(sid(session).0),
+                    Some(seq),
+                    now,
+                    Some((name, (sid(session), owner))),
+                );
+            }
+            Op::TryLock { session, owner, lock, timeout_ms } => {
+                let timeout = Some(Duration::from_millis(timeout_ms));
+                let command =
+                    StructureCommand::FencedLock(FencedLockCommand::TryLock { owner: OwnerId(owner.into()), timeout });
+                let seq = next_seq(session);
+                let name = format!("l{lock}");
+                push(
+                    invoke(name.clone(), command),
+                    Some(sid(session).0),
+                    Some(seq),
+                    now,
+                    Some((name, (sid(session), owner))),
+                );
+            }
+            Op::Unlock { session, owner, lock } => {
+                let command = StructureCommand::FencedLock(FencedLockCommand::Unlock { owner: OwnerId(owner.into()) });
+                let seq = next_seq(session);
+                push(invoke(format!("l{lock}"), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Heartbeat { session } => push(GroupCommand::Heartbeat { session: sid(session) }, None, None, now, None),
+            Op::Cancel { session, back } => {
+                let last = seqs.get(&session).copied().unwrap_or(0);
+                let invocation = InvocationId { session: sid(session), seq: last.saturating_sub(back).max(1) };
+                push(GroupCommand::Cancel { invocation }, None, None, now, None);
+            }
+            Op::Close { session } => push(GroupCommand::CloseSession { session: sid(session) }, None, None, now, None),
+            Op::Advance { ms } => {
+                now += ms;
+                push(GroupCommand::Tick, None, None, now, None);
+            }
+        }
+    }
+    entries
+}
+
+fn invoke(name: String, command: StructureCommand) -> GroupCommand {
+    GroupCommand::Invoke { name, command }
+}
+
+fn run(group: &mut Group, entries: &[Entry]) -> Vec<Applied<GroupOutput>> {
+    entries.iter().map(|e| group.apply(e.command.clone(), &e.ctx)).collect()
+}
+
+fn granted_fence(result: &Result<GroupOutput, coterie_core::CoreError>) -> Option<Fence> {
+    match result {
+        Ok(GroupOutput::Structure(StructureOutput::FencedLock(
+            FencedLockOutput::Fence(f) | FencedLockOutput::MaybeFence(Some(f)),
+        ))) => Some(*f),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// Restoring a snapshot taken anywhere and replaying the rest gives the same state and
+    /// the same replies as replaying the whole log.
+    #[test]
+    fn snapshot_then_replay_equals_full_replay(ops in prop::collection::vec(op(), 1..150), split in any::<prop::sample::Index>()) {
+        let entries = plan(&ops);
+        let at = split.index(entries.len() + 1);
+        let mut full = Group::default();
+        let full_replies = run(&mut full, &entries);
+
+        let mut head = Group::default();
+        run(&mut head, &entries[..at]);
+        let mut restored = Group::restore(&head.snapshot().unwrap()).unwrap();
+        prop_assert_eq!(&restored, &head);
+        let tail_replies = run(&mut restored, &entries[at..]);
+        prop_assert_eq!(&tail_replies[..], &full_replies[at..]);
+        prop_assert_eq!(restored, full);
+    }
+
+    /// Retrying every call right after it was applied returns the first reply and changes
+    /// nothing: the final state is the state of the history without retries.
+    #[test]
+    fn retries_are_answered_without_being_reapplied(ops in prop::collection::vec(op(), 1..150)) {
+        let entries = plan(&ops);
+        let mut once = Group::default();
+        let once_replies = run(&mut once, &entries);
+
+        let mut twice = Group::default();
+        for (entry, first) in entries.iter().zip(&once_replies) {
+            let reply = twice.apply(entry.command.clone(), &entry.ctx);
+            prop_assert_eq!(&reply, first);
+            if matches!(entry.command, GroupCommand::Invoke { .. }) && entry.ctx.invocation.is_some() {
+                let retry_ctx = ApplyCtx { index: LogIndex(entry.ctx.index.0 + 5), ..entry.ctx };
+                let retry = twice.apply(entry.command.clone(), &retry_ctx);
+                prop_assert!(retry.effects.is_empty(), "a retry woke someone: {:?}", retry);
+                match (&first.response, &retry.response) {
+                    // A parked call stays parked on retry, or, if the session already
+                    // expired, the retry learns that.
+                    (Reply::Parked, Reply::Parked) => {}
+                    (Reply::Parked, other) => prop_assert!(matches!(other, Reply::Ready(Err(_))), "{:?}", other),
+                    (a, b) if matches!(a, Reply::Ready(Err(coterie_core::CoreError::SessionExpired { .. }))) => {
+                        prop_assert_eq!(a, b)
+                    }
+                    (a, b) => prop_assert_eq!(a, b),
+                }
+            }
+        }
+        prop_assert_eq!(twice, once);
+    }
+
+    /// Each lock's fences never go down, and a fence value belongs to one holder only, so
+    /// fences strictly increase across successive holders. Waiters are granted in the order
+    /// they parked.
+    #[test]
+    fn fences_increase_and_grants_are_fifo(ops in prop::collection::vec(op(), 1..200)) {
+        let entries = plan(&ops);
+        let mut group = Group::default();
+        let replies = run(&mut group, &entries);
+
+        let lock_of: BTreeMap<InvocationId, (String, (SessionId, u8))> = entries
+            .iter()
+            .filter_map(|e| Some((e.ctx.invocation?, e.lock.clone()?)))
+            .collect();
+        let mut last_fence: BTreeMap<String, Fence> = BTreeMap::new();
+        let mut holder_of: BTreeMap<(String, Fence), (SessionId, u8)> = BTreeMap::new();
+        let mut parked_order: BTreeMap<String, Vec<InvocationId>> = BTreeMap::new();
+        let mut granted_order: BTreeMap<String, Vec<InvocationId>> = BTreeMap::new();
+
+        for (entry, reply) in entries.iter().zip(&replies) {
+            let mut grants = Vec::new();
+            match &reply.response {
+                Reply::Ready(result) => {
+                    if let (Some(invocation), Some(fence)) = (entry.ctx.invocation, granted_fence(result)) {
+                        grants.push((invocation, fence, false));
+                    }
+                }
+                Reply::Parked => {
+                    if let Some(invocation) = entry.ctx.invocation
+                        && let Some((name, _)) = lock_of.get(&invocation)
+                    {
+                        parked_order.entry(name.clone()).or_default().push(invocation);
+                    }
+                }
+            }
+            for Effect::Wake { invocation, result } in &reply.effects {
+                if let Some(fence) = granted_fence(result) {
+                    grants.push((*invocation, fence, true));
+                }
+            }
+            for (invocation, fence, woken) in grants {
+                let (name, holder) = lock_of.get(&invocation).cloned().expect("grants answer lock calls");
+                if let Some(previous) = last_fence.insert(name.clone(), fence) {
+                    prop_assert!(fence >= previous, "{name}: fence went from {previous} to {fence}");
+                }
+                let owner = holder_of.entry((name.clone(), fence)).or_insert(holder);
+                prop_assert_eq!(*owner, holder, "{} given to two holders", fence);
+                if woken {
+                    granted_order.entry(name).or_default().push(invocation);
+                }
+            }
+        }
+        for (name, granted) in granted_order {
+            let parked = &parked_order[&name];
+            let positions: Vec<usize> = granted.iter().map(|g| parked.iter().position(|p| p == g).expect("woken calls had parked")).collect();
+            prop_assert!(positions.windows(2).all(|w| w[0] < w[1]), "{name}: grants out of parking order: {positions:?}");
+        }
+    }
+}
