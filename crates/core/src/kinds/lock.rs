@@ -166,7 +166,7 @@ impl Lock {
     }
 
     fn release(&mut self, owner: OwnerId, ctx: &ApplyCtx) -> Applied<LockOutput> {
-        if !self.holder.as_ref().is_some_and(|h| h.owner == owner) {
+        if self.holder.as_ref().is_none_or(|h| h.owner != owner) {
             return Applied::ok(LockOutput::Bool(false));
         }
         self.holder = None;
