@@ -89,7 +89,7 @@ impl Barrier {
         let arrived = u64::try_from(self.arrivals.len()).unwrap_or(u64::MAX).saturating_add(1);
         if arrived == expected {
             let Some(next_round) = self.round.checked_add(1) else {
-                return Applied::err(CoreError::Overflow { operation: "arrive" });
+                return Applied::err(CoreError::overflow("arrive"));
             };
             let released = BarrierOutput::Released { round: self.round };
             let effects = self.arrivals.take_all().iter().map(|w| w.answer(Ok(released.clone()))).collect();

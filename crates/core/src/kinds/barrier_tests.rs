@@ -194,7 +194,7 @@ fn ending_sessions_withdraws_their_arrivals() {
 fn parking_needs_an_invocation() {
     let mut b = Barrier::default();
     let sessionless = b.apply(BarrierCommand::Arrive { expected: 2, timeout: None }, &internal(1, 0));
-    assert_eq!(sessionless, Applied::err(CoreError::InvocationRequired { operation: "arrive" }));
+    assert_eq!(sessionless, Applied::err(CoreError::InvocationRequired { operation: "arrive".into() }));
     assert_eq!(waiting(&mut b), Applied::ok(BarrierOutput::Count(0)));
     // The refused arrival did not fix the party count.
     assert_eq!(arrive(&mut b, 0, 1, 2, 3, None), Applied::parked());
@@ -204,7 +204,7 @@ fn parking_needs_an_invocation() {
 fn round_overflow_is_an_error_and_releases_nobody() {
     let mut b = Barrier { round: u64::MAX, ..Barrier::default() };
     assert_eq!(arrive(&mut b, 0, 1, 1, 2, None), Applied::parked());
-    assert_eq!(arrive(&mut b, 0, 2, 2, 2, None), Applied::err(CoreError::Overflow { operation: "arrive" }));
+    assert_eq!(arrive(&mut b, 0, 2, 2, 2, None), Applied::err(CoreError::overflow("arrive")));
     assert_eq!(waiting(&mut b), Applied::ok(BarrierOutput::Count(1)));
     assert_eq!(round(&mut b), Applied::ok(BarrierOutput::Round(u64::MAX)));
 }

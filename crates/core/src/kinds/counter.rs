@@ -54,7 +54,7 @@ impl Counter {
                 self.value = new;
                 Applied::ok(CounterOutput::Value(new))
             }
-            None => Applied::err(CoreError::Overflow { operation }),
+            None => Applied::err(CoreError::overflow(operation)),
         }
     }
 }
@@ -120,35 +120,20 @@ mod tests {
     fn overflow_is_refused_in_both_directions_and_leaves_the_value() {
         let mut c = Counter::default();
         run(&mut c, CounterCommand::Increment(i64::MAX));
-        assert_eq!(
-            run(&mut c, CounterCommand::Increment(1)),
-            Applied::err(CoreError::Overflow { operation: "increment" })
-        );
-        assert_eq!(
-            run(&mut c, CounterCommand::Decrement(-1)),
-            Applied::err(CoreError::Overflow { operation: "decrement" })
-        );
+        assert_eq!(run(&mut c, CounterCommand::Increment(1)), Applied::err(CoreError::overflow("increment")));
+        assert_eq!(run(&mut c, CounterCommand::Decrement(-1)), Applied::err(CoreError::overflow("decrement")));
         assert_eq!(c.value(), i64::MAX);
 
         let mut c = Counter::default();
         run(&mut c, CounterCommand::Decrement(i64::MAX));
         assert_eq!(run(&mut c, CounterCommand::Decrement(1)), Applied::ok(CounterOutput::Value(i64::MIN)));
-        assert_eq!(
-            run(&mut c, CounterCommand::Decrement(1)),
-            Applied::err(CoreError::Overflow { operation: "decrement" })
-        );
-        assert_eq!(
-            run(&mut c, CounterCommand::Increment(-1)),
-            Applied::err(CoreError::Overflow { operation: "increment" })
-        );
+        assert_eq!(run(&mut c, CounterCommand::Decrement(1)), Applied::err(CoreError::overflow("decrement")));
+        assert_eq!(run(&mut c, CounterCommand::Increment(-1)), Applied::err(CoreError::overflow("increment")));
         assert_eq!(c.value(), i64::MIN);
 
         // Subtracting i64::MIN from 0 does not fit either; from -1 it does.
         let mut c = Counter::default();
-        assert_eq!(
-            run(&mut c, CounterCommand::Decrement(i64::MIN)),
-            Applied::err(CoreError::Overflow { operation: "decrement" })
-        );
+        assert_eq!(run(&mut c, CounterCommand::Decrement(i64::MIN)), Applied::err(CoreError::overflow("decrement")));
         run(&mut c, CounterCommand::Increment(-1));
         assert_eq!(run(&mut c, CounterCommand::Decrement(i64::MIN)), Applied::ok(CounterOutput::Value(i64::MAX)));
     }

@@ -158,7 +158,7 @@ impl Lock {
         operation: &'static str,
     ) -> Result<Fence, CoreError> {
         debug_assert!(self.holder.is_none());
-        let next = self.last_fence.checked_add(1).ok_or(CoreError::Overflow { operation })?;
+        let next = self.last_fence.checked_add(1).ok_or(CoreError::overflow(operation))?;
         self.last_fence = next;
         let fence = Fence(next);
         self.holder = Some(Holder { owner, fence, expires_at: lease.map(|l| now.saturating_add(l)) });

@@ -193,9 +193,9 @@ fn parking_needs_an_invocation() {
     let mut l = Lock::default();
     acquire(&mut l, 0, 1, 1, A, None);
     let blocking = l.apply(LockCommand::Acquire { owner: B, lease: None }, &internal(2, 0));
-    assert_eq!(blocking, Applied::err(CoreError::InvocationRequired { operation: "acquire" }));
+    assert_eq!(blocking, Applied::err(CoreError::InvocationRequired { operation: "acquire".into() }));
     let timed = l.apply(LockCommand::TryAcquire { owner: B, lease: None, timeout: ms(10) }, &internal(3, 0));
-    assert_eq!(timed, Applied::err(CoreError::InvocationRequired { operation: "try_acquire" }));
+    assert_eq!(timed, Applied::err(CoreError::InvocationRequired { operation: "try_acquire".into() }));
     assert_eq!(l.waiting(), 0);
 }
 
@@ -242,12 +242,12 @@ fn fence_overflow_is_an_error_not_a_wrap() {
     assert_eq!(
         release(&mut l, 0, A),
         Applied::ok(LockOutput::Bool(true)).with_effects(vec![
-            Effect::Wake { invocation: inv(2, 2), result: Err(CoreError::Overflow { operation: "acquire" }) },
-            Effect::Wake { invocation: inv(3, 3), result: Err(CoreError::Overflow { operation: "try_acquire" }) },
+            Effect::Wake { invocation: inv(2, 2), result: Err(CoreError::overflow("acquire")) },
+            Effect::Wake { invocation: inv(3, 3), result: Err(CoreError::overflow("try_acquire")) },
         ])
     );
     assert_eq!(is_locked(&mut l), Applied::ok(LockOutput::Bool(false)));
-    assert_eq!(acquire(&mut l, 0, 1, 4, A, None), Applied::err(CoreError::Overflow { operation: "acquire" }));
+    assert_eq!(acquire(&mut l, 0, 1, 4, A, None), Applied::err(CoreError::overflow("acquire")));
 }
 
 #[test]

@@ -230,11 +230,11 @@ fn page_limits_outside_the_accepted_range_are_refused() {
         let reason = format!("limit must be between 1 and 10000 items per page, got {limit}");
         assert_eq!(
             run(&mut m, MapCommand::Keys { after: None, limit }),
-            Applied::err(CoreError::InvalidArgument { operation: "keys", reason: reason.clone() })
+            Applied::err(CoreError::InvalidArgument { operation: "keys".into(), reason: reason.clone() })
         );
         assert_eq!(
             run(&mut m, MapCommand::Entries { after: Some(b("a")), limit }),
-            Applied::err(CoreError::InvalidArgument { operation: "entries", reason })
+            Applied::err(CoreError::InvalidArgument { operation: "entries".into(), reason })
         );
     }
 }

@@ -97,7 +97,7 @@ fn drain_takes_up_to_max_from_the_front() {
     assert_eq!(
         q.apply(QueueCommand::Drain { max: 0 }, &internal(8, 0)),
         Applied::err(CoreError::InvalidArgument {
-            operation: "drain",
+            operation: "drain".into(),
             reason: "max must be at least 1 item".to_owned()
         })
     );
@@ -151,11 +151,11 @@ fn take_that_would_park_needs_an_invocation() {
     let mut q = Queue::default();
     assert_eq!(
         q.apply(QueueCommand::Take { timeout: None }, &internal(1, 0)),
-        Applied::err(CoreError::InvocationRequired { operation: "take" })
+        Applied::err(CoreError::InvocationRequired { operation: "take".into() })
     );
     assert_eq!(
         q.apply(QueueCommand::Take { timeout: Some(Duration::from_secs(1)) }, &session_read(2, 0, 1)),
-        Applied::err(CoreError::InvocationRequired { operation: "take" })
+        Applied::err(CoreError::InvocationRequired { operation: "take".into() })
     );
     assert_eq!(q.waiting(), 0);
     // With an item present it answers without one.

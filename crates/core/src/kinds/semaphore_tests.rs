@@ -195,9 +195,9 @@ fn parking_needs_an_invocation() {
     let mut s = sem(1);
     acquire(&mut s, 0, 1, 1, A, None);
     let blocking = s.apply(SemaphoreCommand::Acquire { owner: B, lease: None }, &internal(2, 0));
-    assert_eq!(blocking, Applied::err(CoreError::InvocationRequired { operation: "acquire" }));
+    assert_eq!(blocking, Applied::err(CoreError::InvocationRequired { operation: "acquire".into() }));
     let timed = s.apply(SemaphoreCommand::TryAcquire { owner: B, lease: None, timeout: ms(10) }, &internal(3, 0));
-    assert_eq!(timed, Applied::err(CoreError::InvocationRequired { operation: "try_acquire" }));
+    assert_eq!(timed, Applied::err(CoreError::InvocationRequired { operation: "try_acquire".into() }));
     assert_eq!(s.waiting(), 0);
 }
 

@@ -230,7 +230,7 @@ mod tests {
             assert_eq!(
                 members(&mut s, None, limit),
                 Applied::err(CoreError::InvalidArgument {
-                    operation: "members",
+                    operation: "members".into(),
                     reason: format!("limit must be between 1 and 10000 items per page, got {limit}"),
                 })
             );
