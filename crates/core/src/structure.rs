@@ -13,7 +13,17 @@ use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
 use crate::kind::Kind;
 use crate::kinds::atomic_long::{AtomicLong, AtomicLongCommand, AtomicLongOutput};
+use crate::kinds::atomic_reference::{AtomicReference, AtomicReferenceCommand, AtomicReferenceOutput};
+use crate::kinds::barrier::{Barrier, BarrierCommand, BarrierOutput};
+use crate::kinds::count_down_latch::{CountDownLatch, CountDownLatchCommand, CountDownLatchOutput};
+use crate::kinds::counter::{Counter, CounterCommand, CounterOutput};
+use crate::kinds::cp_semaphore::{CpSemaphore, CpSemaphoreCommand, CpSemaphoreOutput};
 use crate::kinds::fenced_lock::{FencedLock, FencedLockCommand, FencedLockConfig, FencedLockOutput};
+use crate::kinds::lock::{Lock, LockCommand, LockOutput};
+use crate::kinds::map::{Map, MapCommand, MapOutput};
+use crate::kinds::queue::{Queue, QueueCommand, QueueConfig, QueueOutput};
+use crate::kinds::semaphore::{Semaphore, SemaphoreCommand, SemaphoreConfig, SemaphoreOutput};
+use crate::kinds::set::{Set, SetCommand, SetOutput};
 use crate::machine::{Applied, Effect, Reply, StateMachine};
 use crate::types::{InvocationId, SessionId, Timestamp};
 
@@ -129,7 +139,17 @@ macro_rules! structures {
 
 structures! {
     AtomicLong(AtomicLong, AtomicLongCommand, AtomicLongOutput);
+    AtomicReference(AtomicReference, AtomicReferenceCommand, AtomicReferenceOutput);
     FencedLock(FencedLock, FencedLockCommand, FencedLockOutput);
+    CpSemaphore(CpSemaphore, CpSemaphoreCommand, CpSemaphoreOutput);
+    CountDownLatch(CountDownLatch, CountDownLatchCommand, CountDownLatchOutput);
+    Counter(Counter, CounterCommand, CounterOutput);
+    Map(Map, MapCommand, MapOutput);
+    Set(Set, SetCommand, SetOutput);
+    Queue(Queue, QueueCommand, QueueOutput);
+    Lock(Lock, LockCommand, LockOutput);
+    Semaphore(Semaphore, SemaphoreCommand, SemaphoreOutput);
+    Barrier(Barrier, BarrierCommand, BarrierOutput);
 }
 
 /// A kind plus its configuration: what a structure is created from.
@@ -137,25 +157,65 @@ structures! {
 pub enum StructureSpec {
     /// See [`AtomicLong`].
     AtomicLong,
+    /// See [`AtomicReference`].
+    AtomicReference,
     /// See [`FencedLock`].
     FencedLock(FencedLockConfig),
+    /// See [`CpSemaphore`].
+    CpSemaphore,
+    /// See [`CountDownLatch`].
+    CountDownLatch,
+    /// See [`Counter`].
+    Counter,
+    /// See [`Map`].
+    Map,
+    /// See [`Set`].
+    Set,
+    /// See [`Queue`].
+    Queue(QueueConfig),
+    /// See [`Lock`].
+    Lock,
+    /// See [`Semaphore`].
+    Semaphore(SemaphoreConfig),
+    /// See [`Barrier`].
+    Barrier,
 }
 
 impl StructureSpec {
-    /// The spec a structure gets when it is first used without being created explicitly.
-    pub fn default_for(kind: Kind) -> Result<Self, CoreError> {
-        Ok(match kind {
+    /// The spec a structure gets when it is first used without being created explicitly:
+    /// the kind's default configuration.
+    pub fn default_for(kind: Kind) -> Self {
+        match kind {
             Kind::AtomicLong => StructureSpec::AtomicLong,
+            Kind::AtomicReference => StructureSpec::AtomicReference,
             Kind::FencedLock => StructureSpec::FencedLock(FencedLockConfig::default()),
-            other => return Err(CoreError::UnknownKind { name: other.name().to_owned() }),
-        })
+            Kind::CpSemaphore => StructureSpec::CpSemaphore,
+            Kind::CountDownLatch => StructureSpec::CountDownLatch,
+            Kind::Counter => StructureSpec::Counter,
+            Kind::Map => StructureSpec::Map,
+            Kind::Set => StructureSpec::Set,
+            Kind::Queue => StructureSpec::Queue(QueueConfig::default()),
+            Kind::Lock => StructureSpec::Lock,
+            Kind::Semaphore => StructureSpec::Semaphore(SemaphoreConfig::default()),
+            Kind::Barrier => StructureSpec::Barrier,
+        }
     }
 
     /// The kind this spec creates.
     pub fn kind(&self) -> Kind {
         match self {
             StructureSpec::AtomicLong => Kind::AtomicLong,
+            StructureSpec::AtomicReference => Kind::AtomicReference,
             StructureSpec::FencedLock(_) => Kind::FencedLock,
+            StructureSpec::CpSemaphore => Kind::CpSemaphore,
+            StructureSpec::CountDownLatch => Kind::CountDownLatch,
+            StructureSpec::Counter => Kind::Counter,
+            StructureSpec::Map => Kind::Map,
+            StructureSpec::Set => Kind::Set,
+            StructureSpec::Queue(_) => Kind::Queue,
+            StructureSpec::Lock => Kind::Lock,
+            StructureSpec::Semaphore(_) => Kind::Semaphore,
+            StructureSpec::Barrier => Kind::Barrier,
         }
     }
 
@@ -163,7 +223,17 @@ impl StructureSpec {
     pub fn build(&self) -> Structure {
         match self {
             StructureSpec::AtomicLong => Structure::AtomicLong(AtomicLong::default()),
+            StructureSpec::AtomicReference => Structure::AtomicReference(AtomicReference::default()),
             StructureSpec::FencedLock(config) => Structure::FencedLock(FencedLock::new(config.clone())),
+            StructureSpec::CpSemaphore => Structure::CpSemaphore(CpSemaphore::default()),
+            StructureSpec::CountDownLatch => Structure::CountDownLatch(CountDownLatch::default()),
+            StructureSpec::Counter => Structure::Counter(Counter::default()),
+            StructureSpec::Map => Structure::Map(Map::default()),
+            StructureSpec::Set => Structure::Set(Set::default()),
+            StructureSpec::Queue(config) => Structure::Queue(Queue::new(config.clone())),
+            StructureSpec::Lock => Structure::Lock(Lock::default()),
+            StructureSpec::Semaphore(config) => Structure::Semaphore(Semaphore::new(config.clone())),
+            StructureSpec::Barrier => Structure::Barrier(Barrier::default()),
         }
     }
 }
@@ -172,8 +242,10 @@ impl Structure {
     /// The spec this structure was created from (kind and configuration).
     pub fn spec(&self) -> StructureSpec {
         match self {
-            Structure::AtomicLong(_) => StructureSpec::AtomicLong,
             Structure::FencedLock(lock) => StructureSpec::FencedLock(lock.config().clone()),
+            Structure::Queue(queue) => StructureSpec::Queue(queue.config().clone()),
+            Structure::Semaphore(semaphore) => StructureSpec::Semaphore(semaphore.config().clone()),
+            other => StructureSpec::default_for(other.kind()),
         }
     }
 }
@@ -182,7 +254,18 @@ impl StructureCommand {
     /// Bytes of user data (keys, values, items) the command carries, for the size limit.
     pub fn payload_len(&self) -> usize {
         match self {
-            StructureCommand::AtomicLong(_) | StructureCommand::FencedLock(_) => 0,
+            StructureCommand::AtomicReference(command) => command.payload_len(),
+            StructureCommand::Map(command) => command.payload_len(),
+            StructureCommand::Set(command) => command.payload_len(),
+            StructureCommand::Queue(command) => command.payload_len(),
+            StructureCommand::AtomicLong(_)
+            | StructureCommand::FencedLock(_)
+            | StructureCommand::CpSemaphore(_)
+            | StructureCommand::CountDownLatch(_)
+            | StructureCommand::Counter(_)
+            | StructureCommand::Lock(_)
+            | StructureCommand::Semaphore(_)
+            | StructureCommand::Barrier(_) => 0,
         }
     }
 }

@@ -6,7 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::AtomicLongCommand;
+use coterie_core::kinds::barrier::BarrierCommand;
+use coterie_core::kinds::count_down_latch::CountDownLatchCommand;
+use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand, CpSemaphoreOutput};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand, FencedLockOutput};
+use coterie_core::kinds::map::MapCommand;
+use coterie_core::kinds::queue::QueueCommand;
 use coterie_core::{
     Applied, ApplyCtx, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, Reply,
     SessionId, StateMachine, StructureCommand, StructureOutput, Timestamp,
@@ -15,6 +20,7 @@ use proptest::prelude::*;
 
 const SESSIONS: u64 = 3;
 const CASES: u32 = 256;
+const INITIAL_PERMITS: u64 = 3;
 
 /// One step of a generated history, before it is given log positions.
 #[derive(Clone, Debug)]
@@ -27,6 +33,19 @@ enum Op {
     Cancel { session: u64, back: u64 },
     Close { session: u64 },
     Advance { ms: u64 },
+    Acquire { session: u64, permits: u64, timeout_ms: Option<u64> },
+    Release { session: u64, permits: u64 },
+    Increase { permits: u64 },
+    Enqueue { session: u64, item: u8 },
+    Take { session: u64, timeout_ms: Option<u64> },
+    Arrive { session: u64, timeout_ms: Option<u64> },
+    CountDown { session: u64, round: u64 },
+    Await { session: u64, timeout_ms: Option<u64> },
+    Put { session: u64, key: u8, value: u8 },
+}
+
+fn timeout_ms() -> impl Strategy<Value = Option<u64>> {
+    prop_oneof![Just(None), Just(Some(0)), (1..300u64).prop_map(Some)]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -41,6 +60,15 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (session.clone(), 0..4u64).prop_map(|(session, back)| Op::Cancel { session, back }),
         1 => session.prop_map(|session| Op::Close { session }),
         3 => (0..400u64).prop_map(|ms| Op::Advance { ms }),
+        3 => (1..=SESSIONS, 1..4u64, timeout_ms()).prop_map(|(session, permits, timeout_ms)| Op::Acquire { session, permits, timeout_ms }),
+        3 => (1..=SESSIONS, 1..3u64).prop_map(|(session, permits)| Op::Release { session, permits }),
+        1 => (0..3u64).prop_map(|permits| Op::Increase { permits }),
+        2 => (1..=SESSIONS, any::<u8>()).prop_map(|(session, item)| Op::Enqueue { session, item }),
+        2 => (1..=SESSIONS, timeout_ms()).prop_map(|(session, timeout_ms)| Op::Take { session, timeout_ms }),
+        2 => (1..=SESSIONS, timeout_ms()).prop_map(|(session, timeout_ms)| Op::Arrive { session, timeout_ms }),
+        2 => (1..=SESSIONS, 0..3u64).prop_map(|(session, round)| Op::CountDown { session, round }),
+        2 => (1..=SESSIONS, timeout_ms()).prop_map(|(session, timeout_ms)| Op::Await { session, timeout_ms }),
+        1 => (1..=SESSIONS, 0..4u8, any::<u8>()).prop_map(|(session, key, value)| Op::Put { session, key, value }),
     ]
 }
 
@@ -75,6 +103,10 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
     }
     // Session ids are the opening indexes: 10, 20, 30.
     let sid = |s: u64| SessionId(s * 10);
+    let semaphore = StructureCommand::CpSemaphore(CpSemaphoreCommand::Init { permits: INITIAL_PERMITS });
+    push(invoke("sem".into(), semaphore), None, None, now, None);
+    let latch = StructureCommand::CountDownLatch(CountDownLatchCommand::TrySetCount { count: 2 });
+    push(invoke("latch".into(), latch), None, None, now, None);
     for op in ops {
         let mut next_seq = |s: u64| {
             let seq = seqs.entry(s).or_insert(0);
@@ -125,6 +157,63 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
                 push(GroupCommand::Cancel { invocation }, None, None, now, None);
             }
             Op::Close { session } => push(GroupCommand::CloseSession { session: sid(session) }, None, None, now, None),
+            Op::Acquire { session, permits, timeout_ms } => {
+                let command = match timeout_ms {
+                    None => CpSemaphoreCommand::Acquire { permits },
+                    Some(ms) => CpSemaphoreCommand::TryAcquire { permits, timeout: Some(Duration::from_millis(ms)) },
+                };
+                let seq = next_seq(session);
+                push(
+                    invoke("sem".into(), StructureCommand::CpSemaphore(command)),
+                    Some(sid(session).0),
+                    Some(seq),
+                    now,
+                    None,
+                );
+            }
+            Op::Release { session, permits } => {
+                let command = StructureCommand::CpSemaphore(CpSemaphoreCommand::Release { permits });
+                let seq = next_seq(session);
+                push(invoke("sem".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Increase { permits } => {
+                let command = StructureCommand::CpSemaphore(CpSemaphoreCommand::IncreasePermits { permits });
+                push(invoke("sem".into(), command), None, None, now, None);
+            }
+            Op::Enqueue { session, item } => {
+                let command = StructureCommand::Queue(QueueCommand::Enqueue(vec![item]));
+                let seq = next_seq(session);
+                push(invoke("q".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Take { session, timeout_ms } => {
+                let command =
+                    StructureCommand::Queue(QueueCommand::Take { timeout: timeout_ms.map(Duration::from_millis) });
+                let seq = next_seq(session);
+                push(invoke("q".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Arrive { session, timeout_ms } => {
+                let timeout = timeout_ms.map(Duration::from_millis);
+                let command = StructureCommand::Barrier(BarrierCommand::Arrive { expected: 2, timeout });
+                let seq = next_seq(session);
+                push(invoke("b".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::CountDown { session, round } => {
+                let command =
+                    StructureCommand::CountDownLatch(CountDownLatchCommand::CountDown { expected_round: round });
+                let seq = next_seq(session);
+                push(invoke("latch".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Await { session, timeout_ms } => {
+                let timeout = timeout_ms.map(Duration::from_millis);
+                let command = StructureCommand::CountDownLatch(CountDownLatchCommand::Await { timeout });
+                let seq = next_seq(session);
+                push(invoke("latch".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
+            Op::Put { session, key, value } => {
+                let command = StructureCommand::Map(MapCommand::Put { key: vec![key], value: vec![value] });
+                let seq = next_seq(session);
+                push(invoke("m".into(), command), Some(sid(session).0), Some(seq), now, None);
+            }
             Op::Advance { ms } => {
                 now += ms;
                 push(GroupCommand::Tick, None, None, now, None);
@@ -259,5 +348,28 @@ proptest! {
             let positions: Vec<usize> = granted.iter().map(|g| parked.iter().position(|p| p == g).expect("woken calls had parked")).collect();
             prop_assert!(positions.windows(2).all(|w| w[0] < w[1]), "{name}: grants out of parking order: {positions:?}");
         }
+    }
+
+    /// Permits are conserved: once every session has ended (closed, or expired by a tick),
+    /// all permits are available again, whatever the history of acquires, releases,
+    /// timeouts, cancellations and expiries.
+    #[test]
+    fn permits_return_when_every_session_ends(ops in prop::collection::vec(op(), 1..200)) {
+        let mut entries = plan(&ops);
+        let last = entries.last().map_or(0, |e| e.ctx.index.0);
+        let now = entries.last().map_or(0, |e| e.ctx.now.0);
+        for (i, session) in (1..=SESSIONS).enumerate() {
+            let ctx = ApplyCtx::internal(LogIndex(last + 10 * (i as u64 + 1)), Timestamp(now));
+            entries.push(Entry { command: GroupCommand::CloseSession { session: SessionId(session * 10) }, ctx, lock: None });
+        }
+        let increases: u64 = ops.iter().map(|op| match op { Op::Increase { permits } => *permits, _ => 0 }).sum();
+
+        let mut group = Group::default();
+        run(&mut group, &entries);
+        let probe = ApplyCtx::internal(LogIndex(u64::MAX), Timestamp(now));
+        let available = group.apply(invoke("sem".into(), StructureCommand::CpSemaphore(CpSemaphoreCommand::AvailablePermits)), &probe);
+        let expected = i64::try_from(INITIAL_PERMITS + increases).unwrap();
+        prop_assert_eq!(available, Applied::ok(GroupOutput::Structure(StructureOutput::CpSemaphore(CpSemaphoreOutput::Permits(expected)))));
+        prop_assert_eq!(group.session_count(), 0);
     }
 }

@@ -255,10 +255,7 @@ impl Group {
         let applied = match self.structures.get_mut(&name) {
             Some(structure) => structure.apply(&name, command, ctx),
             None => {
-                let spec = match StructureSpec::default_for(command.kind()) {
-                    Ok(spec) => spec,
-                    Err(err) => return Applied::err(err),
-                };
+                let spec = StructureSpec::default_for(command.kind());
                 let mut structure = spec.build();
                 let applied = structure.apply(&name, command, ctx);
                 // Keep the new structure only if the command changed it: reads and failed

@@ -312,3 +312,30 @@ fn malformed_commands_are_refused_clearly() {
     let bytes = GroupCommand::Tick.encode().unwrap();
     assert_eq!(GroupCommand::decode(&bytes).unwrap(), GroupCommand::Tick);
 }
+
+#[test]
+fn oversized_values_are_refused_and_nothing_is_stored() {
+    use crate::kinds::map::MapCommand;
+    let mut log = Log { group: Group::new(GroupConfig { max_value_bytes: 16, ..GroupConfig::default() }), index: 0 };
+    let s = log.open(10_000, 0);
+    let put = |value: Vec<u8>| StructureCommand::Map(MapCommand::Put { key: b"k".to_vec(), value });
+    let too_big = log.call(s, 1, 0, "m", put(vec![0; 16]));
+    assert_eq!(too_big, Applied::err(CoreError::ValueTooLarge { size: 17, limit: 16 }));
+    assert!(wrong_message(&too_big).contains("raise max_value_bytes"));
+    assert_eq!(log.group.names().count(), 0);
+    let fits = log.call(s, 2, 0, "m", put(vec![0; 15]));
+    assert!(matches!(fits.response, Reply::Ready(Ok(_))), "{fits:?}");
+}
+
+#[test]
+fn every_kind_is_reachable_by_name_and_created_on_first_write() {
+    use crate::kind::Kind;
+    for kind in Kind::ALL {
+        let spec = StructureSpec::default_for(kind);
+        assert_eq!(spec.kind(), kind);
+        assert_eq!(spec.build().kind(), kind);
+        assert_eq!(spec.build().spec(), spec);
+        assert_eq!(kind.name().parse::<Kind>(), Ok(kind));
+    }
+    assert_eq!("gizmo".parse::<Kind>(), Err(CoreError::UnknownKind { name: "gizmo".into() }));
+}

@@ -101,7 +101,7 @@ impl CountDownLatch {
         if self.count != 0 {
             return Ok(false);
         }
-        self.round = self.round.checked_add(1).ok_or(CoreError::Overflow { operation })?;
+        self.round = self.round.checked_add(1).ok_or(CoreError::overflow(operation))?;
         self.count = count;
         self.counted.clear();
         Ok(true)
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn count_down_needs_an_invocation() {
         let mut l = latch_with(1);
-        let expected = Applied::err(CoreError::InvocationRequired { operation: "count_down" });
+        let expected = Applied::err(CoreError::InvocationRequired { operation: "count_down".into() });
         assert_eq!(l.apply(C::CountDown { expected_round: 1 }, &internal(2, 0)), expected);
         assert_eq!(l.apply(C::CountDown { expected_round: 1 }, &session_read(3, 0, 1)), expected);
         assert_eq!(l.count(), 1);
@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(await_for(&mut l, 4, 0, 1, 2, Some(0)), Applied::ok(O::Bool(false)));
         assert_eq!(
             l.apply(C::Await { timeout: Some(Duration::from_secs(1)) }, &session_read(5, 0, 1)),
-            Applied::err(CoreError::InvocationRequired { operation: "await" })
+            Applied::err(CoreError::InvocationRequired { operation: "await".into() })
         );
         assert_eq!(l.waiting(), 0);
     }
@@ -391,12 +391,9 @@ mod tests {
         let mut l = CountDownLatch { round: u64::MAX, ..CountDownLatch::default() };
         assert_eq!(
             l.apply(C::TrySetCount { count: 1 }, &internal(1, 0)),
-            Applied::err(CoreError::Overflow { operation: "try_set_count" })
+            Applied::err(CoreError::overflow("try_set_count"))
         );
-        assert_eq!(
-            l.apply(C::SetCount { count: 1 }, &internal(2, 0)),
-            Applied::err(CoreError::Overflow { operation: "set_count" })
-        );
+        assert_eq!(l.apply(C::SetCount { count: 1 }, &internal(2, 0)), Applied::err(CoreError::overflow("set_count")));
         assert_eq!(l.count(), 0);
     }
 

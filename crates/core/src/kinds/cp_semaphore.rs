@@ -141,8 +141,8 @@ impl CpSemaphore {
         signed: i64,
         operation: &'static str,
     ) -> Result<(), CoreError> {
-        let available = self.available.checked_sub(signed).ok_or(CoreError::Overflow { operation })?;
-        let held = self.held_by(session).checked_add(permits).ok_or(CoreError::Overflow { operation })?;
+        let available = self.available.checked_sub(signed).ok_or(CoreError::overflow(operation))?;
+        let held = self.held_by(session).checked_add(permits).ok_or(CoreError::overflow(operation))?;
         self.available = available;
         if held > 0 {
             self.held.insert(session, held);
@@ -188,7 +188,7 @@ impl CpSemaphore {
         let session = ctx.require_session("release")?;
         let held = self.held_by(session);
         let rest = held.checked_sub(permits).ok_or(CoreError::PermitsNotHeld { requested: permits, held })?;
-        self.available = self.available.checked_add(returned).ok_or(CoreError::Overflow { operation: "release" })?;
+        self.available = self.available.checked_add(returned).ok_or(CoreError::overflow("release"))?;
         if rest == 0 {
             self.held.remove(&session);
         } else {
@@ -221,9 +221,9 @@ impl CpSemaphore {
         let operation = "increase_permits";
         let added = signed(permits, operation)?;
         if self.total().saturating_add(i128::from(added)) > i128::from(i64::MAX) {
-            return Err(CoreError::Overflow { operation });
+            return Err(CoreError::overflow(operation));
         }
-        self.available = self.available.checked_add(added).ok_or(CoreError::Overflow { operation })?;
+        self.available = self.available.checked_add(added).ok_or(CoreError::overflow(operation))?;
         self.initialized = true;
         Ok(self.grant_waiters())
     }
@@ -231,7 +231,7 @@ impl CpSemaphore {
     fn reduce(&mut self, permits: u64) -> Result<CpSemaphoreOutput, CoreError> {
         let operation = "reduce_permits";
         let removed = signed(permits, operation)?;
-        self.available = self.available.checked_sub(removed).ok_or(CoreError::Overflow { operation })?;
+        self.available = self.available.checked_sub(removed).ok_or(CoreError::overflow(operation))?;
         self.initialized = true;
         Ok(CpSemaphoreOutput::Unit)
     }

@@ -110,17 +110,20 @@ fn permit_calls_need_a_session_and_parking_needs_an_invocation() {
         (C::Release { permits: 1 }, "release"),
         (C::DrainPermits, "drain_permits"),
     ] {
-        assert_eq!(s.apply(command, &internal(2, 0)), Applied::err(CoreError::SessionRequired { operation }));
+        assert_eq!(
+            s.apply(command, &internal(2, 0)),
+            Applied::err(CoreError::SessionRequired { operation: operation.into() })
+        );
     }
     // Granted at once: a session is enough.
     assert_eq!(s.apply(C::Acquire { permits: 1 }, &session_read(3, 0, 1)), Applied::ok(O::Unit));
     assert_eq!(
         s.apply(C::Acquire { permits: 1 }, &session_read(4, 0, 2)),
-        Applied::err(CoreError::InvocationRequired { operation: "acquire" })
+        Applied::err(CoreError::InvocationRequired { operation: "acquire".into() })
     );
     assert_eq!(
         s.apply(C::TryAcquire { permits: 1, timeout: Some(Duration::from_secs(1)) }, &session_read(5, 0, 2)),
-        Applied::err(CoreError::InvocationRequired { operation: "try_acquire" })
+        Applied::err(CoreError::InvocationRequired { operation: "try_acquire".into() })
     );
     // A try without a timeout never parks, so it needs no invocation.
     assert_eq!(
@@ -292,13 +295,13 @@ fn arithmetic_beyond_64_bits_is_refused_and_changes_nothing() {
     let mut s = sem_with(max);
     assert_eq!(
         s.apply(C::IncreasePermits { permits: 1 }, &internal(2, 0)),
-        Applied::err(CoreError::Overflow { operation: "increase_permits" })
+        Applied::err(CoreError::overflow("increase_permits"))
     );
     // Held permits count toward the total too, so a session's permits can always go back.
     assert_eq!(s.apply(C::DrainPermits, &call(3, 0, 1, 1)), Applied::ok(O::Permits(i64::MAX)));
     assert_eq!(
         s.apply(C::IncreasePermits { permits: 1 }, &internal(4, 0)),
-        Applied::err(CoreError::Overflow { operation: "increase_permits" })
+        Applied::err(CoreError::overflow("increase_permits"))
     );
     assert_eq!(available(&mut s), Applied::ok(O::Permits(0)));
     assert_eq!(s.release_sessions(&BTreeSet::from([SessionId(1)]), &internal(5, 0)), vec![]);
@@ -308,7 +311,7 @@ fn arithmetic_beyond_64_bits_is_refused_and_changes_nothing() {
     assert_eq!(low.apply(C::ReducePermits { permits: max }, &internal(1, 0)), Applied::ok(O::Unit));
     assert_eq!(
         low.apply(C::ReducePermits { permits: 2 }, &internal(2, 0)),
-        Applied::err(CoreError::Overflow { operation: "reduce_permits" })
+        Applied::err(CoreError::overflow("reduce_permits"))
     );
     assert_eq!(available(&mut low), Applied::ok(O::Permits(-i64::MAX)));
 }
