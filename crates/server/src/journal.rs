@@ -1,0 +1,188 @@
+//! A group made durable by a write-ahead journal.
+//!
+//! Commands are appended to the [`LogStore`] first, in one durable commit per batch, and
+//! applied only after the commit returns: a crash can lose an unanswered command, never an
+//! answered one, and a client that retries the lost one is answered from the group's dedup
+//! window after replay instead of being applied twice. The clock is the caller's: each
+//! batch carries the `now` it was submitted at, journaled with every record, so replay
+//! applies the same times and reaches the same state.
+//!
+//! Snapshots bound the journal: [`JournaledGroup::compact`] stores the group's snapshot and
+//! purges the records it covers, and opening restores that snapshot and replays only what
+//! follows it.
+
+use coterie_core::{
+    Applied, ApplyCtx, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId,
+    StateMachine, Timestamp, codec,
+};
+use coterie_storage::{Entry, LogId, LogStore, SnapshotMeta};
+use serde::{Deserialize, Serialize};
+
+use crate::error::NodeError;
+
+/// One client call to a group: the command and who made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The command.
+    pub command: GroupCommand,
+    /// The caller's session, for calls that depend on it.
+    pub session: Option<SessionId>,
+    /// The caller's invocation, for calls that may park or must be applied once.
+    pub invocation: Option<InvocationId>,
+}
+
+impl Request {
+    /// A command no client session is behind (ticks, administration, plain reads).
+    pub fn internal(command: GroupCommand) -> Self {
+        Request { command, session: None, invocation: None }
+    }
+
+    /// A call made by `invocation`.
+    pub fn invoked(command: GroupCommand, invocation: InvocationId) -> Self {
+        Request { command, session: Some(invocation.session), invocation: Some(invocation) }
+    }
+}
+
+/// What the journal stores for one applied command: the request and the time it was
+/// applied at. The log index is the record's position in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    /// The time the batch was submitted at.
+    pub now: Timestamp,
+    /// The request.
+    pub request: Request,
+}
+
+/// How a journaled group is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalConfig {
+    /// The group's configuration, used when no snapshot exists yet (a snapshot carries
+    /// the configuration the group was created with).
+    pub group: GroupConfig,
+    /// Compact automatically after this many records since the last snapshot (0: never).
+    pub snapshot_every: u64,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig { group: GroupConfig::default(), snapshot_every: 10_000 }
+    }
+}
+
+/// A [`Group`] whose every command is journaled in a [`LogStore`] before it is applied.
+pub struct JournaledGroup<S: LogStore> {
+    store: S,
+    group: Group,
+    config: JournalConfig,
+    /// Index of the last record applied to `group`.
+    applied: u64,
+    /// Index of the last record in the journal (the next batch starts after it).
+    last: u64,
+    /// Index of the last record covered by the stored snapshot.
+    snapshot_at: u64,
+}
+
+impl<S: LogStore> JournaledGroup<S> {
+    /// Opens the group kept in `store`: restores its snapshot, if any, and replays the
+    /// journal records that follow it.
+    pub fn open(store: S, config: JournalConfig) -> Result<Self, NodeError> {
+        let (group, snapshot_at) = match store.load_snapshot()? {
+            Some((meta, data)) => {
+                let group = Group::restore(&data).map_err(NodeError::CorruptSnapshot)?;
+                (group, meta.last_included.map_or(0, |id| id.index))
+            }
+            None => (Group::new(config.group.clone()), 0),
+        };
+        let journal_last = store.log_state()?.last.map_or(0, |id| id.index);
+        let last = journal_last.max(snapshot_at);
+        let mut journaled = JournaledGroup { store, group, config, applied: snapshot_at, last, snapshot_at };
+        let records = journaled.store.read_range(snapshot_at.saturating_add(1), u64::MAX)?;
+        for entry in records {
+            let record: JournalRecord = codec::decode(&entry.payload, "journal record")
+                .map_err(|err| NodeError::CorruptJournal { index: entry.log_id.index, reason: err.to_string() })?;
+            journaled.apply_record(entry.log_id.index, record);
+        }
+        Ok(journaled)
+    }
+
+    /// Journals `requests` in one durable commit, then applies them in order at time `now`,
+    /// returning each request's result. If the commit fails, none of them is applied.
+    pub fn submit(&mut self, requests: Vec<Request>, now: Timestamp) -> Result<Vec<Applied<GroupOutput>>, NodeError> {
+        let records: Vec<JournalRecord> = requests.into_iter().map(|request| JournalRecord { now, request }).collect();
+        let entries = records
+            .iter()
+            .zip(self.last.saturating_add(1)..)
+            .map(|(record, index)| {
+                let payload = codec::encode(record).map_err(NodeError::Encode)?;
+                Ok(Entry { log_id: LogId::new(0, 0, index), payload })
+            })
+            .collect::<Result<Vec<_>, NodeError>>()?;
+        self.store.append(&entries)?;
+        let first = self.last.saturating_add(1);
+        self.last = self.last.saturating_add(records.len() as u64);
+        let results = (first..).zip(records).map(|(index, record)| self.apply_record(index, record)).collect();
+        self.compact_if_due()?;
+        Ok(results)
+    }
+
+    /// Journals and applies one request; see [`JournaledGroup::submit`].
+    pub fn submit_one(&mut self, request: Request, now: Timestamp) -> Result<Applied<GroupOutput>, NodeError> {
+        let index = self.last.saturating_add(1);
+        let record = JournalRecord { now, request };
+        let payload = codec::encode(&record).map_err(NodeError::Encode)?;
+        self.store.append(&[Entry { log_id: LogId::new(0, 0, index), payload }])?;
+        self.last = index;
+        let result = self.apply_record(index, record);
+        self.compact_if_due()?;
+        Ok(result)
+    }
+
+    fn compact_if_due(&mut self) -> Result<(), NodeError> {
+        let every = self.config.snapshot_every;
+        if every > 0 && self.applied - self.snapshot_at >= every {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Stores a snapshot of the group and purges the journal records it covers.
+    pub fn compact(&mut self) -> Result<(), NodeError> {
+        if self.applied == self.snapshot_at {
+            return Ok(());
+        }
+        let data = self.group.snapshot().map_err(NodeError::Encode)?;
+        let last = LogId::new(0, 0, self.applied);
+        let meta =
+            SnapshotMeta { last_included: Some(last.clone()), membership: Vec::new(), snapshot_id: format!("local-{}", self.applied) };
+        self.store.save_snapshot(&meta, &data)?;
+        self.store.purge_up_to(last)?;
+        self.snapshot_at = self.applied;
+        Ok(())
+    }
+
+    /// The group's current state.
+    pub fn group(&self) -> &Group {
+        &self.group
+    }
+
+    /// Index of the last applied record.
+    pub fn applied_index(&self) -> u64 {
+        self.applied
+    }
+
+    /// Closes the group, handing back its store.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn apply_record(&mut self, index: u64, record: JournalRecord) -> Applied<GroupOutput> {
+        let JournalRecord { now, request } = record;
+        let ctx = ApplyCtx { index: LogIndex(index), now, session: request.session, invocation: request.invocation };
+        self.applied = index;
+        self.group.apply(request.command, &ctx)
+    }
+}
+
+#[cfg(test)]
+#[path = "journal_tests.rs"]
+mod tests;

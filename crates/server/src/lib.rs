@@ -1,0 +1,13 @@
+//! # coterie-server
+//!
+//! A Coterie node. Today it hosts one group on one machine, durably: every command is
+//! journaled before it is applied and the group is rebuilt from its snapshot and journal on
+//! restart ([`JournaledGroup`]). That is the same write-ahead discipline the Raft engine
+//! follows on each replica, so the CP engine will reuse the record format and the replay
+//! path; what it adds is agreement on the order of records among the members.
+
+mod error;
+mod journal;
+
+pub use error::NodeError;
+pub use journal::{JournalConfig, JournalRecord, JournaledGroup, Request};
