@@ -1,0 +1,355 @@
+//! The durable backend: every Raft group of a node in one redb file.
+//!
+//! # Why one file per node
+//!
+//! A node hosts many Raft groups, and each append must reach the disk before Raft may
+//! acknowledge it. The cost of that is the fsync, which is per file. One file per node means one
+//! file handle, one page cache and one allocator shared by all groups, and a node's state is a
+//! single file to back up, move or delete. redb serialises write transactions, so appends of
+//! different groups queue for the one writer; each still costs exactly one fsync.
+//!
+//! # Layout
+//!
+//! Each group `G` has two tables of its own:
+//!
+//! - `coterie/log/G`: `u64` index → encoded [`Entry`]. Keys are plain indices, so
+//!   [`LogStore::read_range`], [`LogStore::truncate_from`] and [`LogStore::purge_up_to`] are
+//!   range operations on that group's B-tree and never scan the rest of its log, nor any other
+//!   group's.
+//! - `coterie/meta/G`: `&str` key → encoded value, for `vote` (bytes), `committed`
+//!   (`Option<LogId>`), `purged` ([`LogId`]), `snapshot_meta` ([`SnapshotMeta`]) and
+//!   `snapshot_data` (bytes).
+//!
+//! Tables per group were chosen over one shared table with `(group, index)` keys because the
+//! group name would otherwise be repeated in every key, each group's tree stays as shallow as its
+//! own log, and removing a group later is deleting two tables. The group name is taken as is:
+//! the fixed `coterie/log/` and `coterie/meta/` prefixes keep every group's names distinct.
+//!
+//! Every value is `[FORMAT_VERSION] + postcard` (see [`crate::codec`]); an entry also stores its
+//! own index, which is checked against its key on read.
+//!
+//! # Durability
+//!
+//! Every write transaction commits with [`Durability::Immediate`]: the change is on disk when
+//! the call returns. Two-phase commit and quick-repair are deliberately left **off**:
+//!
+//! - redb's default one-phase commit writes the new commit slot, flips the primary bit and
+//!   fsyncs **once**; all data carries checksums, and after a crash redb picks the most recent
+//!   commit slot whose checksum is valid. Two-phase commit adds a second fsync to every commit
+//!   to defeat a theoretical attacker who controls page flush order, can crash the process
+//!   mid-fsync and can write chosen data into the database; Coterie's log contents come from its
+//!   own cluster, not from such an attacker, and the second fsync would halve append throughput.
+//! - Quick-repair saves the allocator state in every commit (and forces two-phase commit) so
+//!   that reopening after a crash is instant. Without it, the first open after a crash walks the
+//!   whole file to verify checksums and rebuild the allocator, which takes time proportional to
+//!   the file size. A crash is rare and appends are constant, so we pay on the rare path.
+//!
+//! The database is opened in redb's default `ExclusiveWriter` mode (the only mode in which a
+//! one-phase commit really is one fsync), so one process owns the file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{
+    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
+};
+use serde::de::DeserializeOwned;
+
+use crate::codec::{decode, encode};
+use crate::{Entry, LogId, LogState, LogStore, SnapshotMeta, StorageError, check_append};
+
+/// The per-group table of log entries: index → encoded [`Entry`].
+type LogTable<'a> = TableDefinition<'a, u64, &'static [u8]>;
+/// The per-group table of everything else: key → encoded value.
+type MetaTable<'a> = TableDefinition<'a, &'static str, &'static [u8]>;
+
+const VOTE: &str = "vote";
+const COMMITTED: &str = "committed";
+const PURGED: &str = "purged";
+const SNAPSHOT_META: &str = "snapshot_meta";
+const SNAPSHOT_DATA: &str = "snapshot_data";
+
+/// One node's storage file, holding the logs of all the Raft groups the node hosts.
+///
+/// Cheap to clone: clones share the open database.
+#[derive(Clone, Debug)]
+pub struct RedbStorage {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+impl RedbStorage {
+    /// Opens the database file at `path`, creating it if it does not exist.
+    ///
+    /// Only one process (and one `RedbStorage` per process) may have the file open at a time.
+    pub fn open(path: &Path) -> Result<RedbStorage, StorageError> {
+        let db = Database::create(path).map_err(StorageError::database("open or create the database file"))?;
+        Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The [`LogStore`] of the Raft group named `group`. Cheap: nothing is read or written
+    /// until the log is used, and a group that was never written reads as empty.
+    ///
+    /// Every check (such as contiguity) happens inside the write transaction, so two handles on
+    /// the same group stay consistent; Raft should still use one per group.
+    pub fn log(&self, group: &str) -> Result<RedbLog, StorageError> {
+        Ok(RedbLog {
+            db: Arc::clone(&self.db),
+            log_table: format!("coterie/log/{group}"),
+            meta_table: format!("coterie/meta/{group}"),
+        })
+    }
+}
+
+/// The [`LogStore`] of one Raft group inside a [`RedbStorage`] file.
+#[derive(Clone, Debug)]
+pub struct RedbLog {
+    db: Arc<Database>,
+    log_table: String,
+    meta_table: String,
+}
+
+impl RedbLog {
+    fn log_def(&self) -> LogTable<'_> {
+        TableDefinition::new(&self.log_table)
+    }
+
+    fn meta_def(&self) -> MetaTable<'_> {
+        TableDefinition::new(&self.meta_table)
+    }
+
+    /// Runs `body` in a write transaction and commits it durably (one fsync) if `body` returns
+    /// `Ok(true)`. On `Ok(false)` or an error the transaction is aborted and nothing is written.
+    fn write(
+        &self,
+        operation: &'static str,
+        body: impl FnOnce(&WriteTransaction) -> Result<bool, StorageError>,
+    ) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
+        txn.set_durability(Durability::Immediate).map_err(StorageError::database(operation))?;
+        // Both off on purpose: one fsync per commit, full repair after a crash (module docs).
+        txn.set_two_phase_commit(false);
+        txn.set_quick_repair(false);
+        match body(&txn) {
+            Ok(true) => txn.commit().map_err(StorageError::database(operation)),
+            Ok(false) => txn.abort().map_err(StorageError::database(operation)),
+            Err(err) => {
+                // The body's error is the one worth reporting; an abort only drops pages.
+                let _ = txn.abort();
+                Err(err)
+            }
+        }
+    }
+
+    /// Opens `def` for reading; `None` if the group never wrote to that table.
+    fn read_table<K: redb::Key + 'static>(
+        &self,
+        def: TableDefinition<'_, K, &'static [u8]>,
+        operation: &'static str,
+    ) -> Result<Option<ReadOnlyTable<K, &'static [u8]>>, StorageError> {
+        let txn = self.db.begin_read().map_err(StorageError::database(operation))?;
+        match txn.open_table(def) {
+            Ok(table) => Ok(Some(table)),
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(err) => Err(StorageError::database(operation)(err)),
+        }
+    }
+
+    /// Reads and decodes one meta value.
+    fn read_meta<T: DeserializeOwned>(&self, key: &str, what: &'static str) -> Result<Option<T>, StorageError> {
+        let operation = "read group metadata";
+        match self.read_table(self.meta_def(), operation)? {
+            Some(meta) => get_meta(&meta, key, what, operation),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Reads and decodes the value under `key` in a meta table.
+fn get_meta<T: DeserializeOwned>(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+    what: &'static str,
+    operation: &'static str,
+) -> Result<Option<T>, StorageError> {
+    match meta.get(key).map_err(StorageError::database(operation))? {
+        Some(value) => decode(value.value(), what).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Decodes a log record and checks that it sits under its own index.
+fn decode_entry(index: u64, bytes: &[u8]) -> Result<Entry, StorageError> {
+    let entry: Entry = decode(bytes, "log entry")?;
+    if entry.log_id.index != index {
+        return Err(StorageError::Corrupt {
+            what: "log entry",
+            reason: format!("the entry stored under index {index} says it has index {}", entry.log_id.index),
+        });
+    }
+    Ok(entry)
+}
+
+/// The log state from a group's two tables (either may be missing).
+fn state_of(
+    log: Option<&impl ReadableTable<u64, &'static [u8]>>,
+    meta: Option<&impl ReadableTable<&'static str, &'static [u8]>>,
+    operation: &'static str,
+) -> Result<LogState, StorageError> {
+    let last_purged: Option<LogId> = match meta {
+        Some(meta) => get_meta(meta, PURGED, "last purged log id", operation)?,
+        None => None,
+    };
+    let last = match log {
+        Some(log) => match log.last().map_err(StorageError::database(operation))? {
+            Some((key, value)) => Some(decode_entry(key.value(), value.value())?.log_id),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(LogState { last: last.or_else(|| last_purged.clone()), last_purged })
+}
+
+impl LogStore for RedbLog {
+    fn log_state(&self) -> Result<LogState, StorageError> {
+        let operation = "read the log state";
+        let txn = self.db.begin_read().map_err(StorageError::database(operation))?;
+        let log = match txn.open_table(self.log_def()) {
+            Ok(table) => Some(table),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(err) => return Err(StorageError::database(operation)(err)),
+        };
+        let meta = match txn.open_table(self.meta_def()) {
+            Ok(table) => Some(table),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(err) => return Err(StorageError::database(operation)(err)),
+        };
+        state_of(log.as_ref(), meta.as_ref(), operation)
+    }
+
+    fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let operation = "append log entries";
+        let records = entries
+            .iter()
+            .map(|entry| Ok((entry.log_id.index, encode(entry, "log entry")?)))
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        self.write(operation, |txn| {
+            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+            let meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
+            check_append(&state_of(Some(&log), Some(&meta), operation)?, entries)?;
+            for (index, bytes) in &records {
+                log.insert(index, bytes.as_slice()).map_err(StorageError::database(operation))?;
+            }
+            Ok(true)
+        })
+    }
+
+    fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError> {
+        let operation = "read log entries";
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let Some(log) = self.read_table(self.log_def(), operation)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for item in log.range(start..end).map_err(StorageError::database(operation))? {
+            let (key, value) = item.map_err(StorageError::database(operation))?;
+            out.push(decode_entry(key.value(), value.value())?);
+        }
+        Ok(out)
+    }
+
+    fn truncate_from(&mut self, index: u64) -> Result<(), StorageError> {
+        let operation = "truncate the log";
+        self.write(operation, |txn| {
+            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+            let last = log.last().map_err(StorageError::database(operation))?.map(|(key, _)| key.value());
+            if last.is_none_or(|last| last < index) {
+                return Ok(false);
+            }
+            log.retain_in(index.., |_, _| false).map_err(StorageError::database(operation))?;
+            Ok(true)
+        })
+    }
+
+    fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        let operation = "purge the log";
+        self.write(operation, |txn| {
+            let mut meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
+            let purged: Option<LogId> = get_meta(&meta, PURGED, "last purged log id", operation)?;
+            if purged.is_some_and(|purged| log_id.index <= purged.index) {
+                return Ok(false);
+            }
+            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+            log.retain_in(..=log_id.index, |_, _| false).map_err(StorageError::database(operation))?;
+            let bytes = encode(&log_id, "last purged log id")?;
+            meta.insert(PURGED, bytes.as_slice()).map_err(StorageError::database(operation))?;
+            Ok(true)
+        })
+    }
+
+    fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
+        self.put_meta("save the vote", &[(VOTE, encode(vote, "vote")?)])
+    }
+
+    fn load_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read_meta(VOTE, "vote")
+    }
+
+    fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        self.put_meta("save the committed log id", &[(COMMITTED, encode(&committed, "committed log id")?)])
+    }
+
+    fn load_committed(&self) -> Result<Option<LogId>, StorageError> {
+        Ok(self.read_meta::<Option<LogId>>(COMMITTED, "committed log id")?.flatten())
+    }
+
+    fn save_snapshot(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
+        let records =
+            [(SNAPSHOT_META, encode(meta, "snapshot meta")?), (SNAPSHOT_DATA, encode(data, "snapshot data")?)];
+        self.put_meta("save the snapshot", &records)
+    }
+
+    fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
+        // Both halves from one read transaction, so they always belong to the same snapshot.
+        let operation = "read the snapshot";
+        let Some(table) = self.read_table(self.meta_def(), operation)? else {
+            return Ok(None);
+        };
+        let meta: Option<SnapshotMeta> = get_meta(&table, SNAPSHOT_META, "snapshot meta", operation)?;
+        let data: Option<Vec<u8>> = get_meta(&table, SNAPSHOT_DATA, "snapshot data", operation)?;
+        match (meta, data) {
+            (Some(meta), Some(data)) => Ok(Some((meta, data))),
+            (None, None) => Ok(None),
+            _ => Err(StorageError::Corrupt {
+                what: "snapshot",
+                reason: "only one of its meta and data records is present".to_owned(),
+            }),
+        }
+    }
+}
+
+impl RedbLog {
+    /// Stores already encoded meta values in one durable commit.
+    fn put_meta(&self, operation: &'static str, records: &[(&'static str, Vec<u8>)]) -> Result<(), StorageError> {
+        self.write(operation, |txn| {
+            let mut meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
+            for (key, bytes) in records {
+                meta.insert(*key, bytes.as_slice()).map_err(StorageError::database(operation))?;
+            }
+            Ok(true)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,95 @@
+//! Tests that need the private layout: records planted under the tables' real names.
+
+use redb::TableDefinition;
+
+use super::*;
+
+fn entry(index: u64) -> Entry {
+    Entry { log_id: LogId::new(1, 1, index), payload: vec![index as u8] }
+}
+
+/// Writes raw `bytes` under `key` in the table `name`, bypassing the codec.
+fn plant<K: redb::Key + 'static>(storage: &RedbStorage, name: &str, key: K::SelfType<'_>, bytes: &[u8]) {
+    let txn = storage.db.begin_write().unwrap();
+    {
+        let mut table = txn.open_table(TableDefinition::<K, &[u8]>::new(name)).unwrap();
+        table.insert(key, bytes).unwrap();
+    }
+    txn.commit().unwrap();
+}
+
+#[test]
+fn unknown_format_version_is_refused_for_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let mut log = storage.log("g").unwrap();
+    log.append(&[entry(1), entry(2)]).unwrap();
+    log.save_vote(b"v").unwrap();
+
+    // A valid record body behind a version byte of 99, as a future release might write it.
+    let mut future_entry = encode(&entry(2), "log entry").unwrap();
+    future_entry[0] = 99;
+    plant::<u64>(&storage, "coterie/log/g", 2, &future_entry);
+    let unsupported = |what| StorageError::UnsupportedFormat { what, version: 99 };
+    assert_eq!(log.read_range(0, 10).unwrap_err(), unsupported("log entry"));
+    assert_eq!(log.log_state().unwrap_err(), unsupported("log entry"));
+    assert_eq!(log.append(&[entry(3)]).unwrap_err(), unsupported("log entry"));
+    assert_eq!(log.read_range(1, 2).unwrap(), vec![entry(1)], "records before it still read");
+
+    for (key, what) in [
+        (VOTE, "vote"),
+        (COMMITTED, "committed log id"),
+        (PURGED, "last purged log id"),
+        (SNAPSHOT_META, "snapshot meta"),
+        (SNAPSHOT_DATA, "snapshot data"),
+    ] {
+        // A fresh group per record, holding valid values of everything else.
+        let group = format!("g-{key}");
+        let mut log = storage.log(&group).unwrap();
+        log.save_snapshot(&SnapshotMeta::default(), b"data").unwrap();
+        log.save_committed(Some(LogId::new(1, 1, 1))).unwrap();
+        plant::<&str>(&storage, &format!("coterie/meta/{group}"), key, &[99, 0]);
+        let err = match key {
+            VOTE => log.load_vote().map(drop),
+            COMMITTED => log.load_committed().map(drop),
+            PURGED => log.log_state().map(drop),
+            _ => log.load_snapshot().map(drop),
+        }
+        .unwrap_err();
+        assert_eq!(err, unsupported(what), "{key}");
+        assert!(err.to_string().contains("format version 99"), "{err}");
+        assert!(err.to_string().contains("run a Coterie release"), "{err}");
+    }
+}
+
+#[test]
+fn damaged_records_are_reported_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let log = storage.log("g").unwrap();
+
+    // An entry filed under the wrong index.
+    plant::<u64>(&storage, "coterie/log/g", 5, &encode(&entry(6), "log entry").unwrap());
+    let err = log.read_range(0, 10).unwrap_err();
+    assert!(matches!(err, StorageError::Corrupt { what: "log entry", .. }), "{err}");
+    assert!(err.to_string().contains("index 5"), "{err}");
+
+    // A truncated record.
+    plant::<&str>(&storage, "coterie/meta/g", VOTE, &[crate::codec::FORMAT_VERSION]);
+    assert!(matches!(log.load_vote().unwrap_err(), StorageError::Corrupt { what: "vote", .. }));
+
+    // Half a snapshot.
+    plant::<&str>(&storage, "coterie/meta/g", SNAPSHOT_DATA, &encode(&b"data"[..], "snapshot data").unwrap());
+    assert!(matches!(log.load_snapshot().unwrap_err(), StorageError::Corrupt { what: "snapshot", .. }));
+}
+
+#[test]
+fn refused_batches_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let mut log = storage.log("g").unwrap();
+    log.append(&[entry(1)]).unwrap();
+    let err = log.append(&[entry(2), entry(4)]).unwrap_err();
+    assert_eq!(err, StorageError::NonContiguous { expected: 3, got: 4 });
+    assert_eq!(log.read_range(0, 10).unwrap(), vec![entry(1)]);
+}
