@@ -11,7 +11,9 @@ pub enum NodeError {
     #[error("storage failed: {0}")]
     Storage(#[from] StorageError),
     /// A journal record could not be read back, so the group cannot be rebuilt.
-    #[error("journal record {index} is unreadable ({reason}); the data directory is damaged or from an incompatible version — restore it from a backup or a replica")]
+    #[error(
+        "journal record {index} is unreadable ({reason}); the data directory is damaged or from an incompatible version — restore it from a backup or a replica"
+    )]
     CorruptJournal {
         /// The record's log index.
         index: u64,

@@ -12,8 +12,8 @@
 //! follows it.
 
 use coterie_core::{
-    Applied, ApplyCtx, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId,
-    StateMachine, Timestamp, codec,
+    Applied, ApplyCtx, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId, StateMachine,
+    Timestamp, codec,
 };
 use coterie_storage::{Entry, LogId, LogStore, SnapshotMeta};
 use serde::{Deserialize, Serialize};
@@ -152,8 +152,11 @@ impl<S: LogStore> JournaledGroup<S> {
         }
         let data = self.group.snapshot().map_err(NodeError::Encode)?;
         let last = LogId::new(0, 0, self.applied);
-        let meta =
-            SnapshotMeta { last_included: Some(last.clone()), membership: Vec::new(), snapshot_id: format!("local-{}", self.applied) };
+        let meta = SnapshotMeta {
+            last_included: Some(last.clone()),
+            membership: Vec::new(),
+            snapshot_id: format!("local-{}", self.applied),
+        };
         self.store.save_snapshot(&meta, &data)?;
         self.store.purge_up_to(last)?;
         self.snapshot_at = self.applied;

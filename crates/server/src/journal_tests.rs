@@ -20,7 +20,8 @@ fn value(v: i64) -> GroupOutput {
 }
 
 fn open_session<S: LogStore>(g: &mut JournaledGroup<S>, now: u64) -> SessionId {
-    let opened = g.submit_one(Request::internal(GroupCommand::OpenSession { ttl: Duration::from_secs(10) }), Timestamp(now));
+    let opened =
+        g.submit_one(Request::internal(GroupCommand::OpenSession { ttl: Duration::from_secs(10) }), Timestamp(now));
     match opened.unwrap().response {
         Reply::Ready(Ok(GroupOutput::Session(id))) => id,
         other => panic!("open session: {other:?}"),
@@ -31,7 +32,8 @@ fn open_session<S: LogStore>(g: &mut JournaledGroup<S>, now: u64) -> SessionId {
 fn history<S: LogStore>(g: &mut JournaledGroup<S>) -> SessionId {
     let a = open_session(g, 1_000);
     let b = open_session(g, 1_000);
-    let lock = |owner| invoke("leader", StructureCommand::FencedLock(FencedLockCommand::Lock { owner: OwnerId(owner) }));
+    let lock =
+        |owner| invoke("leader", StructureCommand::FencedLock(FencedLockCommand::Lock { owner: OwnerId(owner) }));
     let batch = vec![
         Request::invoked(incr(), InvocationId { session: a, seq: 1 }),
         Request::invoked(lock(1), InvocationId { session: a, seq: 2 }),
@@ -123,7 +125,7 @@ impl LogStore for Probe {
     }
     fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
         if self.fail {
-            return Err(StorageError::Database("disk full (injected)".into()));
+            return Err(StorageError::Database { operation: "append entries", reason: "disk full (injected)".into() });
         }
         self.appends += 1;
         self.inner.append(entries)
