@@ -6,12 +6,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::AtomicLongCommand;
+use coterie_core::kinds::atomic_reference::AtomicReferenceCommand;
 use coterie_core::kinds::barrier::BarrierCommand;
 use coterie_core::kinds::count_down_latch::CountDownLatchCommand;
+use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand, CpSemaphoreOutput};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand, FencedLockOutput};
+use coterie_core::kinds::lock::{LockCommand, LockOutput};
 use coterie_core::kinds::map::MapCommand;
 use coterie_core::kinds::queue::QueueCommand;
+use coterie_core::kinds::semaphore::SemaphoreCommand;
+use coterie_core::kinds::set::SetCommand;
 use coterie_core::{
     Applied, ApplyCtx, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, Reply,
     SessionId, StateMachine, StructureCommand, StructureOutput, Timestamp,
@@ -42,6 +47,17 @@ enum Op {
     CountDown { session: u64, round: u64 },
     Await { session: u64, timeout_ms: Option<u64> },
     Put { session: u64, key: u8, value: u8 },
+    ShardLock { session: u64, owner: u8, lease_ms: Option<u64>, timeout_ms: Option<u64> },
+    ShardUnlock { owner: u8 },
+    ShardAcquire { session: u64, owner: u8, lease_ms: Option<u64>, timeout_ms: Option<u64> },
+    ShardRelease { owner: u8 },
+    Count { delta: i8 },
+    SetAdd { item: u8, remove: bool },
+    RefCas { expected: Option<u8>, update: Option<u8> },
+}
+
+fn lease_ms() -> impl Strategy<Value = Option<u64>> {
+    prop_oneof![Just(None), (1..500u64).prop_map(Some)]
 }
 
 fn timeout_ms() -> impl Strategy<Value = Option<u64>> {
@@ -69,6 +85,15 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (1..=SESSIONS, 0..3u64).prop_map(|(session, round)| Op::CountDown { session, round }),
         2 => (1..=SESSIONS, timeout_ms()).prop_map(|(session, timeout_ms)| Op::Await { session, timeout_ms }),
         1 => (1..=SESSIONS, 0..4u8, any::<u8>()).prop_map(|(session, key, value)| Op::Put { session, key, value }),
+        3 => (1..=SESSIONS, 0..3u8, lease_ms(), timeout_ms())
+            .prop_map(|(session, owner, lease_ms, timeout_ms)| Op::ShardLock { session, owner, lease_ms, timeout_ms }),
+        2 => (0..3u8).prop_map(|owner| Op::ShardUnlock { owner }),
+        2 => (1..=SESSIONS, 0..3u8, lease_ms(), timeout_ms())
+            .prop_map(|(session, owner, lease_ms, timeout_ms)| Op::ShardAcquire { session, owner, lease_ms, timeout_ms }),
+        2 => (0..3u8).prop_map(|owner| Op::ShardRelease { owner }),
+        1 => any::<i8>().prop_map(|delta| Op::Count { delta }),
+        1 => (0..4u8, any::<bool>()).prop_map(|(item, remove)| Op::SetAdd { item, remove }),
+        1 => (prop::option::of(0..2u8), prop::option::of(0..2u8)).prop_map(|(expected, update)| Op::RefCas { expected, update }),
     ]
 }
 
@@ -214,6 +239,63 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
                 let seq = next_seq(session);
                 push(invoke("m".into(), command), Some(sid(session).0), Some(seq), now, None);
             }
+            Op::ShardLock { session, owner, lease_ms, timeout_ms } => {
+                let (owner_id, lease) = (OwnerId(owner.into()), lease_ms.map(Duration::from_millis));
+                let command = match timeout_ms {
+                    None => LockCommand::Acquire { owner: owner_id, lease },
+                    Some(ms) => {
+                        LockCommand::TryAcquire { owner: owner_id, lease, timeout: Some(Duration::from_millis(ms)) }
+                    }
+                };
+                let seq = next_seq(session);
+                // A sharded lock belongs to its owner id, whatever session asks.
+                let holder = (SessionId(0), owner);
+                push(
+                    invoke("slock".into(), StructureCommand::Lock(command)),
+                    Some(sid(session).0),
+                    Some(seq),
+                    now,
+                    Some(("slock".into(), holder)),
+                );
+            }
+            Op::ShardUnlock { owner } => {
+                let command = StructureCommand::Lock(LockCommand::Release { owner: OwnerId(owner.into()) });
+                push(invoke("slock".into(), command), None, None, now, None);
+            }
+            Op::ShardAcquire { session, owner, lease_ms, timeout_ms } => {
+                let (owner, lease) = (OwnerId(owner.into()), lease_ms.map(Duration::from_millis));
+                let command = match timeout_ms {
+                    None => SemaphoreCommand::Acquire { owner, lease },
+                    Some(ms) => SemaphoreCommand::TryAcquire { owner, lease, timeout: Some(Duration::from_millis(ms)) },
+                };
+                let seq = next_seq(session);
+                push(
+                    invoke("ssem".into(), StructureCommand::Semaphore(command)),
+                    Some(sid(session).0),
+                    Some(seq),
+                    now,
+                    None,
+                );
+            }
+            Op::ShardRelease { owner } => {
+                let command = StructureCommand::Semaphore(SemaphoreCommand::Release { owner: OwnerId(owner.into()) });
+                push(invoke("ssem".into(), command), None, None, now, None);
+            }
+            Op::Count { delta } => {
+                let command = StructureCommand::Counter(CounterCommand::Increment(delta.into()));
+                push(invoke("counter".into(), command), None, None, now, None);
+            }
+            Op::SetAdd { item, remove } => {
+                let command = if remove { SetCommand::Remove(vec![item]) } else { SetCommand::Add(vec![item]) };
+                push(invoke("set".into(), StructureCommand::Set(command)), None, None, now, None);
+            }
+            Op::RefCas { expected, update } => {
+                let command = AtomicReferenceCommand::CompareAndSet {
+                    expected: expected.map(|b| vec![b]),
+                    update: update.map(|b| vec![b]),
+                };
+                push(invoke("ref".into(), StructureCommand::AtomicReference(command)), None, None, now, None);
+            }
             Op::Advance { ms } => {
                 now += ms;
                 push(GroupCommand::Tick, None, None, now, None);
@@ -236,6 +318,9 @@ fn granted_fence(result: &Result<GroupOutput, coterie_core::CoreError>) -> Optio
         Ok(GroupOutput::Structure(StructureOutput::FencedLock(
             FencedLockOutput::Fence(f) | FencedLockOutput::MaybeFence(Some(f)),
         ))) => Some(*f),
+        Ok(GroupOutput::Structure(StructureOutput::Lock(LockOutput::Fence(f) | LockOutput::MaybeFence(Some(f))))) => {
+            Some(*f)
+        }
         _ => None,
     }
 }
@@ -292,9 +377,9 @@ proptest! {
         prop_assert_eq!(twice, once);
     }
 
-    /// Each lock's fences never go down, and a fence value belongs to one holder only, so
-    /// fences strictly increase across successive holders. Waiters are granted in the order
-    /// they parked.
+    /// Each lock's fences (FencedLock and sharded Lock) never go down, and a fence value
+    /// belongs to one holder only, so fences strictly increase across successive holders.
+    /// Waiters are granted in the order they parked.
     #[test]
     fn fences_increase_and_grants_are_fifo(ops in prop::collection::vec(op(), 1..200)) {
         let entries = plan(&ops);

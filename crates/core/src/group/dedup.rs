@@ -8,6 +8,10 @@
 //! an evicted sequence is refused with [`CoreError::RetryWindowPassed`] rather than applied
 //! a second time. Parked calls are never evicted: they are still in flight, and their
 //! record is where a cancellation finds the structure that holds them.
+//!
+//! The contract for clients: number a session's calls with increasing sequence numbers and
+//! keep fewer calls in flight than the window holds. A first attempt whose number is below
+//! the oldest evicted one is indistinguishable from a late retry, so it is refused too.
 
 use std::collections::{BTreeMap, VecDeque};
 
