@@ -66,7 +66,7 @@ fn a_structure_error_exits_1_with_the_message_on_stderr() {
     assert_eq!(ok(local(dir, &["atomic-long", "big", "get"])), "9223372036854775807\n");
     let output = local(dir, &["map", "big", "put", "k", "v"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("\"big\" is a atomic-long, not a map"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("\"big\" is of kind atomic-long, not map"), "{}", stderr(&output));
 }
 
 #[test]

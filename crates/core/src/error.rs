@@ -46,7 +46,7 @@ pub enum CoreError {
         name: String,
     },
     /// The name is already used by a structure of another kind.
-    #[error("{name:?} is a {actual}, not a {expected}; use another name or the {actual} API")]
+    #[error("{name:?} is of kind {actual}, not {expected}; use another name, or the {actual} operations on this one")]
     WrongKind {
         /// The structure's name.
         name: String,

@@ -241,7 +241,7 @@ fn a_name_belongs_to_one_kind() {
         wrong,
         Applied::err(CoreError::WrongKind { name: "x".into(), expected: Kind::FencedLock, actual: Kind::AtomicLong })
     );
-    assert!(wrong_message(&wrong).contains("\"x\" is a atomic-long, not a fenced-lock"));
+    assert!(wrong_message(&wrong).contains("\"x\" is of kind atomic-long, not fenced-lock"));
 }
 
 fn wrong_message(applied: &Applied<GroupOutput>) -> String {
