@@ -97,6 +97,16 @@ impl<T> Applied<T> {
     }
 }
 
+/// Completes a read inside `apply` with the answer [`StateMachine::read`] gave.
+///
+/// `None` would mean `apply` routed a command as a read that `read` does not answer: a bug,
+/// answered with an error instead of a panic (the property tests check it cannot happen).
+pub fn answered<O>(read: Option<Result<O, CoreError>>) -> Applied<O> {
+    Applied::ready(read.unwrap_or_else(|| {
+        Err(CoreError::invalid("read", "a command routed as a read is not one (a bug in coterie, please report it)"))
+    }))
+}
+
 /// A deterministic state machine: one structure, a user entity, or a whole group of them.
 ///
 /// Implementations must be pure: no I/O, no clock, no randomness, and iteration only over
@@ -114,6 +124,18 @@ pub trait StateMachine: Serialize + DeserializeOwned {
 
     /// Applies one command.
     fn apply(&mut self, command: Self::Command, ctx: &ApplyCtx) -> Applied<Self::Output>;
+
+    /// Answers `command` from the current state without changing it, if it is a read;
+    /// `None` means the command may change state and must be applied through the log.
+    ///
+    /// Replicas use this to serve reads without writing them to the log (after confirming
+    /// leadership, for linearizable reads). For every read, `read` must answer exactly what
+    /// `apply` would, and `apply` must leave the state unchanged; kinds route their read
+    /// commands in `apply` through [`answered`] so there is one implementation of each.
+    fn read(&self, command: &Self::Command, ctx: &ApplyCtx) -> Option<Result<Self::Output, CoreError>> {
+        let _ = (command, ctx);
+        None
+    }
 
     /// Fires every deadline at or before `ctx.now` (timed waits, leases), returning the wakes
     /// that result. Called by the host when `next_deadline` has passed.

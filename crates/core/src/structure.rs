@@ -95,6 +95,23 @@ macro_rules! structures {
                 }
             }
 
+            /// See [`StateMachine::read`]. A command for another kind is answered with
+            /// [`CoreError::WrongKind`], as `apply` would.
+            pub fn read(&self, name: &str, command: &StructureCommand, ctx: &ApplyCtx) -> Option<Result<StructureOutput, CoreError>> {
+                match (self, command) {
+                    $(
+                        (Structure::$variant(state), StructureCommand::$variant(command)) => {
+                            state.read(command, ctx).map(|result| result.map(StructureOutput::$variant))
+                        }
+                    )*
+                    (state, command) => Some(Err(CoreError::WrongKind {
+                        name: name.to_owned(),
+                        expected: command.kind(),
+                        actual: state.kind(),
+                    })),
+                }
+            }
+
             /// See [`StateMachine::tick`].
             pub fn tick(&mut self, ctx: &ApplyCtx) -> Vec<Effect<StructureOutput>> {
                 match self {

@@ -426,6 +426,35 @@ impl StateMachine for Group {
         }
     }
 
+    /// Serves a read-only structure command from the current state. Unlike applying it
+    /// through the log, this neither refreshes the caller's session nor records the call in
+    /// its retry window (a read needs neither); the answer is the same.
+    fn read(&self, command: &GroupCommand, ctx: &ApplyCtx) -> Option<Result<GroupOutput, CoreError>> {
+        let GroupCommand::Invoke { name, command } = command else {
+            return None;
+        };
+        // Whether a command is a read depends only on its kind and operation.
+        let empty = StructureSpec::default_for(command.kind()).build();
+        let on_empty = empty.read(name, command, ctx)?;
+        if let Err(err) = self.validate_name(name) {
+            return Some(Err(err));
+        }
+        let size = command.payload_len();
+        if size > self.config.max_value_bytes {
+            return Some(Err(CoreError::ValueTooLarge { size, limit: self.config.max_value_bytes }));
+        }
+        if let Some(session) = ctx.session
+            && !self.sessions.contains(session)
+        {
+            return Some(Err(CoreError::SessionExpired { session }));
+        }
+        let result = match self.structures.get(name) {
+            Some(structure) => structure.read(name, command, ctx)?,
+            None => on_empty,
+        };
+        Some(result.map(GroupOutput::Structure))
+    }
+
     fn next_deadline(&self) -> Option<Timestamp> {
         self.deadlines.earliest()
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, StateMachine};
+use crate::machine::{Applied, StateMachine, answered};
 
 /// Operations on an AtomicLong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,10 +78,26 @@ impl StateMachine for AtomicLong {
     type Command = AtomicLongCommand;
     type Output = AtomicLongOutput;
 
-    fn apply(&mut self, command: AtomicLongCommand, _ctx: &ApplyCtx) -> Applied<AtomicLongOutput> {
+    fn read(&self, command: &AtomicLongCommand, _ctx: &ApplyCtx) -> Option<Result<AtomicLongOutput, CoreError>> {
         use AtomicLongCommand as C;
         match command {
-            C::Get => Applied::ok(AtomicLongOutput::Value(self.value)),
+            C::Get => Some(Ok(AtomicLongOutput::Value(self.value))),
+            C::Set(_)
+            | C::GetAndSet(_)
+            | C::AddAndGet(_)
+            | C::GetAndAdd(_)
+            | C::IncrementAndGet
+            | C::DecrementAndGet
+            | C::GetAndIncrement
+            | C::GetAndDecrement
+            | C::CompareAndSet { .. } => None,
+        }
+    }
+
+    fn apply(&mut self, command: AtomicLongCommand, ctx: &ApplyCtx) -> Applied<AtomicLongOutput> {
+        use AtomicLongCommand as C;
+        match command {
+            read @ C::Get => answered(self.read(&read, ctx)),
             C::Set(value) => {
                 self.value = value;
                 Applied::ok(AtomicLongOutput::Unit)

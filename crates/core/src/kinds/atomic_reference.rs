@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::machine::{Applied, StateMachine};
+use crate::error::CoreError;
+use crate::machine::{Applied, StateMachine, answered};
 
 /// Operations on an AtomicReference. `None` stands for null.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,11 +83,26 @@ impl StateMachine for AtomicReference {
     type Command = AtomicReferenceCommand;
     type Output = AtomicReferenceOutput;
 
-    fn apply(&mut self, command: AtomicReferenceCommand, _ctx: &ApplyCtx) -> Applied<AtomicReferenceOutput> {
+    fn read(
+        &self,
+        command: &AtomicReferenceCommand,
+        _ctx: &ApplyCtx,
+    ) -> Option<Result<AtomicReferenceOutput, CoreError>> {
         use AtomicReferenceCommand as C;
         use AtomicReferenceOutput as O;
         match command {
-            C::Get => Applied::ok(O::Value(self.value.clone())),
+            C::Get => Some(Ok(O::Value(self.value.clone()))),
+            C::IsNull => Some(Ok(O::Bool(self.value.is_none()))),
+            C::Contains(value) => Some(Ok(O::Bool(&self.value == value))),
+            C::Set(_) | C::GetAndSet(_) | C::CompareAndSet { .. } | C::SetIfAbsent(_) | C::Clear => None,
+        }
+    }
+
+    fn apply(&mut self, command: AtomicReferenceCommand, ctx: &ApplyCtx) -> Applied<AtomicReferenceOutput> {
+        use AtomicReferenceCommand as C;
+        use AtomicReferenceOutput as O;
+        match command {
+            read @ (C::Get | C::IsNull | C::Contains(_)) => answered(self.read(&read, ctx)),
             C::Set(value) => {
                 self.value = value;
                 Applied::ok(O::Unit)
@@ -106,12 +122,10 @@ impl StateMachine for AtomicReference {
                 }
                 Applied::ok(O::Bool(absent))
             }
-            C::IsNull => Applied::ok(O::Bool(self.value.is_none())),
             C::Clear => {
                 self.value = None;
                 Applied::ok(O::Unit)
             }
-            C::Contains(value) => Applied::ok(O::Bool(self.value == value)),
         }
     }
 }

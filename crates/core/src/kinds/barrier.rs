@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -122,13 +122,20 @@ impl StateMachine for Barrier {
     type Command = BarrierCommand;
     type Output = BarrierOutput;
 
+    fn read(&self, command: &BarrierCommand, _ctx: &ApplyCtx) -> Option<Result<BarrierOutput, CoreError>> {
+        match command {
+            BarrierCommand::Waiting => {
+                Some(Ok(BarrierOutput::Count(u64::try_from(self.arrivals.len()).unwrap_or(u64::MAX))))
+            }
+            BarrierCommand::Round => Some(Ok(BarrierOutput::Round(self.round))),
+            BarrierCommand::Arrive { .. } => None,
+        }
+    }
+
     fn apply(&mut self, command: BarrierCommand, ctx: &ApplyCtx) -> Applied<BarrierOutput> {
         match command {
             BarrierCommand::Arrive { expected, timeout } => self.arrive(expected, timeout, ctx),
-            BarrierCommand::Waiting => {
-                Applied::ok(BarrierOutput::Count(u64::try_from(self.arrivals.len()).unwrap_or(u64::MAX)))
-            }
-            BarrierCommand::Round => Applied::ok(BarrierOutput::Round(self.round)),
+            read @ (BarrierCommand::Waiting | BarrierCommand::Round) => answered(self.read(&read, ctx)),
         }
     }
 

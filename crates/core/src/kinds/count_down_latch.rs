@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -149,6 +149,20 @@ impl StateMachine for CountDownLatch {
     type Command = CountDownLatchCommand;
     type Output = CountDownLatchOutput;
 
+    fn read(
+        &self,
+        command: &CountDownLatchCommand,
+        _ctx: &ApplyCtx,
+    ) -> Option<Result<CountDownLatchOutput, CoreError>> {
+        use CountDownLatchCommand as C;
+        use CountDownLatchOutput as O;
+        match command {
+            C::GetCount => Some(Ok(O::Count(self.count))),
+            C::GetRound => Some(Ok(O::Round(self.round))),
+            C::TrySetCount { .. } | C::SetCount { .. } | C::CountDown { .. } | C::Await { .. } => None,
+        }
+    }
+
     fn apply(&mut self, command: CountDownLatchCommand, ctx: &ApplyCtx) -> Applied<CountDownLatchOutput> {
         use CountDownLatchCommand as C;
         use CountDownLatchOutput as O;
@@ -163,8 +177,7 @@ impl StateMachine for CountDownLatch {
                 }
             }
             C::CountDown { expected_round } => self.count_down(expected_round, ctx),
-            C::GetCount => Applied::ok(O::Count(self.count)),
-            C::GetRound => Applied::ok(O::Round(self.round)),
+            read @ (C::GetCount | C::GetRound) => answered(self.read(&read, ctx)),
             C::Await { timeout } => self.await_zero(timeout, ctx),
         }
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, StateMachine};
+use crate::machine::{Applied, StateMachine, answered};
 
 /// Operations on a Counter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,11 +63,18 @@ impl StateMachine for Counter {
     type Command = CounterCommand;
     type Output = CounterOutput;
 
-    fn apply(&mut self, command: CounterCommand, _ctx: &ApplyCtx) -> Applied<CounterOutput> {
+    fn read(&self, command: &CounterCommand, _ctx: &ApplyCtx) -> Option<Result<CounterOutput, CoreError>> {
+        match command {
+            CounterCommand::Get => Some(Ok(CounterOutput::Value(self.value))),
+            CounterCommand::Increment(_) | CounterCommand::Decrement(_) => None,
+        }
+    }
+
+    fn apply(&mut self, command: CounterCommand, ctx: &ApplyCtx) -> Applied<CounterOutput> {
         match command {
             CounterCommand::Increment(delta) => self.store(self.value.checked_add(delta), "increment"),
             CounterCommand::Decrement(delta) => self.store(self.value.checked_sub(delta), "decrement"),
-            CounterCommand::Get => Applied::ok(CounterOutput::Value(self.value)),
+            read @ CounterCommand::Get => answered(self.read(&read, ctx)),
         }
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -261,6 +261,20 @@ impl StateMachine for CpSemaphore {
     type Command = CpSemaphoreCommand;
     type Output = CpSemaphoreOutput;
 
+    fn read(&self, command: &CpSemaphoreCommand, _ctx: &ApplyCtx) -> Option<Result<CpSemaphoreOutput, CoreError>> {
+        use CpSemaphoreCommand as C;
+        match command {
+            C::AvailablePermits => Some(Ok(CpSemaphoreOutput::Permits(self.available))),
+            C::Init { .. }
+            | C::Acquire { .. }
+            | C::TryAcquire { .. }
+            | C::Release { .. }
+            | C::DrainPermits
+            | C::ReducePermits { .. }
+            | C::IncreasePermits { .. } => None,
+        }
+    }
+
     fn apply(&mut self, command: CpSemaphoreCommand, ctx: &ApplyCtx) -> Applied<CpSemaphoreOutput> {
         use CpSemaphoreCommand as C;
         let with_wakes = |result: Result<Vec<Effect<CpSemaphoreOutput>>, CoreError>| match result {
@@ -272,7 +286,7 @@ impl StateMachine for CpSemaphore {
             C::Acquire { permits } => self.acquire(permits, false, None, ctx),
             C::TryAcquire { permits, timeout } => self.acquire(permits, true, timeout, ctx),
             C::Release { permits } => with_wakes(self.release(permits, ctx)),
-            C::AvailablePermits => Applied::ok(CpSemaphoreOutput::Permits(self.available)),
+            read @ C::AvailablePermits => answered(self.read(&read, ctx)),
             C::DrainPermits => Applied::ready(self.drain(ctx)),
             C::ReducePermits { permits } => Applied::ready(self.reduce(permits)),
             C::IncreasePermits { permits } => with_wakes(self.increase(permits)),

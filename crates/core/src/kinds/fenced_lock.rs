@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{Fence, InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -201,26 +201,34 @@ impl StateMachine for FencedLock {
     type Command = FencedLockCommand;
     type Output = FencedLockOutput;
 
+    fn read(&self, command: &FencedLockCommand, ctx: &ApplyCtx) -> Option<Result<FencedLockOutput, CoreError>> {
+        Some(match command {
+            FencedLockCommand::IsLocked => Ok(FencedLockOutput::Bool(self.holder.is_some())),
+            FencedLockCommand::IsLockedByMe { owner } => {
+                Ok(FencedLockOutput::Bool(self.is_held_by(ctx.session, *owner)))
+            }
+            FencedLockCommand::LockCount => Ok(FencedLockOutput::Count(self.holder.as_ref().map_or(0, |h| h.count))),
+            FencedLockCommand::Fence { owner } => match &self.holder {
+                Some(h) if Some(h.session) == ctx.session && h.owner == *owner => Ok(FencedLockOutput::Fence(h.fence)),
+                _ => Err(CoreError::NotOwner {
+                    detail: "the caller does not hold the lock, so it has no fence".to_owned(),
+                }),
+            },
+            FencedLockCommand::Lock { .. } | FencedLockCommand::TryLock { .. } | FencedLockCommand::Unlock { .. } => {
+                return None;
+            }
+        })
+    }
+
     fn apply(&mut self, command: FencedLockCommand, ctx: &ApplyCtx) -> Applied<FencedLockOutput> {
         match command {
             FencedLockCommand::Lock { owner } => self.acquire(owner, false, None, ctx),
             FencedLockCommand::TryLock { owner, timeout } => self.acquire(owner, true, timeout, ctx),
             FencedLockCommand::Unlock { owner } => self.unlock(owner, ctx),
-            FencedLockCommand::IsLocked => Applied::ok(FencedLockOutput::Bool(self.holder.is_some())),
-            FencedLockCommand::IsLockedByMe { owner } => {
-                Applied::ok(FencedLockOutput::Bool(self.is_held_by(ctx.session, owner)))
-            }
-            FencedLockCommand::LockCount => {
-                Applied::ok(FencedLockOutput::Count(self.holder.as_ref().map_or(0, |h| h.count)))
-            }
-            FencedLockCommand::Fence { owner } => match &self.holder {
-                Some(h) if Some(h.session) == ctx.session && h.owner == owner => {
-                    Applied::ok(FencedLockOutput::Fence(h.fence))
-                }
-                _ => Applied::err(CoreError::NotOwner {
-                    detail: "the caller does not hold the lock, so it has no fence".to_owned(),
-                }),
-            },
+            read @ (FencedLockCommand::IsLocked
+            | FencedLockCommand::IsLockedByMe { .. }
+            | FencedLockCommand::LockCount
+            | FencedLockCommand::Fence { .. }) => answered(self.read(&read, ctx)),
         }
     }
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{Fence, InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -193,13 +193,20 @@ impl StateMachine for Lock {
     type Command = LockCommand;
     type Output = LockOutput;
 
+    fn read(&self, command: &LockCommand, _ctx: &ApplyCtx) -> Option<Result<LockOutput, CoreError>> {
+        match command {
+            LockCommand::IsLocked => Some(Ok(LockOutput::Bool(self.holder.is_some()))),
+            LockCommand::Holder => Some(Ok(LockOutput::Holder(self.holder.as_ref().map(|h| (h.owner, h.fence))))),
+            LockCommand::Acquire { .. } | LockCommand::TryAcquire { .. } | LockCommand::Release { .. } => None,
+        }
+    }
+
     fn apply(&mut self, command: LockCommand, ctx: &ApplyCtx) -> Applied<LockOutput> {
         match command {
             LockCommand::Acquire { owner, lease } => self.acquire(owner, lease, false, None, ctx),
             LockCommand::TryAcquire { owner, lease, timeout } => self.acquire(owner, lease, true, timeout, ctx),
             LockCommand::Release { owner } => self.release(owner, ctx),
-            LockCommand::IsLocked => Applied::ok(LockOutput::Bool(self.holder.is_some())),
-            LockCommand::Holder => Applied::ok(LockOutput::Holder(self.holder.as_ref().map(|h| (h.owner, h.fence)))),
+            read @ (LockCommand::IsLocked | LockCommand::Holder) => answered(self.read(&read, ctx)),
         }
     }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, StateMachine};
+use crate::machine::{Applied, StateMachine, answered};
 
 /// The largest `limit` a page request (map keys or entries, set members) accepts.
 pub const MAX_PAGE_LIMIT: u32 = 10_000;
@@ -223,12 +223,27 @@ impl StateMachine for Map {
     type Command = MapCommand;
     type Output = MapOutput;
 
-    fn apply(&mut self, command: MapCommand, _ctx: &ApplyCtx) -> Applied<MapOutput> {
+    fn read(&self, command: &MapCommand, _ctx: &ApplyCtx) -> Option<Result<MapOutput, CoreError>> {
+        use MapCommand as C;
+        match command {
+            C::Get { key } => Some(Ok(MapOutput::Value(self.entries.get(key).cloned()))),
+            C::Contains { key } => Some(Ok(MapOutput::Bool(self.entries.contains_key(key)))),
+            C::Size => Some(Ok(MapOutput::Count(count(self.entries.len())))),
+            C::Keys { after, limit } => Some(self.keys(after.clone(), *limit)),
+            C::Entries { after, limit } => Some(self.entries(after.clone(), *limit)),
+            C::Put { .. }
+            | C::Delete { .. }
+            | C::PutIfAbsent { .. }
+            | C::Replace { .. }
+            | C::CompareAndSet { .. }
+            | C::Clear => None,
+        }
+    }
+
+    fn apply(&mut self, command: MapCommand, ctx: &ApplyCtx) -> Applied<MapOutput> {
         use MapCommand as C;
         let output = match command {
             C::Put { key, value } => MapOutput::Value(self.entries.insert(key, value)),
-            C::Get { key } => MapOutput::Value(self.entries.get(&key).cloned()),
-            C::Contains { key } => MapOutput::Bool(self.entries.contains_key(&key)),
             C::Delete { key } => MapOutput::Bool(self.entries.remove(&key).is_some()),
             C::PutIfAbsent { key, value } => match self.entries.get(&key) {
                 Some(existing) => MapOutput::Value(Some(existing.clone())),
@@ -241,9 +256,9 @@ impl StateMachine for Map {
                 MapOutput::Value(self.entries.get_mut(&key).map(|slot| std::mem::replace(slot, value)))
             }
             C::CompareAndSet { key, expected, update } => MapOutput::Bool(self.compare_and_set(key, expected, update)),
-            C::Size => MapOutput::Count(count(self.entries.len())),
-            C::Keys { after, limit } => return Applied::ready(self.keys(after, limit)),
-            C::Entries { after, limit } => return Applied::ready(self.entries(after, limit)),
+            read @ (C::Get { .. } | C::Contains { .. } | C::Size | C::Keys { .. } | C::Entries { .. }) => {
+                return answered(self.read(&read, ctx));
+            }
             C::Clear => {
                 let removed = count(self.entries.len());
                 self.entries.clear();

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -175,13 +175,24 @@ impl StateMachine for Queue {
     type Command = QueueCommand;
     type Output = QueueOutput;
 
+    fn read(&self, command: &QueueCommand, _ctx: &ApplyCtx) -> Option<Result<QueueOutput, CoreError>> {
+        match command {
+            QueueCommand::Peek => Some(Ok(QueueOutput::Item(self.items.front().cloned()))),
+            QueueCommand::Size => Some(Ok(QueueOutput::Count(count(self.items.len())))),
+            QueueCommand::Enqueue(_)
+            | QueueCommand::Dequeue
+            | QueueCommand::Take { .. }
+            | QueueCommand::Drain { .. }
+            | QueueCommand::Clear => None,
+        }
+    }
+
     fn apply(&mut self, command: QueueCommand, ctx: &ApplyCtx) -> Applied<QueueOutput> {
         match command {
             QueueCommand::Enqueue(item) => self.enqueue(item),
-            QueueCommand::Peek => Applied::ok(QueueOutput::Item(self.items.front().cloned())),
+            read @ (QueueCommand::Peek | QueueCommand::Size) => answered(self.read(&read, ctx)),
             QueueCommand::Dequeue => Applied::ok(QueueOutput::Item(self.items.pop_front())),
             QueueCommand::Take { timeout } => self.take(timeout, ctx),
-            QueueCommand::Size => Applied::ok(QueueOutput::Count(count(self.items.len()))),
             QueueCommand::Drain { max } => self.drain(max),
             QueueCommand::Clear => {
                 let removed = count(self.items.len());

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
-use crate::machine::{Applied, Effect, StateMachine};
+use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
 
@@ -195,13 +195,22 @@ impl StateMachine for Semaphore {
     type Command = SemaphoreCommand;
     type Output = SemaphoreOutput;
 
+    fn read(&self, command: &SemaphoreCommand, _ctx: &ApplyCtx) -> Option<Result<SemaphoreOutput, CoreError>> {
+        match command {
+            SemaphoreCommand::Available => Some(Ok(SemaphoreOutput::Count(self.free_permits()))),
+            SemaphoreCommand::HeldBy { owner } => Some(Ok(SemaphoreOutput::Count(self.held_by(*owner)))),
+            SemaphoreCommand::Acquire { .. }
+            | SemaphoreCommand::TryAcquire { .. }
+            | SemaphoreCommand::Release { .. } => None,
+        }
+    }
+
     fn apply(&mut self, command: SemaphoreCommand, ctx: &ApplyCtx) -> Applied<SemaphoreOutput> {
         match command {
             SemaphoreCommand::Acquire { owner, lease } => self.acquire(owner, lease, false, None, ctx),
             SemaphoreCommand::TryAcquire { owner, lease, timeout } => self.acquire(owner, lease, true, timeout, ctx),
             SemaphoreCommand::Release { owner } => self.release(owner, ctx),
-            SemaphoreCommand::Available => Applied::ok(SemaphoreOutput::Count(self.free_permits())),
-            SemaphoreCommand::HeldBy { owner } => Applied::ok(SemaphoreOutput::Count(self.held_by(owner))),
+            read @ (SemaphoreCommand::Available | SemaphoreCommand::HeldBy { .. }) => answered(self.read(&read, ctx)),
         }
     }
 

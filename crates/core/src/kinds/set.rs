@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
 use crate::kinds::map::{check_page_limit, collect_page, count, page_start};
-use crate::machine::{Applied, StateMachine};
+use crate::machine::{Applied, StateMachine, answered};
 
 /// Operations on a Set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,13 +94,22 @@ impl StateMachine for Set {
     type Command = SetCommand;
     type Output = SetOutput;
 
-    fn apply(&mut self, command: SetCommand, _ctx: &ApplyCtx) -> Applied<SetOutput> {
+    fn read(&self, command: &SetCommand, _ctx: &ApplyCtx) -> Option<Result<SetOutput, CoreError>> {
+        match command {
+            SetCommand::Contains(item) => Some(Ok(SetOutput::Bool(self.members.contains(item)))),
+            SetCommand::Size => Some(Ok(SetOutput::Count(count(self.members.len())))),
+            SetCommand::Members { after, limit } => Some(self.page(after.clone(), *limit)),
+            SetCommand::Add(_) | SetCommand::Remove(_) | SetCommand::Clear => None,
+        }
+    }
+
+    fn apply(&mut self, command: SetCommand, ctx: &ApplyCtx) -> Applied<SetOutput> {
         match command {
             SetCommand::Add(item) => Applied::ok(SetOutput::Bool(self.members.insert(item))),
             SetCommand::Remove(item) => Applied::ok(SetOutput::Bool(self.members.remove(&item))),
-            SetCommand::Contains(item) => Applied::ok(SetOutput::Bool(self.members.contains(&item))),
-            SetCommand::Size => Applied::ok(SetOutput::Count(count(self.members.len()))),
-            SetCommand::Members { after, limit } => Applied::ready(self.page(after, limit)),
+            read @ (SetCommand::Contains(_) | SetCommand::Size | SetCommand::Members { .. }) => {
+                answered(self.read(&read, ctx))
+            }
             SetCommand::Clear => {
                 let removed = count(self.members.len());
                 self.members.clear();
