@@ -90,8 +90,13 @@ pub(crate) fn run(args: &LocalArgs) -> anyhow::Result<Outcome> {
     let mut journaled = JournaledGroup::open(log, JournalConfig::default())
         .with_context(|| format!("cannot replay group {group:?} from {}", path.display()))?;
     let request = Request::internal(GroupCommand::Invoke { name: args.name.clone(), command });
-    let applied = journaled.submit_one(request, now()?).context("cannot journal the command")?;
-    match applied.response {
+    let now = now()?;
+    // Reads are answered from the replayed state; only changes are journaled.
+    let response = match journaled.read(&request, now) {
+        Some(result) => Reply::Ready(result),
+        None => journaled.submit_one(request, now).context("cannot journal the command")?.response,
+    };
+    match response {
         Reply::Ready(Ok(GroupOutput::Structure(output))) => {
             crate::print_lines(&render::render(&output))?;
             Ok(Outcome::Done)

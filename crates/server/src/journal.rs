@@ -12,8 +12,8 @@
 //! follows it.
 
 use coterie_core::{
-    Applied, ApplyCtx, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId, StateMachine,
-    Timestamp, codec,
+    Applied, ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId,
+    StateMachine, Timestamp, codec,
 };
 use coterie_storage::{Entry, LogId, LogStore, SnapshotMeta};
 use serde::{Deserialize, Serialize};
@@ -143,6 +143,14 @@ impl<S: LogStore> JournaledGroup<S> {
             self.compact()?;
         }
         Ok(())
+    }
+
+    /// Answers `request` from the current state without journaling it, if it is a read
+    /// (see [`StateMachine::read`]); `None` means it must be submitted. A single node's state
+    /// is always current, so the answer is as fresh as a journaled read would be.
+    pub fn read(&self, request: &Request, now: Timestamp) -> Option<Result<GroupOutput, CoreError>> {
+        let ctx = ApplyCtx { index: LogIndex(self.applied), now, session: request.session, invocation: None };
+        self.group.read(&request.command, &ctx)
     }
 
     /// Stores a snapshot of the group and purges the journal records it covers.

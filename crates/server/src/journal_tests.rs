@@ -186,3 +186,13 @@ fn an_unreadable_record_is_a_clear_error() {
     assert!(matches!(err, NodeError::CorruptJournal { index: 2, .. }), "{err}");
     assert!(err.to_string().contains("restore it from a backup"), "{err}");
 }
+
+#[test]
+fn reads_are_answered_without_being_journaled() {
+    let mut g = JournaledGroup::open(MemoryLog::new(), JournalConfig::default()).unwrap();
+    g.submit_one(Request::internal(incr()), Timestamp(0)).unwrap();
+    let get = Request::internal(invoke("seq", StructureCommand::AtomicLong(AtomicLongCommand::Get)));
+    assert_eq!(g.read(&get, Timestamp(1)), Some(Ok(value(1))));
+    assert_eq!(g.read(&Request::internal(incr()), Timestamp(1)), None);
+    assert_eq!(g.into_store().log_state().unwrap().last.map(|id| id.index), Some(1));
+}
