@@ -1,15 +1,24 @@
 //! # coterie-client
 //!
-//! The Rust face of Coterie. Structures store bytes; applications store typed values. This
-//! crate is where the two meet, so that the server never needs to know an application's
-//! types and every language can read what another wrote, as long as both agree on the
-//! encoding.
+//! The Rust face of Coterie's CP subsystem: typed handles over a cluster's structures
+//! (`client.atomic_long("seq")?.increment_and_get().await?`,
+//! `client.fenced_lock("r")?.lock().await? -> Fence`), with leader following, retries
+//! that are applied exactly once, and sessions kept alive in the background.
 //!
-//! What is here today is that typed-value layer ([`Value`]). The connection, leader
-//! following, retries with dedup ids, sessions and the typed handles
-//! (`client.atomic_long("seq")`, `client.map::<K, V>("users")`, ...) arrive with the CP
-//! subsystem's gRPC API.
+//! Structures store bytes; [`Value`] is how application types become those bytes, so the
+//! server never needs to know an application's types.
+//!
+//! The client is generic over a [`Transport`]: the retry, session and handle logic here is
+//! the same whichever wire carries the calls.
 
+mod client;
+mod error;
+mod handles;
+mod transport;
 mod value;
 
+pub use client::{Client, ClientConfig};
+pub use error::ClientError;
+pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
+pub use transport::{Call, Transport, TransportError};
 pub use value::{Serde, Value, ValueError};

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 /// A value could not be turned into stored bytes, or stored bytes into a value.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum ValueError {
     /// Stored bytes do not decode as the requested type.
     #[error("stored bytes are not a valid {type_name}: {reason}; was this value written with another type?")]

@@ -1,0 +1,39 @@
+//! Errors a client call can end with.
+
+use coterie_core::CoreError;
+use thiserror::Error;
+
+/// Why a client call failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ClientError {
+    /// The structure refused the call (not the owner, over the limit, wrong kind, ...).
+    #[error("{0}")]
+    Refused(#[from] CoreError),
+    /// No endpoint answered as leader before the call's deadline.
+    #[error(
+        "no leader answered within {waited_ms} ms ({last}); check that a majority of the cluster is up and reachable"
+    )]
+    Unavailable {
+        /// How long the client tried.
+        waited_ms: u128,
+        /// The last failure seen.
+        last: String,
+    },
+    /// A stored value could not be read as the handle's type.
+    #[error(transparent)]
+    Value(#[from] crate::ValueError),
+    /// An invalid structure name (`name` or `name@group`).
+    #[error("invalid structure name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The client was closed.
+    #[error("the client is closed; create a new one")]
+    Closed,
+    /// The server answered with an output of the wrong shape (a version mismatch or bug).
+    #[error("unexpected answer {0}; the server and client versions may not match")]
+    UnexpectedOutput(String),
+}

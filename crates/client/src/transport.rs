@@ -1,0 +1,58 @@
+//! How the client reaches the cluster, abstracted.
+//!
+//! The client's logic — leader following, retries with the same invocation id, sessions,
+//! typed handles — does not depend on the wire. A transport only delivers one [`Call`] to
+//! one endpoint and reports what happened in the terms the retry loop needs: answered,
+//! not the leader (with a hint), unreachable, or refused by the structure. The gRPC
+//! transport implements this; tests use an in-process one.
+
+use std::future::Future;
+use std::time::Duration;
+
+use coterie_core::{CoreError, GroupCommand, GroupOutput, InvocationId, SessionId};
+
+/// One command for one group, with the caller's identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The CP group (`default` unless a name says `name@group`).
+    pub group: String,
+    /// The command.
+    pub command: GroupCommand,
+    /// The caller's session, for calls that depend on it.
+    pub session: Option<SessionId>,
+    /// The call's invocation id: the same on every retry, so the group applies it once.
+    pub invocation: Option<InvocationId>,
+}
+
+/// Why a call did not produce an answer from its group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// The endpoint is not the group's leader; `leader` is the endpoint index it named.
+    NotLeader {
+        /// The leader's endpoint index, if the endpoint knew it.
+        leader: Option<usize>,
+    },
+    /// The endpoint could not be reached or did not answer in time. The call may or may
+    /// not have been applied; retrying with the same invocation id is safe.
+    Unavailable {
+        /// What went wrong, for the final error message.
+        reason: String,
+    },
+    /// The group answered with an error; retrying would give the same answer.
+    Refused(CoreError),
+}
+
+/// Delivers calls to the members of a cluster.
+pub trait Transport: Send + Sync + 'static {
+    /// How many endpoints there are; they are addressed by index `0..endpoints()`.
+    fn endpoints(&self) -> usize;
+
+    /// Sends `call` to endpoint `endpoint` and waits up to `timeout` for the answer
+    /// (`None`: as long as the call is parked, for blocking calls without a timeout).
+    fn call(
+        &self,
+        endpoint: usize,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<GroupOutput, TransportError>> + Send;
+}

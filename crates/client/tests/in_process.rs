@@ -1,0 +1,376 @@
+//! The client's logic against an in-process cluster stand-in: one `Group` behind a mutex,
+//! reachable through several endpoints of which one is the leader. Faults are injected per
+//! call: lost responses (applied, then reported unavailable), outages, leader moves.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a poisoned lock or a parked call without an invocation is a bug in the test")]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use coterie_client::{Call, Client, ClientConfig, ClientError, Serde, Transport, TransportError};
+use coterie_core::{
+    ApplyCtx, CoreError, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, Reply, StateMachine,
+    Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+type Waiter = oneshot::Sender<Result<GroupOutput, CoreError>>;
+
+#[derive(Default)]
+struct State {
+    group: Group,
+    index: u64,
+    now: u64,
+    waiters: BTreeMap<InvocationId, Waiter>,
+}
+
+impl State {
+    fn apply(
+        &mut self,
+        command: GroupCommand,
+        session: Option<coterie_core::SessionId>,
+        invocation: Option<InvocationId>,
+    ) -> Reply<GroupOutput> {
+        self.index += 1;
+        let ctx = ApplyCtx { index: LogIndex(self.index), now: Timestamp(self.now), session, invocation };
+        let applied = self.group.apply(command, &ctx);
+        for Effect::Wake { invocation, result } in applied.effects {
+            if let Some(waiter) = self.waiters.remove(&invocation) {
+                let _ = waiter.send(result);
+            }
+        }
+        applied.response
+    }
+}
+
+/// A cluster stand-in with `endpoints` endpoints.
+#[derive(Clone)]
+struct Cluster {
+    state: Arc<Mutex<State>>,
+    endpoints: usize,
+    leader: Arc<AtomicUsize>,
+    /// Endpoints at or above this index are down.
+    up_to: Arc<AtomicUsize>,
+    /// This many next mutations are applied but their responses lost.
+    lose: Arc<AtomicU64>,
+    calls: Arc<AtomicU64>,
+    heartbeats: Arc<AtomicU64>,
+}
+
+impl Cluster {
+    fn new(endpoints: usize, leader: usize) -> Self {
+        Cluster {
+            state: Arc::default(),
+            endpoints,
+            leader: Arc::new(AtomicUsize::new(leader)),
+            up_to: Arc::new(AtomicUsize::new(endpoints)),
+            lose: Arc::new(AtomicU64::new(0)),
+            calls: Arc::new(AtomicU64::new(0)),
+            heartbeats: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Advances the cluster clock and ticks, as a leader would.
+    fn advance(&self, ms: u64) {
+        let mut state = self.state.lock().unwrap();
+        state.now += ms;
+        state.apply(GroupCommand::Tick, None, None);
+    }
+
+    fn value(&self, name: &str) -> Option<coterie_core::Structure> {
+        self.state.lock().unwrap().group.structure(name).cloned()
+    }
+
+    fn lock_waiters(&self, name: &str) -> usize {
+        match self.value(name) {
+            Some(coterie_core::Structure::FencedLock(lock)) => lock.waiting(),
+            _ => 0,
+        }
+    }
+}
+
+/// Waits (bounded) until `condition` holds, yielding to the other tasks meanwhile.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+impl Transport for Cluster {
+    fn endpoints(&self) -> usize {
+        self.endpoints
+    }
+
+    async fn call(
+        &self,
+        endpoint: usize,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> Result<GroupOutput, TransportError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if matches!(call.command, GroupCommand::Heartbeat { .. }) {
+            self.heartbeats.fetch_add(1, Ordering::SeqCst);
+        }
+        if endpoint >= self.up_to.load(Ordering::SeqCst) {
+            return Err(TransportError::Unavailable { reason: format!("endpoint {endpoint} is down") });
+        }
+        let leader = self.leader.load(Ordering::SeqCst);
+        if endpoint != leader {
+            return Err(TransportError::NotLeader { leader: Some(leader) });
+        }
+        let receiver = {
+            let mut state = self.state.lock().unwrap();
+            let reply = state.apply(call.command, call.session, call.invocation);
+            let lost = call.invocation.is_some()
+                && self.lose.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+            if lost {
+                return Err(TransportError::Unavailable { reason: "response lost".into() });
+            }
+            match reply {
+                Reply::Ready(Ok(output)) => return Ok(output),
+                Reply::Ready(Err(err)) => return Err(TransportError::Refused(err)),
+                Reply::Parked => {
+                    let (sender, receiver) = oneshot::channel();
+                    let invocation = call.invocation.expect("parked calls carry an invocation");
+                    state.waiters.insert(invocation, sender);
+                    receiver
+                }
+            }
+        };
+        let answer = match timeout {
+            Some(t) => tokio::time::timeout(t, receiver)
+                .await
+                .map_err(|_| TransportError::Unavailable { reason: "timed out".into() })?,
+            None => receiver.await,
+        };
+        match answer {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(err)) => Err(TransportError::Refused(err)),
+            Err(_) => Err(TransportError::Unavailable { reason: "waiter dropped".into() }),
+        }
+    }
+}
+
+fn config() -> ClientConfig {
+    ClientConfig {
+        call_timeout: Duration::from_millis(500),
+        heartbeat_interval: Duration::from_secs(3600),
+        retry_initial: Duration::from_millis(1),
+        retry_max: Duration::from_millis(20),
+        ..ClientConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn atomic_long_and_reference_behave_like_the_seed() {
+    let client = Client::new(Cluster::new(3, 0), config());
+    let seq = client.atomic_long("sequence-generator").unwrap();
+    seq.set(0).await.unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    assert_eq!(seq.decrement_and_get().await.unwrap(), 0);
+    assert_eq!(seq.add_and_get(10).await.unwrap(), 10);
+    assert_eq!(seq.get_and_add(5).await.unwrap(), 10);
+    assert_eq!(seq.get().await.unwrap(), 15);
+    assert!(seq.compare_and_set(15, 20).await.unwrap());
+    assert!(!seq.compare_and_set(15, 30).await.unwrap());
+    assert_eq!(seq.get_and_set(1).await.unwrap(), 20);
+    assert_eq!(seq.get_and_increment().await.unwrap(), 1);
+    assert_eq!(seq.get_and_decrement().await.unwrap(), 2);
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct Config {
+        timeout: u32,
+        retries: u32,
+    }
+    let config_ref = client.atomic_reference::<Serde<Config>>("config").unwrap();
+    let old = Serde(Config { timeout: 30, retries: 3 });
+    let new = Serde(Config { timeout: 60, retries: 5 });
+    assert!(config_ref.is_null().await.unwrap());
+    config_ref.set(Some(&old)).await.unwrap();
+    assert_eq!(config_ref.get().await.unwrap(), Some(old.clone()));
+    assert!(config_ref.compare_and_set(Some(&old), Some(&new)).await.unwrap());
+    assert_eq!(config_ref.get_and_set(Some(&old)).await.unwrap(), Some(new.clone()));
+    assert!(!config_ref.set_if_absent(&new).await.unwrap());
+    assert!(config_ref.contains(Some(&old)).await.unwrap());
+    config_ref.clear().await.unwrap();
+    assert!(config_ref.set_if_absent(&new).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_client_follows_the_leader_hint() {
+    let cluster = Cluster::new(3, 2);
+    let client = Client::new(cluster.clone(), config());
+    let seq = client.atomic_long("s").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    let before = cluster.calls.load(Ordering::SeqCst);
+    assert_eq!(seq.increment_and_get().await.unwrap(), 2);
+    // The leader is remembered: the second call went straight to it.
+    assert_eq!(cluster.calls.load(Ordering::SeqCst) - before, 1);
+    cluster.leader.store(1, Ordering::SeqCst);
+    assert_eq!(seq.increment_and_get().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_lost_response_is_retried_and_applied_once() {
+    let cluster = Cluster::new(3, 0);
+    let client = Client::new(cluster.clone(), config());
+    let seq = client.atomic_long("ids").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    cluster.lose.store(2, Ordering::SeqCst);
+    // Applied on the first attempt, response lost twice, answered from the dedup window.
+    assert_eq!(seq.increment_and_get().await.unwrap(), 2);
+    assert_eq!(seq.get().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_a_clear_error_within_the_call_timeout() {
+    let cluster = Cluster::new(3, 0);
+    cluster.up_to.store(0, Ordering::SeqCst);
+    let client = Client::new(cluster, config());
+    let started = tokio::time::Instant::now();
+    let err = client.atomic_long("s").unwrap().get().await.unwrap_err();
+    assert!(matches!(err, ClientError::Unavailable { .. }), "{err}");
+    assert!(err.to_string().contains("majority of the cluster"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_waiting_lock_is_granted_with_a_larger_fence() {
+    let cluster = Cluster::new(3, 0);
+    let client = Client::new(cluster.clone(), config());
+    let first = client.fenced_lock("resource-lock").unwrap();
+    let second = client.fenced_lock("resource-lock").unwrap();
+    let fence1 = first.lock().await.unwrap();
+    assert_eq!(first.lock().await.unwrap(), fence1, "reentrant acquire keeps the fence");
+    assert_eq!(first.lock_count().await.unwrap(), 2);
+    assert!(first.is_locked_by_me().await.unwrap());
+    assert!(!second.is_locked_by_me().await.unwrap());
+    assert_eq!(second.try_lock(Duration::ZERO).await.unwrap(), None);
+
+    let waiter = tokio::spawn(async move { second.lock().await });
+    eventually("the second owner to park", || cluster.lock_waiters("resource-lock") == 1).await;
+    first.unlock().await.unwrap();
+    assert_eq!(cluster.lock_waiters("resource-lock"), 1, "still held once: the waiter waits");
+    first.unlock().await.unwrap();
+    let fence2 = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap().unwrap();
+    assert!(fence2 > fence1, "{fence2} must be above {fence1}");
+    let err = first.unlock().await.unwrap_err();
+    assert!(matches!(err, ClientError::Refused(CoreError::NotOwner { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn a_lock_guard_releases_on_unlock_and_on_drop() {
+    let cluster = Cluster::new(1, 0);
+    let client = Client::new(cluster, config());
+    let lock = client.fenced_lock("leader-lock").unwrap();
+    let guard = lock.lock_guard().await.unwrap();
+    assert_eq!(lock.fence().await.unwrap(), guard.fence());
+    guard.unlock().await.unwrap();
+    assert!(!lock.is_locked().await.unwrap());
+
+    let guard = lock.lock_guard().await.unwrap();
+    let fence: Fence = guard.fence();
+    drop(guard);
+    let probe = lock.clone();
+    let mut released = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !released {
+        assert!(tokio::time::Instant::now() < deadline, "the dropped guard never released the lock");
+        released = !probe.is_locked().await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    assert!(lock.lock().await.unwrap() > fence);
+}
+
+#[tokio::test]
+async fn an_expired_session_loses_its_lock_and_is_replaced() {
+    let cluster = Cluster::new(1, 0);
+    let client = Client::new(cluster.clone(), ClientConfig { session_ttl: Duration::from_secs(1), ..config() });
+    let lock = client.fenced_lock("job").unwrap();
+    let fence = lock.lock().await.unwrap();
+    cluster.advance(1_500);
+    // The next call finds the session expired, opens a new one and goes on.
+    assert!(!lock.is_locked().await.unwrap());
+    let err = lock.unlock().await.unwrap_err();
+    assert!(matches!(err, ClientError::Refused(CoreError::NotOwner { .. })), "{err}");
+    assert!(lock.lock().await.unwrap() > fence);
+}
+
+#[tokio::test]
+async fn closing_the_client_releases_its_locks() {
+    let cluster = Cluster::new(1, 0);
+    let holder = Client::new(cluster.clone(), config());
+    holder.fenced_lock("l").unwrap().lock().await.unwrap();
+    let other = Client::new(cluster.clone(), config());
+    let contender = other.fenced_lock("l").unwrap();
+    assert_eq!(contender.try_lock(Duration::ZERO).await.unwrap(), None);
+    holder.close().await.unwrap();
+    assert!(contender.try_lock(Duration::ZERO).await.unwrap().is_some());
+    let err = holder.atomic_long("x").unwrap().get().await.unwrap_err();
+    assert_eq!(err, ClientError::Closed);
+}
+
+#[tokio::test]
+async fn semaphore_and_latch_cover_the_seed_use_cases() {
+    let cluster = Cluster::new(1, 0);
+    let client = Client::new(cluster.clone(), config());
+    // Rate limiter: exactly `limit` admissions.
+    let limiter = client.semaphore("rate-limit:alice").unwrap();
+    limiter.init(3).await.unwrap();
+    let err = limiter.init(3).await.unwrap_err();
+    assert_eq!(err, ClientError::Refused(CoreError::AlreadyInitialized));
+    let mut admitted = 0;
+    for _ in 0..5 {
+        admitted += usize::from(limiter.try_acquire(1, Duration::ZERO).await.unwrap());
+    }
+    assert_eq!(admitted, 3);
+    assert_eq!(limiter.available_permits().await.unwrap(), 0);
+    limiter.release(2).await.unwrap();
+    assert_eq!(limiter.drain_permits().await.unwrap(), 2);
+    limiter.increase_permits(5).await.unwrap();
+    limiter.reduce_permits(2).await.unwrap();
+    assert_eq!(limiter.available_permits().await.unwrap(), 3);
+    let err = limiter.release(10).await.unwrap_err();
+    assert!(matches!(err, ClientError::Refused(CoreError::PermitsNotHeld { .. })), "{err}");
+
+    // Latch as a barrier: every participant sets, counts down and awaits.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let client = Client::new(cluster.clone(), config());
+        tasks.push(tokio::spawn(async move {
+            let latch = client.count_down_latch("barrier").unwrap();
+            latch.try_set_count(3).await.unwrap();
+            latch.count_down().await.unwrap();
+            latch.await_latch(None).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        assert!(tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap());
+    }
+    let latch = client.count_down_latch("barrier").unwrap();
+    assert_eq!(latch.get_count().await.unwrap(), 0);
+    assert_eq!(latch.get_round().await.unwrap(), 1);
+    assert!(latch.await_latch(Some(Duration::ZERO)).await.unwrap());
+    assert!(cluster.value("barrier").is_some());
+}
+
+#[tokio::test]
+async fn heartbeats_keep_the_session_and_its_lock_alive() {
+    let cluster = Cluster::new(1, 0);
+    let fast =
+        ClientConfig { session_ttl: Duration::from_secs(1), heartbeat_interval: Duration::from_millis(5), ..config() };
+    let client = Client::new(cluster.clone(), fast);
+    let lock = client.fenced_lock("lease").unwrap();
+    lock.lock().await.unwrap();
+    cluster.advance(600);
+    let seen = cluster.heartbeats.load(Ordering::SeqCst);
+    eventually("a heartbeat after the clock moved", || cluster.heartbeats.load(Ordering::SeqCst) > seen).await;
+    // Past the original expiry (1000 ms), but the heartbeat at 600 ms moved it to 1600 ms.
+    cluster.advance(600);
+    assert!(lock.is_locked_by_me().await.unwrap());
+}
