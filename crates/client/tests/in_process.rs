@@ -2,7 +2,11 @@
 //! reachable through several endpoints of which one is the leader. Faults are injected per
 //! call: lost responses (applied, then reported unavailable), outages, leader moves.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a poisoned lock or a parked call without an invocation is a bug in the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a poisoned lock or a parked call without an invocation is a bug in the test"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
