@@ -235,3 +235,169 @@ async fn a_parked_call_that_times_out_is_cancelled() {
         node.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_on_redb_restarts_from_its_data_dir_and_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |id: u64| dir.path().join(format!("node-{id}.redb"));
+    let open = |id: u64| RedbStorage::open(&path(id)).unwrap().log("default").unwrap();
+    let router = Router::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = CpConfig { snapshot_every: 20, ..config() };
+    let (n1, n2, n3) = tokio::join!(
+        start(1, open(1), &router, Arc::clone(&clock), config.clone()),
+        start(2, open(2), &router, Arc::clone(&clock), config.clone()),
+        start(3, open(3), &router, Arc::clone(&clock), config.clone()),
+    );
+    let mut nodes = vec![n1, n2, n3];
+    let leader = leader(&nodes).await;
+    for _ in 0..30 {
+        leader.call(Request::internal(increment("seq")), CALL).await.unwrap();
+    }
+    converged(&nodes).await;
+
+    // Stop a follower once it has a snapshot, so the restart exercises snapshot + log replay.
+    let position = nodes.iter().position(|n| n.id() != leader.id()).unwrap();
+    let follower = nodes.remove(position);
+    let id = follower.id();
+    follower.raft().wait(Some(WAIT)).metrics(|m| m.snapshot.is_some(), "follower snapshot").await.unwrap();
+    follower.shutdown().await.unwrap();
+    drop(follower);
+
+    for _ in 0..30 {
+        leader.call(Request::internal(increment("seq")), CALL).await.unwrap();
+    }
+
+    let restarted = start(id, open(id), &router, Arc::clone(&clock), config.clone()).await;
+    let recovered = restarted.applied_index();
+    assert!(recovered.is_some_and(|i| i >= 20), "restored from its snapshot, applied {recovered:?}");
+    nodes.push(restarted);
+    let group = converged(&nodes).await;
+    assert_eq!(stored_value(&group, "seq"), 60);
+    for node in &nodes {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn leader_ticks_expire_a_silent_session_and_pass_its_lock_on() {
+    let clock = ManualClock::new(Timestamp(1_000_000));
+    let config = CpConfig { tick_interval: Duration::from_millis(20), ..config() };
+    let (_router, nodes) = memory_cluster(Arc::new(clock.clone()), config).await;
+    let leader = leader(&nodes).await;
+    let silent = open_session(&leader, Duration::from_secs(5)).await;
+    let patient = open_session(&leader, Duration::from_secs(60)).await;
+    let first = fence(
+        leader.call(Request::invoked(lock("l", 1), InvocationId { session: silent, seq: 1 }), CALL).await.unwrap(),
+    );
+    let waiter = {
+        let leader = Arc::clone(&leader);
+        tokio::spawn(async move {
+            leader.call(Request::invoked(lock("l", 2), InvocationId { session: patient, seq: 1 }), CALL).await
+        })
+    };
+    leader.raft().wait(Some(WAIT)).metrics(|_| waiting(&leader.group(), "l") == 1, "waiter parks").await.unwrap();
+
+    // Ticks keep coming, but with the clock still, nothing expires.
+    let applied = leader.applied_index();
+    leader.raft().wait(Some(WAIT)).applied_index_at_least(applied.map(|i| i + 3), "ticks").await.unwrap();
+    assert!(leader.group().has_session(silent));
+    assert!(!waiter.is_finished());
+
+    clock.advance(Duration::from_secs(10));
+    let second = fence(waiter.await.unwrap().unwrap());
+    assert!(second > first, "fence {second} must exceed {first}");
+    let group = converged(&nodes).await;
+    assert!(!group.has_session(silent), "the silent session expired on every replica");
+    assert!(group.has_session(patient));
+    for node in &nodes {
+        node.shutdown().await.unwrap();
+    }
+}
+
+/// Calls `request` until it succeeds, following leader hints and moving on from nodes that
+/// time out, always with the same request (so the same invocation id).
+async fn call_retrying(nodes: &[Arc<CpNode>], request: &Request) -> GroupOutput {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut target = 0;
+    loop {
+        assert!(Instant::now() < deadline, "no node accepted {request:?} in time");
+        match nodes[target].call(request.clone(), Duration::from_millis(500)).await {
+            Ok(output) => return output,
+            Err(CpError::NotLeader { leader: Some((id, _)) }) if nodes[target].id() != id => {
+                target = nodes.iter().position(|n| n.id() == id).unwrap();
+            }
+            Err(CpError::NotLeader { .. }) => {
+                // No leader known yet: wait for this node to learn one, then try the next.
+                let _ = nodes[target]
+                    .raft()
+                    .wait(Some(Duration::from_millis(500)))
+                    .metrics(|m| m.current_leader.is_some(), "a leader")
+                    .await;
+                target = (target + 1) % nodes.len();
+            }
+            Err(CpError::Timeout { .. } | CpError::OutcomeUnknown { .. }) => target = (target + 1) % nodes.len(),
+            Err(other) => panic!("unexpected error for {request:?}: {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn losing_the_leader_loses_no_acknowledged_increment_and_applies_none_twice() {
+    const TASKS: u64 = 16;
+    const PER_TASK: u64 = 20;
+    let (router, nodes) = memory_cluster(Arc::new(SystemClock), config()).await;
+    let nodes = Arc::new(nodes);
+    let old = leader(&nodes).await;
+    let mut sessions = Vec::new();
+    for _ in 0..TASKS {
+        sessions.push(open_session(&old, Duration::from_secs(60)).await);
+    }
+
+    let tasks: Vec<_> = sessions
+        .into_iter()
+        .map(|session| {
+            let nodes = Arc::clone(&nodes);
+            tokio::spawn(async move {
+                let mut values = Vec::new();
+                for seq in 1..=PER_TASK {
+                    let request = Request::invoked(increment("c"), InvocationId { session, seq });
+                    values.push(long_value(call_retrying(&nodes, &request).await));
+                }
+                values
+            })
+        })
+        .collect();
+
+    // Cut the leader off while increments are in flight.
+    let total = (TASKS * PER_TASK) as i64;
+    old.raft()
+        .wait(Some(WAIT))
+        .metrics(
+            |_| old.group().structure("c").is_some_and(|_| stored_value(&old.group(), "c") >= total / 4),
+            "progress",
+        )
+        .await
+        .unwrap();
+    router.disconnect(old.id());
+    let others: Vec<_> = nodes.iter().filter(|n| n.id() != old.id()).cloned().collect();
+    let new = leader(&others).await;
+    assert_ne!(new.id(), old.id());
+
+    let mut values = Vec::new();
+    for task in tasks {
+        values.extend(task.await.unwrap());
+    }
+    values.sort_unstable();
+    assert_eq!(values, (1..=total).collect::<Vec<_>>(), "each increment acknowledged once, with its own value");
+
+    // Writes go on at the new leader, and the old one catches up once reconnected.
+    let next = long_value(new.call(Request::internal(increment("c")), CALL).await.unwrap());
+    assert_eq!(next, total + 1);
+    router.reconnect(old.id());
+    let group = converged(&nodes).await;
+    assert_eq!(stored_value(&group, "c"), total + 1);
+    for node in nodes.iter() {
+        node.shutdown().await.unwrap();
+    }
+}
