@@ -25,8 +25,15 @@ fn members(n: u64) -> BTreeMap<u64, BasicNode> {
     (1..=n).map(|id| (id, BasicNode::new(format!("in-process:{id}")))).collect()
 }
 
+/// Raft timings with room for a loaded two-core test machine: six clusters run at once, and
+/// a leader whose heartbeats are answered late loses its lease and refuses writes.
 fn config() -> CpConfig {
-    CpConfig { tick_interval: Duration::from_millis(50), ..CpConfig::default() }
+    CpConfig {
+        tick_interval: Duration::from_millis(50),
+        heartbeat_interval: Duration::from_millis(100),
+        election_timeout: (Duration::from_millis(400), Duration::from_millis(800)),
+        ..CpConfig::default()
+    }
 }
 
 async fn start(
@@ -79,7 +86,17 @@ async fn leader(nodes: &[Arc<CpNode>]) -> Arc<CpNode> {
         let id = metrics.current_leader.unwrap();
         let candidate = nodes.iter().find(|n| n.id() == id).unwrap();
         let remaining = deadline.saturating_duration_since(Instant::now());
-        candidate.raft().wait(Some(remaining)).state(ServerState::Leader, "the leader leads").await.unwrap();
+        // A node is in the Leader state as soon as it wins the vote, but its vote is committed
+        // and its lease valid only once a quorum has acknowledged it.
+        candidate
+            .raft()
+            .wait(Some(remaining))
+            .metrics(
+                |m| m.state == ServerState::Leader && m.vote.is_committed() && m.last_quorum_acked.is_some(),
+                "the leader is established",
+            )
+            .await
+            .unwrap();
         if nodes.iter().all(|n| n.metrics().current_leader == Some(id)) {
             return Arc::clone(candidate);
         }
@@ -315,28 +332,28 @@ async fn leader_ticks_expire_a_silent_session_and_pass_its_lock_on() {
     }
 }
 
-/// Calls `request` until it succeeds, following leader hints and moving on from nodes that
-/// time out, always with the same request (so the same invocation id).
-async fn call_retrying(nodes: &[Arc<CpNode>], request: &Request) -> GroupOutput {
+/// Calls `request` until it succeeds, starting at node index `target` and following leader
+/// hints, moving on from nodes that time out, always with the same request (so the same
+/// invocation id). Leaves `target` at the node that answered, like a client would.
+async fn call_retrying(nodes: &[Arc<CpNode>], target: &mut usize, request: &Request) -> GroupOutput {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut target = 0;
     loop {
         assert!(Instant::now() < deadline, "no node accepted {request:?} in time");
-        match nodes[target].call(request.clone(), Duration::from_millis(500)).await {
+        match nodes[*target].call(request.clone(), Duration::from_millis(500)).await {
             Ok(output) => return output,
-            Err(CpError::NotLeader { leader: Some((id, _)) }) if nodes[target].id() != id => {
-                target = nodes.iter().position(|n| n.id() == id).unwrap();
+            Err(CpError::NotLeader { leader: Some((id, _)) }) if nodes[*target].id() != id => {
+                *target = nodes.iter().position(|n| n.id() == id).unwrap();
             }
             Err(CpError::NotLeader { .. }) => {
                 // No leader known yet: wait for this node to learn one, then try the next.
-                let _ = nodes[target]
+                let _ = nodes[*target]
                     .raft()
                     .wait(Some(Duration::from_millis(500)))
                     .metrics(|m| m.current_leader.is_some(), "a leader")
                     .await;
-                target = (target + 1) % nodes.len();
+                *target = (*target + 1) % nodes.len();
             }
-            Err(CpError::Timeout { .. } | CpError::OutcomeUnknown { .. }) => target = (target + 1) % nodes.len(),
+            Err(CpError::Timeout { .. } | CpError::OutcomeUnknown { .. }) => *target = (*target + 1) % nodes.len(),
             Err(other) => panic!("unexpected error for {request:?}: {other}"),
         }
     }
@@ -359,10 +376,10 @@ async fn losing_the_leader_loses_no_acknowledged_increment_and_applies_none_twic
         .map(|session| {
             let nodes = Arc::clone(&nodes);
             tokio::spawn(async move {
-                let mut values = Vec::new();
+                let (mut values, mut target) = (Vec::new(), 0);
                 for seq in 1..=PER_TASK {
                     let request = Request::invoked(increment("c"), InvocationId { session, seq });
-                    values.push(long_value(call_retrying(&nodes, &request).await));
+                    values.push(long_value(call_retrying(&nodes, &mut target, &request).await));
                 }
                 values
             })

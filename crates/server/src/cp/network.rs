@@ -139,7 +139,8 @@ impl CpNetwork {
         Timeout { action, id: self.source, target: self.target, timeout }
     }
 
-    /// Runs an in-process call with the RPC's deadline; a stopped target is unreachable.
+    /// Runs an in-process call within the RPC's soft deadline (openraft may abandon it at the
+    /// hard one); a stopped target is unreachable.
     async fn deliver<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
         &self,
         action: RPCTypes,
@@ -166,7 +167,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: AppendEntriesRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::AppendEntries, option.hard_ttl(), |raft| async move { raft.append_entries(rpc).await })
+        self.deliver(RPCTypes::AppendEntries, option.soft_ttl(), |raft| async move { raft.append_entries(rpc).await })
             .await
     }
 
@@ -175,7 +176,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: VoteRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<VoteResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::Vote, option.hard_ttl(), |raft| async move { raft.vote(rpc).await }).await
+        self.deliver(RPCTypes::Vote, option.soft_ttl(), |raft| async move { raft.vote(rpc).await }).await
     }
 
     async fn pre_vote(
@@ -183,7 +184,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: VoteRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<VoteResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::Vote, option.hard_ttl(), |raft| async move { raft.pre_vote(rpc).await }).await
+        self.deliver(RPCTypes::Vote, option.soft_ttl(), |raft| async move { raft.pre_vote(rpc).await }).await
     }
 
     async fn full_snapshot(
@@ -193,7 +194,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<CpTypes>, StreamingError<CpTypes>> {
-        let send = self.deliver(RPCTypes::InstallSnapshot, option.hard_ttl(), |raft| async move {
+        let send = self.deliver(RPCTypes::InstallSnapshot, option.soft_ttl(), |raft| async move {
             raft.install_full_snapshot(vote, snapshot).await
         });
         tokio::select! {
@@ -212,7 +213,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         req: TransferLeaderRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<TransferLeaderResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::TransferLeader, option.hard_ttl(), |raft| async move {
+        self.deliver(RPCTypes::TransferLeader, option.soft_ttl(), |raft| async move {
             raft.handle_transfer_leader(req).await
         })
         .await

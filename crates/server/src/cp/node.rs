@@ -7,8 +7,17 @@
 //! pristine node, writing the membership as entry 0 and campaigning): members initialized
 //! with identical membership may each write their own entry 0, and the elected leader's
 //! replaces the others' while still uncommitted, so the outcome is the same membership.
-//! A member that already has state (a restart, or a peer's entries arrived first) answers
-//! `NotAllowed`, which is the goal reached, and is ignored. No manual init step exists.
+//! A member that already has state (a restart, or a peer's vote request or entries arrived
+//! first) answers `NotAllowed`, which is the goal reached, and is ignored. No manual init
+//! step exists.
+//!
+//! Safe is not the same as quiet: a member that initializes after another one already won
+//! term 1 holds a term-1 vote for itself that outranks the leader's (leader ids order by
+//! term, then node id), so it rejects the leader and forces a second election. To avoid
+//! that churn, members initialize in id order: the lowest id at once, the member of rank
+//! `r` only after `r` times two maximum election timeouts, and only if it has not heard a
+//! vote request or entries by then. If the lowest member is down, the next one forms the
+//! group a moment later.
 //!
 //! # Calls
 //!
@@ -31,9 +40,9 @@ use std::time::Duration;
 use coterie_core::{CoreError, Group, GroupCommand, GroupConfig, GroupOutput};
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
-use openraft::errors::{ClientWriteError, InitializeError, RaftError};
+use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, RaftError};
 use openraft::metrics::RaftMetrics;
-use openraft::{BasicNode, Config, SnapshotPolicy};
+use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -86,6 +95,8 @@ impl CpConfig {
             election_timeout_min: millis(self.election_timeout.0),
             election_timeout_max: millis(self.election_timeout.1),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            // A member cut off and rejoining must not depose a healthy leader.
+            enable_pre_vote: Some(true),
             ..Config::default()
         };
         let config = config.validate().map_err(|err| CpError::Config { reason: err.to_string() })?;
@@ -134,6 +145,15 @@ impl CpNode {
             .map_err(|err| CpError::Stopped { reason: err.to_string() })?;
         transport.register(id, raft.clone());
 
+        // Members initialize in id order, one election timeout pair apart, unless they hear
+        // from a candidate or leader first: see the module docs.
+        let rank = members.keys().position(|member| *member == id).unwrap_or(0);
+        let stagger =
+            config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
+        if !stagger.is_zero() {
+            let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
+            let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
+        }
         match raft.initialize(members.clone()).await {
             Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
             Err(err) => {
@@ -165,11 +185,24 @@ impl CpNode {
         let deadline = Instant::now() + timeout;
         // Registered before proposing: the wake may be applied before the proposal answers.
         let registration = request.invocation.map(|invocation| Registration::new(&self.waiters, invocation));
-        let record = JournalRecord { now: self.clock.now(), request };
-        let response = match tokio::time::timeout_at(deadline, self.raft.client_write(record)).await {
-            Err(_) => return Err(CpError::Timeout { timeout }),
-            Ok(Err(err)) => return Err(self.write_error(err)),
-            Ok(Ok(response)) => response.data,
+        let mut waited_for_lease = false;
+        let response = loop {
+            let record = JournalRecord { now: self.clock.now(), request: request.clone() };
+            match tokio::time::timeout_at(deadline, self.raft.client_write(record)).await {
+                Err(_) => return Err(CpError::Timeout { timeout }),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))))
+                    if forward.reason == ForwardReason::LeaseExpired && !waited_for_lease =>
+                {
+                    // This node leads but no quorum has acknowledged it lately: it was just
+                    // elected, or it is cut off. Nothing was appended. Wait once, at most an
+                    // election timeout, for an acknowledgement or a change of role; a leader
+                    // still unacknowledged after that answers NotLeader so the caller moves on.
+                    waited_for_lease = true;
+                    self.await_lease(deadline.min(Instant::now() + self.config.election_timeout.1)).await;
+                }
+                Ok(Err(err)) => return Err(self.write_error(err)),
+                Ok(Ok(response)) => break response.data,
+            }
         };
         match (response, registration) {
             (CpResponse::Ready(result), _) => Ok(result?),
@@ -186,6 +219,18 @@ impl CpNode {
     /// construction at the cost of a log entry; ReadIndex reads come later.
     pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
         self.call(request, timeout).await
+    }
+
+    /// Waits until a quorum acknowledges this leader again or it stops leading, or until
+    /// `deadline`.
+    async fn await_lease(&self, deadline: Instant) {
+        let before = self.raft.metrics().borrow_watched().last_quorum_acked;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let _ = self
+            .raft
+            .wait(Some(remaining))
+            .metrics(|m| m.state != ServerState::Leader || m.last_quorum_acked != before, "a quorum acknowledges")
+            .await;
     }
 
     async fn await_wake(
