@@ -2,6 +2,8 @@
 //! adapter, forming the group by themselves, surviving a leader loss and a follower
 //! restart, and completing parked calls. Every wait is bounded and waits on Raft metrics.
 
+#![allow(clippy::unwrap_used, reason = "test helpers; clippy exempts only #[test] functions themselves")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
