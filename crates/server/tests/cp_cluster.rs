@@ -279,7 +279,8 @@ async fn a_follower_on_redb_restarts_from_its_data_dir_and_catches_up() {
     let position = nodes.iter().position(|n| n.id() != leader.id()).unwrap();
     let follower = nodes.remove(position);
     let id = follower.id();
-    follower.raft().wait(Some(WAIT)).metrics(|m| m.snapshot.is_some(), "follower snapshot").await.unwrap();
+    let snapshot = follower.raft().wait(Some(WAIT)).metrics(|m| m.snapshot.is_some(), "follower snapshot").await;
+    let snapshot = snapshot.unwrap().snapshot.unwrap().index;
     follower.shutdown().await.unwrap();
     drop(follower);
 
@@ -289,10 +290,45 @@ async fn a_follower_on_redb_restarts_from_its_data_dir_and_catches_up() {
 
     let restarted = start(id, open(id), &router, Arc::clone(&clock), config.clone()).await;
     let recovered = restarted.applied_index();
-    assert!(recovered.is_some_and(|i| i >= 20), "restored from its snapshot, applied {recovered:?}");
+    assert!(
+        recovered.is_some_and(|i| i >= snapshot),
+        "restored from its snapshot at {snapshot}, applied {recovered:?}"
+    );
     nodes.push(restarted);
     let group = converged(&nodes).await;
     assert_eq!(stored_value(&group, "seq"), 60);
+    for node in &nodes {
+        node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_behind_the_leaders_purged_log_catches_up_from_a_snapshot() {
+    let config = CpConfig { snapshot_every: 10, keep_after_snapshot: 0, ..config() };
+    let (router, nodes) = memory_cluster(Arc::new(SystemClock), config).await;
+    let leader = leader(&nodes).await;
+    leader.call(Request::internal(increment("seq")), CALL).await.unwrap();
+    converged(&nodes).await;
+
+    let follower = nodes.iter().find(|n| n.id() != leader.id()).unwrap();
+    router.disconnect(follower.id());
+    let behind = follower.metrics().last_log_index.unwrap();
+    for _ in 0..40 {
+        leader.call(Request::internal(increment("seq")), CALL).await.unwrap();
+    }
+    // The leader has purged entries the follower lacks, so only a snapshot can catch it up.
+    leader
+        .raft()
+        .wait(Some(WAIT))
+        .metrics(|m| m.purged.is_some_and(|p| p.index > behind), "leader purges past the follower")
+        .await
+        .unwrap();
+
+    router.reconnect(follower.id());
+    let group = converged(&nodes).await;
+    assert_eq!(stored_value(&group, "seq"), 41);
+    let installed = follower.metrics().snapshot.map(|id| id.index);
+    assert!(installed.is_some_and(|i| i > behind), "follower snapshot {installed:?} is past index {behind}");
     for node in &nodes {
         node.shutdown().await.unwrap();
     }

@@ -15,6 +15,16 @@
 //! entries flushed, so while one fsync is in progress the next batch grows: under load the
 //! cost of an fsync is shared by everything that arrived during the previous one.
 //!
+//! # The committed index is not persisted
+//!
+//! openraft awaits `save_committed` inside its core loop every time the commit index moves,
+//! so persisting it would add a second fsync to every batch, on the path every write waits
+//! on. It is optional: without it a restarted replica comes back at its last snapshot and
+//! re-applies its log as soon as the leader's commit covers it. Nothing is served from the
+//! gap: every CP read goes through the log, so it is answered only after the replica has
+//! applied everything before it. (A future stale-local-read path must await
+//! `Raft::wait_for_recovery` first.)
+//!
 //! # Encoding
 //!
 //! An entry is stored as its storage [`LogId`](coterie_storage::LogId) (term, leader node,
@@ -133,16 +143,6 @@ impl RaftLogStorage<CpTypes> for CpLogStore {
     async fn save_vote(&mut self, vote: &CpVote) -> Result<(), io::Error> {
         let bytes = encode(vote)?;
         blocking(&self.store, move |store| store.save_vote(&bytes).map_err(storage_io)).await
-    }
-
-    async fn save_committed(&mut self, committed: Option<CpLogId>) -> Result<(), io::Error> {
-        let committed = committed.as_ref().map(to_storage_id);
-        blocking(&self.store, move |store| store.save_committed(committed).map_err(storage_io)).await
-    }
-
-    async fn read_committed(&mut self) -> Result<Option<CpLogId>, io::Error> {
-        let committed = blocking(&self.store, |store| store.load_committed().map_err(storage_io)).await?;
-        Ok(committed.as_ref().map(from_storage_id))
     }
 
     async fn append<I>(&mut self, entries: I, callback: IOFlushed<CpTypes>) -> Result<(), io::Error>

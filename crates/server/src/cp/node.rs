@@ -69,6 +69,9 @@ pub struct CpConfig {
     pub election_timeout: (Duration, Duration),
     /// Build a snapshot (and purge the log before it) after this many applied entries.
     pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot, so a follower that lags by less catches up from
+    /// the log instead of receiving the whole snapshot.
+    pub keep_after_snapshot: u64,
     /// How long a timed-out call waits for its `Cancel` to be applied.
     pub cancel_timeout: Duration,
 }
@@ -81,6 +84,7 @@ impl Default for CpConfig {
             heartbeat_interval: Duration::from_millis(50),
             election_timeout: (Duration::from_millis(150), Duration::from_millis(300)),
             snapshot_every: 5_000,
+            keep_after_snapshot: 1_000,
             cancel_timeout: Duration::from_secs(1),
         }
     }
@@ -95,6 +99,7 @@ impl CpConfig {
             election_timeout_min: millis(self.election_timeout.0),
             election_timeout_max: millis(self.election_timeout.1),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            max_in_snapshot_log_to_keep: self.keep_after_snapshot,
             // A member cut off and rejoining must not depose a healthy leader.
             enable_pre_vote: Some(true),
             ..Config::default()
@@ -163,7 +168,8 @@ impl CpNode {
             }
         }
 
-        let ticker = tokio::spawn(tick_loop(raft.clone(), Arc::clone(&clock), config.tick_interval));
+        let ticker =
+            tokio::spawn(tick_loop(raft.clone(), Arc::clone(&state), Arc::clone(&clock), config.tick_interval));
         Ok(CpNode { id, raft, state, waiters, clock, transport, members, config, ticker: Mutex::new(Some(ticker)) })
     }
 
@@ -329,18 +335,32 @@ impl CpNode {
             let _ = ticker.await;
         }
         self.transport.unregister(self.id);
+        // Callers parked on this node learn at once that it stopped.
+        self.waiters.clear();
         self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
     }
 }
 
 /// Proposes a `Tick` stamped with `clock` every `interval` while `raft` leads. A failed
 /// tick is simply retried at the next interval.
-async fn tick_loop(raft: CpRaft, clock: Arc<dyn Clock>, interval: Duration) {
+///
+/// A group with no session and no pending deadline has nothing a tick could do, so the
+/// leader skips ticks then instead of writing (and fsyncing) ten empty entries a second.
+/// Judging that from the leader's applied state is safe: an entry that opens a session or
+/// sets a deadline is applied by the leader before it answers, and the next interval ticks.
+async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         if !raft.is_leader() {
+            continue;
+        }
+        let idle = {
+            let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.group.session_count() == 0 && state.group.next_deadline().is_none()
+        };
+        if idle {
             continue;
         }
         let tick = JournalRecord { now: clock.now(), request: Request::internal(GroupCommand::Tick) };

@@ -55,6 +55,11 @@ impl Waiters {
         }
     }
 
+    /// Drops every registration; their callers see a closed channel.
+    pub fn clear(&self) {
+        self.with(|map| map.clear());
+    }
+
     /// Number of registered invocations.
     pub fn len(&self) -> usize {
         self.with(|map| map.len())
