@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use coterie_core::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
@@ -16,7 +17,7 @@ use coterie_core::{
 };
 use coterie_server::Request;
 use coterie_server::cp::{Clock, CpConfig, CpError, CpNode, ManualClock, Router, SystemClock, Transport};
-use coterie_storage::{LogStore, MemoryLog, RedbStorage};
+use coterie_storage::{Entry, LogId, LogState, LogStore, MemoryLog, RedbStorage, SnapshotMeta, StorageError};
 use openraft::{BasicNode, ServerState};
 use tokio::time::Instant;
 
@@ -453,6 +454,86 @@ async fn losing_the_leader_loses_no_acknowledged_increment_and_applies_none_twic
     let group = converged(&nodes).await;
     assert_eq!(stored_value(&group, "c"), total + 1);
     for node in nodes.iter() {
+        node.shutdown().await.unwrap();
+    }
+}
+
+/// A memory log that counts its durable commits (appends) and the entries they carried.
+struct CountingLog {
+    inner: MemoryLog,
+    commits: Arc<AtomicUsize>,
+    entries: Arc<AtomicUsize>,
+}
+
+impl LogStore for CountingLog {
+    fn log_state(&self) -> Result<LogState, StorageError> {
+        self.inner.log_state()
+    }
+    fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
+        if !entries.is_empty() {
+            self.commits.fetch_add(1, Ordering::SeqCst);
+            self.entries.fetch_add(entries.len(), Ordering::SeqCst);
+        }
+        self.inner.append(entries)
+    }
+    fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError> {
+        self.inner.read_range(start, end)
+    }
+    fn truncate_from(&mut self, index: u64) -> Result<(), StorageError> {
+        self.inner.truncate_from(index)
+    }
+    fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.inner.purge_up_to(log_id)
+    }
+    fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
+        self.inner.save_vote(vote)
+    }
+    fn load_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.load_vote()
+    }
+    fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        self.inner.save_committed(committed)
+    }
+    fn load_committed(&self) -> Result<Option<LogId>, StorageError> {
+        self.inner.load_committed()
+    }
+    fn save_snapshot(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
+        self.inner.save_snapshot(meta, data)
+    }
+    fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
+        self.inner.load_snapshot()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_share_durable_commits() {
+    const CALLS: usize = 200;
+    let router = Router::new();
+    let counters: Vec<_> = (0..3).map(|_| (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)))).collect();
+    let mut nodes = Vec::new();
+    for (id, (commits, entries)) in (1..=3).zip(&counters) {
+        let log = CountingLog { inner: MemoryLog::new(), commits: Arc::clone(commits), entries: Arc::clone(entries) };
+        nodes.push(start(id, log, &router, Arc::new(SystemClock), config()).await);
+    }
+    let leader = leader(&nodes).await;
+    let (commits, entries) = &counters[usize::try_from(leader.id() - 1).unwrap()];
+    let (commits_before, entries_before) = (commits.load(Ordering::SeqCst), entries.load(Ordering::SeqCst));
+
+    let calls: Vec<_> = (0..CALLS)
+        .map(|_| {
+            let leader = Arc::clone(&leader);
+            tokio::spawn(async move { leader.call(Request::internal(increment("seq")), CALL).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let commits = commits.load(Ordering::SeqCst) - commits_before;
+    let entries = entries.load(Ordering::SeqCst) - entries_before;
+    println!("{entries} entries in {commits} commits on the leader");
+    assert!(entries >= CALLS);
+    assert!(commits < CALLS / 2, "{CALLS} concurrent calls took {commits} commits: they were not batched");
+    for node in &nodes {
         node.shutdown().await.unwrap();
     }
 }
