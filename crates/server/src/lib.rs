@@ -5,7 +5,12 @@
 //! restart ([`JournaledGroup`]). That is the same write-ahead discipline the Raft engine
 //! follows on each replica, so the CP engine will reuse the record format and the replay
 //! path; what it adds is agreement on the order of records among the members.
+//!
+//! The [`cp`] module is that engine: a group replicated by Raft (openraft) over the same
+//! storage, with leader-stamped time, parked calls completed by the node that holds them,
+//! and an in-process transport for tests.
 
+pub mod cp;
 mod error;
 mod journal;
 

@@ -1,0 +1,369 @@
+//! A CP node: one member's Raft instance of the `default` group, and the calls it serves.
+//!
+//! # Forming the cluster
+//!
+//! Every member starts with the same full member set and calls `initialize` with it. That
+//! is safe (openraft's `Raft::initialize` documents it; the engine only accepts it on a
+//! pristine node, writing the membership as entry 0 and campaigning): members initialized
+//! with identical membership may each write their own entry 0, and the elected leader's
+//! replaces the others' while still uncommitted, so the outcome is the same membership.
+//! A member that already has state (a restart, or a peer's vote request or entries arrived
+//! first) answers `NotAllowed`, which is the goal reached, and is ignored. No manual init
+//! step exists.
+//!
+//! Safe is not the same as quiet: a member that initializes after another one already won
+//! term 1 holds a term-1 vote for itself that outranks the leader's (leader ids order by
+//! term, then node id), so it rejects the leader and forces a second election. To avoid
+//! that churn, members initialize in id order: the lowest id at once, the member of rank
+//! `r` only after `r` times two maximum election timeouts, and only if it has not heard a
+//! vote request or entries by then. If the lowest member is down, the next one forms the
+//! group a moment later.
+//!
+//! # Calls
+//!
+//! [`CpNode::call`] stamps the request with this node's clock, proposes it, and answers
+//! when it is applied. Only the leader proposes; other members answer
+//! [`CpError::NotLeader`] with the leader's address. A call that parks is completed
+//! through the node's [`Waiters`]; if its deadline passes first the node proposes
+//! `Cancel` for it, so the structure forgets the waiter.
+//!
+//! # Ticks
+//!
+//! While it leads, each node proposes `Tick` stamped with its clock every `tick_interval`,
+//! so session expiry, timed waits and leases fire at the same log position on every
+//! replica.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use coterie_core::{CoreError, Group, GroupCommand, GroupConfig, GroupOutput};
+use coterie_storage::LogStore;
+use openraft::async_runtime::WatchReceiver;
+use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, RaftError};
+use openraft::metrics::RaftMetrics;
+use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::clock::Clock;
+use super::error::CpError;
+use super::log_store::{CpLogStore, share};
+use super::network::{CpNetworkFactory, CpRaft, Transport};
+use super::state_machine::{CpStateMachine, SharedState};
+use super::types::{CpResponse, CpTypes};
+use super::waiters::{Registration, Waiters, WakeResult};
+use crate::journal::{JournalRecord, Request};
+
+/// How a CP node runs.
+#[derive(Clone, Debug)]
+pub struct CpConfig {
+    /// The group's limits, used when the node starts without a snapshot.
+    pub group: GroupConfig,
+    /// How often the leader proposes a `Tick`.
+    pub tick_interval: Duration,
+    /// How often the leader sends heartbeats.
+    pub heartbeat_interval: Duration,
+    /// A follower that hears no leader for a random time in this range starts an election.
+    pub election_timeout: (Duration, Duration),
+    /// Build a snapshot (and purge the log before it) after this many applied entries.
+    pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot, so a follower that lags by less catches up from
+    /// the log instead of receiving the whole snapshot.
+    pub keep_after_snapshot: u64,
+    /// How long a timed-out call waits for its `Cancel` to be applied.
+    pub cancel_timeout: Duration,
+}
+
+impl Default for CpConfig {
+    fn default() -> Self {
+        CpConfig {
+            group: GroupConfig::default(),
+            tick_interval: Duration::from_millis(100),
+            heartbeat_interval: Duration::from_millis(50),
+            election_timeout: (Duration::from_millis(150), Duration::from_millis(300)),
+            snapshot_every: 5_000,
+            keep_after_snapshot: 1_000,
+            cancel_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl CpConfig {
+    fn raft_config(&self) -> Result<Arc<Config>, CpError> {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let config = Config {
+            cluster_name: "coterie-cp-default".to_owned(),
+            heartbeat_interval: millis(self.heartbeat_interval),
+            election_timeout_min: millis(self.election_timeout.0),
+            election_timeout_max: millis(self.election_timeout.1),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            max_in_snapshot_log_to_keep: self.keep_after_snapshot,
+            // A member cut off and rejoining must not depose a healthy leader.
+            enable_pre_vote: Some(true),
+            ..Config::default()
+        };
+        let config = config.validate().map_err(|err| CpError::Config { reason: err.to_string() })?;
+        Ok(Arc::new(config))
+    }
+}
+
+/// One member of the `default` CP group.
+pub struct CpNode {
+    id: u64,
+    raft: CpRaft,
+    state: SharedState,
+    waiters: Waiters,
+    clock: Arc<dyn Clock>,
+    transport: Transport,
+    members: BTreeMap<u64, BasicNode>,
+    config: CpConfig,
+    ticker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl CpNode {
+    /// Starts member `id` of a group whose members are `members`, on `storage`, reachable
+    /// over `transport`, stamping time from `clock`. The group forms by itself once a
+    /// majority of members has started (see the module docs).
+    pub async fn start(
+        id: u64,
+        members: BTreeMap<u64, BasicNode>,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
+        if !members.contains_key(&id) {
+            return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
+        }
+        let raft_config = config.raft_config()?;
+        let store = share(storage);
+        let waiters = Waiters::default();
+        let state_machine = CpStateMachine::open(store.clone(), waiters.clone(), config.group.clone())
+            .await
+            .map_err(|err| CpError::Stopped { reason: format!("cannot load the snapshot: {err}") })?;
+        let state = state_machine.state();
+        let network = CpNetworkFactory::new(transport.clone(), id);
+        let raft = CpRaft::new(id, raft_config, network, CpLogStore::new(store), state_machine)
+            .await
+            .map_err(|err| CpError::Stopped { reason: err.to_string() })?;
+        transport.register(id, raft.clone());
+
+        // Members initialize in id order, one election timeout pair apart, unless they hear
+        // from a candidate or leader first: see the module docs.
+        let rank = members.keys().position(|member| *member == id).unwrap_or(0);
+        let stagger =
+            config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
+        if !stagger.is_zero() {
+            let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
+            let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
+        }
+        match raft.initialize(members.clone()).await {
+            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+            Err(err) => {
+                transport.unregister(id);
+                let _ = raft.shutdown().await;
+                return Err(CpError::Stopped { reason: format!("cannot initialize the group: {err}") });
+            }
+        }
+
+        let ticker =
+            tokio::spawn(tick_loop(raft.clone(), Arc::clone(&state), Arc::clone(&clock), config.tick_interval));
+        Ok(CpNode { id, raft, state, waiters, clock, transport, members, config, ticker: Mutex::new(Some(ticker)) })
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Proposes `request` and answers once it is applied, or once its parked call is woken.
+    ///
+    /// Fails with [`CpError::NotLeader`] on a member that does not lead, and with
+    /// [`CpError::Timeout`] or [`CpError::OutcomeUnknown`] when the outcome is not known:
+    /// retry those with the same invocation id, which the group answers from its retry
+    /// window instead of applying twice. A parked call that times out is cancelled.
+    ///
+    /// Two concurrent calls with the same invocation id on one node are not supported (the
+    /// second replaces the first's registration).
+    pub async fn call(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
+        let deadline = Instant::now() + timeout;
+        // Registered before proposing: the wake may be applied before the proposal answers.
+        let registration = request.invocation.map(|invocation| Registration::new(&self.waiters, invocation));
+        let mut waited_for_lease = false;
+        let response = loop {
+            let record = JournalRecord { now: self.clock.now(), request: request.clone() };
+            match tokio::time::timeout_at(deadline, self.raft.client_write(record)).await {
+                Err(_) => return Err(CpError::Timeout { timeout }),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))))
+                    if forward.reason == ForwardReason::LeaseExpired && !waited_for_lease =>
+                {
+                    // This node leads but no quorum has acknowledged it lately: it was just
+                    // elected, or it is cut off. Nothing was appended. Wait once, at most an
+                    // election timeout, for an acknowledgement or a change of role; a leader
+                    // still unacknowledged after that answers NotLeader so the caller moves on.
+                    waited_for_lease = true;
+                    self.await_lease(deadline.min(Instant::now() + self.config.election_timeout.1)).await;
+                }
+                Ok(Err(err)) => return Err(self.write_error(err)),
+                Ok(Ok(response)) => break response.data,
+            }
+        };
+        match (response, registration) {
+            (CpResponse::Ready(result), _) => Ok(result?),
+            (CpResponse::Parked, Some((guard, rx))) => self.await_wake(guard, rx, deadline, timeout).await,
+            (CpResponse::Parked, None) => Err(CpError::Raft {
+                reason: "a call without an invocation id was parked, so it could never be woken".to_owned(),
+            }),
+        }
+    }
+
+    /// Answers `request` from the group's state as of a point after the call started.
+    ///
+    /// For now reads go through the log like writes, which makes them linearizable by
+    /// construction at the cost of a log entry; ReadIndex reads come later.
+    pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
+        self.call(request, timeout).await
+    }
+
+    /// Waits until a quorum acknowledges this leader again or it stops leading, or until
+    /// `deadline`.
+    async fn await_lease(&self, deadline: Instant) {
+        let before = self.raft.metrics().borrow_watched().last_quorum_acked;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let _ = self
+            .raft
+            .wait(Some(remaining))
+            .metrics(|m| m.state != ServerState::Leader || m.last_quorum_acked != before, "a quorum acknowledges")
+            .await;
+    }
+
+    async fn await_wake(
+        &self,
+        guard: Registration,
+        mut rx: oneshot::Receiver<WakeResult>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<GroupOutput, CpError> {
+        let invocation = guard.invocation();
+        match tokio::time::timeout_at(deadline, &mut rx).await {
+            Ok(Ok(result)) => return Ok(result?),
+            Ok(Err(_)) => {
+                return Err(CpError::Stopped {
+                    reason: format!(
+                        "the wait for {invocation} was dropped (node stopping, or the same invocation called again)"
+                    ),
+                });
+            }
+            Err(_) => {}
+        }
+        // Give up: cancel the parked call. Entries before the cancel are applied before its
+        // answer arrives, so a wake that raced the deadline is in `rx` by then.
+        let cancel =
+            JournalRecord { now: self.clock.now(), request: Request::internal(GroupCommand::Cancel { invocation }) };
+        let _ = tokio::time::timeout(self.config.cancel_timeout, self.raft.client_write(cancel)).await;
+        match rx.try_recv() {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(CoreError::Cancelled { .. })) | Err(_) => Err(CpError::Timeout { timeout }),
+            Ok(Err(err)) => Err(CpError::Core(err)),
+        }
+    }
+
+    fn address(&self, id: Option<u64>) -> Option<(u64, String)> {
+        let id = id?;
+        let addr = self.members.get(&id).map(|node| node.addr.clone()).unwrap_or_default();
+        Some((id, addr))
+    }
+
+    fn write_error(&self, err: RaftError<CpTypes, ClientWriteError<CpTypes>>) -> CpError {
+        match err {
+            RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
+                CpError::NotLeader { leader: self.address(forward.leader_id) }
+            }
+            RaftError::APIError(ClientWriteError::LogEntryDiscarded(forward)) => {
+                CpError::OutcomeUnknown { leader: self.address(forward.leader_id) }
+            }
+            RaftError::APIError(other) => CpError::Raft { reason: other.to_string() },
+            RaftError::Fatal(fatal) => CpError::Stopped { reason: fatal.to_string() },
+        }
+    }
+
+    /// The leader this node knows of, with its address.
+    pub fn leader(&self) -> Option<(u64, String)> {
+        let leader = self.raft.metrics().borrow_watched().current_leader;
+        self.address(leader)
+    }
+
+    /// This node's Raft metrics (role, term, log and apply progress).
+    pub fn metrics(&self) -> RaftMetrics<CpTypes> {
+        self.raft.metrics().borrow_watched().clone()
+    }
+
+    /// The underlying openraft handle, for waiting on metrics and for tests.
+    pub fn raft(&self) -> &CpRaft {
+        &self.raft
+    }
+
+    /// A copy of the group as this replica has applied it so far.
+    pub fn group(&self) -> Group {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).group.clone()
+    }
+
+    /// Index of the last log entry this replica applied.
+    pub fn applied_index(&self) -> Option<u64> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).last_applied.map(|id| id.index)
+    }
+
+    /// The last applied index and the group as of it, read together.
+    pub fn applied(&self) -> (Option<u64>, Group) {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        (state.last_applied.map(|id| id.index), state.group.clone())
+    }
+
+    /// Calls parked on behalf of this node's callers.
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
+    }
+
+    /// Stops ticking, leaves the transport and stops the Raft node. Parked calls waiting on
+    /// this node end with [`CpError::Stopped`] or a timeout.
+    pub async fn shutdown(&self) -> Result<(), CpError> {
+        let ticker = self.ticker.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(ticker) = ticker {
+            ticker.abort();
+            let _ = ticker.await;
+        }
+        self.transport.unregister(self.id);
+        // Callers parked on this node learn at once that it stopped.
+        self.waiters.clear();
+        self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
+    }
+}
+
+/// Proposes a `Tick` stamped with `clock` every `interval` while `raft` leads. A failed
+/// tick is simply retried at the next interval.
+///
+/// A group with no session and no pending deadline has nothing a tick could do, so the
+/// leader skips ticks then instead of writing (and fsyncing) ten empty entries a second.
+/// Judging that from the leader's applied state is safe: an entry that opens a session or
+/// sets a deadline is applied by the leader before it answers, and the next interval ticks.
+async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if !raft.is_leader() {
+            continue;
+        }
+        let idle = {
+            let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.group.session_count() == 0 && state.group.next_deadline().is_none()
+        };
+        if idle {
+            continue;
+        }
+        let tick = JournalRecord { now: clock.now(), request: Request::internal(GroupCommand::Tick) };
+        let _ = tokio::time::timeout(interval.saturating_mul(10), raft.client_write(tick)).await;
+    }
+}
