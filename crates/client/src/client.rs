@@ -32,6 +32,11 @@ use crate::value::Value;
 pub struct ClientConfig {
     /// How long a non-blocking call may take, retries included.
     pub call_timeout: Duration,
+    /// How long one attempt of a non-blocking call may take before the client tries another
+    /// endpoint (with the same invocation id, so it is still applied once). A leader cut
+    /// off from its quorum accepts calls it can never commit; this bounds the time lost
+    /// to it.
+    pub attempt_timeout: Duration,
     /// The TTL of the client's sessions: locks and permits are released this long after the
     /// client stops heartbeating.
     pub session_ttl: Duration,
@@ -47,6 +52,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             call_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(2),
             session_ttl: Duration::from_secs(60),
             heartbeat_interval: Duration::from_secs(5),
             retry_initial: Duration::from_millis(10),
@@ -205,7 +211,11 @@ impl<T: Transport> Client<T> {
             let call = Call { group: target.group.clone(), command: invoke, session: None, invocation: None };
             self.send(call, deadline).await?
         } else {
-            self.send_in_session(&target.group, invoke, mode != Mode::SessionRead, deadline).await?
+            let attempt = match mode {
+                Mode::Blocking { .. } => None,
+                Mode::Read | Mode::SessionRead | Mode::Mutation => Some(self.shared.config.attempt_timeout),
+            };
+            self.send_in_session(&target.group, invoke, mode != Mode::SessionRead, deadline, attempt).await?
         };
         match output {
             GroupOutput::Structure(output) => Ok(output),
@@ -222,13 +232,14 @@ impl<T: Transport> Client<T> {
         command: GroupCommand,
         with_invocation: bool,
         deadline: Option<Instant>,
+        attempt: Option<Duration>,
     ) -> Result<GroupOutput, ClientError> {
         let mut replaced = false;
         loop {
             let (session, seq) = self.session(group, deadline).await?;
             let invocation = with_invocation.then_some(InvocationId { session, seq });
             let call = Call { group: group.to_owned(), command: command.clone(), session: Some(session), invocation };
-            match self.send(call, deadline).await {
+            match self.send_bounded(call, deadline, attempt).await {
                 Err(ClientError::Refused(CoreError::SessionExpired { session: expired }))
                     if expired == session && !replaced =>
                 {
@@ -272,8 +283,21 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// Delivers `call` to its group's leader, retrying until `deadline` (`None`: forever).
+    /// Delivers `call` to its group's leader, retrying until `deadline` (`None`: forever);
+    /// each attempt is bounded by the configured attempt timeout.
     async fn send(&self, call: Call, deadline: Option<Instant>) -> Result<GroupOutput, ClientError> {
+        let attempt = Some(self.shared.config.attempt_timeout);
+        self.send_bounded(call, deadline, attempt).await
+    }
+
+    /// Like [`Client::send`], with each attempt bounded by `attempt` (`None`: only by the
+    /// deadline — for parked calls, whose wait is part of the answer).
+    async fn send_bounded(
+        &self,
+        call: Call,
+        deadline: Option<Instant>,
+        attempt: Option<Duration>,
+    ) -> Result<GroupOutput, ClientError> {
         let shared = &self.shared;
         let endpoints = shared.transport.endpoints().max(1);
         let started = Instant::now();
@@ -293,7 +317,11 @@ impl<T: Transport> Client<T> {
                 },
                 None => None,
             };
-            let failure = match shared.transport.call(endpoint, call.clone(), remaining).await {
+            let bound = match (remaining, attempt) {
+                (Some(left), Some(attempt)) => Some(left.min(attempt)),
+                (left, attempt) => left.or(attempt),
+            };
+            let failure = match shared.transport.call(endpoint, call.clone(), bound).await {
                 Ok(output) => {
                     self.remember_leader(&call.group, endpoint);
                     return Ok(output);

@@ -8,9 +8,11 @@
 //!
 //! The [`cp`] module is that engine: a group replicated by Raft (openraft) over the same
 //! storage, with leader-stamped time, parked calls completed by the node that holds them,
-//! and an in-process transport for tests.
+//! and an in-process transport for tests. [`embedded`] runs such a cluster inside an
+//! application and hands out the Rust client's handles over it.
 
 pub mod cp;
+pub mod embedded;
 mod error;
 mod journal;
 

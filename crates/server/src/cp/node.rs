@@ -74,6 +74,11 @@ pub struct CpConfig {
     pub keep_after_snapshot: u64,
     /// How long a timed-out call waits for its `Cancel` to be applied.
     pub cancel_timeout: Duration,
+    /// How long a proposal may wait to be committed before the call gives up with an
+    /// unknown outcome (a leader cut off from its quorum never commits). Separate from the
+    /// caller's timeout, which also covers the time a call stays parked: a blocking call
+    /// with a long wait must still fail over quickly from a stale leader.
+    pub propose_timeout: Duration,
 }
 
 impl Default for CpConfig {
@@ -86,6 +91,7 @@ impl Default for CpConfig {
             snapshot_every: 5_000,
             keep_after_snapshot: 1_000,
             cancel_timeout: Duration::from_secs(1),
+            propose_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -183,19 +189,22 @@ impl CpNode {
     /// Fails with [`CpError::NotLeader`] on a member that does not lead, and with
     /// [`CpError::Timeout`] or [`CpError::OutcomeUnknown`] when the outcome is not known:
     /// retry those with the same invocation id, which the group answers from its retry
-    /// window instead of applying twice. A parked call that times out is cancelled.
+    /// window instead of applying twice. A parked call that times out is cancelled. The
+    /// proposal itself is bounded by [`CpConfig::propose_timeout`] as well.
     ///
     /// Two concurrent calls with the same invocation id on one node are not supported (the
     /// second replaces the first's registration).
     pub async fn call(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
-        let deadline = Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         // Registered before proposing: the wake may be applied before the proposal answers.
         let registration = request.invocation.map(|invocation| Registration::new(&self.waiters, invocation));
         let mut waited_for_lease = false;
         let response = loop {
             let record = JournalRecord { now: self.clock.now(), request: request.clone() };
-            match tokio::time::timeout_at(deadline, self.raft.client_write(record)).await {
-                Err(_) => return Err(CpError::Timeout { timeout }),
+            let propose_deadline = deadline.min(Instant::now() + self.config.propose_timeout);
+            match tokio::time::timeout_at(propose_deadline, self.raft.client_write(record)).await {
+                Err(_) => return Err(CpError::Timeout { timeout: propose_deadline.duration_since(started) }),
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))))
                     if forward.reason == ForwardReason::LeaseExpired && !waited_for_lease =>
                 {

@@ -1,0 +1,155 @@
+//! Embedded mode: a CP cluster running inside the application's process, used through the
+//! same client handles as a remote one.
+//!
+//! An application (or a test, or `coterie demo`) that wants Coterie's structures without
+//! running servers starts an [`EmbeddedCluster`] and takes a [`Client`] from it. The calls go
+//! through the real Raft engine — replication, leader election, waiters, session expiry —
+//! and only the network between the members and the client is replaced by in-process
+//! routing. [`EmbeddedTransport`] maps the node's answers onto the client's retry loop, so
+//! leader following and exactly-once retries behave exactly as they do over gRPC.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_client::{Call, Client, ClientConfig, Transport as ClientTransport, TransportError};
+use coterie_core::{CoreError, GroupOutput};
+use coterie_storage::{MemoryLog, RedbStorage};
+use openraft::BasicNode;
+
+use crate::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
+use crate::journal::Request;
+
+/// The CP group every embedded node runs (named groups are not built yet).
+const DEFAULT_GROUP: &str = "default";
+
+/// How long a call without its own limit may stay parked in one attempt; the client
+/// re-attaches with the same invocation id after it.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
+/// A client transport over CP nodes in this process: endpoint `i` is `nodes[i]`.
+#[derive(Clone)]
+pub struct EmbeddedTransport {
+    nodes: Vec<Arc<CpNode>>,
+}
+
+impl EmbeddedTransport {
+    /// A transport over `nodes`.
+    pub fn new(nodes: Vec<Arc<CpNode>>) -> Self {
+        EmbeddedTransport { nodes }
+    }
+
+    fn endpoint_of(&self, id: u64) -> Option<usize> {
+        self.nodes.iter().position(|node| node.id() == id)
+    }
+}
+
+impl ClientTransport for EmbeddedTransport {
+    fn endpoints(&self) -> usize {
+        self.nodes.len()
+    }
+
+    async fn call(
+        &self,
+        endpoint: usize,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> Result<GroupOutput, TransportError> {
+        let Some(node) = self.nodes.get(endpoint) else {
+            return Err(TransportError::Unavailable { reason: format!("there is no endpoint {endpoint}") });
+        };
+        if call.group != DEFAULT_GROUP {
+            return Err(TransportError::Refused(CoreError::invalid(
+                "call",
+                format!("CP group {:?} does not exist: only the \"default\" group runs so far", call.group),
+            )));
+        }
+        let request = Request { command: call.command, session: call.session, invocation: call.invocation };
+        match node.call(request, timeout.unwrap_or(LONGEST_WAIT)).await {
+            Ok(output) => Ok(output),
+            Err(CpError::Core(err)) => Err(TransportError::Refused(err)),
+            Err(CpError::NotLeader { leader }) => {
+                Err(TransportError::NotLeader { leader: leader.and_then(|(id, _)| self.endpoint_of(id)) })
+            }
+            Err(other) => Err(TransportError::Unavailable { reason: other.to_string() }),
+        }
+    }
+}
+
+/// Where embedded nodes keep their logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmbeddedStorage {
+    /// In memory: gone when the process ends.
+    Memory,
+    /// One redb file per node (`node-<id>.redb`) in this directory.
+    Directory(PathBuf),
+}
+
+/// A CP cluster of `size` members inside this process.
+pub struct EmbeddedCluster {
+    router: Router,
+    nodes: Vec<Arc<CpNode>>,
+}
+
+impl EmbeddedCluster {
+    /// Starts members `1..=size` on `storage`; they form the `default` group by themselves.
+    pub async fn start(size: u64, storage: EmbeddedStorage, config: CpConfig) -> Result<EmbeddedCluster, CpError> {
+        let members: BTreeMap<u64, BasicNode> =
+            (1..=size).map(|id| (id, BasicNode::new(format!("in-process:{id}")))).collect();
+        let router = Router::new();
+        let mut starting = Vec::new();
+        for id in 1..=size {
+            let (members, router, config, storage) = (members.clone(), router.clone(), config.clone(), storage.clone());
+            starting.push(tokio::spawn(async move {
+                let transport = Transport::InProcess(router);
+                let clock = Arc::new(SystemClock);
+                match storage {
+                    EmbeddedStorage::Memory => {
+                        CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await
+                    }
+                    EmbeddedStorage::Directory(dir) => {
+                        let log = RedbStorage::open(&dir.join(format!("node-{id}.redb")))?.log(DEFAULT_GROUP)?;
+                        CpNode::start(id, members, log, transport, clock, config).await
+                    }
+                }
+            }));
+        }
+        let mut nodes = Vec::new();
+        for started in starting {
+            let node = started
+                .await
+                .map_err(|err| CpError::Stopped { reason: format!("a member failed to start: {err}") })??;
+            nodes.push(Arc::new(node));
+        }
+        Ok(EmbeddedCluster { router, nodes })
+    }
+
+    /// A client of this cluster.
+    pub fn client(&self, config: ClientConfig) -> Client<EmbeddedTransport> {
+        Client::new(EmbeddedTransport::new(self.nodes.clone()), config)
+    }
+
+    /// The members, in id order.
+    pub fn nodes(&self) -> &[Arc<CpNode>] {
+        &self.nodes
+    }
+
+    /// Cuts member `id` off from the others (a crash or partition, as far as Raft can tell).
+    pub fn disconnect(&self, id: u64) {
+        self.router.disconnect(id);
+    }
+
+    /// Connects member `id` again.
+    pub fn reconnect(&self, id: u64) {
+        self.router.reconnect(id);
+    }
+
+    /// Stops every member.
+    pub async fn shutdown(&self) -> Result<(), CpError> {
+        for node in &self.nodes {
+            node.shutdown().await?;
+        }
+        Ok(())
+    }
+}
