@@ -66,7 +66,15 @@ impl ClientTransport for EmbeddedTransport {
             )));
         }
         let request = Request { command: call.command, session: call.session, invocation: call.invocation };
-        match node.call(request, timeout.unwrap_or(LONGEST_WAIT)).await {
+        let timeout = timeout.unwrap_or(LONGEST_WAIT);
+        // Calls without an invocation id are reads or session bookkeeping; `read` serves the
+        // reads by ReadIndex and sends the rest through the log.
+        let answer = if request.invocation.is_none() {
+            node.read(request, timeout).await
+        } else {
+            node.call(request, timeout).await
+        };
+        match answer {
             Ok(output) => Ok(output),
             Err(CpError::Core(err)) => Err(TransportError::Refused(err)),
             Err(CpError::NotLeader { leader }) => {

@@ -537,3 +537,31 @@ async fn concurrent_calls_share_durable_commits() {
         node.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_are_linearizable_without_log_entries() {
+    let (_router, nodes) = memory_cluster(Arc::new(SystemClock), config()).await;
+    let leader = leader(&nodes).await;
+    let get = Request::internal(GroupCommand::Invoke {
+        name: "seq".to_owned(),
+        command: StructureCommand::AtomicLong(AtomicLongCommand::Get),
+    });
+    for expected in 1..=20 {
+        leader.call(Request::internal(increment("seq")), CALL).await.unwrap();
+        let before = leader.metrics().last_log_index;
+        // Each read sees the write acknowledged just before it, and adds nothing to the log.
+        assert_eq!(long_value(leader.read(get.clone(), CALL).await.unwrap()), expected);
+        assert_eq!(leader.metrics().last_log_index, before);
+    }
+    // A follower does not serve reads from its possibly stale state.
+    let follower = nodes.iter().find(|n| n.id() != leader.id()).unwrap();
+    match follower.read(get.clone(), CALL).await {
+        Err(CpError::NotLeader { leader: Some((id, _)) }) => assert_eq!(id, leader.id()),
+        other => panic!("expected NotLeader with a hint, got {other:?}"),
+    }
+    // A command that changes state is not served as a read: it goes through the log.
+    assert_eq!(long_value(leader.read(Request::internal(increment("seq")), CALL).await.unwrap()), 21);
+    for node in &nodes {
+        node.shutdown().await.unwrap();
+    }
+}

@@ -37,12 +37,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_core::{CoreError, Group, GroupCommand, GroupConfig, GroupOutput};
+use coterie_core::{ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, LogIndex, StateMachine};
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
-use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, RaftError};
+use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, LinearizableReadError, RaftError};
 use openraft::metrics::RaftMetrics;
-use openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
+use openraft::{BasicNode, Config, ReadPolicy, ServerState, SnapshotPolicy};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -228,12 +228,35 @@ impl CpNode {
         }
     }
 
-    /// Answers `request` from the group's state as of a point after the call started.
-    ///
-    /// For now reads go through the log like writes, which makes them linearizable by
-    /// construction at the cost of a log entry; ReadIndex reads come later.
+    /// Answers `request` linearizably. A read-only structure command (one the core's
+    /// [`StateMachine::read`](coterie_core::StateMachine::read) answers) takes the ReadIndex
+    /// path: the leader confirms with a quorum that it still leads, waits until it has
+    /// applied everything committed before that, and answers from its state, without a log
+    /// entry. Anything else goes through [`CpNode::call`].
     pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
-        self.call(request, timeout).await
+        if self.read_locally(&request).is_none() {
+            return self.call(request, timeout).await;
+        }
+        match tokio::time::timeout(timeout, self.raft.ensure_linearizable(ReadPolicy::ReadIndex)).await {
+            Err(_) => Err(CpError::Timeout { timeout }),
+            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(forward)))) => {
+                Err(CpError::NotLeader { leader: self.address(forward.leader_id) })
+            }
+            Ok(Err(RaftError::APIError(other))) => Err(CpError::Raft { reason: other.to_string() }),
+            Ok(Err(RaftError::Fatal(fatal))) => Err(CpError::Stopped { reason: fatal.to_string() }),
+            Ok(Ok(_)) => match self.read_locally(&request) {
+                Some(result) => Ok(result?),
+                None => self.call(request, timeout).await,
+            },
+        }
+    }
+
+    /// `request` answered from this replica's state as applied so far, if it is a read.
+    fn read_locally(&self, request: &Request) -> Option<Result<GroupOutput, CoreError>> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = LogIndex(state.last_applied.as_ref().map_or(0, |id| id.index));
+        let ctx = ApplyCtx { index, now: self.clock.now(), session: request.session, invocation: None };
+        state.group.read(&request.command, &ctx)
     }
 
     /// Waits until a quorum acknowledges this leader again or it stops leading, or until
