@@ -15,3 +15,6 @@
 pub mod pb {
     tonic::include_proto!("coterie.v1");
 }
+
+pub mod convert;
+pub mod status;
