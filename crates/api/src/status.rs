@@ -399,3 +399,7 @@ impl From<&Status> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod tests;

@@ -287,3 +287,6 @@ macro_rules! structure_response {
 
 pub(crate) use structure_request;
 pub(crate) use structure_response;
+
+#[cfg(test)]
+mod tests;
