@@ -114,14 +114,14 @@ async fn atomic_long_over_a_real_socket() {
     let incoming = TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap().with_nodelay(Some(true));
     let address = incoming.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(
-        Server::builder().add_service(AtomicLongServiceServer::new(service)).serve_with_incoming_shutdown(
-            incoming,
-            async {
-                let _ = stopped.await;
-            },
-        ),
-    );
+    // One service needs no router (and so no axum); the server will add one for several.
+    let server = tokio::spawn(Server::builder().serve_with_incoming_shutdown(
+        AtomicLongServiceServer::new(service),
+        incoming,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let mut client = AtomicLongServiceClient::connect(format!("http://{address}")).await.unwrap();
 
     // Sessionless calls.

@@ -20,9 +20,9 @@ structure_request!(pb::FencedLockIsLockedRequest, "is_locked", FencedLock, |r| C
 structure_request!(pb::FencedLockIsLockedByMeRequest, "is_locked_by_me", FencedLock, |r| C::IsLockedByMe {
     owner: owner_from_bytes(&r.owner, "is_locked_by_me")?
 });
-structure_request!(pb::FencedLockGetLockCountRequest, "lock_count", FencedLock, |r| C::LockCount);
-structure_request!(pb::FencedLockGetFenceRequest, "fence", FencedLock, |r| C::Fence {
-    owner: owner_from_bytes(&r.owner, "fence")?
+structure_request!(pb::FencedLockGetLockCountRequest, "get_lock_count", FencedLock, |r| C::LockCount);
+structure_request!(pb::FencedLockGetFenceRequest, "get_fence", FencedLock, |r| C::Fence {
+    owner: owner_from_bytes(&r.owner, "get_fence")?
 });
 
 structure_response!(pb::FencedLockLockResponse, "lock", FencedLock, O::Fence(fence) => Self { fence: fence.0 });
@@ -34,5 +34,5 @@ structure_response!(pb::FencedLockIsLockedResponse, "is_locked", FencedLock, O::
 structure_response!(
     pb::FencedLockIsLockedByMeResponse, "is_locked_by_me", FencedLock, O::Bool(locked) => Self { locked }
 );
-structure_response!(pb::FencedLockGetLockCountResponse, "lock_count", FencedLock, O::Count(count) => Self { count });
-structure_response!(pb::FencedLockGetFenceResponse, "fence", FencedLock, O::Fence(fence) => Self { fence: fence.0 });
+structure_response!(pb::FencedLockGetLockCountResponse, "get_lock_count", FencedLock, O::Count(count) => Self { count });
+structure_response!(pb::FencedLockGetFenceResponse, "get_fence", FencedLock, O::Fence(fence) => Self { fence: fence.0 });

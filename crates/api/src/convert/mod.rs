@@ -123,7 +123,7 @@ pub struct Routed {
 
 /// A proto request that becomes one group command.
 pub trait IntoCommand {
-    /// The operation's name as the core names it (`increment_and_get`), for errors and logs.
+    /// The rpc's name in snake case (`increment_and_get`), as the core names the operation.
     const OPERATION: &'static str;
 
     /// The command this request asks for, or why it cannot be accepted.
@@ -132,7 +132,7 @@ pub trait IntoCommand {
 
 /// A proto response built from the group's successful output for its rpc.
 pub trait FromOutput: Sized {
-    /// The operation's name as the core names it, for errors and logs.
+    /// The rpc's name in snake case, as for [`IntoCommand::OPERATION`].
     const OPERATION: &'static str;
 
     /// The response for `output`, or [`ConvertError::UnexpectedOutput`] when the output is
@@ -219,12 +219,27 @@ pub fn caller(session_id: u64, seq: u64, operation: &'static str) -> Result<Call
     }
 }
 
-/// Routes a structure command according to a request's `Call` header.
-fn invoke(call: Option<pb::Call>, operation: &'static str, command: StructureCommand) -> Result<Routed, ConvertError> {
-    let call = call.ok_or_else(|| ConvertError::name("the request has no call header, so no structure name"))?;
-    let (group, name) = resolve_target(&call.group, &call.name)?;
-    let caller = caller(call.session_id, call.seq, operation)?;
-    Ok(Routed { group, caller, command: GroupCommand::Invoke { name, command } })
+/// A checked `Call` header: where a structure call goes and who makes it.
+struct Header {
+    group: String,
+    name: String,
+    caller: Caller,
+}
+
+impl Header {
+    /// Checks a request's header; done before its arguments, so a call to nowhere is
+    /// reported as such whatever else is wrong with it.
+    fn check(call: Option<pb::Call>, operation: &'static str) -> Result<Header, ConvertError> {
+        let call = call.ok_or_else(|| ConvertError::name("the request has no call header, so no structure name"))?;
+        let (group, name) = resolve_target(&call.group, &call.name)?;
+        let caller = caller(call.session_id, call.seq, operation)?;
+        Ok(Header { group, name, caller })
+    }
+
+    /// The routed command applying `command` to the header's structure.
+    fn invoke(self, command: StructureCommand) -> Routed {
+        Routed { group: self.group, caller: self.caller, command: GroupCommand::Invoke { name: self.name, command } }
+    }
 }
 
 /// Reads an owner id: at most [`MAX_OWNER_BYTES`] bytes, big-endian; empty is owner 0.
@@ -248,8 +263,9 @@ pub fn timeout(timeout_ms: Option<u64>) -> Option<Duration> {
     timeout_ms.map(Duration::from_millis)
 }
 
-/// Implements [`IntoCommand`] for a structure request: `$request` is bound to `$r` (with
-/// its `call` taken), and `$command` builds the kind's command, using `?` for bad fields.
+/// Implements [`IntoCommand`] for a structure request: the header is checked first, then
+/// `$request` is bound to `$r` (its `call` taken) and `$command` builds the kind's command,
+/// using `?` for bad fields.
 macro_rules! structure_request {
     ($request:ty, $operation:literal, $kind:ident, |$r:ident| $command:expr) => {
         impl $crate::convert::IntoCommand for $request {
@@ -258,9 +274,9 @@ macro_rules! structure_request {
             #[allow(unused_variables, unused_mut)]
             fn into_command(self) -> Result<$crate::convert::Routed, $crate::convert::ConvertError> {
                 let mut $r = self;
-                let call = $r.call.take();
+                let header = $crate::convert::Header::check($r.call.take(), $operation)?;
                 let command = $command;
-                $crate::convert::invoke(call, $operation, ::coterie_core::StructureCommand::$kind(command))
+                Ok(header.invoke(::coterie_core::StructureCommand::$kind(command)))
             }
         }
     };

@@ -53,7 +53,7 @@ fn an_oversized_owner_is_refused_by_every_request_that_carries_one() {
     );
     refused(pb::FencedLockUnlockRequest { call: call(), owner: long.clone() }.into_command(), "unlock");
     refused(pb::FencedLockIsLockedByMeRequest { call: call(), owner: long.clone() }.into_command(), "is_locked_by_me");
-    refused(pb::FencedLockGetFenceRequest { call: call(), owner: long }.into_command(), "fence");
+    refused(pb::FencedLockGetFenceRequest { call: call(), owner: long }.into_command(), "get_fence");
 }
 
 #[test]

@@ -115,6 +115,9 @@ fn the_caller_comes_from_session_and_seq() {
 fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
     let missing = pb::AtomicLongGetRequest { call: None };
     assert!(matches!(missing.into_command(), Err(ConvertError::InvalidName { .. })));
+    // The header is checked before the arguments.
+    let both_bad = pb::FencedLockLockRequest { call: None, owner: vec![0; 17] };
+    assert!(matches!(both_bad.into_command(), Err(ConvertError::InvalidName { .. })));
     let seq_only = pb::AtomicLongIncrementAndGetRequest {
         call: Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 0, seq: 1 }),
     };
@@ -166,4 +169,56 @@ fn request_errors_become_the_equivalent_core_errors() {
         Some(coterie_core::CoreError::InvalidName { reason: "r".to_owned() })
     );
     assert_eq!(ConvertError::UnexpectedOutput { operation: "get", output: "Unit".to_owned() }.to_core(), None);
+}
+
+/// Asserts that a request and its response name the same operation.
+fn assert_pair<Q: IntoCommand, A: FromOutput>() {
+    assert_eq!(Q::OPERATION, A::OPERATION, "{} answered by {}", std::any::type_name::<Q>(), std::any::type_name::<A>());
+}
+
+#[test]
+fn each_request_and_its_response_name_the_same_operation() {
+    assert_pair::<pb::AtomicLongGetRequest, pb::AtomicLongGetResponse>();
+    assert_pair::<pb::AtomicLongSetRequest, pb::AtomicLongSetResponse>();
+    assert_pair::<pb::AtomicLongGetAndSetRequest, pb::AtomicLongGetAndSetResponse>();
+    assert_pair::<pb::AtomicLongAddAndGetRequest, pb::AtomicLongAddAndGetResponse>();
+    assert_pair::<pb::AtomicLongGetAndAddRequest, pb::AtomicLongGetAndAddResponse>();
+    assert_pair::<pb::AtomicLongIncrementAndGetRequest, pb::AtomicLongIncrementAndGetResponse>();
+    assert_pair::<pb::AtomicLongDecrementAndGetRequest, pb::AtomicLongDecrementAndGetResponse>();
+    assert_pair::<pb::AtomicLongGetAndIncrementRequest, pb::AtomicLongGetAndIncrementResponse>();
+    assert_pair::<pb::AtomicLongGetAndDecrementRequest, pb::AtomicLongGetAndDecrementResponse>();
+    assert_pair::<pb::AtomicLongCompareAndSetRequest, pb::AtomicLongCompareAndSetResponse>();
+    assert_pair::<pb::AtomicReferenceGetRequest, pb::AtomicReferenceGetResponse>();
+    assert_pair::<pb::AtomicReferenceSetRequest, pb::AtomicReferenceSetResponse>();
+    assert_pair::<pb::AtomicReferenceGetAndSetRequest, pb::AtomicReferenceGetAndSetResponse>();
+    assert_pair::<pb::AtomicReferenceCompareAndSetRequest, pb::AtomicReferenceCompareAndSetResponse>();
+    assert_pair::<pb::AtomicReferenceSetIfAbsentRequest, pb::AtomicReferenceSetIfAbsentResponse>();
+    assert_pair::<pb::AtomicReferenceIsNullRequest, pb::AtomicReferenceIsNullResponse>();
+    assert_pair::<pb::AtomicReferenceClearRequest, pb::AtomicReferenceClearResponse>();
+    assert_pair::<pb::AtomicReferenceContainsRequest, pb::AtomicReferenceContainsResponse>();
+    assert_pair::<pb::FencedLockLockRequest, pb::FencedLockLockResponse>();
+    assert_pair::<pb::FencedLockTryLockRequest, pb::FencedLockTryLockResponse>();
+    assert_pair::<pb::FencedLockUnlockRequest, pb::FencedLockUnlockResponse>();
+    assert_pair::<pb::FencedLockIsLockedRequest, pb::FencedLockIsLockedResponse>();
+    assert_pair::<pb::FencedLockIsLockedByMeRequest, pb::FencedLockIsLockedByMeResponse>();
+    assert_pair::<pb::FencedLockGetLockCountRequest, pb::FencedLockGetLockCountResponse>();
+    assert_pair::<pb::FencedLockGetFenceRequest, pb::FencedLockGetFenceResponse>();
+    assert_pair::<pb::SemaphoreInitRequest, pb::SemaphoreInitResponse>();
+    assert_pair::<pb::SemaphoreAcquireRequest, pb::SemaphoreAcquireResponse>();
+    assert_pair::<pb::SemaphoreTryAcquireRequest, pb::SemaphoreTryAcquireResponse>();
+    assert_pair::<pb::SemaphoreReleaseRequest, pb::SemaphoreReleaseResponse>();
+    assert_pair::<pb::SemaphoreAvailablePermitsRequest, pb::SemaphoreAvailablePermitsResponse>();
+    assert_pair::<pb::SemaphoreDrainPermitsRequest, pb::SemaphoreDrainPermitsResponse>();
+    assert_pair::<pb::SemaphoreReducePermitsRequest, pb::SemaphoreReducePermitsResponse>();
+    assert_pair::<pb::SemaphoreIncreasePermitsRequest, pb::SemaphoreIncreasePermitsResponse>();
+    assert_pair::<pb::CountDownLatchTrySetCountRequest, pb::CountDownLatchTrySetCountResponse>();
+    assert_pair::<pb::CountDownLatchSetCountRequest, pb::CountDownLatchSetCountResponse>();
+    assert_pair::<pb::CountDownLatchCountDownRequest, pb::CountDownLatchCountDownResponse>();
+    assert_pair::<pb::CountDownLatchGetCountRequest, pb::CountDownLatchGetCountResponse>();
+    assert_pair::<pb::CountDownLatchGetRoundRequest, pb::CountDownLatchGetRoundResponse>();
+    assert_pair::<pb::CountDownLatchAwaitRequest, pb::CountDownLatchAwaitResponse>();
+    assert_pair::<pb::OpenSessionRequest, pb::OpenSessionResponse>();
+    assert_pair::<pb::HeartbeatRequest, pb::HeartbeatResponse>();
+    assert_pair::<pb::CloseSessionRequest, pb::CloseSessionResponse>();
+    assert_pair::<pb::CancelRequest, pb::CancelResponse>();
 }
