@@ -1,0 +1,20 @@
+//! Compiles `proto/coterie/v1/coterie.proto` into Rust client and server code in `OUT_DIR`.
+//!
+//! The proto is parsed by protox (pure Rust), and the resulting descriptor set is handed to
+//! tonic-prost-build, so building Coterie never needs `protoc` installed.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let file = root.join("coterie/v1/coterie.proto");
+    println!("cargo:rerun-if-changed={}", root.display());
+
+    let descriptors = protox::compile([&file], [&root])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .btree_map(".coterie.v1.ErrorDetail.metadata")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

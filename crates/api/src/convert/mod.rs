@@ -1,0 +1,308 @@
+//! Pure conversions between the proto messages and the core's commands and outputs.
+//!
+//! Services stay thin: a handler turns its request into a [`Routed`] command with
+//! [`IntoCommand`], hands it to the engine, and turns the group's [`GroupOutput`] into the
+//! rpc's response with [`FromOutput`]. Keeping that mapping here, free of I/O and of tonic's
+//! types, means every rpc's mapping is checked by plain unit tests, and the server, the
+//! simulator and any other host share one definition of what each rpc means.
+//!
+//! Bad input (a missing name, a malformed group, an owner id that does not fit) is a
+//! [`ConvertError`], never a panic. Checks that need the group's state or configuration
+//! (name length, value size, whether a session is required) are left to the core, so that
+//! they have one source of truth.
+
+mod atomic_long;
+mod atomic_reference;
+mod count_down_latch;
+mod fenced_lock;
+mod semaphore;
+mod session;
+
+use std::time::Duration;
+
+use coterie_core::{ApplyCtx, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
+use coterie_core::{CoreError, StructureCommand};
+use thiserror::Error;
+
+use crate::pb;
+
+/// The group a call goes to when neither `Call.group` nor a `name@group` suffix names one.
+pub const DEFAULT_GROUP: &str = "default";
+
+/// The group reserved for cluster metadata; structures cannot live in it.
+pub const METADATA_GROUP: &str = "metadata";
+
+/// The longest group name, in bytes.
+pub const MAX_GROUP_NAME_BYTES: usize = 64;
+
+/// The most bytes an owner id (`bytes owner` in FencedLock requests) may have.
+pub const MAX_OWNER_BYTES: usize = 16;
+
+/// A request or response that cannot be converted.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ConvertError {
+    /// A request field is missing, malformed or out of range.
+    #[error("invalid argument to {operation}: {reason}")]
+    InvalidArgument {
+        /// The operation the request was for (`try_lock`, ...), as the core names it.
+        operation: &'static str,
+        /// What was wrong and what is accepted instead.
+        reason: String,
+    },
+    /// The structure or group name cannot be used.
+    #[error("invalid structure name: {reason}")]
+    InvalidName {
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The group answered with an output that is not the shape this rpc's response is made
+    /// from. This is a server bug, not a client mistake.
+    #[error("{operation} was answered with an output of the wrong shape: {output}")]
+    UnexpectedOutput {
+        /// The operation whose response was being built.
+        operation: &'static str,
+        /// The output, for the log.
+        output: String,
+    },
+}
+
+impl ConvertError {
+    fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
+        ConvertError::InvalidArgument { operation, reason: reason.into() }
+    }
+
+    fn name(reason: impl Into<String>) -> Self {
+        ConvertError::InvalidName { reason: reason.into() }
+    }
+
+    fn unexpected(operation: &'static str, output: &GroupOutput) -> Self {
+        ConvertError::UnexpectedOutput { operation, output: format!("{output:?}") }
+    }
+
+    /// The core error a request-side failure corresponds to, so that clients see the same
+    /// typed error whether the API layer or the core refused the input. `None` for
+    /// [`ConvertError::UnexpectedOutput`], which is the server's fault.
+    pub fn to_core(&self) -> Option<CoreError> {
+        match self {
+            ConvertError::InvalidArgument { operation, reason } => Some(CoreError::invalid(operation, reason.clone())),
+            ConvertError::InvalidName { reason } => Some(CoreError::InvalidName { reason: reason.clone() }),
+            ConvertError::UnexpectedOutput { .. } => None,
+        }
+    }
+}
+
+/// Who made a call: its session, and for calls that may park or must apply once, its
+/// invocation id. The host combines it with the entry's log index and time into an
+/// [`ApplyCtx`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's session, if the call carried one.
+    pub session: Option<SessionId>,
+    /// The call's invocation id, if it carried a session and a sequence number.
+    pub invocation: Option<InvocationId>,
+}
+
+impl Caller {
+    /// The apply context for this call at log position `index` and leader time `now`.
+    pub fn ctx(&self, index: LogIndex, now: Timestamp) -> ApplyCtx {
+        ApplyCtx { index, now, session: self.session, invocation: self.invocation }
+    }
+}
+
+/// A request turned into what the engine applies: the target group, the caller and the
+/// group command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Routed {
+    /// The CP group that must apply the command (`"default"` unless the call named one).
+    pub group: String,
+    /// Who made the call.
+    pub caller: Caller,
+    /// The command for that group.
+    pub command: GroupCommand,
+}
+
+/// A proto request that becomes one group command.
+pub trait IntoCommand {
+    /// The rpc's name in snake case (`increment_and_get`), as the core names the operation.
+    const OPERATION: &'static str;
+
+    /// The command this request asks for, or why it cannot be accepted.
+    fn into_command(self) -> Result<Routed, ConvertError>;
+}
+
+/// A proto response built from the group's successful output for its rpc.
+pub trait FromOutput: Sized {
+    /// The rpc's name in snake case, as for [`IntoCommand::OPERATION`].
+    const OPERATION: &'static str;
+
+    /// The response for `output`, or [`ConvertError::UnexpectedOutput`] when the output is
+    /// not the shape this rpc answers with.
+    fn from_output(output: GroupOutput) -> Result<Self, ConvertError>;
+}
+
+/// Resolves the group and the bare structure name of a call from `Call.group` and an
+/// optional `name@group` suffix.
+///
+/// The name must be non-empty and carry at most one `@group` suffix; the group, however it
+/// is given, must be 1 to [`MAX_GROUP_NAME_BYTES`] characters from `[a-z0-9_-]`, must not be
+/// [`METADATA_GROUP`], and the field and the suffix must agree when both are given.
+pub fn resolve_target(group: &str, name: &str) -> Result<(String, String), ConvertError> {
+    let (bare, suffix) = match name.split_once('@') {
+        Some((bare, suffix)) => (bare, Some(suffix)),
+        None => (name, None),
+    };
+    if bare.is_empty() {
+        return Err(ConvertError::name("the name is empty"));
+    }
+    if let Some(suffix) = suffix {
+        if suffix.contains('@') {
+            return Err(ConvertError::name(format!("{name:?} has more than one '@'; write name@group at most once")));
+        }
+        if suffix.is_empty() {
+            return Err(ConvertError::name(format!("{name:?} ends in '@' without a group name")));
+        }
+    }
+    let group = match (group, suffix) {
+        ("", None) => DEFAULT_GROUP,
+        ("", Some(suffix)) => suffix,
+        (group, None) => group,
+        (group, Some(suffix)) if group == suffix => group,
+        (group, Some(suffix)) => {
+            return Err(ConvertError::name(format!(
+                "{name:?} names group {suffix:?} but the call's group is {group:?}; give the group once"
+            )));
+        }
+    };
+    check_group(group)?;
+    Ok((group.to_owned(), bare.to_owned()))
+}
+
+/// The group of a session-level request: `""` is [`DEFAULT_GROUP`], anything else must be a
+/// valid group name.
+pub fn resolve_group(group: &str) -> Result<String, ConvertError> {
+    let group = if group.is_empty() { DEFAULT_GROUP } else { group };
+    check_group(group)?;
+    Ok(group.to_owned())
+}
+
+fn check_group(group: &str) -> Result<(), ConvertError> {
+    if group.len() > MAX_GROUP_NAME_BYTES {
+        return Err(ConvertError::name(format!(
+            "group name of {} bytes is longer than the limit of {MAX_GROUP_NAME_BYTES} bytes",
+            group.len()
+        )));
+    }
+    if !group.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+        return Err(ConvertError::name(format!(
+            "group name {group:?} may use only lowercase letters, digits, '-' and '_'"
+        )));
+    }
+    if group == METADATA_GROUP {
+        return Err(ConvertError::name("the metadata group is reserved; put structures in another group"));
+    }
+    Ok(())
+}
+
+/// The caller described by a request's `session_id` and `seq` (0 = absent).
+pub fn caller(session_id: u64, seq: u64, operation: &'static str) -> Result<Caller, ConvertError> {
+    match (session_id, seq) {
+        (0, 0) => Ok(Caller::default()),
+        (0, seq) => Err(ConvertError::invalid(
+            operation,
+            format!("seq {seq} was given without a session; set session_id, or leave seq at 0"),
+        )),
+        (session, 0) => Ok(Caller { session: Some(SessionId(session)), invocation: None }),
+        (session, seq) => {
+            let session = SessionId(session);
+            Ok(Caller { session: Some(session), invocation: Some(InvocationId { session, seq }) })
+        }
+    }
+}
+
+/// A checked `Call` header: where a structure call goes and who makes it.
+struct Header {
+    group: String,
+    name: String,
+    caller: Caller,
+}
+
+impl Header {
+    /// Checks a request's header; done before its arguments, so a call to nowhere is
+    /// reported as such whatever else is wrong with it.
+    fn check(call: Option<pb::Call>, operation: &'static str) -> Result<Header, ConvertError> {
+        let call = call.ok_or_else(|| ConvertError::name("the request has no call header, so no structure name"))?;
+        let (group, name) = resolve_target(&call.group, &call.name)?;
+        let caller = caller(call.session_id, call.seq, operation)?;
+        Ok(Header { group, name, caller })
+    }
+
+    /// The routed command applying `command` to the header's structure.
+    fn invoke(self, command: StructureCommand) -> Routed {
+        Routed { group: self.group, caller: self.caller, command: GroupCommand::Invoke { name: self.name, command } }
+    }
+}
+
+/// Reads an owner id: at most [`MAX_OWNER_BYTES`] bytes, big-endian; empty is owner 0.
+pub fn owner_from_bytes(bytes: &[u8], operation: &'static str) -> Result<OwnerId, ConvertError> {
+    if bytes.len() > MAX_OWNER_BYTES {
+        return Err(ConvertError::invalid(
+            operation,
+            format!("owner is {} bytes; at most {MAX_OWNER_BYTES} (a UUID or a thread id) are accepted", bytes.len()),
+        ));
+    }
+    Ok(OwnerId(bytes.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b))))
+}
+
+/// Writes an owner id as the 16 big-endian bytes [`owner_from_bytes`] reads.
+pub fn owner_to_bytes(owner: OwnerId) -> Vec<u8> {
+    owner.0.to_be_bytes().to_vec()
+}
+
+/// A proto timeout (`optional uint64 timeout_ms`) as the core's optional duration.
+pub fn timeout(timeout_ms: Option<u64>) -> Option<Duration> {
+    timeout_ms.map(Duration::from_millis)
+}
+
+/// Implements [`IntoCommand`] for a structure request: the header is checked first, then
+/// `$request` is bound to `$r` (its `call` taken) and `$command` builds the kind's command,
+/// using `?` for bad fields.
+macro_rules! structure_request {
+    ($request:ty, $operation:literal, $kind:ident, |$r:ident| $command:expr) => {
+        impl $crate::convert::IntoCommand for $request {
+            const OPERATION: &'static str = $operation;
+
+            #[allow(unused_variables, unused_mut)]
+            fn into_command(self) -> Result<$crate::convert::Routed, $crate::convert::ConvertError> {
+                let mut $r = self;
+                let header = $crate::convert::Header::check($r.call.take(), $operation)?;
+                let command = $command;
+                Ok(header.invoke(::coterie_core::StructureCommand::$kind(command)))
+            }
+        }
+    };
+}
+
+/// Implements [`FromOutput`] for a structure response: the group's output must be the
+/// kind's output matching `$pattern`, and `$response` builds the response from its bindings.
+macro_rules! structure_response {
+    ($response:ty, $operation:literal, $kind:ident, $pattern:pat => $build:expr) => {
+        impl $crate::convert::FromOutput for $response {
+            const OPERATION: &'static str = $operation;
+
+            fn from_output(output: ::coterie_core::GroupOutput) -> Result<Self, $crate::convert::ConvertError> {
+                match output {
+                    ::coterie_core::GroupOutput::Structure(::coterie_core::StructureOutput::$kind($pattern)) => {
+                        Ok($build)
+                    }
+                    other => Err($crate::convert::ConvertError::unexpected($operation, &other)),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use structure_request;
+pub(crate) use structure_response;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! SessionService requests and responses. These are group commands, not structure
+//! commands: the session a heartbeat, close or cancel is about travels in the command
+//! itself, so the caller of these requests is always anonymous.
+
+use std::time::Duration;
+
+use coterie_core::{GroupCommand, GroupOutput, InvocationId, SessionId};
+
+use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed, resolve_group};
+use crate::pb;
+
+fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
+    Ok(Routed { group: resolve_group(group)?, caller: Caller::default(), command })
+}
+
+fn session(session_id: u64, operation: &'static str) -> Result<SessionId, ConvertError> {
+    match session_id {
+        0 => Err(ConvertError::invalid(operation, "session_id is required (sessions are numbered from 1)")),
+        id => Ok(SessionId(id)),
+    }
+}
+
+impl IntoCommand for pb::OpenSessionRequest {
+    const OPERATION: &'static str = "open_session";
+
+    fn into_command(self) -> Result<Routed, ConvertError> {
+        // A zero or over-long TTL is refused by the group, which knows its limit.
+        routed(&self.group, GroupCommand::OpenSession { ttl: Duration::from_millis(self.ttl_ms) })
+    }
+}
+
+impl IntoCommand for pb::HeartbeatRequest {
+    const OPERATION: &'static str = "heartbeat";
+
+    fn into_command(self) -> Result<Routed, ConvertError> {
+        let session = session(self.session_id, Self::OPERATION)?;
+        routed(&self.group, GroupCommand::Heartbeat { session })
+    }
+}
+
+impl IntoCommand for pb::CloseSessionRequest {
+    const OPERATION: &'static str = "close_session";
+
+    fn into_command(self) -> Result<Routed, ConvertError> {
+        let session = session(self.session_id, Self::OPERATION)?;
+        routed(&self.group, GroupCommand::CloseSession { session })
+    }
+}
+
+impl IntoCommand for pb::CancelRequest {
+    const OPERATION: &'static str = "cancel";
+
+    fn into_command(self) -> Result<Routed, ConvertError> {
+        let session = session(self.session_id, Self::OPERATION)?;
+        if self.seq == 0 {
+            return Err(ConvertError::invalid(Self::OPERATION, "seq is required: it names the call to cancel"));
+        }
+        routed(&self.group, GroupCommand::Cancel { invocation: InvocationId { session, seq: self.seq } })
+    }
+}
+
+impl FromOutput for pb::OpenSessionResponse {
+    const OPERATION: &'static str = "open_session";
+
+    fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+        match output {
+            GroupOutput::Session(session) => Ok(Self { session_id: session.0 }),
+            other => Err(ConvertError::unexpected(Self::OPERATION, &other)),
+        }
+    }
+}
+
+impl FromOutput for pb::HeartbeatResponse {
+    const OPERATION: &'static str = "heartbeat";
+
+    fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+        match output {
+            GroupOutput::Unit => Ok(Self {}),
+            other => Err(ConvertError::unexpected(Self::OPERATION, &other)),
+        }
+    }
+}
+
+impl FromOutput for pb::CloseSessionResponse {
+    const OPERATION: &'static str = "close_session";
+
+    fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+        match output {
+            GroupOutput::Unit => Ok(Self {}),
+            other => Err(ConvertError::unexpected(Self::OPERATION, &other)),
+        }
+    }
+}
+
+impl FromOutput for pb::CancelResponse {
+    const OPERATION: &'static str = "cancel";
+
+    fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+        match output {
+            GroupOutput::Bool(cancelled) => Ok(Self { cancelled }),
+            other => Err(ConvertError::unexpected(Self::OPERATION, &other)),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+use std::time::Duration;
+
+use coterie_core::{GroupCommand, GroupOutput, InvocationId, SessionId};
+
+use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed};
+use crate::pb;
+
+fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
+    Ok(Routed { group: group.to_owned(), caller: Caller::default(), command })
+}
+
+#[test]
+fn every_request_becomes_its_group_command() {
+    assert_eq!(
+        pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000 }.into_command(),
+        routed("default", GroupCommand::OpenSession { ttl: Duration::from_secs(60) })
+    );
+    assert_eq!(
+        pb::HeartbeatRequest { group: "g".to_owned(), session_id: 4 }.into_command(),
+        routed("g", GroupCommand::Heartbeat { session: SessionId(4) })
+    );
+    assert_eq!(
+        pb::CloseSessionRequest { group: String::new(), session_id: 4 }.into_command(),
+        routed("default", GroupCommand::CloseSession { session: SessionId(4) })
+    );
+    assert_eq!(
+        pb::CancelRequest { group: String::new(), session_id: 4, seq: 8 }.into_command(),
+        routed("default", GroupCommand::Cancel { invocation: InvocationId { session: SessionId(4), seq: 8 } })
+    );
+}
+
+#[test]
+fn missing_ids_and_bad_groups_are_refused() {
+    let invalid = |result: Result<Routed, ConvertError>, op: &str| {
+        assert!(matches!(result, Err(ConvertError::InvalidArgument { operation, .. }) if operation == op), "{op}");
+    };
+    invalid(pb::HeartbeatRequest { group: String::new(), session_id: 0 }.into_command(), "heartbeat");
+    invalid(pb::CloseSessionRequest { group: String::new(), session_id: 0 }.into_command(), "close_session");
+    invalid(pb::CancelRequest { group: String::new(), session_id: 0, seq: 1 }.into_command(), "cancel");
+    invalid(pb::CancelRequest { group: String::new(), session_id: 1, seq: 0 }.into_command(), "cancel");
+    let bad_group = pb::OpenSessionRequest { group: "Bad!".to_owned(), ttl_ms: 1 }.into_command();
+    assert!(matches!(bad_group, Err(ConvertError::InvalidName { .. })));
+    let metadata = pb::HeartbeatRequest { group: "metadata".to_owned(), session_id: 1 }.into_command();
+    assert!(matches!(metadata, Err(ConvertError::InvalidName { .. })));
+}
+
+#[test]
+fn every_output_becomes_its_response_and_other_shapes_are_refused() {
+    assert_eq!(
+        pb::OpenSessionResponse::from_output(GroupOutput::Session(SessionId(17))),
+        Ok(pb::OpenSessionResponse { session_id: 17 })
+    );
+    assert_eq!(pb::HeartbeatResponse::from_output(GroupOutput::Unit), Ok(pb::HeartbeatResponse {}));
+    assert_eq!(pb::CloseSessionResponse::from_output(GroupOutput::Unit), Ok(pb::CloseSessionResponse {}));
+    assert_eq!(pb::CancelResponse::from_output(GroupOutput::Bool(true)), Ok(pb::CancelResponse { cancelled: true }));
+
+    let unexpected = |result: Result<(), ConvertError>| {
+        assert!(matches!(result, Err(ConvertError::UnexpectedOutput { .. })), "{result:?}");
+    };
+    unexpected(pb::OpenSessionResponse::from_output(GroupOutput::Unit).map(drop));
+    unexpected(pb::HeartbeatResponse::from_output(GroupOutput::Bool(true)).map(drop));
+    unexpected(pb::CloseSessionResponse::from_output(GroupOutput::Session(SessionId(1))).map(drop));
+    unexpected(pb::CancelResponse::from_output(GroupOutput::Expired(Vec::new())).map(drop));
+}

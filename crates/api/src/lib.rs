@@ -1,0 +1,20 @@
+//! # coterie-api
+//!
+//! Coterie's gRPC face. The contract itself is `proto/coterie/v1/coterie.proto`, written for
+//! clients in every language; this crate is its Rust side.
+//!
+//! - [`pb`]: the code generated from the proto (messages, clients, server traits).
+//! - [`convert`]: pure conversions from proto requests to core commands and from core outputs
+//!   to proto responses, so that services are thin and every mapping is unit-testable
+//!   without a network.
+//! - [`status`]: the one place that turns errors into `tonic::Status` (with a machine-readable
+//!   [`pb::ErrorDetail`]) and statuses back into a typed client error.
+
+/// Code generated from `proto/coterie/v1/coterie.proto` (package `coterie.v1`).
+#[allow(missing_docs, clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
+pub mod pb {
+    tonic::include_proto!("coterie.v1");
+}
+
+pub mod convert;
+pub mod status;
