@@ -129,6 +129,7 @@ proptest! {
                 let ctx = ApplyCtx { session, ..ApplyCtx::internal(LogIndex(index + 1), group.now()) };
                 let read = group.read(&invoke(name, command.clone()), &ctx);
                 prop_assert!(read.is_some(), "{name}: {command:?} is a read but read() refused it");
+                prop_assert!(invoke(name, command.clone()).is_read());
                 let before = group.clone();
                 let mut scratch = group.clone();
                 let applied = scratch.apply(invoke(name, command.clone()), &ctx);
@@ -142,6 +143,7 @@ proptest! {
         for (name, command) in writes {
             let ctx = ApplyCtx::internal(LogIndex(index + 1), group.now());
             prop_assert_eq!(group.read(&invoke(name, command.clone()), &ctx), None, "{}: {:?} is not a read", name, command);
+            prop_assert!(!invoke(name, command.clone()).is_read());
         }
         let expired = ApplyCtx { session: Some(SessionId(99)), ..ApplyCtx::internal(LogIndex(index + 1), group.now()) };
         prop_assert!(matches!(group.read(&invoke("al", S::AtomicLong(AtomicLongCommand::Get)), &expired), Some(Err(_))));

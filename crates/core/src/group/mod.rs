@@ -20,7 +20,7 @@ use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
 use crate::machine::{Applied, Effect, Reply, StateMachine};
 use crate::structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
-use crate::types::{InvocationId, SessionId, Timestamp};
+use crate::types::{InvocationId, LogIndex, SessionId, Timestamp};
 use deadlines::DeadlineIndex;
 use dedup::{Recorded, Seen};
 use sessions::SessionTable;
@@ -103,6 +103,17 @@ impl GroupCommand {
     /// Encodes the command for the log or the wire.
     pub fn encode(&self) -> Result<Vec<u8>, CoreError> {
         codec::encode(self)
+    }
+
+    /// Whether this command is a read: a structure command that
+    /// [`StateMachine::read`] answers without changing state. Decided by the kind and the
+    /// operation alone, so it costs no access to any structure.
+    pub fn is_read(&self) -> bool {
+        let GroupCommand::Invoke { name, command } = self else {
+            return false;
+        };
+        let empty = StructureSpec::default_for(command.kind()).build();
+        empty.read(name, command, &ApplyCtx::internal(LogIndex(0), Timestamp(0))).is_some()
     }
 
     /// Decodes a command, with a clear error for malformed or foreign bytes.
@@ -430,12 +441,12 @@ impl StateMachine for Group {
     /// through the log, this neither refreshes the caller's session nor records the call in
     /// its retry window (a read needs neither); the answer is the same.
     fn read(&self, command: &GroupCommand, ctx: &ApplyCtx) -> Option<Result<GroupOutput, CoreError>> {
+        if !command.is_read() {
+            return None;
+        }
         let GroupCommand::Invoke { name, command } = command else {
             return None;
         };
-        // Whether a command is a read depends only on its kind and operation.
-        let empty = StructureSpec::default_for(command.kind()).build();
-        let on_empty = empty.read(name, command, ctx)?;
         if let Err(err) = self.validate_name(name) {
             return Some(Err(err));
         }
@@ -450,7 +461,7 @@ impl StateMachine for Group {
         }
         let result = match self.structures.get(name) {
             Some(structure) => structure.read(name, command, ctx)?,
-            None => on_empty,
+            None => StructureSpec::default_for(command.kind()).build().read(name, command, ctx)?,
         };
         Some(result.map(GroupOutput::Structure))
     }

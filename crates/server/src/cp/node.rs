@@ -234,7 +234,7 @@ impl CpNode {
     /// applied everything committed before that, and answers from its state, without a log
     /// entry. Anything else goes through [`CpNode::call`].
     pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
-        if self.read_locally(&request).is_none() {
+        if !request.command.is_read() {
             return self.call(request, timeout).await;
         }
         match tokio::time::timeout(timeout, self.raft.ensure_linearizable(ReadPolicy::ReadIndex)).await {
