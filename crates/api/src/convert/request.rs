@@ -24,7 +24,7 @@ use crate::pb;
 /// A duration as `timeout_ms`, rounded up to whole milliseconds (so a timeout is never
 /// shortened) and saturating at `u64::MAX`.
 pub fn timeout_ms(duration: Duration) -> u64 {
-    let rounded = duration.as_millis() + u128::from(duration.subsec_nanos() % 1_000_000 != 0);
+    let rounded = duration.as_millis() + u128::from(!duration.subsec_nanos().is_multiple_of(1_000_000));
     u64::try_from(rounded).unwrap_or(u64::MAX)
 }
 
