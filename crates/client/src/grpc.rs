@@ -278,9 +278,11 @@ impl Transport for GrpcTransport {
             let operation = rpc.operation();
             let sent = send(member.channel, rpc, timeout);
             let answer = match timeout {
-                Some(timeout) => tokio::time::timeout(timeout, sent).await.map_err(|_| TransportError::Unavailable {
-                    reason: format!("{} did not answer {operation} within {timeout:?}", member.address),
-                })?,
+                Some(timeout) => {
+                    tokio::time::timeout(timeout, sent).await.map_err(|_| TransportError::Unavailable {
+                        reason: format!("{} did not answer {operation} within {timeout:?}", member.address),
+                    })?
+                }
                 None => sent.await,
             };
             match answer {

@@ -169,8 +169,10 @@ impl Service<http::Request<tonic::body::Body>> for Routes {
 async fn start(fake: &Fake) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
-    let routes =
-        Routes { atomic_long: AtomicLongServiceServer::new(fake.clone()), session: SessionServiceServer::new(fake.clone()) };
+    let routes = Routes {
+        atomic_long: AtomicLongServiceServer::new(fake.clone()),
+        session: SessionServiceServer::new(fake.clone()),
+    };
     tokio::spawn(Server::builder().serve_with_incoming(routes, TcpIncoming::from(listener)));
     address.to_string()
 }

@@ -67,7 +67,10 @@ pub fn to_request(
         (_, None) => 0,
         (Some(session), Some(invocation)) if invocation.session == session && invocation.seq > 0 => invocation.seq,
         (Some(_), Some(InvocationId { seq: 0, .. })) => {
-            return Err(ConvertError::invalid(operation, "invocation seq 0 cannot be sent; sequence numbers start at 1"));
+            return Err(ConvertError::invalid(
+                operation,
+                "invocation seq 0 cannot be sent; sequence numbers start at 1",
+            ));
         }
         (Some(session), Some(invocation)) => {
             return Err(ConvertError::invalid(
@@ -192,7 +195,9 @@ fn structure_request(command: &StructureCommand) -> Result<RpcRequest, ConvertEr
                 R::FencedLockIsLockedByMe(pb::FencedLockIsLockedByMeRequest { call: None, owner: owner(o) })
             }
             Fl::LockCount => R::FencedLockGetLockCount(pb::FencedLockGetLockCountRequest { call: None }),
-            Fl::Fence { owner: o } => R::FencedLockGetFence(pb::FencedLockGetFenceRequest { call: None, owner: owner(o) }),
+            Fl::Fence { owner: o } => {
+                R::FencedLockGetFence(pb::FencedLockGetFenceRequest { call: None, owner: owner(o) })
+            }
         },
         StructureCommand::CpSemaphore(command) => match *command {
             Sem::Init { permits } => R::SemaphoreInit(pb::SemaphoreInitRequest { call: None, permits }),
@@ -220,7 +225,9 @@ fn structure_request(command: &StructureCommand) -> Result<RpcRequest, ConvertEr
             Cdl::TrySetCount { count } => {
                 R::CountDownLatchTrySetCount(pb::CountDownLatchTrySetCountRequest { call: None, count })
             }
-            Cdl::SetCount { count } => R::CountDownLatchSetCount(pb::CountDownLatchSetCountRequest { call: None, count }),
+            Cdl::SetCount { count } => {
+                R::CountDownLatchSetCount(pb::CountDownLatchSetCountRequest { call: None, count })
+            }
             Cdl::CountDown { expected_round } => {
                 R::CountDownLatchCountDown(pb::CountDownLatchCountDownRequest { call: None, expected_round })
             }

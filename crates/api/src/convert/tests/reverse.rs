@@ -15,7 +15,7 @@ use coterie_core::{Fence, GroupCommand, GroupOutput, InvocationId, OwnerId, Sess
 use coterie_core::{StructureOutput as SO, StructureSpec};
 use proptest::prelude::*;
 
-use super::super::{Caller, ConvertError, RpcRequest, Routed, timeout_ms, to_request};
+use super::super::{Caller, ConvertError, Routed, RpcRequest, timeout_ms, to_request};
 
 fn millis() -> impl Strategy<Value = Duration> {
     prop_oneof![Just(0u64), Just(u64::MAX), any::<u64>(), 0u64..100_000].prop_map(Duration::from_millis)
