@@ -24,6 +24,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, RpcRequest, RpcResponse, to_request};
@@ -52,7 +53,8 @@ struct Member {
 /// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per endpoint.
 #[derive(Clone, Debug)]
 pub struct GrpcTransport {
-    members: Vec<Member>,
+    /// Shared so that a call's future owns what it needs without borrowing the transport.
+    members: Arc<[Member]>,
 }
 
 /// Parses an endpoint given as `host:port` or `http://host:port` into its normalized
@@ -117,7 +119,7 @@ impl GrpcTransport {
             let channel = endpoint.connect_timeout(connect_timeout).tcp_nodelay(true).connect_lazy();
             members.push(Member { address, channel });
         }
-        Ok(GrpcTransport { members })
+        Ok(GrpcTransport { members: members.into() })
     }
 
     /// The endpoints' addresses as `host:port`, in index order.
