@@ -30,6 +30,14 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An endpoint given to [`Client::connect`](crate::Client::connect) is not usable.
+    #[error("invalid endpoint {endpoint:?}: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it and what is expected.
+        reason: String,
+    },
     /// The client was closed.
     #[error("the client is closed; create a new one")]
     Closed,

@@ -9,16 +9,22 @@
 //! server never needs to know an application's types.
 //!
 //! The client is generic over a [`Transport`]: the retry, session and handle logic here is
-//! the same whichever wire carries the calls.
+//! the same whichever wire carries the calls. With the default `grpc` feature,
+//! `Client::connect(&["127.0.0.1:7101"]).await?` talks to a cluster over its gRPC API
+//! ([`GrpcTransport`]); without it, the crate carries no network dependencies.
 
 mod client;
 mod error;
+#[cfg(feature = "grpc")]
+mod grpc;
 mod handles;
 mod transport;
 mod value;
 
 pub use client::{Client, ClientConfig};
 pub use error::ClientError;
+#[cfg(feature = "grpc")]
+pub use grpc::GrpcTransport;
 pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
 pub use transport::{Call, Transport, TransportError};
 pub use value::{Serde, Value, ValueError};

@@ -6,6 +6,10 @@
 //! types, means every rpc's mapping is checked by plain unit tests, and the server, the
 //! simulator and any other host share one definition of what each rpc means.
 //!
+//! Clients go the other way: [`to_request`] turns a core command into the [`RpcRequest`]
+//! of its rpc, and [`RpcResponse::into_output`] ([`IntoOutput`]) turns the answer back into
+//! the group's output, exactly inverting the forward conversions.
+//!
 //! Bad input (a missing name, a malformed group, an owner id that does not fit) is a
 //! [`ConvertError`], never a panic. Checks that need the group's state or configuration
 //! (name length, value size, whether a session is required) are left to the core, so that
@@ -15,8 +19,15 @@ mod atomic_long;
 mod atomic_reference;
 mod count_down_latch;
 mod fenced_lock;
+mod request;
+mod response;
+mod rpc;
 mod semaphore;
 mod session;
+
+pub use request::{timeout_ms, to_request};
+pub use response::IntoOutput;
+pub use rpc::{RpcRequest, RpcResponse};
 
 use std::time::Duration;
 

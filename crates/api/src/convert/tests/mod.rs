@@ -5,6 +5,7 @@ mod atomic_long;
 mod atomic_reference;
 mod count_down_latch;
 mod fenced_lock;
+mod reverse;
 mod semaphore;
 mod session;
 

@@ -1,0 +1,316 @@
+//! The gRPC transport: how a [`Client`] reaches a real cluster over the public API
+//! (`proto/coterie/v1/coterie.proto`).
+//!
+//! Each call's core command becomes its rpc's request with [`coterie_api::convert::to_request`]
+//! and the rpc's response becomes the group's output again with
+//! [`RpcResponse::into_output`], so this transport carries exactly what the in-process
+//! transports carry, and the retry loop in [`Client`] stays the one place that decides what
+//! to do next. Errors are sorted into the three outcomes the retry loop knows:
+//!
+//! - `not_leader` → [`TransportError::NotLeader`], pointing at the leader's endpoint index
+//!   when the leader's advertised address is one of the endpoints the client was given
+//!   (compared as `host:port` text, after dropping an `http://` prefix: give the client the
+//!   addresses the members advertise). An address the client does not know gives `None`,
+//!   and the client tries the next endpoint.
+//! - `unavailable`, `timeout`, and failures that never reached a Coterie server (connection
+//!   refused or reset, HTTP/2 errors, deadlines) → [`TransportError::Unavailable`]: the call
+//!   may or may not have been applied, and a retry with the same invocation id is safe.
+//! - everything else → [`TransportError::Refused`] with the typed core error the server sent.
+//!
+//! One channel per endpoint, created when the client is and connected on first use, so an
+//! endpoint that is down costs nothing until a call needs it and then fails fast (the
+//! connect timeout). The call's time budget travels as `grpc-timeout`, so the server stops
+//! working on a call its client has given up on, and also bounds the wait here.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_api::convert::{ConvertError, RpcRequest, RpcResponse, to_request};
+use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
+use coterie_api::pb::atomic_reference_service_client::AtomicReferenceServiceClient;
+use coterie_api::pb::count_down_latch_service_client::CountDownLatchServiceClient;
+use coterie_api::pb::fenced_lock_service_client::FencedLockServiceClient;
+use coterie_api::pb::semaphore_service_client::SemaphoreServiceClient;
+use coterie_api::pb::session_service_client::SessionServiceClient;
+use coterie_api::status::ApiError;
+use coterie_core::{CoreError, GroupOutput};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status};
+
+use crate::client::{Client, ClientConfig};
+use crate::error::ClientError;
+use crate::transport::{Call, Transport, TransportError};
+
+/// One member of the cluster: its `host:port` and the channel to it.
+#[derive(Clone, Debug)]
+struct Member {
+    address: String,
+    channel: Channel,
+}
+
+/// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per endpoint.
+#[derive(Clone, Debug)]
+pub struct GrpcTransport {
+    /// Shared so that a call's future owns what it needs without borrowing the transport.
+    members: Arc<[Member]>,
+}
+
+/// Parses an endpoint given as `host:port` or `http://host:port` into its normalized
+/// `host:port` and the tonic endpoint for it.
+fn parse_endpoint(given: &str) -> Result<(String, Endpoint), ClientError> {
+    let invalid = |reason: &str| ClientError::InvalidEndpoint { endpoint: given.to_owned(), reason: reason.to_owned() };
+    let trimmed = given.trim();
+    if trimmed.starts_with("https://") {
+        return Err(invalid("TLS (https://) is not supported by this client yet; use host:port or http://host:port"));
+    }
+    let bare = trimmed.strip_prefix("http://").unwrap_or(trimmed).trim_end_matches('/');
+    if bare.is_empty() {
+        return Err(invalid("it is empty; give host:port, for example 127.0.0.1:7101"));
+    }
+    if bare.contains("://") {
+        return Err(invalid("only http:// is accepted as a scheme; give host:port, for example 127.0.0.1:7101"));
+    }
+    if bare.contains('/') {
+        return Err(invalid("it has a path; give only host:port, for example 127.0.0.1:7101"));
+    }
+    let endpoint = Endpoint::from_shared(format!("http://{bare}"))
+        .map_err(|_| invalid("it is not a valid host:port; give something like 127.0.0.1:7101"))?;
+    let uri = endpoint.uri();
+    let (Some(host), Some(port)) = (uri.host(), uri.port_u16()) else {
+        return Err(invalid("it has no port; give host:port, for example 127.0.0.1:7101"));
+    };
+    if host.is_empty() {
+        return Err(invalid("it has no host; give host:port, for example 127.0.0.1:7101"));
+    }
+    Ok((format!("{host}:{port}"), endpoint))
+}
+
+/// An address as the endpoints are compared: `host:port`, without an `http://` prefix.
+fn normalize(address: &str) -> &str {
+    let address = address.trim();
+    address.strip_prefix("http://").unwrap_or(address).trim_end_matches('/')
+}
+
+impl GrpcTransport {
+    /// Channels to `endpoints` (`host:port`, or `http://host:port`), each connecting on its
+    /// first call and giving up on a connection attempt after `connect_timeout`.
+    ///
+    /// Fails with [`ClientError::InvalidEndpoint`] for an empty list or an endpoint that
+    /// is not `host:port`; it never connects, so members that are down are not an error
+    /// here. Must be called inside a Tokio runtime (the channels' workers run on it).
+    pub async fn connect<S: AsRef<str>>(endpoints: &[S], connect_timeout: Duration) -> Result<Self, ClientError> {
+        if endpoints.is_empty() {
+            return Err(ClientError::InvalidEndpoint {
+                endpoint: String::new(),
+                reason: "no endpoints were given; give at least one member's host:port".to_owned(),
+            });
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ClientError::InvalidEndpoint {
+                endpoint: endpoints[0].as_ref().to_owned(),
+                reason: "channels need a Tokio runtime; connect from inside one".to_owned(),
+            });
+        }
+        let mut members = Vec::with_capacity(endpoints.len());
+        for given in endpoints {
+            let (address, endpoint) = parse_endpoint(given.as_ref())?;
+            let channel = endpoint.connect_timeout(connect_timeout).tcp_nodelay(true).connect_lazy();
+            members.push(Member { address, channel });
+        }
+        Ok(GrpcTransport { members: members.into() })
+    }
+
+    /// The endpoints' addresses as `host:port`, in index order.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|m| m.address.as_str())
+    }
+
+    /// The index of the endpoint at `address`, if the client was given it.
+    fn index_of(&self, address: &str) -> Option<usize> {
+        let address = normalize(address);
+        self.members.iter().position(|m| m.address == address)
+    }
+
+    /// What a failed rpc means to the retry loop.
+    fn classify(&self, status: &Status, operation: &'static str, address: &str) -> TransportError {
+        match ApiError::from(status) {
+            ApiError::Core(err) => TransportError::Refused(err),
+            ApiError::NotLeader { leader_address, .. } => {
+                TransportError::NotLeader { leader: leader_address.as_deref().and_then(|a| self.index_of(a)) }
+            }
+            ApiError::Unavailable { message, .. } => {
+                TransportError::Unavailable { reason: format!("{address} is unavailable: {message}") }
+            }
+            ApiError::Timeout { message } => {
+                TransportError::Unavailable { reason: format!("{address} timed out: {message}") }
+            }
+            ApiError::Internal { message } => TransportError::Refused(CoreError::Malformed {
+                what: Cow::Borrowed("server answer"),
+                reason: format!("{address} reported an internal error for {operation}: {message}"),
+            }),
+            // No Coterie detail: the status came from the connection, not from a server.
+            ApiError::Other { code, message, detail_code: None }
+                if matches!(
+                    code,
+                    Code::Unknown | Code::Cancelled | Code::Internal | Code::ResourceExhausted | Code::Aborted
+                ) =>
+            {
+                TransportError::Unavailable { reason: format!("{address}: {code:?}: {message}") }
+            }
+            ApiError::Other { code, message, detail_code } => TransportError::Refused(CoreError::InvalidArgument {
+                operation: Cow::Borrowed(operation),
+                reason: format!(
+                    "{address} answered {code:?} ({}): {message}; check that it runs a matching Coterie server",
+                    detail_code.as_deref().unwrap_or("no detail")
+                ),
+            }),
+        }
+    }
+}
+
+/// A request with the call's time budget as `grpc-timeout`.
+fn request<T>(message: T, timeout: Option<Duration>) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(timeout) = timeout {
+        request.set_timeout(timeout);
+    }
+    request
+}
+
+/// Sends `rpc` on `channel` with the client of its service.
+macro_rules! dispatch {
+    ($rpc:expr, $channel:expr, $timeout:expr; $($client:ident { $($variant:ident => $method:ident,)* })*) => {
+        match $rpc {
+            $($(
+                RpcRequest::$variant(message) => $client::new($channel)
+                    .$method(request(message, $timeout))
+                    .await
+                    .map(|response| RpcResponse::$variant(response.into_inner())),
+            )*)*
+        }
+    };
+}
+
+async fn send(channel: Channel, rpc: RpcRequest, timeout: Option<Duration>) -> Result<RpcResponse, Status> {
+    dispatch!(rpc, channel, timeout;
+        AtomicLongServiceClient {
+            AtomicLongGet => get,
+            AtomicLongSet => set,
+            AtomicLongGetAndSet => get_and_set,
+            AtomicLongAddAndGet => add_and_get,
+            AtomicLongGetAndAdd => get_and_add,
+            AtomicLongIncrementAndGet => increment_and_get,
+            AtomicLongDecrementAndGet => decrement_and_get,
+            AtomicLongGetAndIncrement => get_and_increment,
+            AtomicLongGetAndDecrement => get_and_decrement,
+            AtomicLongCompareAndSet => compare_and_set,
+        }
+        AtomicReferenceServiceClient {
+            AtomicReferenceGet => get,
+            AtomicReferenceSet => set,
+            AtomicReferenceGetAndSet => get_and_set,
+            AtomicReferenceCompareAndSet => compare_and_set,
+            AtomicReferenceSetIfAbsent => set_if_absent,
+            AtomicReferenceIsNull => is_null,
+            AtomicReferenceClear => clear,
+            AtomicReferenceContains => contains,
+        }
+        FencedLockServiceClient {
+            FencedLockLock => lock,
+            FencedLockTryLock => try_lock,
+            FencedLockUnlock => unlock,
+            FencedLockIsLocked => is_locked,
+            FencedLockIsLockedByMe => is_locked_by_me,
+            FencedLockGetLockCount => get_lock_count,
+            FencedLockGetFence => get_fence,
+        }
+        SemaphoreServiceClient {
+            SemaphoreInit => init,
+            SemaphoreAcquire => acquire,
+            SemaphoreTryAcquire => try_acquire,
+            SemaphoreRelease => release,
+            SemaphoreAvailablePermits => available_permits,
+            SemaphoreDrainPermits => drain_permits,
+            SemaphoreReducePermits => reduce_permits,
+            SemaphoreIncreasePermits => increase_permits,
+        }
+        CountDownLatchServiceClient {
+            CountDownLatchTrySetCount => try_set_count,
+            CountDownLatchSetCount => set_count,
+            CountDownLatchCountDown => count_down,
+            CountDownLatchGetCount => get_count,
+            CountDownLatchGetRound => get_round,
+            CountDownLatchAwait => r#await,
+        }
+        SessionServiceClient {
+            OpenSession => open_session,
+            Heartbeat => heartbeat,
+            CloseSession => close_session,
+            Cancel => cancel,
+        }
+    )
+}
+
+/// A request the client cannot express on the wire, as the error the server would give.
+fn unsendable(err: ConvertError) -> TransportError {
+    let core = err.to_core().unwrap_or_else(|| CoreError::invalid("send", err.to_string()));
+    TransportError::Refused(core)
+}
+
+impl Transport for GrpcTransport {
+    fn endpoints(&self) -> usize {
+        self.members.len()
+    }
+
+    fn call(
+        &self,
+        endpoint: usize,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<GroupOutput, TransportError>> + Send {
+        let member = self.members.get(endpoint).cloned();
+        let transport = self.clone();
+        async move {
+            let Some(member) = member else {
+                return Err(TransportError::Unavailable { reason: format!("there is no endpoint #{endpoint}") });
+            };
+            let rpc = to_request(&call.group, &call.command, call.session, call.invocation).map_err(unsendable)?;
+            let operation = rpc.operation();
+            let sent = send(member.channel, rpc, timeout);
+            let answer = match timeout {
+                Some(timeout) => {
+                    tokio::time::timeout(timeout, sent).await.map_err(|_| TransportError::Unavailable {
+                        reason: format!("{} did not answer {operation} within {timeout:?}", member.address),
+                    })?
+                }
+                None => sent.await,
+            };
+            match answer {
+                Ok(response) => Ok(response.into_output()),
+                Err(status) => Err(transport.classify(&status, operation, &member.address)),
+            }
+        }
+    }
+}
+
+impl Client<GrpcTransport> {
+    /// A client of the cluster whose members are at `endpoints` (`host:port`, or
+    /// `http://host:port`), with the default [`ClientConfig`]. Nothing is sent until the
+    /// first call; members that are down are skipped then.
+    pub async fn connect<S: AsRef<str>>(endpoints: &[S]) -> Result<Self, ClientError> {
+        Self::connect_with(endpoints, ClientConfig::default()).await
+    }
+
+    /// Like [`Client::connect`], with `config`. A connection attempt is bounded by the
+    /// config's `attempt_timeout`.
+    pub async fn connect_with<S: AsRef<str>>(endpoints: &[S], config: ClientConfig) -> Result<Self, ClientError> {
+        let transport = GrpcTransport::connect(endpoints, config.attempt_timeout).await?;
+        Ok(Client::new(transport, config))
+    }
+}
+
+#[cfg(test)]
+#[path = "grpc_tests.rs"]
+mod tests;
