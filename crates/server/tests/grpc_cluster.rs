@@ -9,8 +9,13 @@ use std::time::Duration;
 
 use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
 use coterie_api::pb::cluster_service_client::ClusterServiceClient;
-use coterie_api::pb::{self, AtomicLongIncrementAndGetRequest, Call, ClusterStatusRequest, GroupStatus};
+use coterie_api::pb::fenced_lock_service_client::FencedLockServiceClient;
+use coterie_api::pb::session_service_client::SessionServiceClient;
+use coterie_api::pb::{
+    self, AtomicLongIncrementAndGetRequest, Call, ClusterStatusRequest, FencedLockLockRequest, GroupStatus,
+};
 use coterie_api::status::{code, error_detail};
+use coterie_core::Structure;
 use coterie_server::cp::CpConfig;
 use coterie_server::{Node, NodeConfig};
 use tokio::net::{TcpListener, TcpSocket};
@@ -269,5 +274,59 @@ async fn a_restarted_follower_catches_up_from_its_data_dir() {
         let target = group(&leader_status, name).unwrap().applied_index;
         applied_reaches(&cluster, follower, name, target).await;
     }
+    cluster.shutdown().await;
+}
+
+/// How many callers wait for lock `name` in `default` on member `id`'s replica.
+async fn lock_waiters(cluster: &Cluster, id: u64, name: &str) -> usize {
+    let node = cluster.nodes[&id].group("default").await.unwrap();
+    match node.group().structure(name) {
+        Some(Structure::FencedLock(lock)) => lock.waiting(),
+        _ => 0,
+    }
+}
+
+async fn wait_for_waiters(cluster: &Cluster, id: u64, name: &str, count: usize) {
+    tokio::time::timeout(BOUND, async {
+        while lock_waiters(cluster, id, name).await != count {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the lock's wait queue reaches the expected length");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
+    let mut cluster = Cluster::start(false).await;
+    let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
+    let url = format!("http://{}", cluster.address(leader_id));
+    let mut sessions = SessionServiceClient::connect(url.clone()).await.unwrap();
+    let mut open = async || {
+        let request = pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000 };
+        sessions.open_session(request).await.unwrap().into_inner().session_id
+    };
+    let (a, b) = (open().await, open().await);
+    let lock_request = |session_id: u64| {
+        let call = Call { group: String::new(), name: "l".to_owned(), session_id, seq: 1 };
+        FencedLockLockRequest { call: Some(call), owner: vec![1] }
+    };
+    let mut locks = FencedLockServiceClient::connect(url.clone()).await.unwrap();
+    locks.lock(lock_request(a)).await.unwrap();
+
+    // B waits for the lock on its own connection, then goes away.
+    let mut waiting_client = FencedLockServiceClient::connect(url.clone()).await.unwrap();
+    let waiting = tokio::spawn(async move { waiting_client.lock(lock_request(b)).await });
+    wait_for_waiters(&cluster, leader_id, "l", 1).await;
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    wait_for_waiters(&cluster, leader_id, "l", 0).await;
+
+    // So A's unlock frees the lock instead of handing it to a caller that is gone.
+    let call = Call { group: String::new(), name: "l".to_owned(), session_id: a, seq: 2 };
+    locks.unlock(pb::FencedLockUnlockRequest { call: Some(call), owner: vec![1] }).await.unwrap();
+    let call = Call { group: String::new(), name: "l".to_owned(), session_id: 0, seq: 0 };
+    let locked = locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap().into_inner();
+    assert!(!locked.locked);
     cluster.shutdown().await;
 }
