@@ -225,20 +225,21 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         option: RPCOption,
     ) -> Result<SnapshotResponse<CpTypes>, StreamingError<CpTypes>> {
         let (action, ttl) = (RPCTypes::InstallSnapshot, option.soft_ttl());
-        let send = async {
-            match &self.transport {
-                Transport::InProcess(router) => {
-                    self.deliver(router, action, ttl, |raft| async move {
-                        raft.install_full_snapshot(vote, snapshot).await
-                    })
-                    .await
+        let send =
+            async {
+                match &self.transport {
+                    Transport::InProcess(router) => {
+                        self.deliver(router, action, ttl, |raft| async move {
+                            raft.install_full_snapshot(vote, snapshot).await
+                        })
+                        .await
+                    }
+                    Transport::Grpc(grpc) => {
+                        let rpc: SnapshotRpc = (vote, snapshot.meta, snapshot.snapshot);
+                        grpc.send(self.ends(), RaftRpc::FullSnapshot, action, &rpc, ttl).await
+                    }
                 }
-                Transport::Grpc(grpc) => {
-                    let rpc: SnapshotRpc = (vote, snapshot.meta, snapshot.snapshot);
-                    grpc.send(self.ends(), RaftRpc::FullSnapshot, action, &rpc, ttl).await
-                }
-            }
-        };
+            };
         tokio::select! {
             closed = cancel => Err(StreamingError::Closed(closed)),
             result = send => result.map_err(|err| match err {

@@ -183,7 +183,9 @@ impl Inner {
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let started = match storage {
             Some(storage) => {
-                let log = storage.log(group).map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
+                let log = storage
+                    .log(group)
+                    .map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
                 CpNode::start(id, members, log, transport, clock, config).await
             }
             None => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
@@ -221,8 +223,9 @@ pub struct Node {
 impl Node {
     /// Binds `config.listen`, serves, and starts the `default` group.
     pub async fn start(config: NodeConfig) -> Result<Node, HostError> {
-        let listener =
-            TcpListener::bind(config.listen).await.map_err(|source| HostError::Listen { addr: config.listen, source })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| HostError::Listen { addr: config.listen, source })?;
         Node::start_with_listener(config, listener).await
     }
 
@@ -237,7 +240,10 @@ impl Node {
             Some(dir) => {
                 let storage_err = |source| HostError::Storage { dir: dir.clone(), source };
                 std::fs::create_dir_all(dir).map_err(|err| {
-                    storage_err(StorageError::Database { operation: "create the data directory", reason: err.to_string() })
+                    storage_err(StorageError::Database {
+                        operation: "create the data directory",
+                        reason: err.to_string(),
+                    })
                 })?;
                 Some(RedbStorage::open(&dir.join("coterie.redb")).map_err(storage_err)?)
             }
@@ -299,11 +305,11 @@ impl Node {
             let _ = stop.send(());
         }
         let server = self.server.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(mut server) = server {
-            if tokio::time::timeout(SHUTDOWN_STEP, &mut server).await.is_err() {
-                server.abort();
-                let _ = server.await;
-            }
+        if let Some(mut server) = server
+            && tokio::time::timeout(SHUTDOWN_STEP, &mut server).await.is_err()
+        {
+            server.abort();
+            let _ = server.await;
         }
         // Release the data file, so the node can be started again on it in this process.
         self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();

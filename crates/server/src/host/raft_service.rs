@@ -44,9 +44,11 @@ impl RaftServer {
         }
         let group = resolve_group(group).map_err(Status::from)?;
         self.inner.start_in_background(&group);
-        self.inner.registry.wait_for(&group, GROUP_START_WAIT).await.ok_or_else(|| {
-            status::unavailable(format!("CP group {group:?} is not running on this member yet"), None)
-        })
+        self.inner
+            .registry
+            .wait_for(&group, GROUP_START_WAIT)
+            .await
+            .ok_or_else(|| status::unavailable(format!("CP group {group:?} is not running on this member yet"), None))
     }
 
     /// Decodes the request of `request`, with the Raft of its group.
