@@ -8,13 +8,16 @@
 //!
 //! The [`cp`] module is that engine: a group replicated by Raft (openraft) over the same
 //! storage, with leader-stamped time, parked calls completed by the node that holds them,
-//! and an in-process transport for tests. [`embedded`] runs such a cluster inside an
-//! application and hands out the Rust client's handles over it.
+//! and in-process and gRPC transports. [`embedded`] runs such a cluster inside an
+//! application and hands out the Rust client's handles over it; [`host`] runs one member as
+//! a server process: many CP groups, Raft between members over gRPC, and the public gRPC API.
 
 pub mod cp;
 pub mod embedded;
 mod error;
+pub mod host;
 mod journal;
 
 pub use error::NodeError;
+pub use host::{HostError, Node, NodeConfig};
 pub use journal::{JournalConfig, JournalRecord, JournaledGroup, Request};

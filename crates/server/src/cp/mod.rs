@@ -12,13 +12,14 @@
 //! - The state machine is the core's pure [`Group`](coterie_core::Group)
 //!   ([`state_machine`]); blocked calls are parked inside it and completed through the
 //!   registering node's [`waiters`].
-//! - Transports are an enum ([`network`]) so the in-process router used by tests and a
-//!   later gRPC transport share one implementation of openraft's network traits.
+//! - Transports are an enum ([`network`]) so the in-process router used by tests and the
+//!   gRPC transport ([`grpc`]) share one implementation of openraft's network traits.
 //! - [`CpNode`] ties these together: starting, forming the cluster without a manual init
 //!   step, calls with timeouts and leader hints, and leader ticks.
 
 pub mod clock;
 pub mod error;
+pub mod grpc;
 pub mod log_store;
 pub mod network;
 pub mod node;
@@ -28,6 +29,7 @@ pub mod waiters;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::CpError;
+pub use grpc::{GrpcTransport, Peers, RaftRegistry};
 pub use network::{CpRaft, Router, Transport};
 pub use node::{CpConfig, CpNode};
 pub use types::{CpResponse, CpTypes};

@@ -1,11 +1,10 @@
 //! How CP nodes reach each other.
 //!
 //! openraft's network traits are implemented once, over [`Transport`], an enum of the ways
-//! a message can travel. Today there is one: [`Router`], which delivers in process by
-//! calling the target node's `Raft` handle directly, and can cut a node off to simulate a
-//! crash or a partition. A gRPC transport will be another variant; the messages are
-//! openraft's request and response types, which are serde types, so it only needs to
-//! encode them.
+//! a message can travel: [`Router`], which delivers in process by calling the target node's
+//! `Raft` handle directly, and can cut a node off to simulate a crash or a partition; and
+//! [`GrpcTransport`], which encodes openraft's (serde) messages and sends them through the
+//! proto's `RaftService` to another process (see [`super::grpc`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -20,6 +19,7 @@ use openraft::raft::{
 };
 use openraft::{BasicNode, OptionalSend, errors::RPCError};
 
+use super::grpc::{GrpcTransport, RaftRpc, SnapshotRpc, VoteRpc};
 use super::state_machine::CpStateMachine;
 use super::types::{CpTypes, CpVote};
 
@@ -33,21 +33,29 @@ type Snapshot = openraft::alias::SnapshotOf<CpTypes, Vec<u8>>;
 pub enum Transport {
     /// Direct calls between nodes of one process.
     InProcess(Router),
+    /// gRPC calls to members in other processes.
+    Grpc(GrpcTransport),
 }
 
 impl Transport {
     /// Makes `raft` reachable as node `id`.
     pub(crate) fn register(&self, id: u64, raft: CpRaft) {
         match self {
-            Transport::InProcess(router) => router.with(|state| state.nodes.insert(id, raft)),
-        };
+            Transport::InProcess(router) => {
+                router.with(|state| state.nodes.insert(id, raft));
+            }
+            Transport::Grpc(grpc) => grpc.register(raft),
+        }
     }
 
     /// Makes node `id` unreachable again (it is shutting down).
     pub(crate) fn unregister(&self, id: u64) {
         match self {
-            Transport::InProcess(router) => router.with(|state| state.nodes.remove(&id)),
-        };
+            Transport::InProcess(router) => {
+                router.with(|state| state.nodes.remove(&id));
+            }
+            Transport::Grpc(grpc) => grpc.unregister(),
+        }
     }
 }
 
@@ -135,6 +143,11 @@ pub struct CpNetwork {
 }
 
 impl CpNetwork {
+    /// The (source, target) member ids of this client's messages.
+    fn ends(&self) -> (u64, u64) {
+        (self.source, self.target)
+    }
+
     fn timeout(&self, action: RPCTypes, timeout: Duration) -> Timeout<CpTypes> {
         Timeout { action, id: self.source, target: self.target, timeout }
     }
@@ -143,11 +156,11 @@ impl CpNetwork {
     /// hard one); a stopped target is unreachable.
     async fn deliver<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
         &self,
+        router: &Router,
         action: RPCTypes,
         ttl: Duration,
         call: impl FnOnce(CpRaft) -> F,
     ) -> Result<T, RPCError<CpTypes>> {
-        let Transport::InProcess(router) = &self.transport;
         let raft = router.route(self.source, self.target).map_err(RPCError::Unreachable)?;
         match tokio::time::timeout(ttl, call(raft)).await {
             Err(_) => Err(RPCError::Timeout(self.timeout(action, ttl))),
@@ -167,8 +180,13 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: AppendEntriesRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::AppendEntries, option.soft_ttl(), |raft| async move { raft.append_entries(rpc).await })
-            .await
+        let (action, ttl) = (RPCTypes::AppendEntries, option.soft_ttl());
+        match &self.transport {
+            Transport::InProcess(router) => {
+                self.deliver(router, action, ttl, |raft| async move { raft.append_entries(rpc).await }).await
+            }
+            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::AppendEntries, action, &rpc, ttl).await,
+        }
     }
 
     async fn vote(
@@ -176,7 +194,13 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: VoteRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<VoteResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::Vote, option.soft_ttl(), |raft| async move { raft.vote(rpc).await }).await
+        let (action, ttl) = (RPCTypes::Vote, option.soft_ttl());
+        match &self.transport {
+            Transport::InProcess(router) => {
+                self.deliver(router, action, ttl, |raft| async move { raft.vote(rpc).await }).await
+            }
+            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::Vote(rpc), ttl).await,
+        }
     }
 
     async fn pre_vote(
@@ -184,7 +208,13 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         rpc: VoteRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<VoteResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::Vote, option.soft_ttl(), |raft| async move { raft.pre_vote(rpc).await }).await
+        let (action, ttl) = (RPCTypes::Vote, option.soft_ttl());
+        match &self.transport {
+            Transport::InProcess(router) => {
+                self.deliver(router, action, ttl, |raft| async move { raft.pre_vote(rpc).await }).await
+            }
+            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::PreVote(rpc), ttl).await,
+        }
     }
 
     async fn full_snapshot(
@@ -194,9 +224,22 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         option: RPCOption,
     ) -> Result<SnapshotResponse<CpTypes>, StreamingError<CpTypes>> {
-        let send = self.deliver(RPCTypes::InstallSnapshot, option.soft_ttl(), |raft| async move {
-            raft.install_full_snapshot(vote, snapshot).await
-        });
+        let (action, ttl) = (RPCTypes::InstallSnapshot, option.soft_ttl());
+        let send =
+            async {
+                match &self.transport {
+                    Transport::InProcess(router) => {
+                        self.deliver(router, action, ttl, |raft| async move {
+                            raft.install_full_snapshot(vote, snapshot).await
+                        })
+                        .await
+                    }
+                    Transport::Grpc(grpc) => {
+                        let rpc: SnapshotRpc = (vote, snapshot.meta, snapshot.snapshot);
+                        grpc.send(self.ends(), RaftRpc::FullSnapshot, action, &rpc, ttl).await
+                    }
+                }
+            };
         tokio::select! {
             closed = cancel => Err(StreamingError::Closed(closed)),
             result = send => result.map_err(|err| match err {
@@ -213,9 +256,14 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
         req: TransferLeaderRequest<CpTypes>,
         option: RPCOption,
     ) -> Result<TransferLeaderResponse<CpTypes>, RPCError<CpTypes>> {
-        self.deliver(RPCTypes::TransferLeader, option.soft_ttl(), |raft| async move {
-            raft.handle_transfer_leader(req).await
-        })
-        .await
+        let (action, ttl) = (RPCTypes::TransferLeader, option.soft_ttl());
+        match &self.transport {
+            Transport::InProcess(router) => {
+                self.deliver(router, action, ttl, |raft| async move { raft.handle_transfer_leader(req).await }).await
+            }
+            Transport::Grpc(grpc) => {
+                grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::TransferLeader(req), ttl).await
+            }
+        }
     }
 }

@@ -25,7 +25,10 @@
 //! when it is applied. Only the leader proposes; other members answer
 //! [`CpError::NotLeader`] with the leader's address. A call that parks is completed
 //! through the node's [`Waiters`]; if its deadline passes first the node proposes
-//! `Cancel` for it, so the structure forgets the waiter.
+//! `Cancel` for it, so the structure forgets the waiter. So it does when the call's future
+//! is dropped before it answers (a gRPC client that disconnects drops its handler): the
+//! structure must not later grant a lock or permits to a caller that is gone, so a drop
+//! guard spawns the `Cancel` (see `CancelOnDrop`).
 //!
 //! # Ticks
 //!
@@ -37,7 +40,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_core::{ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, LogIndex, StateMachine};
+use coterie_core::{
+    ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, StateMachine,
+};
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, LinearizableReadError, RaftError};
@@ -59,6 +64,9 @@ use crate::journal::{JournalRecord, Request};
 /// How a CP node runs.
 #[derive(Clone, Debug)]
 pub struct CpConfig {
+    /// The CP group's name; part of openraft's cluster name, so that logs and metrics of
+    /// the groups of one node tell apart.
+    pub group_name: String,
     /// The group's limits, used when the node starts without a snapshot.
     pub group: GroupConfig,
     /// How often the leader proposes a `Tick`.
@@ -84,6 +92,7 @@ pub struct CpConfig {
 impl Default for CpConfig {
     fn default() -> Self {
         CpConfig {
+            group_name: "default".to_owned(),
             group: GroupConfig::default(),
             tick_interval: Duration::from_millis(100),
             heartbeat_interval: Duration::from_millis(50),
@@ -100,7 +109,7 @@ impl CpConfig {
     fn raft_config(&self) -> Result<Arc<Config>, CpError> {
         let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let config = Config {
-            cluster_name: "coterie-cp-default".to_owned(),
+            cluster_name: format!("coterie-cp-{}", self.group_name),
             heartbeat_interval: millis(self.heartbeat_interval),
             election_timeout_min: millis(self.election_timeout.0),
             election_timeout_max: millis(self.election_timeout.1),
@@ -199,6 +208,29 @@ impl CpNode {
         let deadline = started + timeout;
         // Registered before proposing: the wake may be applied before the proposal answers.
         let registration = request.invocation.map(|invocation| Registration::new(&self.waiters, invocation));
+        // Armed until the call answers: if the caller drops this future first, the parked
+        // call (if it parked) is cancelled.
+        let guard = request.invocation.map(|invocation| CancelOnDrop {
+            raft: Some(self.raft.clone()),
+            clock: Arc::clone(&self.clock),
+            invocation,
+            timeout: self.config.cancel_timeout,
+        });
+        let answer = self.call_registered(request, registration, started, deadline, timeout).await;
+        if let Some(guard) = guard {
+            guard.disarm();
+        }
+        answer
+    }
+
+    async fn call_registered(
+        &self,
+        request: Request,
+        registration: Option<(Registration, oneshot::Receiver<WakeResult>)>,
+        started: Instant,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<GroupOutput, CpError> {
         let mut waited_for_lease = false;
         let response = loop {
             let record = JournalRecord { now: self.clock.now(), request: request.clone() };
@@ -370,6 +402,36 @@ impl CpNode {
         // Callers parked on this node learn at once that it stopped.
         self.waiters.clear();
         self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
+    }
+}
+
+/// Cancels a parked call when the future waiting for it is dropped before it answered.
+struct CancelOnDrop {
+    raft: Option<CpRaft>,
+    clock: Arc<dyn Clock>,
+    invocation: InvocationId,
+    timeout: Duration,
+}
+
+impl CancelOnDrop {
+    /// The call answered: nothing to cancel.
+    fn disarm(mut self) {
+        self.raft = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(raft) = self.raft.take() else { return };
+        // Without a runtime (the process is exiting) there is nobody left to grant to.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let invocation = self.invocation;
+        let cancel =
+            JournalRecord { now: self.clock.now(), request: Request::internal(GroupCommand::Cancel { invocation }) };
+        let timeout = self.timeout;
+        runtime.spawn(async move {
+            let _ = tokio::time::timeout(timeout, raft.client_write(cancel)).await;
+        });
     }
 }
 

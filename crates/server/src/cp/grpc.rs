@@ -1,0 +1,232 @@
+//! Raft over gRPC: the [`Transport::Grpc`](super::Transport::Grpc) variant.
+//!
+//! Members of a cluster run in different processes, so openraft's messages travel through
+//! the proto's `RaftService` (`RaftRequest { group, payload }`). The proto deliberately does
+//! not describe openraft's messages: the Raft layer owns their encoding, here postcard of
+//! openraft's own serde types, and a response payload is postcard of
+//! `Result<response, String>` (the string is the remote Raft's error, which the sender
+//! treats as "unreachable" so openraft backs off and retries).
+//!
+//! Why it is shaped this way:
+//!
+//! - One lazily-connected tonic channel per peer ([`Peers`]), shared by every group of the
+//!   node: all groups of two members multiplex over one HTTP/2 connection, and a peer that
+//!   is down costs nothing until a message is sent to it (the failed send is `Unreachable`,
+//!   which makes openraft back off).
+//! - Locally, the Raft of each group is found through a [`RaftRegistry`], filled by
+//!   `CpNode::start` *before* it waits to self-initialize, so a peer's vote request for a
+//!   group that is still starting here can already be delivered.
+//! - `Vote` carries pre-votes and leader transfers too ([`VoteRpc`]): the proto has one rpc
+//!   for the election traffic, and the payload says which message it is.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use coterie_api::pb::RaftRequest;
+use coterie_api::pb::raft_service_client::RaftServiceClient;
+use openraft::alias::SnapshotMetaOf;
+use openraft::errors::{NetworkError, RPCError, Timeout, Unreachable};
+use openraft::network::RPCTypes;
+use openraft::raft::{TransferLeaderRequest, VoteRequest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tonic::transport::{Channel, Endpoint};
+
+use super::network::CpRaft;
+use super::types::{CpTypes, CpVote};
+
+/// The largest Raft message accepted or sent over gRPC. A full snapshot travels in one
+/// message, so this bounds the size of a group's snapshot.
+pub const MAX_RAFT_MESSAGE_BYTES: usize = 1 << 30;
+
+/// What a `RaftService.Vote` payload carries.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub enum VoteRpc {
+    /// A vote request of an election.
+    Vote(VoteRequest<CpTypes>),
+    /// A pre-vote request (answered without changing the receiver's state).
+    PreVote(VoteRequest<CpTypes>),
+    /// A leader asks the receiver to take over leadership.
+    TransferLeader(TransferLeaderRequest<CpTypes>),
+}
+
+/// What a `RaftService.FullSnapshot` payload carries: the leader's vote, the snapshot's
+/// metadata and its bytes.
+pub type SnapshotRpc = (CpVote, SnapshotMetaOf<CpTypes>, Vec<u8>);
+
+/// Encodes a Raft message or response for a gRPC payload.
+pub fn encode_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(value).map_err(|err| format!("cannot encode a Raft message: {err}"))
+}
+
+/// Decodes a gRPC payload written by [`encode_payload`].
+pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|err| {
+        format!("cannot decode the {what} payload ({err}); are both members running the same Coterie version?")
+    })
+}
+
+/// The local Raft of each group, by group name, as the `RaftService` server finds them.
+/// Cheap to clone: clones share the table.
+#[derive(Clone, Debug)]
+pub struct RaftRegistry {
+    groups: Arc<watch::Sender<BTreeMap<String, CpRaft>>>,
+}
+
+impl Default for RaftRegistry {
+    fn default() -> Self {
+        RaftRegistry { groups: Arc::new(watch::channel(BTreeMap::new()).0) }
+    }
+}
+
+impl RaftRegistry {
+    /// Makes `raft` the local Raft of `group`.
+    pub fn insert(&self, group: &str, raft: CpRaft) {
+        self.groups.send_modify(|groups| {
+            groups.insert(group.to_owned(), raft);
+        });
+    }
+
+    /// Forgets the local Raft of `group`.
+    pub fn remove(&self, group: &str) {
+        self.groups.send_modify(|groups| {
+            groups.remove(group);
+        });
+    }
+
+    /// The local Raft of `group`, if it runs.
+    pub fn get(&self, group: &str) -> Option<CpRaft> {
+        self.groups.borrow().get(group).cloned()
+    }
+
+    /// The local Raft of `group`, waiting up to `timeout` for it to be registered.
+    pub async fn wait_for(&self, group: &str, timeout: Duration) -> Option<CpRaft> {
+        let mut rx = self.groups.subscribe();
+        let found = tokio::time::timeout(timeout, rx.wait_for(|groups| groups.contains_key(group))).await;
+        match found {
+            Ok(Ok(groups)) => groups.get(group).cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Lazily-connected gRPC channels to the other members, by member id. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Peers {
+    addresses: Arc<BTreeMap<u64, String>>,
+    channels: Arc<Mutex<BTreeMap<u64, Channel>>>,
+    connect_timeout: Duration,
+}
+
+impl Peers {
+    /// Channels to `addresses` (`host:port` by member id); connecting gives up after
+    /// `connect_timeout`.
+    pub fn new(addresses: BTreeMap<u64, String>, connect_timeout: Duration) -> Self {
+        Peers { addresses: Arc::new(addresses), channels: Arc::default(), connect_timeout }
+    }
+
+    /// The address of member `id`.
+    pub fn address(&self, id: u64) -> Option<&str> {
+        self.addresses.get(&id).map(String::as_str)
+    }
+
+    /// A Raft client of member `id`. Nothing is connected until the first call.
+    fn client(&self, id: u64) -> Result<RaftServiceClient<Channel>, Unreachable<CpTypes>> {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let channel = match channels.get(&id) {
+            Some(channel) => channel.clone(),
+            None => {
+                let address = self
+                    .addresses
+                    .get(&id)
+                    .ok_or_else(|| Unreachable::from_string(format!("member {id} has no known address")))?;
+                let endpoint = Endpoint::from_shared(format!("http://{address}")).map_err(|err| {
+                    Unreachable::from_string(format!("member {id}'s address {address:?} is not usable: {err}"))
+                })?;
+                let channel = endpoint.connect_timeout(self.connect_timeout).tcp_nodelay(true).connect_lazy();
+                channels.insert(id, channel.clone());
+                channel
+            }
+        };
+        Ok(RaftServiceClient::new(channel)
+            .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES))
+    }
+}
+
+/// How one CP group's Raft messages travel over gRPC.
+#[derive(Clone, Debug)]
+pub struct GrpcTransport {
+    group: Arc<str>,
+    registry: RaftRegistry,
+    peers: Peers,
+}
+
+/// The `RaftService` rpc a message goes through.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RaftRpc {
+    AppendEntries,
+    Vote,
+    FullSnapshot,
+}
+
+impl GrpcTransport {
+    /// The transport of group `group`: local Rafts register in `registry`, peers are
+    /// reached through `peers`.
+    pub fn new(group: &str, registry: RaftRegistry, peers: Peers) -> Self {
+        GrpcTransport { group: Arc::from(group), registry, peers }
+    }
+
+    pub(crate) fn register(&self, raft: CpRaft) {
+        self.registry.insert(&self.group, raft);
+    }
+
+    pub(crate) fn unregister(&self) {
+        self.registry.remove(&self.group);
+    }
+
+    /// Sends `request` from member `source` to member `target` through `rpc` within `ttl`,
+    /// and decodes its response.
+    pub(crate) async fn send<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        (source, target): (u64, u64),
+        rpc: RaftRpc,
+        action: RPCTypes,
+        request: &Req,
+        ttl: Duration,
+    ) -> Result<Resp, RPCError<CpTypes>> {
+        let payload = encode_payload(request).map_err(|err| RPCError::Network(NetworkError::from_string(err)))?;
+        let mut client = self.peers.client(target).map_err(RPCError::Unreachable)?;
+        let mut message = tonic::Request::new(RaftRequest { group: self.group.to_string(), payload });
+        message.set_timeout(ttl);
+        let call = async move {
+            match rpc {
+                RaftRpc::AppendEntries => client.append_entries(message).await,
+                RaftRpc::Vote => client.vote(message).await,
+                RaftRpc::FullSnapshot => client.full_snapshot(message).await,
+            }
+        };
+        let response = match tokio::time::timeout(ttl, call).await {
+            Err(_) => return Err(RPCError::Timeout(Timeout { action, id: source, target, timeout: ttl })),
+            Ok(Err(status)) => {
+                return Err(RPCError::Unreachable(Unreachable::from_string(format!(
+                    "member {target} did not take the {action:?} message for group {:?}: {} ({})",
+                    self.group,
+                    status.message(),
+                    status.code()
+                ))));
+            }
+            Ok(Ok(response)) => response.into_inner(),
+        };
+        let answer: Result<Resp, String> = decode_payload(&response.payload, "Raft response")
+            .map_err(|err| RPCError::Network(NetworkError::from_string(err)))?;
+        answer.map_err(|err| {
+            RPCError::Unreachable(Unreachable::from_string(format!(
+                "member {target}'s Raft of group {:?} refused the message: {err}",
+                self.group
+            )))
+        })
+    }
+}

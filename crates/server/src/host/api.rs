@@ -1,0 +1,208 @@
+//! The public gRPC services over the node's groups.
+//!
+//! Handlers are thin on purpose: every rpc is the same four steps, written once in
+//! [`Api::run`]: the request becomes a routed group command (`coterie_api::convert`), the
+//! named group's local replica is found or started, the command goes to Raft (reads without
+//! an invocation id take the ReadIndex path, everything else the log), and the group's
+//! output becomes the rpc's response. Errors become statuses in one place,
+//! [`cp_status`]/[`host_status`], through `coterie_api::status`, so a client sees the same
+//! error shapes whichever rpc failed.
+//!
+//! A call runs until the request's gRPC deadline (`grpc-timeout`), capped by
+//! [`NodeConfig::max_call_timeout`](super::NodeConfig::max_call_timeout), or for
+//! [`NodeConfig::default_call_timeout`](super::NodeConfig::default_call_timeout) without
+//! one. Blocking calls without their own timeout (Lock, Acquire, Await) wait that long.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_api::convert::{FromOutput, IntoCommand};
+use coterie_api::pb;
+use coterie_api::status;
+use coterie_core::CoreError;
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+
+use super::{HostError, Inner};
+use crate::cp::CpError;
+use crate::journal::Request as CpRequest;
+
+/// The public services of a node (every service but Raft and Cluster share this handler).
+#[derive(Clone)]
+pub(super) struct Api {
+    inner: Arc<Inner>,
+}
+
+impl Api {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Api { inner }
+    }
+
+    /// Runs one structure or session rpc: convert, route, apply, answer.
+    async fn run<Q: IntoCommand, R: FromOutput>(&self, request: Request<Q>) -> Result<Response<R>, Status> {
+        let config = &self.inner.config;
+        let timeout = call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout);
+        let routed = request.into_inner().into_command()?;
+        let node = self.inner.group(&routed.group).await.map_err(|err| host_status(&err))?;
+        let invocation = routed.caller.invocation;
+        let call = CpRequest { command: routed.command, session: routed.caller.session, invocation };
+        // Calls without an invocation id are reads or session bookkeeping; `read` serves the
+        // reads by ReadIndex and sends the rest through the log.
+        let answer = if invocation.is_none() { node.read(call, timeout).await } else { node.call(call, timeout).await };
+        let output = answer.map_err(cp_status)?;
+        Ok(Response::new(R::from_output(output)?))
+    }
+}
+
+/// How long a call may run: the request's deadline, capped by `max`; `default` without
+/// one. A little is kept back from the deadline so that this node's `timeout` answer, not
+/// the transport's cancellation, reaches the client.
+fn call_timeout(metadata: &MetadataMap, default: Duration, max: Duration) -> Duration {
+    let deadline = metadata.get("grpc-timeout").and_then(|value| value.to_str().ok()).and_then(parse_grpc_timeout);
+    match deadline {
+        Some(deadline) => {
+            let margin = (deadline / 20).min(Duration::from_millis(50));
+            deadline.saturating_sub(margin).min(max)
+        }
+        None => default.min(max),
+    }
+}
+
+/// Parses a `grpc-timeout` header value: up to 8 ASCII digits and a unit (`H`, `M`, `S`,
+/// `m`, `u`, `n`), as the gRPC over HTTP/2 spec defines it. `None` when malformed.
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let split = value.len().checked_sub(1)?;
+    if !value.is_char_boundary(split) {
+        return None;
+    }
+    let (digits, unit) = value.split_at(split);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+/// The status a CP engine error is answered with.
+pub(super) fn cp_status(err: CpError) -> Status {
+    match err {
+        CpError::NotLeader { leader } => {
+            let (id, address) = leader.map_or((None, None), |(id, address)| (Some(id), Some(address)));
+            status::not_leader(id, address)
+        }
+        CpError::Core(err) => status::from_core(&err),
+        err @ CpError::Timeout { .. } => status::timeout(err.to_string()),
+        other => status::unavailable(other.to_string(), None),
+    }
+}
+
+/// The status a node-level failure (bad group name, group limit, shutdown) is answered with.
+pub(super) fn host_status(err: &HostError) -> Status {
+    match err {
+        HostError::InvalidGroup(err) => Status::from(err.clone()),
+        HostError::TooManyGroups { .. } => status::from_core(&CoreError::invalid("group", err.to_string())),
+        other => status::unavailable(other.to_string(), None),
+    }
+}
+
+/// Implements a generated service trait for [`Api`]: every rpc is [`Api::run`].
+macro_rules! service {
+    ($service:path { $($method:ident($request:ident) -> $response:ident;)* }) => {
+        #[tonic::async_trait]
+        impl $service for Api {
+            $(
+                async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                    self.run(request).await
+                }
+            )*
+        }
+    };
+}
+
+service!(pb::atomic_long_service_server::AtomicLongService {
+    get(AtomicLongGetRequest) -> AtomicLongGetResponse;
+    set(AtomicLongSetRequest) -> AtomicLongSetResponse;
+    get_and_set(AtomicLongGetAndSetRequest) -> AtomicLongGetAndSetResponse;
+    add_and_get(AtomicLongAddAndGetRequest) -> AtomicLongAddAndGetResponse;
+    get_and_add(AtomicLongGetAndAddRequest) -> AtomicLongGetAndAddResponse;
+    increment_and_get(AtomicLongIncrementAndGetRequest) -> AtomicLongIncrementAndGetResponse;
+    decrement_and_get(AtomicLongDecrementAndGetRequest) -> AtomicLongDecrementAndGetResponse;
+    get_and_increment(AtomicLongGetAndIncrementRequest) -> AtomicLongGetAndIncrementResponse;
+    get_and_decrement(AtomicLongGetAndDecrementRequest) -> AtomicLongGetAndDecrementResponse;
+    compare_and_set(AtomicLongCompareAndSetRequest) -> AtomicLongCompareAndSetResponse;
+});
+
+service!(pb::atomic_reference_service_server::AtomicReferenceService {
+    get(AtomicReferenceGetRequest) -> AtomicReferenceGetResponse;
+    set(AtomicReferenceSetRequest) -> AtomicReferenceSetResponse;
+    get_and_set(AtomicReferenceGetAndSetRequest) -> AtomicReferenceGetAndSetResponse;
+    compare_and_set(AtomicReferenceCompareAndSetRequest) -> AtomicReferenceCompareAndSetResponse;
+    set_if_absent(AtomicReferenceSetIfAbsentRequest) -> AtomicReferenceSetIfAbsentResponse;
+    is_null(AtomicReferenceIsNullRequest) -> AtomicReferenceIsNullResponse;
+    clear(AtomicReferenceClearRequest) -> AtomicReferenceClearResponse;
+    contains(AtomicReferenceContainsRequest) -> AtomicReferenceContainsResponse;
+});
+
+service!(pb::fenced_lock_service_server::FencedLockService {
+    lock(FencedLockLockRequest) -> FencedLockLockResponse;
+    try_lock(FencedLockTryLockRequest) -> FencedLockTryLockResponse;
+    unlock(FencedLockUnlockRequest) -> FencedLockUnlockResponse;
+    is_locked(FencedLockIsLockedRequest) -> FencedLockIsLockedResponse;
+    is_locked_by_me(FencedLockIsLockedByMeRequest) -> FencedLockIsLockedByMeResponse;
+    get_lock_count(FencedLockGetLockCountRequest) -> FencedLockGetLockCountResponse;
+    get_fence(FencedLockGetFenceRequest) -> FencedLockGetFenceResponse;
+});
+
+service!(pb::semaphore_service_server::SemaphoreService {
+    init(SemaphoreInitRequest) -> SemaphoreInitResponse;
+    acquire(SemaphoreAcquireRequest) -> SemaphoreAcquireResponse;
+    try_acquire(SemaphoreTryAcquireRequest) -> SemaphoreTryAcquireResponse;
+    release(SemaphoreReleaseRequest) -> SemaphoreReleaseResponse;
+    available_permits(SemaphoreAvailablePermitsRequest) -> SemaphoreAvailablePermitsResponse;
+    drain_permits(SemaphoreDrainPermitsRequest) -> SemaphoreDrainPermitsResponse;
+    reduce_permits(SemaphoreReducePermitsRequest) -> SemaphoreReducePermitsResponse;
+    increase_permits(SemaphoreIncreasePermitsRequest) -> SemaphoreIncreasePermitsResponse;
+});
+
+service!(pb::count_down_latch_service_server::CountDownLatchService {
+    try_set_count(CountDownLatchTrySetCountRequest) -> CountDownLatchTrySetCountResponse;
+    set_count(CountDownLatchSetCountRequest) -> CountDownLatchSetCountResponse;
+    count_down(CountDownLatchCountDownRequest) -> CountDownLatchCountDownResponse;
+    get_count(CountDownLatchGetCountRequest) -> CountDownLatchGetCountResponse;
+    get_round(CountDownLatchGetRoundRequest) -> CountDownLatchGetRoundResponse;
+    r#await(CountDownLatchAwaitRequest) -> CountDownLatchAwaitResponse;
+});
+
+service!(pb::session_service_server::SessionService {
+    open_session(OpenSessionRequest) -> OpenSessionResponse;
+    heartbeat(HeartbeatRequest) -> HeartbeatResponse;
+    close_session(CloseSessionRequest) -> CloseSessionResponse;
+    cancel(CancelRequest) -> CancelResponse;
+});
+
+#[cfg(test)]
+mod tests {
+    use super::parse_grpc_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_grpc_timeout("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(parse_grpc_timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(parse_grpc_timeout("9n"), Some(Duration::from_nanos(9)));
+        for bad in ["", "S", "123456789S", "5", "5s", "-5S", "5 S", "5é"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
+        }
+    }
+}

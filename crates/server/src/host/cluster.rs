@@ -1,0 +1,78 @@
+//! `ClusterService.Status`: what this member knows of the members and of each CP group it
+//! runs, read from local Raft metrics and the locally applied state (no Raft round trip, so
+//! it answers even without a quorum, which is when an operator needs it most).
+
+use std::sync::Arc;
+
+use coterie_api::pb::{self, cluster_service_server::ClusterService};
+use openraft::ServerState;
+use tonic::{Request, Response, Status};
+
+use super::Inner;
+use crate::cp::CpNode;
+
+/// The `ClusterService` of a node.
+#[derive(Clone)]
+pub(super) struct ClusterServer {
+    inner: Arc<Inner>,
+}
+
+impl ClusterServer {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        ClusterServer { inner }
+    }
+}
+
+fn role(state: ServerState) -> pb::RaftRole {
+    match state {
+        ServerState::Leader => pb::RaftRole::Leader,
+        ServerState::Follower => pb::RaftRole::Follower,
+        ServerState::Candidate => pb::RaftRole::Candidate,
+        ServerState::Learner => pb::RaftRole::Learner,
+        ServerState::Shutdown => pb::RaftRole::Unspecified,
+    }
+}
+
+fn group_status(name: String, node: &CpNode) -> pb::GroupStatus {
+    let metrics = node.metrics();
+    let (applied, group) = node.applied();
+    let leader = node.leader();
+    let voters = metrics.membership_config.membership().voter_ids().collect();
+    pb::GroupStatus {
+        name,
+        leader_id: leader.as_ref().map(|(id, _)| *id),
+        leader_address: leader.map(|(_, address)| address),
+        term: metrics.current_term,
+        role: role(metrics.state).into(),
+        commit_index: metrics.local_committed.map_or(0, |id| id.index),
+        applied_index: applied.unwrap_or(0),
+        voters,
+        sessions: u64::try_from(group.session_count()).unwrap_or(u64::MAX),
+        structures: u64::try_from(group.names().count()).unwrap_or(u64::MAX),
+    }
+}
+
+#[tonic::async_trait]
+impl ClusterService for ClusterServer {
+    async fn status(
+        &self,
+        _request: Request<pb::ClusterStatusRequest>,
+    ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
+        let me = self.inner.config.id;
+        let members = self
+            .inner
+            .config
+            .members
+            .iter()
+            .map(|(id, address)| pb::Member {
+                id: *id,
+                address: address.clone(),
+                // Liveness of the others is not tracked yet: only this member is known up.
+                state: if *id == me { pb::MemberState::Up } else { pb::MemberState::Unspecified }.into(),
+                cp_member: true,
+            })
+            .collect();
+        let groups = self.inner.running().into_iter().map(|(name, node)| group_status(name, &node)).collect();
+        Ok(Response::new(pb::ClusterStatusResponse { member_id: me, members, groups }))
+    }
+}

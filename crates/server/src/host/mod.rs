@@ -1,0 +1,317 @@
+//! A Coterie node as a process serves it: the CP groups this member hosts, Raft between the
+//! members over gRPC, and the public gRPC API.
+//!
+//! Why it is shaped this way:
+//!
+//! - **Every group has the same members** (the configured CP members), so a group needs no
+//!   placement decision and no metadata round: any member can start its replica of group
+//!   `g` on its own, and the group forms exactly as `default` does (staggered
+//!   self-initialization, see [`crate::cp::node`]).
+//! - **Groups start lazily**: a client call naming `g` on any member, or a Raft message for
+//!   `g` from a peer, starts the local replica. So one client call is enough to create a
+//!   group on all members (the first member's election reaches the others), and a member
+//!   restarted on its data directory recovers a group as soon as the group's leader
+//!   contacts it. The storage crate cannot list the groups present in a redb file, so a
+//!   group is *not* reopened eagerly at restart: it comes back on first use or first
+//!   message. `default` is started eagerly.
+//! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
+//!   appends of all groups share one file and one fsync queue; without a data directory,
+//!   each group keeps its log in memory.
+//! - The number of groups is capped ([`NodeConfig::max_groups`]): each group is a Raft
+//!   instance with its own timers and heartbeats, and a typo in a group name must not be
+//!   able to create an unbounded number of them.
+
+mod api;
+mod cluster;
+mod dispatch;
+mod raft_service;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
+use coterie_storage::{MemoryLog, RedbStorage, StorageError};
+use openraft::BasicNode;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{OnceCell, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
+
+pub use api::parse_grpc_timeout;
+
+/// How a node runs.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// This member's id; must be a key of `members`.
+    pub id: u64,
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Every CP member's id and `host:port`, this one included.
+    pub members: BTreeMap<u64, String>,
+    /// Where the node keeps its logs (`coterie.redb` inside it); `None` keeps them in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Raft timings and group limits, used by every group.
+    pub cp: CpConfig,
+    /// The most CP groups this node hosts, `default` included.
+    pub max_groups: usize,
+    /// The timeout of a call whose request carries no deadline (`grpc-timeout`).
+    pub default_call_timeout: Duration,
+    /// The longest a call may run, whatever deadline its request carries.
+    pub max_call_timeout: Duration,
+}
+
+impl NodeConfig {
+    /// Member `id` of `members`, listening on `listen`, in memory, with default limits.
+    pub fn new(id: u64, listen: SocketAddr, members: BTreeMap<u64, String>) -> Self {
+        NodeConfig {
+            id,
+            listen,
+            members,
+            data_dir: None,
+            cp: CpConfig::default(),
+            max_groups: 64,
+            default_call_timeout: Duration::from_secs(30),
+            max_call_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Why a node could not start, or could not host a group.
+#[derive(Debug, Error)]
+pub enum HostError {
+    /// The listen address could not be bound or read.
+    #[error("cannot listen on {addr}: {source}; pick a free port or another address")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// This node's id is not among the configured members.
+    #[error("member id {id} is not in the configured member set {members:?}; add it, or start with one of those ids")]
+    NotAMember {
+        /// This node's id.
+        id: u64,
+        /// The configured ids.
+        members: Vec<u64>,
+    },
+    /// The data directory could not be opened.
+    #[error("cannot open the data directory {dir:?}: {source}")]
+    Storage {
+        /// The directory.
+        dir: PathBuf,
+        /// The storage error.
+        source: StorageError,
+    },
+    /// The group name cannot be used.
+    #[error("{0}")]
+    InvalidGroup(#[from] ConvertError),
+    /// Starting the group would exceed [`NodeConfig::max_groups`].
+    #[error(
+        "cannot create CP group {group:?}: this node already hosts the maximum of {limit} groups; use an existing group, or raise max_groups on every member"
+    )]
+    TooManyGroups {
+        /// The group asked for.
+        group: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// The group's Raft node failed to start.
+    #[error("cannot start CP group {group:?}: {source}")]
+    Group {
+        /// The group.
+        group: String,
+        /// Why.
+        source: CpError,
+    },
+    /// The node is shutting down.
+    #[error("the node is shutting down; send calls to another member")]
+    Stopping,
+}
+
+/// The state the node's services share.
+struct Inner {
+    config: NodeConfig,
+    members: BTreeMap<u64, BasicNode>,
+    storage: Mutex<Option<RedbStorage>>,
+    groups: Mutex<BTreeMap<String, Arc<OnceCell<Arc<CpNode>>>>>,
+    registry: RaftRegistry,
+    peers: Peers,
+    stopping: AtomicBool,
+}
+
+impl Inner {
+    /// The local replica of `group`, started if it is not running yet.
+    async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
+        let group = resolve_group(group)?;
+        let cell = {
+            let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.stopping.load(Ordering::SeqCst) {
+                return Err(HostError::Stopping);
+            }
+            match groups.get(&group) {
+                Some(cell) => Arc::clone(cell),
+                None => {
+                    if groups.len() >= self.config.max_groups {
+                        return Err(HostError::TooManyGroups { group, limit: self.config.max_groups });
+                    }
+                    let cell = Arc::new(OnceCell::new());
+                    groups.insert(group.clone(), Arc::clone(&cell));
+                    cell
+                }
+            }
+        };
+        cell.get_or_try_init(|| self.start_group(&group)).await.cloned()
+    }
+
+    /// The replicas started so far, by group name.
+    fn running(&self) -> Vec<(String, Arc<CpNode>)> {
+        let groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
+        groups.iter().filter_map(|(name, cell)| Some((name.clone(), Arc::clone(cell.get()?)))).collect()
+    }
+
+    async fn start_group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
+        let transport = Transport::Grpc(GrpcTransport::new(group, self.registry.clone(), self.peers.clone()));
+        let config = CpConfig { group_name: group.to_owned(), ..self.config.cp.clone() };
+        let (id, members, clock) = (self.config.id, self.members.clone(), Arc::new(SystemClock));
+        let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let started = match storage {
+            Some(storage) => {
+                let log = storage
+                    .log(group)
+                    .map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
+                CpNode::start(id, members, log, transport, clock, config).await
+            }
+            None => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+        };
+        let node = Arc::new(started.map_err(|source| HostError::Group { group: group.to_owned(), source })?);
+        if self.stopping.load(Ordering::SeqCst) {
+            // Shutdown began while this group was starting and will not see it: stop it here.
+            let _ = node.shutdown().await;
+            return Err(HostError::Stopping);
+        }
+        Ok(node)
+    }
+
+    /// Starts `group` in the background (a peer's Raft message named it).
+    fn start_in_background(self: &Arc<Self>, group: &str) {
+        let (inner, group) = (Arc::clone(self), group.to_owned());
+        tokio::spawn(async move {
+            // A failure is seen by the peer as an unreachable member; it retries.
+            let _ = inner.group(&group).await;
+        });
+    }
+}
+
+/// How long shutting down waits for each step (stopping a group, draining connections).
+const SHUTDOWN_STEP: Duration = Duration::from_secs(5);
+
+/// A running node: its groups and its gRPC server.
+pub struct Node {
+    inner: Arc<Inner>,
+    local_addr: SocketAddr,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Node {
+    /// Binds `config.listen`, serves, and starts the `default` group.
+    pub async fn start(config: NodeConfig) -> Result<Node, HostError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| HostError::Listen { addr: config.listen, source })?;
+        Node::start_with_listener(config, listener).await
+    }
+
+    /// Serves on `listener` (already bound; `config.listen` is ignored) and starts the
+    /// `default` group. Tests bind port 0 first, collect the addresses, then start.
+    pub async fn start_with_listener(config: NodeConfig, listener: TcpListener) -> Result<Node, HostError> {
+        if !config.members.contains_key(&config.id) {
+            return Err(HostError::NotAMember { id: config.id, members: config.members.keys().copied().collect() });
+        }
+        let local_addr = listener.local_addr().map_err(|source| HostError::Listen { addr: config.listen, source })?;
+        let storage = match &config.data_dir {
+            Some(dir) => {
+                let storage_err = |source| HostError::Storage { dir: dir.clone(), source };
+                std::fs::create_dir_all(dir).map_err(|err| {
+                    storage_err(StorageError::Database {
+                        operation: "create the data directory",
+                        reason: err.to_string(),
+                    })
+                })?;
+                Some(RedbStorage::open(&dir.join("coterie.redb")).map_err(storage_err)?)
+            }
+            None => None,
+        };
+        let members = config.members.iter().map(|(id, addr)| (*id, BasicNode::new(addr.clone()))).collect();
+        let peers = Peers::new(config.members.clone(), config.cp.election_timeout.0);
+        let inner = Arc::new(Inner {
+            config,
+            members,
+            storage: Mutex::new(storage),
+            groups: Mutex::default(),
+            registry: RaftRegistry::default(),
+            peers,
+            stopping: AtomicBool::new(false),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
+        inner.start_in_background(DEFAULT_GROUP);
+        Ok(Node { inner, local_addr, stop: Mutex::new(Some(stop)), server: Mutex::new(Some(server)) })
+    }
+
+    /// The address the node serves on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// This member's id.
+    pub fn id(&self) -> u64 {
+        self.inner.config.id
+    }
+
+    /// The local replica of `group`, started if needed.
+    pub async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
+        self.inner.group(group).await
+    }
+
+    /// The groups running on this node, by name.
+    pub fn groups(&self) -> Vec<(String, Arc<CpNode>)> {
+        self.inner.running()
+    }
+
+    /// Stops every group (parked calls end), then stops serving. Each step is bounded, so
+    /// this returns within seconds even if a peer or a client does not cooperate.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        let groups = {
+            let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::take(&mut *groups)
+        };
+        for cell in groups.values() {
+            if let Some(node) = cell.get() {
+                let _ = tokio::time::timeout(SHUTDOWN_STEP, node.shutdown()).await;
+            }
+        }
+        drop(groups);
+        let stop = self.stop.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+        let server = self.server.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(mut server) = server
+            && tokio::time::timeout(SHUTDOWN_STEP, &mut server).await.is_err()
+        {
+            server.abort();
+            let _ = server.await;
+        }
+        // Release the data file, so the node can be started again on it in this process.
+        self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+}

@@ -1,0 +1,332 @@
+//! Three nodes on real 127.0.0.1 sockets form CP groups by themselves, replicate over gRPC
+//! and serve the public API, driven with coterie-api's generated tonic clients.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
+use coterie_api::pb::cluster_service_client::ClusterServiceClient;
+use coterie_api::pb::fenced_lock_service_client::FencedLockServiceClient;
+use coterie_api::pb::session_service_client::SessionServiceClient;
+use coterie_api::pb::{
+    self, AtomicLongIncrementAndGetRequest, Call, ClusterStatusRequest, FencedLockLockRequest, GroupStatus,
+};
+use coterie_api::status::{code, error_detail};
+use coterie_core::Structure;
+use coterie_server::cp::CpConfig;
+use coterie_server::{Node, NodeConfig};
+use tokio::net::{TcpListener, TcpSocket};
+use tonic::Code;
+
+/// The bound on every wait: generous for a loaded two-core machine.
+const BOUND: Duration = Duration::from_secs(60);
+/// Between two looks at a condition that is polled.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Raft timings with room for a loaded two-core test machine.
+fn cp_config() -> CpConfig {
+    CpConfig {
+        tick_interval: Duration::from_millis(50),
+        heartbeat_interval: Duration::from_millis(100),
+        election_timeout: (Duration::from_millis(400), Duration::from_millis(800)),
+        ..CpConfig::default()
+    }
+}
+
+/// A listener on `addr` (port 0: any free port). SO_REUSEADDR lets a restarted node take
+/// its port back at once.
+fn bind(addr: SocketAddr) -> TcpListener {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(addr).unwrap();
+    socket.listen(1024).unwrap()
+}
+
+struct Cluster {
+    members: BTreeMap<u64, String>,
+    dirs: Option<Vec<tempfile::TempDir>>,
+    nodes: BTreeMap<u64, Node>,
+}
+
+impl Cluster {
+    /// Three members, started in the order 3, 1, 2 (not id order, which is the order the
+    /// members would initialize in), on data directories if `durable`.
+    async fn start(durable: bool) -> Cluster {
+        let mut listeners = BTreeMap::new();
+        for id in 1..=3 {
+            listeners.insert(id, bind("127.0.0.1:0".parse().unwrap()));
+        }
+        let members: BTreeMap<u64, String> =
+            listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
+        let dirs = durable.then(|| (0..3).map(|_| tempfile::tempdir().unwrap()).collect());
+        let mut cluster = Cluster { members, dirs, nodes: BTreeMap::new() };
+        for id in [3, 1, 2] {
+            let listener = listeners.remove(&id).unwrap();
+            let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
+            cluster.nodes.insert(id, node);
+        }
+        cluster
+    }
+
+    fn config(&self, id: u64) -> NodeConfig {
+        let listen = self.members[&id].parse().unwrap();
+        let mut config = NodeConfig::new(id, listen, self.members.clone());
+        config.cp = cp_config();
+        config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
+        config
+    }
+
+    fn dir(&self, id: u64) -> PathBuf {
+        self.dirs.as_ref().unwrap()[usize::try_from(id - 1).unwrap()].path().to_path_buf()
+    }
+
+    fn address(&self, id: u64) -> String {
+        self.members[&id].clone()
+    }
+
+    async fn restart(&mut self, id: u64) {
+        let listener = bind(self.members[&id].parse().unwrap());
+        let node = Node::start_with_listener(self.config(id), listener).await.unwrap();
+        assert_eq!(self.config(id).data_dir, Some(self.dir(id)));
+        self.nodes.insert(id, node);
+    }
+
+    async fn shutdown(&mut self) {
+        for node in std::mem::take(&mut self.nodes).into_values() {
+            tokio::time::timeout(BOUND, node.shutdown()).await.unwrap();
+        }
+    }
+}
+
+async fn status(address: &str) -> pb::ClusterStatusResponse {
+    let mut client = ClusterServiceClient::connect(format!("http://{address}")).await.unwrap();
+    client.status(ClusterStatusRequest {}).await.unwrap().into_inner()
+}
+
+fn group<'a>(status: &'a pb::ClusterStatusResponse, name: &str) -> Option<&'a GroupStatus> {
+    status.groups.iter().find(|g| g.name == name)
+}
+
+/// Waits until the running members in `ids` agree on a leader of `name`, and answers it.
+async fn leader(cluster: &Cluster, ids: &[u64], name: &str) -> u64 {
+    tokio::time::timeout(BOUND, async {
+        loop {
+            let mut leaders = Vec::new();
+            for id in ids {
+                let status = status(&cluster.address(*id)).await;
+                leaders.push(group(&status, name).and_then(|g| g.leader_id));
+            }
+            if let Some(Some(leader)) = leaders.first().copied()
+                && leaders.iter().all(|l| *l == Some(leader))
+            {
+                return leader;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the members agree on a leader")
+}
+
+fn increment_request(group: &str, name: &str) -> tonic::Request<AtomicLongIncrementAndGetRequest> {
+    let call = Call { group: group.to_owned(), name: name.to_owned(), session_id: 0, seq: 0 };
+    let mut request = tonic::Request::new(AtomicLongIncrementAndGetRequest { call: Some(call) });
+    request.set_timeout(Duration::from_secs(10));
+    request
+}
+
+async fn increment_at(address: &str, group: &str, name: &str) -> Result<i64, tonic::Status> {
+    let mut client = AtomicLongServiceClient::connect(format!("http://{address}")).await.unwrap();
+    client.increment_and_get(increment_request(group, name)).await.map(|r| r.into_inner().value)
+}
+
+/// Increments `group`'s `name`, starting at member `first` and following leader hints until
+/// it succeeds (the group may still be forming).
+async fn increment(cluster: &Cluster, first: u64, group: &str, name: &str) -> i64 {
+    tokio::time::timeout(BOUND, async {
+        let mut address = cluster.address(first);
+        loop {
+            match increment_at(&address, group, name).await {
+                Ok(value) => return value,
+                Err(status) => {
+                    let detail = error_detail(&status).unwrap();
+                    assert!(
+                        detail.code == code::NOT_LEADER || detail.code == code::UNAVAILABLE,
+                        "unexpected error {status:?}"
+                    );
+                    match detail.leader_address {
+                        Some(leader) if leader != address => address = leader,
+                        _ => tokio::time::sleep(POLL).await,
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the increment succeeds")
+}
+
+/// Waits until member `id` has applied `group` up to at least `index`.
+async fn applied_reaches(cluster: &Cluster, id: u64, name: &str, index: u64) {
+    tokio::time::timeout(BOUND, async {
+        loop {
+            let status = status(&cluster.address(id)).await;
+            if group(&status, name).is_some_and(|g| g.applied_index >= index) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the member catches up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_form_groups_redirect_and_fail_over() {
+    let mut cluster = Cluster::start(false).await;
+    let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
+    let follower = (1..=3).find(|id| *id != leader_id).unwrap();
+
+    // A follower redirects to the leader's address; the leader applies.
+    let refused = increment_at(&cluster.address(follower), "", "hits").await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+    let detail = error_detail(&refused).unwrap();
+    assert_eq!(detail.code, code::NOT_LEADER);
+    assert_eq!(detail.leader_id, Some(leader_id));
+    assert_eq!(detail.leader_address, Some(cluster.address(leader_id)));
+    assert_eq!(increment_at(&cluster.address(leader_id), "", "hits").await.unwrap(), 1);
+    assert_eq!(increment_at(&cluster.address(leader_id), "default", "hits").await.unwrap(), 2);
+
+    // A named group is a Raft group of its own, created by its first call.
+    assert_eq!(increment(&cluster, follower, "orders", "hits").await, 1);
+    assert_eq!(increment(&cluster, follower, "", "hits@orders").await, 2);
+    leader(&cluster, &[1, 2, 3], "orders").await;
+    let answer = status(&cluster.address(follower)).await;
+    assert_eq!(answer.member_id, follower);
+    assert_eq!(answer.members.len(), 3);
+    assert!(answer.members.iter().all(|m| m.address == cluster.address(m.id) && m.cp_member));
+    for name in ["default", "orders"] {
+        let g = group(&answer, name).unwrap();
+        assert_eq!(g.voters, vec![1, 2, 3], "{name}");
+        assert!(g.term >= 1, "{name}");
+        assert_eq!(g.leader_address, g.leader_id.map(|id| cluster.address(id)), "{name}");
+    }
+    let orders_leader = status(&cluster.address(group(&answer, "orders").unwrap().leader_id.unwrap())).await;
+    let orders = group(&orders_leader, "orders").unwrap();
+    assert_eq!(orders.role, i32::from(pb::RaftRole::Leader));
+    assert_eq!(orders.structures, 1);
+    assert!(orders.commit_index >= 2 && orders.applied_index >= 2);
+
+    // Malformed requests are refused clearly.
+    let mut client = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(leader_id))).await.unwrap();
+    let missing_call = client.increment_and_get(AtomicLongIncrementAndGetRequest { call: None }).await.unwrap_err();
+    assert_eq!(missing_call.code(), Code::InvalidArgument);
+    assert_eq!(error_detail(&missing_call).unwrap().code, code::INVALID_NAME);
+    for bad_group in ["Orders!", "metadata", &"g".repeat(65)] {
+        let refused = increment_at(&cluster.address(leader_id), bad_group, "hits").await.unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{bad_group}");
+    }
+
+    // The leader goes away: the other two elect a new one, and writes go on.
+    cluster.nodes.remove(&leader_id).unwrap().shutdown().await;
+    let rest: Vec<u64> = (1..=3).filter(|id| *id != leader_id).collect();
+    let new_leader = tokio::time::timeout(BOUND, async {
+        loop {
+            let elected = leader(&cluster, &rest, "default").await;
+            if elected != leader_id {
+                return elected;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert!(rest.contains(&new_leader));
+    assert_eq!(increment(&cluster, rest[0], "", "hits").await, 3);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_follower_catches_up_from_its_data_dir() {
+    let mut cluster = Cluster::start(true).await;
+    let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
+    let follower = (1..=3).find(|id| *id != leader_id).unwrap();
+    for expected in 1..=3 {
+        assert_eq!(increment(&cluster, leader_id, "", "hits").await, expected);
+        assert_eq!(increment(&cluster, leader_id, "orders", "hits").await, expected);
+    }
+
+    cluster.nodes.remove(&follower).unwrap().shutdown().await;
+    for expected in 4..=6 {
+        assert_eq!(increment(&cluster, leader_id, "", "hits").await, expected);
+        assert_eq!(increment(&cluster, leader_id, "orders", "hits").await, expected);
+    }
+    cluster.restart(follower).await;
+
+    // Both groups come back on the restarted member (`orders` when its leader contacts it)
+    // and reach the leaders' applied index.
+    for name in ["default", "orders"] {
+        let group_leader = leader(&cluster, &[1, 2, 3], name).await;
+        let leader_status = status(&cluster.address(group_leader)).await;
+        let target = group(&leader_status, name).unwrap().applied_index;
+        applied_reaches(&cluster, follower, name, target).await;
+    }
+    cluster.shutdown().await;
+}
+
+/// How many callers wait for lock `name` in `default` on member `id`'s replica.
+async fn lock_waiters(cluster: &Cluster, id: u64, name: &str) -> usize {
+    let node = cluster.nodes[&id].group("default").await.unwrap();
+    match node.group().structure(name) {
+        Some(Structure::FencedLock(lock)) => lock.waiting(),
+        _ => 0,
+    }
+}
+
+async fn wait_for_waiters(cluster: &Cluster, id: u64, name: &str, count: usize) {
+    tokio::time::timeout(BOUND, async {
+        while lock_waiters(cluster, id, name).await != count {
+            tokio::time::sleep(POLL).await;
+        }
+    })
+    .await
+    .expect("the lock's wait queue reaches the expected length");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
+    let mut cluster = Cluster::start(false).await;
+    let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
+    let url = format!("http://{}", cluster.address(leader_id));
+    let mut sessions = SessionServiceClient::connect(url.clone()).await.unwrap();
+    let mut open = async || {
+        let request = pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000 };
+        sessions.open_session(request).await.unwrap().into_inner().session_id
+    };
+    let (a, b) = (open().await, open().await);
+    let lock_request = |session_id: u64| {
+        let call = Call { group: String::new(), name: "l".to_owned(), session_id, seq: 1 };
+        FencedLockLockRequest { call: Some(call), owner: vec![1] }
+    };
+    let mut locks = FencedLockServiceClient::connect(url.clone()).await.unwrap();
+    locks.lock(lock_request(a)).await.unwrap();
+
+    // B waits for the lock on its own connection, then goes away.
+    let mut waiting_client = FencedLockServiceClient::connect(url.clone()).await.unwrap();
+    let waiting = tokio::spawn(async move { waiting_client.lock(lock_request(b)).await });
+    wait_for_waiters(&cluster, leader_id, "l", 1).await;
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    wait_for_waiters(&cluster, leader_id, "l", 0).await;
+
+    // So A's unlock frees the lock instead of handing it to a caller that is gone.
+    let call = Call { group: String::new(), name: "l".to_owned(), session_id: a, seq: 2 };
+    locks.unlock(pb::FencedLockUnlockRequest { call: Some(call), owner: vec![1] }).await.unwrap();
+    let call = Call { group: String::new(), name: "l".to_owned(), session_id: 0, seq: 0 };
+    let locked = locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap().into_inner();
+    assert!(!locked.locked);
+    cluster.shutdown().await;
+}
