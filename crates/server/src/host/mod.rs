@@ -60,7 +60,9 @@ pub struct NodeConfig {
     pub cp: CpConfig,
     /// The most CP groups this node hosts, `default` included.
     pub max_groups: usize,
-    /// The timeout of a call whose request carries no deadline (`grpc-timeout`).
+    /// The timeout of a call whose request carries no deadline (`grpc-timeout`). A Lock,
+    /// Acquire or Await without a timeout of its own waits this long, so it is as long as
+    /// the cap by default: non-blocking calls are bounded by the Raft propose timeout anyway.
     pub default_call_timeout: Duration,
     /// The longest a call may run, whatever deadline its request carries.
     pub max_call_timeout: Duration,
@@ -76,7 +78,7 @@ impl NodeConfig {
             data_dir: None,
             cp: CpConfig::default(),
             max_groups: 64,
-            default_call_timeout: Duration::from_secs(30),
+            default_call_timeout: Duration::from_secs(600),
             max_call_timeout: Duration::from_secs(600),
         }
     }
