@@ -1,16 +1,26 @@
 //! `coterie`: the Coterie command-line binary.
 //!
-//! Today it drives a durable single-node group on this machine (`coterie local`) and shows
-//! what such a group holds (`coterie inspect`). The clustered server (`coterie serve`)
-//! arrives with the CP subsystem.
+//! One binary for every face of Coterie: the server (`serve`), a local cluster for
+//! development (`dev`), a self-checking tour (`demo`), cluster status, one-shot data
+//! commands against a cluster (`coterie atomic-long seq increment`), the benchmark
+//! (`bench`), and the single-node journaled group on this machine (`local`, `inspect`).
 //!
-//! This binary is the driver of the group, so it is the one place that reads the wall clock:
-//! each command is journaled with the current time and the core only ever sees that time.
+//! For `local` this binary is the driver of the group, so it is the one place that reads the
+//! wall clock: each command is journaled with the current time and the core only ever sees
+//! that time. Everything that talks to a cluster goes through the Rust client, as an
+//! application would.
 
+mod bench;
+mod cluster_ops;
+mod demo;
 mod inspect;
 mod local;
+mod local_cluster;
 mod ops;
 mod render;
+mod serve;
+mod serve_config;
+mod status;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,12 +40,46 @@ pub(crate) const EXIT_STATUS: &str = "Exit status: 0 done; 1 the structure refus
 #[derive(Debug, Parser)]
 #[command(name = "coterie", version, after_help = EXIT_STATUS)]
 struct Cli {
+    /// The cluster's members (HOST:PORT, comma-separated) for status and data commands; give it
+    /// before the subcommand: `coterie --endpoints A,B,C status`.
+    #[arg(
+        long,
+        env = "COTERIE_ENDPOINTS",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"
+    )]
+    endpoints: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a cluster member until Ctrl-C or SIGTERM.
+    Serve(serve_config::ServeArgs),
+    /// Run a local 3-member cluster in this process (ports 7101-7103) until Ctrl-C.
+    Dev(serve::DevArgs),
+    /// Start a local cluster, walk through every CP structure and seed 001's use cases, exit.
+    Demo,
+    /// Show what each member says about the cluster.
+    Status(status::StatusArgs),
+    /// Measure a workload against Coterie or a peer system (closed loop).
+    Bench(bench::BenchCommand),
+    /// AtomicLong data commands against the cluster (`coterie atomic-long seq increment`).
+    #[command(name = "atomic-long", after_help = cluster_ops::help(cluster_ops::ClusterKind::AtomicLong))]
+    AtomicLong(ClusterArgs),
+    /// AtomicReference data commands against the cluster (values are UTF-8 strings).
+    #[command(name = "atomic-ref", alias = "atomic-reference", after_help = cluster_ops::help(cluster_ops::ClusterKind::AtomicRef))]
+    AtomicRef(ClusterArgs),
+    /// FencedLock status against the cluster.
+    #[command(name = "fenced-lock", after_help = cluster_ops::help(cluster_ops::ClusterKind::FencedLock))]
+    FencedLock(ClusterArgs),
+    /// Semaphore (CP) data commands against the cluster.
+    #[command(alias = "cp-semaphore", after_help = cluster_ops::help(cluster_ops::ClusterKind::Semaphore))]
+    Semaphore(ClusterArgs),
+    /// CountDownLatch data commands against the cluster.
+    #[command(alias = "count-down-latch", after_help = cluster_ops::help(cluster_ops::ClusterKind::Latch))]
+    Latch(ClusterArgs),
     /// Run one data command against a durable single-node group on this machine.
     ///
     /// The command is journaled (fsync) in DIR/coterie.redb before it is applied, so state
@@ -64,6 +108,18 @@ impl DataArgs {
     }
 }
 
+/// A data command against the cluster: `NAME OP [ARGS...]`.
+#[derive(Debug, Args)]
+pub(crate) struct ClusterArgs {
+    /// The structure's name (`name`, or `name@group` for a named CP group).
+    pub(crate) name: String,
+    /// The operation (see below).
+    pub(crate) op: String,
+    /// The operation's arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub(crate) args: Vec<String>,
+}
+
 /// How a subcommand that did not fail outright ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -87,6 +143,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Local(args) => local::run(args),
         Command::Inspect(args) => inspect::run(args),
+        networked => runtime().and_then(|runtime| runtime.block_on(run_networked(&cli, networked))),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
@@ -96,7 +153,32 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(if err.is::<ops::ParseError>() { 2 } else { 3 })
+            let usage = err.is::<ops::ParseError>()
+                || err.is::<cluster_ops::ClusterParseError>()
+                || err.is::<serve_config::ConfigError>();
+            ExitCode::from(if usage { 2 } else { 3 })
         }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+/// The subcommands that talk over the network.
+async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> {
+    let cluster = |kind| (kind, cli.endpoints.as_slice());
+    match command {
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Dev(args) => serve::dev(args).await,
+        Command::Demo => demo::run().await,
+        Command::Status(args) => status::run(&cli.endpoints, args).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::AtomicLong(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::AtomicLong), args).await,
+        Command::AtomicRef(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::AtomicRef), args).await,
+        Command::FencedLock(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::FencedLock), args).await,
+        Command::Semaphore(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Semaphore), args).await,
+        Command::Latch(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Latch), args).await,
+        Command::Local(_) | Command::Inspect(_) => anyhow::bail!("local commands do not run on the network runtime"),
     }
 }

@@ -1,0 +1,74 @@
+//! `coterie serve` and `coterie dev`: run members until told to stop.
+//!
+//! Both stop cleanly on Ctrl-C (SIGINT) or SIGTERM, so scripts that stop a member by PID get
+//! the same orderly shutdown (Raft stepping down, storage closed) as a person at a terminal.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use coterie_server::{Node, NodeConfig};
+
+use crate::Outcome;
+use crate::local_cluster::{DataDir, LocalCluster};
+use crate::serve_config::ServeArgs;
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn stop_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("cannot listen for Ctrl-C"),
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+/// Runs `coterie serve`.
+pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    let config = args.resolve()?;
+    if let Some(dir) = &config.data_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    }
+    let node_config =
+        NodeConfig { data_dir: config.data_dir.clone(), ..NodeConfig::new(config.id, config.listen, config.members) };
+    let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
+    let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
+    println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
+    let stopped = stop_signal().await;
+    println!("member {} stopping", config.id);
+    node.shutdown().await;
+    stopped?;
+    Ok(Outcome::Done)
+}
+
+/// Arguments of `coterie dev`.
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// The first member's port; the others take the next two.
+    #[arg(long, value_name = "PORT", default_value_t = 7101)]
+    pub(crate) base_port: u16,
+    /// Keep the data here (member-1, member-2, member-3), so it survives a restart. Default: a
+    /// temporary directory, removed on exit.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// Runs `coterie dev`.
+pub(crate) async fn dev(args: &DevArgs) -> anyhow::Result<Outcome> {
+    let data = args.data_dir.clone().map_or(DataDir::Temporary, DataDir::At);
+    let cluster = LocalCluster::start(Some(args.base_port), Some(data)).await?;
+    let endpoints = cluster.endpoints().join(",");
+    println!("local cluster of 3 members up: {endpoints}");
+    if let Some(dir) = cluster.data_dir() {
+        println!("data: {}", dir.display());
+    }
+    println!("try:  coterie --endpoints {endpoints} atomic-long seq increment");
+    println!("      coterie --endpoints {endpoints} status");
+    println!("Ctrl-C stops the cluster");
+    let stopped = stop_signal().await;
+    println!("stopping");
+    cluster.shutdown().await;
+    stopped?;
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,179 @@
+//! What `coterie serve` runs with: flags over an optional TOML file, checked before anything
+//! binds a port or touches the disk.
+//!
+//! Every member is started with the whole member list (`ID=HOST:PORT` for each, itself
+//! included), so any member can be started first and the `default` CP group forms as soon as
+//! a majority is up: there is no separate init step to forget or to run twice. The list must
+//! therefore be the same on every member; a member whose own id is missing from it is refused.
+//!
+//! The file's keys are the flags' names with underscores:
+//!
+//! ```toml
+//! id = 1
+//! listen = "127.0.0.1:7101"          # default: this member's address in `members`
+//! members = ["1=127.0.0.1:7101", "2=127.0.0.1:7102", "3=127.0.0.1:7103"]
+//! data_dir = "/var/lib/coterie/1"    # default: in memory (lost on exit)
+//! cp_member_count = 3                # default: every member
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Arguments of `coterie serve`.
+#[derive(Debug, Default, Args)]
+pub(crate) struct ServeArgs {
+    /// A TOML file with any of the settings below; flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// This member's id (a positive integer, unique in the cluster).
+    #[arg(long)]
+    pub(crate) id: Option<u64>,
+    /// The address to listen on for clients and members (default: this member's address in --members).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Every member as ID=HOST:PORT, this one included, comma-separated or repeated.
+    #[arg(long, value_name = "ID=HOST:PORT", value_delimiter = ',')]
+    pub(crate) members: Vec<String>,
+    /// Keep the Raft logs and snapshots here (default: in memory, lost on exit).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// How many members take part in CP groups (default: all of them).
+    #[arg(long, value_name = "N")]
+    pub(crate) cp_member_count: Option<usize>,
+}
+
+/// The settings a config file may hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServeFile {
+    id: Option<u64>,
+    listen: Option<SocketAddr>,
+    #[serde(default)]
+    members: Vec<String>,
+    data_dir: Option<PathBuf>,
+    cp_member_count: Option<usize>,
+}
+
+/// A checked serve configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServeConfig {
+    /// This member's id.
+    pub(crate) id: u64,
+    /// Where it listens.
+    pub(crate) listen: SocketAddr,
+    /// Every member's address by id.
+    pub(crate) members: BTreeMap<u64, String>,
+    /// Where it keeps its data; `None`: in memory.
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// Why the serve settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The config file cannot be read or parsed.
+    #[error("cannot use the config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A setting is missing or wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(message.into())
+}
+
+/// Parses `ID=HOST:PORT` entries into a member map.
+pub(crate) fn parse_members(entries: &[String]) -> Result<BTreeMap<u64, String>, ConfigError> {
+    let mut members = BTreeMap::new();
+    for entry in entries.iter().map(|entry| entry.trim()).filter(|entry| !entry.is_empty()) {
+        let Some((id, address)) = entry.split_once('=') else {
+            return Err(invalid(format!("member {entry:?} is not ID=HOST:PORT (for example 1=127.0.0.1:7101)")));
+        };
+        let id: u64 = id
+            .trim()
+            .parse()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| invalid(format!("member {entry:?}: the id must be a positive integer")))?;
+        let address = address.trim();
+        let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(invalid(format!("member {entry:?}: the address must be HOST:PORT")));
+        }
+        if members.insert(id, address.to_owned()).is_some() {
+            return Err(invalid(format!("member id {id} is listed twice")));
+        }
+    }
+    Ok(members)
+}
+
+impl ServeFile {
+    /// Parses a config file's text.
+    pub(crate) fn parse(text: &str) -> Result<ServeFile, String> {
+        toml::from_str(text).map_err(|err| err.to_string())
+    }
+}
+
+impl ServeArgs {
+    /// Reads the config file, if any, and merges the flags over it.
+    pub(crate) fn resolve(&self) -> Result<ServeConfig, ConfigError> {
+        let file = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|err| ConfigError::File { path: path.clone(), reason: err.to_string() })?;
+                ServeFile::parse(&text).map_err(|reason| ConfigError::File { path: path.clone(), reason })?
+            }
+            None => ServeFile::default(),
+        };
+        self.merge(file)
+    }
+
+    /// Merges the flags over `file` and checks the result.
+    pub(crate) fn merge(&self, file: ServeFile) -> Result<ServeConfig, ConfigError> {
+        let id = self.id.or(file.id).ok_or_else(|| invalid("--id is required (this member's id, e.g. --id 1)"))?;
+        let entries = if self.members.is_empty() { &file.members } else { &self.members };
+        let members = parse_members(entries)?;
+        if members.is_empty() {
+            return Err(invalid(
+                "--members is required: every member as ID=HOST:PORT, this one included \
+                 (e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103)",
+            ));
+        }
+        let Some(own) = members.get(&id) else {
+            return Err(invalid(format!(
+                "member id {id} is not in --members ({}); list every member, this one included",
+                members.keys().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            )));
+        };
+        let listen = match self.listen.or(file.listen) {
+            Some(listen) => listen,
+            None => own.parse().map_err(|_| {
+                invalid(format!("cannot listen on {own:?} (member {id}'s address): give --listen IP:PORT"))
+            })?,
+        };
+        if let Some(count) = self.cp_member_count.or(file.cp_member_count)
+            && count != members.len()
+        {
+            return Err(invalid(format!(
+                "--cp-member-count {count} differs from the {} members listed: every member takes part in CP \
+                 groups in this version, so list only the CP members (plain members arrive with the sharded \
+                 structures)",
+                members.len()
+            )));
+        }
+        Ok(ServeConfig { id, listen, members, data_dir: self.data_dir.clone().or(file.data_dir) })
+    }
+}
+
+#[cfg(test)]
+#[path = "serve_config_tests.rs"]
+mod tests;

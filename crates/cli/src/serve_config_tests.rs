@@ -1,0 +1,79 @@
+use std::path::PathBuf;
+
+use super::{ServeArgs, ServeFile, parse_members};
+
+fn members(list: &str) -> Vec<String> {
+    list.split(',').map(str::to_owned).collect()
+}
+
+fn args(id: u64, list: &str) -> ServeArgs {
+    ServeArgs { id: Some(id), members: members(list), ..ServeArgs::default() }
+}
+
+const THREE: &str = "1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103";
+
+#[test]
+fn flags_alone_are_enough_and_listen_defaults_to_the_own_address() {
+    let config = args(2, THREE).merge(ServeFile::default()).unwrap();
+    assert_eq!(config.id, 2);
+    assert_eq!(config.listen.to_string(), "127.0.0.1:7102");
+    assert_eq!(config.members.len(), 3);
+    assert_eq!(config.members[&3], "127.0.0.1:7103");
+    assert_eq!(config.data_dir, None);
+}
+
+#[test]
+fn the_file_supplies_what_flags_leave_out_and_flags_win() {
+    let file = ServeFile::parse(
+        "id = 1\nlisten = \"0.0.0.0:7101\"\nmembers = [\"1=127.0.0.1:7101\", \"2=127.0.0.1:7102\", \
+         \"3=127.0.0.1:7103\"]\ndata_dir = \"/tmp/c1\"\ncp_member_count = 3\n",
+    )
+    .unwrap();
+    let from_file = ServeArgs::default().merge(file).unwrap();
+    assert_eq!((from_file.id, from_file.listen.to_string()), (1, "0.0.0.0:7101".to_owned()));
+    assert_eq!(from_file.data_dir, Some(PathBuf::from("/tmp/c1")));
+
+    let file = ServeFile::parse("id = 1\nmembers = [\"1=127.0.0.1:7101\", \"2=127.0.0.1:7102\"]\n").unwrap();
+    let overridden = ServeArgs { id: Some(2), data_dir: Some("/d".into()), ..ServeArgs::default() }.merge(file).unwrap();
+    assert_eq!(overridden.id, 2);
+    assert_eq!(overridden.listen.to_string(), "127.0.0.1:7102");
+    assert_eq!(overridden.data_dir, Some(PathBuf::from("/d")));
+}
+
+#[test]
+fn unknown_file_keys_are_refused() {
+    let err = ServeFile::parse("id = 1\nlisten_address = \"x\"\n").unwrap_err();
+    assert!(err.contains("listen_address"), "{err}");
+}
+
+#[test]
+fn missing_and_inconsistent_settings_say_what_to_do() {
+    let err = ServeArgs { members: members(THREE), ..ServeArgs::default() }.merge(ServeFile::default());
+    assert!(err.unwrap_err().to_string().contains("--id is required"));
+    let err = ServeArgs { id: Some(1), ..ServeArgs::default() }.merge(ServeFile::default());
+    assert!(err.unwrap_err().to_string().contains("--members is required"));
+    let err = args(4, THREE).merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("member id 4 is not in --members (1, 2, 3)"), "{err}");
+    let err = ServeArgs { cp_member_count: Some(5), ..args(1, THREE) }.merge(ServeFile::default()).unwrap_err();
+    assert!(err.to_string().contains("--cp-member-count 5 differs from the 3 members"), "{err}");
+    let err = args(1, "1=localhost:7101").merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("give --listen IP:PORT"), "{err}");
+}
+
+#[test]
+fn member_entries_are_checked() {
+    for (entry, expected) in [
+        ("127.0.0.1:7101", "is not ID=HOST:PORT"),
+        ("0=127.0.0.1:7101", "positive integer"),
+        ("x=127.0.0.1:7101", "positive integer"),
+        ("1=127.0.0.1", "HOST:PORT"),
+        ("1=:7101", "HOST:PORT"),
+        ("1=h:99999", "HOST:PORT"),
+    ] {
+        let err = parse_members(&[entry.to_owned()]).unwrap_err().to_string();
+        assert!(err.contains(expected), "{entry}: {err}");
+    }
+    let err = parse_members(&members("1=a:1,1=b:2")).unwrap_err().to_string();
+    assert!(err.contains("listed twice"), "{err}");
+    assert_eq!(parse_members(&members(" 1=a:1 , ,2=b:2")).unwrap().len(), 2);
+}

@@ -1,0 +1,115 @@
+//! `coterie status`: what each member says about the cluster.
+//!
+//! Every endpoint is asked separately (with a short timeout) rather than trusting one: a
+//! member that is cut off, lagging or disagreeing about the leader is exactly what an
+//! operator runs `status` to find, and one member's view cannot show it.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use coterie_api::pb::cluster_service_client::ClusterServiceClient;
+use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, RaftRole};
+
+use crate::Outcome;
+
+/// Arguments of `coterie status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// How long to wait for each member's answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2_000)]
+    pub(crate) timeout_ms: u64,
+}
+
+/// The URI tonic connects to for `endpoint` (`host:port`, or a full `http://` URI).
+pub(crate) fn uri(endpoint: &str) -> String {
+    if endpoint.contains("://") { endpoint.to_owned() } else { format!("http://{endpoint}") }
+}
+
+async fn ask(endpoint: &str, timeout: Duration) -> anyhow::Result<ClusterStatusResponse> {
+    let channel = tonic::transport::Endpoint::from_shared(uri(endpoint))
+        .with_context(|| format!("{endpoint:?} is not an address (HOST:PORT)"))?
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to {endpoint}"))?;
+    let answer = ClusterServiceClient::new(channel)
+        .status(ClusterStatusRequest {})
+        .await
+        .with_context(|| format!("{endpoint} did not answer the status request"))?;
+    Ok(answer.into_inner())
+}
+
+fn role(group: &GroupStatus) -> &'static str {
+    match RaftRole::try_from(group.role).unwrap_or(RaftRole::Unspecified) {
+        RaftRole::Leader => "leader",
+        RaftRole::Follower => "follower",
+        RaftRole::Candidate => "candidate",
+        RaftRole::Learner => "learner",
+        RaftRole::Unspecified => "unknown",
+    }
+}
+
+/// The lines describing one member's answer.
+pub(crate) fn describe(endpoint: &str, status: &ClusterStatusResponse) -> Vec<String> {
+    let mut lines = vec![format!("member {} at {endpoint}: {} members known", status.member_id, status.members.len())];
+    for group in &status.groups {
+        let leader = match (group.leader_id, &group.leader_address) {
+            (Some(id), Some(address)) => format!("leader {id} ({address})"),
+            (Some(id), None) => format!("leader {id}"),
+            _ => "no leader known".to_owned(),
+        };
+        let voters: Vec<String> = group.voters.iter().map(u64::to_string).collect();
+        lines.push(format!(
+            "  group {:<12} {:<9} term {:<4} {leader}; commit {} applied {}; voters [{}]; {} sessions, {} structures",
+            group.name,
+            role(group),
+            group.term,
+            group.commit_index,
+            group.applied_index,
+            voters.join(","),
+            group.sessions,
+            group.structures
+        ));
+    }
+    lines
+}
+
+/// Runs `coterie status` against `endpoints`. Fails when no member answers.
+pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Result<Outcome> {
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let answers = futures_join(endpoints, timeout).await;
+    let mut lines = Vec::new();
+    let mut answered = 0;
+    for (endpoint, answer) in endpoints.iter().zip(answers) {
+        match answer {
+            Ok(status) => {
+                answered += 1;
+                lines.extend(describe(endpoint, &status));
+            }
+            Err(err) => lines.push(format!("{endpoint}: unreachable: {err:#}")),
+        }
+    }
+    crate::print_lines(&lines)?;
+    if answered == 0 {
+        anyhow::bail!("no member answered; is the cluster running (coterie dev / coterie serve) at {endpoints:?}?");
+    }
+    Ok(Outcome::Done)
+}
+
+/// Asks every endpoint at once, answers in endpoint order.
+async fn futures_join(endpoints: &[String], timeout: Duration) -> Vec<anyhow::Result<ClusterStatusResponse>> {
+    let tasks: Vec<_> = endpoints
+        .iter()
+        .map(|endpoint| {
+            let endpoint = endpoint.clone();
+            tokio::spawn(async move { ask(&endpoint, timeout).await })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.unwrap_or_else(|err| Err(anyhow::anyhow!("the status task failed: {err}"))));
+    }
+    answers
+}
