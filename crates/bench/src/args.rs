@@ -55,10 +55,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(at) => text.split_at(at),
         None => (text, "s"),
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration: write for example 10s, 500ms or 2m"))?;
+    let value: f64 =
+        number.trim().parse().map_err(|_| format!("{text:?} is not a duration: write for example 10s, 500ms or 2m"))?;
     let seconds = match unit {
         "ms" => value / 1000.0,
         "s" => value,

@@ -115,7 +115,8 @@ impl<C: Connect> Driver for CoterieDriver<C> {
                     }
                 }
                 Workload::CpLock | Workload::CpLockEach => {
-                    let name = if self.workload == Workload::CpLock { LOCK.to_owned() } else { format!("{LOCK}-{index}") };
+                    let name =
+                        if self.workload == Workload::CpLock { LOCK.to_owned() } else { format!("{LOCK}-{index}") };
                     Op::Lock(client.fenced_lock(&name).map_err(|err| prepare_error(self.workload, err))?)
                 }
                 Workload::CpSemaphore => {

@@ -37,7 +37,9 @@ pub enum BenchError {
         workload: String,
     },
     /// The peer drivers were not compiled in.
-    #[error("{system} needs the peer drivers: rebuild with `--features peers` (for example `cargo build --release -p coterie-cli --features peers`)")]
+    #[error(
+        "{system} needs the peer drivers: rebuild with `--features peers` (for example `cargo build --release -p coterie-cli --features peers`)"
+    )]
     PeersNotBuilt {
         /// The system asked for.
         system: String,

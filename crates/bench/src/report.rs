@@ -45,7 +45,11 @@ pub fn report(args: &ReportArgs) -> Result<(), BenchError> {
             source,
         })?;
     }
-    std::fs::write(&args.out, text).map_err(|source| BenchError::Io { action: "writing", path: args.out.clone(), source })
+    std::fs::write(&args.out, text).map_err(|source| BenchError::Io {
+        action: "writing",
+        path: args.out.clone(),
+        source,
+    })
 }
 
 /// The records of a JSON-lines file (blank lines skipped).
@@ -133,7 +137,8 @@ pub fn render_report(records: &[RunRecord], machine: &str, preamble: &str) -> St
         cell.p50_us /= n;
         cell.p99_us /= n;
     }
-    let mut workloads: Vec<String> = cells.keys().map(|(w, _, _)| w.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut workloads: Vec<String> =
+        cells.keys().map(|(w, _, _)| w.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let rank = |w: &String| w.parse::<Workload>().map_or(usize::MAX, |w| w as usize);
     workloads.sort_by_key(|w| (rank(w), w.clone()));
     for workload in workloads {

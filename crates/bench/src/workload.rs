@@ -76,15 +76,14 @@ impl FromStr for Workload {
     type Err = UnknownWorkload;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Workload::ALL
-            .into_iter()
-            .find(|w| w.name() == s.trim())
-            .ok_or_else(|| UnknownWorkload { given: s.to_owned() })
+        Workload::ALL.into_iter().find(|w| w.name() == s.trim()).ok_or_else(|| UnknownWorkload { given: s.to_owned() })
     }
 }
 
 /// The systems a run can target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum System {
     /// A Coterie cluster.

@@ -77,9 +77,8 @@ async fn a_timed_out_op_is_an_error_and_never_a_success() {
 async fn the_op_budget_ends_the_run_at_exactly_that_many_ops() {
     let driver = Arc::new(Counting::default());
     let mut phases = Vec::new();
-    let stats = run_closed_loop(driver.clone(), &config(4, 100, Duration::from_secs(30)), |p| phases.push(p))
-        .await
-        .unwrap();
+    let stats =
+        run_closed_loop(driver.clone(), &config(4, 100, Duration::from_secs(30)), |p| phases.push(p)).await.unwrap();
     assert_eq!((stats.ops, stats.errors), (100, 0));
     assert_eq!(driver.ops.load(Ordering::SeqCst), 100);
     assert_eq!(stats.latency_us.len(), 100);
