@@ -1,0 +1,35 @@
+//! Drivers for the peers Coterie is compared with (feature `peers`): etcd v3, ZooKeeper and
+//! Redis, each running the same workloads in the same shape as the Coterie driver — one
+//! connection per client, one request in flight. A workload a peer has no natural form of
+//! (a semaphore on etcd, ZooKeeper or Redis) is refused up front instead of being faked.
+
+use std::sync::Arc;
+
+use crate::driver::Driver;
+use crate::error::BenchError;
+use crate::workload::{System, Workload};
+
+mod etcd;
+mod redis;
+mod zookeeper;
+
+/// The driver of `workload` on peer `system` at `endpoints`.
+pub fn driver(system: System, workload: Workload, endpoints: Vec<String>) -> Result<Arc<dyn Driver>, BenchError> {
+    if workload == Workload::CpSemaphore || system == System::Coterie {
+        return Err(unsupported(system, workload));
+    }
+    Ok(match system {
+        System::Etcd => Arc::new(etcd::EtcdDriver::new(endpoints, workload)),
+        System::Zookeeper => Arc::new(zookeeper::ZkDriver::new(endpoints, workload)),
+        System::Redis => Arc::new(redis::RedisDriver::new(endpoints, workload)),
+        System::Coterie => return Err(unsupported(system, workload)),
+    })
+}
+
+fn unsupported(system: System, workload: Workload) -> BenchError {
+    BenchError::Unsupported { system: system.to_string(), workload: workload.to_string() }
+}
+
+fn connect_error(system: System, endpoints: &[String], reason: impl std::fmt::Display) -> BenchError {
+    BenchError::Connect { system: system.to_string(), endpoints: endpoints.join(","), reason: reason.to_string() }
+}

@@ -1,0 +1,118 @@
+//! Workloads by name. The names are part of the interface: scripts, JSON records and the
+//! report all use them, so they never change meaning.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What each client does in a loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Workload {
+    /// `cp-incr`: increment-and-get on one hot counter.
+    CpIncr,
+    /// `cp-cas`: read, then compare-and-set to value+1, retried until it succeeds; one op per
+    /// successful CAS, the retries inside its latency.
+    CpCas,
+    /// `cp-get`: a linearizable read of one key.
+    CpGet,
+    /// `cp-lock`: lock then unlock of one lock shared by every client.
+    CpLock,
+    /// `cp-lock-each`: lock then unlock of a lock of the client's own.
+    CpLockEach,
+    /// `cp-semaphore`: acquire then release one permit of a semaphore with a few permits.
+    CpSemaphore,
+}
+
+impl Workload {
+    /// Every workload, in report order.
+    pub const ALL: [Workload; 6] = [
+        Workload::CpIncr,
+        Workload::CpCas,
+        Workload::CpGet,
+        Workload::CpLock,
+        Workload::CpLockEach,
+        Workload::CpSemaphore,
+    ];
+
+    /// The workload's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::CpIncr => "cp-incr",
+            Workload::CpCas => "cp-cas",
+            Workload::CpGet => "cp-get",
+            Workload::CpLock => "cp-lock",
+            Workload::CpLockEach => "cp-lock-each",
+            Workload::CpSemaphore => "cp-semaphore",
+        }
+    }
+
+    /// One line saying what one op is.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Workload::CpIncr => "increment-and-get on one hot counter",
+            Workload::CpCas => "get + compare-and-set(v, v+1) retried until it succeeds (retries inside the op)",
+            Workload::CpGet => "linearizable read of one key",
+            Workload::CpLock => "lock + unlock of one lock contended by every client",
+            Workload::CpLockEach => "lock + unlock of the client's own lock (no contention)",
+            Workload::CpSemaphore => "acquire + release of one permit of a semaphore with 4 permits",
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A workload name that is not one of [`Workload::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown workload {given:?}; the workloads are: {}", Workload::ALL.map(Workload::name).join(", "))]
+pub struct UnknownWorkload {
+    /// The name given.
+    pub given: String,
+}
+
+impl FromStr for Workload {
+    type Err = UnknownWorkload;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Workload::ALL.into_iter().find(|w| w.name() == s.trim()).ok_or_else(|| UnknownWorkload { given: s.to_owned() })
+    }
+}
+
+/// The systems a run can target.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum System {
+    /// A Coterie cluster.
+    Coterie,
+    /// An etcd v3 cluster.
+    Etcd,
+    /// A ZooKeeper ensemble.
+    Zookeeper,
+    /// A Redis server.
+    Redis,
+}
+
+impl System {
+    /// Every system, in report column order (Coterie first).
+    pub const ALL: [System; 4] = [System::Coterie, System::Etcd, System::Zookeeper, System::Redis];
+
+    /// The system's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Coterie => "coterie",
+            System::Etcd => "etcd",
+            System::Zookeeper => "zookeeper",
+            System::Redis => "redis",
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

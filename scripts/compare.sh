@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Runs the benchmark matrix against Coterie (3 `coterie serve` processes) and the peers
+# (scripts/peers.sh), interleaved A B A B so that machine drift hits every system alike,
+# then writes docs/benchmarks.md with `coterie bench report`. Stops everything it started.
+#
+# Overridable by environment:
+#   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"), CLIENTS ("1 16 64"),
+#   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
+#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKLOADS=${WORKLOADS:-"cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"}
+CLIENTS=${CLIENTS:-"1 16 64"}
+PEERS=${PEERS:-"etcd zookeeper redis"}
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+OP_TIMEOUT=${OP_TIMEOUT:-5s}
+MAX_OPS=${MAX_OPS:-2000000}
+OUT=${OUT:-docs/benchmarks.md}
+WORK=${WORK:-$(mktemp -d /tmp/coterie-compare.XXXXXX)}
+export PEERS_DIR=$WORK/peers
+RESULTS=$WORK/results.jsonl
+PREAMBLE=$WORK/preamble.md
+COTERIE=target/release/coterie
+COTERIE_ENDPOINTS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
+COTERIE_PIDS=()
+STARTED_PEERS=()
+
+declare -A ENDPOINTS=(
+  [etcd]=127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379
+  [zookeeper]=127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
+  [redis]=127.0.0.1:6379
+)
+# Workloads a peer has no driver for (the harness refuses them rather than fake them).
+unsupported() { [[ $2 == cp-semaphore && $1 != coterie ]]; }
+
+cleanup() {
+  local status=$?
+  for pid in "${COTERIE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${COTERIE_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  for peer in "${STARTED_PEERS[@]}"; do scripts/peers.sh stop "$peer" || true; done
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+echo "building coterie (release, with the peer drivers)..." >&2
+cargo build --release -p coterie-cli --features peers
+
+start_coterie() {
+  local members=1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103
+  for n in 1 2 3; do
+    mkdir -p "$WORK/coterie/$n"
+    "$COTERIE" serve --id "$n" --listen "127.0.0.1:710$n" --members "$members" --data-dir "$WORK/coterie/$n" \
+      >"$WORK/coterie/$n.log" 2>&1 &
+    COTERIE_PIDS+=($!)
+  done
+  # Ready when a tiny bounded run succeeds (it needs a leader and a committed write).
+  local deadline=$((SECONDS + 60))
+  until "$COTERIE" bench --system coterie --endpoints "$COTERIE_ENDPOINTS" --workload cp-get --clients 1 \
+      --duration 1s --warmup 0s --ops 1 --op-timeout 2s >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { echo "coterie did not become ready in 60s (logs in $WORK/coterie)" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+for peer in $PEERS; do
+  scripts/peers.sh start "$peer"
+  STARTED_PEERS+=("$peer")
+done
+start_coterie
+ENDPOINTS[coterie]=$COTERIE_ENDPOINTS
+
+pids_of() {
+  if [[ $1 == coterie ]]; then (IFS=,; echo "${COTERIE_PIDS[*]}"); else paste -sd, "$PEERS_DIR/$1/pids"; fi
+}
+
+COMMANDS=()
+for round in $(seq "$ROUNDS"); do
+  for workload in $WORKLOADS; do
+    for clients in $CLIENTS; do
+      for system in coterie $PEERS; do
+        unsupported "$system" "$workload" && continue
+        cmd=("$COTERIE" bench --system "$system" --endpoints "${ENDPOINTS[$system]}" --workload "$workload"
+          --clients "$clients" --duration "$DURATION" --warmup "$WARMUP" --ops "$MAX_OPS" --op-timeout "$OP_TIMEOUT"
+          --json "$RESULTS" --pids "$(pids_of "$system")")
+        echo "round $round: ${cmd[*]}" >&2
+        ((round == 1 && clients == ${CLIENTS%% *})) && COMMANDS+=("${cmd[*]}")
+        "${cmd[@]}" || echo "run failed: ${cmd[*]}" >&2
+      done
+    done
+  done
+done
+
+{
+  echo "## How these were measured"
+  echo
+  echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ); commit $(git rev-parse --short HEAD)"
+  echo "- Coterie: $("$COTERIE" --version 2>/dev/null || echo unknown), 3 \`coterie serve\` processes on loopback"
+  echo "- etcd: $(etcd --version 2>/dev/null | head -1 || echo not installed), 3 members"
+  echo "- ZooKeeper: $(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo not installed), 3 members"
+  echo "- Redis: $(redis-server --version 2>/dev/null | awk '{print $3}' || echo not installed), one server, no persistence"
+  echo "- Shape: closed loop, each client its own connection and one request in flight; warm-up $WARMUP, then"
+  echo "  $DURATION or $MAX_OPS ops; op timeout $OP_TIMEOUT (a timeout is an error); $ROUNDS interleaved rounds."
+  echo "- Every server on this one machine, sharing its cores with the load generator."
+  echo
+  echo "Commands (first client count of round 1; the others differ only in \`--clients\`):"
+  echo
+  echo '```'
+  echo "scripts/compare.sh   # WORKLOADS='$WORKLOADS' CLIENTS='$CLIENTS' PEERS='$PEERS' ROUNDS=$ROUNDS"
+  printf '%s\n' "${COMMANDS[@]}" | sed "s|$WORK|\$WORK|g"
+  echo '```'
+} >"$PREAMBLE"
+
+"$COTERIE" bench report --json "$RESULTS" --out "$OUT" --preamble "$PREAMBLE"
+echo "wrote $OUT (raw results in $RESULTS)" >&2
