@@ -34,7 +34,9 @@ pub(crate) async fn run(command: &BenchCommand) -> anyhow::Result<Outcome> {
             let connect = |endpoints: Vec<String>, _client: usize| async move { Client::connect(&endpoints).await };
             coterie_bench::run(args.clone(), connect).await?;
         }
-        (None, None) => anyhow::bail!("give a run (--workload, --endpoints, ...) or `report`; see coterie bench --help"),
+        (None, None) => {
+            anyhow::bail!("give a run (--workload, --endpoints, ...) or `report`; see coterie bench --help")
+        }
     }
     Ok(Outcome::Done)
 }

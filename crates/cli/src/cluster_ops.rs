@@ -277,11 +277,7 @@ pub fn parse(kind: ClusterKind, op: &str, args: &[String]) -> Result<ClusterOp, 
 }
 
 /// Runs `op` on the structure `name` through `client`, answering the lines to print.
-pub async fn execute<T: Transport>(
-    client: &Client<T>,
-    name: &str,
-    op: &ClusterOp,
-) -> Result<Vec<String>, ClientError> {
+pub async fn execute<T: Transport>(client: &Client<T>, name: &str, op: &ClusterOp) -> Result<Vec<String>, ClientError> {
     use ClusterOp as O;
     let line = |value: String| vec![value];
     let maybe = |value: Option<Vec<u8>>| line(value.map_or_else(|| "(null)".to_owned(), |v| render::bytes(&v)));

@@ -60,10 +60,7 @@ fn unknown_operations_list_what_the_kind_supports() {
 fn references_take_null_where_a_value_may_be_null() {
     assert_eq!(ok(K::AtomicRef, "set", &["--null"]), O::RefSet(None));
     assert_eq!(ok(K::AtomicRef, "set", &["v1"]), O::RefSet(Some(b"v1".to_vec())));
-    assert_eq!(
-        ok(K::AtomicRef, "compare-and-set", &["--null", "v2"]),
-        O::RefCompareAndSet(None, Some(b"v2".to_vec()))
-    );
+    assert_eq!(ok(K::AtomicRef, "compare-and-set", &["--null", "v2"]), O::RefCompareAndSet(None, Some(b"v2".to_vec())));
     assert_eq!(ok(K::AtomicRef, "contains", &["--null"]), O::RefContains(None));
     let message = err(K::AtomicRef, "set-if-absent", &["--null"]);
     assert!(message.contains("does not accept --null"), "{message}");

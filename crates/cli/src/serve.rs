@@ -27,8 +27,7 @@ async fn stop_signal() -> anyhow::Result<()> {
 pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let config = args.resolve()?;
     if let Some(dir) = &config.data_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     }
     let node_config =
         NodeConfig { data_dir: config.data_dir.clone(), ..NodeConfig::new(config.id, config.listen, config.members) };

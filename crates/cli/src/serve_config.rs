@@ -105,7 +105,8 @@ pub(crate) fn parse_members(entries: &[String]) -> Result<BTreeMap<u64, String>,
             .filter(|id| *id > 0)
             .ok_or_else(|| invalid(format!("member {entry:?}: the id must be a positive integer")))?;
         let address = address.trim();
-        let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        let port_ok =
+            address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !port_ok {
             return Err(invalid(format!("member {entry:?}: the address must be HOST:PORT")));
         }

@@ -34,7 +34,8 @@ fn the_file_supplies_what_flags_leave_out_and_flags_win() {
     assert_eq!(from_file.data_dir, Some(PathBuf::from("/tmp/c1")));
 
     let file = ServeFile::parse("id = 1\nmembers = [\"1=127.0.0.1:7101\", \"2=127.0.0.1:7102\"]\n").unwrap();
-    let overridden = ServeArgs { id: Some(2), data_dir: Some("/d".into()), ..ServeArgs::default() }.merge(file).unwrap();
+    let overridden =
+        ServeArgs { id: Some(2), data_dir: Some("/d".into()), ..ServeArgs::default() }.merge(file).unwrap();
     assert_eq!(overridden.id, 2);
     assert_eq!(overridden.listen.to_string(), "127.0.0.1:7102");
     assert_eq!(overridden.data_dir, Some(PathBuf::from("/d")));

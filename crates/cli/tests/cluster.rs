@@ -1,0 +1,135 @@
+//! The `coterie` binary against real clusters: the demo (its own in-process cluster), and
+//! three separate `coterie serve` processes driven by one-shot data commands and `status`.
+//! Every wait is bounded; every process started is stopped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers; clippy exempts only #[test] functions")]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BOUND: Duration = Duration::from_secs(60);
+
+fn coterie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coterie")).args(args).output().expect("the coterie binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `serve` processes, stopped (SIGKILL) when dropped even if the test fails.
+struct Members(Vec<Child>);
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Three ports that were free a moment ago (the OS picks them; they are released for the
+/// members to bind).
+fn free_ports() -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..3).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    listeners.iter().map(|listener| listener.local_addr().unwrap().port()).collect()
+}
+
+#[test]
+fn demo_walks_through_every_structure_and_use_case() {
+    let output = coterie(&["demo"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "demo failed: {}\n{stdout}", text(&output.stderr));
+    for expected in [
+        "increment_and_get() -> 11",
+        "1,000 ids drawn: no duplicate, no gap",
+        "admitted 5 of 20",
+        "fences strictly increase across successive leaders",
+        "all 4 waiters released after the last count-down",
+        "Demo complete",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
+    let ports = free_ports();
+    let members: Vec<String> = ports.iter().zip(1..).map(|(port, id)| format!("{id}=127.0.0.1:{port}")).collect();
+    let members = members.join(",");
+    let endpoints: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+    let endpoints = endpoints.join(",");
+    let dir = tempfile::tempdir().unwrap();
+    // Started in reverse id order: formation must not depend on it.
+    let mut children = Members(Vec::new());
+    for id in [3, 2, 1] {
+        let data = dir.path().join(format!("m{id}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
+            .args(["serve", "--id", &id.to_string(), "--members", &members, "--data-dir", data.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        children.0.push(child);
+    }
+
+    // Bounded wait for the first successful write (the group elects a leader meanwhile).
+    let started = Instant::now();
+    let first = loop {
+        let output = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "increment"]);
+        if output.status.success() {
+            break text(&output.stdout);
+        }
+        assert!(started.elapsed() < BOUND, "no write succeeded: {}", text(&output.stderr));
+    };
+    assert_eq!(first, "1\n");
+    let second = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "add", "41"]);
+    assert_eq!(text(&second.stdout), "42\n", "{}", text(&second.stderr));
+
+    let status = coterie(&["--endpoints", &endpoints, "status"]);
+    let report = text(&status.stdout);
+    assert!(status.status.success(), "{report}{}", text(&status.stderr));
+    assert_eq!(report.matches("group default").count(), 3, "{report}");
+    assert_eq!(report.matches(" leader    ").count(), 1, "exactly one member says it leads:\n{report}");
+
+    // The structure refuses (exit 1, the reason on stderr); usage errors exit 2.
+    let set = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "set", &i64::MAX.to_string()]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let overflow = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "increment"]);
+    assert_eq!(overflow.status.code(), Some(1));
+    assert!(text(&overflow.stderr).contains("overflow"), "{}", text(&overflow.stderr));
+    let usage = coterie(&["--endpoints", &endpoints, "fenced-lock", "r", "lock"]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(text(&usage.stderr).contains("cannot hold a lock"), "{}", text(&usage.stderr));
+
+    // A latch counted down by one-shot commands.
+    let latch = |args: &[&str]| {
+        let output = coterie(&[&["--endpoints", &endpoints, "latch", "startup"], args].concat());
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    assert_eq!(latch(&["try-set-count", "2"]), "true\n");
+    assert_eq!(latch(&["count-down"]), "1\n");
+    assert_eq!(latch(&["count-down"]), "0\n");
+    assert_eq!(latch(&["await", "1"]), "opened\n");
+}
+
+#[test]
+fn serve_refuses_a_bad_configuration_with_exit_2() {
+    let output = coterie(&["serve", "--id", "4", "--members", "1=127.0.0.1:1,2=127.0.0.1:2"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("member id 4 is not in --members (1, 2)"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn data_commands_against_no_cluster_fail_in_bounded_time() {
+    let ports = free_ports();
+    let endpoint = format!("127.0.0.1:{}", ports[0]);
+    let started = Instant::now();
+    let output = coterie(&["--endpoints", &endpoint, "atomic-long", "seq", "get"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("no leader answered"), "{}", text(&output.stderr));
+    assert!(started.elapsed() < BOUND);
+}
