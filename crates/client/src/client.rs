@@ -119,11 +119,13 @@ struct Shared<T> {
 /// A connection to a Coterie cluster. Clone it freely: clones share sessions and state.
 pub struct Client<T: Transport> {
     shared: Arc<Shared<T>>,
+    /// How long a non-blocking call of this handle may take, retries included.
+    call_timeout: Duration,
 }
 
 impl<T: Transport> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { shared: Arc::clone(&self.shared) }
+        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout }
     }
 }
 
@@ -138,7 +140,21 @@ impl<T: Transport> Client<T> {
             next_owner: AtomicU64::new(1),
             closed: AtomicBool::new(false),
         };
-        Client { shared: Arc::new(shared) }
+        let call_timeout = shared.config.call_timeout;
+        Client { shared: Arc::new(shared), call_timeout }
+    }
+
+    /// This client with another call timeout: how long each non-blocking call of the
+    /// structures it hands out may take, retries and leader changes included (blocking
+    /// calls wait their own timeout plus this). It shares the original's sessions, so locks
+    /// and permits taken through either belong to the same session.
+    ///
+    /// ```ignore
+    /// let patient = client.with_call_timeout(Duration::from_secs(30));
+    /// patient.atomic_long("seq")?.increment_and_get().await?;
+    /// ```
+    pub fn with_call_timeout(&self, timeout: Duration) -> Client<T> {
+        Client { shared: Arc::clone(&self.shared), call_timeout: timeout }
     }
 
     /// The AtomicLong `name` (`name@group` for another CP group).
@@ -201,7 +217,7 @@ impl<T: Transport> Client<T> {
             return Err(ClientError::Closed);
         }
         let invoke = GroupCommand::Invoke { name: target.name.clone(), command };
-        let timeout = self.shared.config.call_timeout;
+        let timeout = self.call_timeout;
         let deadline = match mode {
             Mode::Blocking { wait: None } => None,
             Mode::Blocking { wait: Some(wait) } => Some(Instant::now() + wait + timeout),
@@ -367,7 +383,8 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
         loop {
             ticker.tick().await;
             let Some(shared) = shared.upgrade() else { return };
-            let client = Client { shared };
+            let call_timeout = shared.config.call_timeout;
+            let client = Client { shared, call_timeout };
             let call = Call {
                 group: group.clone(),
                 command: GroupCommand::Heartbeat { session },

@@ -244,6 +244,23 @@ async fn an_unreachable_cluster_is_a_clear_error_within_the_call_timeout() {
 }
 
 #[tokio::test]
+async fn a_per_client_call_timeout_bounds_calls_of_its_handles_only() {
+    let cluster = Cluster::new(3, 0);
+    cluster.up_to.store(0, Ordering::SeqCst);
+    let patient = ClientConfig { call_timeout: Duration::from_secs(4), ..config() };
+    let client = Client::new(cluster, patient.clone());
+    let hasty = client.with_call_timeout(Duration::from_millis(100));
+    let started = tokio::time::Instant::now();
+    let err = hasty.atomic_long("s").unwrap().get().await.unwrap_err();
+    assert!(matches!(err, ClientError::Unavailable { .. }), "{err}");
+    // Generous bounds: the point is which timeout applies (0.1 s or 4 s), not how fast.
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    let started = tokio::time::Instant::now();
+    client.atomic_long("s").unwrap().get().await.unwrap_err();
+    assert!(started.elapsed() >= patient.call_timeout, "the original keeps its own timeout");
+}
+
+#[tokio::test]
 async fn a_waiting_lock_is_granted_with_a_larger_fence() {
     let cluster = Cluster::new(3, 0);
     let client = Client::new(cluster.clone(), config());
