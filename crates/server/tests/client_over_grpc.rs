@@ -1,0 +1,282 @@
+//! The Rust client over real gRPC against a three-member cluster on 127.0.0.1: every
+//! operation of every CP structure, and seed 001's four use cases. The same use cases run
+//! in-process in `embedded_client.rs`; here they cross HTTP/2, the proto conversions and the
+//! status mapping, which is what a user of `coterie serve` goes through.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use coterie_client::{ClientError, Serde};
+use coterie_core::{CoreError, Structure};
+use support::{BOUND, Cluster, eventually};
+
+/// A short wait for the timed variants (try_lock, try_acquire, await).
+const SHORT: Duration = Duration::from_millis(300);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_of_every_structure() {
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    let other = cluster.client().await;
+
+    // AtomicLong: all ten operations, in the default group and in a named one.
+    for name in ["counter", "counter@orders"] {
+        let long = client.atomic_long(name).unwrap();
+        assert_eq!(long.get().await.unwrap(), 0, "{name}");
+        long.set(10).await.unwrap();
+        assert_eq!(long.get_and_set(20).await.unwrap(), 10);
+        assert_eq!(long.add_and_get(5).await.unwrap(), 25);
+        assert_eq!(long.get_and_add(-5).await.unwrap(), 25);
+        assert_eq!(long.increment_and_get().await.unwrap(), 21);
+        assert_eq!(long.decrement_and_get().await.unwrap(), 20);
+        assert_eq!(long.get_and_increment().await.unwrap(), 20);
+        assert_eq!(long.get_and_decrement().await.unwrap(), 21);
+        assert!(long.compare_and_set(20, 100).await.unwrap());
+        assert!(!long.compare_and_set(20, 200).await.unwrap());
+        assert_eq!(long.get().await.unwrap(), 100);
+    }
+    // The two groups are separate: the named group's counter is its own Raft group's state.
+    client.atomic_long("counter").unwrap().set(1).await.unwrap();
+    assert_eq!(other.atomic_long("counter@orders").unwrap().get().await.unwrap(), 100);
+    let orders = cluster.leader("orders").await;
+    match cluster.replica(orders, "orders").await.group().structure("counter") {
+        Some(Structure::AtomicLong(long)) => assert_eq!(long.value(), 100),
+        other => panic!("orders holds {other:?}"),
+    }
+    let overflow = client.atomic_long("counter").unwrap().add_and_get(i64::MAX).await.unwrap_err();
+    assert!(matches!(overflow, ClientError::Refused(CoreError::Overflow { .. })), "{overflow}");
+
+    // AtomicReference: all eight operations, with strings and a serde type.
+    let reference = client.atomic_reference::<String>("config").unwrap();
+    assert!(reference.is_null().await.unwrap());
+    assert_eq!(reference.get().await.unwrap(), None);
+    assert!(reference.contains(None).await.unwrap());
+    assert!(reference.set_if_absent(&"v1".to_owned()).await.unwrap());
+    assert!(!reference.set_if_absent(&"other".to_owned()).await.unwrap());
+    assert_eq!(reference.get().await.unwrap().as_deref(), Some("v1"));
+    assert_eq!(reference.get_and_set(Some(&"v2".to_owned())).await.unwrap().as_deref(), Some("v1"));
+    assert!(reference.contains(Some(&"v2".to_owned())).await.unwrap());
+    assert!(!reference.compare_and_set(Some(&"v1".to_owned()), Some(&"v3".to_owned())).await.unwrap());
+    assert!(reference.compare_and_set(Some(&"v2".to_owned()), Some(&"v3".to_owned())).await.unwrap());
+    reference.set(Some(&"v4".to_owned())).await.unwrap();
+    assert_eq!(other.atomic_reference::<String>("config").unwrap().get().await.unwrap().as_deref(), Some("v4"));
+    reference.clear().await.unwrap();
+    assert!(reference.is_null().await.unwrap());
+    let typed = client.atomic_reference::<Serde<(u32, String)>>("typed@orders").unwrap();
+    typed.set(Some(&Serde((7, "seven".to_owned())))).await.unwrap();
+    assert_eq!(typed.get().await.unwrap(), Some(Serde((7, "seven".to_owned()))));
+
+    // FencedLock: lock, reentrancy, counts, fences, try_lock with and without a wait, guard.
+    let lock = client.fenced_lock("resource").unwrap();
+    let rival = other.fenced_lock("resource").unwrap();
+    assert!(!lock.is_locked().await.unwrap());
+    assert_eq!(lock.lock_count().await.unwrap(), 0);
+    let fence = lock.lock().await.unwrap();
+    assert_eq!(lock.lock().await.unwrap(), fence, "a reentrant acquire keeps the fence");
+    assert_eq!(lock.try_lock(Duration::ZERO).await.unwrap(), Some(fence));
+    assert_eq!(lock.lock_count().await.unwrap(), 3);
+    assert!(lock.is_locked().await.unwrap());
+    assert!(lock.is_locked_by_me().await.unwrap());
+    assert!(!rival.is_locked_by_me().await.unwrap());
+    assert_eq!(lock.fence().await.unwrap(), fence);
+    let not_holder = rival.fence().await.unwrap_err();
+    assert!(matches!(not_holder, ClientError::Refused(CoreError::NotOwner { .. })), "{not_holder}");
+    assert_eq!(rival.try_lock(Duration::ZERO).await.unwrap(), None);
+    let started = tokio::time::Instant::now();
+    assert_eq!(rival.try_lock(SHORT).await.unwrap(), None, "the lock is held for the whole wait");
+    assert!(started.elapsed() >= SHORT, "try_lock gave up after {:?}", started.elapsed());
+    let rival_unlock = rival.unlock().await.unwrap_err();
+    assert!(matches!(rival_unlock, ClientError::Refused(CoreError::NotOwner { .. })), "{rival_unlock}");
+    for remaining in [2, 1] {
+        lock.unlock().await.unwrap();
+        assert_eq!(lock.lock_count().await.unwrap(), remaining);
+    }
+    // The rival waits with a timeout and gets the lock when it is released during the wait.
+    let waiting = {
+        let rival = rival.clone();
+        tokio::spawn(async move { rival.try_lock(BOUND).await })
+    };
+    eventually("the rival parks in the lock", async || {
+        match cluster.replica(cluster.leader("default").await, "default").await.group().structure("resource") {
+            Some(Structure::FencedLock(lock)) => lock.waiting() == 1,
+            _ => false,
+        }
+    })
+    .await;
+    lock.unlock().await.unwrap();
+    let rival_fence = waiting.await.unwrap().unwrap().expect("the rival acquires during its wait");
+    assert!(rival_fence > fence);
+    assert!(rival.is_locked_by_me().await.unwrap() && !lock.is_locked_by_me().await.unwrap());
+    rival.unlock().await.unwrap();
+    let guard = lock.lock_guard().await.unwrap();
+    assert!(guard.fence() > rival_fence);
+    assert_eq!(lock.fence().await.unwrap(), guard.fence());
+    guard.unlock().await.unwrap();
+    assert!(!lock.is_locked().await.unwrap());
+    // A guard dropped without unlock releases in the background.
+    drop(lock.lock_guard().await.unwrap());
+    eventually("the dropped guard releases", async || !rival.is_locked().await.unwrap()).await;
+
+    // Semaphore: all eight operations.
+    let pool = client.semaphore("pool@orders").unwrap();
+    pool.init(3).await.unwrap();
+    let again = pool.init(3).await.unwrap_err();
+    assert!(matches!(again, ClientError::Refused(CoreError::AlreadyInitialized)), "{again}");
+    assert_eq!(pool.available_permits().await.unwrap(), 3);
+    pool.acquire(2).await.unwrap();
+    assert!(pool.try_acquire(1, Duration::ZERO).await.unwrap());
+    let other_pool = other.semaphore("pool@orders").unwrap();
+    assert!(!other_pool.try_acquire(1, Duration::ZERO).await.unwrap());
+    let started = tokio::time::Instant::now();
+    assert!(!other_pool.try_acquire(1, SHORT).await.unwrap());
+    assert!(started.elapsed() >= SHORT, "try_acquire gave up after {:?}", started.elapsed());
+    let not_held = other_pool.release(1).await.unwrap_err();
+    assert!(
+        matches!(not_held, ClientError::Refused(CoreError::PermitsNotHeld { requested: 1, held: 0 })),
+        "{not_held}"
+    );
+    pool.release(3).await.unwrap();
+    pool.increase_permits(2).await.unwrap();
+    assert_eq!(pool.available_permits().await.unwrap(), 5);
+    pool.reduce_permits(4).await.unwrap();
+    assert_eq!(pool.available_permits().await.unwrap(), 1);
+    pool.increase_permits(3).await.unwrap();
+    assert_eq!(other_pool.drain_permits().await.unwrap(), 4);
+    assert_eq!(pool.available_permits().await.unwrap(), 0);
+    other_pool.release(4).await.unwrap();
+    assert_eq!(pool.available_permits().await.unwrap(), 4);
+
+    // CountDownLatch: rounds, count-down, await with and without a timeout.
+    let latch = client.count_down_latch("startup").unwrap();
+    assert_eq!(latch.get_round().await.unwrap(), 0);
+    assert_eq!(latch.get_count().await.unwrap(), 0);
+    assert!(latch.await_latch(Some(Duration::ZERO)).await.unwrap(), "an unset latch is open");
+    assert!(latch.try_set_count(2).await.unwrap());
+    assert!(!latch.try_set_count(5).await.unwrap(), "a round is counting");
+    assert_eq!(latch.get_round().await.unwrap(), 1);
+    assert_eq!(latch.get_count().await.unwrap(), 2);
+    let started = tokio::time::Instant::now();
+    assert!(!latch.await_latch(Some(SHORT)).await.unwrap());
+    assert!(started.elapsed() >= SHORT, "await gave up after {:?}", started.elapsed());
+    latch.count_down().await.unwrap();
+    assert_eq!(latch.get_count().await.unwrap(), 1);
+    other.count_down_latch("startup").unwrap().count_down().await.unwrap();
+    assert_eq!(latch.get_count().await.unwrap(), 0);
+    assert!(latch.await_latch(None).await.unwrap());
+    assert!(latch.await_latch(Some(SHORT)).await.unwrap());
+    assert!(latch.try_set_count(1).await.unwrap(), "an open latch starts a new round");
+    assert_eq!(latch.get_round().await.unwrap(), 2);
+    latch.count_down().await.unwrap();
+    assert!(latch.await_latch(Some(Duration::ZERO)).await.unwrap());
+
+    client.close().await.unwrap();
+    other.close().await.unwrap();
+    let closed = client.atomic_long("counter").unwrap().get().await.unwrap_err();
+    assert_eq!(closed, ClientError::Closed);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_001_use_cases() {
+    let mut cluster = Cluster::start(3).await;
+
+    // Sequence generator: 8 tasks on 2 clients draw 10 000 ids, no duplicate, no gap.
+    let clients = [cluster.client().await, cluster.client().await];
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let sequence = clients[task % 2].atomic_long("id-sequence").unwrap();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::with_capacity(1_250);
+            for _ in 0..1_250 {
+                ids.push(sequence.increment_and_get().await.unwrap());
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=10_000).collect::<Vec<i64>>());
+
+    // Rate limiter: of 20 concurrent try_acquire(0) on limit 5, exactly 5 are admitted.
+    let limiter = clients[0].semaphore("rate-limit:user-42").unwrap();
+    limiter.init(5).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = cluster.client().await;
+        tasks.push(tokio::spawn(async move {
+            client.semaphore("rate-limit:user-42").unwrap().try_acquire(1, Duration::ZERO).await.unwrap()
+        }));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        admitted += usize::from(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
+    }
+    assert_eq!(admitted, 5);
+    assert_eq!(limiter.available_permits().await.unwrap(), 0);
+
+    // Leader election: each leader works, then closes its client, which hands over; the
+    // fences of successive leaders strictly increase.
+    let fences = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut candidates = Vec::new();
+    for _ in 0..3 {
+        let client = cluster.client().await;
+        let fences = Arc::clone(&fences);
+        candidates.push(tokio::spawn(async move {
+            let lock = client.fenced_lock("leader-lock").unwrap();
+            let fence = lock.lock().await.unwrap();
+            // Only the leader gets here, so the pushes are in the order of leadership.
+            fences.lock().unwrap().push(fence);
+            assert!(lock.is_locked_by_me().await.unwrap());
+            client.close().await.unwrap();
+        }));
+    }
+    for candidate in candidates {
+        tokio::time::timeout(BOUND, candidate).await.unwrap().unwrap();
+    }
+    let mut fences = fences.lock().unwrap().clone();
+    // A later leader, after the three hand over by closing their clients.
+    let last = clients[1].fenced_lock("leader-lock").unwrap();
+    fences.push(last.lock().await.unwrap());
+    assert_eq!(fences.len(), 4);
+    assert!(fences.windows(2).all(|w| w[0] < w[1]), "fences of successive leaders: {fences:?}");
+    last.unlock().await.unwrap();
+
+    // Latch as a barrier: four waiters are released together, only after the last count-down.
+    let latch = clients[0].count_down_latch("barrier").unwrap();
+    assert!(latch.try_set_count(3).await.unwrap());
+    let released = Arc::new(AtomicBool::new(false));
+    let mut waiters = Vec::new();
+    for _ in 0..4 {
+        let client = cluster.client().await;
+        let released = Arc::clone(&released);
+        waiters.push(tokio::spawn(async move {
+            let opened = client.count_down_latch("barrier").unwrap().await_latch(None).await.unwrap();
+            (opened, released.load(Ordering::SeqCst))
+        }));
+    }
+    let leader = cluster.leader("default").await;
+    eventually("four waiters park in the latch", async || {
+        match cluster.replica(leader, "default").await.group().structure("barrier") {
+            Some(Structure::CountDownLatch(latch)) => latch.waiting() == 4,
+            _ => false,
+        }
+    })
+    .await;
+    latch.count_down().await.unwrap();
+    latch.count_down().await.unwrap();
+    assert!(waiters.iter().all(|w| !w.is_finished()), "released before the count reached zero");
+    released.store(true, Ordering::SeqCst);
+    latch.count_down().await.unwrap();
+    for waiter in waiters {
+        let (opened, after_last) = tokio::time::timeout(BOUND, waiter).await.unwrap().unwrap();
+        assert!(opened && after_last);
+    }
+    cluster.shutdown().await;
+}
