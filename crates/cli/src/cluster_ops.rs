@@ -372,7 +372,8 @@ pub(crate) async fn run(
 ) -> anyhow::Result<crate::Outcome> {
     // Parse before connecting: a typo must not reach the cluster.
     let op = parse(kind, &args.op, &args.args)?;
-    let client = Client::connect(endpoints).await?;
+    let connected = Client::connect(endpoints).await?;
+    let client = if args.stale { connected.with_stale_reads() } else { connected };
     let answer = execute(&client, &args.name, &op).await;
     // Close before reporting, so that a session opened for the command does not linger.
     let closed = client.close().await;

@@ -115,6 +115,10 @@ pub(crate) struct ClusterArgs {
     pub(crate) name: String,
     /// The operation (see below).
     pub(crate) op: String,
+    /// Answer reads from the receiving member's state without a leadership check: works
+    /// without a quorum, may miss the latest writes. Give it before NAME.
+    #[arg(long)]
+    pub(crate) stale: bool,
     /// The operation's arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub(crate) args: Vec<String>,

@@ -87,6 +87,13 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     assert_eq!(first, "1\n");
     let second = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "add", "41"]);
     assert_eq!(text(&second.stdout), "42\n", "{}", text(&second.stderr));
+    let stale = coterie(&["--endpoints", &endpoints, "atomic-long", "--stale", "seq", "get"]);
+    assert_eq!(
+        text(&stale.stdout),
+        "42\n",
+        "a stale read right after the write, through the leader: {}",
+        text(&stale.stderr)
+    );
 
     let status = coterie(&["--endpoints", &endpoints, "status"]);
     let report = text(&status.stdout);

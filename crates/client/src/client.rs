@@ -121,11 +121,13 @@ pub struct Client<T: Transport> {
     shared: Arc<Shared<T>>,
     /// How long a non-blocking call of this handle may take, retries included.
     call_timeout: Duration,
+    /// Whether plain reads of this handle are stale reads.
+    stale_reads: bool,
 }
 
 impl<T: Transport> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout }
+        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout, stale_reads: self.stale_reads }
     }
 }
 
@@ -141,7 +143,7 @@ impl<T: Transport> Client<T> {
             closed: AtomicBool::new(false),
         };
         let call_timeout = shared.config.call_timeout;
-        Client { shared: Arc::new(shared), call_timeout }
+        Client { shared: Arc::new(shared), call_timeout, stale_reads: false }
     }
 
     /// This client with another call timeout: how long each non-blocking call of the
@@ -154,7 +156,18 @@ impl<T: Transport> Client<T> {
     /// patient.atomic_long("seq")?.increment_and_get().await?;
     /// ```
     pub fn with_call_timeout(&self, timeout: Duration) -> Client<T> {
-        Client { shared: Arc::clone(&self.shared), call_timeout: timeout }
+        Client { shared: Arc::clone(&self.shared), call_timeout: timeout, stale_reads: self.stale_reads }
+    }
+
+    /// This client with stale reads: the plain reads of the structures it hands out (`get`,
+    /// `is_locked`, `available_permits`, `get_count`, ...) are answered by whichever member
+    /// receives them, from its applied state, without confirming with a quorum that the
+    /// leader still leads. They cost no quorum round trip and keep answering while no
+    /// quorum is reachable, but may miss the most recent writes. Reads are linearizable
+    /// unless you ask for this. Writes, and reads about the caller's own session
+    /// (`is_locked_by_me`), are unaffected. Shares the original's sessions.
+    pub fn with_stale_reads(&self) -> Client<T> {
+        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout, stale_reads: true }
     }
 
     /// The AtomicLong `name` (`name@group` for another CP group).
@@ -197,6 +210,7 @@ impl<T: Transport> Client<T> {
                 command: GroupCommand::CloseSession { session: session.id },
                 session: None,
                 invocation: None,
+                stale_read: false,
             };
             match self.send(call, Some(Instant::now() + self.shared.config.call_timeout)).await {
                 Ok(_) | Err(ClientError::Refused(CoreError::SessionExpired { .. })) => {}
@@ -224,7 +238,13 @@ impl<T: Transport> Client<T> {
             Mode::Read | Mode::SessionRead | Mode::Mutation => Some(Instant::now() + timeout),
         };
         let output = if mode == Mode::Read {
-            let call = Call { group: target.group.clone(), command: invoke, session: None, invocation: None };
+            let call = Call {
+                group: target.group.clone(),
+                command: invoke,
+                session: None,
+                invocation: None,
+                stale_read: self.stale_reads,
+            };
             self.send(call, deadline).await?
         } else {
             let attempt = match mode {
@@ -254,7 +274,13 @@ impl<T: Transport> Client<T> {
         loop {
             let (session, seq) = self.session(group, deadline).await?;
             let invocation = with_invocation.then_some(InvocationId { session, seq });
-            let call = Call { group: group.to_owned(), command: command.clone(), session: Some(session), invocation };
+            let call = Call {
+                group: group.to_owned(),
+                command: command.clone(),
+                session: Some(session),
+                invocation,
+                stale_read: false,
+            };
             match self.send_bounded(call, deadline, attempt).await {
                 Err(ClientError::Refused(CoreError::SessionExpired { session: expired }))
                     if expired == session && !replaced =>
@@ -280,6 +306,7 @@ impl<T: Transport> Client<T> {
             command: GroupCommand::OpenSession { ttl },
             session: None,
             invocation: None,
+            stale_read: false,
         };
         let id = match self.send(call, deadline).await? {
             GroupOutput::Session(id) => id,
@@ -384,12 +411,13 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
             ticker.tick().await;
             let Some(shared) = shared.upgrade() else { return };
             let call_timeout = shared.config.call_timeout;
-            let client = Client { shared, call_timeout };
+            let client = Client { shared, call_timeout, stale_reads: false };
             let call = Call {
                 group: group.clone(),
                 command: GroupCommand::Heartbeat { session },
                 session: None,
                 invocation: None,
+                stale_read: false,
             };
             if let Err(ClientError::Refused(CoreError::SessionExpired { .. })) =
                 client.send(call, Some(Instant::now() + interval)).await

@@ -276,7 +276,10 @@ impl Transport for GrpcTransport {
             let Some(member) = member else {
                 return Err(TransportError::Unavailable { reason: format!("there is no endpoint #{endpoint}") });
             };
-            let rpc = to_request(&call.group, &call.command, call.session, call.invocation).map_err(unsendable)?;
+            let mut rpc = to_request(&call.group, &call.command, call.session, call.invocation).map_err(unsendable)?;
+            if call.stale_read {
+                rpc = rpc.into_stale_read().map_err(unsendable)?;
+            }
             let operation = rpc.operation();
             let sent = send(member.channel, rpc, timeout);
             let answer = match timeout {

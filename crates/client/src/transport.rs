@@ -22,6 +22,10 @@ pub struct Call {
     pub session: Option<SessionId>,
     /// The call's invocation id: the same on every retry, so the group applies it once.
     pub invocation: Option<InvocationId>,
+    /// Answer this read from the receiving member's applied state, without a leadership
+    /// check (any member answers; it may miss the latest writes). Only for read-only
+    /// commands without an invocation id.
+    pub stale_read: bool,
 }
 
 /// Why a call did not produce an answer from its group.

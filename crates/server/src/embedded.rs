@@ -69,7 +69,9 @@ impl ClientTransport for EmbeddedTransport {
         let timeout = timeout.unwrap_or(LONGEST_WAIT);
         // Calls without an invocation id are reads or session bookkeeping; `read` serves the
         // reads by ReadIndex and sends the rest through the log.
-        let answer = if request.invocation.is_none() {
+        let answer = if call.stale_read {
+            node.read_stale(&request)
+        } else if request.invocation.is_none() {
             node.read(request, timeout).await
         } else {
             node.call(request, timeout).await

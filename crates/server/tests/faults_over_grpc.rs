@@ -220,5 +220,13 @@ async fn five_members_serve_with_two_down_and_refuse_in_bounded_time_with_three_
     let read = short.atomic_long("hits").unwrap().get().await.unwrap_err();
     assert!(started.elapsed() < CALL_TIMEOUT + margin, "the read was refused after {:?}", started.elapsed());
     assert!(matches!(read, ClientError::Unavailable { .. }), "{read:?}");
+
+    // A stale read, asked for explicitly, is still answered by a surviving member from its
+    // own applied state; a write through the same handle is still refused.
+    let stale = short.with_stale_reads();
+    assert_eq!(stale.atomic_long("hits").unwrap().get().await.unwrap(), 2);
+    assert!(!stale.fenced_lock("l").unwrap().is_locked().await.unwrap());
+    let write = stale.atomic_long("hits").unwrap().increment_and_get().await.unwrap_err();
+    assert!(matches!(write, ClientError::Unavailable { .. }), "{write:?}");
     cluster.shutdown().await;
 }

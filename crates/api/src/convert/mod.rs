@@ -130,6 +130,9 @@ pub struct Routed {
     pub caller: Caller,
     /// The command for that group.
     pub command: GroupCommand,
+    /// Whether the caller asked for a stale read: answered from the receiving member's
+    /// applied state, without a leadership check. Only ever set on read-only commands.
+    pub stale_read: bool,
 }
 
 /// A proto request that becomes one group command.
@@ -235,6 +238,7 @@ struct Header {
     group: String,
     name: String,
     caller: Caller,
+    stale_read: bool,
 }
 
 impl Header {
@@ -244,12 +248,25 @@ impl Header {
         let call = call.ok_or_else(|| ConvertError::name("the request has no call header, so no structure name"))?;
         let (group, name) = resolve_target(&call.group, &call.name)?;
         let caller = caller(call.session_id, call.seq, operation)?;
-        Ok(Header { group, name, caller })
+        if call.stale_read && caller.invocation.is_some() {
+            return Err(ConvertError::invalid(
+                operation,
+                "a stale read cannot carry a seq (it is never deduplicated): leave seq at 0",
+            ));
+        }
+        Ok(Header { group, name, caller, stale_read: call.stale_read })
     }
 
     /// The routed command applying `command` to the header's structure.
-    fn invoke(self, command: StructureCommand) -> Routed {
-        Routed { group: self.group, caller: self.caller, command: GroupCommand::Invoke { name: self.name, command } }
+    fn invoke(self, command: StructureCommand, operation: &'static str) -> Result<Routed, ConvertError> {
+        let command = GroupCommand::Invoke { name: self.name, command };
+        if self.stale_read && !command.is_read() {
+            return Err(ConvertError::invalid(
+                operation,
+                "only read-only operations can be stale reads; send it without stale_read",
+            ));
+        }
+        Ok(Routed { group: self.group, caller: self.caller, command, stale_read: self.stale_read })
     }
 }
 
@@ -287,7 +304,7 @@ macro_rules! structure_request {
                 let mut $r = self;
                 let header = $crate::convert::Header::check($r.call.take(), $operation)?;
                 let command = $command;
-                Ok(header.invoke(::coterie_core::StructureCommand::$kind(command)))
+                header.invoke(::coterie_core::StructureCommand::$kind(command), $operation)
             }
         }
     };

@@ -76,6 +76,27 @@ macro_rules! rpcs {
                 }
             }
 
+            /// Asks for a stale read (see `Call.stale_read`): the receiving member answers
+            /// from its applied state without a leadership check. Refused for session rpcs and
+            /// for calls with a sequence number; the server refuses it for writes.
+            pub fn into_stale_read(mut self) -> Result<RpcRequest, ConvertError> {
+                let operation = self.operation();
+                let call = match &mut self {
+                    $(RpcRequest::$s(request) => request.call.as_mut(),)*
+                    $(RpcRequest::$g(_) => None,)*
+                };
+                match call {
+                    Some(call) if call.seq == 0 => call.stale_read = true,
+                    _ => {
+                        return Err(ConvertError::invalid(
+                            operation,
+                            "only structure reads without a sequence number can be stale reads",
+                        ));
+                    }
+                }
+                Ok(self)
+            }
+
             /// Puts `call` in a structure request's header; session requests have none.
             pub(super) fn set_call(&mut self, call: pb::Call) {
                 match self {

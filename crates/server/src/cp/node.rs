@@ -283,6 +283,21 @@ impl CpNode {
         }
     }
 
+    /// Answers the read-only `request` from this replica's state as applied so far, without
+    /// asking a quorum whether this node leads: any member answers, also while no quorum is
+    /// reachable, but the answer may miss the most recent writes (a lagging follower's, or a
+    /// deposed leader's, state). Callers opt in; [`CpNode::read`] is the linearizable path.
+    /// A command that is not read-only is refused: it must go through the log.
+    pub fn read_stale(&self, request: &Request) -> Result<GroupOutput, CpError> {
+        match self.read_locally(request) {
+            Some(result) => Ok(result?),
+            None => Err(CpError::Core(CoreError::invalid(
+                "stale_read",
+                "only read-only operations can be stale reads; send it as a normal call",
+            ))),
+        }
+    }
+
     /// `request` answered from this replica's state as applied so far, if it is a read.
     fn read_locally(&self, request: &Request) -> Option<Result<GroupOutput, CoreError>> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

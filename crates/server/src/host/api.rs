@@ -47,8 +47,15 @@ impl Api {
         let invocation = routed.caller.invocation;
         let call = CpRequest { command: routed.command, session: routed.caller.session, invocation };
         // Calls without an invocation id are reads or session bookkeeping; `read` serves the
-        // reads by ReadIndex and sends the rest through the log.
-        let answer = if invocation.is_none() { node.read(call, timeout).await } else { node.call(call, timeout).await };
+        // reads by ReadIndex and sends the rest through the log. A stale read (the caller's
+        // choice, only ever a read-only command) is answered from this replica's state.
+        let answer = if routed.stale_read {
+            node.read_stale(&call)
+        } else if invocation.is_none() {
+            node.read(call, timeout).await
+        } else {
+            node.call(call, timeout).await
+        };
         let output = answer.map_err(cp_status)?;
         Ok(Response::new(R::from_output(output)?))
     }

@@ -19,7 +19,7 @@ use crate::pb;
 /// The header every structure test request carries: structure "x" in the default group,
 /// session 7, seq 9.
 fn call() -> Option<pb::Call> {
-    Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 7, seq: 9 })
+    Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 7, seq: 9, stale_read: false })
 }
 
 /// Asserts that `request` becomes `command` on structure "x" of the default group, called by
@@ -30,6 +30,7 @@ fn assert_request<R: IntoCommand + Clone + Debug>(request: R, command: Structure
         group: "default".to_owned(),
         caller: Caller { session: Some(session), invocation: Some(InvocationId { session, seq: 9 }) },
         command: GroupCommand::Invoke { name: "x".to_owned(), command },
+        stale_read: false,
     };
     assert_eq!(request.clone().into_command(), Ok(expected), "{request:?}");
 }
@@ -120,14 +121,20 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
     let both_bad = pb::FencedLockLockRequest { call: None, owner: vec![0; 17] };
     assert!(matches!(both_bad.into_command(), Err(ConvertError::InvalidName { .. })));
     let seq_only = pb::AtomicLongIncrementAndGetRequest {
-        call: Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 0, seq: 1 }),
+        call: Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 0, seq: 1, stale_read: false }),
     };
     assert!(matches!(
         seq_only.into_command(),
         Err(ConvertError::InvalidArgument { operation: "increment_and_get", .. })
     ));
     let grouped = pb::AtomicLongGetRequest {
-        call: Some(pb::Call { group: String::new(), name: "x@g2".to_owned(), session_id: 0, seq: 0 }),
+        call: Some(pb::Call {
+            group: String::new(),
+            name: "x@g2".to_owned(),
+            session_id: 0,
+            seq: 0,
+            stale_read: false,
+        }),
     };
     assert_eq!(
         grouped.into_command(),
@@ -138,6 +145,7 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
                 name: "x".to_owned(),
                 command: StructureCommand::AtomicLong(coterie_core::kinds::atomic_long::AtomicLongCommand::Get)
             },
+            stale_read: false,
         })
     );
 }
@@ -222,4 +230,31 @@ fn each_request_and_its_response_name_the_same_operation() {
     assert_pair::<pb::HeartbeatRequest, pb::HeartbeatResponse>();
     assert_pair::<pb::CloseSessionRequest, pb::CloseSessionResponse>();
     assert_pair::<pb::CancelRequest, pb::CancelResponse>();
+}
+
+#[test]
+fn stale_reads_are_only_accepted_for_reads_without_a_seq() {
+    let header =
+        |seq, stale_read| Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 7, seq, stale_read });
+    let read = pb::AtomicLongGetRequest { call: header(0, true) }.into_command().unwrap();
+    assert!(read.stale_read);
+    assert!(!pb::AtomicLongGetRequest { call: header(0, false) }.into_command().unwrap().stale_read);
+    let with_seq = pb::AtomicLongGetRequest { call: header(9, true) }.into_command().unwrap_err();
+    assert!(with_seq.to_string().contains("cannot carry a seq"), "{with_seq}");
+    let write = pb::AtomicLongIncrementAndGetRequest { call: header(0, true) }.into_command().unwrap_err();
+    assert!(write.to_string().contains("only read-only operations"), "{write}");
+}
+
+#[test]
+fn a_client_request_becomes_a_stale_read_only_where_one_is_allowed() {
+    use coterie_core::kinds::atomic_long::AtomicLongCommand;
+    let get =
+        GroupCommand::Invoke { name: "x".to_owned(), command: StructureCommand::AtomicLong(AtomicLongCommand::Get) };
+    let request = crate::convert::to_request("default", &get, None, None).unwrap().into_stale_read().unwrap();
+    let routed = request.into_command().unwrap();
+    assert!(routed.stale_read);
+    assert_eq!(routed.command, get);
+    let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1) };
+    let session = crate::convert::to_request("default", &open, None, None).unwrap();
+    assert!(session.into_stale_read().is_err());
 }
