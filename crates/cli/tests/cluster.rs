@@ -88,12 +88,10 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     let second = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "add", "41"]);
     assert_eq!(text(&second.stdout), "42\n", "{}", text(&second.stderr));
     let stale = coterie(&["--endpoints", &endpoints, "atomic-long", "--stale", "seq", "get"]);
-    assert_eq!(
-        text(&stale.stdout),
-        "42\n",
-        "a stale read right after the write, through the leader: {}",
-        text(&stale.stderr)
-    );
+    // Whichever member answers, it answers from its own applied state: a value the counter
+    // has held (a follower may not have applied the last write yet).
+    let seen = text(&stale.stdout);
+    assert!(["42\n", "1\n", "0\n"].contains(&seen.as_str()), "stale read answered {seen:?}: {}", text(&stale.stderr));
 
     let status = coterie(&["--endpoints", &endpoints, "status"]);
     let report = text(&status.stdout);
