@@ -119,10 +119,8 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-
 # Failover: kill the leader under one writer, time until writes resume, restart the member.
-FAILOVER_LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
-COMMANDS=()
+FAILOVER_COMMANDS=()
 for round in $(seq "$FAILOVER_ROUNDS"); do
   for system in coterie etcd; do
     [[ $system == coterie || " $PEERS " == *" $system "* ]] || continue

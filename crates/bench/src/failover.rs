@@ -3,11 +3,13 @@
 //! Issue 3 asks for "the time from leader kill to the first successful write", measured the
 //! same way for Coterie and its peers. One writer increments a counter in a closed loop (the
 //! `cp-incr` op of the system's driver, so the write is the same as in the matrix); once it
-//! has done a few writes, we ask the system who leads, `SIGKILL` that member's process and
-//! wait for the first write that *starts* after the kill to succeed. The time reported runs
-//! from the kill to that write's answer, so it includes failure detection, the election, the
-//! client finding the new leader, and one write's latency. A write already in flight at the
-//! kill does not count, even if it succeeds afterwards: it may have been committed before.
+//! has done a few writes, we ask the system who leads, `SIGKILL` that member's process, wait
+//! until the process is gone, and wait for the first write that *starts* after that to
+//! succeed. The time reported runs from the kill signal to that write's answer, so it includes
+//! failure detection, the election, the client finding the new leader, and one write's
+//! latency. A write started before the process was gone does not count, even if it succeeds
+//! afterwards: the old leader may have committed it while it was dying (a process takes a few
+//! milliseconds to die on a loaded machine, and we saw a "1 ms failover" before this rule).
 //!
 //! The harness stays independent of Coterie's wire: the caller passes how to find the leader
 //! ([`LeaderProbe`]) and how to kill a process, so the measurement itself is tested with
@@ -101,16 +103,32 @@ where
     }
 }
 
-/// Kills a process by id.
+/// Kills a process by id and returns once it is gone.
 pub type Kill = dyn Fn(u32) -> Result<(), String> + Send + Sync;
 
-/// `kill -9 PID`, through the `kill` command.
+/// The longest [`sigkill`] waits for a killed process to disappear.
+const DEATH_WAIT: Duration = Duration::from_secs(5);
+
+/// `kill -9 PID`, through the `kill` command, then waits (at most 5 s) until the process is
+/// gone: no `/proc/PID`, or a zombie waiting for its parent to reap it.
 pub fn sigkill(pid: u32) -> Result<(), String> {
     let status = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .map_err(|err| format!("cannot run `kill -9 {pid}`: {err}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`kill -9 {pid}` failed ({status}): is the process alive?")) }
+    if !status.success() {
+        return Err(format!("`kill -9 {pid}` failed ({status}): is the process alive?"));
+    }
+    let deadline = std::time::Instant::now() + DEATH_WAIT;
+    while std::time::Instant::now() < deadline {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return Ok(()),
+            Ok(stat) if crate::cpu::process_state(&stat) == Some('Z') => return Ok(()),
+            // Polling a process's death: there is no portable wait on a non-child process.
+            Ok(_) => std::thread::sleep(Duration::from_micros(200)),
+        }
+    }
+    Err(format!("process {pid} was still alive {DEATH_WAIT:?} after `kill -9`"))
 }
 
 /// How one measurement runs.
@@ -155,7 +173,8 @@ enum Event {
 }
 
 /// Measures one failover: writes through `writer`, kills the leader `probe` names with
-/// `kill`, and times until a write started after the kill succeeds.
+/// `kill` (which returns once the process is gone), and times from the kill until a write
+/// started after the process was gone succeeds.
 pub async fn measure_failover(
     writer: Arc<dyn Driver>,
     probe: &dyn LeaderProbe,
@@ -209,12 +228,13 @@ pub async fn measure_failover(
     })?;
     let killed_at = Instant::now();
     kill(pid).map_err(|reason| BenchError::Failover(format!("cannot kill member {leader} (pid {pid}): {reason}")))?;
+    let gone_at = Instant::now();
 
     let (mut errors, mut first_error) = (0, None);
     let resume_deadline = killed_at + plan.timeout;
     loop {
         match tokio::time::timeout_at(resume_deadline, seen.recv()).await {
-            Ok(Some(Event::Wrote { started, answered })) if started >= killed_at => {
+            Ok(Some(Event::Wrote { started, answered })) if started >= gone_at => {
                 return Ok(FailoverOutcome {
                     leader,
                     pid,
