@@ -394,7 +394,8 @@ pub async fn run_failover<C: Connect>(
     Ok(record)
 }
 
-type PeerFailover = (Arc<dyn Driver>, Box<dyn LeaderProbe>);
+/// A peer's failover writer and leader probe.
+pub type PeerFailover = (Arc<dyn Driver>, Box<dyn LeaderProbe>);
 
 #[cfg(feature = "peers")]
 fn peer_failover(system: System, endpoints: Vec<String>) -> Result<PeerFailover, BenchError> {

@@ -28,10 +28,7 @@ pub fn driver(system: System, workload: Workload, endpoints: Vec<String>) -> Res
 }
 
 /// The writer and leader probe of `coterie bench failover` on peer `system` (etcd only).
-pub fn failover(
-    system: System,
-    endpoints: Vec<String>,
-) -> Result<(Arc<dyn Driver>, Box<dyn crate::failover::LeaderProbe>), BenchError> {
+pub fn failover(system: System, endpoints: Vec<String>) -> Result<crate::failover::PeerFailover, BenchError> {
     match system {
         System::Etcd => Ok(failover::etcd(endpoints)),
         other => Err(BenchError::Failover(format!("failover is measured on coterie and etcd only, not {other}"))),
