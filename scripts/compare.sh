@@ -6,7 +6,9 @@
 # Overridable by environment:
 #   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"), CLIENTS ("1 16 64"),
 #   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
-#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir)
+#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir),
+#   FAILOVER_ROUNDS (3; 0 skips it): leader-kill measurements on Coterie and (if in PEERS) etcd,
+#   after the matrix, interleaved; the killed member is restarted between rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +20,7 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 OP_TIMEOUT=${OP_TIMEOUT:-5s}
 MAX_OPS=${MAX_OPS:-2000000}
+FAILOVER_ROUNDS=${FAILOVER_ROUNDS:-3}
 OUT=${OUT:-docs/benchmarks.md}
 WORK=${WORK:-$(mktemp -d /tmp/coterie-compare.XXXXXX)}
 export PEERS_DIR=$WORK/peers
@@ -51,21 +54,40 @@ trap cleanup EXIT INT TERM
 echo "building coterie (release, with the peer drivers)..." >&2
 cargo build --release -p coterie-cli --features peers
 
-start_coterie() {
-  local members=1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103
-  for n in 1 2 3; do
-    mkdir -p "$WORK/coterie/$n"
-    "$COTERIE" serve --id "$n" --listen "127.0.0.1:710$n" --members "$members" --data-dir "$WORK/coterie/$n" \
-      >"$WORK/coterie/$n.log" 2>&1 &
-    COTERIE_PIDS+=($!)
-  done
-  # Ready when a tiny bounded run succeeds (it needs a leader and a committed write).
+COTERIE_MEMBERS=1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103
+
+# alive PID: the process exists and is not a zombie waiting to be reaped.
+alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+
+# start_member N: starts member N (1-3) in the background, its pid in COTERIE_PIDS[N-1].
+start_member() {
+  local n=$1
+  mkdir -p "$WORK/coterie/$n"
+  "$COTERIE" serve --id "$n" --listen "127.0.0.1:710$n" --members "$COTERIE_MEMBERS" --data-dir "$WORK/coterie/$n" \
+    >>"$WORK/coterie/$n.log" 2>&1 &
+  COTERIE_PIDS[n - 1]=$!
+}
+
+# wait_coterie: until a tiny bounded write succeeds (it needs a leader and a commit), and
+# every member answers status naming a leader (a restarted member has rejoined).
+wait_coterie() {
   local deadline=$((SECONDS + 60))
-  until "$COTERIE" bench --system coterie --endpoints "$COTERIE_ENDPOINTS" --workload cp-get --clients 1 \
-      --duration 1s --warmup 0s --ops 1 --op-timeout 2s >/dev/null 2>&1; do
+  until "$COTERIE" bench --system coterie --endpoints "$COTERIE_ENDPOINTS" --workload cp-incr --clients 1 \
+      --duration 1s --warmup 0s --ops 1 --op-timeout 2s 2>/dev/null | grep -Eq '^errors +0$'; do
     ((SECONDS < deadline)) || { echo "coterie did not become ready in 60s (logs in $WORK/coterie)" >&2; exit 1; }
     sleep 0.5
   done
+  for n in 1 2 3; do
+    until "$COTERIE" --endpoints "127.0.0.1:710$n" status 2>/dev/null | grep -q ' leader [0-9]'; do
+      ((SECONDS < deadline)) || { echo "coterie member $n did not rejoin in 60s (logs in $WORK/coterie)" >&2; exit 1; }
+      sleep 0.5
+    done
+  done
+}
+
+start_coterie() {
+  for n in 1 2 3; do start_member "$n"; done
+  wait_coterie
 }
 
 for peer in $PEERS; do
@@ -79,6 +101,7 @@ pids_of() {
   if [[ $1 == coterie ]]; then (IFS=,; echo "${COTERIE_PIDS[*]}"); else paste -sd, "$PEERS_DIR/$1/pids"; fi
 }
 
+LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg)
 COMMANDS=()
 for round in $(seq "$ROUNDS"); do
   for workload in $WORKLOADS; do
@@ -96,6 +119,30 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
+# Failover: kill the leader under one writer, time until writes resume, restart the member.
+FAILOVER_COMMANDS=()
+for round in $(seq "$FAILOVER_ROUNDS"); do
+  for system in coterie etcd; do
+    [[ $system == coterie || " $PEERS " == *" $system "* ]] || continue
+    if [[ $system == coterie ]]; then
+      member_pids=1=${COTERIE_PIDS[0]},2=${COTERIE_PIDS[1]},3=${COTERIE_PIDS[2]}
+    else
+      member_pids=$(awk '{printf "%s%d=%s", (NR > 1 ? "," : ""), NR, $1}' "$PEERS_DIR/etcd/pids")
+    fi
+    cmd=("$COTERIE" bench failover --system "$system" --endpoints "${ENDPOINTS[$system]}"
+      --member-pids "$member_pids" --timeout 30s --json "$RESULTS")
+    echo "failover round $round: ${cmd[*]}" >&2
+    ((round == 1)) && FAILOVER_COMMANDS+=("${cmd[*]}")
+    "${cmd[@]}" || echo "failover run failed: ${cmd[*]}" >&2
+    if [[ $system == coterie ]]; then
+      for n in 1 2 3; do alive "${COTERIE_PIDS[n - 1]}" || start_member "$n"; done
+      wait_coterie
+    else
+      scripts/peers.sh revive etcd >&2
+    fi
+  done
+done
+
 {
   echo "## How these were measured"
   echo
@@ -107,12 +154,14 @@ done
   echo "- Shape: closed loop, each client its own connection and one request in flight; warm-up $WARMUP, then"
   echo "  $DURATION or $MAX_OPS ops; op timeout $OP_TIMEOUT (a timeout is an error); $ROUNDS interleaved rounds."
   echo "- Every server on this one machine, sharing its cores with the load generator."
+  echo "- 1-minute load average when the matrix started: $LOAD_AT_START."
   echo
   echo "Commands (first client count of round 1; the others differ only in \`--clients\`):"
   echo
   echo '```'
   echo "scripts/compare.sh   # WORKLOADS='$WORKLOADS' CLIENTS='$CLIENTS' PEERS='$PEERS' ROUNDS=$ROUNDS"
   printf '%s\n' "${COMMANDS[@]}" | sed "s|$WORK|\$WORK|g"
+  ((${#FAILOVER_COMMANDS[@]})) && printf '%s\n' "${FAILOVER_COMMANDS[@]}" | sed -E "s|$WORK|\$WORK|g; s|=[0-9]+|=PID|g"
   echo '```'
 } >"$PREAMBLE"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts or stops the peers Coterie is benchmarked against, on 127.0.0.1 only:
 #   scripts/peers.sh start|stop|status etcd|zookeeper|redis|all
+#   scripts/peers.sh revive etcd    (restart the etcd members that died, e.g. killed by a failover run)
 # - etcd: a 3-member cluster, clients on 127.0.0.1:2379,22379,32379
 # - zookeeper: a 3-member ensemble, clients on 127.0.0.1:2181,2182,2183
 # - redis: one server on 127.0.0.1:6379 (no persistence)
@@ -37,21 +38,49 @@ wait_for() {
 
 running() { [[ -s $PEERS_DIR/$1/pids ]]; }
 
+ETCD_PORTS=(2379 22379 32379)
+ETCD_PEER_PORTS=(2380 22380 32380)
+
+# start_etcd_member I: starts member mI (0-based) in the background and prints its pid.
+start_etcd_member() {
+  local i=$1 dir=$PEERS_DIR/etcd cluster=""
+  for j in 0 1 2; do cluster+="${cluster:+,}m$j=http://127.0.0.1:${ETCD_PEER_PORTS[$j]}"; done
+  etcd --name "m$i" --data-dir "$dir/m$i" \
+    --listen-client-urls "http://127.0.0.1:${ETCD_PORTS[$i]}" --advertise-client-urls "http://127.0.0.1:${ETCD_PORTS[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${ETCD_PEER_PORTS[$i]}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${ETCD_PEER_PORTS[$i]}" \
+    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token coterie-bench \
+    >>"$dir/m$i.log" 2>&1 &
+  echo $!
+}
+
+etcd_healthy() {
+  wait_for "etcd" env ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379 endpoint health
+}
+
 start_etcd() {
   need_packages etcd-server etcd-client
-  local dir=$PEERS_DIR/etcd cluster="" ports=(2379 22379 32379) peer_ports=(2380 22380 32380)
+  local dir=$PEERS_DIR/etcd
   mkdir -p "$dir"
-  for i in 0 1 2; do cluster+="${cluster:+,}m$i=http://127.0.0.1:${peer_ports[$i]}"; done
-  for i in 0 1 2; do
-    ETCD_UNSUPPORTED_ARCH=${ETCD_UNSUPPORTED_ARCH:-} etcd --name "m$i" --data-dir "$dir/m$i" \
-      --listen-client-urls "http://127.0.0.1:${ports[$i]}" --advertise-client-urls "http://127.0.0.1:${ports[$i]}" \
-      --listen-peer-urls "http://127.0.0.1:${peer_ports[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${peer_ports[$i]}" \
-      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token coterie-bench \
-      >"$dir/m$i.log" 2>&1 &
-    echo $! >>"$dir/pids"
-  done
-  wait_for "etcd" env ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379 endpoint health
+  for i in 0 1 2; do start_etcd_member "$i" >>"$dir/pids"; done
+  etcd_healthy
   echo "etcd ready: 127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379 (pids $(paste -sd, "$dir/pids"))"
+}
+
+# revive_etcd: restarts every member whose recorded process is gone (after a failover
+# measurement killed it), keeping the pids file's order (line I+1 is member mI).
+revive_etcd() {
+  local dir=$PEERS_DIR/etcd pids=() revived=""
+  mapfile -t pids <"$dir/pids"
+  for i in 0 1 2; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null || [[ $(awk '{print $3}' "/proc/${pids[$i]}/stat" 2>/dev/null) == Z ]]; then
+      pids[i]=$(start_etcd_member "$i")
+      revived+=" m$i"
+    fi
+  done
+  printf '%s\n' "${pids[@]}" >"$dir/pids"
+  etcd_healthy
+  echo "etcd revived:${revived:- none} (pids $(paste -sd, "$dir/pids"))"
 }
 
 zk_ok() { # zk_ok PORT: the member answers 'srvr' as leader or follower
@@ -123,7 +152,8 @@ for p in "${peers[@]}"; do
   case $action in
     start) running "$p" && die "$p already started (pids in $PEERS_DIR/$p/pids); stop it first"; "start_$p" ;;
     stop) stop_peer "$p" ;;
+    revive) [[ $p == etcd ]] || die "revive is only for etcd"; running etcd || die "etcd is not started"; revive_etcd ;;
     status) if running "$p"; then echo "$p: pids $(paste -sd, "$PEERS_DIR/$p/pids")"; else echo "$p: stopped"; fi ;;
-    *) die "usage: $0 start|stop|status etcd|zookeeper|redis|all" ;;
+    *) die "usage: $0 start|stop|status|revive etcd|zookeeper|redis|all" ;;
   esac
 done

@@ -17,6 +17,11 @@ pub fn cpu_ticks(pid: u32) -> Result<u64, String> {
     parse_stat(&stat).ok_or_else(|| format!("{} is not in the expected format", path.display()))
 }
 
+/// The state letter (`R`, `S`, `Z`, ...) from the text of a `/proc/<pid>/stat` file.
+pub fn process_state(stat: &str) -> Option<char> {
+    stat[stat.rfind(')')? + 1..].split_whitespace().next()?.chars().next()
+}
+
 /// utime + stime from the text of a `/proc/<pid>/stat` file.
 pub fn parse_stat(stat: &str) -> Option<u64> {
     // The command name (field 2) is in parentheses and may contain spaces: fields after it
@@ -76,6 +81,9 @@ mod tests {
         let stat = "42 (my (odd) server) S 1 42 42 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 4 0 100 0 0";
         assert_eq!(parse_stat(stat), Some(325));
         assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(process_state(stat), Some('S'));
+        assert_eq!(process_state("7 (a) Z 1"), Some('Z'));
+        assert_eq!(process_state("garbage"), None);
     }
 
     #[test]

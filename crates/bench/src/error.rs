@@ -64,6 +64,9 @@ pub enum BenchError {
         /// The parse error.
         reason: String,
     },
+    /// A failover measurement could not be made.
+    #[error("failover measurement failed: {0}")]
+    Failover(String),
     /// A client task failed unexpectedly.
     #[error("a benchmark client task failed: {0}")]
     Task(String),

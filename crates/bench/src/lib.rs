@@ -8,12 +8,14 @@
 //!
 //! ## Wiring it into a binary
 //!
-//! The `coterie` binary adds two subcommands:
+//! The `coterie` binary adds three subcommands:
 //!
 //! ```text
 //! coterie bench [BenchArgs]                      -> coterie_bench::run(args, connector).await
 //! coterie bench report --json F --out docs/benchmarks.md [--preamble P]
 //!                                                -> coterie_bench::report(&report_args)
+//! coterie bench failover --endpoints .. --member-pids 1=PID,..
+//!                                                -> coterie_bench::run_failover(args, connector, probe).await
 //! ```
 //!
 //! [`BenchArgs`] and [`ReportArgs`] derive `clap::Args`, so they flatten into the binary's
@@ -33,6 +35,7 @@ pub mod coterie;
 pub mod cpu;
 pub mod driver;
 pub mod error;
+pub mod failover;
 pub mod output;
 #[cfg(feature = "peers")]
 pub mod peers;
@@ -44,6 +47,9 @@ pub use args::{BenchArgs, parse_duration, run};
 pub use coterie::{Connect, CoterieDriver};
 pub use driver::{ClientDriver, Driver};
 pub use error::BenchError;
+pub use failover::{
+    FailoverArgs, FailoverOutcome, FailoverPlan, LeaderProbe, MemberPid, measure_failover, run_failover,
+};
 pub use output::RunRecord;
 pub use report::{ReportArgs, render_report, report};
 pub use runner::{Phase, RunConfig, RunStats, run_closed_loop};

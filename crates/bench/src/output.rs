@@ -46,6 +46,13 @@ pub struct RunRecord {
     pub first_error: Option<String>,
     /// CPU seconds (user + system) the `--pids` processes used during the measured phase.
     pub server_cpu_s: Option<f64>,
+    /// For workload `failover`: milliseconds from the leader's kill to the first successful
+    /// write started after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_ms: Option<f64>,
+    /// For workload `failover`: the member killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed_member: Option<u64>,
 }
 
 impl RunRecord {
@@ -70,6 +77,8 @@ impl RunRecord {
             errors: stats.errors,
             first_error: stats.first_error.clone(),
             server_cpu_s: cpu,
+            failover_ms: None,
+            killed_member: None,
         }
     }
 

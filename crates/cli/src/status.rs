@@ -26,7 +26,8 @@ pub(crate) fn uri(endpoint: &str) -> String {
     if endpoint.contains("://") { endpoint.to_owned() } else { format!("http://{endpoint}") }
 }
 
-async fn ask(endpoint: &str, timeout: Duration) -> anyhow::Result<ClusterStatusResponse> {
+/// One member's status, bounded by `timeout`.
+pub(crate) async fn ask(endpoint: &str, timeout: Duration) -> anyhow::Result<ClusterStatusResponse> {
     let channel = tonic::transport::Endpoint::from_shared(uri(endpoint))
         .with_context(|| format!("{endpoint:?} is not an address (HOST:PORT)"))?
         .connect_timeout(timeout)

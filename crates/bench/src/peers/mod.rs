@@ -10,6 +10,7 @@ use crate::error::BenchError;
 use crate::workload::{System, Workload};
 
 mod etcd;
+mod failover;
 mod redis;
 mod zookeeper;
 
@@ -25,6 +26,16 @@ pub fn driver(system: System, workload: Workload, endpoints: Vec<String>) -> Res
         System::Coterie => return Err(unsupported(system, workload)),
     })
 }
+
+/// The writer and leader probe of `coterie bench failover` on peer `system` (etcd only).
+pub fn failover(system: System, endpoints: Vec<String>) -> Result<crate::failover::PeerFailover, BenchError> {
+    match system {
+        System::Etcd => Ok(failover::etcd(endpoints)),
+        other => Err(BenchError::Failover(format!("failover is measured on coterie and etcd only, not {other}"))),
+    }
+}
+
+pub use failover::etcd_leader_position;
 
 fn unsupported(system: System, workload: Workload) -> BenchError {
     BenchError::Unsupported { system: system.to_string(), workload: workload.to_string() }
