@@ -31,7 +31,6 @@ pub const CASES: &[&str] = &[
     "snapshot_save_load_replace",
     "multi_batch_appends",
     "large_batch",
-    "buffered_appends_read_and_check_like_durable_ones",
 ];
 
 /// An entry at `index` in `term` (leader node 1) whose payload names both.
@@ -283,28 +282,5 @@ pub fn large_batch<S: LogStore + ?Sized>(store: &mut S) -> Result<(), StorageErr
     assert_eq!(store.log_state()?, state(None, Some((1, 1000))));
     assert_eq!(store.read_range(0, u64::MAX)?, batch);
     assert_eq!(store.read_range(500, 503)?, batch[499..502].to_vec());
-    Ok(())
-}
-
-/// A buffered append is readable at once and checked like a durable one; a flush changes
-/// nothing visible, and buffered and durable appends interleave.
-pub fn buffered_appends_read_and_check_like_durable_ones<S: LogStore + ?Sized>(
-    store: &mut S,
-) -> Result<(), StorageError> {
-    store.append_buffered(&entries(1, 1, 4))?;
-    assert_eq!(store.log_state()?, state(None, Some((1, 4))));
-    assert_eq!(store.read_range(0, u64::MAX)?, entries(1, 1, 4));
-    let gap = store.append_buffered(&entries(1, 6, 7));
-    assert_eq!(gap, Err(StorageError::NonContiguous { expected: 5, got: 6 }));
-    store.flush()?;
-    store.append(&entries(1, 5, 5))?;
-    store.append_buffered(&entries(2, 6, 8))?;
-    store.truncate_from(8)?;
-    store.flush()?;
-    store.flush()?;
-    assert_eq!(store.log_state()?, state(None, Some((2, 7))));
-    let mut expected = entries(1, 1, 5);
-    expected.extend(entries(2, 6, 7));
-    assert_eq!(store.read_range(0, u64::MAX)?, expected);
     Ok(())
 }

@@ -31,11 +31,7 @@
 //! # Durability
 //!
 //! Every write transaction commits with [`Durability::Immediate`]: the change is on disk when
-//! the call returns. The one exception is [`LogStore::append_buffered`], which commits with
-//! `Durability::None`: readers see the entries at once, and the next durable commit (an empty
-//! one from [`LogStore::flush`], or any other write) puts them on disk with one fsync. A
-//! crash before that loses exactly the buffered entries, which the Raft layer has not counted
-//! as stored yet. Two-phase commit and quick-repair are deliberately left **off**:
+//! the call returns. Two-phase commit and quick-repair are deliberately left **off**:
 //!
 //! - redb's default one-phase commit writes the new commit slot, flips the primary bit and
 //!   fsyncs **once**; all data carries checksums, and after a crash redb picks the most recent
@@ -137,40 +133,8 @@ impl RedbLog {
         operation: &'static str,
         body: impl FnOnce(&WriteTransaction) -> Result<bool, StorageError>,
     ) -> Result<(), StorageError> {
-        self.write_with(operation, Durability::Immediate, body)
-    }
-
-    /// Appends `entries` in one commit of the given durability (see [`LogStore::append`]).
-    fn append_with(&self, entries: &[Entry], durability: Durability) -> Result<(), StorageError> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let operation = "append log entries";
-        let records = entries
-            .iter()
-            .map(|entry| Ok((entry.log_id.index, encode(entry, "log entry")?)))
-            .collect::<Result<Vec<_>, StorageError>>()?;
-        self.write_with(operation, durability, |txn| {
-            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
-            let meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
-            check_append(&state_of(Some(&log), Some(&meta), operation)?, entries)?;
-            for (index, bytes) in &records {
-                log.insert(index, bytes.as_slice()).map_err(StorageError::database(operation))?;
-            }
-            Ok(true)
-        })
-    }
-
-    /// [`write`](Self::write) with the given durability: `Durability::None` commits are
-    /// visible to later reads at once but reach the disk only with the next durable commit.
-    fn write_with(
-        &self,
-        operation: &'static str,
-        durability: Durability,
-        body: impl FnOnce(&WriteTransaction) -> Result<bool, StorageError>,
-    ) -> Result<(), StorageError> {
         let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
-        txn.set_durability(durability).map_err(StorageError::database(operation))?;
+        txn.set_durability(Durability::Immediate).map_err(StorageError::database(operation))?;
         // Both off on purpose: one fsync per commit, full repair after a crash (module docs).
         txn.set_two_phase_commit(false);
         txn.set_quick_repair(false);
@@ -272,17 +236,23 @@ impl LogStore for RedbLog {
     }
 
     fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
-        self.append_with(entries, Durability::Immediate)
-    }
-
-    fn append_buffered(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
-        self.append_with(entries, Durability::None)
-    }
-
-    fn flush(&mut self) -> Result<(), StorageError> {
-        // An empty durable commit: redb writes its header and syncs, which persists every
-        // non-durable commit before it.
-        self.write("flush buffered appends", |_| Ok(true))
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let operation = "append log entries";
+        let records = entries
+            .iter()
+            .map(|entry| Ok((entry.log_id.index, encode(entry, "log entry")?)))
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        self.write(operation, |txn| {
+            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+            let meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
+            check_append(&state_of(Some(&log), Some(&meta), operation)?, entries)?;
+            for (index, bytes) in &records {
+                log.insert(index, bytes.as_slice()).map_err(StorageError::database(operation))?;
+            }
+            Ok(true)
+        })
     }
 
     fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError> {

@@ -102,21 +102,6 @@ pub trait LogStore: Send {
     /// [`StorageError::NonContiguous`] and stores none of them.
     fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError>;
 
-    /// Appends like [`append`](Self::append), but may return before the entries are durable:
-    /// they are readable at once and become durable with the next [`flush`](Self::flush) (or
-    /// any other durable write). A Raft node uses it to replicate a batch to its followers
-    /// while its own flush of that batch is still running, instead of after it. The default
-    /// is the durable `append`.
-    fn append_buffered(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
-        self.append(entries)
-    }
-
-    /// Makes every earlier [`append_buffered`](Self::append_buffered) durable, in one fsync.
-    /// The default does nothing: without buffering, appends are durable already.
-    fn flush(&mut self) -> Result<(), StorageError> {
-        Ok(())
-    }
-
     /// The entries with `start <= index < end` that are present, in ascending order.
     fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError>;
 

@@ -65,7 +65,6 @@ macro_rules! all_cases {
                 snapshot_save_load_replace,
                 multi_batch_appends,
                 large_batch,
-                buffered_appends_read_and_check_like_durable_ones,
             ]
         );
     };

@@ -47,22 +47,6 @@ fn everything_survives_close_and_reopen() {
 }
 
 #[test]
-fn flushed_buffered_appends_survive_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("node.redb");
-    {
-        let storage = RedbStorage::open(&path).unwrap();
-        let mut log = storage.log("g").unwrap();
-        log.append_buffered(&entries(1, 1, 3)).unwrap();
-        log.append_buffered(&entries(1, 4, 6)).unwrap();
-        log.flush().unwrap();
-    }
-    let storage = RedbStorage::open(&path).unwrap();
-    let log = storage.log("g").unwrap();
-    assert_eq!(log.read_range(0, u64::MAX).unwrap(), entries(1, 1, 6));
-}
-
-#[test]
 fn purge_beyond_last_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("node.redb");

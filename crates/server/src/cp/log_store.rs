@@ -7,18 +7,13 @@
 //! calls), so each storage call runs on tokio's blocking pool; reads go the same way
 //! because a redb read can touch the disk too.
 //!
-//! # Batching, and replicating while flushing
+//! # Batching
 //!
 //! openraft hands `append` every entry that accumulated since the previous append (from
-//! many concurrent client writes, or one replication message). `append` writes them with
-//! [`LogStore::append_buffered`] — readable at once, not yet durable — and hands openraft's
-//! flush callback to a flusher task, so openraft can send the entries to the followers while
-//! the local fsync runs instead of after it. The flusher takes every callback queued while
-//! its previous flush ran and covers them with one [`LogStore::flush`]: under load the cost
-//! of an fsync is shared by everything that arrived during the previous one. openraft counts
-//! an entry toward the commit quorum only when its callback reports it flushed, so nothing
-//! is acknowledged before it is durable. Without a tokio runtime (no flusher) every append is
-//! durable before it returns.
+//! many concurrent client writes, or one replication message), and [`LogStore::append`]
+//! commits them all with one fsync. `append` awaits that commit and only then reports the
+//! entries flushed, so while one fsync is in progress the next batch grows: under load the
+//! cost of an fsync is shared by everything that arrived during the previous one.
 //!
 //! # The committed index is not persisted
 //!
@@ -40,9 +35,7 @@
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
-use std::sync::{Arc, Mutex, Weak};
-
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use coterie_storage::{Entry, LogStore};
 use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
@@ -83,47 +76,12 @@ where
 #[derive(Clone)]
 pub struct CpLogStore {
     store: SharedStore,
-    /// Where `append` hands the flush callbacks of buffered appends; `None` (no runtime to
-    /// run the flusher on) makes every append durable before it returns.
-    flusher: Option<mpsc::UnboundedSender<IOFlushed<CpTypes>>>,
 }
 
 impl CpLogStore {
-    /// The adapter over `store`. Inside a tokio runtime it starts the store's flusher task,
-    /// which ends when the adapter and all its clones are dropped.
+    /// The adapter over `store`.
     pub fn new(store: SharedStore) -> Self {
-        let flusher = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            runtime.spawn(flush_loop(Arc::downgrade(&store), receiver));
-            sender
-        });
-        CpLogStore { store, flusher }
-    }
-}
-
-/// Makes buffered appends durable: waits for a callback, takes every other one already
-/// queued, flushes once, and completes them all in order. While a flush runs, the callbacks
-/// of the appends made meanwhile queue up, so one fsync covers everything that arrived
-/// during the previous one.
-///
-/// It holds the store weakly, and strongly only while it flushes, so that a closed node's
-/// storage is released (and can be reopened) as soon as the node lets go of it.
-async fn flush_loop(store: Weak<Mutex<Box<dyn LogStore>>>, mut callbacks: mpsc::UnboundedReceiver<IOFlushed<CpTypes>>) {
-    while let Some(first) = callbacks.recv().await {
-        let mut pending = vec![first];
-        while let Ok(next) = callbacks.try_recv() {
-            pending.push(next);
-        }
-        let flushed = match store.upgrade() {
-            Some(store) => blocking(&store, |store| store.flush().map_err(storage_io)).await,
-            None => Err(io::Error::other("the log store was closed before its appends were flushed")),
-        };
-        for callback in pending {
-            callback.io_completed(match &flushed {
-                Ok(()) => Ok(()),
-                Err(err) => Err(io::Error::new(err.kind(), err.to_string())),
-            });
-        }
+        CpLogStore { store }
     }
 }
 
@@ -193,35 +151,14 @@ impl RaftLogStorage<CpTypes> for CpLogStore {
         I::IntoIter: OptionalSend,
     {
         let encoded = entries.into_iter().map(|entry| encode_entry(&entry)).collect::<io::Result<Vec<_>>>();
-        let buffered = self.flusher.is_some();
         let result = match encoded {
-            Ok(encoded) => {
-                blocking(&self.store, move |store| {
-                    if buffered { store.append_buffered(&encoded) } else { store.append(&encoded) }.map_err(storage_io)
-                })
-                .await
-            }
+            Ok(encoded) => blocking(&self.store, move |store| store.append(&encoded).map_err(storage_io)).await,
             Err(err) => Err(err),
         };
+        // One durable commit for the whole batch: only now may openraft count it as flushed.
         match result {
             Ok(()) => {
-                // Readable now; openraft may replicate the entries while the flusher makes
-                // them durable, and counts them flushed only when it calls back.
-                match &self.flusher {
-                    Some(flusher) => {
-                        if let Err(unsent) = flusher.send(callback) {
-                            // The flusher is gone (runtime shutting down): flush here.
-                            let flushed = blocking(&self.store, |store| store.flush().map_err(storage_io)).await;
-                            let reply = match &flushed {
-                                Ok(()) => Ok(()),
-                                Err(err) => Err(io::Error::new(err.kind(), err.to_string())),
-                            };
-                            unsent.0.io_completed(reply);
-                            return flushed;
-                        }
-                    }
-                    None => callback.io_completed(Ok(())),
-                }
+                callback.io_completed(Ok(()));
                 Ok(())
             }
             Err(err) => {
