@@ -80,7 +80,7 @@ pub(crate) fn describe(endpoint: &str, status: &ClusterStatusResponse) -> Vec<St
 /// Runs `coterie status` against `endpoints`. Fails when no member answers.
 pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Result<Outcome> {
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let answers = futures_join(endpoints, timeout).await;
+    let answers = ask_all(endpoints, timeout).await;
     let mut lines = Vec::new();
     let mut answered = 0;
     for (endpoint, answer) in endpoints.iter().zip(answers) {
@@ -100,7 +100,7 @@ pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Resu
 }
 
 /// Asks every endpoint at once, answers in endpoint order.
-async fn futures_join(endpoints: &[String], timeout: Duration) -> Vec<anyhow::Result<ClusterStatusResponse>> {
+async fn ask_all(endpoints: &[String], timeout: Duration) -> Vec<anyhow::Result<ClusterStatusResponse>> {
     let tasks: Vec<_> = endpoints
         .iter()
         .map(|endpoint| {

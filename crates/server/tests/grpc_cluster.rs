@@ -2,9 +2,8 @@
 //! and serve the public API, driven with coterie-api's generated tonic clients.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod support;
+
 use std::time::Duration;
 
 use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
@@ -16,90 +15,8 @@ use coterie_api::pb::{
 };
 use coterie_api::status::{code, error_detail};
 use coterie_core::Structure;
-use coterie_server::cp::CpConfig;
-use coterie_server::{Node, NodeConfig};
-use tokio::net::{TcpListener, TcpSocket};
+use support::{BOUND, Cluster, POLL, cp_config};
 use tonic::Code;
-
-/// The bound on every wait: generous for a loaded two-core machine.
-const BOUND: Duration = Duration::from_secs(60);
-/// Between two looks at a condition that is polled.
-const POLL: Duration = Duration::from_millis(50);
-
-/// Raft timings with room for a loaded two-core test machine.
-fn cp_config() -> CpConfig {
-    CpConfig {
-        tick_interval: Duration::from_millis(50),
-        heartbeat_interval: Duration::from_millis(100),
-        election_timeout: (Duration::from_millis(400), Duration::from_millis(800)),
-        ..CpConfig::default()
-    }
-}
-
-/// A listener on `addr` (port 0: any free port). SO_REUSEADDR lets a restarted node take
-/// its port back at once.
-fn bind(addr: SocketAddr) -> TcpListener {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.set_reuseaddr(true).unwrap();
-    socket.bind(addr).unwrap();
-    socket.listen(1024).unwrap()
-}
-
-struct Cluster {
-    members: BTreeMap<u64, String>,
-    dirs: Option<Vec<tempfile::TempDir>>,
-    nodes: BTreeMap<u64, Node>,
-}
-
-impl Cluster {
-    /// Three members, started in the order 3, 1, 2 (not id order, which is the order the
-    /// members would initialize in), on data directories if `durable`.
-    async fn start(durable: bool) -> Cluster {
-        let mut listeners = BTreeMap::new();
-        for id in 1..=3 {
-            listeners.insert(id, bind("127.0.0.1:0".parse().unwrap()));
-        }
-        let members: BTreeMap<u64, String> =
-            listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
-        let dirs = durable.then(|| (0..3).map(|_| tempfile::tempdir().unwrap()).collect());
-        let mut cluster = Cluster { members, dirs, nodes: BTreeMap::new() };
-        for id in [3, 1, 2] {
-            let listener = listeners.remove(&id).unwrap();
-            let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
-            cluster.nodes.insert(id, node);
-        }
-        cluster
-    }
-
-    fn config(&self, id: u64) -> NodeConfig {
-        let listen = self.members[&id].parse().unwrap();
-        let mut config = NodeConfig::new(id, listen, self.members.clone());
-        config.cp = cp_config();
-        config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
-        config
-    }
-
-    fn dir(&self, id: u64) -> PathBuf {
-        self.dirs.as_ref().unwrap()[usize::try_from(id - 1).unwrap()].path().to_path_buf()
-    }
-
-    fn address(&self, id: u64) -> String {
-        self.members[&id].clone()
-    }
-
-    async fn restart(&mut self, id: u64) {
-        let listener = bind(self.members[&id].parse().unwrap());
-        let node = Node::start_with_listener(self.config(id), listener).await.unwrap();
-        assert_eq!(self.config(id).data_dir, Some(self.dir(id)));
-        self.nodes.insert(id, node);
-    }
-
-    async fn shutdown(&mut self) {
-        for node in std::mem::take(&mut self.nodes).into_values() {
-            tokio::time::timeout(BOUND, node.shutdown()).await.unwrap();
-        }
-    }
-}
 
 async fn status(address: &str) -> pb::ClusterStatusResponse {
     let mut client = ClusterServiceClient::connect(format!("http://{address}")).await.unwrap();
@@ -186,7 +103,7 @@ async fn applied_reaches(cluster: &Cluster, id: u64, name: &str, index: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_form_groups_redirect_and_fail_over() {
-    let mut cluster = Cluster::start(false).await;
+    let mut cluster = Cluster::start(3).await;
     let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
     let follower = (1..=3).find(|id| *id != leader_id).unwrap();
 
@@ -251,7 +168,7 @@ async fn members_form_groups_redirect_and_fail_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_follower_catches_up_from_its_data_dir() {
-    let mut cluster = Cluster::start(true).await;
+    let mut cluster = Cluster::start_with(3, true, cp_config()).await;
     let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
     let follower = (1..=3).find(|id| *id != leader_id).unwrap();
     for expected in 1..=3 {
@@ -298,7 +215,7 @@ async fn wait_for_waiters(cluster: &Cluster, id: u64, name: &str, count: usize) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
-    let mut cluster = Cluster::start(false).await;
+    let mut cluster = Cluster::start(3).await;
     let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
     let url = format!("http://{}", cluster.address(leader_id));
     let mut sessions = SessionServiceClient::connect(url.clone()).await.unwrap();
