@@ -77,6 +77,9 @@ pub mod code {
     pub const UNAVAILABLE: &str = "unavailable";
     /// The call did not complete in time. It may still be applied.
     pub const TIMEOUT: &str = "timeout";
+    /// A `keep_parked` call's attempt ended while the call is still parked in its place:
+    /// send the same session and seq again to go on waiting.
+    pub const STILL_WAITING: &str = "still_waiting";
     /// A server bug, such as an answer of the wrong shape for the rpc.
     pub const INTERNAL: &str = "internal";
 }
@@ -284,6 +287,13 @@ pub fn timeout(message: impl Into<String>) -> Status {
     with_detail(Code::DeadlineExceeded, detail(code::TIMEOUT, message.into()))
 }
 
+/// `DEADLINE_EXCEEDED` with code `still_waiting`: this attempt of a `keep_parked` call
+/// ended, but the call stays parked in its place; the same session and seq sent again (to
+/// any member) go on waiting.
+pub fn still_waiting(message: impl Into<String>) -> Status {
+    with_detail(Code::DeadlineExceeded, detail(code::STILL_WAITING, message.into()))
+}
+
 /// `INTERNAL` with code `internal`: a server bug.
 pub fn internal(message: impl Into<String>) -> Status {
     with_detail(Code::Internal, detail(code::INTERNAL, message.into()))
@@ -344,6 +354,12 @@ pub enum ApiError {
         /// The server's (or transport's) message.
         message: String,
     },
+    /// A `keep_parked` call is still parked in its place: send it again to go on waiting.
+    #[error("still waiting: {message}")]
+    StillWaiting {
+        /// The server's message.
+        message: String,
+    },
     /// The server reported a bug.
     #[error("internal server error: {message}")]
     Internal {
@@ -394,6 +410,7 @@ impl From<&Status> for ApiError {
                 retry_after: detail.retry_after_ms.map(Duration::from_millis),
             },
             code::TIMEOUT => ApiError::Timeout { message: detail.message },
+            code::STILL_WAITING => ApiError::StillWaiting { message: detail.message },
             code::INTERNAL => ApiError::Internal { message: detail.message },
             _ => ApiError::Other { code: status.code(), message, detail_code: Some(detail.code) },
         }

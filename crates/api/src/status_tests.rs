@@ -145,6 +145,7 @@ fn codes_follow_the_table_in_the_proto() {
         (code::NOT_LEADER, Code::Unavailable),
         (code::UNAVAILABLE, Code::Unavailable),
         (code::TIMEOUT, Code::DeadlineExceeded),
+        (code::STILL_WAITING, Code::DeadlineExceeded),
         (code::INTERNAL, Code::Internal),
     ];
     for (code, grpc) in expected.into_iter().chain(others) {
@@ -159,7 +160,7 @@ fn codes_follow_the_table_in_the_proto() {
 #[test]
 fn codes_are_distinct_snake_case() {
     let mut codes: Vec<&str> = every_core_error().iter().map(|e| classify(e).0).collect();
-    codes.extend([code::NOT_LEADER, code::UNAVAILABLE, code::TIMEOUT, code::INTERNAL]);
+    codes.extend([code::NOT_LEADER, code::UNAVAILABLE, code::TIMEOUT, code::STILL_WAITING, code::INTERNAL]);
     let distinct: BTreeSet<&str> = codes.iter().copied().collect();
     assert_eq!(distinct.len(), codes.len());
     for code in codes {
@@ -225,6 +226,10 @@ fn unavailable_timeout_and_internal_round_trip() {
     let status = over_the_wire(&timeout("no answer in 5s"));
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(ApiError::from(status), ApiError::Timeout { message: "no answer in 5s".to_owned() });
+
+    let status = over_the_wire(&still_waiting("parked"));
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(ApiError::from(status), ApiError::StillWaiting { message: "parked".to_owned() });
 
     let status = over_the_wire(&internal("bug"));
     assert_eq!(status.code(), Code::Internal);

@@ -101,7 +101,7 @@ impl AtomicLongService for TestAtomicLongService {
 }
 
 fn call(name: &str, session_id: u64, seq: u64) -> Option<Call> {
-    Some(Call { group: String::new(), name: name.to_owned(), session_id, seq, stale_read: false })
+    Some(Call { group: String::new(), name: name.to_owned(), session_id, seq, stale_read: false, keep_parked: false })
 }
 
 #[tokio::test]

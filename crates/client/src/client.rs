@@ -1,15 +1,24 @@
 //! The client: one per application, cheap to clone, shared by all handles.
 //!
-//! Every call goes through one retry loop. It sends to the endpoint believed to lead the
-//! call's group, follows "not leader" hints, rotates past unreachable endpoints with capped
-//! exponential backoff, and gives up at the call's deadline. Mutations carry a
-//! `(session, seq)` invocation id that stays the same on every retry, so a retry after a
-//! lost response is answered from the group's dedup window instead of being applied twice.
+//! Every call goes through one retry loop (`retry.rs`). It sends to the endpoint believed
+//! to lead the call's group, follows "not leader" hints, rotates past unreachable endpoints
+//! with capped exponential backoff, and gives up at the call's deadline. Every attempt is
+//! bounded, and an attempt that goes unanswered for a while is checked against the other
+//! members, so a paused or cut-off leader costs about as long as a killed one. Mutations
+//! carry a `(session, seq)` invocation id that stays the same on every retry, so a retry
+//! after a lost response is answered from the group's dedup window instead of being
+//! applied twice. Blocking calls keep their place in the structure's queue across attempts
+//! and leader changes (`Call::keep_parked`), and are cancelled by the client when it gives
+//! up on them.
 //!
 //! Sessions open lazily, one per group, on the first call that needs one, and are kept
 //! alive by a background heartbeat. If the group reports a session expired, the client
 //! forgets it and opens a new one for the next call; anything the old session held is gone,
-//! which is exactly what the cluster did for everyone else.
+//! which is exactly what the cluster did for everyone else. Two things are never hidden by
+//! that replacement: a mutation that may already have been applied in the expired session
+//! is not sent again in the new one (the dedup record that would have caught the repeat
+//! went with the session), it ends with [`ClientError::OutcomeUnknown`]; and a lock held in
+//! the expired session is reported lost ([`ClientError::LockOwnershipLost`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,7 +33,8 @@ use tokio::time::Instant;
 
 use crate::error::ClientError;
 use crate::handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, Semaphore};
-use crate::transport::{Call, Transport, TransportError};
+use crate::retry::Progress;
+use crate::transport::{Call, Transport};
 use crate::value::Value;
 
 /// Timeouts and intervals of a client.
@@ -46,6 +56,16 @@ pub struct ClientConfig {
     pub retry_initial: Duration,
     /// The largest retry backoff.
     pub retry_max: Duration,
+    /// How long an attempt may go unanswered before the client asks another member whether
+    /// the endpoint it waits on still leads, and again this often while it waits. When a
+    /// member names another leader, the client moves the call there (same invocation id);
+    /// so a paused or cut-off leader costs about an election plus this, not the attempt
+    /// timeout. Zero turns the check off.
+    pub failover_probe: Duration,
+    /// How long one attempt of a blocking call (lock, acquire, await) waits at one member
+    /// before the client asks again. The call keeps its place in the queue between
+    /// attempts; this only bounds what a lost answer or a stuck member can cost.
+    pub wait_poll: Duration,
 }
 
 impl Default for ClientConfig {
@@ -61,6 +81,10 @@ impl Default for ClientConfig {
             // with `coterie bench failover`: a 500 ms cap made failover ~650 ms, the sum of
             // the doubling pauses.
             retry_max: Duration::from_millis(100),
+            // About one election timeout: a follower names the new leader from its first
+            // heartbeat on, and a healthy leader's slow answers cost one cheap probe each.
+            failover_probe: Duration::from_millis(300),
+            wait_poll: Duration::from_secs(5),
         }
     }
 }
@@ -111,10 +135,10 @@ struct OpenSession {
     heartbeat: JoinHandle<()>,
 }
 
-struct Shared<T> {
-    transport: T,
-    config: ClientConfig,
-    leaders: Mutex<BTreeMap<String, usize>>,
+pub(crate) struct Shared<T> {
+    pub(crate) transport: T,
+    pub(crate) config: ClientConfig,
+    pub(crate) leaders: Mutex<BTreeMap<String, usize>>,
     sessions: tokio::sync::Mutex<BTreeMap<String, OpenSession>>,
     next_owner: AtomicU64,
     closed: AtomicBool,
@@ -122,7 +146,7 @@ struct Shared<T> {
 
 /// A connection to a Coterie cluster. Clone it freely: clones share sessions and state.
 pub struct Client<T: Transport> {
-    shared: Arc<Shared<T>>,
+    pub(crate) shared: Arc<Shared<T>>,
     /// How long a non-blocking call of this handle may take, retries included.
     call_timeout: Duration,
     /// Whether plain reads of this handle are stale reads.
@@ -215,6 +239,7 @@ impl<T: Transport> Client<T> {
                 session: None,
                 invocation: None,
                 stale_read: false,
+                keep_parked: false,
             };
             match self.send(call, Some(Instant::now() + self.shared.config.call_timeout)).await {
                 Ok(_) | Err(ClientError::Refused(CoreError::SessionExpired { .. })) => {}
@@ -231,6 +256,21 @@ impl<T: Transport> Client<T> {
         command: StructureCommand,
         mode: Mode,
     ) -> Result<StructureOutput, ClientError> {
+        self.execute_pinned(target, command, mode, None).await.map(|(output, _)| output)
+    }
+
+    /// Like [`Client::execute`], answering also the session the call was made in (`None`
+    /// for reads made without one). With `pin`, the call is made in that session or not at
+    /// all: if it is no longer the group's open session (it expired), the call fails with
+    /// [`CoreError::SessionExpired`] for it instead of moving to a new session. Handles
+    /// whose state belongs to a session (a held lock) pin it.
+    pub(crate) async fn execute_pinned(
+        &self,
+        target: &Target,
+        command: StructureCommand,
+        mode: Mode,
+        pin: Option<SessionId>,
+    ) -> Result<(StructureOutput, Option<SessionId>), ClientError> {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(ClientError::Closed);
         }
@@ -238,45 +278,53 @@ impl<T: Transport> Client<T> {
         let timeout = self.call_timeout;
         let deadline = match mode {
             Mode::Blocking { wait: None } => None,
-            Mode::Blocking { wait: Some(wait) } => Some(Instant::now() + wait + timeout),
-            Mode::Read | Mode::SessionRead | Mode::Mutation => Some(Instant::now() + timeout),
+            Mode::Blocking { wait: Some(wait) } => Instant::now().checked_add(wait.saturating_add(timeout)),
+            Mode::Read | Mode::SessionRead | Mode::Mutation => Instant::now().checked_add(timeout),
         };
-        let output = if mode == Mode::Read {
+        let (output, session) = if mode == Mode::Read && pin.is_none() {
             let call = Call {
                 group: target.group.clone(),
                 command: invoke,
                 session: None,
                 invocation: None,
                 stale_read: self.stale_reads,
+                keep_parked: false,
             };
-            self.send(call, deadline).await?
+            (self.send(call, deadline).await?, None)
         } else {
-            let attempt = match mode {
-                Mode::Blocking { .. } => None,
-                Mode::Read | Mode::SessionRead | Mode::Mutation => Some(self.shared.config.attempt_timeout),
-            };
-            self.send_in_session(&target.group, invoke, mode != Mode::SessionRead, deadline, attempt).await?
+            let (output, session) = self.send_in_session(&target.group, invoke, mode, deadline, pin).await?;
+            (output, Some(session))
         };
         match output {
-            GroupOutput::Structure(output) => Ok(output),
+            GroupOutput::Structure(output) => Ok((output, session)),
             other => Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
         }
     }
 
-    /// Sends `command` in the group's session, opening one if needed. If the session turns
-    /// out to have expired, it is replaced once: the group refused the call without
-    /// applying it, so sending it again in a new session is safe.
+    /// Sends `command` in the group's session (or in `pin`), opening one if needed.
+    ///
+    /// If the session turns out to have expired, the command is sent once more in a new
+    /// session only when that cannot apply it twice: no earlier attempt may have been
+    /// applied, or the call blocks (whatever a blocking call took in the expired session,
+    /// the expiry gave back). Otherwise it ends with [`ClientError::OutcomeUnknown`]: the
+    /// expired session took with it the record that answers retries.
     async fn send_in_session(
         &self,
         group: &str,
         command: GroupCommand,
-        with_invocation: bool,
+        mode: Mode,
         deadline: Option<Instant>,
-        attempt: Option<Duration>,
-    ) -> Result<GroupOutput, ClientError> {
+        pin: Option<SessionId>,
+    ) -> Result<(GroupOutput, SessionId), ClientError> {
+        let blocking = matches!(mode, Mode::Blocking { .. });
+        let with_invocation = mode != Mode::SessionRead && mode != Mode::Read;
+        let attempt = if blocking { self.shared.config.wait_poll } else { self.shared.config.attempt_timeout };
         let mut replaced = false;
         loop {
-            let (session, seq) = self.session(group, deadline).await?;
+            let (session, seq) = match pin {
+                Some(pinned) => self.pinned_session(group, pinned).await?,
+                None => self.session(group, deadline).await?,
+            };
             let invocation = with_invocation.then_some(InvocationId { session, seq });
             let call = Call {
                 group: group.to_owned(),
@@ -284,16 +332,45 @@ impl<T: Transport> Client<T> {
                 session: Some(session),
                 invocation,
                 stale_read: false,
+                keep_parked: blocking && invocation.is_some(),
             };
-            match self.send_bounded(call, deadline, attempt).await {
-                Err(ClientError::Refused(CoreError::SessionExpired { session: expired }))
-                    if expired == session && !replaced =>
-                {
+            // A blocking call that this client stops waiting for (its deadline passed, or the
+            // caller dropped the future) is cancelled, so it is not granted to nobody later.
+            let cancel = invocation.filter(|_| blocking).map(|invocation| CancelOnDrop::new(self, group, invocation));
+            let mut progress = Progress::default();
+            let result = self.send_bounded(call, deadline, attempt, &mut progress).await;
+            match cancel {
+                // No answer before the deadline: dropping the guard cancels the call.
+                Some(cancel) if matches!(result, Err(ClientError::Unavailable { .. })) => drop(cancel),
+                Some(cancel) => cancel.disarm(),
+                None => {}
+            }
+            match result {
+                Err(ClientError::Refused(CoreError::SessionExpired { session: expired })) if expired == session => {
                     self.forget_session(group, session).await;
+                    if pin.is_some() || replaced {
+                        return Err(ClientError::Refused(CoreError::SessionExpired { session }));
+                    }
+                    if with_invocation && progress.maybe_applied && !blocking {
+                        return Err(ClientError::OutcomeUnknown { session });
+                    }
                     replaced = true;
                 }
-                other => return other,
+                other => return other.map(|output| (output, session)),
             }
+        }
+    }
+
+    /// `pinned` and its next sequence number, if it is still the group's open session;
+    /// [`CoreError::SessionExpired`] for it otherwise.
+    async fn pinned_session(&self, group: &str, pinned: SessionId) -> Result<(SessionId, u64), ClientError> {
+        let mut sessions = self.shared.sessions.lock().await;
+        match sessions.get_mut(group) {
+            Some(open) if open.id == pinned => {
+                open.next_seq += 1;
+                Ok((open.id, open.next_seq))
+            }
+            _ => Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
         }
     }
 
@@ -311,6 +388,7 @@ impl<T: Transport> Client<T> {
             session: None,
             invocation: None,
             stale_read: false,
+            keep_parked: false,
         };
         let id = match self.send(call, deadline).await? {
             GroupOutput::Session(id) => id,
@@ -327,80 +405,6 @@ impl<T: Transport> Client<T> {
             && let Some(open) = sessions.remove(group)
         {
             open.heartbeat.abort();
-        }
-    }
-
-    /// Delivers `call` to its group's leader, retrying until `deadline` (`None`: forever);
-    /// each attempt is bounded by the configured attempt timeout.
-    async fn send(&self, call: Call, deadline: Option<Instant>) -> Result<GroupOutput, ClientError> {
-        let attempt = Some(self.shared.config.attempt_timeout);
-        self.send_bounded(call, deadline, attempt).await
-    }
-
-    /// Like [`Client::send`], with each attempt bounded by `attempt` (`None`: only by the
-    /// deadline — for parked calls, whose wait is part of the answer).
-    async fn send_bounded(
-        &self,
-        call: Call,
-        deadline: Option<Instant>,
-        attempt: Option<Duration>,
-    ) -> Result<GroupOutput, ClientError> {
-        let shared = &self.shared;
-        let endpoints = shared.transport.endpoints().max(1);
-        let started = Instant::now();
-        let mut endpoint = self.leader_guess(&call.group).unwrap_or(0) % endpoints;
-        let mut backoff = shared.config.retry_initial;
-        let mut hops_without_pause = 0;
-        loop {
-            let remaining = match deadline {
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => {
-                        return Err(ClientError::Unavailable {
-                            waited_ms: started.elapsed().as_millis(),
-                            last: "the call's deadline passed".to_owned(),
-                        });
-                    }
-                },
-                None => None,
-            };
-            let bound = match (remaining, attempt) {
-                (Some(left), Some(attempt)) => Some(left.min(attempt)),
-                (left, attempt) => left.or(attempt),
-            };
-            let failure = match shared.transport.call(endpoint, call.clone(), bound).await {
-                Ok(output) => {
-                    self.remember_leader(&call.group, endpoint);
-                    return Ok(output);
-                }
-                Err(TransportError::Refused(err)) => return Err(ClientError::Refused(err)),
-                Err(TransportError::NotLeader { leader: Some(leader) }) if hops_without_pause < endpoints => {
-                    // Follow the hint at once; pause only if hints keep going round.
-                    endpoint = leader % endpoints;
-                    hops_without_pause += 1;
-                    continue;
-                }
-                Err(TransportError::NotLeader { .. }) => "no endpoint knew the leader".to_owned(),
-                Err(TransportError::Unavailable { reason }) => reason,
-            };
-            hops_without_pause = 0;
-            endpoint = (endpoint + 1) % endpoints;
-            let pause = remaining.map_or(backoff, |left| backoff.min(left));
-            tokio::time::sleep(pause).await;
-            backoff = (backoff * 2).min(shared.config.retry_max);
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(ClientError::Unavailable { waited_ms: started.elapsed().as_millis(), last: failure });
-            }
-        }
-    }
-
-    fn leader_guess(&self, group: &str) -> Option<usize> {
-        self.shared.leaders.lock().ok().and_then(|leaders| leaders.get(group).copied())
-    }
-
-    fn remember_leader(&self, group: &str, endpoint: usize) {
-        if let Ok(mut leaders) = self.shared.leaders.lock() {
-            leaders.insert(group.to_owned(), endpoint);
         }
     }
 }
@@ -422,6 +426,7 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
                 session: None,
                 invocation: None,
                 stale_read: false,
+                keep_parked: false,
             };
             if let Err(ClientError::Refused(CoreError::SessionExpired { .. })) =
                 client.send(call, Some(Instant::now() + interval)).await
@@ -431,6 +436,46 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
             }
         }
     })
+}
+
+/// Cancels a blocking call in the background when the client stops waiting for it before
+/// it was answered: its deadline passed, or the caller dropped the future.
+struct CancelOnDrop<T: Transport> {
+    client: Option<Client<T>>,
+    group: String,
+    invocation: InvocationId,
+}
+
+impl<T: Transport> CancelOnDrop<T> {
+    fn new(client: &Client<T>, group: &str, invocation: InvocationId) -> Self {
+        CancelOnDrop { client: Some(client.clone()), group: group.to_owned(), invocation }
+    }
+
+    /// The call was answered: nothing to cancel.
+    fn disarm(mut self) {
+        self.client = None;
+    }
+}
+
+impl<T: Transport> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else { return };
+        // Without a runtime (the process is exiting) the session's expiry cleans up.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let call = Call {
+            group: std::mem::take(&mut self.group),
+            command: GroupCommand::Cancel { invocation: self.invocation },
+            session: None,
+            invocation: None,
+            stale_read: false,
+            keep_parked: false,
+        };
+        runtime.spawn(async move {
+            let deadline = Instant::now().checked_add(client.shared.config.call_timeout);
+            // Best effort: if no member can be reached, the session's expiry cancels it.
+            let _ = client.send(call, deadline).await;
+        });
+    }
 }
 
 #[cfg(test)]

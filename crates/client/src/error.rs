@@ -1,6 +1,6 @@
 //! Errors a client call can end with.
 
-use coterie_core::CoreError;
+use coterie_core::{CoreError, SessionId};
 use thiserror::Error;
 
 /// Why a client call failed.
@@ -18,6 +18,28 @@ pub enum ClientError {
         waited_ms: u128,
         /// The last failure seen.
         last: String,
+    },
+    /// The call may or may not have been applied, and the cluster can no longer tell: the
+    /// session it was sent in expired while it was being retried, and with the session went
+    /// the record that answers retries. It was applied at most once; it is not sent again.
+    #[error(
+        "the outcome is unknown: {session} expired while the call was being retried, so it may have been applied (once, never twice); read the structure to find out before repeating it, and use a session TTL longer than the pauses this client can suffer"
+    )]
+    OutcomeUnknown {
+        /// The session that expired.
+        session: SessionId,
+    },
+    /// The lock this handle held is lost: the session that held it expired (the client did
+    /// not heartbeat within the session TTL), so the cluster released the lock and another
+    /// owner may hold it now. Like Hazelcast's `LockOwnershipLostException`.
+    #[error(
+        "the lock {name:?} is no longer held: {session}, which held it, expired (no heartbeat within the session TTL), so another owner may hold it now; stop using what it protects, and lock again"
+    )]
+    LockOwnershipLost {
+        /// The lock's name.
+        name: String,
+        /// The expired session that held it.
+        session: SessionId,
     },
     /// A stored value could not be read as the handle's type.
     #[error(transparent)]

@@ -15,6 +15,7 @@
 //! - `unavailable`, `timeout`, and failures that never reached a Coterie server (connection
 //!   refused or reset, HTTP/2 errors, deadlines) → [`TransportError::Unavailable`]: the call
 //!   may or may not have been applied, and a retry with the same invocation id is safe.
+//! - `still_waiting` → [`TransportError::StillParked`]: a `keep_parked` call keeps its place.
 //! - everything else → [`TransportError::Refused`] with the typed core error the server sent.
 //!
 //! One channel per endpoint, created when the client is and connected on first use, so an
@@ -146,6 +147,7 @@ impl GrpcTransport {
             ApiError::Timeout { message } => {
                 TransportError::Unavailable { reason: format!("{address} timed out: {message}") }
             }
+            ApiError::StillWaiting { .. } => TransportError::StillParked,
             ApiError::Internal { message } => TransportError::Refused(CoreError::Malformed {
                 what: Cow::Borrowed("server answer"),
                 reason: format!("{address} reported an internal error for {operation}: {message}"),
@@ -279,6 +281,9 @@ impl Transport for GrpcTransport {
             let mut rpc = to_request(&call.group, &call.command, call.session, call.invocation).map_err(unsendable)?;
             if call.stale_read {
                 rpc = rpc.into_stale_read().map_err(unsendable)?;
+            }
+            if call.keep_parked {
+                rpc = rpc.into_keep_parked().map_err(unsendable)?;
             }
             let operation = rpc.operation();
             let sent = send(member.channel, rpc, timeout);

@@ -18,6 +18,7 @@ mod error;
 #[cfg(feature = "grpc")]
 mod grpc;
 mod handles;
+mod retry;
 mod transport;
 mod value;
 

@@ -26,6 +26,11 @@ pub struct Call {
     /// check (any member answers; it may miss the latest writes). Only for read-only
     /// commands without an invocation id.
     pub stale_read: bool,
+    /// If the call parks and the attempt's timeout passes (or the attempt is dropped), leave
+    /// it parked in its place and answer [`TransportError::StillParked`], instead of
+    /// cancelling it: the client sends the same invocation again to go on waiting. Only for
+    /// calls with an invocation id.
+    pub keep_parked: bool,
 }
 
 /// Why a call did not produce an answer from its group.
@@ -44,6 +49,9 @@ pub enum TransportError {
     },
     /// The group answered with an error; retrying would give the same answer.
     Refused(CoreError),
+    /// A [`Call::keep_parked`] call is parked at this endpoint's group and this attempt's
+    /// time is up: it keeps its place; send the same invocation again to go on waiting.
+    StillParked,
 }
 
 /// Delivers calls to the members of a cluster.

@@ -60,6 +60,12 @@ struct Cluster {
     up_to: Arc<AtomicUsize>,
     /// This many next mutations are applied but their responses lost.
     lose: Arc<AtomicU64>,
+    /// When a response is lost, the clock moves on this many ms (and ticks) before the
+    /// caller's retry: a client paused past its session TTL.
+    advance_on_loss: Arc<AtomicU64>,
+    /// The endpoint at this index has stopped answering (a paused leader): calls to it,
+    /// and answers of calls parked there, never arrive; the caller's timeout ends them.
+    hung: Arc<AtomicUsize>,
     calls: Arc<AtomicU64>,
     heartbeats: Arc<AtomicU64>,
 }
@@ -72,6 +78,8 @@ impl Cluster {
             leader: Arc::new(AtomicUsize::new(leader)),
             up_to: Arc::new(AtomicUsize::new(endpoints)),
             lose: Arc::new(AtomicU64::new(0)),
+            advance_on_loss: Arc::new(AtomicU64::new(0)),
+            hung: Arc::new(AtomicUsize::new(usize::MAX)),
             calls: Arc::new(AtomicU64::new(0)),
             heartbeats: Arc::new(AtomicU64::new(0)),
         }
@@ -105,6 +113,15 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// What a caller sees of a member that stopped answering: nothing, until its own timeout.
+async fn no_answer(timeout: Option<Duration>) -> Result<GroupOutput, TransportError> {
+    match timeout {
+        Some(timeout) => tokio::time::sleep(timeout).await,
+        None => std::future::pending().await,
+    }
+    Err(TransportError::Unavailable { reason: "timed out".into() })
+}
+
 impl Transport for Cluster {
     fn endpoints(&self) -> usize {
         self.endpoints
@@ -123,6 +140,10 @@ impl Transport for Cluster {
         if endpoint >= self.up_to.load(Ordering::SeqCst) {
             return Err(TransportError::Unavailable { reason: format!("endpoint {endpoint} is down") });
         }
+        let started = tokio::time::Instant::now();
+        if endpoint == self.hung.load(Ordering::SeqCst) {
+            return no_answer(timeout).await;
+        }
         let leader = self.leader.load(Ordering::SeqCst);
         if endpoint != leader {
             return Err(TransportError::NotLeader { leader: Some(leader) });
@@ -133,6 +154,11 @@ impl Transport for Cluster {
             let lost = call.invocation.is_some()
                 && self.lose.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
             if lost {
+                let ms = self.advance_on_loss.load(Ordering::SeqCst);
+                if ms > 0 {
+                    state.now += ms;
+                    state.apply(GroupCommand::Tick, None, None);
+                }
                 return Err(TransportError::Unavailable { reason: "response lost".into() });
             }
             match reply {
@@ -147,11 +173,18 @@ impl Transport for Cluster {
             }
         };
         let answer = match timeout {
-            Some(t) => tokio::time::timeout(t, receiver)
-                .await
-                .map_err(|_| TransportError::Unavailable { reason: "timed out".into() })?,
+            Some(t) => match tokio::time::timeout(t, receiver).await {
+                Ok(answer) => answer,
+                // Like a server: a keep_parked call stays parked, others are given up on.
+                Err(_) if call.keep_parked => return Err(TransportError::StillParked),
+                Err(_) => return Err(TransportError::Unavailable { reason: "timed out".into() }),
+            },
             None => receiver.await,
         };
+        if endpoint == self.hung.load(Ordering::SeqCst) {
+            // The member stopped answering while the call was parked there.
+            return no_answer(timeout.map(|t| t.saturating_sub(started.elapsed()))).await;
+        }
         match answer {
             Ok(Ok(output)) => Ok(output),
             Ok(Err(err)) => Err(TransportError::Refused(err)),
@@ -309,17 +342,106 @@ async fn a_lock_guard_releases_on_unlock_and_on_drop() {
 }
 
 #[tokio::test]
-async fn an_expired_session_loses_its_lock_and_is_replaced() {
+async fn a_lock_lost_with_its_session_is_reported_lost_by_unlock_is_locked_by_me_and_the_guard() {
     let cluster = Cluster::new(1, 0);
     let client = Client::new(cluster.clone(), ClientConfig { session_ttl: Duration::from_secs(1), ..config() });
-    let lock = client.fenced_lock("job").unwrap();
-    let fence = lock.lock().await.unwrap();
+    let (a, b, c) =
+        (client.fenced_lock("a").unwrap(), client.fenced_lock("b").unwrap(), client.fenced_lock("c").unwrap());
+    let fence = a.lock().await.unwrap();
+    b.lock().await.unwrap();
+    let guard = c.lock_guard().await.unwrap();
+    let rival = Client::new(cluster.clone(), config()).fenced_lock("a").unwrap();
+    let waiting = tokio::spawn(async move { rival.lock().await });
+    eventually("the rival to park", || cluster.lock_waiters("a") == 1).await;
+
+    // The holder stops heartbeating past its TTL: its session expires and "a" passes on.
     cluster.advance(1_500);
-    // The next call finds the session expired, opens a new one and goes on.
-    assert!(!lock.is_locked().await.unwrap());
-    let err = lock.unlock().await.unwrap_err();
-    assert!(matches!(err, ClientError::Refused(CoreError::NotOwner { .. })), "{err}");
-    assert!(lock.lock().await.unwrap() > fence);
+    let rival_fence = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().unwrap();
+    assert!(rival_fence > fence, "{rival_fence} must be above {fence}");
+
+    let lost = |err: ClientError, name: &str| {
+        assert!(matches!(&err, ClientError::LockOwnershipLost { name: n, .. } if n == name), "{name}: {err}");
+    };
+    lost(a.unlock().await.unwrap_err(), "a");
+    lost(b.is_locked_by_me().await.unwrap_err(), "b");
+    assert!(!guard.is_held().await.unwrap());
+    lost(guard.unlock().await.unwrap_err(), "c");
+
+    // After the error the handle holds nothing: it says so, and locks anew in a new session.
+    assert!(!b.is_locked_by_me().await.unwrap());
+    let again = a.try_lock(Duration::ZERO).await.unwrap();
+    assert_eq!(again, None, "the rival holds \"a\" now");
+    assert!(b.lock().await.unwrap() > fence);
+    assert!(b.is_locked_by_me().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_mutation_retried_into_an_expired_session_is_reported_unknown_and_applied_once() {
+    let cluster = Cluster::new(1, 0);
+    let client = Client::new(cluster.clone(), ClientConfig { session_ttl: Duration::from_secs(1), ..config() });
+    let seq = client.atomic_long("ids").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    // The next increment is applied, its answer is lost, and the session expires before the
+    // retry reaches the group (a client paused past its TTL): the retry meets SessionExpired.
+    cluster.advance_on_loss.store(1_500, Ordering::SeqCst);
+    cluster.lose.store(1, Ordering::SeqCst);
+    let err = seq.increment_and_get().await.unwrap_err();
+    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
+    assert_eq!(seq.get().await.unwrap(), 2, "applied exactly once, not again in a new session");
+    // The next call opens a new session.
+    assert_eq!(seq.increment_and_get().await.unwrap(), 3);
+    // A session found expired on a call's first attempt is replaced: nothing was applied.
+    cluster.advance(1_500);
+    assert_eq!(seq.increment_and_get().await.unwrap(), 4);
+    assert_eq!(seq.get().await.unwrap(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_moves_off_a_leader_that_stopped_answering_without_waiting_out_the_attempt() {
+    let cluster = Cluster::new(3, 0);
+    let slow_to_give_up =
+        ClientConfig { attempt_timeout: Duration::from_secs(10), call_timeout: Duration::from_secs(30), ..config() };
+    let client = Client::new(cluster.clone(), slow_to_give_up);
+    let seq = client.atomic_long("ids").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    // Leader 0 is paused; the others have elected 1.
+    cluster.hung.store(0, Ordering::SeqCst);
+    cluster.leader.store(1, Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 2);
+    assert_eq!(seq.get().await.unwrap(), 2);
+    // Virtual time: one failover check (300 ms by default), not the 10 s attempt timeout.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_parked_lock_keeps_its_place_when_its_leader_stops_answering() {
+    let cluster = Cluster::new(3, 0);
+    let holder = Client::new(cluster.clone(), config()).fenced_lock("l").unwrap();
+    let first = Client::new(cluster.clone(), config()).fenced_lock("l").unwrap();
+    let second = Client::new(cluster.clone(), config()).fenced_lock("l").unwrap();
+    let fence = holder.lock().await.unwrap();
+    let waiter = first.clone();
+    let first_wait = tokio::spawn(async move { waiter.lock().await });
+    eventually("the first waiter to park", || cluster.lock_waiters("l") == 1).await;
+    let waiter = second.clone();
+    let second_wait = tokio::spawn(async move { waiter.lock().await });
+    eventually("the second waiter to park", || cluster.lock_waiters("l") == 2).await;
+
+    // The leader both waiters are parked at stops answering; the others elect 1.
+    cluster.hung.store(0, Ordering::SeqCst);
+    cluster.leader.store(1, Ordering::SeqCst);
+    holder.unlock().await.unwrap();
+    let first_fence = tokio::time::timeout(Duration::from_secs(30), first_wait).await.unwrap().unwrap().unwrap();
+    assert!(first_fence > fence);
+    // The first in line got it: its place survived the leader change.
+    assert!(first.is_locked_by_me().await.unwrap());
+    assert!(!second.is_locked_by_me().await.unwrap());
+    assert_eq!(cluster.lock_waiters("l"), 1);
+    first.unlock().await.unwrap();
+    let second_fence = tokio::time::timeout(Duration::from_secs(30), second_wait).await.unwrap().unwrap().unwrap();
+    assert!(second_fence > first_fence);
 }
 
 #[tokio::test]

@@ -67,21 +67,13 @@ impl ClientTransport for EmbeddedTransport {
         }
         let request = Request { command: call.command, session: call.session, invocation: call.invocation };
         let timeout = timeout.unwrap_or(LONGEST_WAIT);
-        // Calls without an invocation id are reads or session bookkeeping; `read` serves the
-        // reads by ReadIndex and sends the rest through the log.
-        let answer = if call.stale_read {
-            node.read_stale(&request)
-        } else if request.invocation.is_none() {
-            node.read(request, timeout).await
-        } else {
-            node.call(request, timeout).await
-        };
-        match answer {
+        match node.serve(request, timeout, call.stale_read, call.keep_parked).await {
             Ok(output) => Ok(output),
             Err(CpError::Core(err)) => Err(TransportError::Refused(err)),
             Err(CpError::NotLeader { leader }) => {
                 Err(TransportError::NotLeader { leader: leader.and_then(|(id, _)| self.endpoint_of(id)) })
             }
+            Err(CpError::StillParked { .. }) => Err(TransportError::StillParked),
             Err(other) => Err(TransportError::Unavailable { reason: other.to_string() }),
         }
     }

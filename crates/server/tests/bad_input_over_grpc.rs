@@ -94,7 +94,14 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let wrong = client.atomic_reference::<String>("thing").unwrap().get().await.unwrap_err();
     assert!(matches!(wrong, ClientError::Refused(CoreError::WrongKind { .. })), "{wrong}");
     let mut raw_locks = FencedLockServiceClient::connect(format!("http://{leader}")).await.unwrap();
-    let call = Call { group: String::new(), name: "thing".into(), session_id: 0, seq: 0, stale_read: false };
+    let call = Call {
+        group: String::new(),
+        name: "thing".into(),
+        session_id: 0,
+        seq: 0,
+        stale_read: false,
+        keep_parked: false,
+    };
     let status = raw_locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(error_detail(&status).unwrap().code, code::WRONG_KIND);
@@ -128,18 +135,32 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let missing_call = raw_longs.increment_and_get(AtomicLongIncrementAndGetRequest { call: None }).await.unwrap_err();
     assert_eq!(missing_call.code(), Code::InvalidArgument);
     assert_eq!(error_detail(&missing_call).unwrap().code, code::INVALID_NAME);
-    let no_name = Call { group: String::new(), name: String::new(), session_id: 0, seq: 0, stale_read: false };
+    let no_name = Call {
+        group: String::new(),
+        name: String::new(),
+        session_id: 0,
+        seq: 0,
+        stale_read: false,
+        keep_parked: false,
+    };
     let missing_name = raw_longs.get(pb::AtomicLongGetRequest { call: Some(no_name) }).await.unwrap_err();
     assert_eq!(missing_name.code(), Code::InvalidArgument);
     // A lock without a session, and one in a session that was never opened.
-    let sessionless = Call { group: String::new(), name: "l".into(), session_id: 0, seq: 0, stale_read: false };
+    let sessionless =
+        Call { group: String::new(), name: "l".into(), session_id: 0, seq: 0, stale_read: false, keep_parked: false };
     let lock = pb::FencedLockLockRequest { call: Some(sessionless), owner: vec![1] };
     let refused = raw_locks.lock(lock).await.unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
     let detail = error_detail(&refused).unwrap().code;
     assert!(detail == code::SESSION_REQUIRED || detail == code::INVOCATION_REQUIRED, "{detail}");
-    let unknown_session =
-        Call { group: String::new(), name: "l".into(), session_id: 999_999, seq: 1, stale_read: false };
+    let unknown_session = Call {
+        group: String::new(),
+        name: "l".into(),
+        session_id: 999_999,
+        seq: 1,
+        stale_read: false,
+        keep_parked: false,
+    };
     let lock = pb::FencedLockLockRequest { call: Some(unknown_session), owner: vec![1] };
     let refused = raw_locks.lock(lock).await.unwrap_err();
     assert_eq!(refused.code(), Code::NotFound);
@@ -175,7 +196,14 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     assert_eq!(counter.increment_and_get().await.unwrap(), 6);
     for id in 1..=3 {
         let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(id))).await.unwrap();
-        let call = Call { group: String::new(), name: "thing".into(), session_id: 0, seq: 0, stale_read: false };
+        let call = Call {
+            group: String::new(),
+            name: "thing".into(),
+            session_id: 0,
+            seq: 0,
+            stale_read: false,
+            keep_parked: false,
+        };
         match direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await {
             Ok(answer) => assert_eq!(answer.into_inner().value, 6),
             Err(status) => assert_eq!(error_detail(&status).unwrap().code, code::NOT_LEADER, "member {id}"),

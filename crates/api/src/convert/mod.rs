@@ -133,6 +133,10 @@ pub struct Routed {
     /// Whether the caller asked for a stale read: answered from the receiving member's
     /// applied state, without a leadership check. Only ever set on read-only commands.
     pub stale_read: bool,
+    /// Whether a call that parks stays parked when its deadline passes or its caller
+    /// disconnects (answered `still_waiting`), instead of being cancelled. Only ever set on
+    /// calls with an invocation id (see `Call.keep_parked`).
+    pub keep_parked: bool,
 }
 
 /// A proto request that becomes one group command.
@@ -239,6 +243,7 @@ struct Header {
     name: String,
     caller: Caller,
     stale_read: bool,
+    keep_parked: bool,
 }
 
 impl Header {
@@ -254,7 +259,13 @@ impl Header {
                 "a stale read cannot carry a seq (it is never deduplicated): leave seq at 0",
             ));
         }
-        Ok(Header { group, name, caller, stale_read: call.stale_read })
+        if call.keep_parked && caller.invocation.is_none() {
+            return Err(ConvertError::invalid(
+                operation,
+                "keep_parked needs a session and a seq: a parked call is found again by them",
+            ));
+        }
+        Ok(Header { group, name, caller, stale_read: call.stale_read, keep_parked: call.keep_parked })
     }
 
     /// The routed command applying `command` to the header's structure.
@@ -266,7 +277,13 @@ impl Header {
                 "only read-only operations can be stale reads; send it without stale_read",
             ));
         }
-        Ok(Routed { group: self.group, caller: self.caller, command, stale_read: self.stale_read })
+        Ok(Routed {
+            group: self.group,
+            caller: self.caller,
+            command,
+            stale_read: self.stale_read,
+            keep_parked: self.keep_parked,
+        })
     }
 }
 

@@ -97,6 +97,27 @@ macro_rules! rpcs {
                 Ok(self)
             }
 
+            /// Asks that the call stay parked when an attempt ends (see `Call.keep_parked`):
+            /// answered `still_waiting` instead of cancelled, so it keeps its place. Refused for
+            /// session rpcs and for calls without a sequence number.
+            pub fn into_keep_parked(mut self) -> Result<RpcRequest, ConvertError> {
+                let operation = self.operation();
+                let call = match &mut self {
+                    $(RpcRequest::$s(request) => request.call.as_mut(),)*
+                    $(RpcRequest::$g(_) => None,)*
+                };
+                match call {
+                    Some(call) if call.seq != 0 => call.keep_parked = true,
+                    _ => {
+                        return Err(ConvertError::invalid(
+                            operation,
+                            "only structure calls with a sequence number can keep their place when parked",
+                        ));
+                    }
+                }
+                Ok(self)
+            }
+
             /// Puts `call` in a structure request's header; session requests have none.
             pub(super) fn set_call(&mut self, call: pb::Call) {
                 match self {

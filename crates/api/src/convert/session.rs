@@ -10,7 +10,13 @@ use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed, resolve_group
 use crate::pb;
 
 fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
-    Ok(Routed { group: resolve_group(group)?, caller: Caller::default(), command, stale_read: false })
+    Ok(Routed {
+        group: resolve_group(group)?,
+        caller: Caller::default(),
+        command,
+        stale_read: false,
+        keep_parked: false,
+    })
 }
 
 fn session(session_id: u64, operation: &'static str) -> Result<SessionId, ConvertError> {

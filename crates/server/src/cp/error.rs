@@ -47,6 +47,17 @@ pub enum CpError {
         /// The caller's timeout.
         timeout: Duration,
     },
+    /// A call that asked to keep its place ([`Abandon::KeepParked`](super::Abandon)) is still
+    /// parked when its timeout passed; it stays parked.
+    #[error(
+        "{invocation} is still waiting after {waited:?} and keeps its place; send the same invocation again to go on waiting, or cancel it"
+    )]
+    StillParked {
+        /// The parked call.
+        invocation: coterie_core::InvocationId,
+        /// How long this attempt waited.
+        waited: Duration,
+    },
     /// The structure or group answered with an error; the call was applied (or refused) once.
     #[error(transparent)]
     Core(#[from] CoreError),

@@ -31,6 +31,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::CpError;
 pub use grpc::{GrpcTransport, Peers, RaftRegistry};
 pub use network::{CpRaft, Router, Transport};
-pub use node::{CpConfig, CpNode};
+pub use node::{Abandon, CpConfig, CpNode};
 pub use types::{CpResponse, CpTypes};
 pub use waiters::Waiters;

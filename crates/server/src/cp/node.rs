@@ -198,25 +198,41 @@ impl CpNode {
     /// Fails with [`CpError::NotLeader`] on a member that does not lead, and with
     /// [`CpError::Timeout`] or [`CpError::OutcomeUnknown`] when the outcome is not known:
     /// retry those with the same invocation id, which the group answers from its retry
-    /// window instead of applying twice. A parked call that times out is cancelled. The
-    /// proposal itself is bounded by [`CpConfig::propose_timeout`] as well.
+    /// window instead of applying twice. A parked call that times out is cancelled, and so is
+    /// one whose future is dropped before it answers ([`Abandon::Cancel`]; see
+    /// [`CpNode::call_with`] for the other choice). The proposal itself is bounded by
+    /// [`CpConfig::propose_timeout`] as well.
     ///
     /// Two concurrent calls with the same invocation id on one node are not supported (the
     /// second replaces the first's registration).
     pub async fn call(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
+        self.call_with(request, timeout, Abandon::Cancel).await
+    }
+
+    /// Like [`CpNode::call`], with `abandon` saying what happens to a parked call when its
+    /// `timeout` passes or its future is dropped before it is woken: cancelled
+    /// ([`Abandon::Cancel`]), or left parked in its place ([`Abandon::KeepParked`]), answered
+    /// [`CpError::StillParked`] on timeout, for a caller that bounds each attempt and sends
+    /// the same invocation again (here or to another member) to go on waiting.
+    pub async fn call_with(
+        &self,
+        request: Request,
+        timeout: Duration,
+        abandon: Abandon,
+    ) -> Result<GroupOutput, CpError> {
         let started = Instant::now();
         let deadline = started + timeout;
         // Registered before proposing: the wake may be applied before the proposal answers.
         let registration = request.invocation.map(|invocation| Registration::new(&self.waiters, invocation));
         // Armed until the call answers: if the caller drops this future first, the parked
         // call (if it parked) is cancelled.
-        let guard = request.invocation.map(|invocation| CancelOnDrop {
+        let guard = request.invocation.filter(|_| abandon == Abandon::Cancel).map(|invocation| CancelOnDrop {
             raft: Some(self.raft.clone()),
             clock: Arc::clone(&self.clock),
             invocation,
             timeout: self.config.cancel_timeout,
         });
-        let answer = self.call_registered(request, registration, started, deadline, timeout).await;
+        let answer = self.call_registered(request, registration, started, deadline, timeout, abandon).await;
         if let Some(guard) = guard {
             guard.disarm();
         }
@@ -230,6 +246,7 @@ impl CpNode {
         started: Instant,
         deadline: Instant,
         timeout: Duration,
+        abandon: Abandon,
     ) -> Result<GroupOutput, CpError> {
         let mut waited_for_lease = false;
         let response = loop {
@@ -253,10 +270,32 @@ impl CpNode {
         };
         match (response, registration) {
             (CpResponse::Ready(result), _) => Ok(result?),
-            (CpResponse::Parked, Some((guard, rx))) => self.await_wake(guard, rx, deadline, timeout).await,
+            (CpResponse::Parked, Some((guard, rx))) => self.await_wake(guard, rx, deadline, timeout, abandon).await,
             (CpResponse::Parked, None) => Err(CpError::Raft {
                 reason: "a call without an invocation id was parked, so it could never be woken".to_owned(),
             }),
+        }
+    }
+
+    /// Answers a caller's `request` the way its options ask: a stale read from this
+    /// replica's applied state, a call without an invocation id through [`CpNode::read`]
+    /// (reads by ReadIndex, session bookkeeping through the log), anything else through
+    /// [`CpNode::call_with`], keeping a parked call in place when `keep_parked`. The one
+    /// dispatch every face (gRPC, embedded) uses.
+    pub async fn serve(
+        &self,
+        request: Request,
+        timeout: Duration,
+        stale_read: bool,
+        keep_parked: bool,
+    ) -> Result<GroupOutput, CpError> {
+        if stale_read {
+            self.read_stale(&request)
+        } else if request.invocation.is_none() {
+            self.read(request, timeout).await
+        } else {
+            let abandon = if keep_parked { Abandon::KeepParked } else { Abandon::Cancel };
+            self.call_with(request, timeout, abandon).await
         }
     }
 
@@ -324,6 +363,7 @@ impl CpNode {
         mut rx: oneshot::Receiver<WakeResult>,
         deadline: Instant,
         timeout: Duration,
+        abandon: Abandon,
     ) -> Result<GroupOutput, CpError> {
         let invocation = guard.invocation();
         match tokio::time::timeout_at(deadline, &mut rx).await {
@@ -336,6 +376,10 @@ impl CpNode {
                 });
             }
             Err(_) => {}
+        }
+        if abandon == Abandon::KeepParked {
+            // The call stays parked in its place; the caller asks again for it.
+            return Err(CpError::StillParked { invocation, waited: timeout });
         }
         // Give up: cancel the parked call. Entries before the cancel are applied before its
         // answer arrives, so a wake that raced the deadline is in `rx` by then.
@@ -418,6 +462,20 @@ impl CpNode {
         self.waiters.clear();
         self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
     }
+}
+
+/// What happens to a parked call whose caller stops waiting for it on this node (its
+/// timeout passed, or its future was dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Abandon {
+    /// Cancel it: the structure forgets the waiter, so it never grants to a caller that is
+    /// gone. For callers that make one attempt per call.
+    Cancel,
+    /// Leave it parked in its place: the caller bounds each attempt and sends the same
+    /// invocation again (to this member or, after a leader change, to another) to go on
+    /// waiting, and cancels it itself when it gives up. A timeout answers
+    /// [`CpError::StillParked`].
+    KeepParked,
 }
 
 /// Cancels a parked call when the future waiting for it is dropped before it answered.

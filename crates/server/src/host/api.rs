@@ -46,16 +46,7 @@ impl Api {
         let node = self.inner.group(&routed.group).await.map_err(|err| host_status(&err))?;
         let invocation = routed.caller.invocation;
         let call = CpRequest { command: routed.command, session: routed.caller.session, invocation };
-        // Calls without an invocation id are reads or session bookkeeping; `read` serves the
-        // reads by ReadIndex and sends the rest through the log. A stale read (the caller's
-        // choice, only ever a read-only command) is answered from this replica's state.
-        let answer = if routed.stale_read {
-            node.read_stale(&call)
-        } else if invocation.is_none() {
-            node.read(call, timeout).await
-        } else {
-            node.call(call, timeout).await
-        };
+        let answer = node.serve(call, timeout, routed.stale_read, routed.keep_parked).await;
         let output = answer.map_err(cp_status)?;
         Ok(Response::new(R::from_output(output)?))
     }
@@ -107,6 +98,7 @@ pub(super) fn cp_status(err: CpError) -> Status {
         }
         CpError::Core(err) => status::from_core(&err),
         err @ CpError::Timeout { .. } => status::timeout(err.to_string()),
+        err @ CpError::StillParked { .. } => status::still_waiting(err.to_string()),
         other => status::unavailable(other.to_string(), None),
     }
 }

@@ -19,7 +19,14 @@ use crate::pb;
 /// The header every structure test request carries: structure "x" in the default group,
 /// session 7, seq 9.
 fn call() -> Option<pb::Call> {
-    Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 7, seq: 9, stale_read: false })
+    Some(pb::Call {
+        group: String::new(),
+        name: "x".to_owned(),
+        session_id: 7,
+        seq: 9,
+        stale_read: false,
+        keep_parked: false,
+    })
 }
 
 /// Asserts that `request` becomes `command` on structure "x" of the default group, called by
@@ -31,6 +38,7 @@ fn assert_request<R: IntoCommand + Clone + Debug>(request: R, command: Structure
         caller: Caller { session: Some(session), invocation: Some(InvocationId { session, seq: 9 }) },
         command: GroupCommand::Invoke { name: "x".to_owned(), command },
         stale_read: false,
+        keep_parked: false,
     };
     assert_eq!(request.clone().into_command(), Ok(expected), "{request:?}");
 }
@@ -121,7 +129,14 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
     let both_bad = pb::FencedLockLockRequest { call: None, owner: vec![0; 17] };
     assert!(matches!(both_bad.into_command(), Err(ConvertError::InvalidName { .. })));
     let seq_only = pb::AtomicLongIncrementAndGetRequest {
-        call: Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 0, seq: 1, stale_read: false }),
+        call: Some(pb::Call {
+            group: String::new(),
+            name: "x".to_owned(),
+            session_id: 0,
+            seq: 1,
+            stale_read: false,
+            keep_parked: false,
+        }),
     };
     assert!(matches!(
         seq_only.into_command(),
@@ -134,6 +149,7 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
             session_id: 0,
             seq: 0,
             stale_read: false,
+            keep_parked: false,
         }),
     };
     assert_eq!(
@@ -146,6 +162,7 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
                 command: StructureCommand::AtomicLong(coterie_core::kinds::atomic_long::AtomicLongCommand::Get)
             },
             stale_read: false,
+            keep_parked: false,
         })
     );
 }
@@ -234,8 +251,16 @@ fn each_request_and_its_response_name_the_same_operation() {
 
 #[test]
 fn stale_reads_are_only_accepted_for_reads_without_a_seq() {
-    let header =
-        |seq, stale_read| Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id: 7, seq, stale_read });
+    let header = |seq, stale_read| {
+        Some(pb::Call {
+            group: String::new(),
+            name: "x".to_owned(),
+            session_id: 7,
+            seq,
+            stale_read,
+            keep_parked: false,
+        })
+    };
     let read = pb::AtomicLongGetRequest { call: header(0, true) }.into_command().unwrap();
     assert!(read.stale_read);
     assert!(!pb::AtomicLongGetRequest { call: header(0, false) }.into_command().unwrap().stale_read);
@@ -257,4 +282,30 @@ fn a_client_request_becomes_a_stale_read_only_where_one_is_allowed() {
     let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1) };
     let session = crate::convert::to_request("default", &open, None, None).unwrap();
     assert!(session.into_stale_read().is_err());
+}
+
+#[test]
+fn keep_parked_is_only_accepted_with_a_seq() {
+    use coterie_core::kinds::fenced_lock::FencedLockCommand;
+    let header = |session_id, seq, keep_parked| {
+        Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id, seq, stale_read: false, keep_parked })
+    };
+    let owner = vec![1u8; 16];
+    let lock = |call| pb::FencedLockLockRequest { call, owner: owner.clone() };
+    assert!(lock(header(7, 9, true)).into_command().unwrap().keep_parked);
+    assert!(!lock(header(7, 9, false)).into_command().unwrap().keep_parked);
+    let without_seq = lock(header(7, 0, true)).into_command().unwrap_err();
+    assert!(without_seq.to_string().contains("keep_parked needs a session and a seq"), "{without_seq}");
+
+    // The client side: only calls with a seq can ask for it.
+    let session = SessionId(7);
+    let invocation = InvocationId { session, seq: 3 };
+    let command = GroupCommand::Invoke {
+        name: "x".to_owned(),
+        command: StructureCommand::FencedLock(FencedLockCommand::Lock { owner: coterie_core::OwnerId(1) }),
+    };
+    let request = crate::convert::to_request("default", &command, Some(session), Some(invocation)).unwrap();
+    assert!(request.into_keep_parked().unwrap().into_command().unwrap().keep_parked);
+    let unsequenced = crate::convert::to_request("default", &command, Some(session), None).unwrap();
+    assert!(unsequenced.into_keep_parked().is_err());
 }

@@ -6,7 +6,7 @@ use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed};
 use crate::pb;
 
 fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
-    Ok(Routed { group: group.to_owned(), caller: Caller::default(), command, stale_read: false })
+    Ok(Routed { group: group.to_owned(), caller: Caller::default(), command, stale_read: false, keep_parked: false })
 }
 
 #[test]

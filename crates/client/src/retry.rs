@@ -1,0 +1,226 @@
+//! The retry loop every call goes through, and the failover check inside each attempt.
+//!
+//! # Why each attempt is checked against the other members
+//!
+//! A killed leader fails fast: its connections are refused and the client moves on at once.
+//! A paused leader (SIGSTOP, a long GC-like stall, a full disk) or one cut off from its
+//! quorum does not: the call waits on an open connection that never answers, and the client
+//! used to learn nothing until the attempt timeout. So while an attempt goes unanswered for
+//! [`ClientConfig::failover_probe`](crate::ClientConfig::failover_probe), the client sends
+//! the same call (same invocation id) to one other member, then the next, one at a time.
+//! A follower answers "not the leader" at once, naming the leader it follows: if that is the
+//! endpoint being waited on, nothing changed and the attempt goes on; if it names another
+//! member, the cluster has elected a new leader and the call moves there. If the probed
+//! member leads, its answer is the call's answer. Every copy carries the same invocation id,
+//! so the group applies the call once however many copies reach a leader.
+//!
+//! # Blocking calls keep their place
+//!
+//! A blocking call is sent with `keep_parked`: when an attempt's time is up (at most
+//! [`ClientConfig::wait_poll`](crate::ClientConfig::wait_poll)) the member answers "still
+//! parked" instead of cancelling it, and the client sends the same invocation again, to the
+//! same member or, after a leader change, to the new leader, which finds the waiter where
+//! the group's replicated queue kept it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use coterie_core::{CoreError, GroupOutput};
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::error::ClientError;
+use crate::transport::{Call, Transport, TransportError};
+
+/// What the attempts of one call have established about it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Progress {
+    /// Some attempt may have reached a leader and been applied: its answer was lost, it
+    /// timed out, it was abandoned for a new leader, or it parked.
+    pub(crate) maybe_applied: bool,
+}
+
+/// How one attempt ended.
+#[derive(Debug)]
+enum Outcome {
+    /// A leader answered, at `endpoint`.
+    Answered { endpoint: usize, result: Result<GroupOutput, CoreError> },
+    /// The call is parked at `endpoint`'s group and keeps its place.
+    StillParked { endpoint: usize },
+    /// Another member named a leader other than the endpoint waited on: go there.
+    Moved { to: usize },
+    /// The endpoint does not lead; the leader it named, if any.
+    NotLeader { leader: Option<usize> },
+    /// No answer: unreachable, timed out, or failed on the way.
+    Unavailable { reason: String },
+}
+
+impl Outcome {
+    fn of(endpoint: usize, answer: Result<GroupOutput, TransportError>) -> Outcome {
+        match answer {
+            Ok(output) => Outcome::Answered { endpoint, result: Ok(output) },
+            Err(TransportError::Refused(err)) => Outcome::Answered { endpoint, result: Err(err) },
+            Err(TransportError::StillParked) => Outcome::StillParked { endpoint },
+            Err(TransportError::NotLeader { leader }) => Outcome::NotLeader { leader },
+            Err(TransportError::Unavailable { reason }) => Outcome::Unavailable { reason },
+        }
+    }
+}
+
+/// Polls the probe in flight, if any; never completes without one.
+async fn probe_answer<F: Future + Unpin>(probe: &mut Option<F>) -> F::Output {
+    match probe {
+        Some(probe) => probe.await,
+        None => std::future::pending().await,
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// Delivers `call` to its group's leader, retrying until `deadline` (`None`: forever);
+    /// each attempt is bounded by the configured attempt timeout.
+    pub(crate) async fn send(&self, call: Call, deadline: Option<Instant>) -> Result<GroupOutput, ClientError> {
+        let attempt = self.shared.config.attempt_timeout;
+        self.send_bounded(call, deadline, attempt, &mut Progress::default()).await
+    }
+
+    /// Like [`Client::send`], with each attempt bounded by `attempt`, recording in
+    /// `progress` whether an attempt may have been applied.
+    pub(crate) async fn send_bounded(
+        &self,
+        call: Call,
+        deadline: Option<Instant>,
+        attempt: Duration,
+        progress: &mut Progress,
+    ) -> Result<GroupOutput, ClientError> {
+        let shared = &self.shared;
+        let endpoints = shared.transport.endpoints().max(1);
+        let started = Instant::now();
+        let mut endpoint = self.leader_guess(&call.group).unwrap_or(0) % endpoints;
+        let mut backoff = shared.config.retry_initial;
+        let mut hops_without_pause = 0;
+        loop {
+            let remaining = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => {
+                        return Err(ClientError::Unavailable {
+                            waited_ms: started.elapsed().as_millis(),
+                            last: "the call's deadline passed".to_owned(),
+                        });
+                    }
+                },
+                None => None,
+            };
+            let bound = remaining.map_or(attempt, |left| left.min(attempt));
+            // Boxed: the attempt's future nests the transport's, and unboxed it makes every
+            // caller's future type too deep for the compiler's layout queries.
+            let failure = match Box::pin(self.attempt(endpoint, &call, bound)).await {
+                Outcome::Answered { endpoint: at, result } => {
+                    self.remember_leader(&call.group, at);
+                    return result.map_err(ClientError::Refused);
+                }
+                Outcome::StillParked { endpoint: at } => {
+                    // Parked in its place at `at`'s group: ask again there, at once.
+                    progress.maybe_applied = true;
+                    self.remember_leader(&call.group, at);
+                    endpoint = at;
+                    hops_without_pause = 0;
+                    backoff = shared.config.retry_initial;
+                    continue;
+                }
+                Outcome::Moved { to } => {
+                    // The attempt left behind at the old leader may still be applied there.
+                    progress.maybe_applied = true;
+                    endpoint = to % endpoints;
+                    continue;
+                }
+                Outcome::NotLeader { leader: Some(leader) } if hops_without_pause < endpoints => {
+                    // Follow the hint at once; pause only if hints keep going round.
+                    endpoint = leader % endpoints;
+                    hops_without_pause += 1;
+                    continue;
+                }
+                Outcome::NotLeader { .. } => "no endpoint knew the leader".to_owned(),
+                Outcome::Unavailable { reason } => {
+                    progress.maybe_applied = true;
+                    reason
+                }
+            };
+            hops_without_pause = 0;
+            endpoint = (endpoint + 1) % endpoints;
+            let pause = remaining.map_or(backoff, |left| backoff.min(left));
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(shared.config.retry_max);
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(ClientError::Unavailable { waited_ms: started.elapsed().as_millis(), last: failure });
+            }
+        }
+    }
+
+    /// One attempt at `endpoint`, bounded by `bound`, with the failover check of the module
+    /// docs: while it goes unanswered, the other members are asked in turn.
+    async fn attempt(&self, endpoint: usize, call: &Call, bound: Duration) -> Outcome {
+        let transport = &self.shared.transport;
+        let endpoints = transport.endpoints();
+        let every = self.shared.config.failover_probe;
+        let main = transport.call(endpoint, call.clone(), Some(bound));
+        // Any member answers a stale read: there is no leader to check.
+        if endpoints < 2 || every.is_zero() || call.stale_read {
+            return Outcome::of(endpoint, main.await);
+        }
+        let mut main = std::pin::pin!(main);
+        let ends = Instant::now() + bound;
+        let mut next_probe = Instant::now() + every;
+        let mut target = endpoint;
+        let mut probe = None;
+        loop {
+            enum Event<A> {
+                Main(A),
+                Probe(A),
+                ProbeDue,
+            }
+            let event = tokio::select! {
+                biased;
+                answer = &mut main => Event::Main(answer),
+                answer = probe_answer(&mut probe) => Event::Probe(answer),
+                () = tokio::time::sleep_until(next_probe), if probe.is_none() => Event::ProbeDue,
+            };
+            match event {
+                Event::Main(answer) => return Outcome::of(endpoint, answer),
+                Event::ProbeDue => {
+                    target = (target + 1) % endpoints;
+                    if target == endpoint {
+                        target = (target + 1) % endpoints;
+                    }
+                    let left = ends.saturating_duration_since(Instant::now());
+                    let timeout = every.min(left).max(Duration::from_millis(1));
+                    probe = Some(Box::pin(transport.call(target, call.clone(), Some(timeout))));
+                }
+                Event::Probe(answer) => {
+                    probe = None;
+                    next_probe = Instant::now() + every;
+                    match Outcome::of(target, answer) {
+                        // The probed member leads: its answer is the call's.
+                        outcome @ (Outcome::Answered { .. } | Outcome::StillParked { .. }) => return outcome,
+                        Outcome::NotLeader { leader: Some(leader) } if leader != endpoint => {
+                            return Outcome::Moved { to: leader };
+                        }
+                        // It follows the endpoint waited on, knows no leader, or did not
+                        // answer: keep waiting.
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn leader_guess(&self, group: &str) -> Option<usize> {
+        self.shared.leaders.lock().ok().and_then(|leaders| leaders.get(group).copied())
+    }
+
+    fn remember_leader(&self, group: &str, endpoint: usize) {
+        if let Ok(mut leaders) = self.shared.leaders.lock() {
+            leaders.insert(group.to_owned(), endpoint);
+        }
+    }
+}
