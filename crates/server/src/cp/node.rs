@@ -117,6 +117,17 @@ impl CpConfig {
             max_in_snapshot_log_to_keep: self.keep_after_snapshot,
             // A member cut off and rejoining must not depose a healthy leader.
             enable_pre_vote: Some(true),
+            // A restarted leader must win a new election before it serves again. The log
+            // store does not persist the committed index (see `log_store.rs`), so a member
+            // restarts at its last snapshot and re-applies its log only once it learns the
+            // commit from a leader. A leader restored from disk in its old term would learn
+            // nothing: its ReadIndex is the first entry it proposed in that term, long
+            // applied-past before the crash, and linearizable reads would be answered from
+            // a state machine still replaying (issue 8). A leader of a new term proposes a
+            // blank entry above everything committed before and serves a read only once it
+            // has applied it. openraft's `Config::enable_leader_restore` documents this
+            // exact combination. The cost is one election after a leader restarts.
+            enable_leader_restore: Some(false),
             ..Config::default()
         };
         let config = config.validate().map_err(|err| CpError::Config { reason: err.to_string() })?;
