@@ -275,7 +275,8 @@ impl CpNode {
     /// [`StateMachine::read`](coterie_core::StateMachine::read) answers) takes the ReadIndex
     /// path: the leader confirms with a quorum that it still leads, waits until it has
     /// applied everything committed before that, and answers from its state, without a log
-    /// entry. Anything else goes through [`CpNode::call`].
+    /// entry. A leader restarted from disk does not serve these until it wins a new election
+    /// (see the `log_store` module docs). Anything else goes through [`CpNode::call`].
     pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
         if !request.command.is_read() {
             return self.call(request, timeout).await;
@@ -297,7 +298,10 @@ impl CpNode {
     /// Answers the read-only `request` from this replica's state as applied so far, without
     /// asking a quorum whether this node leads: any member answers, also while no quorum is
     /// reachable, but the answer may miss the most recent writes (a lagging follower's, or a
-    /// deposed leader's, state). Callers opt in; [`CpNode::read`] is the linearizable path.
+    /// deposed leader's, state). A member that just restarted answers from its last
+    /// snapshot until a leader tells it how far the log is committed (the committed index
+    /// is not persisted), so its answers can even be older than those it gave before the
+    /// restart. Callers opt in; [`CpNode::read`] is the linearizable path.
     /// A command that is not read-only is refused: it must go through the log.
     pub fn read_stale(&self, request: &Request) -> Result<GroupOutput, CpError> {
         match self.read_locally(request) {
@@ -468,6 +472,10 @@ impl Drop for CancelOnDrop {
 /// leader skips ticks then instead of writing (and fsyncing) ten empty entries a second.
 /// Judging that from the leader's applied state is safe: an entry that opens a session or
 /// sets a deadline is applied by the leader before it answers, and the next interval ticks.
+/// A leader elected after a restart judges from a state machine that may still be
+/// replaying its log; that can only delay ticks until the replay is done (a tick decides
+/// nothing when proposed: expiry is computed when it is applied, after every entry before
+/// it), never make one fire early.
 async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
