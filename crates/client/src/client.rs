@@ -191,9 +191,11 @@ impl<T: Transport> Client<T> {
     /// `is_locked`, `available_permits`, `get_count`, ...) are answered by whichever member
     /// receives them, from its applied state, without confirming with a quorum that the
     /// leader still leads. They cost no quorum round trip and keep answering while no
-    /// quorum is reachable, but may miss the most recent writes. Reads are linearizable
-    /// unless you ask for this. Writes, and reads about the caller's own session
-    /// (`is_locked_by_me`), are unaffected. Shares the original's sessions.
+    /// quorum is reachable, but may miss the most recent writes (many of them on a member
+    /// that just restarted and is still catching up, which can answer older values than it
+    /// did before the restart). Reads are linearizable unless you ask for this. Writes, and
+    /// reads about the caller's own session (`is_locked_by_me`), are unaffected. Shares the
+    /// original's sessions.
     pub fn with_stale_reads(&self) -> Client<T> {
         Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout, stale_reads: true }
     }

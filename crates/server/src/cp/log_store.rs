@@ -20,10 +20,25 @@
 //! openraft awaits `save_committed` inside its core loop every time the commit index moves,
 //! so persisting it would add a second fsync to every batch, on the path every write waits
 //! on. It is optional: without it a restarted replica comes back at its last snapshot and
-//! re-applies its log as soon as the leader's commit covers it. Nothing is served from the
-//! gap: every CP read goes through the log, so it is answered only after the replica has
-//! applied everything before it. (A future stale-local-read path must await
-//! `Raft::wait_for_recovery` first.)
+//! re-applies its log only once a leader tells it how far the log is committed. Until then
+//! its state machine is behind what it had applied before the restart, and nothing may be
+//! answered linearizably from it:
+//!
+//! - Writes (and reads that are not read-only) go through the log: they are answered when
+//!   their own entry is applied, after everything before it.
+//! - ReadIndex reads (`CpNode::read`) are answered only by a leader, once it has applied its
+//!   read index: the larger of the commit it knows and the first entry it proposed in its
+//!   term. A leader of a new term proposes a blank entry above every entry committed
+//!   before, so that bound covers everything a restarted state machine lacks. A leader
+//!   that restored itself from disk in its old term would not: its first entry of that term
+//!   was applied long before the crash, and it would answer from the middle of its replay
+//!   (issue 8). So `CpConfig` disables openraft's `enable_leader_restore`: a restarted
+//!   leader stays a follower until it, or another member, wins an election in a new term.
+//!   The cost is one election after a leader restarts; `tests/restart_reads.rs` holds the
+//!   regression test.
+//! - Stale reads (`CpNode::read_stale`) are answered from whatever the replica has applied,
+//!   by definition; right after a restart that is its last snapshot, which can be older
+//!   than what the same member answered before the restart.
 //!
 //! # Encoding
 //!

@@ -117,6 +117,17 @@ impl CpConfig {
             max_in_snapshot_log_to_keep: self.keep_after_snapshot,
             // A member cut off and rejoining must not depose a healthy leader.
             enable_pre_vote: Some(true),
+            // A restarted leader must win a new election before it serves again. The log
+            // store does not persist the committed index (see `log_store.rs`), so a member
+            // restarts at its last snapshot and re-applies its log only once it learns the
+            // commit from a leader. A leader restored from disk in its old term would learn
+            // nothing: its ReadIndex is the first entry it proposed in that term, long
+            // applied-past before the crash, and linearizable reads would be answered from
+            // a state machine still replaying (issue 8). A leader of a new term proposes a
+            // blank entry above everything committed before and serves a read only once it
+            // has applied it. openraft's `Config::enable_leader_restore` documents this
+            // exact combination. The cost is one election after a leader restarts.
+            enable_leader_restore: Some(false),
             ..Config::default()
         };
         let config = config.validate().map_err(|err| CpError::Config { reason: err.to_string() })?;
@@ -303,7 +314,8 @@ impl CpNode {
     /// [`StateMachine::read`](coterie_core::StateMachine::read) answers) takes the ReadIndex
     /// path: the leader confirms with a quorum that it still leads, waits until it has
     /// applied everything committed before that, and answers from its state, without a log
-    /// entry. Anything else goes through [`CpNode::call`].
+    /// entry. A leader restarted from disk does not serve these until it wins a new election
+    /// (see the `log_store` module docs). Anything else goes through [`CpNode::call`].
     pub async fn read(&self, request: Request, timeout: Duration) -> Result<GroupOutput, CpError> {
         if !request.command.is_read() {
             return self.call(request, timeout).await;
@@ -325,7 +337,10 @@ impl CpNode {
     /// Answers the read-only `request` from this replica's state as applied so far, without
     /// asking a quorum whether this node leads: any member answers, also while no quorum is
     /// reachable, but the answer may miss the most recent writes (a lagging follower's, or a
-    /// deposed leader's, state). Callers opt in; [`CpNode::read`] is the linearizable path.
+    /// deposed leader's, state). A member that just restarted answers from its last
+    /// snapshot until a leader tells it how far the log is committed (the committed index
+    /// is not persisted), so its answers can even be older than those it gave before the
+    /// restart. Callers opt in; [`CpNode::read`] is the linearizable path.
     /// A command that is not read-only is refused: it must go through the log.
     pub fn read_stale(&self, request: &Request) -> Result<GroupOutput, CpError> {
         match self.read_locally(request) {
@@ -515,6 +530,10 @@ impl Drop for CancelOnDrop {
 /// leader skips ticks then instead of writing (and fsyncing) ten empty entries a second.
 /// Judging that from the leader's applied state is safe: an entry that opens a session or
 /// sets a deadline is applied by the leader before it answers, and the next interval ticks.
+/// A leader elected after a restart judges from a state machine that may still be
+/// replaying its log; that can only delay ticks until the replay is done (a tick decides
+/// nothing when proposed: expiry is computed when it is applied, after every entry before
+/// it), never make one fire early.
 async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
