@@ -4,9 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers; clippy exempts only #[test] functions")]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use support::{Members, free_ports};
 
 const BOUND: Duration = Duration::from_secs(60);
 
@@ -16,25 +19,6 @@ fn coterie(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `serve` processes, stopped (SIGKILL) when dropped even if the test fails.
-struct Members(Vec<Child>);
-
-impl Drop for Members {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Three ports that were free a moment ago (the OS picks them; they are released for the
-/// members to bind).
-fn free_ports() -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..3).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
-    listeners.iter().map(|listener| listener.local_addr().unwrap().port()).collect()
 }
 
 #[test]
@@ -56,24 +40,8 @@ fn demo_walks_through_every_structure_and_use_case() {
 
 #[test]
 fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
-    let ports = free_ports();
-    let members: Vec<String> = ports.iter().zip(1..).map(|(port, id)| format!("{id}=127.0.0.1:{port}")).collect();
-    let members = members.join(",");
-    let endpoints: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
-    let endpoints = endpoints.join(",");
-    let dir = tempfile::tempdir().unwrap();
-    // Started in reverse id order: formation must not depend on it.
-    let mut children = Members(Vec::new());
-    for id in [3, 2, 1] {
-        let data = dir.path().join(format!("m{id}"));
-        let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
-            .args(["serve", "--id", &id.to_string(), "--members", &members, "--data-dir", data.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        children.0.push(child);
-    }
+    let members = Members::start(3);
+    let endpoints = members.endpoint_list();
 
     // Bounded wait for the first successful write (the group elects a leader meanwhile).
     let started = Instant::now();
@@ -130,7 +98,7 @@ fn serve_refuses_a_bad_configuration_with_exit_2() {
 
 #[test]
 fn data_commands_against_no_cluster_fail_in_bounded_time() {
-    let ports = free_ports();
+    let ports = free_ports(1);
     let endpoint = format!("127.0.0.1:{}", ports[0]);
     let started = Instant::now();
     let output = coterie(&["--endpoints", &endpoint, "atomic-long", "seq", "get"]);

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use coterie_client::{ClientConfig, ClientError};
-use coterie_core::{CoreError, Structure};
+use coterie_core::Structure;
 use support::{BOUND, Cluster, client_config, cp_config, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,13 +168,15 @@ async fn a_client_that_stops_heartbeating_loses_its_lock_to_the_next_waiter() {
     assert!(after >= TTL, "the lock passed on after {after:?}, before the session TTL");
     assert!(lock.is_locked_by_me().await.unwrap());
 
-    // The silent client's unlock is refused: it no longer holds the lock.
+    // The silent client learns that it lost the lock with its session (issue 8, part 4):
+    // not "not the owner", which would say it never held it.
     let refused = silent_lock.unlock().await.unwrap_err();
     match &refused {
-        ClientError::Refused(CoreError::NotOwner { .. }) => {}
-        other => panic!("expected NotOwner, got {other:?}"),
+        ClientError::LockOwnershipLost { name, .. } => assert_eq!(name, "job"),
+        other => panic!("expected LockOwnershipLost, got {other:?}"),
     }
-    assert!(refused.to_string().contains("not the owner"), "{refused}");
+    assert!(refused.to_string().contains("expired"), "{refused}");
+    // Having been told, the handle holds nothing, in a new session.
     assert!(!silent_lock.is_locked_by_me().await.unwrap());
     assert!(lock.is_locked_by_me().await.unwrap(), "the refused unlock did not release the new holder's lock");
     assert_eq!(lock.fence().await.unwrap(), second);

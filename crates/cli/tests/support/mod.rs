@@ -1,0 +1,77 @@
+//! Real `coterie serve` processes for the binary's end-to-end tests: started on loopback
+//! ports with their own data directories, stopped (SIGKILL) when dropped even if the test
+//! fails, and paused or resumed (SIGSTOP / SIGCONT) by PID for fault tests.
+
+#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+/// `serve` processes, stopped (SIGKILL, after SIGCONT) when dropped even if the test fails.
+pub struct Members {
+    /// The children, member `i + 1` at index `i`.
+    pub children: Vec<Child>,
+    /// `host:port` of each member, in the same order.
+    pub endpoints: Vec<String>,
+    /// The data directories' parent.
+    _dir: tempfile::TempDir,
+}
+
+impl Members {
+    /// Starts members `1..=n` of one cluster, in reverse id order (formation must not
+    /// depend on it), on fresh data directories.
+    pub fn start(n: u64) -> Members {
+        let ports = free_ports(n as usize);
+        let list: Vec<String> = ports.iter().zip(1..).map(|(port, id)| format!("{id}=127.0.0.1:{port}")).collect();
+        let list = list.join(",");
+        let endpoints = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut children: Vec<(u64, Child)> = Vec::new();
+        for id in (1..=n).rev() {
+            let data = dir.path().join(format!("m{id}"));
+            let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
+                .args(["serve", "--id", &id.to_string(), "--members", &list])
+                .args(["--data-dir", data.to_str().expect("a UTF-8 temporary path")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the coterie binary starts");
+            children.push((id, child));
+        }
+        children.sort_by_key(|(id, _)| *id);
+        Members { children: children.into_iter().map(|(_, child)| child).collect(), endpoints, _dir: dir }
+    }
+
+    /// The PID of member `id`.
+    pub fn pid(&self, id: u64) -> u32 {
+        self.children[(id - 1) as usize].id()
+    }
+
+    /// The endpoints joined by commas, as `--endpoints` takes them.
+    pub fn endpoint_list(&self) -> String {
+        self.endpoints.join(",")
+    }
+}
+
+impl Drop for Members {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            signal("CONT", child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Sends `SIG<name>` to `pid` with the `kill` command; panics if it cannot.
+pub fn signal(name: &str, pid: u32) {
+    let status = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status();
+    assert!(status.is_ok_and(|s| s.success()) || name == "CONT", "kill -{name} {pid} failed");
+}
+
+/// Ports that were free a moment ago (the OS picks them; they are released for the members
+/// to bind).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
+    listeners.iter().map(|listener| listener.local_addr().expect("a bound address").port()).collect()
+}

@@ -1,0 +1,155 @@
+//! Issue 8, part 2, over three real nodes: a client paused (like SIGSTOP) past its session
+//! TTL while its increments are in flight. Before the fix, a call whose answer was lost in
+//! the pause was retried, met `SessionExpired`, and was sent again in a new session, so it
+//! was applied twice (the issue saw 606, 607, 608 returned while 601-603 never were). Now
+//! such a call ends with `OutcomeUnknown`, and no increment is applied twice.
+//!
+//! The pause is a transport wrapper: while frozen, nothing the client sends leaves and no
+//! answer is read; on thaw, every call that was in flight across the freeze ends as timed
+//! out (its answer, if any, is lost), as a resumed process's expired timers would make it.
+
+#![allow(clippy::unwrap_used, reason = "test code")]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use coterie_client::{Call, Client, ClientConfig, ClientError, GrpcTransport, Transport, TransportError};
+use coterie_core::GroupOutput;
+use support::{BOUND, Cluster, eventually};
+use tokio::sync::watch;
+
+/// A transport that can be frozen like a stopped process (see the module docs).
+#[derive(Clone)]
+struct Freezable {
+    inner: GrpcTransport,
+    /// `true` while frozen.
+    frozen: watch::Sender<bool>,
+    /// Counts freezes: a call that saw another value when it was sent was in flight across one.
+    freezes: Arc<AtomicU64>,
+    /// Freeze as soon as the next call's answer arrives (before it is read): a freeze that
+    /// certainly catches a call in flight.
+    freeze_on_next_answer: Arc<AtomicBool>,
+}
+
+impl Freezable {
+    fn new(inner: GrpcTransport) -> Self {
+        Freezable {
+            inner,
+            frozen: watch::channel(false).0,
+            freezes: Arc::default(),
+            freeze_on_next_answer: Arc::default(),
+        }
+    }
+
+    fn freeze(&self) {
+        self.freezes.fetch_add(1, Ordering::SeqCst);
+        self.frozen.send_replace(true);
+    }
+
+    fn thaw(&self) {
+        self.frozen.send_replace(false);
+    }
+
+    fn is_frozen(&self) -> bool {
+        *self.frozen.borrow()
+    }
+
+    async fn thawed(&self) {
+        let mut frozen = self.frozen.subscribe();
+        let _ = frozen.wait_for(|frozen| !frozen).await;
+    }
+}
+
+impl Transport for Freezable {
+    fn endpoints(&self) -> usize {
+        self.inner.endpoints()
+    }
+
+    async fn call(
+        &self,
+        endpoint: usize,
+        call: Call,
+        timeout: Option<Duration>,
+    ) -> Result<GroupOutput, TransportError> {
+        self.thawed().await;
+        let sent_in = self.freezes.load(Ordering::SeqCst);
+        let answer = self.inner.call(endpoint, call, timeout).await;
+        if self.freeze_on_next_answer.swap(false, Ordering::SeqCst) {
+            self.freeze();
+        }
+        self.thawed().await;
+        if self.freezes.load(Ordering::SeqCst) != sent_in {
+            return Err(TransportError::Unavailable { reason: "timed out while the process was paused".into() });
+        }
+        answer
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn increments_in_flight_when_the_session_expires_in_a_pause_are_never_applied_twice() {
+    const TASKS: usize = 8;
+    const EACH: usize = 25;
+    let mut cluster = Cluster::start(3).await;
+    let transport = Freezable::new(GrpcTransport::connect(&cluster.endpoints(), Duration::from_secs(2)).await.unwrap());
+    let config = ClientConfig {
+        session_ttl: Duration::from_secs(1),
+        heartbeat_interval: Duration::from_millis(200),
+        call_timeout: Duration::from_secs(20),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(transport.clone(), config);
+    let counter = client.atomic_long("hits").unwrap();
+    assert_eq!(counter.increment_and_get().await.unwrap(), 1);
+
+    let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let unknown = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let counter = client.atomic_long("hits").unwrap();
+        let (answered, unknown, done) = (Arc::clone(&answered), Arc::clone(&unknown), Arc::clone(&done));
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..EACH {
+                match counter.increment_and_get().await {
+                    Ok(value) => answered.lock().unwrap().push(value),
+                    Err(ClientError::OutcomeUnknown { .. }) => {
+                        unknown.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Err(other) => panic!("an increment failed: {other}"),
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+
+    // Pause the client with calls in flight, until the cluster has expired its session.
+    eventually("some increments", async || done.load(Ordering::SeqCst) >= 20).await;
+    transport.freeze_on_next_answer.store(true, Ordering::SeqCst);
+    eventually("the freeze", async || transport.is_frozen()).await;
+    let leader = cluster.leader("default").await;
+    let node = cluster.replica(leader, "default").await;
+    eventually("the session to expire", async || node.group().session_count() == 0).await;
+    transport.thaw();
+
+    for task in tasks {
+        tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    let unknown = unknown.load(Ordering::SeqCst);
+    let distinct: BTreeSet<i64> = answered.iter().copied().collect();
+    assert_eq!(distinct.len(), answered.len(), "a value was answered twice: {answered:?}");
+    let total = counter.get().await.unwrap();
+    let ok = i64::try_from(answered.len()).unwrap() + 1;
+    // Every answered increment applied once, each unknown one at most once.
+    assert!(total >= ok, "{total} < {ok} answered increments");
+    assert!(
+        total <= ok + i64::try_from(unknown).unwrap(),
+        "{total} > {ok} answered + {unknown} unknown: an increment was applied twice"
+    );
+    assert!(unknown >= 1, "the call caught by the pause must end as unknown");
+    cluster.shutdown().await;
+}
