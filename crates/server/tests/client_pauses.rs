@@ -8,7 +8,7 @@
 //! answer is read; on thaw, every call that was in flight across the freeze ends as timed
 //! out (its answer, if any, is lost), as a resumed process's expired timers would make it.
 
-#![allow(clippy::unwrap_used, reason = "test code")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code and its shared harness")]
 
 mod support;
 
