@@ -20,9 +20,9 @@
 //! went with the session), it ends with [`ClientError::OutcomeUnknown`]; and a lock held in
 //! the expired session is reported lost ([`ClientError::LockOwnershipLost`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use coterie_core::{
@@ -129,10 +129,64 @@ pub(crate) enum Mode {
     },
 }
 
+/// How far a session's newest mutation may run ahead of its oldest unanswered one, in
+/// sequence numbers. The group remembers the answers of a session's last 256 completed calls
+/// (`GroupConfig::dedup_window`'s default) and refuses a retry older than that as
+/// `RetryWindowPassed`: a call whose retries are slow (it met a failover) while other tasks
+/// of the same session complete hundreds of calls would be refused. Keeping the span below
+/// the window keeps the retry of the oldest call answerable; new calls wait meanwhile (at
+/// most until that call ends, bounded by its timeout). Blocking calls are not counted: a
+/// parked call's record is never evicted.
+pub(crate) const SEQ_SPAN: u64 = 192;
+
+/// A session's mutations that are waiting for an answer, by sequence number.
+#[derive(Debug, Default)]
+struct InFlight {
+    seqs: Mutex<BTreeSet<u64>>,
+    freed: tokio::sync::Notify,
+}
+
+/// Keeps a mutation's sequence number in its session's [`InFlight`] set until the call
+/// ends (answered, failed, or dropped).
+pub(crate) struct Pending {
+    in_flight: Arc<InFlight>,
+    seq: u64,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.in_flight.seqs.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.seq);
+        self.in_flight.freed.notify_waiters();
+    }
+}
+
 struct OpenSession {
     id: SessionId,
     next_seq: u64,
     heartbeat: JoinHandle<()>,
+    in_flight: Arc<InFlight>,
+}
+
+impl OpenSession {
+    fn new(id: SessionId, heartbeat: JoinHandle<()>) -> Self {
+        OpenSession { id, next_seq: 0, heartbeat, in_flight: Arc::default() }
+    }
+
+    /// The next sequence number, registered as pending if `track`; or, if that would put
+    /// it [`SEQ_SPAN`] ahead of the oldest pending one, the set to wait on.
+    fn next_seq(&mut self, track: bool) -> Result<(u64, Option<Pending>), Arc<InFlight>> {
+        let seq = self.next_seq + 1;
+        if track {
+            let mut seqs = self.in_flight.seqs.lock().unwrap_or_else(PoisonError::into_inner);
+            if seqs.first().is_some_and(|oldest| seq - oldest >= SEQ_SPAN) {
+                return Err(Arc::clone(&self.in_flight));
+            }
+            seqs.insert(seq);
+        }
+        self.next_seq = seq;
+        let pending = track.then(|| Pending { in_flight: Arc::clone(&self.in_flight), seq });
+        Ok((seq, pending))
+    }
 }
 
 pub(crate) struct Shared<T> {
@@ -323,9 +377,12 @@ impl<T: Transport> Client<T> {
         let attempt = if blocking { self.shared.config.wait_poll } else { self.shared.config.attempt_timeout };
         let mut replaced = false;
         loop {
-            let (session, seq) = match pin {
-                Some(pinned) => self.pinned_session(group, pinned).await?,
-                None => self.session(group, deadline).await?,
+            // Mutations are tracked until they end, so that the session never runs so far
+            // ahead of a slow one that the group forgets its answer (see [`SEQ_SPAN`]).
+            let track = with_invocation && !blocking;
+            let (session, seq, _pending) = match pin {
+                Some(pinned) => self.pinned_session(group, pinned, track, deadline).await?,
+                None => self.session(group, deadline, track).await?,
             };
             let invocation = with_invocation.then_some(InvocationId { session, seq });
             let call = Call {
@@ -363,42 +420,68 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// `pinned` and its next sequence number, if it is still the group's open session;
-    /// [`CoreError::SessionExpired`] for it otherwise.
-    async fn pinned_session(&self, group: &str, pinned: SessionId) -> Result<(SessionId, u64), ClientError> {
-        let mut sessions = self.shared.sessions.lock().await;
-        match sessions.get_mut(group) {
-            Some(open) if open.id == pinned => {
-                open.next_seq += 1;
-                Ok((open.id, open.next_seq))
-            }
-            _ => Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
+    /// `pinned` and its next sequence number (pending if `track`), if it is still the
+    /// group's open session; [`CoreError::SessionExpired`] for it otherwise.
+    async fn pinned_session(
+        &self,
+        group: &str,
+        pinned: SessionId,
+        track: bool,
+        deadline: Option<Instant>,
+    ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
+        loop {
+            let full = {
+                let mut sessions = self.shared.sessions.lock().await;
+                match sessions.get_mut(group) {
+                    Some(open) if open.id == pinned => match open.next_seq(track) {
+                        Ok((seq, pending)) => return Ok((open.id, seq, pending)),
+                        Err(full) => full,
+                    },
+                    _ => return Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
+                }
+            };
+            wait_for_room(&full, deadline).await?;
         }
     }
 
-    /// The group's session and the next sequence number in it.
-    async fn session(&self, group: &str, deadline: Option<Instant>) -> Result<(SessionId, u64), ClientError> {
-        let mut sessions = self.shared.sessions.lock().await;
-        if let Some(open) = sessions.get_mut(group) {
-            open.next_seq += 1;
-            return Ok((open.id, open.next_seq));
+    /// The group's session and the next sequence number in it (pending if `track`),
+    /// opening the session if there is none.
+    async fn session(
+        &self,
+        group: &str,
+        deadline: Option<Instant>,
+        track: bool,
+    ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
+        loop {
+            let mut sessions = self.shared.sessions.lock().await;
+            if let Some(open) = sessions.get_mut(group) {
+                let full = match open.next_seq(track) {
+                    Ok((seq, pending)) => return Ok((open.id, seq, pending)),
+                    Err(full) => full,
+                };
+                drop(sessions);
+                wait_for_room(&full, deadline).await?;
+                continue;
+            }
+            let ttl = self.shared.config.session_ttl;
+            let call = Call {
+                group: group.to_owned(),
+                command: GroupCommand::OpenSession { ttl },
+                session: None,
+                invocation: None,
+                stale_read: false,
+                keep_parked: false,
+            };
+            let id = match self.send(call, deadline).await? {
+                GroupOutput::Session(id) => id,
+                other => return Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
+            };
+            let heartbeat = spawn_heartbeat(Arc::downgrade(&self.shared), group.to_owned(), id);
+            let mut open = OpenSession::new(id, heartbeat);
+            let (seq, pending) = open.next_seq(track).unwrap_or((1, None));
+            sessions.insert(group.to_owned(), open);
+            return Ok((id, seq, pending));
         }
-        let ttl = self.shared.config.session_ttl;
-        let call = Call {
-            group: group.to_owned(),
-            command: GroupCommand::OpenSession { ttl },
-            session: None,
-            invocation: None,
-            stale_read: false,
-            keep_parked: false,
-        };
-        let id = match self.send(call, deadline).await? {
-            GroupOutput::Session(id) => id,
-            other => return Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
-        };
-        let heartbeat = spawn_heartbeat(Arc::downgrade(&self.shared), group.to_owned(), id);
-        sessions.insert(group.to_owned(), OpenSession { id, next_seq: 1, heartbeat });
-        Ok((id, 1))
     }
 
     async fn forget_session(&self, group: &str, session: SessionId) {
@@ -409,6 +492,23 @@ impl<T: Transport> Client<T> {
             open.heartbeat.abort();
         }
     }
+}
+
+/// Waits until a call of the session `full` belongs to ends (bounded by `deadline`).
+async fn wait_for_room(full: &InFlight, deadline: Option<Instant>) -> Result<(), ClientError> {
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err(ClientError::Unavailable {
+            waited_ms: 0,
+            last: format!(
+                "this session's oldest call is still unanswered {SEQ_SPAN} calls later; \
+                 a member may be slow to fail over"
+            ),
+        });
+    }
+    // A short bound as well: a call that ends between the check and this wait is seen at
+    // the next look, never missed for long.
+    let _ = tokio::time::timeout(Duration::from_millis(10), full.freed.notified()).await;
+    Ok(())
 }
 
 /// Keeps `session` alive until the client is dropped or the group says it expired.

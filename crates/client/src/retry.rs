@@ -12,7 +12,9 @@
 //! endpoint being waited on, nothing changed and the attempt goes on; if it names another
 //! member, the cluster has elected a new leader and the call moves there. If the probed
 //! member leads, its answer is the call's answer. Every copy carries the same invocation id,
-//! so the group applies the call once however many copies reach a leader.
+//! so the group applies the call once however many copies reach a leader. After the first
+//! [`PROBE_EVERY_MAX`] of an attempt, the checks slow down to one per [`PROBE_EVERY_MAX`]:
+//! a call parked for minutes costs a follower one cheap answer a second, not three.
 //!
 //! # Blocking calls keep their place
 //!
@@ -31,6 +33,11 @@ use tokio::time::Instant;
 use crate::client::Client;
 use crate::error::ClientError;
 use crate::transport::{Call, Transport, TransportError};
+
+/// The longest time between two failover checks of one attempt (unless
+/// [`ClientConfig::failover_probe`](crate::ClientConfig::failover_probe) is longer): how
+/// long a call parked for a while may go on waiting at a leader that stopped answering.
+pub(crate) const PROBE_EVERY_MAX: Duration = Duration::from_secs(1);
 
 /// What the attempts of one call have established about it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,14 +169,16 @@ impl<T: Transport> Client<T> {
     async fn attempt(&self, endpoint: usize, call: &Call, bound: Duration) -> Outcome {
         let transport = &self.shared.transport;
         let endpoints = transport.endpoints();
-        let every = self.shared.config.failover_probe;
+        let first = self.shared.config.failover_probe;
+        let mut every = first;
         let main = transport.call(endpoint, call.clone(), Some(bound));
         // Any member answers a stale read: there is no leader to check.
-        if endpoints < 2 || every.is_zero() || call.stale_read {
+        if endpoints < 2 || first.is_zero() || call.stale_read {
             return Outcome::of(endpoint, main.await);
         }
         let mut main = std::pin::pin!(main);
-        let ends = Instant::now() + bound;
+        let since = Instant::now();
+        let ends = since + bound;
         let mut next_probe = Instant::now() + every;
         let mut target = endpoint;
         let mut probe = None;
@@ -198,17 +207,21 @@ impl<T: Transport> Client<T> {
                 }
                 Event::Probe(answer) => {
                     probe = None;
-                    next_probe = Instant::now() + every;
                     match Outcome::of(target, answer) {
                         // The probed member leads: its answer is the call's.
                         outcome @ (Outcome::Answered { .. } | Outcome::StillParked { .. }) => return outcome,
                         Outcome::NotLeader { leader: Some(leader) } if leader != endpoint => {
                             return Outcome::Moved { to: leader };
                         }
-                        // It follows the endpoint waited on, knows no leader, or did not
-                        // answer: keep waiting.
+                        // It follows the endpoint waited on: a call waiting for long (parked)
+                        // is checked less often.
+                        Outcome::NotLeader { leader: Some(_) } if since.elapsed() >= PROBE_EVERY_MAX => {
+                            every = PROBE_EVERY_MAX.max(first);
+                        }
+                        // It knows no leader (an election runs) or did not answer: look again soon.
                         _ => {}
                     }
+                    next_probe = Instant::now() + every;
                 }
             }
         }

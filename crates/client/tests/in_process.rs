@@ -63,6 +63,9 @@ struct Cluster {
     /// When a response is lost, the clock moves on this many ms (and ticks) before the
     /// caller's retry: a client paused past its session TTL.
     advance_on_loss: Arc<AtomicU64>,
+    /// The next call with an invocation waits this many ms before it reaches the group: a
+    /// call held up on its way (a slow link, a failover) while others overtake it.
+    delay_next: Arc<AtomicU64>,
     /// The endpoint at this index has stopped answering (a paused leader): calls to it,
     /// and answers of calls parked there, never arrive; the caller's timeout ends them.
     hung: Arc<AtomicUsize>,
@@ -79,6 +82,7 @@ impl Cluster {
             up_to: Arc::new(AtomicUsize::new(endpoints)),
             lose: Arc::new(AtomicU64::new(0)),
             advance_on_loss: Arc::new(AtomicU64::new(0)),
+            delay_next: Arc::new(AtomicU64::new(0)),
             hung: Arc::new(AtomicUsize::new(usize::MAX)),
             calls: Arc::new(AtomicU64::new(0)),
             heartbeats: Arc::new(AtomicU64::new(0)),
@@ -147,6 +151,12 @@ impl Transport for Cluster {
         let leader = self.leader.load(Ordering::SeqCst);
         if endpoint != leader {
             return Err(TransportError::NotLeader { leader: Some(leader) });
+        }
+        if call.invocation.is_some() {
+            let delay = self.delay_next.swap(0, Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
         }
         let receiver = {
             let mut state = self.state.lock().unwrap();
@@ -394,6 +404,38 @@ async fn a_mutation_retried_into_an_expired_session_is_reported_unknown_and_appl
     cluster.advance(1_500);
     assert_eq!(seq.increment_and_get().await.unwrap(), 4);
     assert_eq!(seq.get().await.unwrap(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_call_is_not_overtaken_by_more_calls_than_the_group_remembers() {
+    let cluster = Cluster::new(1, 0);
+    let patient =
+        ClientConfig { attempt_timeout: Duration::from_secs(60), call_timeout: Duration::from_secs(60), ..config() };
+    let client = Client::new(cluster.clone(), patient);
+    assert_eq!(client.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 1);
+    // One increment is held up on its way for 10 s while four tasks of the same session
+    // make 400 more: far more than the group's retry window (256) remembers.
+    cluster.delay_next.store(10_000, Ordering::SeqCst);
+    let slow = {
+        let counter = client.atomic_long("n").unwrap();
+        tokio::spawn(async move { counter.increment_and_get().await })
+    };
+    eventually("the slow call to be on its way", || cluster.delay_next.load(Ordering::SeqCst) == 0).await;
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let counter = client.atomic_long("n").unwrap();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..100 {
+                counter.increment_and_get().await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Not refused as older than the retry window: the others waited for it.
+    slow.await.unwrap().unwrap();
+    assert_eq!(client.atomic_long("n").unwrap().get().await.unwrap(), 402);
 }
 
 #[tokio::test(start_paused = true)]
