@@ -119,9 +119,11 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-# Failover: kill the leader under one writer, time until writes resume, restart the member.
+# Failover: kill (SIGKILL) or pause (SIGSTOP, resumed by the bench) the leader under one
+# writer, time until writes resume, restart a killed member. Kill and pause alternate.
 FAILOVER_COMMANDS=()
 for round in $(seq "$FAILOVER_ROUNDS"); do
+  for fault in kill pause; do
   for system in coterie etcd; do
     [[ $system == coterie || " $PEERS " == *" $system "* ]] || continue
     if [[ $system == coterie ]]; then
@@ -129,7 +131,7 @@ for round in $(seq "$FAILOVER_ROUNDS"); do
     else
       member_pids=$(awk '{printf "%s%d=%s", (NR > 1 ? "," : ""), NR, $1}' "$PEERS_DIR/etcd/pids")
     fi
-    cmd=("$COTERIE" bench failover --system "$system" --endpoints "${ENDPOINTS[$system]}"
+    cmd=("$COTERIE" bench failover --system "$system" --fault "$fault" --endpoints "${ENDPOINTS[$system]}"
       --member-pids "$member_pids" --timeout 30s --json "$RESULTS")
     echo "failover round $round: ${cmd[*]}" >&2
     ((round == 1)) && FAILOVER_COMMANDS+=("${cmd[*]}")
@@ -140,6 +142,7 @@ for round in $(seq "$FAILOVER_ROUNDS"); do
     else
       scripts/peers.sh revive etcd >&2
     fi
+  done
   done
 done
 

@@ -1,4 +1,9 @@
-//! `coterie bench failover`: how long writes stop when the leader dies.
+//! `coterie bench failover`: how long writes stop when the leader dies or stops answering.
+//!
+//! `--fault kill` (the default) kills the leader's process; `--fault pause` stops it with
+//! SIGSTOP instead (a process that hangs: its connections stay open and nothing answers,
+//! the harder case for a client, which cannot tell it from a slow leader) and resumes it
+//! with SIGCONT once the measurement is over.
 //!
 //! Issue 3 asks for "the time from leader kill to the first successful write", measured the
 //! same way for Coterie and its peers. One writer increments a counter in a closed loop (the
@@ -35,6 +40,29 @@ use crate::workload::{System, Workload};
 
 /// The workload name failover records carry.
 pub const FAILOVER: &str = "failover";
+/// The workload name of failover records whose leader was paused, not killed.
+pub const FAILOVER_PAUSE: &str = "failover-pause";
+
+/// How the leader fails in a failover measurement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// SIGKILL: the process is gone, its connections are refused.
+    #[default]
+    Kill,
+    /// SIGSTOP, then SIGCONT after the measurement: the process hangs, its connections
+    /// stay open and nothing answers.
+    Pause,
+}
+
+impl Fault {
+    /// The workload name records of this fault carry.
+    pub fn workload(self) -> &'static str {
+        match self {
+            Fault::Kill => FAILOVER,
+            Fault::Pause => FAILOVER_PAUSE,
+        }
+    }
+}
 
 /// `coterie bench failover`: kill the leader under a writer and time until writes resume.
 #[derive(Clone, Debug, clap::Args)]
@@ -50,6 +78,10 @@ pub struct FailoverArgs {
     /// in --endpoints.
     #[arg(long, value_delimiter = ',', required = true)]
     pub member_pids: Vec<MemberPid>,
+    /// How the leader fails: kill (SIGKILL), or pause (SIGSTOP; every member is sent SIGCONT
+    /// when the measurement ends).
+    #[arg(long, value_enum, default_value_t = Fault::Kill)]
+    pub fault: Fault,
     /// Successful writes before the kill (proof the cluster is healthy).
     #[arg(long, default_value_t = 200)]
     pub warm_writes: u64,
@@ -129,6 +161,38 @@ pub fn sigkill(pid: u32) -> Result<(), String> {
         }
     }
     Err(format!("process {pid} was still alive {DEATH_WAIT:?} after `kill -9`"))
+}
+
+/// `kill -STOP PID`, then waits (at most 5 s) until the process is stopped (state `T`).
+pub fn sigstop(pid: u32) -> Result<(), String> {
+    signal("STOP", pid)?;
+    let deadline = std::time::Instant::now() + DEATH_WAIT;
+    while std::time::Instant::now() < deadline {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return Err(format!("process {pid} is gone: it was to be paused, not killed")),
+            Ok(stat) if matches!(crate::cpu::process_state(&stat), Some('T' | 't')) => return Ok(()),
+            // Polling a process's state: there is no portable wait on a non-child process.
+            Ok(_) => std::thread::sleep(Duration::from_micros(200)),
+        }
+    }
+    Err(format!("process {pid} was still running {DEATH_WAIT:?} after `kill -STOP`"))
+}
+
+/// `kill -CONT PID`: resumes a paused process.
+pub fn sigcont(pid: u32) -> Result<(), String> {
+    signal("CONT", pid)
+}
+
+fn signal(name: &str, pid: u32) -> Result<(), String> {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .map_err(|err| format!("cannot run `kill -{name} {pid}`: {err}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`kill -{name} {pid}` failed ({status}): is the process alive?"))
+    }
 }
 
 /// How one measurement runs.
@@ -316,12 +380,13 @@ async fn write_loop(
 }
 
 impl FailoverOutcome {
-    /// The JSON record of this measurement on `system`.
-    pub fn record(&self, system: System) -> RunRecord {
+    /// The JSON record of this measurement on `system`, under the workload name `workload`
+    /// ([`FAILOVER`] or [`FAILOVER_PAUSE`]).
+    pub fn record(&self, system: System, workload: &str) -> RunRecord {
         let h = &self.latency_us;
         let at = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
         RunRecord {
-            workload: FAILOVER.to_owned(),
+            workload: workload.to_owned(),
             system,
             clients: 1,
             duration_s: self.resumed_after.as_secs_f64(),
@@ -365,20 +430,37 @@ pub async fn run_failover<C: Connect>(
         op_timeout: args.op_timeout,
         rotate_on_error: false,
     };
+    let fault: &Kill = match args.fault {
+        Fault::Kill => &sigkill,
+        Fault::Pause => &sigstop,
+    };
     let outcome = match args.system {
         System::Coterie => {
             let writer = Arc::new(CoterieDriver::new(coterie, endpoints, Workload::CpIncr));
-            measure_failover(writer, coterie_leader, &sigkill, &plan).await?
+            measure_failover(writer, coterie_leader, fault, &plan).await
         }
         peer => {
             plan.rotate_on_error = true;
-            let (writer, probe) = peer_failover(peer, endpoints)?;
-            measure_failover(writer, probe.as_ref(), &sigkill, &plan).await?
+            match peer_failover(peer, endpoints) {
+                Ok((writer, probe)) => measure_failover(writer, probe.as_ref(), fault, &plan).await,
+                Err(err) => Err(err),
+            }
         }
     };
-    let record = outcome.record(args.system);
+    if args.fault == Fault::Pause {
+        // Whatever happened, leave no member stopped.
+        for pid in plan.member_pids.values() {
+            let _ = sigcont(*pid);
+        }
+    }
+    let outcome = outcome?;
+    let record = outcome.record(args.system, args.fault.workload());
+    let verb = match args.fault {
+        Fault::Kill => "killed",
+        Fault::Pause => "paused (and then resumed)",
+    };
     println!(
-        "failover {}: killed member {} (pid {}); writes resumed after {:.1} ms ({} writes failed meanwhile)",
+        "failover {}: {verb} member {} (pid {}); writes resumed after {:.1} ms ({} writes failed meanwhile)",
         args.system,
         outcome.leader,
         outcome.pid,

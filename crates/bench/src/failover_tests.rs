@@ -90,7 +90,7 @@ async fn kills_the_leaders_process_and_times_until_a_later_write_succeeds() {
     assert!(outcome.resumed_after <= Duration::from_millis(5), "{:?}", outcome.resumed_after);
     assert_eq!(fake.connects.load(Ordering::SeqCst), 1, "a client that follows the leader is not replaced");
 
-    let record = outcome.record(System::Coterie);
+    let record = outcome.record(System::Coterie, FAILOVER);
     assert_eq!(record.workload, FAILOVER);
     assert_eq!(record.killed_member, Some(2));
     assert_eq!(record.errors, 3);
@@ -182,20 +182,23 @@ fn failover_records_round_trip_and_get_their_own_table() {
         errors,
         first_error: None,
     };
-    let lines: Vec<String> = [outcome(300, 2), outcome(500, 4)]
+    let mut lines: Vec<String> = [outcome(300, 2), outcome(500, 4)]
         .iter()
-        .map(|o| serde_json::to_string(&o.record(System::Coterie)).unwrap())
+        .map(|o| serde_json::to_string(&o.record(System::Coterie, FAILOVER)).unwrap())
         .collect();
+    lines.push(serde_json::to_string(&outcome(450, 1).record(System::Coterie, FAILOVER_PAUSE)).unwrap());
     // An older record without the failover fields still parses.
     let old = r#"{"workload":"cp-incr","system":"coterie","clients":1,"duration_s":1.0,"ops":10,"ops_per_s":10.0,"p50_us":1,"p99_us":2,"p999_us":3,"max_us":4,"errors":0,"first_error":null,"server_cpu_s":null}"#;
     let records = parse_records(&format!("{}\n{old}\n", lines.join("\n"))).unwrap();
-    assert_eq!(records.len(), 3);
+    assert_eq!(records.len(), 4);
     assert_eq!(records[0].failover_ms, Some(300.0));
-    assert_eq!(records[2].failover_ms, None);
+    assert_eq!(records[2].workload, FAILOVER_PAUSE);
+    assert_eq!(records[3].failover_ms, None);
 
     let report = render_report(&records, "- machine\n", "");
     assert!(report.contains("## failover"), "{report}");
-    assert!(report.contains("| coterie | 2 | 400 | 300 | 500 | 300, 500 | 6 |"), "{report}");
+    assert!(report.contains("| coterie | killed | 2 | 400 | 300 | 500 | 300, 500 | 6 |"), "{report}");
+    assert!(report.contains("| coterie | paused | 1 | 450 | 450 | 450 | 450 | 1 |"), "{report}");
     assert!(report.contains("## cp-incr"), "{report}");
     let failover_section = &report[report.find("## failover").unwrap()..];
     assert!(!failover_section.contains("| clients |"), "failover runs stay out of the throughput tables");

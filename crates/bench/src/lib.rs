@@ -48,7 +48,8 @@ pub use coterie::{Connect, CoterieDriver};
 pub use driver::{ClientDriver, Driver};
 pub use error::BenchError;
 pub use failover::{
-    FailoverArgs, FailoverOutcome, FailoverPlan, LeaderProbe, MemberPid, measure_failover, run_failover,
+    FAILOVER_PAUSE, FailoverArgs, FailoverOutcome, FailoverPlan, Fault, LeaderProbe, MemberPid, measure_failover,
+    run_failover,
 };
 pub use output::RunRecord;
 pub use report::{ReportArgs, render_report, report};

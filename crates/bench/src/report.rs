@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::BenchError;
-use crate::failover::FAILOVER;
+use crate::failover::{FAILOVER, FAILOVER_PAUSE};
 use crate::output::RunRecord;
 use crate::workload::{System, Workload};
 
@@ -121,7 +121,7 @@ pub fn render_report(records: &[RunRecord], machine: &str, preamble: &str) -> St
          faster. `-` means the system was not run for that cell.\n\n",
     );
     let (failovers, records): (Vec<&RunRecord>, Vec<&RunRecord>) =
-        records.iter().partition(|r| r.workload == FAILOVER || r.failover_ms.is_some());
+        records.iter().partition(|r| r.workload == FAILOVER || r.workload == FAILOVER_PAUSE || r.failover_ms.is_some());
     let mut cells: BTreeMap<(String, usize, System), Cell> = BTreeMap::new();
     for record in records {
         let cell = cells.entry((record.workload.clone(), record.clients, record.system)).or_default();
@@ -162,17 +162,19 @@ fn render_failover(out: &mut String, records: &[&RunRecord]) {
 "
     ));
     out.push_str(
-        "One writer increments in a closed loop; the leader's process is killed (SIGKILL); the time is from \
-         the kill to the answer of the first write started after it (detection, election, the client finding \
-         the new leader, one write). The killed member is restarted between runs.\n\n",
+        "One writer increments in a closed loop; the leader's process is killed (SIGKILL) or paused (SIGSTOP, \
+         `--fault pause`); the time is from the signal to the answer of the first write started after it \
+         (detection, election, the client finding the new leader, one write). The killed member is restarted, \
+         the paused one resumed, between runs.\n\n",
     );
-    out.push_str("| system | runs | mean ms | min ms | max ms | each run (ms) | writes failed while down |\n");
-    out.push_str("| --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
-    let mut by_system: BTreeMap<System, Vec<&RunRecord>> = BTreeMap::new();
+    out.push_str("| system | leader | runs | mean ms | min ms | max ms | each run (ms) | writes failed while down |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n");
+    let mut by_system: BTreeMap<(System, bool), Vec<&RunRecord>> = BTreeMap::new();
     for record in records {
-        by_system.entry(record.system).or_default().push(record);
+        by_system.entry((record.system, record.workload == FAILOVER_PAUSE)).or_default().push(record);
     }
-    for (system, runs) in by_system {
+    for ((system, paused), runs) in by_system {
+        let how = if paused { "paused" } else { "killed" };
         let times: Vec<f64> = runs.iter().map(|r| r.failover_ms.unwrap_or(r.duration_s * 1000.0)).collect();
         let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
         let min = times.iter().copied().fold(f64::INFINITY, f64::min);
@@ -180,7 +182,7 @@ fn render_failover(out: &mut String, records: &[&RunRecord]) {
         let each: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
         let errors: u64 = runs.iter().map(|r| r.errors).sum();
         out.push_str(&format!(
-            "| {system} | {} | {mean:.0} | {min:.0} | {max:.0} | {} | {errors} |\n",
+            "| {system} | {how} | {} | {mean:.0} | {min:.0} | {max:.0} | {} | {errors} |\n",
             times.len(),
             each.join(", ")
         ));
