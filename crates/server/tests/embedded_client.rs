@@ -200,3 +200,34 @@ async fn increments_survive_a_leader_loss_and_none_is_applied_twice() {
     cluster.reconnect(leader);
     cluster.shutdown().await.unwrap();
 }
+
+/// Issue 8, part 3: a leader cut off from its quorum but still reachable by the client
+/// accepts calls it can never commit. The client must move to the new leader after about an
+/// election, not after its attempt timeout or the node's propose timeout (both set far above
+/// an election here, so the test tells the two apart on any machine).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_cut_off_from_its_quorum_costs_an_election_not_an_attempt_timeout() {
+    const PATIENT: Duration = Duration::from_secs(15);
+    let config = CpConfig { propose_timeout: PATIENT, ..cp_config() };
+    let cluster = EmbeddedCluster::start(3, EmbeddedStorage::Memory, config).await.unwrap();
+    let client = cluster.client(ClientConfig {
+        attempt_timeout: PATIENT,
+        call_timeout: Duration::from_secs(30),
+        ..client_config()
+    });
+    let counter = client.atomic_long("hits").unwrap();
+    assert_eq!(counter.increment_and_get().await.unwrap(), 1);
+    let leader = cluster.nodes()[0].leader().or_else(|| cluster.nodes()[1].leader()).expect("a leader is known").0;
+    // Let the client learn who leads, then cut that member off from the others.
+    assert_eq!(counter.increment_and_get().await.unwrap(), 2);
+    cluster.disconnect(leader);
+    let started = tokio::time::Instant::now();
+    assert_eq!(counter.increment_and_get().await.unwrap(), 3);
+    let took = started.elapsed();
+    assert!(took < PATIENT / 3, "the write waited {took:?} on the cut-off leader");
+    let new_leader = cluster.nodes().iter().find_map(|n| n.leader().filter(|(id, _)| *id != leader));
+    assert!(new_leader.is_some(), "another member leads");
+    cluster.reconnect(leader);
+    assert_eq!(counter.get().await.unwrap(), 3);
+    cluster.shutdown().await.unwrap();
+}

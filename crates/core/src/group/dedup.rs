@@ -9,9 +9,13 @@
 //! a second time. Parked calls are never evicted: they are still in flight, and their
 //! record is where a cancellation finds the structure that holds them.
 //!
-//! The contract for clients: number a session's calls with increasing sequence numbers and
-//! keep fewer calls in flight than the window holds. A first attempt whose number is below
-//! the oldest evicted one is indistinguishable from a late retry, so it is refused too.
+//! The contract for clients: number a session's calls with increasing sequence numbers, and
+//! never let a session's newest call run as many numbers ahead of its oldest call that may
+//! still be retried as the window holds: fewer calls in flight is not enough, because calls
+//! that complete while an old one is being retried (through a failover, say) push its
+//! record out. The Rust client keeps that span under 192 for the default window of 256. A
+//! first attempt whose number is below the oldest evicted one is indistinguishable from a
+//! late retry, so it is refused too.
 
 use std::collections::{BTreeMap, VecDeque};
 
