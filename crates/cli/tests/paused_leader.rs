@@ -122,6 +122,18 @@ async fn a_paused_leader_costs_an_election_and_parked_calls_keep_their_place() {
     assert!(got.is_some(), "the free lock was not acquired");
     assert!(try_lock_took < Duration::from_secs(5), "try_lock(5 s) answered after {try_lock_took:?}");
 
+    // A blocking call with a timeout on a held lock answers "not acquired" about when its
+    // timeout ends (the new leader's ticks time it out), not when the old leader resumes.
+    let rival = client.fenced_lock("job").unwrap();
+    let asked = Instant::now();
+    let got = rival.try_lock(Duration::from_secs(2)).await.unwrap();
+    let held_try_lock_took = asked.elapsed();
+    assert_eq!(got, None, "the lock is held");
+    assert!(
+        held_try_lock_took >= Duration::from_secs(2) && held_try_lock_took < Duration::from_secs(4),
+        "try_lock(2 s) on a held lock answered after {held_try_lock_took:?}"
+    );
+
     // The parked waiter keeps its place: released through the new leader, it gets the lock
     // while the old leader is still stopped.
     holder.unlock().await.unwrap();
@@ -131,7 +143,7 @@ async fn a_paused_leader_costs_an_election_and_parked_calls_keep_their_place() {
     assert!(waiter.is_locked_by_me().await.unwrap());
     eprintln!(
         "paused leader {leader_id}: first write after {write_failover:?}, try_lock(5 s) answered in {try_lock_took:?}, \
-         parked lock granted {:?} after the pause",
+         try_lock(2 s) on a held lock in {held_try_lock_took:?}, parked lock granted {:?} after the pause",
         paused_at.elapsed()
     );
     waiter.unlock().await.unwrap();

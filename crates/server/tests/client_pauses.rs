@@ -1,8 +1,14 @@
-//! Issue 8, part 2, over three real nodes: a client paused (like SIGSTOP) past its session
+//! Client-side faults over three real nodes.
+//!
+//! Issue 8, part 2: a client paused (like SIGSTOP) past its session
 //! TTL while its increments are in flight. Before the fix, a call whose answer was lost in
 //! the pause was retried, met `SessionExpired`, and was sent again in a new session, so it
 //! was applied twice (the issue saw 606, 607, 608 returned while 601-603 never were). Now
 //! such a call ends with `OutcomeUnknown`, and no increment is applied twice.
+//!
+//! And a connection dropped while `lock()` waits: the client retries the same invocation,
+//! and the wait must go on in its place, not end `Cancelled` because the server cancelled
+//! the call whose connection went away (the review's race, issue 9 item 8).
 //!
 //! The pause is a transport wrapper: while frozen, nothing the client sends leaves and no
 //! answer is read; on thaw, every call that was in flight across the freeze ends as timed
@@ -18,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use coterie_client::{Call, Client, ClientConfig, ClientError, GrpcTransport, Transport, TransportError};
-use coterie_core::GroupOutput;
+use coterie_core::{GroupOutput, Structure};
 use support::{BOUND, Cluster, eventually};
 use tokio::sync::watch;
 
@@ -30,9 +36,14 @@ struct Freezable {
     frozen: watch::Sender<bool>,
     /// Counts freezes: a call that saw another value when it was sent was in flight across one.
     freezes: Arc<AtomicU64>,
-    /// Freeze as soon as the next call's answer arrives (before it is read): a freeze that
-    /// certainly catches a call in flight.
+    /// Freeze as soon as the next mutation's answer arrives (before it is read): a freeze
+    /// that certainly catches a mutation in flight.
     freeze_on_next_answer: Arc<AtomicBool>,
+    /// Notified: every call with an invocation waiting right now loses its connection (the attempt
+    /// ends as unavailable and its stream is dropped, as when a TCP connection resets).
+    cut: Arc<tokio::sync::Notify>,
+    /// How many blocking attempts were cut.
+    cuts: Arc<AtomicU64>,
 }
 
 impl Freezable {
@@ -42,6 +53,8 @@ impl Freezable {
             frozen: watch::channel(false).0,
             freezes: Arc::default(),
             freeze_on_next_answer: Arc::default(),
+            cut: Arc::default(),
+            cuts: Arc::default(),
         }
     }
 
@@ -77,8 +90,19 @@ impl Transport for Freezable {
     ) -> Result<GroupOutput, TransportError> {
         self.thawed().await;
         let sent_in = self.freezes.load(Ordering::SeqCst);
-        let answer = self.inner.call(endpoint, call, timeout).await;
-        if self.freeze_on_next_answer.swap(false, Ordering::SeqCst) {
+        let mutation = call.invocation.is_some();
+        let answer = if mutation {
+            tokio::select! {
+                answer = self.inner.call(endpoint, call, timeout) => answer,
+                () = self.cut.notified() => {
+                    self.cuts.fetch_add(1, Ordering::SeqCst);
+                    return Err(TransportError::Unavailable { reason: "connection reset".into() });
+                }
+            }
+        } else {
+            self.inner.call(endpoint, call, timeout).await
+        };
+        if mutation && self.freeze_on_next_answer.swap(false, Ordering::SeqCst) {
             self.freeze();
         }
         self.thawed().await;
@@ -92,7 +116,6 @@ impl Transport for Freezable {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn increments_in_flight_when_the_session_expires_in_a_pause_are_never_applied_twice() {
     const TASKS: usize = 8;
-    const EACH: usize = 25;
     let mut cluster = Cluster::start(3).await;
     let transport = Freezable::new(GrpcTransport::connect(&cluster.endpoints(), Duration::from_secs(2)).await.unwrap());
     let config = ClientConfig {
@@ -108,12 +131,14 @@ async fn increments_in_flight_when_the_session_expires_in_a_pause_are_never_appl
     let answered = Arc::new(std::sync::Mutex::new(Vec::new()));
     let unknown = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..TASKS {
         let counter = client.atomic_long("hits").unwrap();
-        let (answered, unknown, done) = (Arc::clone(&answered), Arc::clone(&unknown), Arc::clone(&done));
+        let (answered, unknown, done, stop) =
+            (Arc::clone(&answered), Arc::clone(&unknown), Arc::clone(&done), Arc::clone(&stop));
         tasks.push(tokio::spawn(async move {
-            for _ in 0..EACH {
+            while !stop.load(Ordering::SeqCst) {
                 match counter.increment_and_get().await {
                     Ok(value) => answered.lock().unwrap().push(value),
                     Err(ClientError::OutcomeUnknown { .. }) => {
@@ -134,6 +159,10 @@ async fn increments_in_flight_when_the_session_expires_in_a_pause_are_never_appl
     let node = cluster.replica(leader, "default").await;
     eventually("the session to expire", async || node.group().session_count() == 0).await;
     transport.thaw();
+    // Some more increments in a new session, then stop.
+    let at_thaw = done.load(Ordering::SeqCst);
+    eventually("increments after the pause", async || done.load(Ordering::SeqCst) >= at_thaw + 40).await;
+    stop.store(true, Ordering::SeqCst);
 
     for task in tasks {
         tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
@@ -151,5 +180,35 @@ async fn increments_in_flight_when_the_session_expires_in_a_pause_are_never_appl
         "{total} > {ok} answered + {unknown} unknown: an increment was applied twice"
     );
     assert!(unknown >= 1, "the call caught by the pause must end as unknown");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_while_lock_waits_does_not_cancel_the_wait() {
+    let mut cluster = Cluster::start(3).await;
+    let holder = cluster.client().await.fenced_lock("job").unwrap();
+    let fence = holder.lock().await.unwrap();
+    let transport = Freezable::new(GrpcTransport::connect(&cluster.endpoints(), Duration::from_secs(2)).await.unwrap());
+    let client = Client::new(transport.clone(), support::client_config());
+    let waiter = client.fenced_lock("job").unwrap();
+    let waiting = {
+        let waiter = waiter.clone();
+        tokio::spawn(async move { waiter.lock().await })
+    };
+    let leader = cluster.leader("default").await;
+    let node = cluster.replica(leader, "default").await;
+    let parked =
+        async || matches!(node.group().structure("job"), Some(Structure::FencedLock(lock)) if lock.waiting() == 1);
+    eventually("the waiter to park", parked).await;
+
+    // The waiting call's connection resets; the client sends the same invocation again.
+    transport.cut.notify_waiters();
+    eventually("the cut", async || transport.cuts.load(Ordering::SeqCst) == 1).await;
+    eventually("the waiter to wait again", parked).await;
+    holder.unlock().await.unwrap();
+    let granted = tokio::time::timeout(BOUND, waiting).await.unwrap().unwrap();
+    let second = granted.unwrap_or_else(|err| panic!("the wait ended with {err:?}"));
+    assert!(second > fence, "{second} must be above {fence}");
+    assert!(waiter.is_locked_by_me().await.unwrap());
     cluster.shutdown().await;
 }
