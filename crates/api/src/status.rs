@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use coterie_core::{CoreError, GroupOutput, InvocationId, Kind, SessionId};
+use coterie_core::{CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId};
 use prost::Message;
 use prost::bytes::Bytes;
 use thiserror::Error;
@@ -77,6 +77,11 @@ pub mod code {
     pub const UNAVAILABLE: &str = "unavailable";
     /// The call did not complete in time. It may still be applied.
     pub const TIMEOUT: &str = "timeout";
+    /// Leadership changed while the call was replicated: it may or may not have been
+    /// applied; retry with the same session and seq, at the member named when known.
+    pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+    /// Too few replicas acknowledged a write in time; it may still have been applied.
+    pub const QUORUM_NOT_MET: &str = "quorum_not_met";
     /// A `keep_parked` call's attempt ended while the call is still parked in its place:
     /// send the same session and seq again to go on waiting.
     pub const STILL_WAITING: &str = "still_waiting";
@@ -294,6 +299,32 @@ pub fn still_waiting(message: impl Into<String>) -> Status {
     with_detail(Code::DeadlineExceeded, detail(code::STILL_WAITING, message.into()))
 }
 
+/// The status an engine error is answered with: the one mapping of [`EngineError`] to
+/// wire codes, used by every face.
+pub fn from_engine(err: &EngineError) -> Status {
+    match err {
+        EngineError::Redirect { member, address } => not_leader(*member, address.clone()),
+        EngineError::OutcomeUnknown { member, address } => {
+            let mut detail = detail(code::OUTCOME_UNKNOWN, err.to_string());
+            detail.leader_id = *member;
+            detail.leader_address = address.clone();
+            with_detail(Code::Unavailable, detail)
+        }
+        EngineError::Timeout { .. } => timeout(err.to_string()),
+        EngineError::StillParked { .. } => still_waiting(err.to_string()),
+        EngineError::QuorumNotMet { needed, got } => {
+            let mut detail = detail(code::QUORUM_NOT_MET, err.to_string());
+            detail.metadata = [("needed", needed.to_string()), ("got", got.to_string())]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+            with_detail(Code::Unavailable, detail)
+        }
+        EngineError::Core(core) => from_core(core),
+        EngineError::Stopped { .. } => unavailable(err.to_string(), None),
+    }
+}
+
 /// `INTERNAL` with code `internal`: a server bug.
 pub fn internal(message: impl Into<String>) -> Status {
     with_detail(Code::Internal, detail(code::INTERNAL, message.into()))
@@ -354,6 +385,27 @@ pub enum ApiError {
         /// The server's (or transport's) message.
         message: String,
     },
+    /// The call may or may not have been applied; retry it with the same session and seq,
+    /// at the leader named when known.
+    #[error("{message}")]
+    OutcomeUnknown {
+        /// The new leader's member id, when known.
+        leader_id: Option<u64>,
+        /// Its address, when known.
+        leader_address: Option<String>,
+        /// The server's message.
+        message: String,
+    },
+    /// Too few replicas acknowledged a write in time; it may still have been applied.
+    #[error("{message}")]
+    QuorumNotMet {
+        /// Acknowledgements needed.
+        needed: Option<u32>,
+        /// Acknowledgements that arrived.
+        got: Option<u32>,
+        /// The server's message.
+        message: String,
+    },
     /// A `keep_parked` call is still parked in its place: send it again to go on waiting.
     #[error("still waiting: {message}")]
     StillWaiting {
@@ -411,6 +463,16 @@ impl From<&Status> for ApiError {
             },
             code::TIMEOUT => ApiError::Timeout { message: detail.message },
             code::STILL_WAITING => ApiError::StillWaiting { message: detail.message },
+            code::OUTCOME_UNKNOWN => ApiError::OutcomeUnknown {
+                leader_id: detail.leader_id,
+                leader_address: detail.leader_address,
+                message: detail.message,
+            },
+            code::QUORUM_NOT_MET => ApiError::QuorumNotMet {
+                needed: detail.metadata.get("needed").and_then(|n| n.parse().ok()),
+                got: detail.metadata.get("got").and_then(|n| n.parse().ok()),
+                message: detail.message,
+            },
             code::INTERNAL => ApiError::Internal { message: detail.message },
             _ => ApiError::Other { code: status.code(), message, detail_code: Some(detail.code) },
         }

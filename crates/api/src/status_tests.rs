@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::AtomicLongOutput;
-use coterie_core::{CoreError, GroupOutput, InvocationId, Kind, SessionId, StructureOutput};
+use coterie_core::{CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId, StructureOutput};
 use prost::Message;
 use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
@@ -146,6 +146,8 @@ fn codes_follow_the_table_in_the_proto() {
         (code::UNAVAILABLE, Code::Unavailable),
         (code::TIMEOUT, Code::DeadlineExceeded),
         (code::STILL_WAITING, Code::DeadlineExceeded),
+        (code::OUTCOME_UNKNOWN, Code::Unavailable),
+        (code::QUORUM_NOT_MET, Code::Unavailable),
         (code::INTERNAL, Code::Internal),
     ];
     for (code, grpc) in expected.into_iter().chain(others) {
@@ -160,7 +162,15 @@ fn codes_follow_the_table_in_the_proto() {
 #[test]
 fn codes_are_distinct_snake_case() {
     let mut codes: Vec<&str> = every_core_error().iter().map(|e| classify(e).0).collect();
-    codes.extend([code::NOT_LEADER, code::UNAVAILABLE, code::TIMEOUT, code::STILL_WAITING, code::INTERNAL]);
+    codes.extend([
+        code::NOT_LEADER,
+        code::UNAVAILABLE,
+        code::TIMEOUT,
+        code::STILL_WAITING,
+        code::OUTCOME_UNKNOWN,
+        code::QUORUM_NOT_MET,
+        code::INTERNAL,
+    ]);
     let distinct: BTreeSet<&str> = codes.iter().copied().collect();
     assert_eq!(distinct.len(), codes.len());
     for code in codes {
@@ -320,4 +330,46 @@ fn respond_builds_the_response_or_the_status() {
 
     let wrong: Result<tonic::Response<pb::AtomicLongGetResponse>, Status> = respond(Ok(GroupOutput::Unit));
     assert_eq!(wrong.unwrap_err().code(), Code::Internal);
+}
+
+#[test]
+fn every_engine_error_has_one_status_and_comes_back_as_what_it_means() {
+    let invocation = InvocationId { session: SessionId(2), seq: 5 };
+    let cases = [
+        EngineError::Redirect { member: Some(3), address: Some("127.0.0.1:7103".to_owned()) },
+        EngineError::OutcomeUnknown { member: Some(1), address: Some("127.0.0.1:7101".to_owned()) },
+        EngineError::Timeout { waited: Duration::from_secs(2) },
+        EngineError::StillParked { invocation },
+        EngineError::QuorumNotMet { needed: 2, got: 1 },
+        EngineError::Core(CoreError::AlreadyInitialized),
+        EngineError::Stopped { reason: "shutting down".to_owned() },
+    ];
+    for err in cases {
+        let status = over_the_wire(&from_engine(&err));
+        let back = ApiError::from(&status);
+        match (&err, back) {
+            (EngineError::Redirect { member, address }, ApiError::NotLeader { leader_id, leader_address, .. }) => {
+                assert_eq!((member, address), (&leader_id, &leader_address));
+            }
+            (
+                EngineError::OutcomeUnknown { member, address },
+                ApiError::OutcomeUnknown { leader_id, leader_address, message },
+            ) => {
+                assert_eq!((member, address), (&leader_id, &leader_address));
+                assert!(message.contains("may or may not have been applied"), "{message}");
+            }
+            (EngineError::Timeout { .. }, ApiError::Timeout { .. }) => {}
+            (EngineError::StillParked { .. }, ApiError::StillWaiting { message }) => {
+                assert!(message.contains("invocation 2/5"), "{message}");
+            }
+            (EngineError::QuorumNotMet { .. }, ApiError::QuorumNotMet { needed, got, .. }) => {
+                assert_eq!((needed, got), (Some(2), Some(1)));
+            }
+            (EngineError::Core(core), ApiError::Core(back)) => assert_eq!(core, &back),
+            (EngineError::Stopped { .. }, ApiError::Unavailable { message, .. }) => {
+                assert!(message.contains("shutting down"), "{message}");
+            }
+            (err, back) => panic!("{err:?} came back as {back:?}"),
+        }
+    }
 }

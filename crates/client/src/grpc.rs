@@ -16,6 +16,8 @@
 //!   refused or reset, HTTP/2 errors, deadlines) → [`TransportError::Unavailable`]: the call
 //!   may or may not have been applied, and a retry with the same invocation id is safe.
 //! - `still_waiting` → [`TransportError::StillParked`]: a `keep_parked` call keeps its place.
+//! - `outcome_unknown`, `quorum_not_met` → [`TransportError::OutcomeUnknown`]: it may have
+//!   been applied; the retry (same invocation id) goes to the leader named, when known.
 //! - everything else → [`TransportError::Refused`] with the typed core error the server sent.
 //!
 //! One channel per endpoint, created when the client is and connected on first use, so an
@@ -148,6 +150,13 @@ impl GrpcTransport {
                 TransportError::Unavailable { reason: format!("{address} timed out: {message}") }
             }
             ApiError::StillWaiting { .. } => TransportError::StillParked,
+            ApiError::OutcomeUnknown { leader_address, message, .. } => TransportError::OutcomeUnknown {
+                leader: leader_address.as_deref().and_then(|a| self.index_of(a)),
+                reason: format!("{address}: {message}"),
+            },
+            ApiError::QuorumNotMet { message, .. } => {
+                TransportError::OutcomeUnknown { leader: None, reason: format!("{address}: {message}") }
+            }
             ApiError::Internal { message } => TransportError::Refused(CoreError::Malformed {
                 what: Cow::Borrowed("server answer"),
                 reason: format!("{address} reported an internal error for {operation}: {message}"),

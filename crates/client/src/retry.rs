@@ -60,6 +60,8 @@ enum Outcome {
     NotLeader { leader: Option<usize> },
     /// No answer: unreachable, timed out, or failed on the way.
     Unavailable { reason: String },
+    /// A leader got it but may or may not have applied it; the new leader, if named.
+    MayHaveApplied { leader: Option<usize>, reason: String },
 }
 
 impl Outcome {
@@ -70,6 +72,7 @@ impl Outcome {
             Err(TransportError::StillParked) => Outcome::StillParked { endpoint },
             Err(TransportError::NotLeader { leader }) => Outcome::NotLeader { leader },
             Err(TransportError::Unavailable { reason }) => Outcome::Unavailable { reason },
+            Err(TransportError::OutcomeUnknown { leader, reason }) => Outcome::MayHaveApplied { leader, reason },
         }
     }
 }
@@ -148,7 +151,14 @@ impl<T: Transport> Client<T> {
                     continue;
                 }
                 Outcome::NotLeader { .. } => "no endpoint knew the leader".to_owned(),
-                Outcome::Unavailable { reason } => {
+                Outcome::MayHaveApplied { leader: Some(leader), .. } if hops_without_pause < endpoints => {
+                    // Retry at once where the new leader is, with the same invocation id.
+                    progress.maybe_applied = true;
+                    endpoint = leader % endpoints;
+                    hops_without_pause += 1;
+                    continue;
+                }
+                Outcome::Unavailable { reason } | Outcome::MayHaveApplied { reason, .. } => {
                     progress.maybe_applied = true;
                     reason
                 }

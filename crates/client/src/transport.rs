@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use coterie_core::{CoreError, GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId};
 
 /// One command for one group, with the caller's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +52,40 @@ pub enum TransportError {
     /// A [`Call::keep_parked`] call is parked at this endpoint's group and this attempt's
     /// time is up: it keeps its place; send the same invocation again to go on waiting.
     StillParked,
+    /// The call reached a leader but may or may not have been applied (leadership changed
+    /// while it was replicated, or too few replicas acknowledged it): retrying with the same
+    /// invocation id is safe, at `leader` when it is one of the endpoints.
+    OutcomeUnknown {
+        /// The new leader's endpoint index, when known.
+        leader: Option<usize>,
+        /// What happened, for the final error message.
+        reason: String,
+    },
+}
+
+impl TransportError {
+    /// What an engine's error means to the retry loop: the one mapping for transports that
+    /// reach engines without a wire in between (the embedded transport). `endpoint_of`
+    /// turns a member id and address into the endpoint index, when the client has one.
+    pub fn from_engine(err: EngineError, endpoint_of: impl Fn(Option<u64>, Option<&str>) -> Option<usize>) -> Self {
+        match err {
+            EngineError::Redirect { member, address } => {
+                TransportError::NotLeader { leader: endpoint_of(member, address.as_deref()) }
+            }
+            EngineError::OutcomeUnknown { ref member, ref address } => TransportError::OutcomeUnknown {
+                leader: endpoint_of(*member, address.as_deref()),
+                reason: err.to_string(),
+            },
+            err @ EngineError::QuorumNotMet { .. } => {
+                TransportError::OutcomeUnknown { leader: None, reason: err.to_string() }
+            }
+            EngineError::StillParked { .. } => TransportError::StillParked,
+            EngineError::Core(core) => TransportError::Refused(core),
+            err @ (EngineError::Timeout { .. } | EngineError::Stopped { .. }) => {
+                TransportError::Unavailable { reason: err.to_string() }
+            }
+        }
+    }
 }
 
 /// Delivers calls to the members of a cluster.

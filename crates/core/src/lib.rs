@@ -14,6 +14,7 @@
 
 pub mod codec;
 pub mod ctx;
+pub mod engine_error;
 pub mod error;
 pub mod group;
 pub mod kind;
@@ -27,6 +28,7 @@ pub mod waiters;
 pub(crate) mod testing;
 
 pub use ctx::ApplyCtx;
+pub use engine_error::EngineError;
 pub use error::CoreError;
 pub use group::{Group, GroupCommand, GroupConfig, GroupOutput};
 pub use kind::Kind;

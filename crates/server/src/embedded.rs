@@ -19,6 +19,7 @@ use coterie_storage::{MemoryLog, RedbStorage};
 use openraft::BasicNode;
 
 use crate::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
+use crate::engine::{CallOptions, Engine};
 use crate::journal::Request;
 
 /// The CP group every embedded node runs (named groups are not built yet).
@@ -67,15 +68,12 @@ impl ClientTransport for EmbeddedTransport {
         }
         let request = Request { command: call.command, session: call.session, invocation: call.invocation };
         let timeout = timeout.unwrap_or(LONGEST_WAIT);
-        match node.serve(request, timeout, call.stale_read, call.keep_parked).await {
-            Ok(output) => Ok(output),
-            Err(CpError::Core(err)) => Err(TransportError::Refused(err)),
-            Err(CpError::NotLeader { leader }) => {
-                Err(TransportError::NotLeader { leader: leader.and_then(|(id, _)| self.endpoint_of(id)) })
-            }
-            Err(CpError::StillParked { .. }) => Err(TransportError::StillParked),
-            Err(other) => Err(TransportError::Unavailable { reason: other.to_string() }),
-        }
+        let options = CallOptions { timeout, stale_read: call.stale_read, keep_parked: call.keep_parked };
+        let engine: &dyn Engine = node.as_ref();
+        engine
+            .call(request, options)
+            .await
+            .map_err(|err| TransportError::from_engine(err, |member, _| member.and_then(|id| self.endpoint_of(id))))
     }
 }
 

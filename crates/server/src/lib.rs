@@ -14,10 +14,12 @@
 
 pub mod cp;
 pub mod embedded;
+pub mod engine;
 mod error;
 pub mod host;
 mod journal;
 
+pub use engine::{CallOptions, Engine};
 pub use error::NodeError;
 pub use host::{HostError, Node, NodeConfig};
 pub use journal::{JournalConfig, JournalRecord, JournaledGroup, Request};

@@ -4,9 +4,10 @@
 //! [`Api::run`]: the request becomes a routed group command (`coterie_api::convert`), the
 //! named group's local replica is found or started, the command goes to Raft (reads without
 //! an invocation id take the ReadIndex path, everything else the log), and the group's
-//! output becomes the rpc's response. Errors become statuses in one place,
-//! [`cp_status`]/[`host_status`], through `coterie_api::status`, so a client sees the same
-//! error shapes whichever rpc failed.
+//! output becomes the rpc's response. The group is reached through the router
+//! ([`Inner::route`](super::Inner)) as an [`Engine`](crate::Engine), and every error is an
+//! [`EngineError`] made a status by `coterie_api::status::from_engine`, the one mapping, so a
+//! client sees the same error shapes whichever rpc failed.
 //!
 //! A call runs until the request's gRPC deadline (`grpc-timeout`), capped by
 //! [`NodeConfig::max_call_timeout`](super::NodeConfig::max_call_timeout), or for
@@ -19,12 +20,11 @@ use std::time::Duration;
 use coterie_api::convert::{FromOutput, IntoCommand};
 use coterie_api::pb;
 use coterie_api::status;
-use coterie_core::CoreError;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
-use super::{HostError, Inner};
-use crate::cp::CpError;
+use super::Inner;
+use crate::engine::CallOptions;
 use crate::journal::Request as CpRequest;
 
 /// The public services of a node (every service but Raft and Cluster share this handler).
@@ -43,11 +43,11 @@ impl Api {
         let config = &self.inner.config;
         let timeout = call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout);
         let routed = request.into_inner().into_command()?;
-        let node = self.inner.group(&routed.group).await.map_err(|err| host_status(&err))?;
-        let invocation = routed.caller.invocation;
-        let call = CpRequest { command: routed.command, session: routed.caller.session, invocation };
-        let answer = node.serve(call, timeout, routed.stale_read, routed.keep_parked).await;
-        let output = answer.map_err(cp_status)?;
+        let engine = self.inner.route(&routed.group).await.map_err(|err| status::from_engine(&err))?;
+        let call =
+            CpRequest { command: routed.command, session: routed.caller.session, invocation: routed.caller.invocation };
+        let options = CallOptions { timeout, stale_read: routed.stale_read, keep_parked: routed.keep_parked };
+        let output = engine.call(call, options).await.map_err(|err| status::from_engine(&err))?;
         Ok(Response::new(R::from_output(output)?))
     }
 }
@@ -87,29 +87,6 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
         "n" => Duration::from_nanos(amount),
         _ => return None,
     })
-}
-
-/// The status a CP engine error is answered with.
-pub(super) fn cp_status(err: CpError) -> Status {
-    match err {
-        CpError::NotLeader { leader } => {
-            let (id, address) = leader.map_or((None, None), |(id, address)| (Some(id), Some(address)));
-            status::not_leader(id, address)
-        }
-        CpError::Core(err) => status::from_core(&err),
-        err @ CpError::Timeout { .. } => status::timeout(err.to_string()),
-        err @ CpError::StillParked { .. } => status::still_waiting(err.to_string()),
-        other => status::unavailable(other.to_string(), None),
-    }
-}
-
-/// The status a node-level failure (bad group name, group limit, shutdown) is answered with.
-pub(super) fn host_status(err: &HostError) -> Status {
-    match err {
-        HostError::InvalidGroup(err) => Status::from(err.clone()),
-        HostError::TooManyGroups { .. } => status::from_core(&CoreError::invalid("group", err.to_string())),
-        other => status::unavailable(other.to_string(), None),
-    }
 }
 
 /// Implements a generated service trait for [`Api`]: every rpc is [`Api::run`].

@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
+use coterie_core::{CoreError, EngineError};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use openraft::BasicNode;
 use thiserror::Error;
@@ -42,6 +43,7 @@ use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
+use crate::engine::Engine;
 
 pub use api::parse_grpc_timeout;
 
@@ -137,6 +139,20 @@ pub enum HostError {
     Stopping,
 }
 
+impl From<HostError> for EngineError {
+    /// A bad or refused group name is the caller's to fix; anything else means this member
+    /// cannot serve the group now.
+    fn from(err: HostError) -> Self {
+        match err {
+            HostError::InvalidGroup(convert) => {
+                EngineError::Core(convert.to_core().unwrap_or_else(|| CoreError::invalid("group", convert.to_string())))
+            }
+            err @ HostError::TooManyGroups { .. } => EngineError::Core(CoreError::invalid("group", err.to_string())),
+            other => EngineError::Stopped { reason: other.to_string() },
+        }
+    }
+}
+
 /// The state the node's services share.
 struct Inner {
     config: NodeConfig,
@@ -149,6 +165,13 @@ struct Inner {
 }
 
 impl Inner {
+    /// The router: the engine that serves `group` on this node (its local replica of the CP
+    /// group, started if it is not running yet), for any face to call.
+    async fn route(&self, group: &str) -> Result<Arc<dyn Engine>, EngineError> {
+        let node: Arc<dyn Engine> = self.group(group).await?;
+        Ok(node)
+    }
+
     /// The local replica of `group`, started if it is not running yet.
     async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         let group = resolve_group(group)?;

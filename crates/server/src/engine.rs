@@ -1,0 +1,103 @@
+//! The seam between the faces and the engines.
+//!
+//! Every face (the gRPC API, the embedded transport, later the S3 gateway) turns its request
+//! into a [`Request`] and [`CallOptions`], asks the router for the [`Engine`] that serves the
+//! target (a CP group today; a partition of the sharded engine next), and calls it. Engines
+//! answer with the engine-neutral [`EngineError`], which `coterie_api::status::from_engine`
+//! maps to wire codes in one place. A face knows nothing of Raft, and the next engine plugs
+//! in by implementing this trait.
+
+use std::time::Duration;
+
+use coterie_core::{EngineError, GroupOutput};
+use futures_util::future::BoxFuture;
+
+use crate::cp::{CpError, CpNode};
+use crate::journal::Request;
+
+/// How a call is to be served, beside the request itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallOptions {
+    /// How long the call may run here (a parked call included).
+    pub timeout: Duration,
+    /// Answer a read from this member's applied state, without confirming leadership.
+    pub stale_read: bool,
+    /// A call that parks stays parked in its place when `timeout` passes or the caller goes
+    /// away ([`EngineError::StillParked`]), instead of being cancelled.
+    pub keep_parked: bool,
+}
+
+impl CallOptions {
+    /// A plain call bounded by `timeout`: linearizable, cancelled if it parks and times out.
+    pub fn new(timeout: Duration) -> Self {
+        CallOptions { timeout, stale_read: false, keep_parked: false }
+    }
+}
+
+/// A replication engine's replica of one target, as the faces see it.
+pub trait Engine: Send + Sync {
+    /// Serves `request` as `options` ask: reads, writes and blocking calls alike.
+    fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>>;
+}
+
+impl Engine for CpNode {
+    fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
+        Box::pin(async move {
+            let CallOptions { timeout, stale_read, keep_parked } = options;
+            self.serve(request, timeout, stale_read, keep_parked).await.map_err(EngineError::from)
+        })
+    }
+}
+
+impl From<CpError> for EngineError {
+    fn from(err: CpError) -> Self {
+        let split = |leader: Option<(u64, String)>| match leader {
+            Some((id, address)) => (Some(id), (!address.is_empty()).then_some(address)),
+            None => (None, None),
+        };
+        match err {
+            CpError::NotLeader { leader } => {
+                let (member, address) = split(leader);
+                EngineError::Redirect { member, address }
+            }
+            CpError::OutcomeUnknown { leader } => {
+                let (member, address) = split(leader);
+                EngineError::OutcomeUnknown { member, address }
+            }
+            CpError::Timeout { timeout } => EngineError::Timeout { waited: timeout },
+            CpError::StillParked { invocation, .. } => EngineError::StillParked { invocation },
+            CpError::Core(core) => EngineError::Core(core),
+            other @ (CpError::Storage(_)
+            | CpError::Config { .. }
+            | CpError::NotAMember { .. }
+            | CpError::Stopped { .. }
+            | CpError::Raft { .. }) => EngineError::Stopped { reason: other.to_string() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coterie_core::{CoreError, InvocationId, SessionId};
+
+    use super::*;
+
+    #[test]
+    fn cp_errors_become_the_engine_error_of_the_same_meaning() {
+        let redirect = EngineError::from(CpError::NotLeader { leader: Some((2, "127.0.0.1:7102".into())) });
+        assert_eq!(redirect, EngineError::Redirect { member: Some(2), address: Some("127.0.0.1:7102".into()) });
+        let unknown = EngineError::from(CpError::OutcomeUnknown { leader: Some((3, String::new())) });
+        assert_eq!(unknown, EngineError::OutcomeUnknown { member: Some(3), address: None });
+        let waited = Duration::from_secs(1);
+        assert_eq!(EngineError::from(CpError::Timeout { timeout: waited }), EngineError::Timeout { waited });
+        let invocation = InvocationId { session: SessionId(1), seq: 2 };
+        assert_eq!(
+            EngineError::from(CpError::StillParked { invocation, waited }),
+            EngineError::StillParked { invocation }
+        );
+        let core = CoreError::AlreadyInitialized;
+        assert_eq!(EngineError::from(CpError::Core(core.clone())), EngineError::Core(core));
+        let stopped = EngineError::from(CpError::Stopped { reason: "bye".into() });
+        assert!(matches!(&stopped, EngineError::Stopped { reason } if reason.contains("bye")), "{stopped:?}");
+    }
+}
