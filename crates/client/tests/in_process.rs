@@ -559,3 +559,18 @@ async fn heartbeats_keep_the_session_and_its_lock_alive() {
     cluster.advance(600);
     assert!(lock.is_locked_by_me().await.unwrap());
 }
+
+#[tokio::test]
+async fn the_longest_timeouts_do_not_overflow() {
+    let cluster = Cluster::new(3, 0);
+    let client = Client::new(cluster.clone(), config());
+    let lock = client.fenced_lock("l").unwrap();
+    assert!(lock.try_lock(Duration::MAX).await.unwrap().is_some());
+    let permits = client.semaphore("s").unwrap();
+    permits.init(1).await.unwrap();
+    assert!(permits.try_acquire(1, Duration::MAX).await.unwrap());
+    let latch = client.count_down_latch("c").unwrap();
+    assert!(latch.await_latch(Some(Duration::MAX)).await.unwrap());
+    let patient = client.with_call_timeout(Duration::MAX);
+    assert_eq!(patient.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 1);
+}

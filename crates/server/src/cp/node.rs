@@ -453,6 +453,14 @@ impl CpNode {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).last_applied.map(|id| id.index)
     }
 
+    /// The last applied index, the number of open sessions and the number of structures,
+    /// read together without copying the group (a status page asks for these often; the
+    /// group may be large).
+    pub fn applied_counts(&self) -> (Option<u64>, usize, usize) {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        (state.last_applied.map(|id| id.index), state.group.session_count(), state.group.names().count())
+    }
+
     /// The last applied index and the group as of it, read together.
     pub fn applied(&self) -> (Option<u64>, Group) {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

@@ -35,7 +35,7 @@ fn role(state: ServerState) -> pb::RaftRole {
 
 fn group_status(name: String, node: &CpNode) -> pb::GroupStatus {
     let metrics = node.metrics();
-    let (applied, group) = node.applied();
+    let (applied, sessions, structures) = node.applied_counts();
     let leader = node.leader();
     let voters = metrics.membership_config.membership().voter_ids().collect();
     pb::GroupStatus {
@@ -47,8 +47,8 @@ fn group_status(name: String, node: &CpNode) -> pb::GroupStatus {
         commit_index: metrics.local_committed.map_or(0, |id| id.index),
         applied_index: applied.unwrap_or(0),
         voters,
-        sessions: u64::try_from(group.session_count()).unwrap_or(u64::MAX),
-        structures: u64::try_from(group.names().count()).unwrap_or(u64::MAX),
+        sessions: u64::try_from(sessions).unwrap_or(u64::MAX),
+        structures: u64::try_from(structures).unwrap_or(u64::MAX),
     }
 }
 
