@@ -6,6 +6,8 @@
 
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
 
+pub mod suite;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
