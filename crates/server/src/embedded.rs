@@ -8,9 +8,9 @@
 //! routing. [`EmbeddedTransport`] maps the node's answers onto the client's retry loop, so
 //! leader following and exactly-once retries behave exactly as they do over gRPC.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use coterie_client::{Call, Client, ClientConfig, Transport as ClientTransport, TransportError};
@@ -33,12 +33,18 @@ const LONGEST_WAIT: Duration = Duration::from_secs(3600);
 #[derive(Clone)]
 pub struct EmbeddedTransport {
     nodes: Vec<Arc<CpNode>>,
+    /// Members stopped with [`EmbeddedCluster::stop`]: unreachable, as a crashed server is.
+    stopped: Arc<RwLock<BTreeSet<u64>>>,
 }
 
 impl EmbeddedTransport {
     /// A transport over `nodes`.
     pub fn new(nodes: Vec<Arc<CpNode>>) -> Self {
-        EmbeddedTransport { nodes }
+        EmbeddedTransport { nodes, stopped: Arc::default() }
+    }
+
+    fn is_stopped(&self, id: u64) -> bool {
+        self.stopped.read().unwrap_or_else(PoisonError::into_inner).contains(&id)
     }
 
     fn endpoint_of(&self, id: u64) -> Option<usize> {
@@ -60,6 +66,9 @@ impl ClientTransport for EmbeddedTransport {
         let Some(node) = self.nodes.get(endpoint) else {
             return Err(TransportError::Unavailable { reason: format!("there is no endpoint {endpoint}") });
         };
+        if self.is_stopped(node.id()) {
+            return Err(TransportError::Unavailable { reason: format!("member {} is stopped", node.id()) });
+        }
         if call.group != DEFAULT_GROUP {
             return Err(TransportError::Refused(CoreError::invalid(
                 "call",
@@ -90,6 +99,8 @@ pub enum EmbeddedStorage {
 pub struct EmbeddedCluster {
     router: Router,
     nodes: Vec<Arc<CpNode>>,
+    /// Members stopped with [`EmbeddedCluster::stop`], shared with the clients' transports.
+    stopped: Arc<RwLock<BTreeSet<u64>>>,
 }
 
 impl EmbeddedCluster {
@@ -122,17 +133,35 @@ impl EmbeddedCluster {
                 .map_err(|err| CpError::Stopped { reason: format!("a member failed to start: {err}") })??;
             nodes.push(Arc::new(node));
         }
-        Ok(EmbeddedCluster { router, nodes })
+        Ok(EmbeddedCluster { router, nodes, stopped: Arc::default() })
     }
 
     /// A client of this cluster.
     pub fn client(&self, config: ClientConfig) -> Client<EmbeddedTransport> {
-        Client::new(EmbeddedTransport::new(self.nodes.clone()), config)
+        Client::new(EmbeddedTransport { nodes: self.nodes.clone(), stopped: Arc::clone(&self.stopped) }, config)
     }
 
-    /// The members, in id order.
+    /// The members, in id order (stopped ones too).
     pub fn nodes(&self) -> &[Arc<CpNode>] {
         &self.nodes
+    }
+
+    /// Stops member `id` for good, as a crash would: its parked callers learn it stopped,
+    /// this cluster's clients find it unreachable and move on, and the rest elect a leader
+    /// without it. It is not started again (on memory storage its log is gone).
+    pub async fn stop(&self, id: u64) -> Result<(), CpError> {
+        let Some(node) = self.nodes.iter().find(|node| node.id() == id) else {
+            return Err(CpError::Stopped { reason: format!("there is no member {id}") });
+        };
+        if !self.stopped.write().unwrap_or_else(PoisonError::into_inner).insert(id) {
+            return Ok(());
+        }
+        node.shutdown().await
+    }
+
+    /// Whether member `id` was stopped with [`EmbeddedCluster::stop`].
+    pub fn is_stopped(&self, id: u64) -> bool {
+        self.stopped.read().unwrap_or_else(PoisonError::into_inner).contains(&id)
     }
 
     /// Cuts member `id` off from the others (a crash or partition, as far as Raft can tell).
@@ -145,9 +174,9 @@ impl EmbeddedCluster {
         self.router.reconnect(id);
     }
 
-    /// Stops every member.
+    /// Stops every member still running.
     pub async fn shutdown(&self) -> Result<(), CpError> {
-        for node in &self.nodes {
+        for node in self.nodes.iter().filter(|node| !self.is_stopped(node.id())) {
             node.shutdown().await?;
         }
         Ok(())

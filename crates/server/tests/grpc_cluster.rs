@@ -15,7 +15,7 @@ use coterie_api::pb::{
 };
 use coterie_api::status::{code, error_detail};
 use coterie_core::Structure;
-use support::{BOUND, Cluster, POLL, cp_config};
+use support::{BOUND, Cluster, POLL};
 use tonic::Code;
 
 async fn status(address: &str) -> pb::ClusterStatusResponse {
@@ -93,21 +93,6 @@ async fn increment(cluster: &Cluster, first: u64, group: &str, name: &str) -> i6
     .expect("the increment succeeds")
 }
 
-/// Waits until member `id` has applied `group` up to at least `index`.
-async fn applied_reaches(cluster: &Cluster, id: u64, name: &str, index: u64) {
-    tokio::time::timeout(BOUND, async {
-        loop {
-            let status = status(&cluster.address(id)).await;
-            if group(&status, name).is_some_and(|g| g.applied_index >= index) {
-                return;
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    })
-    .await
-    .expect("the member catches up");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_form_groups_redirect_and_fail_over() {
     let mut cluster = Cluster::start(3).await;
@@ -170,34 +155,6 @@ async fn members_form_groups_redirect_and_fail_over() {
     .unwrap();
     assert!(rest.contains(&new_leader));
     assert_eq!(increment(&cluster, rest[0], "", "hits").await, 3);
-    cluster.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_follower_catches_up_from_its_data_dir() {
-    let mut cluster = Cluster::start_with(3, true, cp_config()).await;
-    let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
-    let follower = (1..=3).find(|id| *id != leader_id).unwrap();
-    for expected in 1..=3 {
-        assert_eq!(increment(&cluster, leader_id, "", "hits").await, expected);
-        assert_eq!(increment(&cluster, leader_id, "orders", "hits").await, expected);
-    }
-
-    cluster.nodes.remove(&follower).unwrap().shutdown().await;
-    for expected in 4..=6 {
-        assert_eq!(increment(&cluster, leader_id, "", "hits").await, expected);
-        assert_eq!(increment(&cluster, leader_id, "orders", "hits").await, expected);
-    }
-    cluster.restart(follower).await;
-
-    // Both groups come back on the restarted member (`orders` when its leader contacts it)
-    // and reach the leaders' applied index.
-    for name in ["default", "orders"] {
-        let group_leader = leader(&cluster, &[1, 2, 3], name).await;
-        let leader_status = status(&cluster.address(group_leader)).await;
-        let target = group(&leader_status, name).unwrap().applied_index;
-        applied_reaches(&cluster, follower, name, target).await;
-    }
     cluster.shutdown().await;
 }
 

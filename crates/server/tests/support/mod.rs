@@ -3,8 +3,13 @@
 //!
 //! Every wait here is bounded ([`BOUND`]); polling loops sleep only between two looks at
 //! a condition, never as a way to let something happen.
+//!
+//! [`suite`] makes this harness and the embedded cluster two backends of one scenario suite
+//! (`tests/scenarios/`).
 
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
+
+pub mod suite;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -1,10 +1,4 @@
-//! The Rust client over real gRPC against a three-member cluster on 127.0.0.1: every
-//! operation of every CP structure, and seed 001's four use cases. The same use cases run
-//! in-process in `embedded_client.rs`; here they cross HTTP/2, the proto conversions and the
-//! status mapping, which is what a user of `coterie serve` goes through.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
-
-mod support;
+//! Seed 001's four use cases, and every operation of every structure.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,14 +6,158 @@ use std::time::Duration;
 
 use coterie_client::{ClientError, Serde};
 use coterie_core::{CoreError, Structure};
-use support::{BOUND, Cluster, eventually};
+
+use crate::support::suite::{DEFAULT_GROUP, NamedGroups, TestCluster, scenarios};
+use crate::support::{BOUND, eventually};
+
+scenarios! {
+    sequence_generator_draws_ten_thousand_ids_without_duplicate_or_gap: [grpc, embedded],
+    rate_limiter_admits_exactly_its_limit: [grpc, embedded],
+    leader_election_hands_out_strictly_increasing_fences: [grpc, embedded],
+    a_latch_releases_all_waiters_at_once: [grpc, embedded],
+    // Named groups: the embedded cluster runs only the default group.
+    every_operation_of_every_structure: [grpc],
+}
 
 /// A short wait for the timed variants (try_lock, try_acquire, await).
 const SHORT: Duration = Duration::from_millis(300);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_operation_of_every_structure() {
-    let mut cluster = Cluster::start(3).await;
+/// 8 tasks on 2 clients draw 10 000 ids: no duplicate, no gap.
+async fn sequence_generator_draws_ten_thousand_ids_without_duplicate_or_gap<C: TestCluster>() {
+    let mut cluster = C::start(3).await;
+    let clients = [cluster.client().await, cluster.client().await];
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let sequence = clients[task % 2].atomic_long("id-sequence").unwrap();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::with_capacity(1_250);
+            for _ in 0..1_250 {
+                ids.push(sequence.increment_and_get().await.unwrap());
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
+    }
+    all.sort_unstable();
+    assert_eq!(all, (1..=10_000).collect::<Vec<i64>>());
+    cluster.shutdown().await;
+}
+
+/// Of 20 concurrent try_acquire(0) on limit 5, exactly 5 are admitted.
+async fn rate_limiter_admits_exactly_its_limit<C: TestCluster>() {
+    let mut cluster = C::start(3).await;
+    let client = cluster.client().await;
+    let limiter = client.semaphore("rate-limit:user-42").unwrap();
+    limiter.init(5).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = cluster.client().await;
+        tasks.push(tokio::spawn(async move {
+            client.semaphore("rate-limit:user-42").unwrap().try_acquire(1, Duration::ZERO).await.unwrap()
+        }));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        admitted += usize::from(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
+    }
+    assert_eq!(admitted, 5);
+    assert_eq!(limiter.available_permits().await.unwrap(), 0);
+    cluster.shutdown().await;
+}
+
+/// Candidates take turns with try_lock (never two leaders), then each leader works and
+/// closes its client, which hands over; the fences of successive leaders strictly increase.
+async fn leader_election_hands_out_strictly_increasing_fences<C: TestCluster>() {
+    let mut cluster = C::start(3).await;
+    let mut fences = Vec::new();
+    // Three candidates take turns: whoever wins the try-lock leads, works, and steps down.
+    let mut candidates = Vec::new();
+    for _ in 0..3 {
+        candidates.push(cluster.client().await);
+    }
+    for round in 0..9 {
+        let mut leader = None;
+        for (i, candidate) in candidates.iter().enumerate() {
+            let lock = candidate.fenced_lock("leader-lock").unwrap();
+            if let Some(fence) = lock.try_lock(Duration::ZERO).await.unwrap() {
+                assert!(leader.is_none(), "round {round}: two leaders");
+                leader = Some((i, lock, fence));
+            }
+        }
+        let (_, lock, fence) = leader.expect("someone leads each round");
+        fences.push(fence);
+        lock.unlock().await.unwrap();
+    }
+
+    // Three candidates block in lock(); each leader closes its client to hand over.
+    let handed_over = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        let client = cluster.client().await;
+        let handed_over = Arc::clone(&handed_over);
+        waiting.push(tokio::spawn(async move {
+            let lock = client.fenced_lock("leader-lock").unwrap();
+            let fence = lock.lock().await.unwrap();
+            // Only the leader gets here, so the pushes are in the order of leadership.
+            handed_over.lock().unwrap().push(fence);
+            assert!(lock.is_locked_by_me().await.unwrap());
+            client.close().await.unwrap();
+        }));
+    }
+    for candidate in waiting {
+        tokio::time::timeout(BOUND, candidate).await.unwrap().unwrap();
+    }
+    fences.extend(handed_over.lock().unwrap().iter().copied());
+    // A later leader, after the three hand over by closing their clients.
+    let last = candidates[1].fenced_lock("leader-lock").unwrap();
+    fences.push(last.lock().await.unwrap());
+    assert_eq!(fences.len(), 13);
+    assert!(fences.windows(2).all(|w| w[0] < w[1]), "fences of successive leaders: {fences:?}");
+    last.unlock().await.unwrap();
+    cluster.shutdown().await;
+}
+
+/// Latch as a barrier: four waiters are released together, only after the last count-down.
+async fn a_latch_releases_all_waiters_at_once<C: TestCluster>() {
+    let mut cluster = C::start(3).await;
+    let coordinator = cluster.client().await;
+    let latch = coordinator.count_down_latch("barrier").unwrap();
+    assert!(latch.try_set_count(3).await.unwrap());
+    let released = Arc::new(AtomicBool::new(false));
+    let mut waiters = Vec::new();
+    for _ in 0..4 {
+        let client = cluster.client().await;
+        let released = Arc::clone(&released);
+        waiters.push(tokio::spawn(async move {
+            let opened = client.count_down_latch("barrier").unwrap().await_latch(None).await.unwrap();
+            (opened, released.load(Ordering::SeqCst))
+        }));
+    }
+    let leader = cluster.leader().await;
+    eventually("four waiters park in the latch", async || {
+        match cluster.structure(leader, DEFAULT_GROUP, "barrier").await {
+            Some(Structure::CountDownLatch(latch)) => latch.waiting() == 4,
+            _ => false,
+        }
+    })
+    .await;
+    latch.count_down().await.unwrap();
+    latch.count_down().await.unwrap();
+    assert!(waiters.iter().all(|w| !w.is_finished()), "released before the count reached zero");
+    released.store(true, Ordering::SeqCst);
+    latch.count_down().await.unwrap();
+    for waiter in waiters {
+        let (opened, after_last) = tokio::time::timeout(BOUND, waiter).await.unwrap().unwrap();
+        assert!(opened && after_last);
+    }
+    cluster.shutdown().await;
+}
+
+async fn every_operation_of_every_structure<C: NamedGroups>() {
+    let mut cluster = C::start(3).await;
     let client = cluster.client().await;
     let other = cluster.client().await;
 
@@ -42,8 +180,8 @@ async fn every_operation_of_every_structure() {
     // The two groups are separate: the named group's counter is its own Raft group's state.
     client.atomic_long("counter").unwrap().set(1).await.unwrap();
     assert_eq!(other.atomic_long("counter@orders").unwrap().get().await.unwrap(), 100);
-    let orders = cluster.leader("orders").await;
-    match cluster.replica(orders, "orders").await.group().structure("counter") {
+    let orders = cluster.leader_of("orders").await;
+    match cluster.structure(orders, "orders", "counter").await {
         Some(Structure::AtomicLong(long)) => assert_eq!(long.value(), 100),
         other => panic!("orders holds {other:?}"),
     }
@@ -101,7 +239,7 @@ async fn every_operation_of_every_structure() {
         tokio::spawn(async move { rival.try_lock(BOUND).await })
     };
     eventually("the rival parks in the lock", async || {
-        match cluster.replica(cluster.leader("default").await, "default").await.group().structure("resource") {
+        match cluster.structure(cluster.leader().await, DEFAULT_GROUP, "resource").await {
             Some(Structure::FencedLock(lock)) => lock.waiting() == 1,
             _ => false,
         }
@@ -177,106 +315,5 @@ async fn every_operation_of_every_structure() {
     other.close().await.unwrap();
     let closed = client.atomic_long("counter").unwrap().get().await.unwrap_err();
     assert_eq!(closed, ClientError::Closed);
-    cluster.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_001_use_cases() {
-    let mut cluster = Cluster::start(3).await;
-
-    // Sequence generator: 8 tasks on 2 clients draw 10 000 ids, no duplicate, no gap.
-    let clients = [cluster.client().await, cluster.client().await];
-    let mut tasks = Vec::new();
-    for task in 0..8 {
-        let sequence = clients[task % 2].atomic_long("id-sequence").unwrap();
-        tasks.push(tokio::spawn(async move {
-            let mut ids = Vec::with_capacity(1_250);
-            for _ in 0..1_250 {
-                ids.push(sequence.increment_and_get().await.unwrap());
-            }
-            ids
-        }));
-    }
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
-    }
-    all.sort_unstable();
-    assert_eq!(all, (1..=10_000).collect::<Vec<i64>>());
-
-    // Rate limiter: of 20 concurrent try_acquire(0) on limit 5, exactly 5 are admitted.
-    let limiter = clients[0].semaphore("rate-limit:user-42").unwrap();
-    limiter.init(5).await.unwrap();
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let client = cluster.client().await;
-        tasks.push(tokio::spawn(async move {
-            client.semaphore("rate-limit:user-42").unwrap().try_acquire(1, Duration::ZERO).await.unwrap()
-        }));
-    }
-    let mut admitted = 0;
-    for task in tasks {
-        admitted += usize::from(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
-    }
-    assert_eq!(admitted, 5);
-    assert_eq!(limiter.available_permits().await.unwrap(), 0);
-
-    // Leader election: each leader works, then closes its client, which hands over; the
-    // fences of successive leaders strictly increase.
-    let fences = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut candidates = Vec::new();
-    for _ in 0..3 {
-        let client = cluster.client().await;
-        let fences = Arc::clone(&fences);
-        candidates.push(tokio::spawn(async move {
-            let lock = client.fenced_lock("leader-lock").unwrap();
-            let fence = lock.lock().await.unwrap();
-            // Only the leader gets here, so the pushes are in the order of leadership.
-            fences.lock().unwrap().push(fence);
-            assert!(lock.is_locked_by_me().await.unwrap());
-            client.close().await.unwrap();
-        }));
-    }
-    for candidate in candidates {
-        tokio::time::timeout(BOUND, candidate).await.unwrap().unwrap();
-    }
-    let mut fences = fences.lock().unwrap().clone();
-    // A later leader, after the three hand over by closing their clients.
-    let last = clients[1].fenced_lock("leader-lock").unwrap();
-    fences.push(last.lock().await.unwrap());
-    assert_eq!(fences.len(), 4);
-    assert!(fences.windows(2).all(|w| w[0] < w[1]), "fences of successive leaders: {fences:?}");
-    last.unlock().await.unwrap();
-
-    // Latch as a barrier: four waiters are released together, only after the last count-down.
-    let latch = clients[0].count_down_latch("barrier").unwrap();
-    assert!(latch.try_set_count(3).await.unwrap());
-    let released = Arc::new(AtomicBool::new(false));
-    let mut waiters = Vec::new();
-    for _ in 0..4 {
-        let client = cluster.client().await;
-        let released = Arc::clone(&released);
-        waiters.push(tokio::spawn(async move {
-            let opened = client.count_down_latch("barrier").unwrap().await_latch(None).await.unwrap();
-            (opened, released.load(Ordering::SeqCst))
-        }));
-    }
-    let leader = cluster.leader("default").await;
-    eventually("four waiters park in the latch", async || {
-        match cluster.replica(leader, "default").await.group().structure("barrier") {
-            Some(Structure::CountDownLatch(latch)) => latch.waiting() == 4,
-            _ => false,
-        }
-    })
-    .await;
-    latch.count_down().await.unwrap();
-    latch.count_down().await.unwrap();
-    assert!(waiters.iter().all(|w| !w.is_finished()), "released before the count reached zero");
-    released.store(true, Ordering::SeqCst);
-    latch.count_down().await.unwrap();
-    for waiter in waiters {
-        let (opened, after_last) = tokio::time::timeout(BOUND, waiter).await.unwrap().unwrap();
-        assert!(opened && after_last);
-    }
     cluster.shutdown().await;
 }
