@@ -559,3 +559,20 @@ async fn heartbeats_keep_the_session_and_its_lock_alive() {
     cluster.advance(600);
     assert!(lock.is_locked_by_me().await.unwrap());
 }
+
+#[tokio::test]
+async fn a_client_made_with_a_zero_heartbeat_interval_heartbeats_instead_of_panicking() {
+    // `Client::new` does not validate: a zero interval (which `tokio::time::interval` panics
+    // on) must still give a heartbeat task that runs, not one that dies at its first tick.
+    let cluster = Cluster::new(1, 0);
+    let zero = ClientConfig { session_ttl: Duration::from_secs(1), heartbeat_interval: Duration::ZERO, ..config() };
+    let client = Client::new(cluster.clone(), zero);
+    let lock = client.fenced_lock("lease").unwrap();
+    lock.lock().await.unwrap();
+    eventually("heartbeats of the session", || cluster.heartbeats.load(Ordering::SeqCst) >= 3).await;
+    cluster.advance(600);
+    let seen = cluster.heartbeats.load(Ordering::SeqCst);
+    eventually("a heartbeat after the clock moved", || cluster.heartbeats.load(Ordering::SeqCst) > seen).await;
+    cluster.advance(600);
+    assert!(lock.is_locked_by_me().await.unwrap());
+}

@@ -13,6 +13,7 @@
 //! deterministically.
 
 pub mod codec;
+pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod group;
@@ -26,6 +27,7 @@ pub mod waiters;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use config::ConfigError;
 pub use ctx::ApplyCtx;
 pub use error::CoreError;
 pub use group::{Group, GroupCommand, GroupConfig, GroupOutput};

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use coterie_client::{ClientConfig, ClientError};
+use coterie_client::{Client, ClientConfig, ClientError, GrpcTransport};
 use coterie_core::Structure;
 use support::{BOUND, Cluster, client_config, cp_config, eventually};
 
@@ -144,13 +144,11 @@ async fn a_client_that_stops_heartbeating_loses_its_lock_to_the_next_waiter() {
     const TTL: Duration = Duration::from_millis(1_500);
     let mut cluster = Cluster::start(3).await;
     // A client whose heartbeats never come: its session lives TTL after its last call.
-    let silent = cluster
-        .client_with(ClientConfig {
-            session_ttl: TTL,
-            heartbeat_interval: Duration::from_secs(3_600),
-            ..client_config()
-        })
-        .await;
+    // `connect_with` refuses a heartbeat longer than the TTL, so it is built with
+    // `Client::new`, which takes its config as it is.
+    let config = ClientConfig { session_ttl: TTL, heartbeat_interval: Duration::from_secs(3_600), ..client_config() };
+    let transport = GrpcTransport::connect(&cluster.endpoints(), config.attempt_timeout).await.unwrap();
+    let silent = Client::new(transport, config);
     let waiter = cluster.client().await;
     let silent_lock = silent.fenced_lock("job").unwrap();
     let first = silent_lock.lock().await.unwrap();
