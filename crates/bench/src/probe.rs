@@ -1,7 +1,7 @@
 //! How a failover measurement finds the leader, and what a peer hands it to measure.
 //!
 //! A leaf (it imports only [`driver`](crate::driver)): [`failover`](crate::failover) runs the
-//! measurement and [`peers`](crate::peers) implements the probes, and both depend on this
+//! measurement and `peers` (feature `peers`) implements the probes, and both depend on this
 //! module rather than on each other.
 
 use std::sync::Arc;
