@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::coterie::{Connect, CoterieDriver};
 use crate::cpu::CpuSampler;
 use crate::driver::Driver;
+pub use crate::duration::parse_duration;
 use crate::error::BenchError;
 use crate::output::RunRecord;
 use crate::runner::{Phase, RunConfig, run_closed_loop};
@@ -46,24 +47,6 @@ pub struct BenchArgs {
     /// Server process ids (comma-separated) whose CPU time to report for the measured phase.
     #[arg(long, value_delimiter = ',')]
     pub pids: Vec<u32>,
-}
-
-/// Parses `10s`, `250ms`, `2m`, `1.5s` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: f64 =
-        number.trim().parse().map_err(|_| format!("{text:?} is not a duration: write for example 10s, 500ms or 2m"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s or m")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a duration that can be waited"))
 }
 
 /// Runs the benchmark `args` describes, prints its summary on stdout, appends its record to

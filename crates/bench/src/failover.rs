@@ -26,16 +26,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use hdrhistogram::Histogram;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::args::parse_duration;
 use crate::coterie::{Connect, CoterieDriver};
 use crate::driver::{ClientDriver, Driver};
+use crate::duration::parse_duration;
 use crate::error::BenchError;
 use crate::output::RunRecord;
+pub use crate::probe::{LeaderProbe, PeerFailover};
 use crate::workload::{System, Workload};
 
 /// The workload name failover records carry.
@@ -117,21 +117,6 @@ impl FromStr for MemberPid {
             return Err(format!("{text:?}: process id 0 is not a process"));
         }
         Ok(MemberPid { id, pid })
-    }
-}
-
-/// Finds which member leads: its id in the key space of `--member-pids`.
-pub trait LeaderProbe: Send + Sync {
-    /// The leader's member id, or why it could not be told.
-    fn leader(&self) -> BoxFuture<'_, Result<u64, String>>;
-}
-
-impl<F> LeaderProbe for F
-where
-    F: Fn() -> BoxFuture<'static, Result<u64, String>> + Send + Sync,
-{
-    fn leader(&self) -> BoxFuture<'_, Result<u64, String>> {
-        self()
     }
 }
 
@@ -475,9 +460,6 @@ pub async fn run_failover<C: Connect>(
     }
     Ok(record)
 }
-
-/// A peer's failover writer and leader probe.
-pub type PeerFailover = (Arc<dyn Driver>, Box<dyn LeaderProbe>);
 
 #[cfg(feature = "peers")]
 fn peer_failover(system: System, endpoints: Vec<String>) -> Result<PeerFailover, BenchError> {

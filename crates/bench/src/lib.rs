@@ -34,13 +34,16 @@ pub mod args;
 pub mod coterie;
 pub mod cpu;
 pub mod driver;
+pub mod duration;
 pub mod error;
 pub mod failover;
 pub mod output;
 #[cfg(feature = "peers")]
 pub mod peers;
+pub mod probe;
 pub mod report;
 pub mod runner;
+pub mod stats;
 pub mod workload;
 
 pub use args::{BenchArgs, parse_duration, run};

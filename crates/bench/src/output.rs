@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
 use crate::error::BenchError;
-use crate::runner::{Counters, RunStats};
+use crate::stats::{Counters, RunStats};
 use crate::workload::{System, Workload};
 
 /// One run, as appended to the JSON-lines file.

@@ -10,7 +10,7 @@
 //! acquired after the caller gave up, say).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::driver::{ClientDriver, Driver};
 use crate::error::BenchError;
+pub use crate::stats::{Counters, RunStats};
 
 /// The largest latency the histogram tells apart (one hour, in µs); longer ones are recorded
 /// as this.
@@ -47,32 +48,6 @@ pub enum Phase {
     MeasureStart,
     /// Every client stopped.
     MeasureEnd,
-}
-
-/// What the measured phase produced.
-#[derive(Clone, Debug)]
-pub struct RunStats {
-    /// Ops that succeeded.
-    pub ops: u64,
-    /// Ops that failed or timed out.
-    pub errors: u64,
-    /// The first error's text.
-    pub first_error: Option<String>,
-    /// Latencies of the successful ops, in µs.
-    pub latency_us: Histogram<u64>,
-    /// The measured phase's length.
-    pub elapsed: Duration,
-}
-
-/// Counters shared by the clients, read by the progress bar.
-#[derive(Debug, Default)]
-pub struct Counters {
-    /// Successful measured ops.
-    pub ops: AtomicU64,
-    /// Failed measured ops.
-    pub errors: AtomicU64,
-    /// Measured ops started (the op budget's tickets).
-    started: AtomicU64,
 }
 
 /// One client's share of the results.

@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use coterie_core::{
-    CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand, StructureOutput,
+    ConfigError, CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand,
+    StructureOutput,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -50,7 +51,9 @@ pub struct ClientConfig {
     /// The TTL of the client's sessions: locks and permits are released this long after the
     /// client stops heartbeating.
     pub session_ttl: Duration,
-    /// How often sessions are kept alive; well under `session_ttl`.
+    /// How often sessions are kept alive; well under `session_ttl`. [`ClientConfig::validate`]
+    /// refuses zero; a client made by [`Client::new`], which does not validate, heartbeats
+    /// every millisecond instead.
     pub heartbeat_interval: Duration,
     /// The first retry backoff; it doubles up to `retry_max`.
     pub retry_initial: Duration,
@@ -86,6 +89,63 @@ impl Default for ClientConfig {
             failover_probe: Duration::from_millis(300),
             wait_poll: Duration::from_secs(5),
         }
+    }
+}
+
+/// The shortest heartbeat period: what a zero `heartbeat_interval` becomes in a client made
+/// by [`Client::new`] without validating its config (`tokio::time::interval` panics on zero).
+const MIN_HEARTBEAT: Duration = Duration::from_millis(1);
+
+impl ClientConfig {
+    /// This configuration, if a client can run with it; the first setting it cannot run
+    /// with, otherwise. [`Client::connect_with`](crate::Client::connect_with) calls it and
+    /// answers [`ClientError::InvalidConfig`].
+    ///
+    /// - `call_timeout`, `attempt_timeout` and `wait_poll` must be more than zero (a zero
+    ///   one fails every call, or every attempt, at once).
+    /// - `heartbeat_interval` must be more than zero and less than `session_ttl`, so a
+    ///   session is kept alive before it expires.
+    /// - `retry_initial` must not be more than `retry_max`.
+    /// - `failover_probe` may be anything; zero turns the check off.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        let positive = "it must be more than zero";
+        ConfigError::ensure(
+            !self.call_timeout.is_zero(),
+            "ClientConfig::call_timeout",
+            self.call_timeout,
+            format!("{positive} (how long a non-blocking call may take, retries included)"),
+        )?;
+        ConfigError::ensure(
+            !self.attempt_timeout.is_zero(),
+            "ClientConfig::attempt_timeout",
+            self.attempt_timeout,
+            format!("{positive} (how long one attempt may take before another endpoint is tried)"),
+        )?;
+        ConfigError::ensure(
+            !self.wait_poll.is_zero(),
+            "ClientConfig::wait_poll",
+            self.wait_poll,
+            format!("{positive} (how long one attempt of a blocking call waits at one member)"),
+        )?;
+        ConfigError::ensure(
+            !self.heartbeat_interval.is_zero(),
+            "ClientConfig::heartbeat_interval",
+            self.heartbeat_interval,
+            format!("{positive} (how often sessions are kept alive)"),
+        )?;
+        ConfigError::ensure(
+            self.heartbeat_interval < self.session_ttl,
+            "ClientConfig::heartbeat_interval",
+            self.heartbeat_interval,
+            format!("it must be less than session_ttl ({:?}), or sessions expire between heartbeats", self.session_ttl),
+        )?;
+        ConfigError::ensure(
+            self.retry_initial <= self.retry_max,
+            "ClientConfig::retry_initial",
+            self.retry_initial,
+            format!("it must not be more than retry_max ({:?}), the backoff it doubles up to", self.retry_max),
+        )?;
+        Ok(self)
     }
 }
 
@@ -215,6 +275,11 @@ impl<T: Transport> Clone for Client<T> {
 
 impl<T: Transport> Client<T> {
     /// A client over `transport`. Nothing is sent until the first call.
+    ///
+    /// `config` is taken as it is: call [`ClientConfig::validate`] first to have a bad
+    /// setting refused. Unvalidated settings never make the client panic (a zero
+    /// `heartbeat_interval` heartbeats every millisecond), and tests use them on purpose, for
+    /// instance a heartbeat longer than the session TTL to play a client that went silent.
     pub fn new(transport: T, config: ClientConfig) -> Self {
         let shared = Shared {
             transport,
@@ -297,7 +362,7 @@ impl<T: Transport> Client<T> {
                 stale_read: false,
                 keep_parked: false,
             };
-            match self.send(call, Some(Instant::now() + self.shared.config.call_timeout)).await {
+            match self.send(call, Instant::now().checked_add(self.shared.config.call_timeout)).await {
                 Ok(_) | Err(ClientError::Refused(CoreError::SessionExpired { .. })) => {}
                 Err(err) => first_error = first_error.or(Some(err)),
             }
@@ -513,7 +578,7 @@ async fn wait_for_room(full: &InFlight, deadline: Option<Instant>) -> Result<(),
 
 /// Keeps `session` alive until the client is dropped or the group says it expired.
 fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session: SessionId) -> JoinHandle<()> {
-    let interval = shared.upgrade().map_or(Duration::from_secs(5), |s| s.config.heartbeat_interval);
+    let interval = shared.upgrade().map_or(Duration::from_secs(5), |s| s.config.heartbeat_interval).max(MIN_HEARTBEAT);
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.tick().await;
@@ -531,7 +596,7 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
                 keep_parked: false,
             };
             if let Err(ClientError::Refused(CoreError::SessionExpired { .. })) =
-                client.send(call, Some(Instant::now() + interval)).await
+                client.send(call, Instant::now().checked_add(interval)).await
             {
                 client.forget_session(&group, session).await;
                 return;
@@ -592,5 +657,60 @@ mod tests {
         assert!(matches!(Target::parse(""), Err(ClientError::InvalidName { .. })));
         assert!(matches!(Target::parse("seq@"), Err(ClientError::InvalidName { .. })));
         assert!(matches!(Target::parse("@g"), Err(ClientError::InvalidName { .. })));
+    }
+
+    #[test]
+    fn the_default_client_config_is_valid() {
+        assert_eq!(ClientConfig::default().validate(), Ok(ClientConfig::default()));
+        let probe_off = ClientConfig { failover_probe: Duration::ZERO, ..ClientConfig::default() };
+        assert_eq!(probe_off.clone().validate(), Ok(probe_off));
+    }
+
+    #[test]
+    fn client_config_refuses_what_it_cannot_run_with() {
+        let base = ClientConfig::default;
+        let ms = Duration::from_millis;
+        let cases: Vec<(ClientConfig, &str, &str)> = vec![
+            (ClientConfig { call_timeout: Duration::ZERO, ..base() }, "call_timeout is 0ns", "more than zero"),
+            (ClientConfig { attempt_timeout: Duration::ZERO, ..base() }, "attempt_timeout is 0ns", "more than zero"),
+            (ClientConfig { wait_poll: Duration::ZERO, ..base() }, "wait_poll is 0ns", "more than zero"),
+            (
+                ClientConfig { heartbeat_interval: Duration::ZERO, ..base() },
+                "heartbeat_interval is 0ns",
+                "more than zero",
+            ),
+            (
+                ClientConfig { heartbeat_interval: ms(60_000), session_ttl: ms(60_000), ..base() },
+                "heartbeat_interval is 60s",
+                "less than session_ttl (60s)",
+            ),
+            (
+                ClientConfig { heartbeat_interval: ms(5_000), session_ttl: ms(1_000), ..base() },
+                "heartbeat_interval is 5s",
+                "less than session_ttl (1s)",
+            ),
+            (
+                ClientConfig { retry_initial: ms(200), retry_max: ms(100), ..base() },
+                "retry_initial is 200ms",
+                "not be more than retry_max (100ms)",
+            ),
+        ];
+        for (config, named, accepted) in cases {
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.starts_with(&format!("invalid configuration: ClientConfig::{named};")), "{message}");
+            assert!(message.contains(accepted), "{message}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_config_is_a_client_error_that_names_the_setting() {
+        let config = ClientConfig { heartbeat_interval: Duration::ZERO, ..ClientConfig::default() };
+        let err = ClientError::from(config.validate().unwrap_err());
+        assert!(matches!(&err, ClientError::InvalidConfig { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: ClientConfig::heartbeat_interval is 0ns; it must be more than zero \
+             (how often sessions are kept alive)"
+        );
     }
 }

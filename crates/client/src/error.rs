@@ -1,6 +1,6 @@
 //! Errors a client call can end with.
 
-use coterie_core::{CoreError, SessionId};
+use coterie_core::{ConfigError, CoreError, SessionId};
 use thiserror::Error;
 
 /// Why a client call failed.
@@ -60,6 +60,10 @@ pub enum ClientError {
         /// What is wrong with it and what is expected.
         reason: String,
     },
+    /// A setting of the [`ClientConfig`](crate::ClientConfig) cannot be used (see
+    /// [`ClientConfig::validate`](crate::ClientConfig::validate)).
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
     /// The client was closed.
     #[error("the client is closed; create a new one")]
     Closed,

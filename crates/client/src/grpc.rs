@@ -321,8 +321,10 @@ impl Client<GrpcTransport> {
     }
 
     /// Like [`Client::connect`], with `config`. A connection attempt is bounded by the
-    /// config's `attempt_timeout`.
+    /// config's `attempt_timeout`. A `config` that [`ClientConfig::validate`] refuses is
+    /// answered [`ClientError::InvalidConfig`] before anything is connected.
     pub async fn connect_with<S: AsRef<str>>(endpoints: &[S], config: ClientConfig) -> Result<Self, ClientError> {
+        let config = config.validate()?;
         let transport = GrpcTransport::connect(endpoints, config.attempt_timeout).await?;
         Ok(Client::new(transport, config))
     }

@@ -167,7 +167,7 @@ impl<T: Transport> Client<T> {
             endpoint = (endpoint + 1) % endpoints;
             let pause = remaining.map_or(backoff, |left| backoff.min(left));
             tokio::time::sleep(pause).await;
-            backoff = (backoff * 2).min(shared.config.retry_max);
+            backoff = backoff.saturating_mul(2).min(shared.config.retry_max);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(ClientError::Unavailable { waited_ms: started.elapsed().as_millis(), last: failure });
             }
@@ -188,8 +188,8 @@ impl<T: Transport> Client<T> {
         }
         let mut main = std::pin::pin!(main);
         let since = Instant::now();
-        let ends = since + bound;
-        let mut next_probe = Instant::now() + every;
+        let ends = later(since, bound);
+        let mut next_probe = later(Instant::now(), every);
         let mut target = endpoint;
         let mut probe = None;
         loop {
@@ -231,7 +231,7 @@ impl<T: Transport> Client<T> {
                         // It knows no leader (an election runs) or did not answer: look again soon.
                         _ => {}
                     }
-                    next_probe = Instant::now() + every;
+                    next_probe = later(Instant::now(), every);
                 }
             }
         }
@@ -246,4 +246,10 @@ impl<T: Transport> Client<T> {
             leaders.insert(group.to_owned(), endpoint);
         }
     }
+}
+
+/// `at + wait`, with `wait` capped at about 30 years (what tokio's timers cap it at), so
+/// that a huge configured duration is a very late instant rather than an overflow panic.
+fn later(at: Instant, wait: Duration) -> Instant {
+    at + wait.min(Duration::from_secs(30 * 365 * 24 * 60 * 60))
 }

@@ -574,3 +574,20 @@ async fn the_longest_timeouts_do_not_overflow() {
     let patient = client.with_call_timeout(Duration::MAX);
     assert_eq!(patient.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_client_made_with_a_zero_heartbeat_interval_heartbeats_instead_of_panicking() {
+    // `Client::new` does not validate: a zero interval (which `tokio::time::interval` panics
+    // on) must still give a heartbeat task that runs, not one that dies at its first tick.
+    let cluster = Cluster::new(1, 0);
+    let zero = ClientConfig { session_ttl: Duration::from_secs(1), heartbeat_interval: Duration::ZERO, ..config() };
+    let client = Client::new(cluster.clone(), zero);
+    let lock = client.fenced_lock("lease").unwrap();
+    lock.lock().await.unwrap();
+    eventually("heartbeats of the session", || cluster.heartbeats.load(Ordering::SeqCst) >= 3).await;
+    cluster.advance(600);
+    let seen = cluster.heartbeats.load(Ordering::SeqCst);
+    eventually("a heartbeat after the clock moved", || cluster.heartbeats.load(Ordering::SeqCst) > seen).await;
+    cluster.advance(600);
+    assert!(lock.is_locked_by_me().await.unwrap());
+}

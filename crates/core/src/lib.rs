@@ -13,6 +13,7 @@
 //! deterministically.
 
 pub mod codec;
+pub mod config;
 pub mod ctx;
 pub mod engine_error;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod waiters;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use config::ConfigError;
 pub use ctx::ApplyCtx;
 pub use engine_error::EngineError;
 pub use error::CoreError;

@@ -1,9 +1,29 @@
 //! One enum over every built-in kind, so a group can hold structures of all kinds in one
 //! ordered map and dispatch commands to them without trait objects.
 //!
-//! The `structures!` table below is the only place that lists the kinds: the enums and
-//! their dispatch code are generated from it, so adding a kind is one line here plus its
-//! module, and no dispatch arm can be forgotten.
+//! The `structures!` table below generates [`Structure`], [`StructureCommand`],
+//! [`StructureOutput`] and their dispatch (`apply`, `read`, `tick`, `next_deadline`,
+//! `cancel`, `release_sessions`, `kind`), so no dispatch arm can be forgotten. It is not the
+//! only list of kinds, though. Adding a kind to the core takes:
+//!
+//! 1. its module in [`kinds`](crate::kinds) (state, command and output types, and a
+//!    [`StateMachine`] impl), declared in `kinds/mod.rs`;
+//! 2. a [`Kind`] variant, with its arm in [`Kind::name`] and its place in [`Kind::ALL`]
+//!    (`kind.rs`);
+//! 3. one line in the `structures!` table here;
+//! 4. a [`StructureSpec`] variant (carrying the kind's configuration, if it has one), with
+//!    its arms in [`StructureSpec::default_for`], [`StructureSpec::kind`] and
+//!    [`StructureSpec::build`];
+//! 5. an arm in [`Structure::spec`] if the kind has a configuration: that match falls back
+//!    to the default spec, so the compiler does not catch a missing arm there, and a
+//!    configured structure would report the default configuration;
+//! 6. an arm in [`StructureCommand::payload_len`] (its user bytes count toward
+//!    [`GroupConfig::max_value_bytes`](crate::GroupConfig::max_value_bytes)).
+//!
+//! Every match but the one of step 5 is exhaustive, so the compiler lists what is missing.
+//! Outside the core, the kind is reachable only once it also has proto messages and
+//! conversions in `coterie-api` (`convert/`), an rpc in the server's host, a handle in
+//! `coterie-client`, and, if it has errors of its own, rows in `coterie-api`'s status table.
 
 use std::collections::BTreeSet;
 

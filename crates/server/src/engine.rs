@@ -69,6 +69,7 @@ impl From<CpError> for EngineError {
             CpError::Core(core) => EngineError::Core(core),
             other @ (CpError::Storage(_)
             | CpError::Config { .. }
+            | CpError::InvalidConfig(_)
             | CpError::NotAMember { .. }
             | CpError::Stopped { .. }
             | CpError::Raft { .. }) => EngineError::Stopped { reason: other.to_string() },

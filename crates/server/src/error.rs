@@ -1,6 +1,6 @@
 //! Errors of a node.
 
-use coterie_core::CoreError;
+use coterie_core::{ConfigError, CoreError};
 use coterie_storage::StorageError;
 use thiserror::Error;
 
@@ -23,6 +23,9 @@ pub enum NodeError {
     /// The stored snapshot could not be read back.
     #[error("the snapshot is unreadable ({0}); the data directory is damaged or from an incompatible version")]
     CorruptSnapshot(CoreError),
+    /// The [`GroupConfig`](coterie_core::GroupConfig) of a new group cannot be used.
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
     /// A command could not be encoded for the journal (a bug, not bad input).
     #[error("cannot encode a journal record: {0}")]
     Encode(CoreError),

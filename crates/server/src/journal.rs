@@ -84,14 +84,15 @@ pub struct JournaledGroup<S: LogStore> {
 
 impl<S: LogStore> JournaledGroup<S> {
     /// Opens the group kept in `store`: restores its snapshot, if any, and replays the
-    /// journal records that follow it.
+    /// journal records that follow it. Without a snapshot the group is new, and
+    /// `config.group` must pass [`GroupConfig::validate`] ([`NodeError::InvalidConfig`]).
     pub fn open(store: S, config: JournalConfig) -> Result<Self, NodeError> {
         let (group, snapshot_at) = match store.load_snapshot()? {
             Some((meta, data)) => {
                 let group = Group::restore(&data).map_err(NodeError::CorruptSnapshot)?;
                 (group, meta.last_included.map_or(0, |id| id.index))
             }
-            None => (Group::new(config.group.clone()), 0),
+            None => (Group::new(config.group.clone().validate()?), 0),
         };
         let journal_last = store.log_state()?.last.map_or(0, |id| id.index);
         let last = journal_last.max(snapshot_at);

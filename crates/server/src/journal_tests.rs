@@ -196,3 +196,14 @@ fn reads_are_answered_without_being_journaled() {
     assert_eq!(g.read(&Request::internal(incr()), Timestamp(1)), None);
     assert_eq!(g.into_store().log_state().unwrap().last.map(|id| id.index), Some(1));
 }
+
+#[test]
+fn a_new_group_with_an_invalid_config_is_refused() {
+    let config =
+        JournalConfig { group: GroupConfig { dedup_window: 0, ..GroupConfig::default() }, ..JournalConfig::default() };
+    let err = JournaledGroup::open(MemoryLog::new(), config).err().expect("opening must fail");
+    assert!(
+        matches!(&err, NodeError::InvalidConfig(invalid) if invalid.setting == "GroupConfig::dedup_window"),
+        "{err}"
+    );
+}

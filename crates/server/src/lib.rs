@@ -1,16 +1,23 @@
 //! # coterie-server
 //!
-//! A Coterie node. Today it hosts one group on one machine, durably: every command is
-//! journaled before it is applied and the group is rebuilt from its snapshot and journal on
-//! restart ([`JournaledGroup`]). That is the same write-ahead discipline the Raft engine
-//! follows on each replica, so the CP engine will reuse the record format and the replay
-//! path; what it adds is agreement on the order of records among the members.
+//! A Coterie node: the engine that replicates groups, and the three ways to run it.
 //!
-//! The [`cp`] module is that engine: a group replicated by Raft (openraft) over the same
-//! storage, with leader-stamped time, parked calls completed by the node that holds them,
-//! and in-process and gRPC transports. [`embedded`] runs such a cluster inside an
-//! application and hands out the Rust client's handles over it; [`host`] runs one member as
-//! a server process: many CP groups, Raft between members over gRPC, and the public gRPC API.
+//! - [`cp`], the CP engine: a [`Group`](coterie_core::Group) replicated by Raft (openraft)
+//!   on the node's [`LogStore`](coterie_storage::LogStore), with leader-stamped time,
+//!   parked calls completed by the node that holds them, and two transports (in process,
+//!   and gRPC between processes). [`CpNode`](cp::CpNode) is one member of one group.
+//! - [`host`], a member as a server process ([`Node`]): many CP groups, started lazily by
+//!   name and capped in number, whose logs share one redb file (or stay in memory without a
+//!   data directory); Raft between the members over gRPC; and the public gRPC API on the
+//!   same port.
+//! - [`embedded`], a whole CP cluster inside one application
+//!   ([`EmbeddedCluster`](embedded::EmbeddedCluster)), whose clients are the Rust client's
+//!   handles over an in-process transport.
+//! - The single-node journal ([`JournaledGroup`]): one group on one machine, durable
+//!   without Raft. Every command is journaled before it is applied, and the group is rebuilt
+//!   from its snapshot and journal on restart. Its [`JournalRecord`] (a [`Request`] plus the
+//!   time it was stamped with) is also the CP engine's Raft payload, so a journaled group and
+//!   a Raft replica apply the same records the same way.
 
 pub mod cp;
 pub mod embedded;

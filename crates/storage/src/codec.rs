@@ -8,10 +8,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::FORMAT_VERSION;
 use crate::error::StorageError;
-
-/// The format version written in front of every stored value.
-pub const FORMAT_VERSION: u8 = 1;
 
 /// Encodes `value` as `[FORMAT_VERSION, postcard bytes...]`. `what` names the value in errors.
 pub fn encode<T: Serialize + ?Sized>(value: &T, what: &'static str) -> Result<Vec<u8>, StorageError> {

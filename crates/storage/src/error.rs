@@ -8,7 +8,7 @@ use std::fmt::Display;
 
 use thiserror::Error;
 
-use crate::codec::FORMAT_VERSION;
+use crate::FORMAT_VERSION;
 
 /// An error from a [`LogStore`](crate::LogStore).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]

@@ -34,6 +34,12 @@ pub use memory::MemoryLog;
 
 use serde::{Deserialize, Serialize};
 
+/// The format version written in front of every stored value (see [`codec`]).
+///
+/// It lives here rather than in [`codec`] because both [`codec`] and [`error`] need it, and
+/// [`codec`] already depends on [`error`].
+pub const FORMAT_VERSION: u8 = 1;
+
 /// Identifies one log entry: the term and node of the leader that created it, and its index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogId {

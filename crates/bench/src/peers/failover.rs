@@ -6,7 +6,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use crate::driver::Driver;
-use crate::failover::LeaderProbe;
+use crate::probe::LeaderProbe;
 use crate::workload::Workload;
 
 /// The etcd leader's 1-based position in `endpoints`, asked of `etcdctl`.

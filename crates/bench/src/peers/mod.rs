@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::driver::Driver;
 use crate::error::BenchError;
+use crate::probe::PeerFailover;
 use crate::workload::{System, Workload};
 
 mod etcd;
@@ -28,7 +29,7 @@ pub fn driver(system: System, workload: Workload, endpoints: Vec<String>) -> Res
 }
 
 /// The writer and leader probe of `coterie bench failover` on peer `system` (etcd only).
-pub fn failover(system: System, endpoints: Vec<String>) -> Result<crate::failover::PeerFailover, BenchError> {
+pub fn failover(system: System, endpoints: Vec<String>) -> Result<PeerFailover, BenchError> {
     match system {
         System::Etcd => Ok(failover::etcd(endpoints)),
         other => Err(BenchError::Failover(format!("failover is measured on coterie and etcd only, not {other}"))),

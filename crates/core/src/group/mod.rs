@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
+use crate::config::ConfigError;
 use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
 use crate::machine::{Applied, Effect, Reply, StateMachine};
@@ -46,6 +47,43 @@ impl Default for GroupConfig {
             dedup_window: 256,
             max_session_ttl: Duration::from_secs(24 * 60 * 60),
         }
+    }
+}
+
+impl GroupConfig {
+    /// This configuration, if every limit can be used; the first one that cannot, otherwise.
+    ///
+    /// Every limit must be more than zero: a zero `max_value_bytes` or `max_name_bytes`
+    /// refuses every command, a zero `dedup_window` leaves retries unanswerable (a retry
+    /// after a lost answer would be refused instead of answered), and a zero
+    /// `max_session_ttl` refuses every session.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        let positive = "it must be more than zero";
+        ConfigError::ensure(
+            self.max_value_bytes > 0,
+            "GroupConfig::max_value_bytes",
+            self.max_value_bytes,
+            format!("{positive} (the largest user payload of one command, in bytes)"),
+        )?;
+        ConfigError::ensure(
+            self.max_name_bytes > 0,
+            "GroupConfig::max_name_bytes",
+            self.max_name_bytes,
+            format!("{positive} (the longest structure name, in bytes)"),
+        )?;
+        ConfigError::ensure(
+            self.dedup_window > 0,
+            "GroupConfig::dedup_window",
+            self.dedup_window,
+            format!("{positive}: it is how many completed calls per session are remembered to answer retries"),
+        )?;
+        ConfigError::ensure(
+            !self.max_session_ttl.is_zero(),
+            "GroupConfig::max_session_ttl",
+            self.max_session_ttl,
+            format!("{positive} (the longest session TTL a client may ask for)"),
+        )?;
+        Ok(self)
     }
 }
 

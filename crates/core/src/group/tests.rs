@@ -339,3 +339,35 @@ fn every_kind_is_reachable_by_name_and_created_on_first_write() {
     }
     assert_eq!("gizmo".parse::<Kind>(), Err(CoreError::UnknownKind { name: "gizmo".into() }));
 }
+
+#[test]
+fn the_default_group_config_is_valid() {
+    assert_eq!(GroupConfig::default().validate(), Ok(GroupConfig::default()));
+}
+
+#[test]
+fn group_config_refuses_zero_limits() {
+    let cases: [(GroupConfig, &str); 4] = [
+        (GroupConfig { max_value_bytes: 0, ..GroupConfig::default() }, "GroupConfig::max_value_bytes"),
+        (GroupConfig { max_name_bytes: 0, ..GroupConfig::default() }, "GroupConfig::max_name_bytes"),
+        (GroupConfig { dedup_window: 0, ..GroupConfig::default() }, "GroupConfig::dedup_window"),
+        (GroupConfig { max_session_ttl: Duration::ZERO, ..GroupConfig::default() }, "GroupConfig::max_session_ttl"),
+    ];
+    for (config, setting) in cases {
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.setting, setting);
+        let message = err.to_string();
+        assert!(message.starts_with(&format!("invalid configuration: {setting} is 0")), "{message}");
+        assert!(message.contains("it must be more than zero"), "{message}");
+    }
+}
+
+#[test]
+fn the_dedup_window_message_says_what_the_window_is_for() {
+    let err = GroupConfig { dedup_window: 0, ..GroupConfig::default() }.validate().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid configuration: GroupConfig::dedup_window is 0; it must be more than zero: it is how many \
+         completed calls per session are remembered to answer retries"
+    );
+}

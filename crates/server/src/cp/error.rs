@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use coterie_core::CoreError;
+use coterie_core::{ConfigError, CoreError};
 use coterie_storage::StorageError;
 use thiserror::Error;
 
@@ -64,6 +64,9 @@ pub enum CpError {
     /// The node's storage failed.
     #[error("the CP node's storage failed: {0}")]
     Storage(#[from] StorageError),
+    /// A setting of the [`CpConfig`](super::CpConfig) cannot be used.
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
     /// The Raft configuration was refused.
     #[error("invalid CP configuration: {reason}; fix the named setting")]
     Config {

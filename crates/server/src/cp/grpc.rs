@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tonic::transport::{Channel, Endpoint};
 
-use super::network::CpRaft;
+use super::raft::CpRaft;
 use super::types::{CpTypes, CpVote};
 
 /// The largest Raft message accepted or sent over gRPC. A full snapshot travels in one

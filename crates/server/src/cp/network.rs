@@ -20,11 +20,8 @@ use openraft::raft::{
 use openraft::{BasicNode, OptionalSend, errors::RPCError};
 
 use super::grpc::{GrpcTransport, RaftRpc, SnapshotRpc, VoteRpc};
-use super::state_machine::CpStateMachine;
+pub use super::raft::CpRaft;
 use super::types::{CpTypes, CpVote};
-
-/// A Raft node of a CP group.
-pub type CpRaft = openraft::Raft<CpTypes, CpStateMachine>;
 
 type Snapshot = openraft::alias::SnapshotOf<CpTypes, Vec<u8>>;
 

@@ -41,7 +41,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_core::{
-    ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, StateMachine,
+    ApplyCtx, ConfigError, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex,
+    StateMachine,
 };
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
@@ -55,7 +56,8 @@ use tokio::time::Instant;
 use super::clock::Clock;
 use super::error::CpError;
 use super::log_store::{CpLogStore, share};
-use super::network::{CpNetworkFactory, CpRaft, Transport};
+use super::network::{CpNetworkFactory, Transport};
+use super::raft::CpRaft;
 use super::state_machine::{CpStateMachine, SharedState};
 use super::types::{CpResponse, CpTypes};
 use super::waiters::{Registration, Waiters, WakeResult};
@@ -105,9 +107,70 @@ impl Default for CpConfig {
     }
 }
 
+/// A duration in whole milliseconds, the unit openraft's timings are counted in.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 impl CpConfig {
+    /// This configuration, if a node can run with it; the first setting it cannot run with,
+    /// otherwise. [`CpNode::start`] calls it, so a bad value is refused there rather than
+    /// panicking in the tick task or stalling the group.
+    ///
+    /// - `tick_interval`, `propose_timeout` and `cancel_timeout` must be more than zero.
+    /// - Raft counts its timings in whole milliseconds: `heartbeat_interval` must be at
+    ///   least 1 ms, and the election timeout range `(min, max)` must have
+    ///   `heartbeat_interval < min < max` in milliseconds, so followers hear a heartbeat
+    ///   before they time out and the election timeouts are spread.
+    /// - `group` must pass [`GroupConfig::validate`].
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        let positive = "it must be more than zero";
+        ConfigError::ensure(
+            !self.tick_interval.is_zero(),
+            "CpConfig::tick_interval",
+            self.tick_interval,
+            format!("{positive} (how often the leader advances the group clock)"),
+        )?;
+        ConfigError::ensure(
+            millis(self.heartbeat_interval) > 0,
+            "CpConfig::heartbeat_interval",
+            self.heartbeat_interval,
+            "it must be at least 1ms (Raft counts it in whole milliseconds)",
+        )?;
+        let (min, max) = self.election_timeout;
+        ConfigError::ensure(
+            millis(min) > millis(self.heartbeat_interval),
+            "CpConfig::election_timeout",
+            self.election_timeout,
+            format!(
+                "its minimum must be more than heartbeat_interval ({:?}) in whole milliseconds, so that a \
+                 follower hears from its leader before it starts an election",
+                self.heartbeat_interval
+            ),
+        )?;
+        ConfigError::ensure(
+            millis(min) < millis(max),
+            "CpConfig::election_timeout",
+            self.election_timeout,
+            "it must be a range (min, max) with min < max in whole milliseconds",
+        )?;
+        ConfigError::ensure(
+            !self.propose_timeout.is_zero(),
+            "CpConfig::propose_timeout",
+            self.propose_timeout,
+            format!("{positive} (how long a proposal may wait to be committed)"),
+        )?;
+        ConfigError::ensure(
+            !self.cancel_timeout.is_zero(),
+            "CpConfig::cancel_timeout",
+            self.cancel_timeout,
+            format!("{positive} (how long a timed-out call waits for its cancel to be applied)"),
+        )?;
+        let group = self.group.validate()?;
+        Ok(CpConfig { group, ..self })
+    }
+
     fn raft_config(&self) -> Result<Arc<Config>, CpError> {
-        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let config = Config {
             cluster_name: format!("coterie-cp-{}", self.group_name),
             heartbeat_interval: millis(self.heartbeat_interval),
@@ -163,6 +226,7 @@ impl CpNode {
         if !members.contains_key(&id) {
             return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
         }
+        let config = config.validate()?;
         let raft_config = config.raft_config()?;
         let store = share(storage);
         let waiters = Waiters::default();
@@ -561,3 +625,7 @@ async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, inte
         let _ = tokio::time::timeout(interval.saturating_mul(10), raft.client_write(tick)).await;
     }
 }
+
+#[cfg(test)]
+#[path = "node_tests.rs"]
+mod tests;

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
-use coterie_core::{CoreError, EngineError};
+use coterie_core::{ConfigError, CoreError, EngineError};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use openraft::BasicNode;
 use thiserror::Error;
@@ -86,9 +86,44 @@ impl NodeConfig {
     }
 }
 
+impl NodeConfig {
+    /// This configuration, if a node can run with it; the first setting it cannot run with,
+    /// otherwise. [`Node::start`] and [`Node::start_with_listener`] call it.
+    ///
+    /// `default_call_timeout` and `max_call_timeout` must be more than zero (a zero one
+    /// times every call out at once), `max_groups` must be at least 1 (the `default` group
+    /// counts), and `cp` must pass [`CpConfig::validate`]. That this node's id is among the
+    /// members is checked by `start`, which answers [`HostError::NotAMember`].
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        ConfigError::ensure(
+            !self.default_call_timeout.is_zero(),
+            "NodeConfig::default_call_timeout",
+            self.default_call_timeout,
+            "it must be more than zero (how long a call without a deadline may run)",
+        )?;
+        ConfigError::ensure(
+            !self.max_call_timeout.is_zero(),
+            "NodeConfig::max_call_timeout",
+            self.max_call_timeout,
+            "it must be more than zero (the longest a call may run, whatever its deadline)",
+        )?;
+        ConfigError::ensure(
+            self.max_groups > 0,
+            "NodeConfig::max_groups",
+            self.max_groups,
+            "it must be at least 1: the `default` group counts",
+        )?;
+        let cp = self.cp.validate()?;
+        Ok(NodeConfig { cp, ..self })
+    }
+}
+
 /// Why a node could not start, or could not host a group.
 #[derive(Debug, Error)]
 pub enum HostError {
+    /// A setting of the [`NodeConfig`] cannot be used.
+    #[error(transparent)]
+    InvalidConfig(#[from] ConfigError),
     /// The listen address could not be bound or read.
     #[error("cannot listen on {addr}: {source}; pick a free port or another address")]
     Listen {
@@ -248,6 +283,7 @@ pub struct Node {
 impl Node {
     /// Binds `config.listen`, serves, and starts the `default` group.
     pub async fn start(config: NodeConfig) -> Result<Node, HostError> {
+        let config = config.validate()?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| HostError::Listen { addr: config.listen, source })?;
@@ -257,6 +293,7 @@ impl Node {
     /// Serves on `listener` (already bound; `config.listen` is ignored) and starts the
     /// `default` group. Tests bind port 0 first, collect the addresses, then start.
     pub async fn start_with_listener(config: NodeConfig, listener: TcpListener) -> Result<Node, HostError> {
+        let config = config.validate()?;
         if !config.members.contains_key(&config.id) {
             return Err(HostError::NotAMember { id: config.id, members: config.members.keys().copied().collect() });
         }
@@ -340,3 +377,7 @@ impl Node {
         self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod config_tests;

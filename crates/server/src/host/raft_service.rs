@@ -15,8 +15,8 @@ use serde::Serialize;
 use tonic::{Request, Response, Status};
 
 use super::Inner;
+use crate::cp::CpRaft;
 use crate::cp::grpc::{SnapshotRpc, VoteRpc, decode_payload, encode_payload};
-use crate::cp::network::CpRaft;
 use crate::cp::types::CpTypes;
 
 /// How long a message for a group that is starting here waits for its Raft to be ready.

@@ -107,13 +107,10 @@ async fn a_client_that_stops_heartbeating_loses_its_lock_to_the_next_waiter<C: T
     const TTL: Duration = Duration::from_millis(1_500);
     let mut cluster = C::start(3).await;
     // A client whose heartbeats never come: its session lives TTL after its last call.
-    let silent = cluster
-        .client_with(ClientConfig {
-            session_ttl: TTL,
-            heartbeat_interval: Duration::from_secs(3_600),
-            ..client_config()
-        })
-        .await;
+    // `connect_with` refuses a heartbeat longer than the TTL, so it is built with
+    // `Client::new`, which takes its config as it is.
+    let config = ClientConfig { session_ttl: TTL, heartbeat_interval: Duration::from_secs(3_600), ..client_config() };
+    let silent = cluster.client_unchecked(config).await;
     let waiter = cluster.client().await;
     let silent_lock = silent.fenced_lock("job").unwrap();
     // The session's TTL runs from the leader's stamp on the lock entry, which is after the

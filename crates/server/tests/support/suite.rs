@@ -45,6 +45,10 @@ pub trait TestCluster: Sized {
     /// A client of every member with `config`.
     async fn client_with(&self, config: ClientConfig) -> Client<Self::Transport>;
 
+    /// A client of every member with `config` taken as it is, unvalidated (`Client::new`):
+    /// for tests that play a misbehaving client, such as one that never heartbeats in time.
+    async fn client_unchecked(&self, config: ClientConfig) -> Client<Self::Transport>;
+
     /// A client of every member with [`client_config`].
     async fn client(&self) -> Client<Self::Transport> {
         self.client_with(client_config()).await
@@ -137,6 +141,11 @@ impl TestCluster for GrpcCluster {
         Cluster::client_with(self, config).await
     }
 
+    async fn client_unchecked(&self, config: ClientConfig) -> Client<GrpcTransport> {
+        let transport = GrpcTransport::connect(&self.endpoints(), config.attempt_timeout).await.unwrap();
+        Client::new(transport, config)
+    }
+
     fn running(&self) -> Vec<u64> {
         self.nodes.keys().copied().collect()
     }
@@ -190,6 +199,10 @@ impl TestCluster for EmbeddedCluster {
     }
 
     async fn client_with(&self, config: ClientConfig) -> Client<EmbeddedTransport> {
+        self.client(config)
+    }
+
+    async fn client_unchecked(&self, config: ClientConfig) -> Client<EmbeddedTransport> {
         self.client(config)
     }
 
