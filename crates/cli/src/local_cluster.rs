@@ -56,6 +56,7 @@ impl LocalCluster {
             }
             None => (None, None),
         };
+        let secret = fresh_secret();
         let mut nodes = Vec::new();
         for ((id, address), listener) in members.clone().into_iter().zip(listeners) {
             let data = root.as_deref().map(|root| member_dir(root, id));
@@ -64,6 +65,7 @@ impl LocalCluster {
             }
             let config = NodeConfig {
                 data_dir: data,
+                cluster_secret: Some(secret.clone()),
                 ..NodeConfig::new(id, address.parse().context("a bound address parses")?, members.clone())
             };
             let node = Node::start_with_listener(config, listener)
@@ -103,4 +105,22 @@ pub(crate) enum DataDir {
 
 fn member_dir(root: &Path, id: u64) -> PathBuf {
     root.join(format!("member-{id}"))
+}
+
+/// A cluster secret for one run of a local cluster, so that its members take Raft messages
+/// only from each other, not from anything else on the machine. Drawn from the standard
+/// library's per-process random hash keys: not a cryptographic key (production members are
+/// given one with `coterie serve --cluster-secret-file`), but unguessable enough for a
+/// development cluster on loopback.
+fn fresh_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let part = |salt: u64| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher
+            .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", part(1), part(2))
 }

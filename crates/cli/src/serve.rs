@@ -29,8 +29,17 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     if let Some(dir) = &config.data_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     }
-    let node_config =
-        NodeConfig { data_dir: config.data_dir.clone(), ..NodeConfig::new(config.id, config.listen, config.members) };
+    if config.cluster_secret.is_none() {
+        eprintln!(
+            "warning: no cluster secret: anyone who reaches this port can send it Raft messages; give every member \
+             the same --cluster-secret-file outside a trusted network"
+        );
+    }
+    let node_config = NodeConfig {
+        data_dir: config.data_dir.clone(),
+        cluster_secret: config.cluster_secret.clone(),
+        ..NodeConfig::new(config.id, config.listen, config.members)
+    };
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());

@@ -14,7 +14,13 @@
 //! members = ["1=127.0.0.1:7101", "2=127.0.0.1:7102", "3=127.0.0.1:7103"]
 //! data_dir = "/var/lib/coterie/1"    # default: in memory (lost on exit)
 //! cp_member_count = 3                # default: every member
+//! cluster_secret_file = "/etc/coterie/secret"   # default: Raft traffic unauthenticated
 //! ```
+//!
+//! The cluster secret (`--cluster-secret-file`, or the `COTERIE_CLUSTER_SECRET` environment
+//! variable) must be the same on every member: members send it with their Raft messages and
+//! refuse Raft messages without it. Without one, anyone who reaches a member's port can send
+//! it Raft messages: run that way only on a trusted network.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,6 +50,13 @@ pub(crate) struct ServeArgs {
     /// How many members take part in CP groups (default: all of them).
     #[arg(long, value_name = "N")]
     pub(crate) cp_member_count: Option<usize>,
+    /// A file holding the cluster secret (16+ printable ASCII characters, the same on every
+    /// member): Raft messages between members carry it, and messages without it are refused.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cluster_secret_file: Option<PathBuf>,
+    /// The cluster secret itself (prefer the file: the environment can leak into logs).
+    #[arg(long = "cluster-secret", env = "COTERIE_CLUSTER_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub(crate) cluster_secret: Option<String>,
 }
 
 /// The settings a config file may hold.
@@ -56,6 +69,7 @@ pub(crate) struct ServeFile {
     members: Vec<String>,
     data_dir: Option<PathBuf>,
     cp_member_count: Option<usize>,
+    cluster_secret_file: Option<PathBuf>,
 }
 
 /// A checked serve configuration.
@@ -69,6 +83,8 @@ pub(crate) struct ServeConfig {
     pub(crate) members: BTreeMap<u64, String>,
     /// Where it keeps its data; `None`: in memory.
     pub(crate) data_dir: Option<PathBuf>,
+    /// The cluster secret, if one was given (read from its file already).
+    pub(crate) cluster_secret: Option<String>,
 }
 
 /// Why the serve settings cannot be used.
@@ -171,7 +187,27 @@ impl ServeArgs {
                 members.len()
             )));
         }
-        Ok(ServeConfig { id, listen, members, data_dir: self.data_dir.clone().or(file.data_dir) })
+        let cluster_secret =
+            match (&self.cluster_secret, self.cluster_secret_file.as_ref().or(file.cluster_secret_file.as_ref())) {
+                (Some(secret), _) => Some(secret.trim().to_owned()),
+                (None, Some(path)) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|err| ConfigError::File { path: path.clone(), reason: err.to_string() })?
+                        .trim()
+                        .to_owned(),
+                ),
+                (None, None) => None,
+            };
+        if let Some(secret) = &cluster_secret
+            && (secret.len() < 16 || !secret.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(invalid(format!(
+                "the cluster secret must be at least 16 printable ASCII characters without spaces, and the same on \
+                 every member (it has {} bytes)",
+                secret.len()
+            )));
+        }
+        Ok(ServeConfig { id, listen, members, data_dir: self.data_dir.clone().or(file.data_dir), cluster_secret })
     }
 }
 

@@ -78,3 +78,24 @@ fn member_entries_are_checked() {
     assert!(err.contains("listed twice"), "{err}");
     assert_eq!(parse_members(&members(" 1=a:1 , ,2=b:2")).unwrap().len(), 2);
 }
+
+#[test]
+fn the_cluster_secret_comes_from_the_flag_or_its_file_and_is_checked() {
+    let config = args(1, THREE).merge(ServeFile::default()).unwrap();
+    assert_eq!(config.cluster_secret, None);
+    let given = ServeArgs { cluster_secret: Some(" 0123456789abcdef\n".into()), ..args(1, THREE) };
+    assert_eq!(given.merge(ServeFile::default()).unwrap().cluster_secret.as_deref(), Some("0123456789abcdef"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret");
+    std::fs::write(&path, "from-a-file-0123456789\n").unwrap();
+    let from_file = ServeArgs { cluster_secret_file: Some(path), ..args(1, THREE) };
+    assert_eq!(
+        from_file.merge(ServeFile::default()).unwrap().cluster_secret.as_deref(),
+        Some("from-a-file-0123456789")
+    );
+    let short = ServeArgs { cluster_secret: Some("short".into()), ..args(1, THREE) };
+    let err = short.merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("at least 16 printable ASCII characters"), "{err}");
+    let missing = ServeArgs { cluster_secret_file: Some(dir.path().join("nope")), ..args(1, THREE) };
+    assert!(missing.merge(ServeFile::default()).is_err());
+}

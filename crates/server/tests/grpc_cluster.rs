@@ -232,3 +232,36 @@ async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
     assert!(!locked.locked);
     cluster.shutdown().await;
 }
+
+/// Issue 9, item 8: Raft messages on the public port are refused, before their body is
+/// read, unless they carry the cluster's secret; the members' own traffic carries it (every
+/// other test of this harness runs with a secret).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raft_messages_without_the_cluster_secret_are_refused() {
+    use coterie_api::pb::RaftRequest;
+    use coterie_api::pb::raft_service_client::RaftServiceClient;
+
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 1);
+    let mut raft = RaftServiceClient::connect(format!("http://{}", cluster.address(1))).await.unwrap();
+    let forged = || RaftRequest { group: "default".to_owned(), payload: vec![0; 64] };
+
+    let refused = raft.append_entries(forged()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    assert!(refused.message().contains("cluster's secret"), "{refused:?}");
+
+    let mut wrong = tonic::Request::new(forged());
+    wrong.metadata_mut().insert("x-coterie-cluster-secret", "not-the-secret-at-all!".parse().unwrap());
+    assert_eq!(raft.vote(wrong).await.unwrap_err().code(), Code::Unauthenticated);
+
+    // With the secret the message reaches Raft, which refuses the garbage payload itself.
+    let mut right = tonic::Request::new(forged());
+    right.metadata_mut().insert("x-coterie-cluster-secret", support::CLUSTER_SECRET.parse().unwrap());
+    let decoded = raft.append_entries(right).await;
+    if let Err(status) = &decoded {
+        assert_ne!(status.code(), Code::Unauthenticated, "{status:?}");
+    }
+    assert_eq!(client.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 2, "the cluster still serves");
+    cluster.shutdown().await;
+}

@@ -31,6 +31,7 @@ impl Members {
             let data = dir.path().join(format!("m{id}"));
             let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
                 .args(["serve", "--id", &id.to_string(), "--members", &list])
+                .args(["--cluster-secret", "cli-test-cluster-secret-42"])
                 .args(["--data-dir", data.to_str().expect("a UTF-8 temporary path")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

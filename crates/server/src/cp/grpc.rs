@@ -37,6 +37,15 @@ use tonic::transport::{Channel, Endpoint};
 use super::raft::CpRaft;
 use super::types::{CpTypes, CpVote};
 
+/// The gRPC header that carries the cluster secret on Raft messages
+/// (`NodeConfig::cluster_secret`).
+pub const CLUSTER_SECRET_HEADER: &str = "x-coterie-cluster-secret";
+
+/// Whether `given` is `secret`, compared in time that does not depend on where they differ.
+pub fn secret_matches(given: &[u8], secret: &[u8]) -> bool {
+    given.len() == secret.len() && given.iter().zip(secret).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
 /// The largest Raft message accepted or sent over gRPC. A full snapshot travels in one
 /// message, so this bounds the size of a group's snapshot.
 pub const MAX_RAFT_MESSAGE_BYTES: usize = 1 << 30;
@@ -118,13 +127,23 @@ pub struct Peers {
     addresses: Arc<BTreeMap<u64, String>>,
     channels: Arc<Mutex<BTreeMap<u64, Channel>>>,
     connect_timeout: Duration,
+    secret: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
 }
 
 impl Peers {
     /// Channels to `addresses` (`host:port` by member id); connecting gives up after
     /// `connect_timeout`.
     pub fn new(addresses: BTreeMap<u64, String>, connect_timeout: Duration) -> Self {
-        Peers { addresses: Arc::new(addresses), channels: Arc::default(), connect_timeout }
+        Peers { addresses: Arc::new(addresses), channels: Arc::default(), connect_timeout, secret: None }
+    }
+
+    /// These peers, sending `secret` with every Raft message (see
+    /// [`CLUSTER_SECRET_HEADER`]). A secret that cannot be a header value (not printable
+    /// ASCII; `NodeConfig::validate` refuses those) is not sent, and the peers refuse the
+    /// messages.
+    pub fn with_secret(mut self, secret: Option<String>) -> Self {
+        self.secret = secret.and_then(|secret| secret.parse().ok());
+        self
     }
 
     /// The address of member `id`.
@@ -201,6 +220,9 @@ impl GrpcTransport {
         let mut client = self.peers.client(target).map_err(RPCError::Unreachable)?;
         let mut message = tonic::Request::new(RaftRequest { group: self.group.to_string(), payload });
         message.set_timeout(ttl);
+        if let Some(secret) = &self.peers.secret {
+            message.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
+        }
         let call = async move {
             match rpc {
                 RaftRpc::AppendEntries => client.append_entries(message).await,

@@ -54,3 +54,14 @@ async fn a_node_with_an_invalid_config_does_not_start() {
         Ok(_) => panic!("a zero max_call_timeout was accepted"),
     }
 }
+
+#[test]
+fn a_cluster_secret_must_be_long_printable_ascii_and_is_never_printed() {
+    let short = NodeConfig { cluster_secret: Some("short".to_owned()), ..config() }.validate().unwrap_err();
+    assert_eq!(short.setting, "NodeConfig::cluster_secret");
+    assert!(!short.to_string().contains("short\""), "the secret must not be in the message: {short}");
+    let spaced = NodeConfig { cluster_secret: Some("a secret with spaces in".to_owned()), ..config() };
+    assert!(spaced.validate().is_err());
+    let good = NodeConfig { cluster_secret: Some("0123456789abcdef".to_owned()), ..config() };
+    assert!(good.validate().is_ok());
+}

@@ -27,7 +27,7 @@ use super::Inner;
 use super::api::Api;
 use super::cluster::ClusterServer;
 use super::raft_service::RaftServer;
-use crate::cp::grpc::MAX_RAFT_MESSAGE_BYTES;
+use crate::cp::grpc::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 
 use pb::atomic_long_service_server::{self as atomic_long, AtomicLongServiceServer};
 use pb::atomic_reference_service_server::{self as atomic_reference, AtomicReferenceServiceServer};
@@ -49,6 +49,8 @@ struct Dispatch {
     session: SessionServiceServer<Api>,
     cluster: ClusterServiceServer<ClusterServer>,
     raft: RaftServiceServer<RaftServer>,
+    /// The cluster secret Raft messages must carry, if one is configured.
+    secret: Option<Arc<str>>,
 }
 
 impl Dispatch {
@@ -66,6 +68,20 @@ impl Dispatch {
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES),
+            secret: inner.config.cluster_secret.as_deref().map(Arc::from),
+        }
+    }
+
+    /// Whether a Raft message may be served: always without a cluster secret; with one,
+    /// only if the request carries it. Checked on the headers, before the body (up to
+    /// [`MAX_RAFT_MESSAGE_BYTES`]) is read.
+    fn raft_allowed(&self, request: &http::Request<Body>) -> bool {
+        match &self.secret {
+            None => true,
+            Some(secret) => request
+                .headers()
+                .get(CLUSTER_SECRET_HEADER)
+                .is_some_and(|given| secret_matches(given.as_bytes(), secret.as_bytes())),
         }
     }
 }
@@ -91,7 +107,13 @@ impl Service<http::Request<Body>> for Dispatch {
             count_down_latch::SERVICE_NAME => self.count_down_latch.call(request),
             session::SERVICE_NAME => self.session.call(request),
             cluster::SERVICE_NAME => self.cluster.call(request),
-            raft::SERVICE_NAME => self.raft.call(request),
+            raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
+            raft::SERVICE_NAME => {
+                let status = Status::unauthenticated(
+                    "Raft messages need this cluster's secret (x-coterie-cluster-secret): start every member with the same --cluster-secret-file",
+                );
+                Box::pin(async move { Ok(status.into_http()) })
+            }
             _ => {
                 let status = Status::unimplemented(format!("this server has no gRPC service at {path:?}"));
                 Box::pin(async move { Ok(status.into_http()) })

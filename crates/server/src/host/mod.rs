@@ -68,6 +68,13 @@ pub struct NodeConfig {
     pub default_call_timeout: Duration,
     /// The longest a call may run, whatever deadline its request carries.
     pub max_call_timeout: Duration,
+    /// A secret every member of the cluster shares. When set, a `RaftService` message must
+    /// carry it (the `x-coterie-cluster-secret` header), or it is refused `UNAUTHENTICATED`
+    /// before its body is read, and this node's own Raft messages carry it. Without it, Raft
+    /// messages (which can replace the group's log, and may be up to 1 GiB) are taken from
+    /// anyone who reaches the port: only for a trusted network or local development. At
+    /// least 16 printable ASCII characters, no spaces.
+    pub cluster_secret: Option<String>,
 }
 
 impl NodeConfig {
@@ -82,6 +89,7 @@ impl NodeConfig {
             max_groups: 64,
             default_call_timeout: Duration::from_secs(600),
             max_call_timeout: Duration::from_secs(600),
+            cluster_secret: None,
         }
     }
 }
@@ -113,6 +121,14 @@ impl NodeConfig {
             self.max_groups,
             "it must be at least 1: the `default` group counts",
         )?;
+        if let Some(secret) = &self.cluster_secret {
+            ConfigError::ensure(
+                secret.len() >= 16 && secret.bytes().all(|b| b.is_ascii_graphic()),
+                "NodeConfig::cluster_secret",
+                format!("<hidden, {} bytes>", secret.len()),
+                "it must be at least 16 printable ASCII characters without spaces (the same on every member)",
+            )?;
+        }
         let cp = self.cp.validate()?;
         Ok(NodeConfig { cp, ..self })
     }
@@ -312,7 +328,8 @@ impl Node {
             None => None,
         };
         let members = config.members.iter().map(|(id, addr)| (*id, BasicNode::new(addr.clone()))).collect();
-        let peers = Peers::new(config.members.clone(), config.cp.election_timeout.0);
+        let peers =
+            Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
         let inner = Arc::new(Inner {
             config,
             members,

@@ -27,6 +27,9 @@ pub const BOUND: Duration = Duration::from_secs(60);
 /// Between two looks at a polled condition.
 pub const POLL: Duration = Duration::from_millis(20);
 
+/// The cluster secret the harness's members share (Raft messages must carry it).
+pub const CLUSTER_SECRET: &str = "test-cluster-secret-0123456789";
+
 /// The client type the tests use: the real gRPC client.
 pub type GrpcClient = Client<GrpcTransport>;
 
@@ -90,6 +93,7 @@ impl Cluster {
     fn config(&self, id: u64) -> NodeConfig {
         let listen = self.members[&id].parse().unwrap();
         let mut config = NodeConfig::new(id, listen, self.members.clone());
+        config.cluster_secret = Some(CLUSTER_SECRET.to_owned());
         config.cp = self.cp.clone();
         config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
         config
