@@ -42,7 +42,8 @@ use coterie_core::{CoreError, GroupOutput};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
-use crate::client::{Client, ClientConfig};
+use crate::client::Client;
+use crate::config::ClientConfig;
 use crate::error::ClientError;
 use crate::transport::{Call, Transport, TransportError};
 

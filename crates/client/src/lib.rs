@@ -14,6 +14,7 @@
 //! ([`GrpcTransport`]); without it, the crate carries no network dependencies.
 
 mod client;
+mod config;
 mod error;
 #[cfg(feature = "grpc")]
 mod grpc;
@@ -22,7 +23,8 @@ mod retry;
 mod transport;
 mod value;
 
-pub use client::{Client, ClientConfig};
+pub use client::Client;
+pub use config::ClientConfig;
 pub use error::ClientError;
 #[cfg(feature = "grpc")]
 pub use grpc::GrpcTransport;

@@ -18,6 +18,7 @@
 //!   step, calls with timeouts and leader hints, and leader ticks.
 
 pub mod clock;
+pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod log_store;
@@ -29,10 +30,11 @@ pub mod types;
 pub mod waiters;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::CpConfig;
 pub use error::CpError;
 pub use grpc::{GrpcTransport, Peers, RaftRegistry};
 pub use network::{Router, Transport};
-pub use node::{Abandon, CpConfig, CpNode};
+pub use node::{Abandon, CpNode};
 pub use raft::CpRaft;
 pub use types::{CpResponse, CpTypes};
 pub use waiters::Waiters;
