@@ -70,11 +70,33 @@ pub fn encode_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     postcard::to_allocvec(value).map_err(|err| format!("cannot encode a Raft message: {err}"))
 }
 
-/// Decodes a gRPC payload written by [`encode_payload`].
+/// Decodes a gRPC payload written by [`encode_payload`]. Bytes left over after the value
+/// are refused: a payload that decodes with a tail is not what any member sent.
 pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
-    postcard::from_bytes(bytes).map_err(|err| {
-        format!("cannot decode the {what} payload ({err}); are both members running the same Coterie version?")
-    })
+    let mismatch = |reason: String| {
+        format!("cannot decode the {what} payload ({reason}); are both members running the same Coterie version?")
+    };
+    let (value, rest) = postcard::take_from_bytes(bytes).map_err(|err| mismatch(err.to_string()))?;
+    if !rest.is_empty() {
+        return Err(mismatch(format!("{} bytes were left over after the message", rest.len())));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_a_tail_or_garbage_is_refused() {
+        let bytes = encode_payload(&(7u64, "seven".to_owned())).unwrap();
+        assert_eq!(decode_payload::<(u64, String)>(&bytes, "test"), Ok((7, "seven".to_owned())));
+        let mut tailed = bytes.clone();
+        tailed.extend_from_slice(&[1, 2, 3]);
+        let err = decode_payload::<(u64, String)>(&tailed, "test").unwrap_err();
+        assert!(err.contains("3 bytes were left over"), "{err}");
+        assert!(decode_payload::<(u64, String)>(&[0xff; 3], "test").is_err());
+    }
 }
 
 /// The local Raft of each group, by group name, as the `RaftService` server finds them.
