@@ -243,14 +243,7 @@ impl<T: Transport> Client<T> {
         let mut first_error = None;
         for (group, session) in sessions {
             session.heartbeat.abort();
-            let call = Call {
-                group,
-                command: GroupCommand::CloseSession { session: session.id },
-                session: None,
-                invocation: None,
-                stale_read: false,
-                keep_parked: false,
-            };
+            let call = Call::group_command(&group, GroupCommand::CloseSession { session: session.id });
             match self.send(call, Instant::now().checked_add(self.shared.config.call_timeout)).await {
                 Ok(_) | Err(ClientError::Refused(CoreError::SessionExpired { .. })) => {}
                 Err(err) => first_error = first_error.or(Some(err)),
@@ -383,6 +376,7 @@ impl<T: Transport> Client<T> {
         track: bool,
         deadline: Option<Instant>,
     ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
+        let since = Instant::now();
         loop {
             let full = {
                 let mut sessions = self.shared.sessions.lock().await;
@@ -394,7 +388,7 @@ impl<T: Transport> Client<T> {
                     _ => return Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
                 }
             };
-            wait_for_room(&full, deadline).await?;
+            wait_for_room(&full, deadline, since).await?;
         }
     }
 
@@ -406,6 +400,7 @@ impl<T: Transport> Client<T> {
         deadline: Option<Instant>,
         track: bool,
     ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
+        let since = Instant::now();
         loop {
             let mut sessions = self.shared.sessions.lock().await;
             if let Some(open) = sessions.get_mut(group) {
@@ -414,18 +409,11 @@ impl<T: Transport> Client<T> {
                     Err(full) => full,
                 };
                 drop(sessions);
-                wait_for_room(&full, deadline).await?;
+                wait_for_room(&full, deadline, since).await?;
                 continue;
             }
             let ttl = self.shared.config.session_ttl;
-            let call = Call {
-                group: group.to_owned(),
-                command: GroupCommand::OpenSession { ttl },
-                session: None,
-                invocation: None,
-                stale_read: false,
-                keep_parked: false,
-            };
+            let call = Call::group_command(group, GroupCommand::OpenSession { ttl });
             let id = match self.send(call, deadline).await? {
                 GroupOutput::Session(id) => id,
                 other => return Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
@@ -449,10 +437,10 @@ impl<T: Transport> Client<T> {
 }
 
 /// Waits until a call of the session `full` belongs to ends (bounded by `deadline`).
-async fn wait_for_room(full: &InFlight, deadline: Option<Instant>) -> Result<(), ClientError> {
+async fn wait_for_room(full: &InFlight, deadline: Option<Instant>, since: Instant) -> Result<(), ClientError> {
     if deadline.is_some_and(|d| Instant::now() >= d) {
         return Err(ClientError::Unavailable {
-            waited_ms: 0,
+            waited_ms: since.elapsed().as_millis(),
             last: format!(
                 "this session's oldest call is still unanswered {SEQ_SPAN} calls later; \
                  a member may be slow to fail over"
@@ -476,14 +464,7 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
             let Some(shared) = shared.upgrade() else { return };
             let call_timeout = shared.config.call_timeout;
             let client = Client { shared, call_timeout, stale_reads: false };
-            let call = Call {
-                group: group.clone(),
-                command: GroupCommand::Heartbeat { session },
-                session: None,
-                invocation: None,
-                stale_read: false,
-                keep_parked: false,
-            };
+            let call = Call::group_command(&group, GroupCommand::Heartbeat { session });
             if let Err(ClientError::Refused(CoreError::SessionExpired { .. })) =
                 client.send(call, Instant::now().checked_add(interval)).await
             {
@@ -518,14 +499,7 @@ impl<T: Transport> Drop for CancelOnDrop<T> {
         let Some(client) = self.client.take() else { return };
         // Without a runtime (the process is exiting) the session's expiry cleans up.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let call = Call {
-            group: std::mem::take(&mut self.group),
-            command: GroupCommand::Cancel { invocation: self.invocation },
-            session: None,
-            invocation: None,
-            stale_read: false,
-            keep_parked: false,
-        };
+        let call = Call::group_command(&self.group, GroupCommand::Cancel { invocation: self.invocation });
         runtime.spawn(async move {
             let deadline = Instant::now().checked_add(client.shared.config.call_timeout);
             // Best effort: if no member can be reached, the session's expiry cancels it.

@@ -33,6 +33,21 @@ pub struct Call {
     pub keep_parked: bool,
 }
 
+impl Call {
+    /// A group-level command made outside any session (open, heartbeat, close a session,
+    /// cancel a parked call): no invocation id, linearizable, never parked.
+    pub fn group_command(group: &str, command: GroupCommand) -> Self {
+        Call {
+            group: group.to_owned(),
+            command,
+            session: None,
+            invocation: None,
+            stale_read: false,
+            keep_parked: false,
+        }
+    }
+}
+
 /// Why a call did not produce an answer from its group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportError {

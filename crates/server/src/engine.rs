@@ -12,7 +12,7 @@ use std::time::Duration;
 use coterie_core::{EngineError, GroupOutput};
 use futures_util::future::BoxFuture;
 
-use crate::cp::{CpError, CpNode};
+use crate::cp::{Abandon, CpError, CpNode};
 use crate::journal::Request;
 
 /// How a call is to be served, beside the request itself.
@@ -40,11 +40,23 @@ pub trait Engine: Send + Sync {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>>;
 }
 
+/// The CP engine's dispatch, the one every face goes through: a stale read from this
+/// replica's applied state, a call without an invocation id through [`CpNode::read`] (reads
+/// by ReadIndex, session bookkeeping through the log), anything else through
+/// [`CpNode::call_with`], keeping a parked call in place when `keep_parked`.
 impl Engine for CpNode {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
             let CallOptions { timeout, stale_read, keep_parked } = options;
-            self.serve(request, timeout, stale_read, keep_parked).await.map_err(EngineError::from)
+            let answer = if stale_read {
+                self.read_stale(&request)
+            } else if request.invocation.is_none() {
+                self.read(request, timeout).await
+            } else {
+                let abandon = if keep_parked { Abandon::KeepParked } else { Abandon::Cancel };
+                self.call_with(request, timeout, abandon).await
+            };
+            answer.map_err(EngineError::from)
         })
     }
 }

@@ -94,14 +94,7 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let wrong = client.atomic_reference::<String>("thing").unwrap().get().await.unwrap_err();
     assert!(matches!(wrong, ClientError::Refused(CoreError::WrongKind { .. })), "{wrong}");
     let mut raw_locks = FencedLockServiceClient::connect(format!("http://{leader}")).await.unwrap();
-    let call = Call {
-        group: String::new(),
-        name: "thing".into(),
-        session_id: 0,
-        seq: 0,
-        stale_read: false,
-        keep_parked: false,
-    };
+    let call = Call { name: "thing".into(), ..Call::default() };
     let status = raw_locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(error_detail(&status).unwrap().code, code::WRONG_KIND);
@@ -196,14 +189,7 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     assert_eq!(counter.increment_and_get().await.unwrap(), 6);
     for id in 1..=3 {
         let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(id))).await.unwrap();
-        let call = Call {
-            group: String::new(),
-            name: "thing".into(),
-            session_id: 0,
-            seq: 0,
-            stale_read: false,
-            keep_parked: false,
-        };
+        let call = Call { name: "thing".into(), ..Call::default() };
         match direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await {
             Ok(answer) => assert_eq!(answer.into_inner().value, 6),
             Err(status) => assert_eq!(error_detail(&status).unwrap().code, code::NOT_LEADER, "member {id}"),

@@ -79,41 +79,41 @@ macro_rules! rpcs {
             /// Asks for a stale read (see `Call.stale_read`): the receiving member answers
             /// from its applied state without a leadership check. Refused for session rpcs and
             /// for calls with a sequence number; the server refuses it for writes.
-            pub fn into_stale_read(mut self) -> Result<RpcRequest, ConvertError> {
-                let operation = self.operation();
-                let call = match &mut self {
-                    $(RpcRequest::$s(request) => request.call.as_mut(),)*
-                    $(RpcRequest::$g(_) => None,)*
-                };
-                match call {
-                    Some(call) if call.seq == 0 => call.stale_read = true,
-                    _ => {
-                        return Err(ConvertError::invalid(
-                            operation,
-                            "only structure reads without a sequence number can be stale reads",
-                        ));
-                    }
-                }
-                Ok(self)
+            pub fn into_stale_read(self) -> Result<RpcRequest, ConvertError> {
+                self.with_flag(
+                    |call| call.seq == 0,
+                    |call| call.stale_read = true,
+                    "only structure reads without a sequence number can be stale reads",
+                )
             }
 
             /// Asks that the call stay parked when an attempt ends (see `Call.keep_parked`):
             /// answered `still_waiting` instead of cancelled, so it keeps its place. Refused for
             /// session rpcs and for calls without a sequence number.
-            pub fn into_keep_parked(mut self) -> Result<RpcRequest, ConvertError> {
+            pub fn into_keep_parked(self) -> Result<RpcRequest, ConvertError> {
+                self.with_flag(
+                    |call| call.seq != 0,
+                    |call| call.keep_parked = true,
+                    "only structure calls with a sequence number can keep their place when parked",
+                )
+            }
+
+            /// Sets a header flag with `set` if the request has a header that `allowed`
+            /// accepts; refuses it with `refusal` otherwise (session requests have none).
+            fn with_flag(
+                mut self,
+                allowed: impl Fn(&pb::Call) -> bool,
+                set: impl Fn(&mut pb::Call),
+                refusal: &'static str,
+            ) -> Result<RpcRequest, ConvertError> {
                 let operation = self.operation();
                 let call = match &mut self {
                     $(RpcRequest::$s(request) => request.call.as_mut(),)*
                     $(RpcRequest::$g(_) => None,)*
                 };
                 match call {
-                    Some(call) if call.seq != 0 => call.keep_parked = true,
-                    _ => {
-                        return Err(ConvertError::invalid(
-                            operation,
-                            "only structure calls with a sequence number can keep their place when parked",
-                        ));
-                    }
+                    Some(call) if allowed(call) => set(call),
+                    _ => return Err(ConvertError::invalid(operation, refusal)),
                 }
                 Ok(self)
             }

@@ -215,28 +215,6 @@ impl CpNode {
         }
     }
 
-    /// Answers a caller's `request` the way its options ask: a stale read from this
-    /// replica's applied state, a call without an invocation id through [`CpNode::read`]
-    /// (reads by ReadIndex, session bookkeeping through the log), anything else through
-    /// [`CpNode::call_with`], keeping a parked call in place when `keep_parked`. The one
-    /// dispatch every face (gRPC, embedded) uses.
-    pub async fn serve(
-        &self,
-        request: Request,
-        timeout: Duration,
-        stale_read: bool,
-        keep_parked: bool,
-    ) -> Result<GroupOutput, CpError> {
-        if stale_read {
-            self.read_stale(&request)
-        } else if request.invocation.is_none() {
-            self.read(request, timeout).await
-        } else {
-            let abandon = if keep_parked { Abandon::KeepParked } else { Abandon::Cancel };
-            self.call_with(request, timeout, abandon).await
-        }
-    }
-
     /// Answers `request` linearizably. A read-only structure command (one the core's
     /// [`StateMachine::read`](coterie_core::StateMachine::read) answers) takes the ReadIndex
     /// path: the leader confirms with a quorum that it still leads, waits until it has
