@@ -31,12 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, RpcRequest, RpcResponse, to_request};
-use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
-use coterie_api::pb::atomic_reference_service_client::AtomicReferenceServiceClient;
-use coterie_api::pb::count_down_latch_service_client::CountDownLatchServiceClient;
-use coterie_api::pb::fenced_lock_service_client::FencedLockServiceClient;
-use coterie_api::pb::semaphore_service_client::SemaphoreServiceClient;
-use coterie_api::pb::session_service_client::SessionServiceClient;
+use coterie_api::pb;
 use coterie_api::status::ApiError;
 use coterie_core::{CoreError, GroupOutput};
 use tonic::transport::{Channel, Endpoint};
@@ -191,79 +186,50 @@ fn request<T>(message: T, timeout: Option<Duration>) -> tonic::Request<T> {
     request
 }
 
-/// Sends `rpc` on `channel` with the client of its service.
-macro_rules! dispatch {
-    ($rpc:expr, $channel:expr, $timeout:expr; $($client:ident { $($variant:ident => $method:ident,)* })*) => {
-        match $rpc {
-            $($(
-                RpcRequest::$variant(message) => $client::new($channel)
-                    .$method(request(message, $timeout))
-                    .await
-                    .map(|response| RpcResponse::$variant(response.into_inner())),
-            )*)*
+/// Generates [`send`] from the rpc list: each [`RpcRequest`] variant goes out through its
+/// service's generated client, and its answer comes back as the [`RpcResponse`] variant of
+/// the same name.
+macro_rules! sender {
+    (
+        structures { $(
+            $kind:ident {
+                module $module:ident, command $command:ident, output $output:ident,
+                service $server_module:ident :: $service:ident as $server:ident,
+                client $client_module:ident :: $client:ident,
+                rpcs { $(
+                    $variant:ident $operation:literal $method:ident :
+                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
+                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                )* }
+            }
+        )* }
+        sessions {
+            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
+            client $session_client_module:ident :: $session_client:ident,
+            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
+        }
+    ) => {
+        /// Sends `rpc` on `channel` with the generated client of its service.
+        async fn send(channel: Channel, rpc: RpcRequest, timeout: Option<Duration>) -> Result<RpcResponse, Status> {
+            match rpc {
+                $($(
+                    RpcRequest::$variant(message) => pb::$client_module::$client::new(channel)
+                        .$method(request(message, timeout))
+                        .await
+                        .map(|response| RpcResponse::$variant(response.into_inner())),
+                )*)*
+                $(
+                    RpcRequest::$session_variant(message) => pb::$session_client_module::$session_client::new(channel)
+                        .$session_method(request(message, timeout))
+                        .await
+                        .map(|response| RpcResponse::$session_variant(response.into_inner())),
+                )*
+            }
         }
     };
 }
 
-async fn send(channel: Channel, rpc: RpcRequest, timeout: Option<Duration>) -> Result<RpcResponse, Status> {
-    dispatch!(rpc, channel, timeout;
-        AtomicLongServiceClient {
-            AtomicLongGet => get,
-            AtomicLongSet => set,
-            AtomicLongGetAndSet => get_and_set,
-            AtomicLongAddAndGet => add_and_get,
-            AtomicLongGetAndAdd => get_and_add,
-            AtomicLongIncrementAndGet => increment_and_get,
-            AtomicLongDecrementAndGet => decrement_and_get,
-            AtomicLongGetAndIncrement => get_and_increment,
-            AtomicLongGetAndDecrement => get_and_decrement,
-            AtomicLongCompareAndSet => compare_and_set,
-        }
-        AtomicReferenceServiceClient {
-            AtomicReferenceGet => get,
-            AtomicReferenceSet => set,
-            AtomicReferenceGetAndSet => get_and_set,
-            AtomicReferenceCompareAndSet => compare_and_set,
-            AtomicReferenceSetIfAbsent => set_if_absent,
-            AtomicReferenceIsNull => is_null,
-            AtomicReferenceClear => clear,
-            AtomicReferenceContains => contains,
-        }
-        FencedLockServiceClient {
-            FencedLockLock => lock,
-            FencedLockTryLock => try_lock,
-            FencedLockUnlock => unlock,
-            FencedLockIsLocked => is_locked,
-            FencedLockIsLockedByMe => is_locked_by_me,
-            FencedLockGetLockCount => get_lock_count,
-            FencedLockGetFence => get_fence,
-        }
-        SemaphoreServiceClient {
-            SemaphoreInit => init,
-            SemaphoreAcquire => acquire,
-            SemaphoreTryAcquire => try_acquire,
-            SemaphoreRelease => release,
-            SemaphoreAvailablePermits => available_permits,
-            SemaphoreDrainPermits => drain_permits,
-            SemaphoreReducePermits => reduce_permits,
-            SemaphoreIncreasePermits => increase_permits,
-        }
-        CountDownLatchServiceClient {
-            CountDownLatchTrySetCount => try_set_count,
-            CountDownLatchSetCount => set_count,
-            CountDownLatchCountDown => count_down,
-            CountDownLatchGetCount => get_count,
-            CountDownLatchGetRound => get_round,
-            CountDownLatchAwait => r#await,
-        }
-        SessionServiceClient {
-            OpenSession => open_session,
-            Heartbeat => heartbeat,
-            CloseSession => close_session,
-            Cancel => cancel,
-        }
-    )
-}
+coterie_api::for_each_rpc!(sender);
 
 /// A request the client cannot express on the wire, as the error the server would give.
 fn unsendable(err: ConvertError) -> TransportError {
@@ -306,7 +272,12 @@ impl Transport for GrpcTransport {
                 None => sent.await,
             };
             match answer {
-                Ok(response) => Ok(response.into_output()),
+                Ok(response) => response.into_output().map_err(|err| {
+                    TransportError::Refused(CoreError::Malformed {
+                        what: Cow::Borrowed("server answer"),
+                        reason: format!("{} answered {operation} with a response out of range: {err}", member.address),
+                    })
+                }),
                 Err(status) => Err(transport.classify(&status, operation, &member.address)),
             }
         }

@@ -15,15 +15,12 @@
 //! (name length, value size, whether a session is required) are left to the core, so that
 //! they have one source of truth.
 
-mod atomic_long;
-mod atomic_reference;
-mod count_down_latch;
-mod fenced_lock;
+pub mod fields;
 mod request;
 mod response;
 mod rpc;
-mod semaphore;
 mod session;
+pub mod table;
 
 pub use request::{timeout_ms, to_request};
 pub use response::IntoOutput;
@@ -308,46 +305,13 @@ pub fn timeout(timeout_ms: Option<u64>) -> Option<Duration> {
     timeout_ms.map(Duration::from_millis)
 }
 
-/// Implements [`IntoCommand`] for a structure request: the header is checked first, then
-/// `$request` is bound to `$r` (its `call` taken) and `$command` builds the kind's command,
-/// using `?` for bad fields.
-macro_rules! structure_request {
-    ($request:ty, $operation:literal, $kind:ident, |$r:ident| $command:expr) => {
-        impl $crate::convert::IntoCommand for $request {
-            const OPERATION: &'static str = $operation;
-
-            #[allow(unused_variables, unused_mut)]
-            fn into_command(self) -> Result<$crate::convert::Routed, $crate::convert::ConvertError> {
-                let mut $r = self;
-                let header = $crate::convert::Header::check($r.call.take(), $operation)?;
-                let command = $command;
-                header.invoke(::coterie_core::StructureCommand::$kind(command), $operation)
-            }
-        }
-    };
+/// The refusal of a command the public gRPC API has no rpc for.
+fn no_rpc(operation: &'static str, what: &str) -> ConvertError {
+    ConvertError::invalid(
+        operation,
+        format!("{what} has no rpc in the public gRPC API (coterie.v1); use an embedded server or an admin tool"),
+    )
 }
-
-/// Implements [`FromOutput`] for a structure response: the group's output must be the
-/// kind's output matching `$pattern`, and `$response` builds the response from its bindings.
-macro_rules! structure_response {
-    ($response:ty, $operation:literal, $kind:ident, $pattern:pat => $build:expr) => {
-        impl $crate::convert::FromOutput for $response {
-            const OPERATION: &'static str = $operation;
-
-            fn from_output(output: ::coterie_core::GroupOutput) -> Result<Self, $crate::convert::ConvertError> {
-                match output {
-                    ::coterie_core::GroupOutput::Structure(::coterie_core::StructureOutput::$kind($pattern)) => {
-                        Ok($build)
-                    }
-                    other => Err($crate::convert::ConvertError::unexpected($operation, &other)),
-                }
-            }
-        }
-    };
-}
-
-pub(crate) use structure_request;
-pub(crate) use structure_response;
 
 #[cfg(test)]
 mod tests;

@@ -10,15 +10,11 @@
 
 use std::time::Duration;
 
-use coterie_core::kinds::atomic_long::AtomicLongCommand as Al;
-use coterie_core::kinds::atomic_reference::AtomicReferenceCommand as Ar;
-use coterie_core::kinds::count_down_latch::CountDownLatchCommand as Cdl;
-use coterie_core::kinds::cp_semaphore::CpSemaphoreCommand as Sem;
-use coterie_core::kinds::fenced_lock::FencedLockCommand as Fl;
-use coterie_core::{GroupCommand, InvocationId, SessionId, StructureCommand};
+use coterie_core::{GroupCommand, InvocationId, SessionId};
 
 use super::rpc::RpcRequest as R;
-use super::{ConvertError, RpcRequest, owner_to_bytes, resolve_group, resolve_target};
+use super::rpc::structure_request;
+use super::{ConvertError, RpcRequest, no_rpc, resolve_group, resolve_target};
 use crate::pb;
 
 /// A duration as `timeout_ms`, rounded up to whole milliseconds (so a timeout is never
@@ -26,13 +22,6 @@ use crate::pb;
 pub fn timeout_ms(duration: Duration) -> u64 {
     let rounded = duration.as_millis() + u128::from(!duration.subsec_nanos().is_multiple_of(1_000_000));
     u64::try_from(rounded).unwrap_or(u64::MAX)
-}
-
-fn no_rpc(operation: &'static str, what: &str) -> ConvertError {
-    ConvertError::invalid(
-        operation,
-        format!("{what} has no rpc in the public gRPC API (coterie.v1); use an embedded server or an admin tool"),
-    )
 }
 
 /// The request of the rpc that asks `group` to run `command`, made by `session` with
@@ -138,107 +127,4 @@ fn session_request(
         other => other,
     };
     Ok(rpc)
-}
-
-/// The request (without its `Call` header) of the rpc for a structure command.
-fn structure_request(command: &StructureCommand) -> Result<RpcRequest, ConvertError> {
-    let owner = |owner| owner_to_bytes(owner);
-    let timeout = |timeout: Option<Duration>| timeout.map(timeout_ms);
-    Ok(match command {
-        StructureCommand::AtomicLong(command) => match *command {
-            Al::Get => R::AtomicLongGet(pb::AtomicLongGetRequest { call: None }),
-            Al::Set(value) => R::AtomicLongSet(pb::AtomicLongSetRequest { call: None, value }),
-            Al::GetAndSet(value) => R::AtomicLongGetAndSet(pb::AtomicLongGetAndSetRequest { call: None, value }),
-            Al::AddAndGet(delta) => R::AtomicLongAddAndGet(pb::AtomicLongAddAndGetRequest { call: None, delta }),
-            Al::GetAndAdd(delta) => R::AtomicLongGetAndAdd(pb::AtomicLongGetAndAddRequest { call: None, delta }),
-            Al::IncrementAndGet => R::AtomicLongIncrementAndGet(pb::AtomicLongIncrementAndGetRequest { call: None }),
-            Al::DecrementAndGet => R::AtomicLongDecrementAndGet(pb::AtomicLongDecrementAndGetRequest { call: None }),
-            Al::GetAndIncrement => R::AtomicLongGetAndIncrement(pb::AtomicLongGetAndIncrementRequest { call: None }),
-            Al::GetAndDecrement => R::AtomicLongGetAndDecrement(pb::AtomicLongGetAndDecrementRequest { call: None }),
-            Al::CompareAndSet { expected, update } => {
-                R::AtomicLongCompareAndSet(pb::AtomicLongCompareAndSetRequest { call: None, expected, update })
-            }
-        },
-        StructureCommand::AtomicReference(command) => match command {
-            Ar::Get => R::AtomicReferenceGet(pb::AtomicReferenceGetRequest { call: None }),
-            Ar::Set(value) => R::AtomicReferenceSet(pb::AtomicReferenceSetRequest { call: None, value: value.clone() }),
-            Ar::GetAndSet(value) => {
-                R::AtomicReferenceGetAndSet(pb::AtomicReferenceGetAndSetRequest { call: None, value: value.clone() })
-            }
-            Ar::CompareAndSet { expected, update } => {
-                R::AtomicReferenceCompareAndSet(pb::AtomicReferenceCompareAndSetRequest {
-                    call: None,
-                    expected: expected.clone(),
-                    update: update.clone(),
-                })
-            }
-            Ar::SetIfAbsent(value) => R::AtomicReferenceSetIfAbsent(pb::AtomicReferenceSetIfAbsentRequest {
-                call: None,
-                value: Some(value.clone()),
-            }),
-            Ar::IsNull => R::AtomicReferenceIsNull(pb::AtomicReferenceIsNullRequest { call: None }),
-            Ar::Clear => R::AtomicReferenceClear(pb::AtomicReferenceClearRequest { call: None }),
-            Ar::Contains(value) => {
-                R::AtomicReferenceContains(pb::AtomicReferenceContainsRequest { call: None, value: value.clone() })
-            }
-        },
-        StructureCommand::FencedLock(command) => match *command {
-            Fl::Lock { owner: o } => R::FencedLockLock(pb::FencedLockLockRequest { call: None, owner: owner(o) }),
-            Fl::TryLock { owner: o, timeout: t } => R::FencedLockTryLock(pb::FencedLockTryLockRequest {
-                call: None,
-                owner: owner(o),
-                timeout_ms: timeout(t),
-            }),
-            Fl::Unlock { owner: o } => R::FencedLockUnlock(pb::FencedLockUnlockRequest { call: None, owner: owner(o) }),
-            Fl::IsLocked => R::FencedLockIsLocked(pb::FencedLockIsLockedRequest { call: None }),
-            Fl::IsLockedByMe { owner: o } => {
-                R::FencedLockIsLockedByMe(pb::FencedLockIsLockedByMeRequest { call: None, owner: owner(o) })
-            }
-            Fl::LockCount => R::FencedLockGetLockCount(pb::FencedLockGetLockCountRequest { call: None }),
-            Fl::Fence { owner: o } => {
-                R::FencedLockGetFence(pb::FencedLockGetFenceRequest { call: None, owner: owner(o) })
-            }
-        },
-        StructureCommand::CpSemaphore(command) => match *command {
-            Sem::Init { permits } => R::SemaphoreInit(pb::SemaphoreInitRequest { call: None, permits }),
-            Sem::Acquire { permits } => {
-                R::SemaphoreAcquire(pb::SemaphoreAcquireRequest { call: None, permits: Some(permits) })
-            }
-            Sem::TryAcquire { permits, timeout: t } => R::SemaphoreTryAcquire(pb::SemaphoreTryAcquireRequest {
-                call: None,
-                permits: Some(permits),
-                timeout_ms: timeout(t),
-            }),
-            Sem::Release { permits } => {
-                R::SemaphoreRelease(pb::SemaphoreReleaseRequest { call: None, permits: Some(permits) })
-            }
-            Sem::AvailablePermits => R::SemaphoreAvailablePermits(pb::SemaphoreAvailablePermitsRequest { call: None }),
-            Sem::DrainPermits => R::SemaphoreDrainPermits(pb::SemaphoreDrainPermitsRequest { call: None }),
-            Sem::ReducePermits { permits } => {
-                R::SemaphoreReducePermits(pb::SemaphoreReducePermitsRequest { call: None, permits })
-            }
-            Sem::IncreasePermits { permits } => {
-                R::SemaphoreIncreasePermits(pb::SemaphoreIncreasePermitsRequest { call: None, permits })
-            }
-        },
-        StructureCommand::CountDownLatch(command) => match *command {
-            Cdl::TrySetCount { count } => {
-                R::CountDownLatchTrySetCount(pb::CountDownLatchTrySetCountRequest { call: None, count })
-            }
-            Cdl::SetCount { count } => {
-                R::CountDownLatchSetCount(pb::CountDownLatchSetCountRequest { call: None, count })
-            }
-            Cdl::CountDown { expected_round } => {
-                R::CountDownLatchCountDown(pb::CountDownLatchCountDownRequest { call: None, expected_round })
-            }
-            Cdl::GetCount => R::CountDownLatchGetCount(pb::CountDownLatchGetCountRequest { call: None }),
-            Cdl::GetRound => R::CountDownLatchGetRound(pb::CountDownLatchGetRoundRequest { call: None }),
-            Cdl::Await { timeout: t } => {
-                R::CountDownLatchAwait(pb::CountDownLatchAwaitRequest { call: None, timeout_ms: timeout(t) })
-            }
-        },
-        other => {
-            return Err(no_rpc("invoke", &format!("a {} command", other.kind().name())));
-        }
-    })
 }

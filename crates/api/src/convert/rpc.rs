@@ -1,37 +1,122 @@
-//! Every client-facing rpc as one value: [`RpcRequest`] and [`RpcResponse`] hold the prost
-//! message of each structure and session rpc.
+//! Everything per rpc that the API crate needs, generated from the one list in
+//! [`super::table`]:
 //!
-//! The forward conversions ([`IntoCommand`], [`FromOutput`]) are per message type, which is
-//! what a service handler needs. A client goes the other way and starts from a core
-//! [`GroupCommand`], so it needs one type that can hold the request of whichever rpc the
-//! command maps to, and one that holds its answer. The table below is the single list of
-//! those rpcs; the enums and their dispatch are generated from it, so a variant cannot be
-//! missing from one match and present in another.
+//! - the forward conversions of every structure rpc (`IntoCommand` for its request,
+//!   `FromOutput` for its response), which the server's handlers use;
+//! - the reverse ones (`IntoOutput` for its response, and the command-to-request mapping
+//!   behind [`to_request`](super::to_request)), which clients use;
+//! - [`RpcRequest`] and [`RpcResponse`], one variant per rpc, so a client that starts from
+//!   a core command can hold whichever rpc's request it maps to, and its answer.
+//!
+//! Both directions are expanded from the same declaration per rpc, so a variant cannot be
+//! missing from one match and present in another, and a field cannot be read one way by
+//! the server and written another way by the client.
 
-use coterie_core::GroupOutput;
+use coterie_core::{GroupOutput, StructureCommand, StructureOutput};
 
+use super::fields::{FenceValue, Field, OnePermitByDefault, Owner, Required, Same, Timeout};
 use super::response::IntoOutput;
-use super::{ConvertError, FromOutput, IntoCommand, Routed};
+use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, no_rpc};
 use crate::pb;
 
-/// Generates [`RpcRequest`] and [`RpcResponse`] from the list of rpcs: structure rpcs (whose
-/// requests carry a `Call` header) and session rpcs (which name their group themselves).
-macro_rules! rpcs {
+/// Expands the rpc list (see [`super::table`]) into the conversions and the rpc enums.
+macro_rules! generate {
     (
-        structures { $($s:ident($sreq:ty, $sresp:ty),)* }
-        sessions { $($g:ident($greq:ty, $gresp:ty),)* }
+        structures { $(
+            $kind:ident {
+                module $module:ident, command $command:ident, output $output:ident,
+                service $server_module:ident :: $service:ident as $server:ident,
+                client $client_module:ident :: $client:ident,
+                rpcs { $(
+                    $variant:ident $operation:literal $method:ident :
+                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
+                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                )* }
+            }
+        )* }
+        sessions {
+            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
+            client $session_client_module:ident :: $session_client:ident,
+            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
+        }
     ) => {
+        $($(
+            impl IntoCommand for pb::$request {
+                const OPERATION: &'static str = $operation;
+
+                fn into_command(self) -> Result<Routed, ConvertError> {
+                    let pb::$request { call, $($request_field),* } = self;
+                    // The header first: a call to nowhere is reported as such whatever else is wrong.
+                    let header = Header::check(call, $operation)?;
+                    $(
+                        let $request_field = <$request_conv as Field<_, _>>::decode(
+                            $request_field, $operation, stringify!($request_field),
+                        )?;
+                    )*
+                    let command = ::coterie_core::kinds::$module::$command::$($command_pattern)+;
+                    header.invoke(StructureCommand::$kind(command), $operation)
+                }
+            }
+
+            impl FromOutput for pb::$response {
+                const OPERATION: &'static str = $operation;
+
+                fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+                    match output {
+                        GroupOutput::Structure(StructureOutput::$kind(
+                            ::coterie_core::kinds::$module::$output::$($output_pattern)+
+                        )) => Ok(pb::$response { $($response_field: <$response_conv as Field<_, _>>::encode(&$response_field)),* }),
+                        other => Err(ConvertError::unexpected($operation, &other)),
+                    }
+                }
+            }
+
+            impl IntoOutput for pb::$response {
+                fn into_output(self) -> Result<GroupOutput, ConvertError> {
+                    let pb::$response { $($response_field),* } = self;
+                    $(
+                        let $response_field = <$response_conv as Field<_, _>>::decode(
+                            $response_field, $operation, stringify!($response_field),
+                        )?;
+                    )*
+                    Ok(GroupOutput::Structure(StructureOutput::$kind(
+                        ::coterie_core::kinds::$module::$output::$($output_pattern)+
+                    )))
+                }
+            }
+        )*)*
+
+        /// The request (without its `Call` header) of the rpc for a structure command, or
+        /// the refusal of a command the public API has no rpc for.
+        pub(super) fn structure_request(command: &StructureCommand) -> Result<RpcRequest, ConvertError> {
+            match command {
+                $(
+                    StructureCommand::$kind(command) => Ok(match command {
+                        $(
+                            ::coterie_core::kinds::$module::$command::$($command_pattern)+ => {
+                                RpcRequest::$variant(pb::$request {
+                                    call: None,
+                                    $($request_field: <$request_conv as Field<_, _>>::encode($request_field)),*
+                                })
+                            }
+                        )*
+                    }),
+                )*
+                other => Err(no_rpc("invoke", &format!("a {} command", other.kind().name()))),
+            }
+        }
+
         /// The request of one client-facing rpc, named `<Service><Method>`
         /// (`AtomicLongIncrementAndGet` is `AtomicLongService.IncrementAndGet`).
         #[derive(Clone, Debug, PartialEq)]
         pub enum RpcRequest {
+            $($(
+                #[doc = concat!("`", stringify!($request), "`.")]
+                $variant(pb::$request),
+            )*)*
             $(
-                #[doc = concat!("`", stringify!($sreq), "`.")]
-                $s($sreq),
-            )*
-            $(
-                #[doc = concat!("`", stringify!($greq), "`.")]
-                $g($greq),
+                #[doc = concat!("`", stringify!($session_request), "`.")]
+                $session_variant(pb::$session_request),
             )*
         }
 
@@ -39,13 +124,13 @@ macro_rules! rpcs {
         /// variant of the same name.
         #[derive(Clone, Debug, PartialEq)]
         pub enum RpcResponse {
+            $($(
+                #[doc = concat!("`", stringify!($response), "`.")]
+                $variant(pb::$response),
+            )*)*
             $(
-                #[doc = concat!("`", stringify!($sresp), "`.")]
-                $s($sresp),
-            )*
-            $(
-                #[doc = concat!("`", stringify!($gresp), "`.")]
-                $g($gresp),
+                #[doc = concat!("`", stringify!($session_response), "`.")]
+                $session_variant(pb::$session_response),
             )*
         }
 
@@ -53,16 +138,16 @@ macro_rules! rpcs {
             /// The rpc's operation name in snake case, as the core names it (`increment_and_get`).
             pub fn operation(&self) -> &'static str {
                 match self {
-                    $(RpcRequest::$s(_) => <$sreq as IntoCommand>::OPERATION,)*
-                    $(RpcRequest::$g(_) => <$greq as IntoCommand>::OPERATION,)*
+                    $($(RpcRequest::$variant(_) => $operation,)*)*
+                    $(RpcRequest::$session_variant(_) => $session_operation,)*
                 }
             }
 
             /// The command the server turns this request into (the forward conversion).
             pub fn into_command(self) -> Result<Routed, ConvertError> {
                 match self {
-                    $(RpcRequest::$s(request) => request.into_command(),)*
-                    $(RpcRequest::$g(request) => request.into_command(),)*
+                    $($(RpcRequest::$variant(request) => request.into_command(),)*)*
+                    $(RpcRequest::$session_variant(request) => request.into_command(),)*
                 }
             }
 
@@ -71,124 +156,81 @@ macro_rules! rpcs {
             /// another shape.
             pub fn respond(&self, output: GroupOutput) -> Result<RpcResponse, ConvertError> {
                 match self {
-                    $(RpcRequest::$s(_) => <$sresp as FromOutput>::from_output(output).map(RpcResponse::$s),)*
-                    $(RpcRequest::$g(_) => <$gresp as FromOutput>::from_output(output).map(RpcResponse::$g),)*
+                    $($(RpcRequest::$variant(_) => pb::$response::from_output(output).map(RpcResponse::$variant),)*)*
+                    $(RpcRequest::$session_variant(_) => {
+                        pb::$session_response::from_output(output).map(RpcResponse::$session_variant)
+                    })*
                 }
             }
 
-            /// Asks for a stale read (see `Call.stale_read`): the receiving member answers
-            /// from its applied state without a leadership check. Refused for session rpcs and
-            /// for calls with a sequence number; the server refuses it for writes.
-            pub fn into_stale_read(self) -> Result<RpcRequest, ConvertError> {
-                self.with_flag(
-                    |call| call.seq == 0,
-                    |call| call.stale_read = true,
-                    "only structure reads without a sequence number can be stale reads",
-                )
-            }
-
-            /// Asks that the call stay parked when an attempt ends (see `Call.keep_parked`):
-            /// answered `still_waiting` instead of cancelled, so it keeps its place. Refused for
-            /// session rpcs and for calls without a sequence number.
-            pub fn into_keep_parked(self) -> Result<RpcRequest, ConvertError> {
-                self.with_flag(
-                    |call| call.seq != 0,
-                    |call| call.keep_parked = true,
-                    "only structure calls with a sequence number can keep their place when parked",
-                )
-            }
-
-            /// Sets a header flag with `set` if the request has a header that `allowed`
-            /// accepts; refuses it with `refusal` otherwise (session requests have none).
-            fn with_flag(
-                mut self,
-                allowed: impl Fn(&pb::Call) -> bool,
-                set: impl Fn(&mut pb::Call),
-                refusal: &'static str,
-            ) -> Result<RpcRequest, ConvertError> {
-                let operation = self.operation();
-                let call = match &mut self {
-                    $(RpcRequest::$s(request) => request.call.as_mut(),)*
-                    $(RpcRequest::$g(_) => None,)*
-                };
-                match call {
-                    Some(call) if allowed(call) => set(call),
-                    _ => return Err(ConvertError::invalid(operation, refusal)),
-                }
-                Ok(self)
-            }
-
-            /// Puts `call` in a structure request's header; session requests have none.
-            pub(super) fn set_call(&mut self, call: pb::Call) {
+            /// The request's `Call` header; session requests have none.
+            pub(super) fn call_mut(&mut self) -> Option<&mut Option<pb::Call>> {
                 match self {
-                    $(RpcRequest::$s(request) => request.call = Some(call),)*
-                    $(RpcRequest::$g(_) => {})*
+                    $($(RpcRequest::$variant(request) => Some(&mut request.call),)*)*
+                    $(RpcRequest::$session_variant(_) => None,)*
                 }
             }
         }
 
         impl RpcResponse {
             /// The group output this response was built from (the reverse of
-            /// [`RpcRequest::respond`]).
-            pub fn into_output(self) -> GroupOutput {
+            /// [`RpcRequest::respond`]), or why the response cannot be one (a field out of
+            /// range).
+            pub fn into_output(self) -> Result<GroupOutput, ConvertError> {
                 match self {
-                    $(RpcResponse::$s(response) => response.into_output(),)*
-                    $(RpcResponse::$g(response) => response.into_output(),)*
+                    $($(RpcResponse::$variant(response) => response.into_output(),)*)*
+                    $(RpcResponse::$session_variant(response) => response.into_output(),)*
                 }
             }
         }
     };
 }
 
-rpcs! {
-    structures {
-        AtomicLongGet(pb::AtomicLongGetRequest, pb::AtomicLongGetResponse),
-        AtomicLongSet(pb::AtomicLongSetRequest, pb::AtomicLongSetResponse),
-        AtomicLongGetAndSet(pb::AtomicLongGetAndSetRequest, pb::AtomicLongGetAndSetResponse),
-        AtomicLongAddAndGet(pb::AtomicLongAddAndGetRequest, pb::AtomicLongAddAndGetResponse),
-        AtomicLongGetAndAdd(pb::AtomicLongGetAndAddRequest, pb::AtomicLongGetAndAddResponse),
-        AtomicLongIncrementAndGet(pb::AtomicLongIncrementAndGetRequest, pb::AtomicLongIncrementAndGetResponse),
-        AtomicLongDecrementAndGet(pb::AtomicLongDecrementAndGetRequest, pb::AtomicLongDecrementAndGetResponse),
-        AtomicLongGetAndIncrement(pb::AtomicLongGetAndIncrementRequest, pb::AtomicLongGetAndIncrementResponse),
-        AtomicLongGetAndDecrement(pb::AtomicLongGetAndDecrementRequest, pb::AtomicLongGetAndDecrementResponse),
-        AtomicLongCompareAndSet(pb::AtomicLongCompareAndSetRequest, pb::AtomicLongCompareAndSetResponse),
-        AtomicReferenceGet(pb::AtomicReferenceGetRequest, pb::AtomicReferenceGetResponse),
-        AtomicReferenceSet(pb::AtomicReferenceSetRequest, pb::AtomicReferenceSetResponse),
-        AtomicReferenceGetAndSet(pb::AtomicReferenceGetAndSetRequest, pb::AtomicReferenceGetAndSetResponse),
-        AtomicReferenceCompareAndSet(
-            pb::AtomicReferenceCompareAndSetRequest,
-            pb::AtomicReferenceCompareAndSetResponse
-        ),
-        AtomicReferenceSetIfAbsent(pb::AtomicReferenceSetIfAbsentRequest, pb::AtomicReferenceSetIfAbsentResponse),
-        AtomicReferenceIsNull(pb::AtomicReferenceIsNullRequest, pb::AtomicReferenceIsNullResponse),
-        AtomicReferenceClear(pb::AtomicReferenceClearRequest, pb::AtomicReferenceClearResponse),
-        AtomicReferenceContains(pb::AtomicReferenceContainsRequest, pb::AtomicReferenceContainsResponse),
-        FencedLockLock(pb::FencedLockLockRequest, pb::FencedLockLockResponse),
-        FencedLockTryLock(pb::FencedLockTryLockRequest, pb::FencedLockTryLockResponse),
-        FencedLockUnlock(pb::FencedLockUnlockRequest, pb::FencedLockUnlockResponse),
-        FencedLockIsLocked(pb::FencedLockIsLockedRequest, pb::FencedLockIsLockedResponse),
-        FencedLockIsLockedByMe(pb::FencedLockIsLockedByMeRequest, pb::FencedLockIsLockedByMeResponse),
-        FencedLockGetLockCount(pb::FencedLockGetLockCountRequest, pb::FencedLockGetLockCountResponse),
-        FencedLockGetFence(pb::FencedLockGetFenceRequest, pb::FencedLockGetFenceResponse),
-        SemaphoreInit(pb::SemaphoreInitRequest, pb::SemaphoreInitResponse),
-        SemaphoreAcquire(pb::SemaphoreAcquireRequest, pb::SemaphoreAcquireResponse),
-        SemaphoreTryAcquire(pb::SemaphoreTryAcquireRequest, pb::SemaphoreTryAcquireResponse),
-        SemaphoreRelease(pb::SemaphoreReleaseRequest, pb::SemaphoreReleaseResponse),
-        SemaphoreAvailablePermits(pb::SemaphoreAvailablePermitsRequest, pb::SemaphoreAvailablePermitsResponse),
-        SemaphoreDrainPermits(pb::SemaphoreDrainPermitsRequest, pb::SemaphoreDrainPermitsResponse),
-        SemaphoreReducePermits(pb::SemaphoreReducePermitsRequest, pb::SemaphoreReducePermitsResponse),
-        SemaphoreIncreasePermits(pb::SemaphoreIncreasePermitsRequest, pb::SemaphoreIncreasePermitsResponse),
-        CountDownLatchTrySetCount(pb::CountDownLatchTrySetCountRequest, pb::CountDownLatchTrySetCountResponse),
-        CountDownLatchSetCount(pb::CountDownLatchSetCountRequest, pb::CountDownLatchSetCountResponse),
-        CountDownLatchCountDown(pb::CountDownLatchCountDownRequest, pb::CountDownLatchCountDownResponse),
-        CountDownLatchGetCount(pb::CountDownLatchGetCountRequest, pb::CountDownLatchGetCountResponse),
-        CountDownLatchGetRound(pb::CountDownLatchGetRoundRequest, pb::CountDownLatchGetRoundResponse),
-        CountDownLatchAwait(pb::CountDownLatchAwaitRequest, pb::CountDownLatchAwaitResponse),
+crate::for_each_rpc!(generate);
+
+impl RpcRequest {
+    /// Asks for a stale read (see `Call.stale_read`): the receiving member answers from its
+    /// applied state without a leadership check. Refused for session rpcs and for calls
+    /// with a sequence number; the server refuses it for writes.
+    pub fn into_stale_read(self) -> Result<RpcRequest, ConvertError> {
+        self.with_flag(
+            |call| call.seq == 0,
+            |call| call.stale_read = true,
+            "only structure reads without a sequence number can be stale reads",
+        )
     }
-    sessions {
-        OpenSession(pb::OpenSessionRequest, pb::OpenSessionResponse),
-        Heartbeat(pb::HeartbeatRequest, pb::HeartbeatResponse),
-        CloseSession(pb::CloseSessionRequest, pb::CloseSessionResponse),
-        Cancel(pb::CancelRequest, pb::CancelResponse),
+
+    /// Asks that the call stay parked when an attempt ends (see `Call.keep_parked`):
+    /// answered `still_waiting` instead of cancelled, so it keeps its place. Refused for
+    /// session rpcs and for calls without a sequence number.
+    pub fn into_keep_parked(self) -> Result<RpcRequest, ConvertError> {
+        self.with_flag(
+            |call| call.seq != 0,
+            |call| call.keep_parked = true,
+            "only structure calls with a sequence number can keep their place when parked",
+        )
+    }
+
+    /// Sets a header flag with `set` if the request has a header that `allowed` accepts;
+    /// refuses it with `refusal` otherwise (session requests have none).
+    fn with_flag(
+        mut self,
+        allowed: impl Fn(&pb::Call) -> bool,
+        set: impl Fn(&mut pb::Call),
+        refusal: &'static str,
+    ) -> Result<RpcRequest, ConvertError> {
+        let operation = self.operation();
+        match self.call_mut().and_then(Option::as_mut) {
+            Some(call) if allowed(call) => set(call),
+            _ => return Err(ConvertError::invalid(operation, refusal)),
+        }
+        Ok(self)
+    }
+
+    /// Puts `call` in a structure request's header; session requests have none.
+    pub(super) fn set_call(&mut self, call: pb::Call) {
+        if let Some(slot) = self.call_mut() {
+            *slot = Some(call);
+        }
     }
 }

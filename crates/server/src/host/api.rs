@@ -89,13 +89,46 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
-/// Implements a generated service trait for [`Api`]: every rpc is [`Api::run`].
-macro_rules! service {
-    ($service:path { $($method:ident($request:ident) -> $response:ident;)* }) => {
+/// Implements every generated service trait of the rpc list for [`Api`]: every rpc is
+/// [`Api::run`].
+macro_rules! services {
+    (
+        structures { $(
+            $kind:ident {
+                module $module:ident, command $command:ident, output $output:ident,
+                service $server_module:ident :: $service:ident as $server:ident,
+                client $client_module:ident :: $client:ident,
+                rpcs { $(
+                    $variant:ident $operation:literal $method:ident :
+                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
+                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                )* }
+            }
+        )* }
+        sessions {
+            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
+            client $session_client_module:ident :: $session_client:ident,
+            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
+        }
+    ) => {
+        $(
+            #[tonic::async_trait]
+            impl pb::$server_module::$service for Api {
+                $(
+                    async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                        self.run(request).await
+                    }
+                )*
+            }
+        )*
+
         #[tonic::async_trait]
-        impl $service for Api {
+        impl pb::$session_server_module::$session_service for Api {
             $(
-                async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                async fn $session_method(
+                    &self,
+                    request: Request<pb::$session_request>,
+                ) -> Result<Response<pb::$session_response>, Status> {
                     self.run(request).await
                 }
             )*
@@ -103,66 +136,7 @@ macro_rules! service {
     };
 }
 
-service!(pb::atomic_long_service_server::AtomicLongService {
-    get(AtomicLongGetRequest) -> AtomicLongGetResponse;
-    set(AtomicLongSetRequest) -> AtomicLongSetResponse;
-    get_and_set(AtomicLongGetAndSetRequest) -> AtomicLongGetAndSetResponse;
-    add_and_get(AtomicLongAddAndGetRequest) -> AtomicLongAddAndGetResponse;
-    get_and_add(AtomicLongGetAndAddRequest) -> AtomicLongGetAndAddResponse;
-    increment_and_get(AtomicLongIncrementAndGetRequest) -> AtomicLongIncrementAndGetResponse;
-    decrement_and_get(AtomicLongDecrementAndGetRequest) -> AtomicLongDecrementAndGetResponse;
-    get_and_increment(AtomicLongGetAndIncrementRequest) -> AtomicLongGetAndIncrementResponse;
-    get_and_decrement(AtomicLongGetAndDecrementRequest) -> AtomicLongGetAndDecrementResponse;
-    compare_and_set(AtomicLongCompareAndSetRequest) -> AtomicLongCompareAndSetResponse;
-});
-
-service!(pb::atomic_reference_service_server::AtomicReferenceService {
-    get(AtomicReferenceGetRequest) -> AtomicReferenceGetResponse;
-    set(AtomicReferenceSetRequest) -> AtomicReferenceSetResponse;
-    get_and_set(AtomicReferenceGetAndSetRequest) -> AtomicReferenceGetAndSetResponse;
-    compare_and_set(AtomicReferenceCompareAndSetRequest) -> AtomicReferenceCompareAndSetResponse;
-    set_if_absent(AtomicReferenceSetIfAbsentRequest) -> AtomicReferenceSetIfAbsentResponse;
-    is_null(AtomicReferenceIsNullRequest) -> AtomicReferenceIsNullResponse;
-    clear(AtomicReferenceClearRequest) -> AtomicReferenceClearResponse;
-    contains(AtomicReferenceContainsRequest) -> AtomicReferenceContainsResponse;
-});
-
-service!(pb::fenced_lock_service_server::FencedLockService {
-    lock(FencedLockLockRequest) -> FencedLockLockResponse;
-    try_lock(FencedLockTryLockRequest) -> FencedLockTryLockResponse;
-    unlock(FencedLockUnlockRequest) -> FencedLockUnlockResponse;
-    is_locked(FencedLockIsLockedRequest) -> FencedLockIsLockedResponse;
-    is_locked_by_me(FencedLockIsLockedByMeRequest) -> FencedLockIsLockedByMeResponse;
-    get_lock_count(FencedLockGetLockCountRequest) -> FencedLockGetLockCountResponse;
-    get_fence(FencedLockGetFenceRequest) -> FencedLockGetFenceResponse;
-});
-
-service!(pb::semaphore_service_server::SemaphoreService {
-    init(SemaphoreInitRequest) -> SemaphoreInitResponse;
-    acquire(SemaphoreAcquireRequest) -> SemaphoreAcquireResponse;
-    try_acquire(SemaphoreTryAcquireRequest) -> SemaphoreTryAcquireResponse;
-    release(SemaphoreReleaseRequest) -> SemaphoreReleaseResponse;
-    available_permits(SemaphoreAvailablePermitsRequest) -> SemaphoreAvailablePermitsResponse;
-    drain_permits(SemaphoreDrainPermitsRequest) -> SemaphoreDrainPermitsResponse;
-    reduce_permits(SemaphoreReducePermitsRequest) -> SemaphoreReducePermitsResponse;
-    increase_permits(SemaphoreIncreasePermitsRequest) -> SemaphoreIncreasePermitsResponse;
-});
-
-service!(pb::count_down_latch_service_server::CountDownLatchService {
-    try_set_count(CountDownLatchTrySetCountRequest) -> CountDownLatchTrySetCountResponse;
-    set_count(CountDownLatchSetCountRequest) -> CountDownLatchSetCountResponse;
-    count_down(CountDownLatchCountDownRequest) -> CountDownLatchCountDownResponse;
-    get_count(CountDownLatchGetCountRequest) -> CountDownLatchGetCountResponse;
-    get_round(CountDownLatchGetRoundRequest) -> CountDownLatchGetRoundResponse;
-    r#await(CountDownLatchAwaitRequest) -> CountDownLatchAwaitResponse;
-});
-
-service!(pb::session_service_server::SessionService {
-    open_session(OpenSessionRequest) -> OpenSessionResponse;
-    heartbeat(HeartbeatRequest) -> HeartbeatResponse;
-    close_session(CloseSessionRequest) -> CloseSessionResponse;
-    cancel(CancelRequest) -> CancelResponse;
-});
+coterie_api::for_each_rpc!(services);
 
 #[cfg(test)]
 mod tests {

@@ -29,24 +29,70 @@ use super::cluster::ClusterServer;
 use super::raft_service::RaftServer;
 use crate::cp::grpc::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 
-use pb::atomic_long_service_server::{self as atomic_long, AtomicLongServiceServer};
-use pb::atomic_reference_service_server::{self as atomic_reference, AtomicReferenceServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};
-use pb::count_down_latch_service_server::{self as count_down_latch, CountDownLatchServiceServer};
-use pb::fenced_lock_service_server::{self as fenced_lock, FencedLockServiceServer};
 use pb::raft_service_server::{self as raft, RaftServiceServer};
-use pb::semaphore_service_server::{self as semaphore, SemaphoreServiceServer};
-use pb::session_service_server::{self as session, SessionServiceServer};
+
+/// Generates [`ApiServers`] from the rpc list: the generated server of every structure and
+/// session service, each over the one [`Api`] handler, and the dispatch on their names.
+macro_rules! api_servers {
+    (
+        structures { $(
+            $kind:ident {
+                module $module:ident, command $command:ident, output $output:ident,
+                service $server_module:ident :: $service:ident as $server:ident,
+                client $client_module:ident :: $client:ident,
+                rpcs { $(
+                    $variant:ident $operation:literal $method:ident :
+                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
+                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                )* }
+            }
+        )* }
+        sessions {
+            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
+            client $session_client_module:ident :: $session_client:ident,
+            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
+        }
+    ) => {
+        /// The generated servers of the client-facing services, all over one [`Api`].
+        #[derive(Clone)]
+        struct ApiServers {
+            $($server_module: pb::$server_module::$server<Api>,)*
+            $session_server_module: pb::$session_server_module::$session_server<Api>,
+        }
+
+        impl ApiServers {
+            fn new(api: Api) -> Self {
+                ApiServers {
+                    $($server_module: pb::$server_module::$server::new(api.clone()),)*
+                    $session_server_module: pb::$session_server_module::$session_server::new(api),
+                }
+            }
+
+            /// Whether `service` (a full gRPC service name) is one of these.
+            fn serves(service: &str) -> bool {
+                matches!(service, $(pb::$server_module::SERVICE_NAME |)* pb::$session_server_module::SERVICE_NAME)
+            }
+
+            /// Serves `request`, addressed to `service`, one of these services (see
+            /// [`ApiServers::serves`]); another service is answered `UNIMPLEMENTED`.
+            fn call(&mut self, service: &str, request: http::Request<Body>) -> BoxFuture<http::Response<Body>, Infallible> {
+                match service {
+                    $(pb::$server_module::SERVICE_NAME => self.$server_module.call(request),)*
+                    pb::$session_server_module::SERVICE_NAME => self.$session_server_module.call(request),
+                    other => unimplemented_service(other),
+                }
+            }
+        }
+    };
+}
+
+coterie_api::for_each_rpc!(api_servers);
 
 /// Every service of a node, dispatched on the request path's service name.
 #[derive(Clone)]
 struct Dispatch {
-    atomic_long: AtomicLongServiceServer<Api>,
-    atomic_reference: AtomicReferenceServiceServer<Api>,
-    fenced_lock: FencedLockServiceServer<Api>,
-    semaphore: SemaphoreServiceServer<Api>,
-    count_down_latch: CountDownLatchServiceServer<Api>,
-    session: SessionServiceServer<Api>,
+    api: ApiServers,
     cluster: ClusterServiceServer<ClusterServer>,
     raft: RaftServiceServer<RaftServer>,
     /// The cluster secret Raft messages must carry, if one is configured.
@@ -55,14 +101,8 @@ struct Dispatch {
 
 impl Dispatch {
     fn new(inner: &Arc<Inner>) -> Self {
-        let api = Api::new(Arc::clone(inner));
         Dispatch {
-            atomic_long: AtomicLongServiceServer::new(api.clone()),
-            atomic_reference: AtomicReferenceServiceServer::new(api.clone()),
-            fenced_lock: FencedLockServiceServer::new(api.clone()),
-            semaphore: SemaphoreServiceServer::new(api.clone()),
-            count_down_latch: CountDownLatchServiceServer::new(api.clone()),
-            session: SessionServiceServer::new(api),
+            api: ApiServers::new(Api::new(Arc::clone(inner))),
             cluster: ClusterServiceServer::new(ClusterServer::new(Arc::clone(inner))),
             // A full snapshot travels in one message.
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
@@ -97,15 +137,12 @@ impl Service<http::Request<Body>> for Dispatch {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        let path = request.uri().path();
+        let path = request.uri().path().to_owned();
         let service = path.strip_prefix('/').and_then(|rest| rest.split_once('/')).map_or("", |(service, _)| service);
+        if ApiServers::serves(service) {
+            return self.api.call(service, request);
+        }
         match service {
-            atomic_long::SERVICE_NAME => self.atomic_long.call(request),
-            atomic_reference::SERVICE_NAME => self.atomic_reference.call(request),
-            fenced_lock::SERVICE_NAME => self.fenced_lock.call(request),
-            semaphore::SERVICE_NAME => self.semaphore.call(request),
-            count_down_latch::SERVICE_NAME => self.count_down_latch.call(request),
-            session::SERVICE_NAME => self.session.call(request),
             cluster::SERVICE_NAME => self.cluster.call(request),
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
             raft::SERVICE_NAME => {
@@ -114,12 +151,15 @@ impl Service<http::Request<Body>> for Dispatch {
                 );
                 Box::pin(async move { Ok(status.into_http()) })
             }
-            _ => {
-                let status = Status::unimplemented(format!("this server has no gRPC service at {path:?}"));
-                Box::pin(async move { Ok(status.into_http()) })
-            }
+            _ => unimplemented_service(&path),
         }
     }
+}
+
+/// The answer to a request for a service (or path) this server does not have.
+fn unimplemented_service(path: &str) -> BoxFuture<http::Response<Body>, Infallible> {
+    let status = Status::unimplemented(format!("this server has no gRPC service at {path:?}"));
+    Box::pin(async move { Ok(status.into_http()) })
 }
 
 /// Serves every service of the node on `listener` until `stop` fires (or is dropped).

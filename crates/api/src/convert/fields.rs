@@ -1,0 +1,128 @@
+//! How one proto field becomes one core value, and back: the converters the rpc table
+//! ([`super::table`]) names per field.
+//!
+//! Each converter is one rule read in both directions, so a server's reading of a field and
+//! a client's writing of it cannot drift apart: `decode` is what the server does with a
+//! request field (and the client with a response field), `encode` what the client does
+//! with a command's value (and the server with an output's). `decode(encode(v)) == v` for
+//! every value a command or output can hold; the round-trip property tests check it
+//! through the generated conversions.
+
+use std::time::Duration;
+
+use coterie_core::{Fence, OwnerId};
+
+use super::{ConvertError, owner_from_bytes, owner_to_bytes, timeout, timeout_ms};
+
+/// One proto field of wire type `W` read as the core value `C`, and written back.
+pub trait Field<W, C> {
+    /// The core value of a received field, or why `operation` cannot accept it (`field`
+    /// names it in the message).
+    fn decode(wire: W, operation: &'static str, field: &'static str) -> Result<C, ConvertError>;
+
+    /// The field that carries `core`.
+    fn encode(core: &C) -> W;
+}
+
+/// The field is the core value unchanged.
+pub struct Same;
+
+impl<T: Clone> Field<T, T> for Same {
+    fn decode(wire: T, _operation: &'static str, _field: &'static str) -> Result<T, ConvertError> {
+        Ok(wire)
+    }
+
+    fn encode(core: &T) -> T {
+        core.clone()
+    }
+}
+
+/// An `optional` field that must be present (for example SetIfAbsent's value: null cannot
+/// be set "if absent").
+pub struct Required;
+
+impl<T: Clone> Field<Option<T>, T> for Required {
+    fn decode(wire: Option<T>, operation: &'static str, field: &'static str) -> Result<T, ConvertError> {
+        wire.ok_or_else(|| {
+            ConvertError::invalid(operation, format!("{field} is required for {operation}; null cannot be given here"))
+        })
+    }
+
+    fn encode(core: &T) -> Option<T> {
+        Some(core.clone())
+    }
+}
+
+/// A lock owner: at most 16 big-endian bytes (see [`owner_from_bytes`]); empty is owner 0.
+pub struct Owner;
+
+impl Field<Vec<u8>, OwnerId> for Owner {
+    fn decode(wire: Vec<u8>, operation: &'static str, _field: &'static str) -> Result<OwnerId, ConvertError> {
+        owner_from_bytes(&wire, operation)
+    }
+
+    fn encode(core: &OwnerId) -> Vec<u8> {
+        owner_to_bytes(*core)
+    }
+}
+
+/// `optional uint64 timeout_ms` as an optional duration, rounded up to whole milliseconds
+/// on the way out (a timeout is never shortened).
+pub struct Timeout;
+
+impl Field<Option<u64>, Option<Duration>> for Timeout {
+    fn decode(
+        wire: Option<u64>,
+        _operation: &'static str,
+        _field: &'static str,
+    ) -> Result<Option<Duration>, ConvertError> {
+        Ok(timeout(wire))
+    }
+
+    fn encode(core: &Option<Duration>) -> Option<u64> {
+        core.map(timeout_ms)
+    }
+}
+
+/// `optional uint64 permits`, one permit when absent.
+pub struct OnePermitByDefault;
+
+/// Permits taken or released when a request does not say.
+const DEFAULT_PERMITS: u64 = 1;
+
+impl Field<Option<u64>, u64> for OnePermitByDefault {
+    fn decode(wire: Option<u64>, _operation: &'static str, _field: &'static str) -> Result<u64, ConvertError> {
+        Ok(wire.unwrap_or(DEFAULT_PERMITS))
+    }
+
+    fn encode(core: &u64) -> Option<u64> {
+        Some(*core)
+    }
+}
+
+/// A fencing token as its `uint64` (or an optional one as `optional uint64`).
+pub struct FenceValue;
+
+impl Field<u64, Fence> for FenceValue {
+    fn decode(wire: u64, _operation: &'static str, _field: &'static str) -> Result<Fence, ConvertError> {
+        Ok(Fence(wire))
+    }
+
+    fn encode(core: &Fence) -> u64 {
+        core.0
+    }
+}
+
+impl Field<Option<u64>, Option<Fence>> for FenceValue {
+    fn decode(
+        wire: Option<u64>,
+        _operation: &'static str,
+        _field: &'static str,
+    ) -> Result<Option<Fence>, ConvertError> {
+        Ok(wire.map(Fence))
+    }
+
+    fn encode(core: &Option<Fence>) -> Option<u64> {
+        core.map(|fence| fence.0)
+    }
+}

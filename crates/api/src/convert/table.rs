@@ -1,0 +1,233 @@
+//! The one list of Coterie's client-facing rpcs.
+//!
+//! Every rpc is declared here exactly once, with everything the Rust side needs to know
+//! about it: its service, its tonic method, the operation name the core uses, and, for a
+//! structure rpc, how its request fields become the core command and how the core output
+//! becomes its response fields (one declaration read both ways). From this list are
+//! generated:
+//!
+//! - the conversions both ways (`IntoCommand`, `FromOutput`, `IntoOutput` and the client's
+//!   command-to-request mapping), in [`super::generated`];
+//! - [`RpcRequest`](super::RpcRequest) and [`RpcResponse`](super::RpcResponse), with their
+//!   dispatch;
+//! - the server's service implementations and its path dispatch (`coterie-server`,
+//!   `host/api.rs` and `host/dispatch.rs`);
+//! - the client's gRPC transport (`coterie-client`, `grpc.rs`).
+//!
+//! So adding an operation touches the core (the command and its apply), the proto (the rpc
+//! and its two messages) and one line here. A consumer passes the name of its own macro,
+//! which receives the whole list:
+//!
+//! ```ignore
+//! coterie_api::for_each_rpc!(my_generator);
+//! ```
+//!
+//! # The grammar
+//!
+//! ```text
+//! structures {
+//!     <Kind> {
+//!         module <core kinds module>, command <Command enum>, output <Output enum>,
+//!         service <server module>::<Service trait> as <Server type>, client <client module>::<Client type>,
+//!         rpcs {
+//!             <Variant> <"operation"> <tonic method>:
+//!                 <Request> { <field>: <Field converter>, ... } => [<Command variant and its bindings>];
+//!                 <Response> { <field>: <Field converter>, ... } <= [<Output variant and its bindings>];
+//!         }
+//!     }
+//! }
+//! sessions { service ..., client ..., rpcs { <Variant> <"operation"> <method>: <Request> -> <Response>; } }
+//! ```
+//!
+//! A request field named `f` binds `f` in the command (and a response field binds it in the
+//! output): `{ delta: Same } => [AddAndGet(delta)]` reads `delta` from the request into
+//! `AddAndGet(delta)`, and the client matches `AddAndGet(delta)` to fill the field back. The
+//! converters (`Same`, `Owner`, `Timeout`, `OnePermitByDefault`, `Required`, `FenceValue`) are
+//! in [`super::fields`]; each is one rule read both ways, so the two directions cannot
+//! drift apart. The `Call` header is not listed: every structure request has one.
+//!
+//! The session rpcs are group commands, not structure commands: their conversions are
+//! written by hand in [`super::session`], and only their place in the tables comes from here.
+//!
+//! Semantics the wire encoding carries, per kind:
+//! - AtomicLong: the proto's integers are the core's `i64`; overflow is the core's to refuse.
+//! - AtomicReference: null travels as an absent `optional bytes` and is `None`; the empty
+//!   byte string is a value. SetIfAbsent requires a value.
+//! - FencedLock: the owner travels as up to 16 big-endian bytes (`Owner`); fences are `u64`.
+//! - Semaphore: Acquire, TryAcquire and Release take one permit when `permits` is absent,
+//!   as the seed's `acquire()` does; 0 and counts above `i64::MAX` reach the core, which
+//!   refuses them with a reason.
+//! - CountDownLatch: counts and rounds are the core's `u64` unchanged.
+
+/// Calls `$callback!` with the list of every client-facing rpc (see the module docs).
+#[macro_export]
+macro_rules! for_each_rpc {
+    ($callback:path) => {
+        $callback! {
+            structures {
+                AtomicLong {
+                    module atomic_long, command AtomicLongCommand, output AtomicLongOutput,
+                    service atomic_long_service_server::AtomicLongService as AtomicLongServiceServer,
+                    client atomic_long_service_client::AtomicLongServiceClient,
+                    rpcs {
+                        AtomicLongGet "get" get:
+                            AtomicLongGetRequest {} => [Get];
+                            AtomicLongGetResponse { value: Same } <= [Value(value)];
+                        AtomicLongSet "set" set:
+                            AtomicLongSetRequest { value: Same } => [Set(value)];
+                            AtomicLongSetResponse {} <= [Unit];
+                        AtomicLongGetAndSet "get_and_set" get_and_set:
+                            AtomicLongGetAndSetRequest { value: Same } => [GetAndSet(value)];
+                            AtomicLongGetAndSetResponse { previous: Same } <= [Value(previous)];
+                        AtomicLongAddAndGet "add_and_get" add_and_get:
+                            AtomicLongAddAndGetRequest { delta: Same } => [AddAndGet(delta)];
+                            AtomicLongAddAndGetResponse { value: Same } <= [Value(value)];
+                        AtomicLongGetAndAdd "get_and_add" get_and_add:
+                            AtomicLongGetAndAddRequest { delta: Same } => [GetAndAdd(delta)];
+                            AtomicLongGetAndAddResponse { previous: Same } <= [Value(previous)];
+                        AtomicLongIncrementAndGet "increment_and_get" increment_and_get:
+                            AtomicLongIncrementAndGetRequest {} => [IncrementAndGet];
+                            AtomicLongIncrementAndGetResponse { value: Same } <= [Value(value)];
+                        AtomicLongDecrementAndGet "decrement_and_get" decrement_and_get:
+                            AtomicLongDecrementAndGetRequest {} => [DecrementAndGet];
+                            AtomicLongDecrementAndGetResponse { value: Same } <= [Value(value)];
+                        AtomicLongGetAndIncrement "get_and_increment" get_and_increment:
+                            AtomicLongGetAndIncrementRequest {} => [GetAndIncrement];
+                            AtomicLongGetAndIncrementResponse { previous: Same } <= [Value(previous)];
+                        AtomicLongGetAndDecrement "get_and_decrement" get_and_decrement:
+                            AtomicLongGetAndDecrementRequest {} => [GetAndDecrement];
+                            AtomicLongGetAndDecrementResponse { previous: Same } <= [Value(previous)];
+                        AtomicLongCompareAndSet "compare_and_set" compare_and_set:
+                            AtomicLongCompareAndSetRequest { expected: Same, update: Same } => [CompareAndSet { expected, update }];
+                            AtomicLongCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                    }
+                }
+                AtomicReference {
+                    module atomic_reference, command AtomicReferenceCommand, output AtomicReferenceOutput,
+                    service atomic_reference_service_server::AtomicReferenceService as AtomicReferenceServiceServer,
+                    client atomic_reference_service_client::AtomicReferenceServiceClient,
+                    rpcs {
+                        AtomicReferenceGet "get" get:
+                            AtomicReferenceGetRequest {} => [Get];
+                            AtomicReferenceGetResponse { value: Same } <= [Value(value)];
+                        AtomicReferenceSet "set" set:
+                            AtomicReferenceSetRequest { value: Same } => [Set(value)];
+                            AtomicReferenceSetResponse {} <= [Unit];
+                        AtomicReferenceGetAndSet "get_and_set" get_and_set:
+                            AtomicReferenceGetAndSetRequest { value: Same } => [GetAndSet(value)];
+                            AtomicReferenceGetAndSetResponse { previous: Same } <= [Value(previous)];
+                        AtomicReferenceCompareAndSet "compare_and_set" compare_and_set:
+                            AtomicReferenceCompareAndSetRequest { expected: Same, update: Same } => [CompareAndSet { expected, update }];
+                            AtomicReferenceCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                        AtomicReferenceSetIfAbsent "set_if_absent" set_if_absent:
+                            AtomicReferenceSetIfAbsentRequest { value: Required } => [SetIfAbsent(value)];
+                            AtomicReferenceSetIfAbsentResponse { set: Same } <= [Bool(set)];
+                        AtomicReferenceIsNull "is_null" is_null:
+                            AtomicReferenceIsNullRequest {} => [IsNull];
+                            AtomicReferenceIsNullResponse { is_null: Same } <= [Bool(is_null)];
+                        AtomicReferenceClear "clear" clear:
+                            AtomicReferenceClearRequest {} => [Clear];
+                            AtomicReferenceClearResponse {} <= [Unit];
+                        AtomicReferenceContains "contains" contains:
+                            AtomicReferenceContainsRequest { value: Same } => [Contains(value)];
+                            AtomicReferenceContainsResponse { contains: Same } <= [Bool(contains)];
+                    }
+                }
+                FencedLock {
+                    module fenced_lock, command FencedLockCommand, output FencedLockOutput,
+                    service fenced_lock_service_server::FencedLockService as FencedLockServiceServer,
+                    client fenced_lock_service_client::FencedLockServiceClient,
+                    rpcs {
+                        FencedLockLock "lock" lock:
+                            FencedLockLockRequest { owner: Owner } => [Lock { owner }];
+                            FencedLockLockResponse { fence: FenceValue } <= [Fence(fence)];
+                        FencedLockTryLock "try_lock" try_lock:
+                            FencedLockTryLockRequest { owner: Owner, timeout_ms: Timeout } => [TryLock { owner, timeout: timeout_ms }];
+                            FencedLockTryLockResponse { fence: FenceValue } <= [MaybeFence(fence)];
+                        FencedLockUnlock "unlock" unlock:
+                            FencedLockUnlockRequest { owner: Owner } => [Unlock { owner }];
+                            FencedLockUnlockResponse {} <= [Unit];
+                        FencedLockIsLocked "is_locked" is_locked:
+                            FencedLockIsLockedRequest {} => [IsLocked];
+                            FencedLockIsLockedResponse { locked: Same } <= [Bool(locked)];
+                        FencedLockIsLockedByMe "is_locked_by_me" is_locked_by_me:
+                            FencedLockIsLockedByMeRequest { owner: Owner } => [IsLockedByMe { owner }];
+                            FencedLockIsLockedByMeResponse { locked: Same } <= [Bool(locked)];
+                        FencedLockGetLockCount "get_lock_count" get_lock_count:
+                            FencedLockGetLockCountRequest {} => [LockCount];
+                            FencedLockGetLockCountResponse { count: Same } <= [Count(count)];
+                        FencedLockGetFence "get_fence" get_fence:
+                            FencedLockGetFenceRequest { owner: Owner } => [Fence { owner }];
+                            FencedLockGetFenceResponse { fence: FenceValue } <= [Fence(fence)];
+                    }
+                }
+                CpSemaphore {
+                    module cp_semaphore, command CpSemaphoreCommand, output CpSemaphoreOutput,
+                    service semaphore_service_server::SemaphoreService as SemaphoreServiceServer,
+                    client semaphore_service_client::SemaphoreServiceClient,
+                    rpcs {
+                        SemaphoreInit "init" init:
+                            SemaphoreInitRequest { permits: Same } => [Init { permits }];
+                            SemaphoreInitResponse {} <= [Unit];
+                        SemaphoreAcquire "acquire" acquire:
+                            SemaphoreAcquireRequest { permits: OnePermitByDefault } => [Acquire { permits }];
+                            SemaphoreAcquireResponse {} <= [Unit];
+                        SemaphoreTryAcquire "try_acquire" try_acquire:
+                            SemaphoreTryAcquireRequest { permits: OnePermitByDefault, timeout_ms: Timeout } => [TryAcquire { permits, timeout: timeout_ms }];
+                            SemaphoreTryAcquireResponse { acquired: Same } <= [Bool(acquired)];
+                        SemaphoreRelease "release" release:
+                            SemaphoreReleaseRequest { permits: OnePermitByDefault } => [Release { permits }];
+                            SemaphoreReleaseResponse {} <= [Unit];
+                        SemaphoreAvailablePermits "available_permits" available_permits:
+                            SemaphoreAvailablePermitsRequest {} => [AvailablePermits];
+                            SemaphoreAvailablePermitsResponse { permits: Same } <= [Permits(permits)];
+                        SemaphoreDrainPermits "drain_permits" drain_permits:
+                            SemaphoreDrainPermitsRequest {} => [DrainPermits];
+                            SemaphoreDrainPermitsResponse { drained: Same } <= [Permits(drained)];
+                        SemaphoreReducePermits "reduce_permits" reduce_permits:
+                            SemaphoreReducePermitsRequest { permits: Same } => [ReducePermits { permits }];
+                            SemaphoreReducePermitsResponse {} <= [Unit];
+                        SemaphoreIncreasePermits "increase_permits" increase_permits:
+                            SemaphoreIncreasePermitsRequest { permits: Same } => [IncreasePermits { permits }];
+                            SemaphoreIncreasePermitsResponse {} <= [Unit];
+                    }
+                }
+                CountDownLatch {
+                    module count_down_latch, command CountDownLatchCommand, output CountDownLatchOutput,
+                    service count_down_latch_service_server::CountDownLatchService as CountDownLatchServiceServer,
+                    client count_down_latch_service_client::CountDownLatchServiceClient,
+                    rpcs {
+                        CountDownLatchTrySetCount "try_set_count" try_set_count:
+                            CountDownLatchTrySetCountRequest { count: Same } => [TrySetCount { count }];
+                            CountDownLatchTrySetCountResponse { set: Same } <= [Bool(set)];
+                        CountDownLatchSetCount "set_count" set_count:
+                            CountDownLatchSetCountRequest { count: Same } => [SetCount { count }];
+                            CountDownLatchSetCountResponse {} <= [Unit];
+                        CountDownLatchCountDown "count_down" count_down:
+                            CountDownLatchCountDownRequest { expected_round: Same } => [CountDown { expected_round }];
+                            CountDownLatchCountDownResponse { remaining: Same } <= [Count(remaining)];
+                        CountDownLatchGetCount "get_count" get_count:
+                            CountDownLatchGetCountRequest {} => [GetCount];
+                            CountDownLatchGetCountResponse { count: Same } <= [Count(count)];
+                        CountDownLatchGetRound "get_round" get_round:
+                            CountDownLatchGetRoundRequest {} => [GetRound];
+                            CountDownLatchGetRoundResponse { round: Same } <= [Round(round)];
+                        CountDownLatchAwait "await" r#await:
+                            CountDownLatchAwaitRequest { timeout_ms: Timeout } => [Await { timeout: timeout_ms }];
+                            CountDownLatchAwaitResponse { opened: Same } <= [Bool(opened)];
+                    }
+                }
+            }
+            sessions {
+                service session_service_server::SessionService as SessionServiceServer,
+                client session_service_client::SessionServiceClient,
+                rpcs {
+                    OpenSession "open_session" open_session: OpenSessionRequest -> OpenSessionResponse;
+                    Heartbeat "heartbeat" heartbeat: HeartbeatRequest -> HeartbeatResponse;
+                    CloseSession "close_session" close_session: CloseSessionRequest -> CloseSessionResponse;
+                    Cancel "cancel" cancel: CancelRequest -> CancelResponse;
+                }
+            }
+        }
+    };
+}
