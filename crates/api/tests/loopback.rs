@@ -14,7 +14,9 @@ use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
 use coterie_api::pb::atomic_long_service_server::{AtomicLongService, AtomicLongServiceServer};
 use coterie_api::pb::{self, Call};
 use coterie_api::status::{self, ApiError};
-use coterie_core::{CoreError, Group, GroupCommand, GroupOutput, LogIndex, Reply, SessionId, StateMachine, Timestamp};
+use coterie_core::{
+    CoreError, Group, GroupCommand, GroupOutput, LogIndex, Reply, SessionId, StateMachine, Target, Timestamp,
+};
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Code, Request, Response, Status};
@@ -38,7 +40,7 @@ struct TestAtomicLongService(Arc<Mutex<Engine>>);
 impl TestAtomicLongService {
     fn call<Q: IntoCommand, A: FromOutput>(&self, request: Request<Q>) -> Result<Response<A>, Status> {
         let routed = request.into_inner().into_command()?;
-        if routed.group != "default" {
+        if routed.target != Target::cp("default") {
             return Err(status::not_leader(Some(2), Some("127.0.0.1:1".to_owned())));
         }
         let mut engine = self.0.lock().map_err(|_| status::internal("the test engine's lock is poisoned"))?;
@@ -101,7 +103,7 @@ impl AtomicLongService for TestAtomicLongService {
 }
 
 fn call(name: &str, session_id: u64, seq: u64) -> Option<Call> {
-    Some(Call { group: String::new(), name: name.to_owned(), session_id, seq, stale_read: false, keep_parked: false })
+    Some(Call { name: name.to_owned(), session_id, seq, ..Call::default() })
 }
 
 #[tokio::test]

@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use coterie_core::{
-    CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand, StructureOutput,
+    Consistency, CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand,
+    StructureOutput,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -154,11 +155,13 @@ pub struct Client<T: Transport> {
     call_timeout: Duration,
     /// Whether plain reads of this handle are stale reads.
     stale_reads: bool,
+    /// The consistency level the calls of this handle ask for.
+    consistency: Consistency,
 }
 
 impl<T: Transport> Clone for Client<T> {
     fn clone(&self) -> Self {
-        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout, stale_reads: self.stale_reads }
+        Client { shared: Arc::clone(&self.shared), ..*self }
     }
 }
 
@@ -179,7 +182,7 @@ impl<T: Transport> Client<T> {
             closed: AtomicBool::new(false),
         };
         let call_timeout = shared.config.call_timeout;
-        Client { shared: Arc::new(shared), call_timeout, stale_reads: false }
+        Client { shared: Arc::new(shared), call_timeout, stale_reads: false, consistency: Consistency::Default }
     }
 
     /// This client with another call timeout: how long each non-blocking call of the
@@ -192,7 +195,7 @@ impl<T: Transport> Client<T> {
     /// patient.atomic_long("seq")?.increment_and_get().await?;
     /// ```
     pub fn with_call_timeout(&self, timeout: Duration) -> Client<T> {
-        Client { shared: Arc::clone(&self.shared), call_timeout: timeout, stale_reads: self.stale_reads }
+        Client { shared: Arc::clone(&self.shared), call_timeout: timeout, ..*self }
     }
 
     /// This client with stale reads: the plain reads of the structures it hands out (`get`,
@@ -205,7 +208,16 @@ impl<T: Transport> Client<T> {
     /// reads about the caller's own session (`is_locked_by_me`), are unaffected. Shares the
     /// original's sessions.
     pub fn with_stale_reads(&self) -> Client<T> {
-        Client { shared: Arc::clone(&self.shared), call_timeout: self.call_timeout, stale_reads: true }
+        Client { shared: Arc::clone(&self.shared), stale_reads: true, ..*self }
+    }
+
+    /// This client asking for `consistency` on every structure call (seed 004's levels; see
+    /// [`Consistency`]). A CP group commits on a majority of its voters and is linearizable:
+    /// it serves `Default`, `Eventual`, `Quorum` and `AtLeast(n)` up to a majority, and
+    /// refuses the rest ([`ClientError::Refused`] with an `InvalidArgument` that says so)
+    /// instead of answering with less than was asked. Shares the original's sessions.
+    pub fn with_consistency(&self, consistency: Consistency) -> Client<T> {
+        Client { shared: Arc::clone(&self.shared), consistency, ..*self }
     }
 
     /// The AtomicLong `name` (`name@group` for another CP group).
@@ -292,6 +304,7 @@ impl<T: Transport> Client<T> {
                 invocation: None,
                 stale_read: self.stale_reads,
                 keep_parked: false,
+                consistency: self.consistency,
             };
             (self.send(call, deadline).await?, None)
         } else {
@@ -339,6 +352,7 @@ impl<T: Transport> Client<T> {
                 invocation,
                 stale_read: false,
                 keep_parked: blocking && invocation.is_some(),
+                consistency: self.consistency,
             };
             // A blocking call that this client stops waiting for (its deadline passed, or the
             // caller dropped the future) is cancelled, so it is not granted to nobody later.
@@ -463,7 +477,7 @@ fn spawn_heartbeat<T: Transport>(shared: Weak<Shared<T>>, group: String, session
             ticker.tick().await;
             let Some(shared) = shared.upgrade() else { return };
             let call_timeout = shared.config.call_timeout;
-            let client = Client { shared, call_timeout, stale_reads: false };
+            let client = Client { shared, call_timeout, stale_reads: false, consistency: Consistency::Default };
             let call = Call::group_command(&group, GroupCommand::Heartbeat { session });
             if let Err(ClientError::Refused(CoreError::SessionExpired { .. })) =
                 client.send(call, Instant::now().checked_add(interval)).await

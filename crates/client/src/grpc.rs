@@ -261,6 +261,7 @@ impl Transport for GrpcTransport {
             if call.keep_parked {
                 rpc = rpc.into_keep_parked().map_err(unsendable)?;
             }
+            rpc = rpc.with_consistency(call.consistency).map_err(unsendable)?;
             let operation = rpc.operation();
             let sent = send(member.channel, rpc, timeout);
             let answer = match timeout {

@@ -25,6 +25,7 @@ mod value;
 
 pub use client::Client;
 pub use config::ClientConfig;
+pub use coterie_core::Consistency;
 pub use error::ClientError;
 #[cfg(feature = "grpc")]
 pub use grpc::GrpcTransport;

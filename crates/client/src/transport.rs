@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use coterie_core::{CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{Consistency, CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId};
 
 /// One command for one group, with the caller's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub struct Call {
     /// cancelling it: the client sends the same invocation again to go on waiting. Only for
     /// calls with an invocation id.
     pub keep_parked: bool,
+    /// How many replicas must take part before the call is answered. A CP group serves every
+    /// level a majority of its voters meets and refuses the others.
+    pub consistency: Consistency,
 }
 
 impl Call {
@@ -44,6 +47,7 @@ impl Call {
             invocation: None,
             stale_read: false,
             keep_parked: false,
+            consistency: Consistency::Default,
         }
     }
 }

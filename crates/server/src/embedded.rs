@@ -14,12 +14,13 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use coterie_client::{Call, Client, ClientConfig, Transport as ClientTransport, TransportError};
-use coterie_core::{CoreError, GroupOutput};
+use coterie_core::{CoreError, EngineError, GroupOutput, Target};
 use coterie_storage::{MemoryLog, RedbStorage};
+use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 
 use crate::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
-use crate::engine::{CallOptions, Engine};
+use crate::engine::{self, CallOptions, Engine, no_sharded_engine};
 use crate::journal::Request;
 
 /// The CP group every embedded node runs (named groups are not built yet).
@@ -69,20 +70,39 @@ impl ClientTransport for EmbeddedTransport {
         if self.is_stopped(node.id()) {
             return Err(TransportError::Unavailable { reason: format!("member {} is stopped", node.id()) });
         }
-        if call.group != DEFAULT_GROUP {
-            return Err(TransportError::Refused(CoreError::invalid(
-                "call",
-                format!("CP group {:?} does not exist: only the \"default\" group runs so far", call.group),
-            )));
-        }
+        let target = Target::cp(call.group);
         let request = Request { command: call.command, session: call.session, invocation: call.invocation };
         let timeout = timeout.unwrap_or(LONGEST_WAIT);
-        let options = CallOptions { timeout, stale_read: call.stale_read, keep_parked: call.keep_parked };
-        let engine: &dyn Engine = node.as_ref();
-        engine
-            .call(request, options)
+        let options = CallOptions {
+            timeout,
+            stale_read: call.stale_read,
+            keep_parked: call.keep_parked,
+            consistency: call.consistency,
+        };
+        engine::serve(&MemberRouter(node), &target, request, options)
             .await
             .map_err(|err| TransportError::from_engine(err, |member, _| member.and_then(|id| self.endpoint_of(id))))
+    }
+}
+
+/// The router of one embedded member: its replica of the `default` group is the one engine
+/// it runs.
+struct MemberRouter<'a>(&'a Arc<CpNode>);
+
+impl engine::Router for MemberRouter<'_> {
+    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
+        let routed = match target {
+            Target::Cp { group } if group == DEFAULT_GROUP => {
+                let engine: Arc<dyn Engine> = Arc::<CpNode>::clone(self.0);
+                Ok(engine)
+            }
+            Target::Cp { group } => Err(EngineError::Core(CoreError::invalid(
+                "call",
+                format!("CP group {group:?} does not exist: an embedded cluster runs only the \"default\" group"),
+            ))),
+            Target::Sharded { .. } => Err(no_sharded_engine(target)),
+        };
+        Box::pin(std::future::ready(routed))
     }
 }
 

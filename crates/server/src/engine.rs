@@ -1,15 +1,17 @@
 //! The seam between the faces and the engines.
 //!
 //! Every face (the gRPC API, the embedded transport, later the S3 gateway) turns its request
-//! into a [`Request`] and [`CallOptions`], asks the router for the [`Engine`] that serves the
-//! target (a CP group today; a partition of the sharded engine next), and calls it. Engines
-//! answer with the engine-neutral [`EngineError`], which `coterie_api::status::from_engine`
-//! maps to wire codes in one place. A face knows nothing of Raft, and the next engine plugs
-//! in by implementing this trait.
+//! into a [`Target`], a [`Request`] and [`CallOptions`] and hands them to [`serve`], the one
+//! handler path: the face's [`Router`] picks the [`Engine`] that serves the target (a CP
+//! group today; a partition of the sharded engine next), and the engine serves the call.
+//! Engines answer with the engine-neutral [`EngineError`], which
+//! `coterie_api::status::from_engine` maps to wire codes in one place. A face knows nothing
+//! of Raft, and the next engine plugs in by implementing [`Engine`] and being routed to.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_core::{EngineError, GroupOutput};
+use coterie_core::{Consistency, CoreError, EngineError, GroupOutput, Target};
 use futures_util::future::BoxFuture;
 
 use crate::cp::{Abandon, CpError, CpNode};
@@ -25,12 +27,16 @@ pub struct CallOptions {
     /// A call that parks stays parked in its place when `timeout` passes or the caller goes
     /// away ([`EngineError::StillParked`]), instead of being cancelled.
     pub keep_parked: bool,
+    /// How many replicas must take part before the call is answered. An engine that cannot
+    /// give what is asked refuses the call ([`EngineError::Core`]); it never answers with
+    /// less.
+    pub consistency: Consistency,
 }
 
 impl CallOptions {
     /// A plain call bounded by `timeout`: linearizable, cancelled if it parks and times out.
     pub fn new(timeout: Duration) -> Self {
-        CallOptions { timeout, stale_read: false, keep_parked: false }
+        CallOptions { timeout, stale_read: false, keep_parked: false, consistency: Consistency::Default }
     }
 }
 
@@ -40,6 +46,36 @@ pub trait Engine: Send + Sync {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>>;
 }
 
+/// Picks the engine that serves a target on this member.
+pub trait Router: Send + Sync {
+    /// The engine serving `target` here, or why there is none (a bad or unknown group, a
+    /// kind of target this member does not serve, a member shutting down).
+    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>>;
+}
+
+/// The one handler path of every face: routes `request` to the engine serving `target` and
+/// has it served as `options` ask.
+pub async fn serve(
+    router: &dyn Router,
+    target: &Target,
+    request: Request,
+    options: CallOptions,
+) -> Result<GroupOutput, EngineError> {
+    let engine = router.route(target).await?;
+    engine.call(request, options).await
+}
+
+/// The refusal of a sharded target by a member that runs only the CP engine.
+pub fn no_sharded_engine(target: &Target) -> EngineError {
+    EngineError::Core(CoreError::invalid(
+        "route",
+        format!(
+            "{target} was asked for, but this server version runs only the CP engine; \
+             put the structure in a CP group (leave the call's target unset, or name a group)"
+        ),
+    ))
+}
+
 /// The CP engine's dispatch, the one every face goes through: a stale read from this
 /// replica's applied state, a call without an invocation id through [`CpNode::read`] (reads
 /// by ReadIndex, session bookkeeping through the log), anything else through
@@ -47,7 +83,12 @@ pub trait Engine: Send + Sync {
 impl Engine for CpNode {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
-            let CallOptions { timeout, stale_read, keep_parked } = options;
+            let CallOptions { timeout, stale_read, keep_parked, consistency } = options;
+            if !matches!(consistency, Consistency::Default | Consistency::Eventual | Consistency::Quorum) {
+                // Met by any commit; only the other levels need the voter count.
+                let voters = self.metrics().membership_config.membership().voter_ids().count();
+                consistency.check_majority(voters.max(1), "call").map_err(EngineError::Core)?;
+            }
             let answer = if stale_read {
                 self.read_stale(&request)
             } else if request.invocation.is_none() {

@@ -26,7 +26,7 @@ mod error;
 pub mod host;
 mod journal;
 
-pub use engine::{CallOptions, Engine};
+pub use engine::{CallOptions, Engine, Router, serve};
 pub use error::NodeError;
 pub use host::{HostError, Node, NodeConfig};
 pub use journal::{JournalConfig, JournalRecord, JournaledGroup, Request};

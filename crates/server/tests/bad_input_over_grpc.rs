@@ -128,32 +128,28 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let missing_call = raw_longs.increment_and_get(AtomicLongIncrementAndGetRequest { call: None }).await.unwrap_err();
     assert_eq!(missing_call.code(), Code::InvalidArgument);
     assert_eq!(error_detail(&missing_call).unwrap().code, code::INVALID_NAME);
-    let no_name = Call {
-        group: String::new(),
-        name: String::new(),
-        session_id: 0,
-        seq: 0,
-        stale_read: false,
-        keep_parked: false,
-    };
+    let no_name = Call { name: String::new(), session_id: 0, seq: 0, ..Call::default() };
     let missing_name = raw_longs.get(pb::AtomicLongGetRequest { call: Some(no_name) }).await.unwrap_err();
     assert_eq!(missing_name.code(), Code::InvalidArgument);
+    // A sharded target: this version runs only the CP engine, so it is refused with why, and
+    // nothing is created.
+    let sharded = Call {
+        name: "hits".into(),
+        target: Some(pb::call::Target::Sharded(pb::ShardedTarget { shards: 8 })),
+        ..Call::default()
+    };
+    let refused =
+        raw_longs.increment_and_get(AtomicLongIncrementAndGetRequest { call: Some(sharded) }).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("only the CP engine"), "{refused:?}");
     // A lock without a session, and one in a session that was never opened.
-    let sessionless =
-        Call { group: String::new(), name: "l".into(), session_id: 0, seq: 0, stale_read: false, keep_parked: false };
+    let sessionless = Call { name: "l".into(), ..Call::default() };
     let lock = pb::FencedLockLockRequest { call: Some(sessionless), owner: vec![1] };
     let refused = raw_locks.lock(lock).await.unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
     let detail = error_detail(&refused).unwrap().code;
     assert!(detail == code::SESSION_REQUIRED || detail == code::INVOCATION_REQUIRED, "{detail}");
-    let unknown_session = Call {
-        group: String::new(),
-        name: "l".into(),
-        session_id: 999_999,
-        seq: 1,
-        stale_read: false,
-        keep_parked: false,
-    };
+    let unknown_session = Call { name: "l".into(), session_id: 999_999, seq: 1, ..Call::default() };
     let lock = pb::FencedLockLockRequest { call: Some(unknown_session), owner: vec![1] };
     let refused = raw_locks.lock(lock).await.unwrap_err();
     assert_eq!(refused.code(), Code::NotFound);

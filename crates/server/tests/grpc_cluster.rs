@@ -50,12 +50,11 @@ async fn leader(cluster: &Cluster, ids: &[u64], name: &str) -> u64 {
 
 fn increment_request(group: &str, name: &str) -> tonic::Request<AtomicLongIncrementAndGetRequest> {
     let call = Call {
-        group: group.to_owned(),
+        target: Some(coterie_api::pb::call::Target::Group(group.to_owned())),
         name: name.to_owned(),
         session_id: 0,
         seq: 0,
-        stale_read: false,
-        keep_parked: false,
+        ..Call::default()
     };
     let mut request = tonic::Request::new(AtomicLongIncrementAndGetRequest { call: Some(call) });
     request.set_timeout(Duration::from_secs(10));
@@ -189,14 +188,7 @@ async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
     };
     let (a, b) = (open().await, open().await);
     let lock_request = |session_id: u64| {
-        let call = Call {
-            group: String::new(),
-            name: "l".to_owned(),
-            session_id,
-            seq: 1,
-            stale_read: false,
-            keep_parked: false,
-        };
+        let call = Call { name: "l".to_owned(), session_id, seq: 1, ..Call::default() };
         FencedLockLockRequest { call: Some(call), owner: vec![1] }
     };
     let mut locks = FencedLockServiceClient::connect(url.clone()).await.unwrap();
@@ -211,23 +203,9 @@ async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
     wait_for_waiters(&cluster, leader_id, "l", 0).await;
 
     // So A's unlock frees the lock instead of handing it to a caller that is gone.
-    let call = Call {
-        group: String::new(),
-        name: "l".to_owned(),
-        session_id: a,
-        seq: 2,
-        stale_read: false,
-        keep_parked: false,
-    };
+    let call = Call { name: "l".to_owned(), session_id: a, seq: 2, ..Call::default() };
     locks.unlock(pb::FencedLockUnlockRequest { call: Some(call), owner: vec![1] }).await.unwrap();
-    let call = Call {
-        group: String::new(),
-        name: "l".to_owned(),
-        session_id: 0,
-        seq: 0,
-        stale_read: false,
-        keep_parked: false,
-    };
+    let call = Call { name: "l".to_owned(), session_id: 0, seq: 0, ..Call::default() };
     let locked = locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap().into_inner();
     assert!(!locked.locked);
     cluster.shutdown().await;

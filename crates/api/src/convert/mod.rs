@@ -29,7 +29,7 @@ pub use rpc::{RpcRequest, RpcResponse};
 use std::time::Duration;
 
 use coterie_core::{ApplyCtx, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
-use coterie_core::{CoreError, StructureCommand};
+use coterie_core::{Consistency, CoreError, StructureCommand, Target};
 use thiserror::Error;
 
 use crate::pb;
@@ -117,16 +117,19 @@ impl Caller {
     }
 }
 
-/// A request turned into what the engine applies: the target group, the caller and the
-/// group command.
+/// A request turned into what the router needs: where it goes, who makes it, the command,
+/// and what it asks of the replicas.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routed {
-    /// The CP group that must apply the command (`"default"` unless the call named one).
-    pub group: String,
+    /// The engine and replica set that must serve the command: a CP group (`"default"`
+    /// unless the call named one) or a sharded structure.
+    pub target: Target,
     /// Who made the call.
     pub caller: Caller,
-    /// The command for that group.
+    /// The command for that target.
     pub command: GroupCommand,
+    /// How many replicas must take part before the call is answered.
+    pub consistency: Consistency,
     /// Whether the caller asked for a stale read: answered from the receiving member's
     /// applied state, without a leadership check. Only ever set on read-only commands.
     pub stale_read: bool,
@@ -234,11 +237,15 @@ pub fn caller(session_id: u64, seq: u64, operation: &'static str) -> Result<Call
     }
 }
 
-/// A checked `Call` header: where a structure call goes and who makes it.
+/// The default number of shards of a sharded structure (seed 000).
+pub const DEFAULT_SHARDS: u32 = 100;
+
+/// A checked `Call` header: where a structure call goes, who makes it, and what it asks.
 struct Header {
-    group: String,
+    target: Target,
     name: String,
     caller: Caller,
+    consistency: Consistency,
     stale_read: bool,
     keep_parked: bool,
 }
@@ -248,8 +255,31 @@ impl Header {
     /// reported as such whatever else is wrong with it.
     fn check(call: Option<pb::Call>, operation: &'static str) -> Result<Header, ConvertError> {
         let call = call.ok_or_else(|| ConvertError::name("the request has no call header, so no structure name"))?;
-        let (group, name) = resolve_target(&call.group, &call.name)?;
+        let (target, name) = match &call.target {
+            None => {
+                let (group, name) = resolve_target("", &call.name)?;
+                (Target::Cp { group }, name)
+            }
+            Some(pb::call::Target::Group(group)) => {
+                let (group, name) = resolve_target(group, &call.name)?;
+                (Target::Cp { group }, name)
+            }
+            Some(pb::call::Target::Sharded(sharded)) => {
+                if call.name.is_empty() {
+                    return Err(ConvertError::name("the name is empty"));
+                }
+                if call.name.contains('@') {
+                    return Err(ConvertError::name(format!(
+                        "{:?} has an '@group' suffix, which only addresses CP groups; a sharded structure's name has no '@'",
+                        call.name
+                    )));
+                }
+                let shards = if sharded.shards == 0 { DEFAULT_SHARDS } else { sharded.shards };
+                (Target::Sharded { shards }, call.name.clone())
+            }
+        };
         let caller = caller(call.session_id, call.seq, operation)?;
+        let consistency = consistency(call.consistency, call.at_least, operation)?;
         if call.stale_read && caller.invocation.is_some() {
             return Err(ConvertError::invalid(
                 operation,
@@ -262,7 +292,7 @@ impl Header {
                 "keep_parked needs a session and a seq: a parked call is found again by them",
             ));
         }
-        Ok(Header { group, name, caller, stale_read: call.stale_read, keep_parked: call.keep_parked })
+        Ok(Header { target, name, caller, consistency, stale_read: call.stale_read, keep_parked: call.keep_parked })
     }
 
     /// The routed command applying `command` to the header's structure.
@@ -275,13 +305,55 @@ impl Header {
             ));
         }
         Ok(Routed {
-            group: self.group,
+            target: self.target,
             caller: self.caller,
             command,
+            consistency: self.consistency,
             stale_read: self.stale_read,
             keep_parked: self.keep_parked,
         })
     }
+}
+
+/// The consistency a header asks for: `Call.consistency`, with `Call.at_least` for
+/// `AT_LEAST` (1 or more) and 0 for every other level.
+pub fn consistency(level: i32, at_least: u32, operation: &'static str) -> Result<Consistency, ConvertError> {
+    use pb::ConsistencyLevel as L;
+    let level = L::try_from(level).map_err(|_| {
+        ConvertError::invalid(operation, format!("consistency level {level} is not one this server knows"))
+    })?;
+    let consistency = match level {
+        L::Default => Consistency::Default,
+        L::Eventual => Consistency::Eventual,
+        L::Quorum => Consistency::Quorum,
+        L::Strong => Consistency::Strong,
+        L::AtLeast if at_least == 0 => {
+            return Err(ConvertError::invalid(operation, "consistency AT_LEAST needs at_least of 1 or more"));
+        }
+        L::AtLeast => return Ok(Consistency::AtLeast(at_least)),
+    };
+    if at_least != 0 {
+        return Err(ConvertError::invalid(
+            operation,
+            format!(
+                "at_least is {at_least} but the consistency level is {consistency}; at_least goes with AT_LEAST only"
+            ),
+        ));
+    }
+    Ok(consistency)
+}
+
+/// The `(Call.consistency, Call.at_least)` pair that says `consistency`.
+pub fn consistency_to_wire(consistency: Consistency) -> (i32, u32) {
+    use pb::ConsistencyLevel as L;
+    let (level, at_least) = match consistency {
+        Consistency::Default => (L::Default, 0),
+        Consistency::Eventual => (L::Eventual, 0),
+        Consistency::Quorum => (L::Quorum, 0),
+        Consistency::Strong => (L::Strong, 0),
+        Consistency::AtLeast(n) => (L::AtLeast, n),
+    };
+    (level as i32, at_least)
 }
 
 /// Reads an owner id: at most [`MAX_OWNER_BYTES`] bytes, big-endian; empty is owner 0.

@@ -78,7 +78,13 @@ pub fn to_request(
     if session_id == 0 && session.is_some() {
         return Err(ConvertError::invalid(operation, "session 0 cannot be sent; sessions are numbered from 1"));
     }
-    rpc.set_call(pb::Call { group, name, session_id, seq, stale_read: false, keep_parked: false });
+    rpc.set_call(pb::Call {
+        target: Some(pb::call::Target::Group(group)),
+        name,
+        session_id,
+        seq,
+        ..pb::Call::default()
+    });
     Ok(rpc)
 }
 

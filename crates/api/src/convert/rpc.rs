@@ -12,11 +12,11 @@
 //! missing from one match and present in another, and a field cannot be read one way by
 //! the server and written another way by the client.
 
-use coterie_core::{GroupOutput, StructureCommand, StructureOutput};
+use coterie_core::{Consistency, GroupOutput, StructureCommand, StructureOutput};
 
 use super::fields::{FenceValue, Field, OnePermitByDefault, Owner, Required, Same, Timeout};
 use super::response::IntoOutput;
-use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, no_rpc};
+use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, consistency_to_wire, no_rpc};
 use crate::pb;
 
 /// Expands the rpc list (see [`super::table`]) into the conversions and the rpc enums.
@@ -209,6 +209,29 @@ impl RpcRequest {
             |call| call.keep_parked = true,
             "only structure calls with a sequence number can keep their place when parked",
         )
+    }
+
+    /// Asks for `consistency` (see `Call.consistency`). A session rpc has no header and takes
+    /// only [`Consistency::Default`]: sessions live in CP groups, which commit on a majority.
+    pub fn with_consistency(mut self, consistency: Consistency) -> Result<RpcRequest, ConvertError> {
+        if consistency == Consistency::Default {
+            return Ok(self);
+        }
+        let (level, at_least) = consistency_to_wire(consistency);
+        let operation = self.operation();
+        match self.call_mut().and_then(Option::as_mut) {
+            Some(call) => {
+                call.consistency = level;
+                call.at_least = at_least;
+            }
+            None => {
+                return Err(ConvertError::invalid(
+                    operation,
+                    format!("session rpcs have no consistency level to set (asked for {consistency})"),
+                ));
+            }
+        }
+        Ok(self)
     }
 
     /// Sets a header flag with `set` if the request has a header that `allowed` accepts;

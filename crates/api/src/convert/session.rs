@@ -4,16 +4,17 @@
 
 use std::time::Duration;
 
-use coterie_core::{GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
 use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed, resolve_group};
 use crate::pb;
 
 fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
     Ok(Routed {
-        group: resolve_group(group)?,
+        target: Target::Cp { group: resolve_group(group)? },
         caller: Caller::default(),
         command,
+        consistency: Consistency::Default,
         stale_read: false,
         keep_parked: false,
     })

@@ -24,7 +24,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use super::Inner;
-use crate::engine::CallOptions;
+use crate::engine::{self, CallOptions};
 use crate::journal::Request as CpRequest;
 
 /// The public services of a node (every service but Raft and Cluster share this handler).
@@ -43,11 +43,17 @@ impl Api {
         let config = &self.inner.config;
         let timeout = call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout);
         let routed = request.into_inner().into_command()?;
-        let engine = self.inner.route(&routed.group).await.map_err(|err| status::from_engine(&err))?;
         let call =
             CpRequest { command: routed.command, session: routed.caller.session, invocation: routed.caller.invocation };
-        let options = CallOptions { timeout, stale_read: routed.stale_read, keep_parked: routed.keep_parked };
-        let output = engine.call(call, options).await.map_err(|err| status::from_engine(&err))?;
+        let options = CallOptions {
+            timeout,
+            stale_read: routed.stale_read,
+            keep_parked: routed.keep_parked,
+            consistency: routed.consistency,
+        };
+        let output = engine::serve(self.inner.as_ref(), &routed.target, call, options)
+            .await
+            .map_err(|err| status::from_engine(&err))?;
         Ok(Response::new(R::from_output(output)?))
     }
 }

@@ -34,8 +34,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
-use coterie_core::{ConfigError, CoreError, EngineError};
+use coterie_core::{ConfigError, CoreError, EngineError, Target};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
+use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -43,7 +44,7 @@ use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
-use crate::engine::Engine;
+use crate::engine::{Engine, Router, no_sharded_engine};
 
 pub use api::parse_grpc_timeout;
 
@@ -215,14 +216,23 @@ struct Inner {
     stopping: AtomicBool,
 }
 
-impl Inner {
-    /// The router: the engine that serves `group` on this node (its local replica of the CP
-    /// group, started if it is not running yet), for any face to call.
-    async fn route(&self, group: &str) -> Result<Arc<dyn Engine>, EngineError> {
-        let node: Arc<dyn Engine> = self.group(group).await?;
-        Ok(node)
+/// The node's router: a CP target is served by this node's replica of the group (started if
+/// it is not running yet); a sharded target is refused, as this node runs only the CP engine.
+impl Router for Inner {
+    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
+        Box::pin(async move {
+            match target {
+                Target::Cp { group } => {
+                    let node: Arc<dyn Engine> = self.group(group).await?;
+                    Ok(node)
+                }
+                Target::Sharded { .. } => Err(no_sharded_engine(target)),
+            }
+        })
     }
+}
 
+impl Inner {
     /// The local replica of `group`, started if it is not running yet.
     async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         let group = resolve_group(group)?;

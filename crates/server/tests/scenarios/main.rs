@@ -8,5 +8,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod consistency;
 mod faults;
 mod use_cases;

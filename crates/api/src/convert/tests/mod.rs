@@ -5,13 +5,16 @@ mod atomic_long;
 mod atomic_reference;
 mod count_down_latch;
 mod fenced_lock;
+mod header;
 mod reverse;
 mod semaphore;
 mod session;
 
 use std::fmt::Debug;
 
-use coterie_core::{GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand, StructureOutput};
+use coterie_core::{
+    Consistency, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand, StructureOutput, Target,
+};
 
 use super::*;
 use crate::pb;
@@ -19,14 +22,7 @@ use crate::pb;
 /// The header every structure test request carries: structure "x" in the default group,
 /// session 7, seq 9.
 fn call() -> Option<pb::Call> {
-    Some(pb::Call {
-        group: String::new(),
-        name: "x".to_owned(),
-        session_id: 7,
-        seq: 9,
-        stale_read: false,
-        keep_parked: false,
-    })
+    Some(pb::Call { name: "x".to_owned(), session_id: 7, seq: 9, ..pb::Call::default() })
 }
 
 /// Asserts that `request` becomes `command` on structure "x" of the default group, called by
@@ -34,7 +30,8 @@ fn call() -> Option<pb::Call> {
 fn assert_request<R: IntoCommand + Clone + Debug>(request: R, command: StructureCommand) {
     let session = SessionId(7);
     let expected = Routed {
-        group: "default".to_owned(),
+        target: Target::cp("default"),
+        consistency: Consistency::Default,
         caller: Caller { session: Some(session), invocation: Some(InvocationId { session, seq: 9 }) },
         command: GroupCommand::Invoke { name: "x".to_owned(), command },
         stale_read: false,
@@ -129,33 +126,20 @@ fn a_request_without_a_header_or_with_a_bad_one_is_refused() {
     let both_bad = pb::FencedLockLockRequest { call: None, owner: vec![0; 17] };
     assert!(matches!(both_bad.into_command(), Err(ConvertError::InvalidName { .. })));
     let seq_only = pb::AtomicLongIncrementAndGetRequest {
-        call: Some(pb::Call {
-            group: String::new(),
-            name: "x".to_owned(),
-            session_id: 0,
-            seq: 1,
-            stale_read: false,
-            keep_parked: false,
-        }),
+        call: Some(pb::Call { name: "x".to_owned(), session_id: 0, seq: 1, ..pb::Call::default() }),
     };
     assert!(matches!(
         seq_only.into_command(),
         Err(ConvertError::InvalidArgument { operation: "increment_and_get", .. })
     ));
     let grouped = pb::AtomicLongGetRequest {
-        call: Some(pb::Call {
-            group: String::new(),
-            name: "x@g2".to_owned(),
-            session_id: 0,
-            seq: 0,
-            stale_read: false,
-            keep_parked: false,
-        }),
+        call: Some(pb::Call { name: "x@g2".to_owned(), session_id: 0, seq: 0, ..pb::Call::default() }),
     };
     assert_eq!(
         grouped.into_command(),
         Ok(Routed {
-            group: "g2".to_owned(),
+            target: Target::cp("g2"),
+            consistency: Consistency::Default,
             caller: Caller::default(),
             command: GroupCommand::Invoke {
                 name: "x".to_owned(),
@@ -252,14 +236,7 @@ fn each_request_and_its_response_name_the_same_operation() {
 #[test]
 fn stale_reads_are_only_accepted_for_reads_without_a_seq() {
     let header = |seq, stale_read| {
-        Some(pb::Call {
-            group: String::new(),
-            name: "x".to_owned(),
-            session_id: 7,
-            seq,
-            stale_read,
-            keep_parked: false,
-        })
+        Some(pb::Call { name: "x".to_owned(), session_id: 7, seq, stale_read, ..pb::Call::default() })
     };
     let read = pb::AtomicLongGetRequest { call: header(0, true) }.into_command().unwrap();
     assert!(read.stale_read);
@@ -288,7 +265,7 @@ fn a_client_request_becomes_a_stale_read_only_where_one_is_allowed() {
 fn keep_parked_is_only_accepted_with_a_seq() {
     use coterie_core::kinds::fenced_lock::FencedLockCommand;
     let header = |session_id, seq, keep_parked| {
-        Some(pb::Call { group: String::new(), name: "x".to_owned(), session_id, seq, stale_read: false, keep_parked })
+        Some(pb::Call { name: "x".to_owned(), session_id, seq, keep_parked, ..pb::Call::default() })
     };
     let owner = vec![1u8; 16];
     let lock = |call| pb::FencedLockLockRequest { call, owner: owner.clone() };

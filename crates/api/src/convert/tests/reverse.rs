@@ -11,8 +11,8 @@ use coterie_core::kinds::count_down_latch::{CountDownLatchCommand as Cdl, CountD
 use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand as Sem, CpSemaphoreOutput as SemO};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand as Fl, FencedLockOutput as FlO};
+use coterie_core::{Consistency, StructureOutput as SO, StructureSpec, Target};
 use coterie_core::{Fence, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand as S};
-use coterie_core::{StructureOutput as SO, StructureSpec};
 use proptest::prelude::*;
 
 use super::super::{Caller, ConvertError, Routed, RpcRequest, timeout_ms, to_request};
@@ -175,11 +175,31 @@ fn sendable() -> impl Strategy<Value = (RpcRequest, Routed)> {
     let structure = (group(), name(), structure_command(), caller()).prop_map(|(group, name, command, caller)| {
         let command = GroupCommand::Invoke { name, command };
         let request = to_request(&group, &command, caller.session, caller.invocation);
-        (request, Routed { group, caller, command, stale_read: false, keep_parked: false })
+        (
+            request,
+            Routed {
+                target: Target::Cp { group },
+                consistency: Consistency::Default,
+                caller,
+                command,
+                stale_read: false,
+                keep_parked: false,
+            },
+        )
     });
     let session = (group(), session_command()).prop_map(|(group, command)| {
         let request = to_request(&group, &command, None, None);
-        (request, Routed { group, caller: Caller::default(), command, stale_read: false, keep_parked: false })
+        (
+            request,
+            Routed {
+                target: Target::Cp { group },
+                consistency: Consistency::Default,
+                caller: Caller::default(),
+                command,
+                stale_read: false,
+                keep_parked: false,
+            },
+        )
     });
     prop_oneof![4 => structure, 1 => session].prop_map(|(request, routed)| match request {
         Ok(request) => (request, routed),
@@ -215,7 +235,7 @@ proptest! {
         let command = GroupCommand::Invoke { name: name.clone(), command };
         if let Ok(request) = to_request(&group, &command, session, invocation) {
             let group = if group.is_empty() { "default".to_owned() } else { group };
-            let expected = Routed { group, caller: Caller { session, invocation }, command, stale_read: false, keep_parked: false };
+            let expected = Routed { target: Target::Cp { group }, consistency: Consistency::Default, caller: Caller { session, invocation }, command, stale_read: false, keep_parked: false };
             prop_assert_eq!(request.into_command(), Ok(expected));
         }
     }

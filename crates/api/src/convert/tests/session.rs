@@ -1,12 +1,19 @@
 use std::time::Duration;
 
-use coterie_core::{GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
 use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed};
 use crate::pb;
 
 fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
-    Ok(Routed { group: group.to_owned(), caller: Caller::default(), command, stale_read: false, keep_parked: false })
+    Ok(Routed {
+        target: Target::cp(group),
+        caller: Caller::default(),
+        command,
+        consistency: Consistency::Default,
+        stale_read: false,
+        keep_parked: false,
+    })
 }
 
 #[test]
