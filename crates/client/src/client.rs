@@ -142,7 +142,7 @@ impl OpenSession {
 pub(crate) struct Shared<T> {
     pub(crate) transport: T,
     pub(crate) config: ClientConfig,
-    pub(crate) leaders: Mutex<BTreeMap<String, usize>>,
+    pub(crate) leaders: Mutex<BTreeMap<coterie_core::Target, usize>>,
     sessions: tokio::sync::Mutex<BTreeMap<String, OpenSession>>,
     next_owner: AtomicU64,
     closed: AtomicBool,
@@ -298,7 +298,7 @@ impl<T: Transport> Client<T> {
         };
         let (output, session) = if mode == Mode::Read && pin.is_none() {
             let call = Call {
-                group: target.group.clone(),
+                target: coterie_core::Target::cp(target.group.clone()),
                 command: invoke,
                 session: None,
                 invocation: None,
@@ -346,7 +346,7 @@ impl<T: Transport> Client<T> {
             };
             let invocation = with_invocation.then_some(InvocationId { session, seq });
             let call = Call {
-                group: group.to_owned(),
+                target: coterie_core::Target::cp(group),
                 command: command.clone(),
                 session: Some(session),
                 invocation,
@@ -361,7 +361,11 @@ impl<T: Transport> Client<T> {
             let result = self.send_bounded(call, deadline, attempt, &mut progress).await;
             match cancel {
                 // No answer before the deadline: dropping the guard cancels the call.
-                Some(cancel) if matches!(result, Err(ClientError::Unavailable { .. })) => drop(cancel),
+                Some(cancel)
+                    if matches!(result, Err(ClientError::Unavailable { .. } | ClientError::Indeterminate { .. })) =>
+                {
+                    drop(cancel)
+                }
                 Some(cancel) => cancel.disarm(),
                 None => {}
             }

@@ -9,11 +9,27 @@ pub enum ClientError {
     /// The structure refused the call (not the owner, over the limit, wrong kind, ...).
     #[error("{0}")]
     Refused(#[from] CoreError),
-    /// No endpoint answered as leader before the call's deadline.
+    /// No endpoint answered as leader before the call's deadline, and nothing was applied: the
+    /// call was a read, or no member received it.
     #[error(
         "no leader answered within {waited_ms} ms ({last}); check that a majority of the cluster is up and reachable"
     )]
     Unavailable {
+        /// How long the client tried.
+        waited_ms: u128,
+        /// The last failure seen.
+        last: String,
+    },
+    /// The call's deadline passed after an attempt that may have been delivered (it timed out
+    /// at a member, the member answered that the outcome is unknown, or too few replicas
+    /// acknowledged it), so it may or may not have been applied; it was applied at most
+    /// once. Distinct from [`ClientError::Refused`] (the structure said no, nothing changed)
+    /// and from [`ClientError::Unavailable`] (nothing was applied). Like Hazelcast's
+    /// `IndeterminateOperationStateException`.
+    #[error(
+        "the outcome is unknown after {waited_ms} ms ({last}): the call may have been applied (once, never twice); read the structure to find out before repeating it"
+    )]
+    Indeterminate {
         /// How long the client tried.
         waited_ms: u128,
         /// The last failure seen.

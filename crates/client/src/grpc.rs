@@ -27,33 +27,33 @@
 
 use std::borrow::Cow;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, RpcRequest, RpcResponse, to_request};
 use coterie_api::pb;
 use coterie_api::status::ApiError;
-use coterie_core::{CoreError, GroupOutput};
+use coterie_core::{CoreError, GroupOutput, Target};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::ClientError;
+use crate::members::MemberBook;
 use crate::transport::{Call, Transport, TransportError};
 
-/// One member of the cluster: its `host:port` and the channel to it.
-#[derive(Clone, Debug)]
-struct Member {
-    address: String,
-    channel: Channel,
-}
-
-/// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per endpoint.
+/// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per member.
+///
+/// It starts with the members given at connect and learns more as it goes (see
+/// [`crate::members`]): a member named in a "not the leader" answer, or listed by
+/// `ClusterService.Status` when [`Transport::refresh`] asks, gets a channel and an index.
 #[derive(Clone, Debug)]
 pub struct GrpcTransport {
     /// Shared so that a call's future owns what it needs without borrowing the transport.
-    members: Arc<[Member]>,
+    members: Arc<RwLock<MemberBook<Channel>>>,
+    /// How long connecting to a member may take.
+    connect_timeout: Duration,
 }
 
 /// Parses an endpoint given as `host:port` or `http://host:port` into its normalized
@@ -86,10 +86,24 @@ fn parse_endpoint(given: &str) -> Result<(String, Endpoint), ClientError> {
     Ok((format!("{host}:{port}"), endpoint))
 }
 
-/// An address as the endpoints are compared: `host:port`, without an `http://` prefix.
-fn normalize(address: &str) -> &str {
-    let address = address.trim();
-    address.strip_prefix("http://").unwrap_or(address).trim_end_matches('/')
+/// A lazily connecting channel to `given`, with its normalized `host:port`.
+fn channel_to(given: &str, connect_timeout: Duration) -> Result<(String, Channel), ClientError> {
+    let (address, endpoint) = parse_endpoint(given)?;
+    Ok((address, endpoint.connect_timeout(connect_timeout).tcp_nodelay(true).connect_lazy()))
+}
+
+/// Whether a failed rpc certainly never reached the server: the TCP connection was refused.
+fn never_sent(status: &Status) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(status);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 impl GrpcTransport {
@@ -114,30 +128,38 @@ impl GrpcTransport {
         }
         let mut members = Vec::with_capacity(endpoints.len());
         for given in endpoints {
-            let (address, endpoint) = parse_endpoint(given.as_ref())?;
-            let channel = endpoint.connect_timeout(connect_timeout).tcp_nodelay(true).connect_lazy();
-            members.push(Member { address, channel });
+            members.push(channel_to(given.as_ref(), connect_timeout)?);
         }
-        Ok(GrpcTransport { members: members.into() })
+        Ok(GrpcTransport { members: Arc::new(RwLock::new(MemberBook::new(members))), connect_timeout })
     }
 
-    /// The endpoints' addresses as `host:port`, in index order.
-    pub fn addresses(&self) -> impl Iterator<Item = &str> {
-        self.members.iter().map(|m| m.address.as_str())
+    /// The members this transport knows, as (member id once learned, `host:port`), in index
+    /// order: the ones given at connect first, then the ones learned from the cluster.
+    pub fn members(&self) -> Vec<(Option<u64>, String)> {
+        self.book().members()
     }
 
-    /// The index of the endpoint at `address`, if the client was given it.
-    fn index_of(&self, address: &str) -> Option<usize> {
-        let address = normalize(address);
-        self.members.iter().position(|m| m.address == address)
+    fn book(&self) -> std::sync::RwLockReadGuard<'_, MemberBook<Channel>> {
+        self.members.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The index of the member a hint names (by address, else by id), learning it if it is
+    /// new, so a redirect to a member the client was not given is followed.
+    fn resolve(&self, id: Option<u64>, address: Option<&str>) -> Option<usize> {
+        let timeout = self.connect_timeout;
+        let mut book = self.members.write().unwrap_or_else(PoisonError::into_inner);
+        book.resolve(id, address, |address| channel_to(address, timeout).ok())
     }
 
     /// What a failed rpc means to the retry loop.
     fn classify(&self, status: &Status, operation: &'static str, address: &str) -> TransportError {
         match ApiError::from(status) {
             ApiError::Core(err) => TransportError::Refused(err),
-            ApiError::NotLeader { leader_address, .. } => {
-                TransportError::NotLeader { leader: leader_address.as_deref().and_then(|a| self.index_of(a)) }
+            ApiError::NotLeader { leader_address, leader_id, .. } => {
+                TransportError::NotLeader { leader: self.resolve(leader_id, leader_address.as_deref()) }
+            }
+            ApiError::Unavailable { .. } if never_sent(status) => {
+                TransportError::Unreachable { reason: format!("{address} refused the connection") }
             }
             ApiError::Unavailable { message, .. } => {
                 TransportError::Unavailable { reason: format!("{address} is unavailable: {message}") }
@@ -146,8 +168,8 @@ impl GrpcTransport {
                 TransportError::Unavailable { reason: format!("{address} timed out: {message}") }
             }
             ApiError::StillWaiting { .. } => TransportError::StillParked,
-            ApiError::OutcomeUnknown { leader_address, message, .. } => TransportError::OutcomeUnknown {
-                leader: leader_address.as_deref().and_then(|a| self.index_of(a)),
+            ApiError::OutcomeUnknown { leader_address, leader_id, message } => TransportError::OutcomeUnknown {
+                leader: self.resolve(leader_id, leader_address.as_deref()),
                 reason: format!("{address}: {message}"),
             },
             ApiError::QuorumNotMet { message, .. } => {
@@ -157,6 +179,9 @@ impl GrpcTransport {
                 what: Cow::Borrowed("server answer"),
                 reason: format!("{address} reported an internal error for {operation}: {message}"),
             }),
+            ApiError::Other { detail_code: None, .. } if never_sent(status) => {
+                TransportError::Unreachable { reason: format!("{address} refused the connection") }
+            }
             // No Coterie detail: the status came from the connection, not from a server.
             ApiError::Other { code, message, detail_code: None }
                 if matches!(
@@ -239,7 +264,35 @@ fn unsendable(err: ConvertError) -> TransportError {
 
 impl Transport for GrpcTransport {
     fn endpoints(&self) -> usize {
-        self.members.len()
+        self.book().len()
+    }
+
+    /// Asks the members in turn for `ClusterService.Status` until one answers within
+    /// `timeout`, and learns every member it lists (and the answering member's id).
+    fn refresh(&self, timeout: Duration) -> impl Future<Output = ()> + Send {
+        let transport = self.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            for index in 0..transport.endpoints() {
+                let Some(channel) = transport.book().get(index).map(|e| e.link.clone()) else { break };
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let mut client = pb::cluster_service_client::ClusterServiceClient::new(channel);
+                let asked = client.status(request(pb::ClusterStatusRequest {}, Some(left)));
+                let Ok(Ok(status)) = tokio::time::timeout(left, asked).await else { continue };
+                let status = status.into_inner();
+                let answering = transport.book().get(index).map(|e| e.address.clone());
+                transport.resolve(Some(status.member_id), answering.as_deref());
+                for member in &status.members {
+                    if member.state != pb::MemberState::Removed as i32 && !member.address.is_empty() {
+                        transport.resolve(Some(member.id), Some(&member.address));
+                    }
+                }
+                return;
+            }
+        }
     }
 
     fn call(
@@ -248,13 +301,19 @@ impl Transport for GrpcTransport {
         call: Call,
         timeout: Option<Duration>,
     ) -> impl Future<Output = Result<GroupOutput, TransportError>> + Send {
-        let member = self.members.get(endpoint).cloned();
+        let member = self.book().get(endpoint).cloned();
         let transport = self.clone();
         async move {
             let Some(member) = member else {
-                return Err(TransportError::Unavailable { reason: format!("there is no endpoint #{endpoint}") });
+                return Err(TransportError::Unreachable { reason: format!("there is no endpoint #{endpoint}") });
             };
-            let mut rpc = to_request(&call.group, &call.command, call.session, call.invocation).map_err(unsendable)?;
+            let Target::Cp { group } = &call.target else {
+                return Err(TransportError::Refused(CoreError::invalid(
+                    "send",
+                    format!("{} cannot be called by this client yet: it sends CP calls only", call.target),
+                )));
+            };
+            let mut rpc = to_request(group, &call.command, call.session, call.invocation).map_err(unsendable)?;
             if call.stale_read {
                 rpc = rpc.into_stale_read().map_err(unsendable)?;
             }
@@ -263,7 +322,7 @@ impl Transport for GrpcTransport {
             }
             rpc = rpc.with_consistency(call.consistency).map_err(unsendable)?;
             let operation = rpc.operation();
-            let sent = send(member.channel, rpc, timeout);
+            let sent = send(member.link, rpc, timeout);
             let answer = match timeout {
                 Some(timeout) => {
                     tokio::time::timeout(timeout, sent).await.map_err(|_| TransportError::Unavailable {

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, reason = "test code: a failure should panic")]
 
 use super::*;
+use crate::members::normalize;
 
 #[test]
 fn endpoints_parse_as_host_port_with_an_optional_http_prefix() {
@@ -33,8 +34,20 @@ async fn statuses_sort_into_what_the_retry_loop_needs() {
     let not_leader = |address: &str| coterie_api::status::not_leader(Some(2), Some(address.to_owned()));
     assert_eq!(classify(not_leader("127.0.0.1:2")), TransportError::NotLeader { leader: Some(1) });
     assert_eq!(classify(not_leader("http://127.0.0.1:2")), TransportError::NotLeader { leader: Some(1) });
-    assert_eq!(classify(not_leader("10.0.0.9:2")), TransportError::NotLeader { leader: None });
     assert_eq!(classify(coterie_api::status::not_leader(None, None)), TransportError::NotLeader { leader: None });
+    // A leader the client was not given is learned, and later hints by its id find it.
+    let elsewhere = coterie_api::status::not_leader(Some(3), Some("10.0.0.9:7103".to_owned()));
+    assert_eq!(classify(elsewhere), TransportError::NotLeader { leader: Some(2) });
+    assert_eq!(classify(coterie_api::status::not_leader(Some(3), None)), TransportError::NotLeader { leader: Some(2) });
+    assert_eq!(
+        transport.members(),
+        vec![
+            (None, "127.0.0.1:1".to_owned()),
+            (Some(2), "127.0.0.1:2".to_owned()),
+            (Some(3), "10.0.0.9:7103".to_owned())
+        ]
+    );
+    assert_eq!(transport.endpoints(), 3);
     let overflow = CoreError::Overflow { operation: Cow::Borrowed("increment_and_get") };
     assert_eq!(classify(coterie_api::status::from_core(&overflow)), TransportError::Refused(overflow));
     for transient in [

@@ -27,7 +27,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use coterie_core::{CoreError, GroupOutput};
+use coterie_core::{CoreError, GroupOutput, Target};
 use tokio::time::Instant;
 
 use crate::client::Client;
@@ -58,8 +58,10 @@ enum Outcome {
     Moved { to: usize },
     /// The endpoint does not lead; the leader it named, if any.
     NotLeader { leader: Option<usize> },
-    /// No answer: unreachable, timed out, or failed on the way.
+    /// No answer: timed out, or failed on the way (it may have been delivered).
     Unavailable { reason: String },
+    /// Certainly not delivered (connection refused, member stopped).
+    Unreachable { reason: String },
     /// A leader got it but may or may not have applied it; the new leader, if named.
     MayHaveApplied { leader: Option<usize>, reason: String },
 }
@@ -72,6 +74,7 @@ impl Outcome {
             Err(TransportError::StillParked) => Outcome::StillParked { endpoint },
             Err(TransportError::NotLeader { leader }) => Outcome::NotLeader { leader },
             Err(TransportError::Unavailable { reason }) => Outcome::Unavailable { reason },
+            Err(TransportError::Unreachable { reason }) => Outcome::Unreachable { reason },
             Err(TransportError::OutcomeUnknown { leader, reason }) => Outcome::MayHaveApplied { leader, reason },
         }
     }
@@ -103,21 +106,20 @@ impl<T: Transport> Client<T> {
         progress: &mut Progress,
     ) -> Result<GroupOutput, ClientError> {
         let shared = &self.shared;
-        let endpoints = shared.transport.endpoints().max(1);
         let started = Instant::now();
-        let mut endpoint = self.leader_guess(&call.group).unwrap_or(0) % endpoints;
+        let mut endpoint = self.leader_guess(&call.target).unwrap_or(0);
         let mut backoff = shared.config.retry_initial;
         let mut hops_without_pause = 0;
+        // Endpoints tried since the last answer, to refresh the member list after a round.
+        let mut failed_in_round = 0;
         loop {
+            // The transport may have learned members since the last attempt.
+            let endpoints = shared.transport.endpoints().max(1);
+            endpoint %= endpoints;
             let remaining = match deadline {
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => Some(left),
-                    _ => {
-                        return Err(ClientError::Unavailable {
-                            waited_ms: started.elapsed().as_millis(),
-                            last: "the call's deadline passed".to_owned(),
-                        });
-                    }
+                    _ => return Err(gave_up(&call, progress, started, "the call's deadline passed".to_owned())),
                 },
                 None => None,
             };
@@ -126,13 +128,13 @@ impl<T: Transport> Client<T> {
             // caller's future type too deep for the compiler's layout queries.
             let failure = match Box::pin(self.attempt(endpoint, &call, bound)).await {
                 Outcome::Answered { endpoint: at, result } => {
-                    self.remember_leader(&call.group, at);
+                    self.remember_leader(&call.target, at);
                     return result.map_err(ClientError::Refused);
                 }
                 Outcome::StillParked { endpoint: at } => {
                     // Parked in its place at `at`'s group: ask again there, at once.
                     progress.maybe_applied = true;
-                    self.remember_leader(&call.group, at);
+                    self.remember_leader(&call.target, at);
                     endpoint = at;
                     hops_without_pause = 0;
                     backoff = shared.config.retry_initial;
@@ -141,12 +143,12 @@ impl<T: Transport> Client<T> {
                 Outcome::Moved { to } => {
                     // The attempt left behind at the old leader may still be applied there.
                     progress.maybe_applied = true;
-                    endpoint = to % endpoints;
+                    endpoint = to;
                     continue;
                 }
                 Outcome::NotLeader { leader: Some(leader) } if hops_without_pause < endpoints => {
                     // Follow the hint at once; pause only if hints keep going round.
-                    endpoint = leader % endpoints;
+                    endpoint = leader;
                     hops_without_pause += 1;
                     continue;
                 }
@@ -154,7 +156,7 @@ impl<T: Transport> Client<T> {
                 Outcome::MayHaveApplied { leader: Some(leader), .. } if hops_without_pause < endpoints => {
                     // Retry at once where the new leader is, with the same invocation id.
                     progress.maybe_applied = true;
-                    endpoint = leader % endpoints;
+                    endpoint = leader;
                     hops_without_pause += 1;
                     continue;
                 }
@@ -162,14 +164,23 @@ impl<T: Transport> Client<T> {
                     progress.maybe_applied = true;
                     reason
                 }
+                Outcome::Unreachable { reason } => reason,
             };
             hops_without_pause = 0;
-            endpoint = (endpoint + 1) % endpoints;
+            failed_in_round += 1;
+            if failed_in_round >= endpoints {
+                // No member the client knows could serve it: ask the cluster for its members
+                // (some may have joined, or moved), within what is left of the call's time.
+                failed_in_round = 0;
+                let bound = remaining.map_or(attempt, |left| left.min(attempt));
+                shared.transport.refresh(bound).await;
+            }
+            endpoint = (endpoint + 1) % shared.transport.endpoints().max(1);
             let pause = remaining.map_or(backoff, |left| backoff.min(left));
             tokio::time::sleep(pause).await;
             backoff = backoff.saturating_mul(2).min(shared.config.retry_max);
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(ClientError::Unavailable { waited_ms: started.elapsed().as_millis(), last: failure });
+                return Err(gave_up(&call, progress, started, failure));
             }
         }
     }
@@ -237,14 +248,29 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    fn leader_guess(&self, group: &str) -> Option<usize> {
-        self.shared.leaders.lock().ok().and_then(|leaders| leaders.get(group).copied())
+    fn leader_guess(&self, target: &Target) -> Option<usize> {
+        self.shared.leaders.lock().ok().and_then(|leaders| leaders.get(target).copied())
     }
 
-    fn remember_leader(&self, group: &str, endpoint: usize) {
-        if let Ok(mut leaders) = self.shared.leaders.lock() {
-            leaders.insert(group.to_owned(), endpoint);
+    fn remember_leader(&self, target: &Target, endpoint: usize) {
+        if let Ok(mut leaders) = self.shared.leaders.lock()
+            && leaders.get(target) != Some(&endpoint)
+        {
+            leaders.insert(target.clone(), endpoint);
         }
+    }
+}
+
+/// The error a call ends with when its deadline passes unanswered: "may have been applied"
+/// ([`ClientError::Indeterminate`]) for a call with an invocation id that some attempt may
+/// have delivered, "unavailable" for anything that certainly changed nothing (a read, or a
+/// call no member ever received).
+fn gave_up(call: &Call, progress: &Progress, started: Instant, last: String) -> ClientError {
+    let waited_ms = started.elapsed().as_millis();
+    if progress.maybe_applied && call.invocation.is_some() {
+        ClientError::Indeterminate { waited_ms, last }
+    } else {
+        ClientError::Unavailable { waited_ms, last }
     }
 }
 

@@ -9,13 +9,15 @@
 use std::future::Future;
 use std::time::Duration;
 
-use coterie_core::{Consistency, CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{Consistency, CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
-/// One command for one group, with the caller's identity.
+/// One command for one target, with the caller's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
-    /// The CP group (`default` unless a name says `name@group`).
-    pub group: String,
+    /// Where the command goes, and the client's routing key: the CP group (`default` unless
+    /// a name says `name@group`), or a sharded structure. The client remembers which member
+    /// served each target last and sends the next call for it there first.
+    pub target: Target,
     /// The command.
     pub command: GroupCommand,
     /// The caller's session, for calls that depend on it.
@@ -41,7 +43,7 @@ impl Call {
     /// cancel a parked call): no invocation id, linearizable, never parked.
     pub fn group_command(group: &str, command: GroupCommand) -> Self {
         Call {
-            group: group.to_owned(),
+            target: Target::cp(group),
             command,
             session: None,
             invocation: None,
@@ -63,6 +65,12 @@ pub enum TransportError {
     /// The endpoint could not be reached or did not answer in time. The call may or may
     /// not have been applied; retrying with the same invocation id is safe.
     Unavailable {
+        /// What went wrong, for the final error message.
+        reason: String,
+    },
+    /// The call was certainly not delivered (the connection to the endpoint was refused, or
+    /// the endpoint is stopped): nothing can have been applied.
+    Unreachable {
         /// What went wrong, for the final error message.
         reason: String,
     },
@@ -108,9 +116,21 @@ impl TransportError {
 }
 
 /// Delivers calls to the members of a cluster.
+///
+/// Endpoints are addressed by index. A transport may learn members as it goes (from the
+/// hints in "not the leader" answers, or from [`Transport::refresh`]): it then appends them,
+/// so an index, once handed out, names the same member for the transport's life.
 pub trait Transport: Send + Sync + 'static {
-    /// How many endpoints there are; they are addressed by index `0..endpoints()`.
+    /// How many endpoints there are now; they are addressed by index `0..endpoints()`.
     fn endpoints(&self) -> usize;
+
+    /// Asks the cluster which members it has and adds the ones this transport does not know
+    /// yet. Bounded by `timeout`; a transport with a fixed set of endpoints does nothing. The
+    /// retry loop calls it when a whole round of endpoints failed to serve a call.
+    fn refresh(&self, timeout: Duration) -> impl Future<Output = ()> + Send {
+        let _ = timeout;
+        std::future::ready(())
+    }
 
     /// Sends `call` to endpoint `endpoint` and waits up to `timeout` for the answer
     /// (`None`: as long as the call is parked, for blocking calls without a timeout).

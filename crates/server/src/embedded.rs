@@ -65,12 +65,12 @@ impl ClientTransport for EmbeddedTransport {
         timeout: Option<Duration>,
     ) -> Result<GroupOutput, TransportError> {
         let Some(node) = self.nodes.get(endpoint) else {
-            return Err(TransportError::Unavailable { reason: format!("there is no endpoint {endpoint}") });
+            return Err(TransportError::Unreachable { reason: format!("there is no endpoint {endpoint}") });
         };
         if self.is_stopped(node.id()) {
-            return Err(TransportError::Unavailable { reason: format!("member {} is stopped", node.id()) });
+            return Err(TransportError::Unreachable { reason: format!("member {} is stopped", node.id()) });
         }
-        let target = Target::cp(call.group);
+        let target = call.target;
         let request = Request { command: call.command, session: call.session, invocation: call.invocation };
         let timeout = timeout.unwrap_or(LONGEST_WAIT);
         let options = CallOptions {
