@@ -24,7 +24,7 @@ pub struct GroupConfig {
     /// Session opens remembered per client, by open sequence number.
     pub client_window: usize,
     /// Clients whose opens are remembered at once; past it, opens by new clients are refused
-    /// with [`CoreError::TooManyClients`] until a client has been idle for `client_ttl`.
+    /// with [`CoreError::TooManyClients`](crate::CoreError::TooManyClients) until a client has been idle for `client_ttl`.
     pub max_clients: usize,
 }
 
