@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use coterie_core::{CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId};
+use coterie_core::{ClientId, CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId};
 use prost::Message;
 use prost::bytes::Bytes;
 use thiserror::Error;
@@ -69,6 +69,10 @@ pub mod code {
     pub const CANCELLED: &str = "cancelled";
     /// [`CoreError::RetryWindowPassed`](coterie_core::CoreError::RetryWindowPassed).
     pub const RETRY_WINDOW_PASSED: &str = "retry_window_passed";
+    /// [`CoreError::ClientWindowPassed`](coterie_core::CoreError::ClientWindowPassed).
+    pub const CLIENT_WINDOW_PASSED: &str = "client_window_passed";
+    /// [`CoreError::TooManyClients`](coterie_core::CoreError::TooManyClients).
+    pub const TOO_MANY_CLIENTS: &str = "too_many_clients";
     /// [`CoreError::Malformed`](coterie_core::CoreError::Malformed).
     pub const MALFORMED: &str = "malformed";
     /// This member is not the group's leader; the detail names the leader when known.
@@ -138,6 +142,9 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
         // The outcome is unknown and the client must re-read before retrying: gRPC's
         // "retry at a higher level" meaning of ABORTED.
         E::RetryWindowPassed { .. } => (code::RETRY_WINDOW_PASSED, Code::Aborted),
+        E::ClientWindowPassed { .. } => (code::CLIENT_WINDOW_PASSED, Code::Aborted),
+        // Nothing was applied; room comes back as idle clients expire.
+        E::TooManyClients { .. } => (code::TOO_MANY_CLIENTS, Code::ResourceExhausted),
         // Clients never send the core bytes to decode over gRPC, so a decoding failure is
         // in the server's own log, snapshot or replication traffic.
         E::Malformed { .. } => (code::MALFORMED, Code::Internal),
@@ -181,6 +188,10 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
             fields.push(("oldest", oldest.to_string()));
             fields
         }
+        E::ClientWindowPassed { client, seq, oldest } => {
+            vec![("client", format!("{:032x}", client.get())), ("seq", seq.to_string()), ("oldest", oldest.to_string())]
+        }
+        E::TooManyClients { limit } => vec![("limit", limit.to_string())],
         E::Malformed { what, reason } => vec![("what", what.to_string()), ("reason", reason.clone())],
     }
 }
@@ -237,6 +248,12 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
         }
         code::CANCELLED => E::Cancelled { invocation: f.invocation()? },
         code::RETRY_WINDOW_PASSED => E::RetryWindowPassed { invocation: f.invocation()?, oldest: f.parse("oldest")? },
+        code::CLIENT_WINDOW_PASSED => E::ClientWindowPassed {
+            client: ClientId::new(u128::from_str_radix(&f.text("client")?, 16).ok()?)?,
+            seq: f.parse("seq")?,
+            oldest: f.parse("oldest")?,
+        },
+        code::TOO_MANY_CLIENTS => E::TooManyClients { limit: f.parse("limit")? },
         code::MALFORMED => E::Malformed { what: owned(f.text("what")?), reason: f.text("reason")? },
         _ => return None,
     })

@@ -40,6 +40,12 @@ fn every_core_error() -> Vec<CoreError> {
         CoreError::BarrierMismatch { round: 1, expected: 3, got: 4 },
         CoreError::Cancelled { invocation },
         CoreError::RetryWindowPassed { invocation, oldest: 300 },
+        CoreError::ClientWindowPassed {
+            client: coterie_core::ClientId::new(u128::MAX - 1).unwrap(),
+            seq: 3,
+            oldest: 9,
+        },
+        CoreError::TooManyClients { limit: 65_536 },
         CoreError::malformed("group command", "unexpected end of input\nline two"),
     ]
 }
@@ -69,7 +75,9 @@ fn ordinal(err: &CoreError) -> usize {
         E::BarrierMismatch { .. } => 17,
         E::Cancelled { .. } => 18,
         E::RetryWindowPassed { .. } => 19,
-        E::Malformed { .. } => 20,
+        E::ClientWindowPassed { .. } => 20,
+        E::TooManyClients { .. } => 21,
+        E::Malformed { .. } => 22,
     }
 }
 
@@ -83,7 +91,7 @@ fn over_the_wire(status: &Status) -> Status {
 #[test]
 fn the_sample_covers_every_variant() {
     let ordinals: Vec<usize> = every_core_error().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..21).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..23).collect::<Vec<_>>());
 }
 
 #[test]
@@ -126,6 +134,8 @@ fn codes_follow_the_table_in_the_proto() {
         ("barrier_mismatch", Code::FailedPrecondition),
         ("cancelled", Code::Aborted),
         ("retry_window_passed", Code::Aborted),
+        ("client_window_passed", Code::Aborted),
+        ("too_many_clients", Code::ResourceExhausted),
         ("malformed", Code::Internal),
     ];
     assert_eq!(table, expected);

@@ -15,7 +15,7 @@ use coterie_api::pb::atomic_long_service_server::{AtomicLongService, AtomicLongS
 use coterie_api::pb::{self, Call};
 use coterie_api::status::{self, ApiError};
 use coterie_core::{
-    CoreError, Group, GroupCommand, GroupOutput, LogIndex, Reply, SessionId, StateMachine, Target, Timestamp,
+    ClientId, CoreError, Group, GroupCommand, GroupOutput, LogIndex, Reply, SessionId, StateMachine, Target, Timestamp,
 };
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
@@ -109,7 +109,8 @@ fn call(name: &str, session_id: u64, seq: u64) -> Option<Call> {
 #[tokio::test]
 async fn atomic_long_over_a_real_socket() {
     let mut engine = Engine { group: Group::default(), index: 0 };
-    let opened = engine.apply(GroupCommand::OpenSession { ttl: Duration::from_secs(60) }, Default::default());
+    let open = GroupCommand::OpenSession { ttl: Duration::from_secs(60), client: ClientId::new(1).unwrap(), seq: 1 };
+    let opened = engine.apply(open, Default::default());
     assert_eq!(opened, Reply::Ready(Ok(GroupOutput::Session(SessionId(1)))));
     let service = TestAtomicLongService(Arc::new(Mutex::new(engine)));
 

@@ -12,7 +12,11 @@
 //! up on them.
 //!
 //! Sessions open lazily, one per group, on the first call that needs one, and are kept
-//! alive by a background heartbeat. If the group reports a session expired, the client
+//! alive by a background heartbeat. Opening one is idempotent: the open carries this
+//! client's random [`ClientId`] and a fresh open number, and a resend after a lost answer
+//! keeps both, so the group answers the session it already opened instead of opening a
+//! second one. Resends of one open stop [`RESEND_LIMIT`] after its first send (the group's
+//! contract, `coterie_core::dedup`); the client then opens anew under a new number. If the group reports a session expired, the client
 //! forgets it and opens a new one for the next call; anything the old session held is gone,
 //! which is exactly what the cluster did for everyone else. Two things are never hidden by
 //! that replacement: a mutation that may already have been applied in the expired session
@@ -25,8 +29,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
+use coterie_core::dedup::RESEND_LIMIT;
 use coterie_core::{
-    Consistency, CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand,
+    ClientId, Consistency, CoreError, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand,
     StructureOutput,
 };
 use tokio::task::JoinHandle;
@@ -144,6 +149,10 @@ pub(crate) struct Shared<T> {
     pub(crate) config: ClientConfig,
     pub(crate) leaders: Mutex<BTreeMap<coterie_core::Target, usize>>,
     sessions: tokio::sync::Mutex<BTreeMap<String, OpenSession>>,
+    /// This client instance's identity, drawn at random in [`Client::new`].
+    client_id: ClientId,
+    /// The last open sequence number used per group.
+    open_seqs: Mutex<BTreeMap<String, u64>>,
     next_owner: AtomicU64,
     closed: AtomicBool,
 }
@@ -178,11 +187,19 @@ impl<T: Transport> Client<T> {
             config,
             leaders: Mutex::new(BTreeMap::new()),
             sessions: tokio::sync::Mutex::new(BTreeMap::new()),
+            client_id: crate::identity::draw(),
+            open_seqs: Mutex::new(BTreeMap::new()),
             next_owner: AtomicU64::new(1),
             closed: AtomicBool::new(false),
         };
         let call_timeout = shared.config.call_timeout;
         Client { shared: Arc::new(shared), call_timeout, stale_reads: false, consistency: Consistency::Default }
+    }
+
+    /// This client instance's identity: drawn at random when it was created, shared by its
+    /// clones, sent with every session open so the group can answer a resent one.
+    pub fn client_id(&self) -> ClientId {
+        self.shared.client_id
     }
 
     /// This client with another call timeout: how long each non-blocking call of the
@@ -430,17 +447,42 @@ impl<T: Transport> Client<T> {
                 wait_for_room(&full, deadline, since).await?;
                 continue;
             }
-            let ttl = self.shared.config.session_ttl;
-            let call = Call::group_command(group, GroupCommand::OpenSession { ttl });
-            let id = match self.send(call, deadline).await? {
-                GroupOutput::Session(id) => id,
-                other => return Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
-            };
+            let id = self.open_session(group, deadline).await?;
             let heartbeat = spawn_heartbeat(Arc::downgrade(&self.shared), group.to_owned(), id);
             let mut open = OpenSession::new(id, heartbeat);
             let (seq, pending) = open.next_seq(track).unwrap_or((1, None));
             sessions.insert(group.to_owned(), open);
             return Ok((id, seq, pending));
+        }
+    }
+
+    /// Opens a session in `group`. One open is sent under one open number, resent with it
+    /// (so the group answers the same session) until its answer arrives or [`RESEND_LIMIT`]
+    /// has passed since its first send; then, if `deadline` allows, the client opens anew
+    /// under a new number. An open applied whose answer never came is left unused: it holds
+    /// nothing, and expires after its TTL.
+    async fn open_session(&self, group: &str, deadline: Option<Instant>) -> Result<SessionId, ClientError> {
+        loop {
+            let seq = {
+                let mut seqs = self.shared.open_seqs.lock().unwrap_or_else(PoisonError::into_inner);
+                let seq = seqs.entry(group.to_owned()).or_insert(0);
+                *seq += 1;
+                *seq
+            };
+            let resend_until = Instant::now().checked_add(RESEND_LIMIT);
+            let bound = match (deadline, resend_until) {
+                (Some(deadline), Some(until)) => Some(deadline.min(until)),
+                (deadline, until) => deadline.or(until),
+            };
+            let ttl = self.shared.config.session_ttl;
+            let open = GroupCommand::OpenSession { ttl, client: self.shared.client_id, seq };
+            match self.send(Call::group_command(group, open), bound).await {
+                Ok(GroupOutput::Session(id)) => return Ok(id),
+                Ok(other) => return Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
+                // The resend limit passed, not the caller's deadline: open anew.
+                Err(ClientError::Unavailable { .. }) if deadline.is_none_or(|d| Instant::now() < d) => {}
+                Err(err) => return Err(err),
+            }
         }
     }
 

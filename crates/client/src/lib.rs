@@ -19,6 +19,7 @@ mod error;
 #[cfg(feature = "grpc")]
 mod grpc;
 mod handles;
+mod identity;
 mod members;
 mod retry;
 mod transport;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kind::Kind;
-use crate::types::{InvocationId, SessionId};
+use crate::types::{ClientId, InvocationId, SessionId};
 
 /// An error answered by a structure or by the group that hosts it.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
@@ -161,6 +161,28 @@ pub enum CoreError {
         invocation: InvocationId,
         /// The oldest sequence number the window still answers.
         oldest: u64,
+    },
+    /// A resent request older than what its client's entry in a
+    /// [`DedupTable`](crate::dedup::DedupTable) still answers.
+    #[error(
+        "request {seq} of {client} is older than its retry window (oldest kept: {oldest}); its outcome is unknown, read the state before retrying"
+    )]
+    ClientWindowPassed {
+        /// The client that sent it.
+        client: ClientId,
+        /// The request's sequence number.
+        seq: u64,
+        /// The oldest sequence number the client's window still answers.
+        oldest: u64,
+    },
+    /// A request from a client the [`DedupTable`](crate::dedup::DedupTable) does not know,
+    /// while the table is full of clients seen within its TTL. Nothing was applied.
+    #[error(
+        "this group already remembers {limit} clients seen within its client TTL; nothing was applied, retry later (idle clients are forgotten after the TTL) or raise GroupConfig::max_clients"
+    )]
+    TooManyClients {
+        /// The table's bound.
+        limit: u64,
     },
     /// Bytes that do not decode as a command, response or snapshot.
     #[error("malformed {what}: {reason}")]

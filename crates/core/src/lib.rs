@@ -2,7 +2,7 @@
 //!
 //! The semantic core of Coterie: one deterministic state machine per structure kind, and
 //! the machinery they share (parked waiters, time via ticks, client sessions, dedup of
-//! retried calls).
+//! retried calls by session and, engine-neutral, by client identity in [`dedup`]).
 //!
 //! Both replication engines — Raft for the CP subsystem and primary–backup for sharded
 //! structures — apply exactly this code, so a structure behaves the same whichever engine
@@ -15,6 +15,7 @@
 pub mod codec;
 pub mod config;
 pub mod ctx;
+pub mod dedup;
 pub mod engine_error;
 pub mod error;
 pub mod group;
@@ -31,6 +32,7 @@ pub(crate) mod testing;
 
 pub use config::ConfigError;
 pub use ctx::ApplyCtx;
+pub use dedup::{Decision, DedupLimits, DedupTable};
 pub use engine_error::EngineError;
 pub use error::CoreError;
 pub use group::{Group, GroupCommand, GroupConfig, GroupOutput};
@@ -38,5 +40,5 @@ pub use kind::Kind;
 pub use machine::{Applied, Effect, Reply, StateMachine};
 pub use route::{Consistency, Target};
 pub use structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
-pub use types::{Fence, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
+pub use types::{ClientId, Fence, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
 pub use waiters::{WaitQueue, Waiter};

@@ -4,6 +4,7 @@
 //! where a fence is expected, and so that the wire format of each is decided in one place.
 
 use std::fmt;
+use std::num::NonZeroU128;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,49 @@ pub struct SessionId(pub u64);
 impl fmt::Display for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "session {}", self.0)
+    }
+}
+
+/// A client's identity, unique cluster-wide without depending on any group's log.
+///
+/// 128 bits that a client draws at random once per client instance (the Rust client does
+/// so in `Client::new`); the core never draws it. Random 128-bit ids collide with a
+/// probability far below that of any hardware fault, so no group has to hand them out, and
+/// the same id names the client in every CP group and (later) every shard: it is the key of
+/// the [`DedupTable`](crate::dedup::DedupTable). Zero is not an id: it is what a missing
+/// proto field decodes to, so it is refused rather than shared by every careless sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ClientId(NonZeroU128);
+
+impl ClientId {
+    /// The id `value`, or `None` for zero.
+    pub const fn new(value: u128) -> Option<ClientId> {
+        match NonZeroU128::new(value) {
+            Some(value) => Some(ClientId(value)),
+            None => None,
+        }
+    }
+
+    /// The id as a number.
+    pub const fn get(self) -> u128 {
+        self.0.get()
+    }
+
+    /// The id as 16 big-endian bytes (its wire form).
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0.get().to_be_bytes()
+    }
+
+    /// The id in `bytes` (16 big-endian bytes), or `None` if they are not 16 or all zero.
+    pub fn from_bytes(bytes: &[u8]) -> Option<ClientId> {
+        let bytes: [u8; 16] = bytes.try_into().ok()?;
+        ClientId::new(u128::from_be_bytes(bytes))
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "client {:032x}", self.0.get())
     }
 }
 

@@ -2,6 +2,8 @@
 //! snapshot + replay equals full replay, retries are answered without being re-applied,
 //! fences strictly increase across holders, and parked calls are granted in FIFO order.
 
+#![allow(clippy::unwrap_used, reason = "test support: the client ids made here are never zero")]
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,8 +20,8 @@ use coterie_core::kinds::queue::QueueCommand;
 use coterie_core::kinds::semaphore::SemaphoreCommand;
 use coterie_core::kinds::set::SetCommand;
 use coterie_core::{
-    Applied, ApplyCtx, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, Reply,
-    SessionId, StateMachine, StructureCommand, StructureOutput, Timestamp,
+    Applied, ApplyCtx, ClientId, Effect, Fence, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId,
+    Reply, SessionId, StateMachine, StructureCommand, StructureOutput, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -123,8 +125,9 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
         };
         entries.push(Entry { command, ctx, lock });
     };
-    for _ in 0..SESSIONS {
-        push(GroupCommand::OpenSession { ttl: Duration::from_millis(1_000) }, None, None, now, None);
+    for s in 1..=SESSIONS {
+        let client = ClientId::new(u128::from(s)).unwrap();
+        push(GroupCommand::OpenSession { ttl: Duration::from_millis(1_000), client, seq: 1 }, None, None, now, None);
     }
     // Session ids are the opening indexes: 10, 20, 30.
     let sid = |s: u64| SessionId(s * 10);

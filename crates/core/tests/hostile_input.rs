@@ -17,8 +17,8 @@ use coterie_core::kinds::queue::{QueueCommand, QueueConfig};
 use coterie_core::kinds::semaphore::{SemaphoreCommand, SemaphoreConfig};
 use coterie_core::kinds::set::SetCommand;
 use coterie_core::{
-    ApplyCtx, Group, GroupCommand, InvocationId, LogIndex, OwnerId, SessionId, StateMachine, StructureCommand,
-    StructureSpec, Timestamp,
+    ApplyCtx, ClientId, Group, GroupCommand, InvocationId, LogIndex, OwnerId, SessionId, StateMachine,
+    StructureCommand, StructureSpec, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -151,7 +151,8 @@ proptest! {
         };
         for session in 1..=3u64 {
             let ctx = next(0);
-            group.apply(GroupCommand::OpenSession { ttl: Duration::from_secs(3600) }, &ctx);
+            let client = ClientId::new(u128::from(session)).unwrap();
+            group.apply(GroupCommand::OpenSession { ttl: Duration::from_secs(3600), client, seq: 1 }, &ctx);
             prop_assert!(group.has_session(SessionId(session)));
         }
         for (name, spec) in specs() {

@@ -17,7 +17,7 @@ use coterie_core::kinds::queue::QueueCommand;
 use coterie_core::kinds::semaphore::SemaphoreCommand;
 use coterie_core::kinds::set::SetCommand;
 use coterie_core::{
-    Applied, ApplyCtx, Group, GroupCommand, InvocationId, LogIndex, OwnerId, Reply, SessionId, StateMachine,
+    Applied, ApplyCtx, ClientId, Group, GroupCommand, InvocationId, LogIndex, OwnerId, Reply, SessionId, StateMachine,
     StructureCommand as S, Timestamp,
 };
 use proptest::prelude::*;
@@ -107,9 +107,10 @@ proptest! {
         let mut group = Group::default();
         let mut index = 0;
         let mut now = 0;
-        for _ in 1..=2 {
+        for client in 1..=2u128 {
             index += 1;
-            group.apply(GroupCommand::OpenSession { ttl: Duration::from_secs(3600) }, &ApplyCtx::internal(LogIndex(index), Timestamp(0)));
+            let open = GroupCommand::OpenSession { ttl: Duration::from_secs(3600), client: ClientId::new(client).unwrap(), seq: 1 };
+            group.apply(open, &ApplyCtx::internal(LogIndex(index), Timestamp(0)));
         }
         let writes = writes();
         for (seq, (which, session, advance)) in (1..).zip(history) {

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
 use coterie_core::kinds::fenced_lock::FencedLockCommand;
-use coterie_core::{OwnerId, Reply, StructureCommand, StructureOutput};
+use coterie_core::{ClientId, OwnerId, Reply, StructureCommand, StructureOutput};
 use coterie_storage::{LogState, MemoryLog, RedbStorage, StorageError};
 
 use super::*;
@@ -20,8 +20,11 @@ fn value(v: i64) -> GroupOutput {
 }
 
 fn open_session<S: LogStore>(g: &mut JournaledGroup<S>, now: u64) -> SessionId {
-    let opened =
-        g.submit_one(Request::internal(GroupCommand::OpenSession { ttl: Duration::from_secs(10) }), Timestamp(now));
+    // A new client for every open: these tests are not about resent opens.
+    static CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let client = ClientId::new(u128::from(CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))).unwrap();
+    let open = GroupCommand::OpenSession { ttl: Duration::from_secs(10), client, seq: 1 };
+    let opened = g.submit_one(Request::internal(open), Timestamp(now));
     match opened.unwrap().response {
         Reply::Ready(Ok(GroupOutput::Session(id))) => id,
         other => panic!("open session: {other:?}"),

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use coterie_core::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand, FencedLockOutput};
 use coterie_core::{
-    Fence, Group, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, Structure, StructureCommand,
+    ClientId, Fence, Group, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, Structure, StructureCommand,
     StructureOutput, Timestamp,
 };
 use coterie_server::Request;
@@ -153,7 +153,10 @@ fn stored_value(group: &Group, name: &str) -> i64 {
 }
 
 async fn open_session(node: &CpNode, ttl: Duration) -> SessionId {
-    match node.call(Request::internal(GroupCommand::OpenSession { ttl }), CALL).await.unwrap() {
+    // A new client for every open: these tests are not about resent opens.
+    static CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let client = ClientId::new(u128::from(CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed))).unwrap();
+    match node.call(Request::internal(GroupCommand::OpenSession { ttl, client, seq: 1 }), CALL).await.unwrap() {
         GroupOutput::Session(id) => id,
         other => panic!("expected a session, got {other:?}"),
     }

@@ -182,11 +182,15 @@ async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
     let leader_id = leader(&cluster, &[1, 2, 3], "default").await;
     let url = format!("http://{}", cluster.address(leader_id));
     let mut sessions = SessionServiceClient::connect(url.clone()).await.unwrap();
-    let mut open = async || {
-        let request = pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000 };
+    let mut open = async |client: u8| {
+        let request =
+            pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000, client_id: vec![client; 16], open_seq: 1 };
         sessions.open_session(request).await.unwrap().into_inner().session_id
     };
-    let (a, b) = (open().await, open().await);
+    let (a, b) = (open(1).await, open(2).await);
+    // A resent open (its answer lost, say) answers the session the first one opened.
+    assert_eq!(open(1).await, a);
+    assert_ne!(a, b);
     let lock_request = |session_id: u64| {
         let call = Call { name: "l".to_owned(), session_id, seq: 1, ..Call::default() };
         FencedLockLockRequest { call: Some(call), owner: vec![1] }

@@ -96,9 +96,15 @@ fn session_request(
     invocation: Option<InvocationId>,
 ) -> Result<RpcRequest, ConvertError> {
     let (operation, rpc) = match *command {
-        GroupCommand::OpenSession { ttl } => {
-            ("open_session", R::OpenSession(pb::OpenSessionRequest { group: String::new(), ttl_ms: timeout_ms(ttl) }))
-        }
+        GroupCommand::OpenSession { ttl, client, seq } => (
+            "open_session",
+            R::OpenSession(pb::OpenSessionRequest {
+                group: String::new(),
+                ttl_ms: timeout_ms(ttl),
+                client_id: client.to_bytes().to_vec(),
+                open_seq: seq,
+            }),
+        ),
         GroupCommand::Heartbeat { session } => {
             ("heartbeat", R::Heartbeat(pb::HeartbeatRequest { group: String::new(), session_id: session.0 }))
         }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use coterie_core::{Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
+use coterie_core::{ClientId, Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
 use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed, resolve_group};
 use crate::pb;
@@ -31,8 +31,26 @@ impl IntoCommand for pb::OpenSessionRequest {
     const OPERATION: &'static str = "open_session";
 
     fn into_command(self) -> Result<Routed, ConvertError> {
+        // Required: without them a lost answer would open a second session (an old client
+        // that does not send them is told so, rather than served without dedup).
+        let client = ClientId::from_bytes(&self.client_id).ok_or_else(|| {
+            ConvertError::invalid(
+                Self::OPERATION,
+                format!(
+                    "client_id must be 16 bytes, not all zero, drawn at random once per client (got {} bytes)",
+                    self.client_id.len()
+                ),
+            )
+        })?;
+        if self.open_seq == 0 {
+            return Err(ConvertError::invalid(
+                Self::OPERATION,
+                "open_seq is required: number the client's opens from 1, the same on every resend of one",
+            ));
+        }
         // A zero or over-long TTL is refused by the group, which knows its limit.
-        routed(&self.group, GroupCommand::OpenSession { ttl: Duration::from_millis(self.ttl_ms) })
+        let ttl = Duration::from_millis(self.ttl_ms);
+        routed(&self.group, GroupCommand::OpenSession { ttl, client, seq: self.open_seq })
     }
 }
 

@@ -5,7 +5,16 @@
 //! same apply), the per-session retry window, the deadline index that ticks use, and the
 //! group clock. Structures never see each other; the group routes commands to them and
 //! turns their effects into wakes for parked callers.
+//!
+//! Opening a session is idempotent: [`GroupCommand::OpenSession`] carries the caller's
+//! [`ClientId`] and a per-client open sequence number, and the group answers a resent open
+//! from a [`DedupTable`] of the sessions it opened, so a lost reply never leaves the client
+//! with two sessions (the table's contract — bounded, expiring after
+//! [`GroupConfig::client_ttl`], never applying a resend twice — is in [`crate::dedup`]).
+//! Sessions stay what they are for: owning locks and permits, and the per-session window
+//! that answers retried calls made inside them.
 
+pub mod config;
 pub mod deadlines;
 pub mod dedup;
 pub mod sessions;
@@ -16,85 +25,33 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::config::ConfigError;
 use crate::ctx::ApplyCtx;
+use crate::dedup::{Decision, DedupTable};
 use crate::error::CoreError;
 use crate::machine::{Applied, Effect, Reply, StateMachine};
 use crate::structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
-use crate::types::{InvocationId, LogIndex, SessionId, Timestamp};
+use crate::types::{ClientId, InvocationId, LogIndex, SessionId, Timestamp};
+pub use config::GroupConfig;
 use deadlines::DeadlineIndex;
 use dedup::{Recorded, Seen};
 use sessions::SessionTable;
-
-/// Limits and defaults of a group, fixed when the group is created.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupConfig {
-    /// Largest total of user bytes (keys, values, items) one command may carry.
-    pub max_value_bytes: usize,
-    /// Longest structure name, in bytes.
-    pub max_name_bytes: usize,
-    /// Completed calls remembered per session for answering retries.
-    pub dedup_window: usize,
-    /// Longest session TTL a client may ask for.
-    pub max_session_ttl: Duration,
-}
-
-impl Default for GroupConfig {
-    fn default() -> Self {
-        GroupConfig {
-            max_value_bytes: 1024 * 1024,
-            max_name_bytes: 256,
-            dedup_window: 256,
-            max_session_ttl: Duration::from_secs(24 * 60 * 60),
-        }
-    }
-}
-
-impl GroupConfig {
-    /// This configuration, if every limit can be used; the first one that cannot, otherwise.
-    ///
-    /// Every limit must be more than zero: a zero `max_value_bytes` or `max_name_bytes`
-    /// refuses every command, a zero `dedup_window` leaves retries unanswerable (a retry
-    /// after a lost answer would be refused instead of answered), and a zero
-    /// `max_session_ttl` refuses every session.
-    pub fn validate(self) -> Result<Self, ConfigError> {
-        let positive = "it must be more than zero";
-        ConfigError::ensure(
-            self.max_value_bytes > 0,
-            "GroupConfig::max_value_bytes",
-            self.max_value_bytes,
-            format!("{positive} (the largest user payload of one command, in bytes)"),
-        )?;
-        ConfigError::ensure(
-            self.max_name_bytes > 0,
-            "GroupConfig::max_name_bytes",
-            self.max_name_bytes,
-            format!("{positive} (the longest structure name, in bytes)"),
-        )?;
-        ConfigError::ensure(
-            self.dedup_window > 0,
-            "GroupConfig::dedup_window",
-            self.dedup_window,
-            format!("{positive}: it is how many completed calls per session are remembered to answer retries"),
-        )?;
-        ConfigError::ensure(
-            !self.max_session_ttl.is_zero(),
-            "GroupConfig::max_session_ttl",
-            self.max_session_ttl,
-            format!("{positive} (the longest session TTL a client may ask for)"),
-        )?;
-        Ok(self)
-    }
-}
 
 /// Commands a group accepts. The caller's session and invocation travel in the [`ApplyCtx`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupCommand {
     /// Opens a session that expires `ttl` after its last heartbeat or call.
-    /// Answers [`GroupOutput::Session`] (the id is the command's log index).
+    /// Answers [`GroupOutput::Session`] (the id is the log index of the command that opened
+    /// it). Idempotent per `(client, seq)`: a resend answers the session the first one
+    /// opened, even if that session has since expired (the client then opens another, with
+    /// a new `seq`). The client must keep to the contract of [`crate::dedup`].
     OpenSession {
         /// Time to live without a heartbeat.
         ttl: Duration,
+        /// The opening client.
+        client: ClientId,
+        /// The client's open sequence number in this group: from 1, a new one per open, the
+        /// same on every resend of one open.
+        seq: u64,
     },
     /// Keeps a session alive.
     Heartbeat {
@@ -183,6 +140,8 @@ pub struct Group {
     now: Timestamp,
     structures: BTreeMap<String, Structure>,
     sessions: SessionTable<GroupOutput>,
+    /// The sessions each client opened, by open sequence number: answers resent opens.
+    opens: DedupTable<SessionId>,
     #[serde(skip)]
     deadlines: DeadlineIndex,
 }
@@ -197,11 +156,12 @@ impl Group {
     /// An empty group.
     pub fn new(config: GroupConfig) -> Self {
         Group {
-            config,
             now: Timestamp::default(),
             structures: BTreeMap::new(),
             sessions: SessionTable::default(),
+            opens: DedupTable::new(config.client_limits()),
             deadlines: DeadlineIndex::default(),
+            config,
         }
     }
 
@@ -228,6 +188,11 @@ impl Group {
     /// Number of open sessions.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Number of clients whose session opens the group remembers.
+    pub fn client_count(&self) -> usize {
+        self.opens.len()
     }
 
     /// The group clock: the latest time any applied entry carried.
@@ -369,7 +334,35 @@ impl Group {
         Applied::ok(GroupOutput::Unit).with_effects(effects)
     }
 
+    fn open_session(&mut self, ttl: Duration, client: ClientId, seq: u64, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        if ttl.is_zero() || ttl > self.config.max_session_ttl {
+            return Applied::err(CoreError::invalid(
+                "open_session",
+                format!("ttl must be between 1ms and {:?}, got {ttl:?}", self.config.max_session_ttl),
+            ));
+        }
+        if seq == 0 {
+            return Applied::err(CoreError::invalid(
+                "open_session",
+                "seq must be at least 1 (opens are numbered from 1)",
+            ));
+        }
+        match self.opens.decide(client, seq, ctx.now) {
+            Decision::Answer(&id) => return Applied::ok(GroupOutput::Session(id)),
+            Decision::Refuse(err) => return Applied::err(err),
+            Decision::Apply => {}
+        }
+        let id = SessionId(ctx.index.0);
+        // Recorded before the session opens: if the table has no room, nothing opens.
+        if let Err(err) = self.opens.record(client, seq, id, ctx.now) {
+            return Applied::err(err);
+        }
+        self.sessions.open(id, ttl, ctx.now);
+        Applied::ok(GroupOutput::Session(id))
+    }
+
     fn tick(&mut self, ctx: &ApplyCtx) -> Applied<GroupOutput> {
+        self.opens.expire(ctx.now);
         let mut effects = Vec::new();
         for name in self.deadlines.due(ctx.now) {
             if let Some(structure) = self.structures.get_mut(&name) {
@@ -451,17 +444,7 @@ impl StateMachine for Group {
         self.now = self.now.max(ctx.now);
         let ctx = &ApplyCtx { now: self.now, ..*ctx };
         match command {
-            GroupCommand::OpenSession { ttl } => {
-                if ttl.is_zero() || ttl > self.config.max_session_ttl {
-                    return Applied::err(CoreError::invalid(
-                        "open_session",
-                        format!("ttl must be between 1ms and {:?}, got {ttl:?}", self.config.max_session_ttl),
-                    ));
-                }
-                let id = SessionId(ctx.index.0);
-                self.sessions.open(id, ttl, ctx.now);
-                Applied::ok(GroupOutput::Session(id))
-            }
+            GroupCommand::OpenSession { ttl, client, seq } => self.open_session(ttl, client, seq, ctx),
             GroupCommand::Heartbeat { session } => match self.sessions.refresh(session, ctx.now) {
                 Ok(_) => Applied::ok(GroupOutput::Unit),
                 Err(err) => Applied::err(err),

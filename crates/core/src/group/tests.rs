@@ -4,7 +4,7 @@ use super::*;
 use crate::kind::Kind;
 use crate::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
 use crate::kinds::fenced_lock::{FencedLockCommand, FencedLockConfig, FencedLockOutput};
-use crate::types::{Fence, LogIndex, OwnerId};
+use crate::types::{ClientId, Fence, LogIndex, OwnerId};
 
 /// Applies commands at increasing log indexes, like a replication log would.
 struct Log {
@@ -44,11 +44,21 @@ impl Log {
     }
 
     fn open(&mut self, ttl_ms: u64, now: u64) -> SessionId {
-        match self.admin(GroupCommand::OpenSession { ttl: Duration::from_millis(ttl_ms) }, now).response {
+        // A new client for every open: these tests are not about resends.
+        let client = client(u128::from(self.index) + 1_000);
+        match self.admin(open(ttl_ms, client, 1), now).response {
             Reply::Ready(Ok(GroupOutput::Session(id))) => id,
             other => panic!("open session failed: {other:?}"),
         }
     }
+}
+
+fn client(n: u128) -> ClientId {
+    ClientId::new(n).unwrap()
+}
+
+fn open(ttl_ms: u64, client: ClientId, seq: u64) -> GroupCommand {
+    GroupCommand::OpenSession { ttl: Duration::from_millis(ttl_ms), client, seq }
 }
 
 fn lock(owner: u128) -> StructureCommand {
@@ -90,11 +100,15 @@ fn sessions_open_heartbeat_and_close() {
 #[test]
 fn session_ttl_is_validated() {
     let mut log = Log::new();
-    let zero = log.admin(GroupCommand::OpenSession { ttl: Duration::ZERO }, 0);
+    let zero = log.admin(open(0, client(1), 1), 0);
     assert!(matches!(zero.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
-    let huge = log.admin(GroupCommand::OpenSession { ttl: Duration::from_secs(365 * 24 * 3600) }, 0);
+    let huge = log.admin(open(365 * 24 * 3600 * 1000, client(1), 1), 0);
     assert!(matches!(huge.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
+    let seq_zero = log.admin(open(1_000, client(1), 0), 0);
+    assert!(matches!(seq_zero.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
     assert_eq!(log.group.session_count(), 0);
+    // Refused opens are not remembered: the same (client, seq) opens once it is valid.
+    assert!(matches!(log.admin(open(1_000, client(1), 1), 0).response, Reply::Ready(Ok(GroupOutput::Session(_)))));
 }
 
 #[test]
@@ -347,7 +361,12 @@ fn the_default_group_config_is_valid() {
 
 #[test]
 fn group_config_refuses_zero_limits() {
-    let cases: [(GroupConfig, &str); 4] = [
+    let short = GroupConfig { client_ttl: Duration::from_secs(119), ..GroupConfig::default() }.validate().unwrap_err();
+    assert_eq!(short.setting, "GroupConfig::client_ttl");
+    assert!(short.to_string().contains("at least 120s"), "{short}");
+    let cases: [(GroupConfig, &str); 6] = [
+        (GroupConfig { client_window: 0, ..GroupConfig::default() }, "GroupConfig::client_window"),
+        (GroupConfig { max_clients: 0, ..GroupConfig::default() }, "GroupConfig::max_clients"),
         (GroupConfig { max_value_bytes: 0, ..GroupConfig::default() }, "GroupConfig::max_value_bytes"),
         (GroupConfig { max_name_bytes: 0, ..GroupConfig::default() }, "GroupConfig::max_name_bytes"),
         (GroupConfig { dedup_window: 0, ..GroupConfig::default() }, "GroupConfig::dedup_window"),
@@ -370,4 +389,66 @@ fn the_dedup_window_message_says_what_the_window_is_for() {
         "invalid configuration: GroupConfig::dedup_window is 0; it must be more than zero: it is how many \
          completed calls per session are remembered to answer retries"
     );
+}
+
+#[test]
+fn a_resent_open_answers_the_session_the_first_one_opened() {
+    let mut log = Log::new();
+    let first = log.admin(open(1_000, client(7), 1), 0);
+    let Reply::Ready(Ok(GroupOutput::Session(id))) = first.response else { panic!("{first:?}") };
+    // The reply was lost; the client resends the same open, later, at a later index.
+    let resent = log.admin(open(1_000, client(7), 1), 500);
+    assert_eq!(resent, Applied::ok(GroupOutput::Session(id)));
+    assert_eq!(log.group.session_count(), 1);
+    assert_eq!(log.group.client_count(), 1);
+    // A new open of the same client (a new seq), or another client's first, opens another.
+    let second = log.admin(open(1_000, client(7), 2), 600);
+    let other = log.admin(open(1_000, client(8), 1), 600);
+    assert_ne!(second, resent);
+    assert_ne!(other, resent);
+    assert_eq!(log.group.session_count(), 3);
+    // Once the session expired, a resend of its open still names it, and opens nothing.
+    log.admin(GroupCommand::Tick, 1_500);
+    assert!(!log.group.has_session(id));
+    assert_eq!(log.admin(open(1_000, client(7), 1), 1_500), Applied::ok(GroupOutput::Session(id)));
+    assert!(!log.group.has_session(id));
+    // The opens survive a snapshot.
+    let mut restored = Group::restore(&codec::encode(&log.group).unwrap()).unwrap();
+    let ctx = ApplyCtx::internal(LogIndex(999), Timestamp(1_600));
+    assert_eq!(restored.apply(open(1_000, client(7), 1), &ctx), Applied::ok(GroupOutput::Session(id)));
+    assert_eq!((restored.session_count(), restored.client_count()), (2, 2));
+}
+
+#[test]
+fn the_table_of_opens_is_bounded_and_expires() {
+    let config = GroupConfig { max_clients: 2, ..GroupConfig::default() };
+    let ttl = config.client_ttl.as_millis() as u64;
+    let mut log = Log { group: Group::new(config), index: 0 };
+    let opened = |applied: Applied<GroupOutput>| matches!(applied.response, Reply::Ready(Ok(GroupOutput::Session(_))));
+    assert!(opened(log.admin(open(60_000, client(1), 1), 0)));
+    assert!(opened(log.admin(open(60_000, client(2), 1), 10)));
+    // Full of clients seen within the TTL: a new client opens nothing.
+    assert_eq!(log.admin(open(60_000, client(3), 1), 20), Applied::err(CoreError::TooManyClients { limit: 2 }));
+    assert_eq!(log.group.session_count(), 2);
+    // Known clients still open sessions.
+    assert!(opened(log.admin(open(60_000, client(1), 2), 20)));
+    // A tick forgets the clients idle for the TTL; client 1 was last seen at 20.
+    log.admin(GroupCommand::Tick, 10 + ttl);
+    assert_eq!(log.group.client_count(), 1);
+    assert!(opened(log.admin(open(60_000, client(3), 1), 10 + ttl)));
+    log.admin(GroupCommand::Tick, 20 + ttl);
+    assert_eq!(log.group.client_count(), 1);
+}
+
+#[test]
+fn state_of_format_version_1_is_refused_with_the_clear_error() {
+    // Version 1 had no table of opens and no client in OpenSession: not read, not guessed at.
+    let mut bytes = codec::encode(&Group::default()).unwrap();
+    assert_eq!(bytes[0], 2);
+    bytes[0] = 1;
+    let err = Group::restore(&bytes).unwrap_err();
+    assert!(err.to_string().contains("format version 1 is not supported (this build reads version 2)"), "{err}");
+    let mut command = open(1_000, client(1), 1).encode().unwrap();
+    command[0] = 1;
+    assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
 }

@@ -85,7 +85,8 @@ fn the_client_writes_every_level_as_the_server_reads_it() {
         assert_eq!((routed.target, routed.consistency), (Target::cp("g"), level));
     }
     // Session rpcs have no header to carry a level.
-    let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1) };
+    let client = coterie_core::ClientId::new(1).unwrap();
+    let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1), client, seq: 1 };
     let session = to_request("g", &open, None, None).unwrap();
     assert!(session.clone().with_consistency(Consistency::Default).is_ok());
     assert!(matches!(session.with_consistency(Consistency::Strong), Err(ConvertError::InvalidArgument { .. })));

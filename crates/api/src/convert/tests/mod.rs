@@ -256,7 +256,8 @@ fn a_client_request_becomes_a_stale_read_only_where_one_is_allowed() {
     let routed = request.into_command().unwrap();
     assert!(routed.stale_read);
     assert_eq!(routed.command, get);
-    let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1) };
+    let client = coterie_core::ClientId::new(1).unwrap();
+    let open = GroupCommand::OpenSession { ttl: std::time::Duration::from_secs(1), client, seq: 1 };
     let session = crate::convert::to_request("default", &open, None, None).unwrap();
     assert!(session.into_stale_read().is_err());
 }

@@ -11,8 +11,10 @@ use coterie_core::kinds::count_down_latch::{CountDownLatchCommand as Cdl, CountD
 use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand as Sem, CpSemaphoreOutput as SemO};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand as Fl, FencedLockOutput as FlO};
+use coterie_core::{
+    ClientId, Fence, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand as S,
+};
 use coterie_core::{Consistency, StructureOutput as SO, StructureSpec, Target};
-use coterie_core::{Fence, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand as S};
 use proptest::prelude::*;
 
 use super::super::{Caller, ConvertError, Routed, RpcRequest, timeout_ms, to_request};
@@ -120,7 +122,11 @@ fn name() -> impl Strategy<Value = String> {
 fn session_command() -> impl Strategy<Value = GroupCommand> {
     let id = || (1u64..).prop_map(SessionId);
     prop_oneof![
-        millis().prop_map(|ttl| GroupCommand::OpenSession { ttl }),
+        (millis(), 1u128.., 1u64..).prop_map(|(ttl, client, seq)| GroupCommand::OpenSession {
+            ttl,
+            client: ClientId::new(client).unwrap(),
+            seq
+        }),
         id().prop_map(|session| GroupCommand::Heartbeat { session }),
         id().prop_map(|session| GroupCommand::CloseSession { session }),
         (id(), 1u64..).prop_map(|(session, seq)| GroupCommand::Cancel { invocation: InvocationId { session, seq } }),
@@ -289,7 +295,10 @@ fn expected_outputs() -> Vec<(GroupCommand, GroupOutput)> {
         (invoke(S::CountDownLatch(Cdl::GetCount)), st(SO::CountDownLatch(CdlO::Count(3)))),
         (invoke(S::CountDownLatch(Cdl::GetRound)), st(SO::CountDownLatch(CdlO::Round(2)))),
         (invoke(S::CountDownLatch(Cdl::Await { timeout: None })), st(SO::CountDownLatch(CdlO::Bool(true)))),
-        (GroupCommand::OpenSession { ttl: Duration::from_secs(1) }, GroupOutput::Session(SessionId(4))),
+        (
+            GroupCommand::OpenSession { ttl: Duration::from_secs(1), client: ClientId::new(9).unwrap(), seq: 1 },
+            GroupOutput::Session(SessionId(4)),
+        ),
         (GroupCommand::Heartbeat { session: SessionId(4) }, GroupOutput::Unit),
         (GroupCommand::CloseSession { session: SessionId(4) }, GroupOutput::Unit),
         (GroupCommand::Cancel { invocation: InvocationId { session: SessionId(4), seq: 1 } }, GroupOutput::Bool(true)),

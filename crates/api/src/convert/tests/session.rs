@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use coterie_core::{Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
+use coterie_core::{ClientId, Consistency, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
 use super::{Caller, ConvertError, FromOutput, IntoCommand, Routed};
 use crate::pb;
@@ -16,11 +16,22 @@ fn routed(group: &str, command: GroupCommand) -> Result<Routed, ConvertError> {
     })
 }
 
+fn open(group: &str, ttl_ms: u64, client_id: &[u8], open_seq: u64) -> pb::OpenSessionRequest {
+    pb::OpenSessionRequest { group: group.to_owned(), ttl_ms, client_id: client_id.to_vec(), open_seq }
+}
+
 #[test]
 fn every_request_becomes_its_group_command() {
     assert_eq!(
-        pb::OpenSessionRequest { group: String::new(), ttl_ms: 60_000 }.into_command(),
-        routed("default", GroupCommand::OpenSession { ttl: Duration::from_secs(60) })
+        open("", 60_000, &[0xab; 16], 3).into_command(),
+        routed(
+            "default",
+            GroupCommand::OpenSession {
+                ttl: Duration::from_secs(60),
+                client: ClientId::new(u128::from_be_bytes([0xab; 16])).unwrap(),
+                seq: 3
+            }
+        )
     );
     assert_eq!(
         pb::HeartbeatRequest { group: "g".to_owned(), session_id: 4 }.into_command(),
@@ -45,7 +56,13 @@ fn missing_ids_and_bad_groups_are_refused() {
     invalid(pb::CloseSessionRequest { group: String::new(), session_id: 0 }.into_command(), "close_session");
     invalid(pb::CancelRequest { group: String::new(), session_id: 0, seq: 1 }.into_command(), "cancel");
     invalid(pb::CancelRequest { group: String::new(), session_id: 1, seq: 0 }.into_command(), "cancel");
-    let bad_group = pb::OpenSessionRequest { group: "Bad!".to_owned(), ttl_ms: 1 }.into_command();
+    // An open needs its client id (16 bytes, not zero) and its open sequence number.
+    invalid(open("", 1, &[], 1).into_command(), "open_session");
+    invalid(open("", 1, &[0; 16], 1).into_command(), "open_session");
+    invalid(open("", 1, &[1; 15], 1).into_command(), "open_session");
+    invalid(open("", 1, &[1; 17], 1).into_command(), "open_session");
+    invalid(open("", 1, &[1; 16], 0).into_command(), "open_session");
+    let bad_group = open("Bad!", 1, &[1; 16], 1).into_command();
     assert!(matches!(bad_group, Err(ConvertError::InvalidName { .. })));
     let metadata = pb::HeartbeatRequest { group: "metadata".to_owned(), session_id: 1 }.into_command();
     assert!(matches!(metadata, Err(ConvertError::InvalidName { .. })));
