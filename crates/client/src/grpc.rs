@@ -346,8 +346,11 @@ impl Transport for GrpcTransport {
 
 impl Client<GrpcTransport> {
     /// A client of the cluster whose members are at `endpoints` (`host:port`, or
-    /// `http://host:port`), with the default [`ClientConfig`]. Nothing is sent until the
-    /// first call; members that are down are skipped then.
+    /// `http://host:port`), with the default [`ClientConfig`]. One member is enough: in the
+    /// background, the client asks the first member that answers for the cluster's member
+    /// list (`ClusterService.Status`) and adds the members it was not given, and it follows
+    /// redirects to members it does not know. It does not wait for any of that: members that
+    /// are down are skipped when a call needs one.
     pub async fn connect<S: AsRef<str>>(endpoints: &[S]) -> Result<Self, ClientError> {
         Self::connect_with(endpoints, ClientConfig::default()).await
     }
@@ -358,7 +361,16 @@ impl Client<GrpcTransport> {
     pub async fn connect_with<S: AsRef<str>>(endpoints: &[S], config: ClientConfig) -> Result<Self, ClientError> {
         let config = config.validate()?;
         let transport = GrpcTransport::connect(endpoints, config.attempt_timeout).await?;
+        let learning = transport.clone();
+        let timeout = config.attempt_timeout;
+        tokio::spawn(async move { learning.refresh(timeout).await });
         Ok(Client::new(transport, config))
+    }
+
+    /// The members this client knows, as (member id once learned, `host:port`): the ones it
+    /// was given, then the ones it learned from the cluster.
+    pub fn members(&self) -> Vec<(Option<u64>, String)> {
+        self.shared.transport.members()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::members::normalize;
+use coterie_core::GroupCommand;
 
 #[test]
 fn endpoints_parse_as_host_port_with_an_optional_http_prefix() {
@@ -68,4 +69,17 @@ async fn statuses_sort_into_what_the_retry_loop_needs() {
         classify(Status::unimplemented("no such service")),
         TransportError::Refused(CoreError::InvalidArgument { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_known_not_to_have_delivered_the_call() {
+    // Nothing listens on a port just released by the OS.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let transport = GrpcTransport::connect(&[format!("127.0.0.1:{port}")], Duration::from_millis(500)).await.unwrap();
+    let command = GroupCommand::Invoke {
+        name: "n".into(),
+        command: coterie_core::StructureCommand::AtomicLong(coterie_core::kinds::atomic_long::AtomicLongCommand::Get),
+    };
+    let answer = transport.call(0, Call::group_command("default", command), Some(Duration::from_secs(2))).await;
+    assert!(matches!(answer, Err(TransportError::Unreachable { .. })), "{answer:?}");
 }

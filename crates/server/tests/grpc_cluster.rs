@@ -247,3 +247,34 @@ async fn raft_messages_without_the_cluster_secret_are_refused() {
     assert_eq!(client.atomic_long("n").unwrap().increment_and_get().await.unwrap(), 2, "the cluster still serves");
     cluster.shutdown().await;
 }
+
+/// A client given one member learns the others from it, follows redirects to them, and
+/// keeps working when the member it was given is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_given_one_member_learns_the_others_and_survives_its_loss() {
+    let mut cluster = Cluster::start(3).await;
+    let leader = cluster.leader("default").await;
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+
+    // Given a follower only: the call is redirected to the leader, a member it was not given.
+    let via_follower = coterie_client::Client::connect(&[cluster.address(follower)]).await.unwrap();
+    assert_eq!(via_follower.atomic_long("hits").unwrap().increment_and_get().await.unwrap(), 1);
+
+    // Given the leader only: it learns every member, with their ids.
+    let client = coterie_client::Client::connect(&[cluster.address(leader)]).await.unwrap();
+    let counter = client.atomic_long("hits").unwrap();
+    assert_eq!(counter.increment_and_get().await.unwrap(), 2);
+    let everyone: Vec<(Option<u64>, String)> = (1..=3).map(|id| (Some(id), cluster.address(id))).collect();
+    support::eventually("the client learns every member", async || {
+        let mut known = client.members();
+        known.sort();
+        known == everyone
+    })
+    .await;
+
+    // So losing the one member it was given costs an election, not the client.
+    cluster.stop(leader).await;
+    assert_eq!(counter.increment_and_get().await.unwrap(), 3);
+    assert_eq!(via_follower.atomic_long("hits").unwrap().get().await.unwrap(), 3);
+    cluster.shutdown().await;
+}
