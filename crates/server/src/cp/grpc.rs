@@ -2,10 +2,12 @@
 //!
 //! Members of a cluster run in different processes, so openraft's messages travel through
 //! the proto's `RaftService` (`RaftRequest { group, payload }`). The proto deliberately does
-//! not describe openraft's messages: the Raft layer owns their encoding, here postcard of
-//! openraft's own serde types, and a response payload is postcard of
-//! `Result<response, String>` (the string is the remote Raft's error, which the sender
-//! treats as "unreachable" so openraft backs off and retries).
+//! not describe openraft's messages: the Raft layer owns their encoding, here a version byte
+//! ([`RAFT_PAYLOAD_VERSION`]) then postcard of openraft's own serde types, and a response
+//! payload is the same of `Result<response, String>` (the string is the remote Raft's error,
+//! which the sender treats as "unreachable" so openraft backs off and retries). The version
+//! byte lets a member refuse, with a message that says so, the traffic of a member running
+//! an incompatible build, instead of misreading it.
 //!
 //! Why it is shaped this way:
 //!
@@ -65,18 +67,31 @@ pub enum VoteRpc {
 /// metadata and its bytes.
 pub type SnapshotRpc = (CpVote, SnapshotMetaOf<CpTypes>, Vec<u8>);
 
-/// Encodes a Raft message or response for a gRPC payload.
+/// The format version written in front of every Raft payload. Raised whenever the encoding
+/// of openraft's messages, or of the entries they carry, changes.
+pub const RAFT_PAYLOAD_VERSION: u8 = 1;
+
+/// Encodes a Raft message or response for a gRPC payload: [`RAFT_PAYLOAD_VERSION`], then
+/// postcard.
 pub fn encode_payload<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    postcard::to_allocvec(value).map_err(|err| format!("cannot encode a Raft message: {err}"))
+    postcard::to_extend(value, vec![RAFT_PAYLOAD_VERSION]).map_err(|err| format!("cannot encode a Raft message: {err}"))
 }
 
-/// Decodes a gRPC payload written by [`encode_payload`]. Bytes left over after the value
-/// are refused: a payload that decodes with a tail is not what any member sent.
+/// Decodes a gRPC payload written by [`encode_payload`]. Another format version, and bytes
+/// left over after the value, are refused: neither is what a member of this build sent.
 pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
     let mismatch = |reason: String| {
         format!("cannot decode the {what} payload ({reason}); are both members running the same Coterie version?")
     };
-    let (value, rest) = postcard::take_from_bytes(bytes).map_err(|err| mismatch(err.to_string()))?;
+    let Some((&version, body)) = bytes.split_first() else {
+        return Err(mismatch("it is empty".to_owned()));
+    };
+    if version != RAFT_PAYLOAD_VERSION {
+        return Err(mismatch(format!(
+            "it is Raft payload format {version}, and this member reads format {RAFT_PAYLOAD_VERSION}"
+        )));
+    }
+    let (value, rest) = postcard::take_from_bytes(body).map_err(|err| mismatch(err.to_string()))?;
     if !rest.is_empty() {
         return Err(mismatch(format!("{} bytes were left over after the message", rest.len())));
     }
@@ -96,6 +111,12 @@ mod payload_tests {
         let err = decode_payload::<(u64, String)>(&tailed, "test").unwrap_err();
         assert!(err.contains("3 bytes were left over"), "{err}");
         assert!(decode_payload::<(u64, String)>(&[0xff; 3], "test").is_err());
+        assert_eq!(bytes[0], RAFT_PAYLOAD_VERSION);
+        let mut future = bytes.clone();
+        future[0] = RAFT_PAYLOAD_VERSION + 1;
+        let err = decode_payload::<(u64, String)>(&future, "test").unwrap_err();
+        assert!(err.contains("format 2") && err.contains("same Coterie version"), "{err}");
+        assert!(decode_payload::<(u64, String)>(&[], "test").unwrap_err().contains("empty"));
     }
 }
 
