@@ -21,7 +21,7 @@ use openraft::BasicNode;
 
 use crate::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
 use crate::engine::{self, CallOptions, Engine, no_sharded_engine};
-use crate::journal::Request;
+use crate::request::Request;
 
 /// The CP group every embedded node runs (named groups are not built yet).
 const DEFAULT_GROUP: &str = "default";

@@ -15,7 +15,7 @@ use coterie_core::{Consistency, CoreError, EngineError, GroupOutput, Target};
 use futures_util::future::BoxFuture;
 
 use crate::cp::{Abandon, CpError, CpNode};
-use crate::journal::Request;
+use crate::request::Request;
 
 /// How a call is to be served, beside the request itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,46 +12,12 @@
 //! follows it.
 
 use coterie_core::{
-    Applied, ApplyCtx, CoreError, Group, GroupCommand, GroupConfig, GroupOutput, InvocationId, LogIndex, SessionId,
-    StateMachine, Timestamp, codec,
+    Applied, ApplyCtx, CoreError, Group, GroupConfig, GroupOutput, LogIndex, StateMachine, Timestamp, codec,
 };
 use coterie_storage::{Entry, LogId, LogStore, SnapshotMeta};
-use serde::{Deserialize, Serialize};
 
 use crate::error::NodeError;
-
-/// One client call to a group: the command and who made it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
-    /// The command.
-    pub command: GroupCommand,
-    /// The caller's session, for calls that depend on it.
-    pub session: Option<SessionId>,
-    /// The caller's invocation, for calls that may park or must be applied once.
-    pub invocation: Option<InvocationId>,
-}
-
-impl Request {
-    /// A command no client session is behind (ticks, administration, plain reads).
-    pub fn internal(command: GroupCommand) -> Self {
-        Request { command, session: None, invocation: None }
-    }
-
-    /// A call made by `invocation`.
-    pub fn invoked(command: GroupCommand, invocation: InvocationId) -> Self {
-        Request { command, session: Some(invocation.session), invocation: Some(invocation) }
-    }
-}
-
-/// What the journal stores for one applied command: the request and the time it was
-/// applied at. The log index is the record's position in the log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JournalRecord {
-    /// The time the batch was submitted at.
-    pub now: Timestamp,
-    /// The request.
-    pub request: Request,
-}
+use crate::request::{JournalRecord, Request};
 
 /// How a journaled group is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]

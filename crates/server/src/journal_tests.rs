@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
 use coterie_core::kinds::fenced_lock::FencedLockCommand;
-use coterie_core::{ClientId, OwnerId, Reply, StructureCommand, StructureOutput};
+use coterie_core::{
+    ClientId, GroupCommand, InvocationId, OwnerId, Reply, SessionId, StructureCommand, StructureOutput,
+};
 use coterie_storage::{LogState, MemoryLog, RedbStorage, StorageError};
 
 use super::*;

@@ -16,8 +16,10 @@
 //! - The single-node journal ([`JournaledGroup`]): one group on one machine, durable
 //!   without Raft. Every command is journaled before it is applied, and the group is rebuilt
 //!   from its snapshot and journal on restart. Its [`JournalRecord`] (a [`Request`] plus the
-//!   time it was stamped with) is also the CP engine's Raft payload, so a journaled group and
-//!   a Raft replica apply the same records the same way.
+//!   time it was stamped with, in [`request`](crate::Request)) is also the CP engine's Raft
+//!   payload, so a journaled group and a Raft replica apply the same records the same way.
+//! - [`waiters`]: the callers parked on this node, completed when an applied entry wakes
+//!   them, shared by every engine.
 
 pub mod cp;
 pub mod embedded;
@@ -25,8 +27,11 @@ pub mod engine;
 mod error;
 pub mod host;
 mod journal;
+mod request;
+pub mod waiters;
 
 pub use engine::{CallOptions, Engine, Router, serve};
 pub use error::NodeError;
 pub use host::{HostError, Node, NodeConfig};
-pub use journal::{JournalConfig, JournalRecord, JournaledGroup, Request};
+pub use journal::{JournalConfig, JournaledGroup};
+pub use request::{JournalRecord, Request};

@@ -206,6 +206,14 @@ impl Group {
         self.deadlines.earliest()
     }
 
+    /// Whether the group's time must go on advancing: it has open sessions (which expire),
+    /// parked calls or timers with deadlines, or remembered session opens (which expire).
+    /// The tick policy every engine follows: tick a group periodically while this holds, and
+    /// not at all while it does not, so idle groups cost no log entries.
+    pub fn needs_ticks(&self) -> bool {
+        self.session_count() > 0 || self.next_deadline().is_some() || !self.opens.is_empty()
+    }
+
     fn validate_name(&self, name: &str) -> Result<(), CoreError> {
         if name.is_empty() {
             return Err(CoreError::InvalidName { reason: "the name is empty".to_owned() });

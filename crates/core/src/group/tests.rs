@@ -452,3 +452,18 @@ fn state_of_format_version_1_is_refused_with_the_clear_error() {
     command[0] = 1;
     assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
 }
+
+#[test]
+fn a_group_needs_ticks_while_sessions_deadlines_or_remembered_opens_remain() {
+    let mut log = Log::new();
+    assert!(!log.group.needs_ticks(), "an empty group needs no time");
+    let s = log.open(1_000, 0);
+    assert!(log.group.needs_ticks(), "a session must be able to expire");
+    log.admin(GroupCommand::CloseSession { session: s }, 10);
+    // The open is remembered (to answer a resend) until the client has been idle for the
+    // client TTL, and only ticks expire it.
+    assert!(log.group.needs_ticks());
+    let ttl = u64::try_from(GroupConfig::default().client_ttl.as_millis()).unwrap();
+    log.admin(GroupCommand::Tick, ttl + 20);
+    assert!(!log.group.needs_ticks(), "nothing is left that time could change");
+}

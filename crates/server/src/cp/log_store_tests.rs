@@ -16,8 +16,8 @@ use tempfile::TempDir;
 
 use super::*;
 use crate::cp::state_machine::CpStateMachine;
-use crate::cp::waiters::Waiters;
-use crate::journal::{JournalRecord, Request};
+use crate::request::{JournalRecord, Request};
+use crate::waiters::Waiters;
 
 struct MemoryBuilder;
 

@@ -11,7 +11,7 @@
 //!   an fsync.
 //! - The state machine is the core's pure [`Group`](coterie_core::Group)
 //!   ([`state_machine`]); blocked calls are parked inside it and completed through the
-//!   registering node's [`waiters`].
+//!   registering node's [`waiters`](crate::waiters).
 //! - Transports are an enum ([`network`]) so the in-process router used by tests and the
 //!   gRPC transport ([`grpc`]) share one implementation of openraft's network traits.
 //! - [`CpNode`] ties these together: starting, forming the cluster without a manual init
@@ -27,8 +27,8 @@ pub mod node;
 pub mod raft;
 pub mod state_machine;
 pub mod types;
-pub mod waiters;
 
+pub use crate::waiters::Waiters;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::CpConfig;
 pub use error::CpError;
@@ -37,4 +37,3 @@ pub use network::{Router, Transport};
 pub use node::{Abandon, CpNode};
 pub use raft::CpRaft;
 pub use types::{CpResponse, CpTypes};
-pub use waiters::Waiters;

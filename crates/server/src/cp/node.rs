@@ -58,8 +58,8 @@ use super::network::{CpNetworkFactory, Transport};
 use super::raft::CpRaft;
 use super::state_machine::{CpStateMachine, SharedState};
 use super::types::{CpResponse, CpTypes};
-use super::waiters::{Registration, Waiters, WakeResult};
-use crate::journal::{JournalRecord, Request};
+use crate::request::{JournalRecord, Request};
+use crate::waiters::{Registration, Waiters, WakeResult};
 
 /// One member of the `default` CP group.
 pub struct CpNode {
@@ -455,10 +455,7 @@ async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, inte
         if !raft.is_leader() {
             continue;
         }
-        let idle = {
-            let state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.group.session_count() == 0 && state.group.next_deadline().is_none()
-        };
+        let idle = !state.lock().unwrap_or_else(PoisonError::into_inner).group.needs_ticks();
         if idle {
             continue;
         }

@@ -23,8 +23,8 @@ use super::log_store::{SharedStore, blocking};
 use super::types::{
     CpLogId, CpMembership, CpResponse, CpTypes, decode, encode, from_storage_id, storage_io, to_storage_id,
 };
-use super::waiters::Waiters;
-use crate::journal::JournalRecord;
+use crate::request::JournalRecord;
+use crate::waiters::Waiters;
 
 /// What a replica has applied: the group, the last applied log id and the membership.
 #[derive(Clone, Debug)]

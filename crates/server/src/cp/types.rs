@@ -14,7 +14,7 @@ use openraft::impls::leader_id_adv::LeaderId;
 use openraft::{BasicNode, EntryPayload, RaftTypeConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::journal::JournalRecord;
+use crate::request::JournalRecord;
 
 openraft::declare_raft_types!(
     /// The openraft type configuration of a CP group: log entries carry [`JournalRecord`]s,

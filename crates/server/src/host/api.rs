@@ -25,7 +25,7 @@ use tonic::{Request, Response, Status};
 
 use super::Inner;
 use crate::engine::{self, CallOptions};
-use crate::journal::Request as CpRequest;
+use crate::request::Request as CpRequest;
 
 /// The public services of a node (every service but Raft and Cluster share this handler).
 #[derive(Clone)]
