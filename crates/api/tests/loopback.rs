@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use coterie_api::convert::{FromOutput, IntoCommand};
 use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
-use coterie_api::pb::atomic_long_service_server::{AtomicLongService, AtomicLongServiceServer};
+use coterie_api::pb::atomic_long_service_server::AtomicLongServiceServer;
 use coterie_api::pb::{self, Call};
 use coterie_api::status::{self, ApiError};
 use coterie_core::{
@@ -53,54 +53,31 @@ impl TestAtomicLongService {
 
 type Answer<T> = Result<Response<T>, Status>;
 
-#[tonic::async_trait]
-impl AtomicLongService for TestAtomicLongService {
-    async fn get(&self, r: Request<pb::AtomicLongGetRequest>) -> Answer<pb::AtomicLongGetResponse> {
-        self.call(r)
-    }
-    async fn set(&self, r: Request<pb::AtomicLongSetRequest>) -> Answer<pb::AtomicLongSetResponse> {
-        self.call(r)
-    }
-    async fn get_and_set(&self, r: Request<pb::AtomicLongGetAndSetRequest>) -> Answer<pb::AtomicLongGetAndSetResponse> {
-        self.call(r)
-    }
-    async fn add_and_get(&self, r: Request<pb::AtomicLongAddAndGetRequest>) -> Answer<pb::AtomicLongAddAndGetResponse> {
-        self.call(r)
-    }
-    async fn get_and_add(&self, r: Request<pb::AtomicLongGetAndAddRequest>) -> Answer<pb::AtomicLongGetAndAddResponse> {
-        self.call(r)
-    }
-    async fn increment_and_get(
-        &self,
-        r: Request<pb::AtomicLongIncrementAndGetRequest>,
-    ) -> Answer<pb::AtomicLongIncrementAndGetResponse> {
-        self.call(r)
-    }
-    async fn decrement_and_get(
-        &self,
-        r: Request<pb::AtomicLongDecrementAndGetRequest>,
-    ) -> Answer<pb::AtomicLongDecrementAndGetResponse> {
-        self.call(r)
-    }
-    async fn get_and_increment(
-        &self,
-        r: Request<pb::AtomicLongGetAndIncrementRequest>,
-    ) -> Answer<pb::AtomicLongGetAndIncrementResponse> {
-        self.call(r)
-    }
-    async fn get_and_decrement(
-        &self,
-        r: Request<pb::AtomicLongGetAndDecrementRequest>,
-    ) -> Answer<pb::AtomicLongGetAndDecrementResponse> {
-        self.call(r)
-    }
-    async fn compare_and_set(
-        &self,
-        r: Request<pb::AtomicLongCompareAndSetRequest>,
-    ) -> Answer<pb::AtomicLongCompareAndSetResponse> {
-        self.call(r)
-    }
+/// Every service of the rpc list, each method through [`TestAtomicLongService::call`] (only
+/// AtomicLong is served below): the same list the server is generated from, so this test
+/// cannot fall behind it.
+macro_rules! test_services {
+    (
+        $(
+            $server_module:ident :: $service:ident as $server:ident, $client_module:ident :: $client:ident {
+                $( $variant:ident $method:ident($request:ident) -> $response:ident; )*
+            }
+        )*
+    ) => {
+        $(
+            #[tonic::async_trait]
+            impl pb::$server_module::$service for TestAtomicLongService {
+                $(
+                    async fn $method(&self, r: Request<pb::$request>) -> Answer<pb::$response> {
+                        self.call(r)
+                    }
+                )*
+            }
+        )*
+    };
 }
+
+coterie_api::for_each_service!(test_services);
 
 fn call(name: &str, session_id: u64, seq: u64) -> Option<Call> {
     Some(Call { name: name.to_owned(), session_id, seq, ..Call::default() })

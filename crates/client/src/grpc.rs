@@ -216,23 +216,11 @@ fn request<T>(message: T, timeout: Option<Duration>) -> tonic::Request<T> {
 /// the same name.
 macro_rules! sender {
     (
-        structures { $(
-            $kind:ident {
-                module $module:ident, command $command:ident, output $output:ident,
-                service $server_module:ident :: $service:ident as $server:ident,
-                client $client_module:ident :: $client:ident,
-                rpcs { $(
-                    $variant:ident $operation:literal $method:ident :
-                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
-                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
-                )* }
+        $(
+            $server_module:ident :: $service:ident as $server:ident, $client_module:ident :: $client:ident {
+                $( $variant:ident $method:ident($request:ident) -> $response:ident; )*
             }
-        )* }
-        sessions {
-            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
-            client $session_client_module:ident :: $session_client:ident,
-            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
-        }
+        )*
     ) => {
         /// Sends `rpc` on `channel` with the generated client of its service.
         async fn send(channel: Channel, rpc: RpcRequest, timeout: Option<Duration>) -> Result<RpcResponse, Status> {
@@ -243,18 +231,12 @@ macro_rules! sender {
                         .await
                         .map(|response| RpcResponse::$variant(response.into_inner())),
                 )*)*
-                $(
-                    RpcRequest::$session_variant(message) => pb::$session_client_module::$session_client::new(channel)
-                        .$session_method(request(message, timeout))
-                        .await
-                        .map(|response| RpcResponse::$session_variant(response.into_inner())),
-                )*
             }
         }
     };
 }
 
-coterie_api::for_each_rpc!(sender);
+coterie_api::for_each_service!(sender);
 
 /// A request the client cannot express on the wire, as the error the server would give.
 fn unsendable(err: ConvertError) -> TransportError {

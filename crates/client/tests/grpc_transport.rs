@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use coterie_api::convert::{FromOutput, IntoCommand};
 use coterie_api::pb;
-use coterie_api::pb::atomic_long_service_server::{AtomicLongService, AtomicLongServiceServer};
-use coterie_api::pb::session_service_server::{SessionService, SessionServiceServer};
+use coterie_api::pb::atomic_long_service_server::AtomicLongServiceServer;
+use coterie_api::pb::session_service_server::SessionServiceServer;
 use coterie_api::status;
 use coterie_client::{Client, ClientConfig, ClientError};
 use coterie_core::{CoreError, Group, InvocationId, LogIndex, Reply, StateMachine, Timestamp};
@@ -104,39 +104,30 @@ impl Fake {
     }
 }
 
-/// Implements a generated service trait by sending every method through [`Fake::handle`].
-macro_rules! fake_service {
-    ($service:ident { $($method:ident($request:ident) -> $response:ident;)* }) => {
-        #[tonic::codegen::async_trait]
-        impl $service for Fake {
-            $(
-                async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
-                    self.handle(request).await
-                }
-            )*
-        }
+/// Implements every generated service trait of the rpc list by sending every method
+/// through [`Fake::handle`] (only AtomicLong and the sessions are routed to, below).
+macro_rules! fake_services {
+    (
+        $(
+            $server_module:ident :: $service:ident as $server:ident, $client_module:ident :: $client:ident {
+                $( $variant:ident $method:ident($request:ident) -> $response:ident; )*
+            }
+        )*
+    ) => {
+        $(
+            #[tonic::codegen::async_trait]
+            impl pb::$server_module::$service for Fake {
+                $(
+                    async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                        self.handle(request).await
+                    }
+                )*
+            }
+        )*
     };
 }
 
-fake_service!(AtomicLongService {
-    get(AtomicLongGetRequest) -> AtomicLongGetResponse;
-    set(AtomicLongSetRequest) -> AtomicLongSetResponse;
-    get_and_set(AtomicLongGetAndSetRequest) -> AtomicLongGetAndSetResponse;
-    add_and_get(AtomicLongAddAndGetRequest) -> AtomicLongAddAndGetResponse;
-    get_and_add(AtomicLongGetAndAddRequest) -> AtomicLongGetAndAddResponse;
-    increment_and_get(AtomicLongIncrementAndGetRequest) -> AtomicLongIncrementAndGetResponse;
-    decrement_and_get(AtomicLongDecrementAndGetRequest) -> AtomicLongDecrementAndGetResponse;
-    get_and_increment(AtomicLongGetAndIncrementRequest) -> AtomicLongGetAndIncrementResponse;
-    get_and_decrement(AtomicLongGetAndDecrementRequest) -> AtomicLongGetAndDecrementResponse;
-    compare_and_set(AtomicLongCompareAndSetRequest) -> AtomicLongCompareAndSetResponse;
-});
-
-fake_service!(SessionService {
-    open_session(OpenSessionRequest) -> OpenSessionResponse;
-    heartbeat(HeartbeatRequest) -> HeartbeatResponse;
-    close_session(CloseSessionRequest) -> CloseSessionResponse;
-    cancel(CancelRequest) -> CancelResponse;
-});
+coterie_api::for_each_service!(fake_services);
 
 /// Routes requests to the two services by path (tonic's own router needs axum).
 #[derive(Clone)]

@@ -59,11 +59,13 @@
 //!   refuses them with a reason.
 //! - CountDownLatch: counts and rounds are the core's `u64` unchanged.
 
-/// Calls `$callback!` with the list of every client-facing rpc (see the module docs).
+/// Calls `$callback!` with the list of every client-facing rpc (see the module docs),
+/// after the tokens `$arg`s, if any.
 #[macro_export]
 macro_rules! for_each_rpc {
-    ($callback:path) => {
+    ($callback:path $(, $arg:tt)*) => {
         $callback! {
+            $($arg)*
             structures {
                 AtomicLong {
                     module atomic_long, command AtomicLongCommand, output AtomicLongOutput,
@@ -227,6 +229,61 @@ macro_rules! for_each_rpc {
                     CloseSession "close_session" close_session: CloseSessionRequest -> CloseSessionResponse;
                     Cancel "cancel" cancel: CancelRequest -> CancelResponse;
                 }
+            }
+        }
+    };
+}
+
+/// Calls `$callback!` with every client-facing gRPC service and its methods, the sessions
+/// service last: what a server or a client of the services needs, without the conversions.
+///
+/// ```text
+/// $callback! {
+///     <server module>::<Service trait> as <Server type>, <client module>::<Client type> {
+///         <Variant> <tonic method>(<Request>) -> <Response>;
+///     }
+///     ...
+/// }
+/// ```
+#[macro_export]
+macro_rules! for_each_service {
+    ($callback:path) => {
+        $crate::for_each_rpc!($crate::__services_of_rpcs, [$callback]);
+    };
+}
+
+/// The adapter behind [`for_each_service!`]: the rpc list reduced to its services.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __services_of_rpcs {
+    (
+        [$callback:path]
+        structures { $(
+            $kind:ident {
+                module $module:ident, command $command:ident, output $output:ident,
+                service $server_module:ident :: $service:ident as $server:ident,
+                client $client_module:ident :: $client:ident,
+                rpcs { $(
+                    $variant:ident $operation:literal $method:ident :
+                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
+                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                )* }
+            }
+        )* }
+        sessions {
+            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
+            client $session_client_module:ident :: $session_client:ident,
+            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
+        }
+    ) => {
+        $callback! {
+            $(
+                $server_module :: $service as $server, $client_module :: $client {
+                    $( $variant $method($request) -> $response; )*
+                }
+            )*
+            $session_server_module :: $session_service as $session_server, $session_client_module :: $session_client {
+                $( $session_variant $session_method($session_request) -> $session_response; )*
             }
         }
     };

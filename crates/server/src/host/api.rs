@@ -99,23 +99,11 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 /// [`Api::run`].
 macro_rules! services {
     (
-        structures { $(
-            $kind:ident {
-                module $module:ident, command $command:ident, output $output:ident,
-                service $server_module:ident :: $service:ident as $server:ident,
-                client $client_module:ident :: $client:ident,
-                rpcs { $(
-                    $variant:ident $operation:literal $method:ident :
-                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
-                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
-                )* }
+        $(
+            $server_module:ident :: $service:ident as $server:ident, $client_module:ident :: $client:ident {
+                $( $variant:ident $method:ident($request:ident) -> $response:ident; )*
             }
-        )* }
-        sessions {
-            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
-            client $session_client_module:ident :: $session_client:ident,
-            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
-        }
+        )*
     ) => {
         $(
             #[tonic::async_trait]
@@ -127,22 +115,10 @@ macro_rules! services {
                 )*
             }
         )*
-
-        #[tonic::async_trait]
-        impl pb::$session_server_module::$session_service for Api {
-            $(
-                async fn $session_method(
-                    &self,
-                    request: Request<pb::$session_request>,
-                ) -> Result<Response<pb::$session_response>, Status> {
-                    self.run(request).await
-                }
-            )*
-        }
     };
 }
 
-coterie_api::for_each_rpc!(services);
+coterie_api::for_each_service!(services);
 
 #[cfg(test)]
 mod tests {

@@ -36,42 +36,26 @@ use pb::raft_service_server::{self as raft, RaftServiceServer};
 /// session service, each over the one [`Api`] handler, and the dispatch on their names.
 macro_rules! api_servers {
     (
-        structures { $(
-            $kind:ident {
-                module $module:ident, command $command:ident, output $output:ident,
-                service $server_module:ident :: $service:ident as $server:ident,
-                client $client_module:ident :: $client:ident,
-                rpcs { $(
-                    $variant:ident $operation:literal $method:ident :
-                        $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
-                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
-                )* }
+        $(
+            $server_module:ident :: $service:ident as $server:ident, $client_module:ident :: $client:ident {
+                $( $variant:ident $method:ident($request:ident) -> $response:ident; )*
             }
-        )* }
-        sessions {
-            service $session_server_module:ident :: $session_service:ident as $session_server:ident,
-            client $session_client_module:ident :: $session_client:ident,
-            rpcs { $( $session_variant:ident $session_operation:literal $session_method:ident : $session_request:ident -> $session_response:ident ; )* }
-        }
+        )*
     ) => {
         /// The generated servers of the client-facing services, all over one [`Api`].
         #[derive(Clone)]
         struct ApiServers {
             $($server_module: pb::$server_module::$server<Api>,)*
-            $session_server_module: pb::$session_server_module::$session_server<Api>,
         }
 
         impl ApiServers {
             fn new(api: Api) -> Self {
-                ApiServers {
-                    $($server_module: pb::$server_module::$server::new(api.clone()),)*
-                    $session_server_module: pb::$session_server_module::$session_server::new(api),
-                }
+                ApiServers { $($server_module: pb::$server_module::$server::new(api.clone()),)* }
             }
 
             /// Whether `service` (a full gRPC service name) is one of these.
             fn serves(service: &str) -> bool {
-                matches!(service, $(pb::$server_module::SERVICE_NAME |)* pb::$session_server_module::SERVICE_NAME)
+                matches!(service, $(pb::$server_module::SERVICE_NAME)|*)
             }
 
             /// Serves `request`, addressed to `service`, one of these services (see
@@ -79,7 +63,6 @@ macro_rules! api_servers {
             fn call(&mut self, service: &str, request: http::Request<Body>) -> BoxFuture<http::Response<Body>, Infallible> {
                 match service {
                     $(pb::$server_module::SERVICE_NAME => self.$server_module.call(request),)*
-                    pb::$session_server_module::SERVICE_NAME => self.$session_server_module.call(request),
                     other => unimplemented_service(other),
                 }
             }
@@ -87,7 +70,7 @@ macro_rules! api_servers {
     };
 }
 
-coterie_api::for_each_rpc!(api_servers);
+coterie_api::for_each_service!(api_servers);
 
 /// Every service of a node, dispatched on the request path's service name.
 #[derive(Clone)]
