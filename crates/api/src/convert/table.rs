@@ -102,6 +102,9 @@ macro_rules! for_each_rpc {
                         AtomicLongCompareAndSet "compare_and_set" compare_and_set:
                             AtomicLongCompareAndSetRequest { expected: Same, update: Same } => [CompareAndSet { expected, update }];
                             AtomicLongCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                        AtomicLongCompareAndExchange "compare_and_exchange" compare_and_exchange:
+                            AtomicLongCompareAndExchangeRequest { expected: Same, update: Same } => [CompareAndExchange { expected, update }];
+                            AtomicLongCompareAndExchangeResponse { witness: Same } <= [Value(witness)];
                     }
                 }
                 AtomicReference {

@@ -86,4 +86,23 @@ impl<T: Transport> AtomicLong<T> {
             other => Err(unexpected(S::AtomicLong(other))),
         }
     }
+
+    /// Sets `update` if the value is `expected`; returns the value it found (the witness),
+    /// which equals `expected` exactly when it swapped. A compare-and-set loop needs no
+    /// read after a miss: the witness is the next `expected`.
+    ///
+    /// ```ignore
+    /// let mut current = counter.get().await?;
+    /// loop {
+    ///     let witness = counter.compare_and_exchange(current, current * 2).await?;
+    ///     if witness == current { break; }
+    ///     current = witness;
+    /// }
+    /// ```
+    pub async fn compare_and_exchange(&self, expected: i64, update: i64) -> Result<i64, ClientError> {
+        match self.run(C::CompareAndExchange { expected, update }, Mode::Mutation).await? {
+            O::Value(witness) => Ok(witness),
+            other => Err(unexpected(S::AtomicLong(other))),
+        }
+    }
 }

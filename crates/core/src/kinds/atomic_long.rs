@@ -38,6 +38,15 @@ pub enum AtomicLongCommand {
         /// The value to store.
         update: i64,
     },
+    /// Set to `update` if the value is `expected`; answers the value found (the witness),
+    /// which equals `expected` exactly when it swapped. A compare-and-set loop built on it
+    /// needs no separate read after a miss: the witness is the next `expected`.
+    CompareAndExchange {
+        /// The value the caller believes is current.
+        expected: i64,
+        /// The value to store.
+        update: i64,
+    },
 }
 
 /// Results of [`AtomicLongCommand`]s.
@@ -90,7 +99,8 @@ impl StateMachine for AtomicLong {
             | C::DecrementAndGet
             | C::GetAndIncrement
             | C::GetAndDecrement
-            | C::CompareAndSet { .. } => None,
+            | C::CompareAndSet { .. }
+            | C::CompareAndExchange { .. } => None,
         }
     }
 
@@ -115,6 +125,13 @@ impl StateMachine for AtomicLong {
                     self.value = update;
                 }
                 Applied::ok(AtomicLongOutput::Bool(swapped))
+            }
+            C::CompareAndExchange { expected, update } => {
+                let witness = self.value;
+                if witness == expected {
+                    self.value = update;
+                }
+                Applied::ok(AtomicLongOutput::Value(witness))
             }
         }
     }
@@ -147,6 +164,10 @@ mod tests {
             (C::CompareAndSet { expected: 29, update: 1 }, Bool(false)),
             (C::CompareAndSet { expected: 30, update: 1 }, Bool(true)),
             (C::Get, Value(1)),
+            (C::CompareAndExchange { expected: 5, update: 9 }, Value(1)),
+            (C::Get, Value(1)),
+            (C::CompareAndExchange { expected: 1, update: 9 }, Value(1)),
+            (C::Get, Value(9)),
         ];
         for (command, expected) in script {
             assert_eq!(run(&mut l, command.clone()), Applied::ok(expected), "{command:?}");

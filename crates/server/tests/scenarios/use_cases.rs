@@ -176,6 +176,11 @@ async fn every_operation_of_every_structure<C: NamedGroups>() {
         assert!(long.compare_and_set(20, 100).await.unwrap());
         assert!(!long.compare_and_set(20, 200).await.unwrap());
         assert_eq!(long.get().await.unwrap(), 100);
+        // The witness is the value found: a miss changes nothing, a hit swaps.
+        assert_eq!(long.compare_and_exchange(7, 300).await.unwrap(), 100);
+        assert_eq!(long.compare_and_exchange(100, 42).await.unwrap(), 100);
+        assert_eq!(long.compare_and_exchange(42, 100).await.unwrap(), 42);
+        assert_eq!(long.get().await.unwrap(), 100);
     }
     // The two groups are separate: the named group's counter is its own Raft group's state.
     client.atomic_long("counter").unwrap().set(1).await.unwrap();

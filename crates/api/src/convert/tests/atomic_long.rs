@@ -20,6 +20,10 @@ fn every_request_becomes_its_command() {
         pb::AtomicLongCompareAndSetRequest { call: call(), expected: 15, update: 20 },
         Cmd(C::CompareAndSet { expected: 15, update: 20 }),
     );
+    assert_request(
+        pb::AtomicLongCompareAndExchangeRequest { call: call(), expected: i64::MIN, update: -1 },
+        Cmd(C::CompareAndExchange { expected: i64::MIN, update: -1 }),
+    );
 }
 
 #[test]
@@ -35,6 +39,7 @@ fn every_output_becomes_its_response() {
     assert_response(Out(O::Value(2)), pb::AtomicLongGetAndDecrementResponse { previous: 2 });
     assert_response(Out(O::Bool(true)), pb::AtomicLongCompareAndSetResponse { swapped: true });
     assert_response(Out(O::Bool(false)), pb::AtomicLongCompareAndSetResponse { swapped: false });
+    assert_response(Out(O::Value(9)), pb::AtomicLongCompareAndExchangeResponse { witness: 9 });
 }
 
 #[test]

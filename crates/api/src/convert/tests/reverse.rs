@@ -47,6 +47,7 @@ fn atomic_long() -> impl Strategy<Value = Al> {
         Just(Al::GetAndIncrement),
         Just(Al::GetAndDecrement),
         (any::<i64>(), any::<i64>()).prop_map(|(expected, update)| Al::CompareAndSet { expected, update }),
+        (any::<i64>(), any::<i64>()).prop_map(|(expected, update)| Al::CompareAndExchange { expected, update }),
     ]
 }
 
