@@ -10,9 +10,9 @@
 //!   name and capped in number, whose logs share one redb file (or stay in memory without a
 //!   data directory); Raft between the members over gRPC; and the public gRPC API on the
 //!   same port.
-//! - [`embedded`], a whole CP cluster inside one application
-//!   ([`EmbeddedCluster`](embedded::EmbeddedCluster)), whose clients are the Rust client's
-//!   handles over an in-process transport.
+//! - Embedded mode, a whole CP cluster inside one application whose clients are the Rust
+//!   client's handles over an in-process transport, is the `coterie-embedded` crate: it is
+//!   where the engines and the client meet, so this crate depends on no client.
 //! - The single-node journal ([`JournaledGroup`]): one group on one machine, durable
 //!   without Raft. Every command is journaled before it is applied, and the group is rebuilt
 //!   from its snapshot and journal on restart. Its [`JournalRecord`] (a [`Request`] plus the
@@ -22,7 +22,6 @@
 //!   them, shared by every engine.
 
 pub mod cp;
-pub mod embedded;
 pub mod engine;
 mod error;
 pub mod host;

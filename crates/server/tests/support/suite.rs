@@ -17,7 +17,7 @@ use std::sync::Arc;
 use coterie_client::{Client, ClientConfig, GrpcTransport, Transport};
 use coterie_core::Structure;
 use coterie_server::cp::{CpConfig, CpNode};
-use coterie_server::embedded::{EmbeddedCluster, EmbeddedStorage, EmbeddedTransport};
+use coterie_embedded::{EmbeddedCluster, EmbeddedStorage, EmbeddedTransport};
 
 use super::{BOUND, Cluster, POLL, client_config, cp_config};
 

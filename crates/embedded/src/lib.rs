@@ -1,3 +1,5 @@
+//! # coterie-embedded
+//!
 //! Embedded mode: a CP cluster running inside the application's process, used through the
 //! same client handles as a remote one.
 //!
@@ -19,9 +21,9 @@ use coterie_storage::{MemoryLog, RedbStorage};
 use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 
-use crate::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
-use crate::engine::{self, CallOptions, Engine, no_sharded_engine};
-use crate::request::Request;
+use coterie_server::Request;
+use coterie_server::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
+use coterie_server::engine::{self, CallOptions, Engine, no_sharded_engine};
 
 /// The CP group every embedded node runs (named groups are not built yet).
 const DEFAULT_GROUP: &str = "default";
