@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use coterie_bench::{CoterieDriver, RunConfig, Workload, run_closed_loop};
 use coterie_client::{Client, ClientConfig};
-use coterie_server::cp::CpConfig;
 use coterie_embedded::{EmbeddedCluster, EmbeddedStorage, EmbeddedTransport};
+use coterie_server::cp::CpConfig;
 
 async fn cluster() -> Arc<EmbeddedCluster> {
     let config = CpConfig {

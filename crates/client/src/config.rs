@@ -18,7 +18,7 @@ pub struct ClientConfig {
     /// client stops heartbeating.
     pub session_ttl: Duration,
     /// How often sessions are kept alive; well under `session_ttl`. [`ClientConfig::validate`]
-    /// refuses zero; a client made by [`Client::new`], which does not validate, heartbeats
+    /// refuses zero; a client made by [`Client::new`](crate::Client::new), which does not validate, heartbeats
     /// every millisecond instead.
     pub heartbeat_interval: Duration,
     /// The first retry backoff; it doubles up to `retry_max`.
@@ -65,7 +65,7 @@ pub(crate) const MIN_HEARTBEAT: Duration = Duration::from_millis(1);
 impl ClientConfig {
     /// This configuration, if a client can run with it; the first setting it cannot run
     /// with, otherwise. [`Client::connect_with`](crate::Client::connect_with) calls it and
-    /// answers [`ClientError::InvalidConfig`].
+    /// answers [`ClientError::InvalidConfig`](crate::ClientError::InvalidConfig).
     ///
     /// - `call_timeout`, `attempt_timeout` and `wait_poll` must be more than zero (a zero
     ///   one fails every call, or every attempt, at once).

@@ -46,7 +46,7 @@ use crate::transport::{Call, Transport, TransportError};
 /// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per member.
 ///
 /// It starts with the members given at connect and learns more as it goes (see
-/// [`crate::members`]): a member named in a "not the leader" answer, or listed by
+/// `members.rs`): a member named in a "not the leader" answer, or listed by
 /// `ClusterService.Status` when [`Transport::refresh`] asks, gets a channel and an index.
 #[derive(Clone, Debug)]
 pub struct GrpcTransport {

@@ -10,6 +10,12 @@
 //! of its rpc, and [`RpcResponse::into_output`] ([`IntoOutput`]) turns the answer back into
 //! the group's output, exactly inverting the forward conversions.
 //!
+//! Every rpc is declared once, in [`table`] ([`for_each_rpc!`](crate::for_each_rpc)): the
+//! conversions both ways, [`RpcRequest`] and [`RpcResponse`], and the server's and the
+//! client's per-rpc code are generated from that one list, with the field rules of
+//! [`fields`]. The `Call` header, common to every structure rpc, is read here into the
+//! request's [`Routed`] target, caller and consistency.
+//!
 //! Bad input (a missing name, a malformed group, an owner id that does not fit) is a
 //! [`ConvertError`], never a panic. Checks that need the group's state or configuration
 //! (name length, value size, whether a session is required) are left to the core, so that

@@ -7,7 +7,7 @@
 //! generated:
 //!
 //! - the conversions both ways (`IntoCommand`, `FromOutput`, `IntoOutput` and the client's
-//!   command-to-request mapping), in [`super::generated`];
+//!   command-to-request mapping), in `convert/rpc.rs`;
 //! - [`RpcRequest`](super::RpcRequest) and [`RpcResponse`](super::RpcResponse), with their
 //!   dispatch;
 //! - the server's service implementations and its path dispatch (`coterie-server`,
@@ -47,7 +47,7 @@
 //! drift apart. The `Call` header is not listed: every structure request has one.
 //!
 //! The session rpcs are group commands, not structure commands: their conversions are
-//! written by hand in [`super::session`], and only their place in the tables comes from here.
+//! written by hand in `convert/session.rs`, and only their place in the tables comes from here.
 //!
 //! Semantics the wire encoding carries, per kind:
 //! - AtomicLong: the proto's integers are the core's `i64`; overflow is the core's to refuse.

@@ -60,7 +60,7 @@ fn millis(d: Duration) -> u64 {
 
 impl CpConfig {
     /// This configuration, if a node can run with it; the first setting it cannot run with,
-    /// otherwise. [`CpNode::start`] calls it, so a bad value is refused there rather than
+    /// otherwise. [`CpNode::start`](super::CpNode::start) calls it, so a bad value is refused there rather than
     /// panicking in the tick task or stalling the group.
     ///
     /// - `tick_interval`, `propose_timeout` and `cancel_timeout` must be more than zero.

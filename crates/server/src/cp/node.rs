@@ -216,7 +216,7 @@ impl CpNode {
     }
 
     /// Answers `request` linearizably. A read-only structure command (one the core's
-    /// [`StateMachine::read`](coterie_core::StateMachine::read) answers) takes the ReadIndex
+    /// [`StateMachine::read`] answers) takes the ReadIndex
     /// path: the leader confirms with a quorum that it still leads, waits until it has
     /// applied everything committed before that, and answers from its state, without a log
     /// entry. A leader restarted from disk does not serve these until it wins a new election

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use coterie_client::{Client, ClientConfig, GrpcTransport, Transport};
 use coterie_core::Structure;
-use coterie_server::cp::{CpConfig, CpNode};
 use coterie_embedded::{EmbeddedCluster, EmbeddedStorage, EmbeddedTransport};
+use coterie_server::cp::{CpConfig, CpNode};
 
 use super::{BOUND, Cluster, POLL, client_config, cp_config};
 
