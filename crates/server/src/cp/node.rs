@@ -36,7 +36,7 @@
 //! so session expiry, timed waits and leases fire at the same log position on every
 //! replica.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, LinearizableReadError, RaftError};
 use openraft::metrics::RaftMetrics;
-use openraft::{BasicNode, ReadPolicy, ServerState};
+use openraft::{BasicNode, ChangeMembers, ReadPolicy, ServerState};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -54,6 +54,7 @@ use super::clock::Clock;
 use super::config::CpConfig;
 use super::error::CpError;
 use super::log_store::{CpLogStore, share};
+use super::membership::MembershipStep;
 use super::network::{CpNetworkFactory, Transport};
 use super::raft::CpRaft;
 use super::state_machine::{CpStateMachine, SharedState};
@@ -89,6 +90,33 @@ impl CpNode {
         if !members.contains_key(&id) {
             return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
         }
+        CpNode::start_as(id, Some(members), storage, transport, clock, config).await
+    }
+
+    /// Starts member `id` of a group it is being added to at runtime (or was added to
+    /// before a restart): it never initializes the group, and waits for the group's leader
+    /// to contact it (as a learner first). A member that initialized a group on its own
+    /// would form a second group under the same name beside the running one.
+    pub async fn start_joining(
+        id: u64,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
+        CpNode::start_as(id, None, storage, transport, clock, config).await
+    }
+
+    /// Starts member `id`; with `members`, it initializes the group with them (staggered,
+    /// see the module docs), without it waits to be contacted.
+    async fn start_as(
+        id: u64,
+        initial: Option<BTreeMap<u64, BasicNode>>,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
         let config = config.validate()?;
         let raft_config = config.raft_config()?;
         let store = share(storage);
@@ -103,23 +131,26 @@ impl CpNode {
             .map_err(|err| CpError::Stopped { reason: err.to_string() })?;
         transport.register(id, raft.clone());
 
-        // Members initialize in id order, one election timeout pair apart, unless they hear
-        // from a candidate or leader first: see the module docs.
-        let rank = members.keys().position(|member| *member == id).unwrap_or(0);
-        let stagger =
-            config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
-        if !stagger.is_zero() {
-            let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
-            let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
-        }
-        match raft.initialize(members.clone()).await {
-            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
-            Err(err) => {
-                transport.unregister(id);
-                let _ = raft.shutdown().await;
-                return Err(CpError::Stopped { reason: format!("cannot initialize the group: {err}") });
+        if let Some(members) = &initial {
+            // Members initialize in id order, one election timeout pair apart, unless they
+            // hear from a candidate or leader first: see the module docs.
+            let rank = members.keys().position(|member| *member == id).unwrap_or(0);
+            let stagger =
+                config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
+            if !stagger.is_zero() {
+                let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
+                let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
+            }
+            match raft.initialize(members.clone()).await {
+                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(err) => {
+                    transport.unregister(id);
+                    let _ = raft.shutdown().await;
+                    return Err(CpError::Stopped { reason: format!("cannot initialize the group: {err}") });
+                }
             }
         }
+        let members = initial.unwrap_or_default();
 
         let ticker =
             tokio::spawn(tick_loop(raft.clone(), Arc::clone(&state), Arc::clone(&clock), config.tick_interval));
@@ -315,8 +346,47 @@ impl CpNode {
 
     fn address(&self, id: Option<u64>) -> Option<(u64, String)> {
         let id = id?;
-        let addr = self.members.get(&id).map(|node| node.addr.clone()).unwrap_or_default();
+        // The committed membership knows members added at runtime; the initial set is the
+        // fallback while a restarted member has not applied its membership yet.
+        let known = self.raft.metrics().borrow_watched().membership_config.membership().get_node(&id).cloned();
+        let addr = known.or_else(|| self.members.get(&id).cloned()).map(|node| node.addr).unwrap_or_default();
         Some((id, addr))
+    }
+
+    /// The group's membership as this replica knows it: its voter sets (two during a joint
+    /// change) and every voter's and learner's address.
+    pub fn membership(&self) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership();
+        let configs = membership.get_joint_config().clone();
+        let nodes = membership.nodes().map(|(id, node)| (*id, node.addr.clone())).collect();
+        (configs, nodes)
+    }
+
+    /// Makes one membership change to this group, within `timeout`; only the leader can.
+    /// A learner is added blocking: the call returns once the leader has brought it up to
+    /// date, so it can vote without stalling the group.
+    pub async fn change_membership(&self, step: &MembershipStep, timeout: Duration) -> Result<(), CpError> {
+        let change = async {
+            match step {
+                MembershipStep::AddLearner { id, address } => {
+                    self.raft.add_learner(*id, BasicNode::new(address.clone()), true).await.map(|_| ())
+                }
+                MembershipStep::SetVoters(voters) => self
+                    .raft
+                    .change_membership(ChangeMembers::ReplaceAllVoters(voters.clone()), false)
+                    .await
+                    .map(|_| ()),
+                MembershipStep::RemoveLearners(learners) => {
+                    self.raft.change_membership(ChangeMembers::RemoveNodes(learners.clone()), false).await.map(|_| ())
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, change).await {
+            Err(_) => Err(CpError::Timeout { timeout }),
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(self.write_error(err)),
+        }
     }
 
     fn write_error(&self, err: RaftError<CpTypes, ClientWriteError<CpTypes>>) -> CpError {

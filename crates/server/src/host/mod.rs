@@ -21,9 +21,12 @@
 //!   instance with its own timers and heartbeats, and a typo in a group name must not be
 //!   able to create an unbounded number of them.
 
+mod admin;
 mod api;
 mod cluster;
 mod dispatch;
+mod join;
+mod members;
 mod raft_service;
 
 use std::collections::BTreeMap;
@@ -33,19 +36,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
+use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
 use coterie_core::{ConfigError, CoreError, EngineError};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use openraft::BasicNode;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::{Notify, OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
 use crate::engine::Engine;
 
 pub use api::parse_grpc_timeout;
+pub use members::MEMBERS;
 
 /// How a node runs.
 #[derive(Clone, Debug)]
@@ -75,6 +79,15 @@ pub struct NodeConfig {
     /// anyone who reaches the port: only for a trusted network or local development. At
     /// least 16 printable ASCII characters, no spaces.
     pub cluster_secret: Option<String>,
+    /// Join a running cluster through the member at this `host:port` instead of forming
+    /// one: `members` then names only this node (its id and the address the others reach
+    /// it at). The node asks to be added as a CP member (following redirects to the
+    /// metadata leader), and [`Node::start`] returns once it votes in every CP group. A
+    /// node that joined never initializes a group itself, also after a restart on its data
+    /// directory (a `joined` file there remembers it).
+    pub join: Option<String>,
+    /// How long joining may take before [`Node::start`] gives up.
+    pub join_timeout: Duration,
 }
 
 impl NodeConfig {
@@ -90,6 +103,8 @@ impl NodeConfig {
             default_call_timeout: Duration::from_secs(600),
             max_call_timeout: Duration::from_secs(600),
             cluster_secret: None,
+            join: None,
+            join_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -188,6 +203,14 @@ pub enum HostError {
     /// The node is shutting down.
     #[error("the node is shutting down; send calls to another member")]
     Stopping,
+    /// Joining the cluster failed.
+    #[error("cannot join the cluster through {seed}: {reason}")]
+    Join {
+        /// The member asked first.
+        seed: String,
+        /// Why, and what to do.
+        reason: String,
+    },
 }
 
 impl From<HostError> for EngineError {
@@ -213,19 +236,32 @@ struct Inner {
     registry: RaftRegistry,
     peers: Peers,
     stopping: AtomicBool,
+    /// This node joined at runtime (now or before a restart): it never initializes a group
+    /// and never seeds the member table.
+    joined: bool,
+    /// Wakes the reconcile loop at once (an admin change was committed).
+    reconcile: Notify,
+}
+
+/// The group name `group` as this node hosts it: `""` is `default`, and the metadata
+/// group, which the public API refuses, is hosted like any other.
+fn hosted_group(group: &str) -> Result<String, ConvertError> {
+    if group == METADATA_GROUP { Ok(group.to_owned()) } else { resolve_group(group) }
 }
 
 impl Inner {
     /// The router: the engine that serves `group` on this node (its local replica of the CP
     /// group, started if it is not running yet), for any face to call.
     async fn route(&self, group: &str) -> Result<Arc<dyn Engine>, EngineError> {
-        let node: Arc<dyn Engine> = self.group(group).await?;
+        // The faces refuse the metadata group already; this keeps it so for any new face.
+        let group = resolve_group(group).map_err(HostError::from)?;
+        let node: Arc<dyn Engine> = self.group(&group).await?;
         Ok(node)
     }
 
     /// The local replica of `group`, started if it is not running yet.
     async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
-        let group = resolve_group(group)?;
+        let group = hosted_group(group)?;
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
             if self.stopping.load(Ordering::SeqCst) {
@@ -234,7 +270,10 @@ impl Inner {
             match groups.get(&group) {
                 Some(cell) => Arc::clone(cell),
                 None => {
-                    if groups.len() >= self.config.max_groups {
+                    // The metadata group is the cluster's, not a user's: it does not count.
+                    if group != METADATA_GROUP
+                        && groups.keys().filter(|name| *name != METADATA_GROUP).count() >= self.config.max_groups
+                    {
                         return Err(HostError::TooManyGroups { group, limit: self.config.max_groups });
                     }
                     let cell = Arc::new(OnceCell::new());
@@ -255,16 +294,21 @@ impl Inner {
     async fn start_group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         let transport = Transport::Grpc(GrpcTransport::new(group, self.registry.clone(), self.peers.clone()));
         let config = CpConfig { group_name: group.to_owned(), ..self.config.cp.clone() };
-        let (id, members, clock) = (self.config.id, self.members.clone(), Arc::new(SystemClock));
+        let (id, clock) = (self.config.id, Arc::new(SystemClock));
+        let members = self.initial_members(group);
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let started = match storage {
-            Some(storage) => {
+        let started = match (storage, members) {
+            (Some(storage), members) => {
                 let log = storage
                     .log(group)
                     .map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
-                CpNode::start(id, members, log, transport, clock, config).await
+                match members {
+                    Some(members) => CpNode::start(id, members, log, transport, clock, config).await,
+                    None => CpNode::start_joining(id, log, transport, clock, config).await,
+                }
             }
-            None => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+            (None, Some(members)) => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+            (None, None) => CpNode::start_joining(id, MemoryLog::new(), transport, clock, config).await,
         };
         let node = Arc::new(started.map_err(|source| HostError::Group { group: group.to_owned(), source })?);
         if self.stopping.load(Ordering::SeqCst) {
@@ -273,6 +317,29 @@ impl Inner {
             return Err(HostError::Stopping);
         }
         Ok(node)
+    }
+
+    /// The members a new replica of `group` initializes the group with, or `None` if it
+    /// must not initialize it and wait for the group's leader instead: a node that joined
+    /// at runtime, or one the committed table no longer counts among the CP members.
+    /// Otherwise the table's CP members when this node has applied a table (so a group
+    /// created after a membership change starts with the committed members), and the
+    /// configured members before that. The metadata group always starts from the
+    /// configured members: its table is what says who they are.
+    fn initial_members(&self, group: &str) -> Option<BTreeMap<u64, BasicNode>> {
+        if self.joined {
+            return None;
+        }
+        let table = if group == METADATA_GROUP { None } else { self.table() };
+        match table {
+            Some(table) => {
+                let voters = table.cp_voters();
+                voters
+                    .contains_key(&self.config.id)
+                    .then(|| voters.into_iter().map(|(id, address)| (id, BasicNode::new(address))).collect())
+            }
+            None => Some(self.members.clone()),
+        }
     }
 
     /// Starts `group` in the background (a peer's Raft message named it).
@@ -294,6 +361,7 @@ pub struct Node {
     local_addr: SocketAddr,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
+    reconciler: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Node {
@@ -327,6 +395,7 @@ impl Node {
             }
             None => None,
         };
+        let joined = join::joined(&config)?;
         let members = config.members.iter().map(|(id, addr)| (*id, BasicNode::new(addr.clone()))).collect();
         let peers =
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
@@ -338,11 +407,34 @@ impl Node {
             registry: RaftRegistry::default(),
             peers,
             stopping: AtomicBool::new(false),
+            joined,
+            reconcile: Notify::new(),
         });
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
+        inner.start_in_background(METADATA_GROUP);
         inner.start_in_background(DEFAULT_GROUP);
-        Ok(Node { inner, local_addr, stop: Mutex::new(Some(stop)), server: Mutex::new(Some(server)) })
+        let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
+        let node = Node {
+            inner,
+            local_addr,
+            stop: Mutex::new(Some(stop)),
+            server: Mutex::new(Some(server)),
+            reconciler: Mutex::new(Some(reconciler)),
+        };
+        if let Some(seed) = node.inner.config.join.clone()
+            && let Err(err) = join::join(&node.inner, &seed).await
+        {
+            node.shutdown().await;
+            return Err(err);
+        }
+        Ok(node)
+    }
+
+    /// The committed member table as this node has applied it (empty before the metadata
+    /// group has applied one).
+    pub fn members(&self) -> coterie_core::MemberTable {
+        self.inner.table().unwrap_or_default()
     }
 
     /// The address the node serves on.
@@ -369,6 +461,11 @@ impl Node {
     /// this returns within seconds even if a peer or a client does not cooperate.
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
+        let reconciler = self.reconciler.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(reconciler) = reconciler {
+            reconciler.abort();
+            let _ = reconciler.await;
+        }
         let groups = {
             let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::take(&mut *groups)

@@ -1,0 +1,190 @@
+//! Committed, dynamic membership over real gRPC: a member joins a running 3-member cluster
+//! and becomes a voter of every CP group (the metadata group, `default`, a named group,
+//! and a group created after the join), serves the data written before it joined, keeps the
+//! cluster writable with an old member stopped, and a removed member leaves every group.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use coterie_api::pb::{self, admin_service_client::AdminServiceClient};
+use coterie_api::status::ApiError;
+use coterie_client::{Client, ClientConfig};
+use coterie_core::MemberState;
+use support::{BOUND, CLUSTER_SECRET, Cluster, client_config, eventually};
+
+/// The voters of `group` as member `id`'s replica has applied them (a single, uniform
+/// voter set; a joint one answers both sets merged and is never what a test waits for).
+async fn voters(cluster: &Cluster, id: u64, group: &str) -> (usize, BTreeSet<u64>) {
+    let (configs, _) = cluster.replica(id, group).await.membership();
+    (configs.len(), configs.into_iter().flatten().collect())
+}
+
+/// Waits until every running member sees exactly `expected` as the voters of `group`.
+async fn await_voters(cluster: &Cluster, group: &str, expected: &[u64]) {
+    let expected: BTreeSet<u64> = expected.iter().copied().collect();
+    eventually(&format!("the voters of {group} to be {expected:?} on every running member"), async || {
+        for id in cluster.nodes.keys() {
+            if voters(cluster, *id, group).await != (1, expected.clone()) {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+}
+
+/// Sends an admin request, starting at member `first` and following `not_leader` to the
+/// metadata leader.
+async fn admin<T, F>(cluster: &Cluster, first: u64, call: F) -> T
+where
+    F: AsyncFn(&mut AdminServiceClient<tonic::transport::Channel>) -> Result<tonic::Response<T>, tonic::Status>,
+{
+    let mut address = cluster.address(first);
+    let deadline = tokio::time::Instant::now() + BOUND;
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "the admin call did not succeed in time");
+        let mut client = AdminServiceClient::connect(format!("http://{address}")).await.unwrap();
+        match call(&mut client).await {
+            Ok(response) => return response.into_inner(),
+            Err(status) => match ApiError::from(&status) {
+                ApiError::NotLeader { leader_address: Some(leader), .. } => address = leader,
+                ApiError::NotLeader { .. } | ApiError::Unavailable { .. } => {
+                    tokio::time::sleep(support::POLL).await;
+                }
+                other => panic!("admin call failed: {other}"),
+            },
+        }
+    }
+}
+
+fn with_secret<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("x-coterie-cluster-secret", CLUSTER_SECRET.parse().unwrap());
+    request.set_timeout(BOUND);
+    request
+}
+
+fn member(members: &[pb::Member], id: u64) -> Option<&pb::Member> {
+    members.iter().find(|m| m.id == id)
+}
+
+async fn client_of(cluster: &Cluster, ids: &[u64]) -> support::GrpcClient {
+    let endpoints: Vec<String> = ids.iter().map(|id| cluster.address(*id)).collect();
+    Client::connect_with(&endpoints, ClientConfig { call_timeout: Duration::from_secs(30), ..client_config() })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_member_votes_in_every_group_and_a_removed_one_in_none() {
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(41).await.unwrap(), 41);
+    assert_eq!(client.atomic_long("n@named").unwrap().add_and_get(7).await.unwrap(), 7);
+    // The static cluster seeded its table: three CP members, up.
+    eventually("the member table to be seeded", async || {
+        let table = cluster.nodes[&1].members();
+        (1..=3).all(|id| table.get(id).is_some_and(|r| r.cp && r.state == MemberState::Up))
+    })
+    .await;
+
+    // Member 4 joins through member 2, whichever member leads the metadata group.
+    let started = tokio::time::Instant::now();
+    cluster.join(4, 2).await.unwrap();
+    eprintln!("join took {:?}", started.elapsed());
+    for group in ["metadata", "default", "named"] {
+        await_voters(&cluster, group, &[1, 2, 3, 4]).await;
+    }
+    let listed = admin(&cluster, 4, async |c| c.list_members(with_secret(pb::ListMembersRequest {})).await).await;
+    let four = member(&listed.members, 4).expect("member 4 is listed");
+    assert_eq!((four.cp_member, four.state()), (true, pb::MemberState::Up));
+    assert_eq!(four.address, cluster.address(4));
+
+    // A group created after the join starts with the committed members, member 4 included.
+    assert_eq!(client.atomic_long("m@later").unwrap().increment_and_get().await.unwrap(), 1);
+    await_voters(&cluster, "later", &[1, 2, 3, 4]).await;
+
+    // The data written before the join is on member 4's replica, and readable through it.
+    eventually("member 4's replica to hold seq", async || {
+        cluster.replica(4, "default").await.group().structure("seq").is_some()
+    })
+    .await;
+    // (The client follows leaders only among its endpoints, so member 4 alone answers
+    // from its own replica: a stale read.)
+    let only_four = client_of(&cluster, &[4]).await.with_stale_reads();
+    eventually("member 4 to answer the values written before it joined", async || {
+        only_four.atomic_long("seq").unwrap().get().await.ok() == Some(41)
+            && only_four.atomic_long("n@named").unwrap().get().await.ok() == Some(7)
+    })
+    .await;
+
+    // With one old member stopped, three of four voters remain: writes go on.
+    cluster.stop(1).await;
+    let survivors = client_of(&cluster, &[2, 3, 4]).await;
+    assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 42);
+    assert_eq!(survivors.atomic_long("n@named").unwrap().increment_and_get().await.unwrap(), 8);
+
+    // Removing the stopped member shrinks every group's voters.
+    let removed =
+        admin(&cluster, 3, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: 1 })).await).await;
+    assert_eq!(member(&removed.members, 1).map(pb::Member::state), Some(pb::MemberState::Removed));
+    for group in ["metadata", "default", "named", "later"] {
+        await_voters(&cluster, group, &[2, 3, 4]).await;
+    }
+    assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 43);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joined_member_restarted_on_its_data_directory_is_still_a_voter() {
+    let mut cluster = Cluster::start_with(3, true, support::cp_config()).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(5).await.unwrap(), 5);
+    cluster.join(4, 1).await.unwrap();
+    await_voters(&cluster, "default", &[1, 2, 3, 4]).await;
+    cluster.stop(4).await;
+    // Restarted without --join: the data directory remembers it joined, so it waits for
+    // the leader instead of forming a group of its own, and is a voter again.
+    cluster.restart(4).await;
+    await_voters(&cluster, "metadata", &[1, 2, 3, 4]).await;
+    await_voters(&cluster, "default", &[1, 2, 3, 4]).await;
+    eventually("member 4 to follow the default leader", async || {
+        cluster.replica(4, "default").await.leader().is_some_and(|(leader, _)| leader != 4)
+            || cluster.replica(4, "default").await.raft().is_leader()
+    })
+    .await;
+    // Two old members stopped would stall a 4-voter group; one stopped and member 4 up
+    // keeps it writable, which needs member 4 voting again.
+    cluster.stop(1).await;
+    let survivors = client_of(&cluster, &[2, 3, 4]).await;
+    assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 6);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admin_calls_are_refused_without_the_secret_and_bad_members_with_a_reason() {
+    let mut cluster = Cluster::start(3).await;
+    let mut client = AdminServiceClient::connect(format!("http://{}", cluster.address(1))).await.unwrap();
+    let status = client.list_members(pb::ListMembersRequest {}).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    // An address already taken by member 2 is refused by the table, whoever leads.
+    let taken = cluster.address(2);
+    let mut address = cluster.address(1);
+    let deadline = tokio::time::Instant::now() + BOUND;
+    let refusal = loop {
+        assert!(tokio::time::Instant::now() < deadline);
+        let mut c = AdminServiceClient::connect(format!("http://{address}")).await.unwrap();
+        let request = pb::AddMemberRequest { id: 9, address: taken.clone(), plain: false };
+        match ApiError::from(c.add_member(with_secret(request)).await.unwrap_err()) {
+            ApiError::NotLeader { leader_address: Some(leader), .. } => address = leader,
+            ApiError::NotLeader { .. } | ApiError::Unavailable { .. } => tokio::time::sleep(support::POLL).await,
+            other => break other,
+        }
+    };
+    let ApiError::Core(core) = refusal else { panic!("expected a refusal, got {refusal}") };
+    assert!(core.to_string().contains("already has the address"), "{core}");
+    cluster.shutdown().await;
+}
