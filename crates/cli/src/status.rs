@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use coterie_api::pb::cluster_service_client::ClusterServiceClient;
-use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, RaftRole};
+use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, Member, MemberState, RaftRole};
 
 use crate::Outcome;
 
@@ -78,25 +78,65 @@ pub(crate) fn describe(endpoint: &str, status: &ClusterStatusResponse) -> Vec<St
 }
 
 /// Runs `coterie status` against `endpoints`. Fails when no member answers.
+///
+/// After each endpoint's view come the members of the committed member table (as the
+/// answering member that knows the most members has applied it), each with its role and
+/// state and whether it answers a status request now (asked with the same timeout).
 pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Result<Outcome> {
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let answers = ask_all(endpoints, timeout).await;
     let mut lines = Vec::new();
-    let mut answered = 0;
+    let mut best: Option<ClusterStatusResponse> = None;
+    let mut answering = std::collections::BTreeSet::new();
     for (endpoint, answer) in endpoints.iter().zip(answers) {
         match answer {
             Ok(status) => {
-                answered += 1;
                 lines.extend(describe(endpoint, &status));
+                answering.insert(endpoint.clone());
+                if best.as_ref().is_none_or(|best| status.members.len() > best.members.len()) {
+                    best = Some(status);
+                }
             }
             Err(err) => lines.push(format!("{endpoint}: unreachable: {err:#}")),
         }
     }
-    crate::print_lines(&lines)?;
-    if answered == 0 {
+    let Some(best) = best else {
+        crate::print_lines(&lines)?;
         anyhow::bail!("no member answered; is the cluster running (coterie dev / coterie serve) at {endpoints:?}?");
+    };
+    let others: Vec<String> =
+        best.members.iter().map(|m| m.address.clone()).filter(|address| !answering.contains(address)).collect();
+    let probes = ask_all(&others, timeout).await;
+    for (address, probe) in others.iter().zip(probes) {
+        if probe.is_ok() {
+            answering.insert(address.clone());
+        }
     }
+    lines.push(format!("members (the committed table as member {} has applied it):", best.member_id));
+    lines.extend(member_lines(&best.members, &answering));
+    crate::print_lines(&lines)?;
     Ok(Outcome::Done)
+}
+
+/// One line per member: id, address, role, state, and whether it answered.
+pub(crate) fn member_lines(members: &[Member], answering: &std::collections::BTreeSet<String>) -> Vec<String> {
+    members
+        .iter()
+        .map(|member| {
+            let role = if member.cp_member { "cp" } else { "plain" };
+            let state = match MemberState::try_from(member.state).unwrap_or(MemberState::Unspecified) {
+                MemberState::Joining => "joining",
+                MemberState::Up => "up",
+                MemberState::Suspect => "suspect",
+                MemberState::Leaving => "leaving",
+                MemberState::Down => "down",
+                MemberState::Removed => "removed",
+                MemberState::Unspecified => "unknown",
+            };
+            let answers = if answering.contains(&member.address) { "answers" } else { "does not answer" };
+            format!("  member {:<4} {:<22} {role:<5} {state:<8} {answers}", member.id, member.address)
+        })
+        .collect()
 }
 
 /// Asks every endpoint at once, answers in endpoint order.
