@@ -188,3 +188,34 @@ async fn admin_calls_are_refused_without_the_secret_and_bad_members_with_a_reaso
     assert!(core.to_string().contains("already has the address"), "{core}");
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn removing_the_metadata_leader_hands_its_leadership_over_first() {
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(3).await.unwrap(), 3);
+    assert_eq!(client.atomic_long("x@other").unwrap().add_and_get(1).await.unwrap(), 1);
+    cluster.join(4, 3).await.unwrap();
+    let leader = cluster.leader("metadata").await;
+    // Another member leads group `other`: once it takes the leaving member out, it stops
+    // replicating to it, so the leaving member never sees that group's final membership.
+    let other_leader = cluster.leader("other").await;
+    if other_leader == leader {
+        let to = (1..=4).find(|id| *id != leader).unwrap();
+        cluster.replica(leader, "other").await.raft().trigger().transfer_leader(to).await.unwrap();
+        eventually("another member to lead `other`", async || cluster.leader("other").await != leader).await;
+    }
+    // Sent to the leader itself: it hands over and redirects, the next leader removes it.
+    let removed =
+        admin(&cluster, leader, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: leader })).await)
+            .await;
+    assert_eq!(member(&removed.members, leader).map(pb::Member::state), Some(pb::MemberState::Removed));
+    cluster.stop(leader).await;
+    let rest: Vec<u64> = (1..=4).filter(|id| *id != leader).collect();
+    for group in ["metadata", "default", "other"] {
+        await_voters(&cluster, group, &rest).await;
+    }
+    let survivors = client_of(&cluster, &rest).await;
+    assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 4);
+    cluster.shutdown().await;
+}

@@ -179,6 +179,9 @@ impl Inner {
         let deadline = Instant::now() + timeout;
         let node = self.metadata_leader().await?;
         self.seed(&node, timeout).await?;
+        if id == self.config.id {
+            return Err(self.hand_over(&node, id, deadline).await);
+        }
         let table = update(&node, &MemberCommand::Leave { id }, timeout).await?;
         self.reconcile.notify_one();
         if table.get(id).is_some_and(|record| record.cp) {
@@ -188,6 +191,25 @@ impl Inner {
         // the caller where to send the same request again.
         let node = self.metadata_leader().await?;
         update(&node, &MemberCommand::MarkRemoved { id }, remaining(deadline)).await
+    }
+
+    /// This node, the metadata leader, is to be removed: it hands the leadership to
+    /// another CP member first and answers the redirect to it, so the caller sends the
+    /// removal there. (A leader that removed itself would stop hearing about the groups it
+    /// no longer belongs to, and could not tell when the change is done.)
+    async fn hand_over(&self, node: &CpNode, id: u64, deadline: Instant) -> EngineError {
+        let (configs, nodes) = node.membership();
+        let Some(to) = configs.last().and_then(|voters| voters.iter().copied().find(|voter| *voter != id)) else {
+            return EngineError::Core(CoreError::invalid(
+                "member",
+                coterie_core::MemberError::LastCpMember { id }.to_string(),
+            ));
+        };
+        let _ = node.raft().trigger().transfer_leader(to).await;
+        while node.raft().is_leader() && Instant::now() < deadline {
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+        EngineError::Redirect { member: Some(to), address: nodes.get(&to).cloned() }
     }
 
     /// Waits until every group running here has a committed membership for which `done`
