@@ -39,6 +39,7 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         data_dir: config.data_dir.clone(),
         cluster_secret: config.cluster_secret.clone(),
         join: config.join.clone(),
+        plain: config.plain,
         ..NodeConfig::new(config.id, config.listen, config.members)
     };
     if let Some(seed) = &config.join {

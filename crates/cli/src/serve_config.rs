@@ -69,6 +69,10 @@ pub(crate) struct ServeArgs {
     /// The HOST:PORT the other members and clients reach this member at (default: --listen).
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) advertise: Option<String>,
+    /// Join as a plain member (with --join, restarts included): listed in the member table,
+    /// hosting no CP replica; CP calls to it are answered with a CP member's address.
+    #[arg(long, requires = "join")]
+    pub(crate) plain: bool,
 }
 
 /// The settings a config file may hold.
@@ -101,6 +105,8 @@ pub(crate) struct ServeConfig {
     pub(crate) cluster_secret: Option<String>,
     /// The member to join a running cluster through, if joining.
     pub(crate) join: Option<String>,
+    /// Join as a plain member.
+    pub(crate) plain: bool,
 }
 
 /// Why the serve settings cannot be used.
@@ -217,6 +223,7 @@ impl ServeArgs {
             data_dir: self.data_dir.clone().or(file.data_dir),
             cluster_secret,
             join: None,
+            plain: false,
         })
     }
 
@@ -252,6 +259,7 @@ impl ServeArgs {
             data_dir: self.data_dir.clone().or(file.data_dir),
             cluster_secret,
             join: Some(join),
+            plain: self.plain,
         })
     }
 

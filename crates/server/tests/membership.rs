@@ -43,10 +43,18 @@ where
     F: AsyncFn(&mut AdminServiceClient<tonic::transport::Channel>) -> Result<tonic::Response<T>, tonic::Status>,
 {
     let mut address = cluster.address(first);
+    let running: Vec<String> = cluster.nodes.keys().map(|id| cluster.address(*id)).collect();
     let deadline = tokio::time::Instant::now() + BOUND;
+    let mut round = 0;
     loop {
         assert!(tokio::time::Instant::now() < deadline, "the admin call did not succeed in time");
-        let mut client = AdminServiceClient::connect(format!("http://{address}")).await.unwrap();
+        // A hint may name a member that just stopped: then try the running ones in turn.
+        let Ok(mut client) = AdminServiceClient::connect(format!("http://{address}")).await else {
+            round += 1;
+            address = running[round % running.len()].clone();
+            tokio::time::sleep(support::POLL).await;
+            continue;
+        };
         match call(&mut client).await {
             Ok(response) => return response.into_inner(),
             Err(status) => match ApiError::from(&status) {
@@ -98,10 +106,15 @@ async fn a_joined_member_votes_in_every_group_and_a_removed_one_in_none() {
     for group in ["metadata", "default", "named"] {
         await_voters(&cluster, group, &[1, 2, 3, 4]).await;
     }
-    let listed = admin(&cluster, 4, async |c| c.list_members(with_secret(pb::ListMembersRequest {})).await).await;
-    let four = member(&listed.members, 4).expect("member 4 is listed");
-    assert_eq!((four.cp_member, four.state()), (true, pb::MemberState::Up));
-    assert_eq!(four.address, cluster.address(4));
+    // ListMembers answers the table as the answering member has applied it: member 4's own
+    // replica catches up with the leader's MarkUp within a heartbeat or so.
+    eventually("member 4 to list itself as an up CP member at its address", async || {
+        let listed = admin(&cluster, 4, async |c| c.list_members(with_secret(pb::ListMembersRequest {})).await).await;
+        member(&listed.members, 4).is_some_and(|four| {
+            (four.cp_member, four.state(), four.address.as_str()) == (true, pb::MemberState::Up, &cluster.address(4))
+        })
+    })
+    .await;
 
     // A group created after the join starts with the committed members, member 4 included.
     assert_eq!(client.atomic_long("m@later").unwrap().increment_and_get().await.unwrap(), 1);
@@ -217,5 +230,40 @@ async fn removing_the_metadata_leader_hands_its_leadership_over_first() {
     }
     let survivors = client_of(&cluster, &rest).await;
     assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 4);
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plain_member_is_listed_hosts_no_replica_and_sends_callers_to_a_cp_member() {
+    use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
+
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(2).await.unwrap(), 2);
+    cluster.join_as(4, 1, true).await.unwrap();
+    // Listed as a plain member, up, on every CP member and on itself.
+    eventually("every member to list member 4 as a plain member", async || {
+        cluster.nodes.values().all(|node| {
+            node.listed_members().iter().any(|m| m.id == 4 && !m.cp_member && m.state() == pb::MemberState::Up)
+        })
+    })
+    .await;
+    assert!(cluster.nodes[&4].groups().is_empty(), "a plain member hosts no CP replica");
+    for group in ["metadata", "default"] {
+        for id in 1..=3 {
+            assert_eq!(voters(&cluster, id, group).await, (1, [1, 2, 3].into_iter().collect()), "{group}");
+        }
+    }
+    // A structure call to it is answered not_leader with a CP member's address.
+    let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(4))).await.unwrap();
+    let call = pb::Call { name: "seq".to_owned(), ..pb::Call::default() };
+    let status = direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await.unwrap_err();
+    let ApiError::NotLeader { leader_address: Some(address), .. } = ApiError::from(&status) else {
+        panic!("expected not_leader with an address, got {status:?}")
+    };
+    assert!((1..=3).any(|id| cluster.address(id) == address), "{address} is a CP member's");
+    // A client that knows it and the CP members is served.
+    let through_plain = client_of(&cluster, &[4, 1, 2, 3]).await;
+    assert_eq!(through_plain.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 3);
     cluster.shutdown().await;
 }

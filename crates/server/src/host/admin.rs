@@ -52,8 +52,11 @@ impl AdminService for AdminServer {
         &self,
         _request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let members = self.inner.table().map(|table| wire_members(&table)).unwrap_or_default();
-        let leader = self.inner.metadata().and_then(|node| node.leader());
+        let members = self.inner.listed_members();
+        let leader = match self.inner.metadata() {
+            Some(node) => node.leader(),
+            None => self.inner.listed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).leader.clone(),
+        };
         Ok(Response::new(pb::ListMembersResponse {
             members,
             leader_id: leader.as_ref().map(|(id, _)| *id),

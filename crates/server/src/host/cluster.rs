@@ -10,7 +10,6 @@ use openraft::ServerState;
 use tonic::{Request, Response, Status};
 
 use super::Inner;
-use super::admin::wire_members;
 use crate::cp::CpNode;
 
 /// The `ClusterService` of a node.
@@ -63,9 +62,10 @@ impl ClusterService for ClusterServer {
         let me = self.inner.config.id;
         // The committed table as this member has applied it; before it has one (a cluster
         // forming), the configured members, in no known state but this one.
-        let members = match self.inner.table() {
-            Some(table) => wire_members(&table),
-            None => self
+        let listed = self.inner.listed_members();
+        let members = match listed.is_empty() {
+            false => listed,
+            true => self
                 .inner
                 .config
                 .members
@@ -74,7 +74,7 @@ impl ClusterService for ClusterServer {
                     id: *id,
                     address: address.clone(),
                     state: if *id == me { pb::MemberState::Up } else { pb::MemberState::Unspecified }.into(),
-                    cp_member: !self.inner.joined,
+                    cp_member: !self.inner.config.plain,
                 })
                 .collect(),
         };

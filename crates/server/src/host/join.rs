@@ -7,13 +7,15 @@
 //! group (it would form a second group of that name beside the running one), restarts
 //! included.
 
+use std::sync::PoisonError;
 use std::time::Duration;
 
 use coterie_api::pb::{self, admin_service_client::AdminServiceClient};
 use coterie_api::status::ApiError;
 use tokio::time::Instant;
-use tonic::transport::Endpoint;
+use tonic::transport::{Channel, Endpoint};
 
+use super::members::Listed;
 use super::{HostError, Inner, NodeConfig};
 use crate::cp::grpc::CLUSTER_SECRET_HEADER;
 
@@ -60,14 +62,18 @@ pub(super) async fn join(inner: &Inner, seed: &str) -> Result<(), HostError> {
                 config.join_timeout
             )));
         }
-        let request = pb::AddMemberRequest { id: config.id, address: address.clone(), plain: false };
+        let request = pb::AddMemberRequest { id: config.id, address: address.clone(), plain: config.plain };
         match ask(inner, &target, request, remaining).await {
             Ok(response) => {
-                for member in response.members {
+                for member in &response.members {
                     if member.id != config.id {
                         inner.peers.learn(member.id, &member.address);
                     }
                 }
+                // The member that answered leads the metadata group.
+                let leader = response.members.iter().find(|m| m.address == target).map(|m| (m.id, target.clone()));
+                *inner.listed.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Listed { members: response.members, leader };
                 return Ok(());
             }
             Err(ApiError::NotLeader { leader_address: Some(leader), .. }) if leader != target => {
@@ -84,27 +90,55 @@ pub(super) async fn join(inner: &Inner, seed: &str) -> Result<(), HostError> {
     }
 }
 
+/// A plain member lists the members again (from the metadata leader it knows, or any CP
+/// member it knows), so its view and its redirects follow changes. A failure keeps the old
+/// list; the next round tries again.
+pub(super) async fn refresh(inner: &Inner) {
+    let known = inner.listed.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut targets: Vec<String> = known.leader.iter().map(|(_, address)| address.clone()).collect();
+    targets.extend(known.members.iter().filter(|m| m.cp_member).map(|m| m.address.clone()));
+    for target in targets {
+        let Ok(mut client) = client(&target, CONNECT_TIMEOUT).await else { continue };
+        let request = with_secret(inner, pb::ListMembersRequest {}, CONNECT_TIMEOUT);
+        if let Ok(response) = client.list_members(request).await.map(tonic::Response::into_inner)
+            && !response.members.is_empty()
+        {
+            let leader = response.leader_id.zip(response.leader_address);
+            *inner.listed.lock().unwrap_or_else(PoisonError::into_inner) = Listed { members: response.members, leader };
+            return;
+        }
+    }
+}
+
+async fn client(target: &str, timeout: Duration) -> Result<AdminServiceClient<Channel>, ApiError> {
+    let unavailable = |message: String| ApiError::Unavailable { message, retry_after: None };
+    let endpoint = Endpoint::from_shared(format!("http://{target}"))
+        .map_err(|err| unavailable(format!("{target:?} is not host:port: {err}")))?
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout));
+    let channel = endpoint.connect().await.map_err(|err| unavailable(format!("cannot connect to {target}: {err}")))?;
+    Ok(AdminServiceClient::new(channel))
+}
+
+/// `message` as a request bounded by `timeout`, carrying the cluster secret if there is one.
+fn with_secret<T>(inner: &Inner, message: T, timeout: Duration) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(timeout);
+    if let Some(secret) = inner.peers.secret() {
+        request.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
+    }
+    request
+}
+
 async fn ask(
     inner: &Inner,
     target: &str,
     request: pb::AddMemberRequest,
     timeout: Duration,
 ) -> Result<pb::AddMemberResponse, ApiError> {
-    let endpoint = Endpoint::from_shared(format!("http://{target}"))
-        .map_err(|err| ApiError::Unavailable {
-            message: format!("{target:?} is not host:port: {err}"),
-            retry_after: None,
-        })?
-        .connect_timeout(CONNECT_TIMEOUT.min(timeout));
-    let channel = endpoint.connect().await.map_err(|err| ApiError::Unavailable {
-        message: format!("cannot connect to {target}: {err}"),
-        retry_after: None,
-    })?;
-    let mut client = AdminServiceClient::new(channel);
-    let mut request = tonic::Request::new(request);
-    request.set_timeout(timeout);
-    if let Some(secret) = inner.peers.secret() {
-        request.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
-    }
-    client.add_member(request).await.map(tonic::Response::into_inner).map_err(ApiError::from)
+    let mut client = client(target, timeout).await?;
+    client
+        .add_member(with_secret(inner, request, timeout))
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(ApiError::from)
 }

@@ -24,10 +24,11 @@
 //!   member that joined at runtime never seeds (its configuration names only itself).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::METADATA_GROUP;
+use coterie_api::pb;
 use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
 use coterie_core::{
     CoreError, EngineError, GroupCommand, GroupOutput, MemberCommand, MemberTable, StructureCommand, StructureOutput,
@@ -36,6 +37,7 @@ use coterie_core::{
 use tokio::time::Instant;
 
 use super::Inner;
+use super::admin::wire_members;
 use crate::cp::CpNode;
 use crate::cp::membership::next_step;
 use crate::journal::Request;
@@ -111,7 +113,42 @@ pub(super) async fn update(
     Err(EngineError::Timeout { waited: timeout })
 }
 
+/// What a plain member knows of the members: no metadata replica of its own, so the
+/// table as a CP member last listed it, and the metadata leader that member named.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Listed {
+    /// Every member, as listed.
+    pub(super) members: Vec<pb::Member>,
+    /// The metadata leader (id, address), when one was named.
+    pub(super) leader: Option<(u64, String)>,
+}
+
+/// How often a plain member lists the members again.
+const LIST_EVERY: u32 = 10;
+
 impl Inner {
+    /// The members as the wire lists them: the committed table as this node has applied
+    /// it, or, on a plain member, as a CP member last listed it.
+    pub(super) fn listed_members(&self) -> Vec<pb::Member> {
+        match self.table() {
+            Some(table) => wire_members(&table),
+            None => self.listed.lock().unwrap_or_else(PoisonError::into_inner).members.clone(),
+        }
+    }
+
+    /// A CP member a plain member sends callers to: the metadata leader it last heard of,
+    /// or else any CP member that is up.
+    pub(super) fn cp_member(&self) -> Option<(u64, String)> {
+        let listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+        listed.leader.clone().or_else(|| {
+            listed
+                .members
+                .iter()
+                .find(|m| m.cp_member && m.state() == pb::MemberState::Up)
+                .map(|m| (m.id, m.address.clone()))
+        })
+    }
+
     /// This node's replica of the metadata group, if it runs.
     pub(super) fn metadata(&self) -> Option<Arc<CpNode>> {
         self.running().into_iter().find(|(name, _)| name == METADATA_GROUP).map(|(_, node)| node)
@@ -283,11 +320,20 @@ fn remaining(deadline: Instant) -> Duration {
 /// Runs [`Inner::reconcile_once`] every [`RECONCILE_EVERY`], and at once when an admin
 /// change asks, until the node stops.
 pub(super) async fn reconcile_loop(inner: Arc<Inner>) {
+    let mut round = 0u32;
     loop {
         if inner.stopping.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        inner.reconcile_once().await;
+        if inner.config.plain {
+            // Nothing to reconcile: keep the member list and the leader hint fresh.
+            if round.is_multiple_of(LIST_EVERY) {
+                super::join::refresh(&inner).await;
+            }
+            round = round.wrapping_add(1);
+        } else {
+            inner.reconcile_once().await;
+        }
         let _ = tokio::time::timeout(RECONCILE_EVERY, inner.reconcile.notified()).await;
     }
 }

@@ -88,6 +88,10 @@ pub struct NodeConfig {
     pub join: Option<String>,
     /// How long joining may take before [`Node::start`] gives up.
     pub join_timeout: Duration,
+    /// Join as a plain member (with [`NodeConfig::join`] only): listed in the member table,
+    /// but hosting no CP replica. Its structure calls are answered `not_leader` with the
+    /// address of a CP member (forwarding them is a later step).
+    pub plain: bool,
 }
 
 impl NodeConfig {
@@ -105,6 +109,7 @@ impl NodeConfig {
             cluster_secret: None,
             join: None,
             join_timeout: Duration::from_secs(60),
+            plain: false,
         }
     }
 }
@@ -135,6 +140,12 @@ impl NodeConfig {
             "NodeConfig::max_groups",
             self.max_groups,
             "it must be at least 1: the `default` group counts",
+        )?;
+        ConfigError::ensure(
+            !self.plain || self.join.is_some(),
+            "NodeConfig::plain",
+            self.plain,
+            "a plain member must be started with join (the member to join through), restarts included",
         )?;
         if let Some(secret) = &self.cluster_secret {
             ConfigError::ensure(
@@ -203,6 +214,14 @@ pub enum HostError {
     /// The node is shutting down.
     #[error("the node is shutting down; send calls to another member")]
     Stopping,
+    /// This node is a plain member: it hosts no CP group.
+    #[error("member {id} is a plain member and hosts no CP group; send CP calls to a CP member")]
+    PlainMember {
+        /// This node's id.
+        id: u64,
+        /// A CP member to send the call to instead, when one is known.
+        cp_member: Option<(u64, String)>,
+    },
     /// Joining the cluster failed.
     #[error("cannot join the cluster through {seed}: {reason}")]
     Join {
@@ -222,6 +241,10 @@ impl From<HostError> for EngineError {
                 EngineError::Core(convert.to_core().unwrap_or_else(|| CoreError::invalid("group", convert.to_string())))
             }
             err @ HostError::TooManyGroups { .. } => EngineError::Core(CoreError::invalid("group", err.to_string())),
+            HostError::PlainMember { cp_member, .. } => EngineError::Redirect {
+                member: cp_member.as_ref().map(|(id, _)| *id),
+                address: cp_member.map(|(_, address)| address),
+            },
             other => EngineError::Stopped { reason: other.to_string() },
         }
     }
@@ -241,6 +264,9 @@ struct Inner {
     joined: bool,
     /// Wakes the reconcile loop at once (an admin change was committed).
     reconcile: Notify,
+    /// On a plain member (which hosts no metadata replica): the member table as a CP member
+    /// last listed it, and the metadata leader it named.
+    listed: Mutex<members::Listed>,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -262,6 +288,9 @@ impl Inner {
     /// The local replica of `group`, started if it is not running yet.
     async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         let group = hosted_group(group)?;
+        if self.config.plain {
+            return Err(HostError::PlainMember { id: self.config.id, cp_member: self.cp_member() });
+        }
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
             if self.stopping.load(Ordering::SeqCst) {
@@ -409,11 +438,14 @@ impl Node {
             stopping: AtomicBool::new(false),
             joined,
             reconcile: Notify::new(),
+            listed: Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
-        inner.start_in_background(METADATA_GROUP);
-        inner.start_in_background(DEFAULT_GROUP);
+        if !inner.config.plain {
+            inner.start_in_background(METADATA_GROUP);
+            inner.start_in_background(DEFAULT_GROUP);
+        }
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
         let node = Node {
             inner,
@@ -435,6 +467,12 @@ impl Node {
     /// group has applied one).
     pub fn members(&self) -> coterie_core::MemberTable {
         self.inner.table().unwrap_or_default()
+    }
+
+    /// The members as the wire lists them: the committed table as this node has applied
+    /// it, or, on a plain member, as a CP member last listed it.
+    pub fn listed_members(&self) -> Vec<coterie_api::pb::Member> {
+        self.inner.listed_members()
     }
 
     /// The address the node serves on.

@@ -110,6 +110,11 @@ impl Cluster {
     /// durable) and joins it to the running cluster through member `seed`; returns once it
     /// votes in every CP group.
     pub async fn join(&mut self, id: u64, seed: u64) -> Result<(), coterie_server::HostError> {
+        self.join_as(id, seed, false).await
+    }
+
+    /// [`Cluster::join`] as a plain member (`plain`) or a CP member.
+    pub async fn join_as(&mut self, id: u64, seed: u64, plain: bool) -> Result<(), coterie_server::HostError> {
         let listener = bind("127.0.0.1:0".parse().unwrap());
         self.members.insert(id, listener.local_addr().unwrap().to_string());
         self.joined.insert(id);
@@ -119,6 +124,7 @@ impl Cluster {
         }
         let mut config = self.config(id);
         config.join = Some(self.members[&seed].clone());
+        config.plain = plain;
         let node = Node::start_with_listener(config, listener).await?;
         self.nodes.insert(id, node);
         Ok(())
