@@ -9,6 +9,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use coterie_api::pb::cluster_service_client::ClusterServiceClient;
 use coterie_api::pb::{self, admin_service_client::AdminServiceClient};
 use coterie_api::status::ApiError;
 use coterie_client::{Client, ClientConfig};
@@ -18,7 +19,7 @@ use support::{BOUND, CLUSTER_SECRET, Cluster, client_config, eventually};
 /// The voters of `group` as member `id`'s replica has applied them (a single, uniform
 /// voter set; a joint one answers both sets merged and is never what a test waits for).
 async fn voters(cluster: &Cluster, id: u64, group: &str) -> (usize, BTreeSet<u64>) {
-    let (configs, _) = cluster.replica(id, group).await.membership();
+    let (configs, _) = cluster.replica(id, group).await.committed_membership();
     (configs.len(), configs.into_iter().flatten().collect())
 }
 
@@ -113,6 +114,14 @@ async fn a_joined_member_votes_in_every_group_and_a_removed_one_in_none() {
         member(&listed.members, 4).is_some_and(|four| {
             (four.cp_member, four.state(), four.address.as_str()) == (true, pb::MemberState::Up, &cluster.address(4))
         })
+    })
+    .await;
+
+    // ClusterService.Status lists the committed members with their role and state.
+    eventually("Status on member 2 to list four up CP members", async || {
+        let mut status = ClusterServiceClient::connect(format!("http://{}", cluster.address(2))).await.unwrap();
+        let members = status.status(pb::ClusterStatusRequest {}).await.unwrap().into_inner().members;
+        members.len() == 4 && members.iter().all(|m| m.cp_member && m.state() == pb::MemberState::Up)
     })
     .await;
 

@@ -19,6 +19,11 @@
 //! vote request or entries by then. If the lowest member is down, the next one forms the
 //! group a moment later.
 //!
+//! A member added at runtime starts with [`CpNode::start_joining`] instead, which never
+//! initializes: the group already exists, and a member that initialized on its own would
+//! found a second group under the same name. It waits to be contacted by the leader, which
+//! adds it as a learner and then makes it a voter (see `host::members`).
+//!
 //! # Calls
 //!
 //! [`CpNode::call`] stamps the request with this node's clock, proposes it, and answers
@@ -353,14 +358,25 @@ impl CpNode {
         Some((id, addr))
     }
 
-    /// The group's membership as this replica knows it: its voter sets (two during a joint
-    /// change) and every voter's and learner's address.
+    /// The group's effective membership as this replica knows it (the latest in its log,
+    /// committed or not): its voter sets (two during a joint change) and every voter's and
+    /// learner's address. What the next membership change starts from.
     pub fn membership(&self) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
         let metrics = self.raft.metrics().borrow_watched().clone();
-        let membership = metrics.membership_config.membership();
-        let configs = membership.get_joint_config().clone();
-        let nodes = membership.nodes().map(|(id, node)| (*id, node.addr.clone())).collect();
-        (configs, nodes)
+        membership_parts(&metrics.membership_config)
+    }
+
+    /// Like [`CpNode::membership`], but the latest membership this replica knows is
+    /// committed: what a finished change is judged by.
+    pub fn committed_membership(&self) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        membership_parts(&metrics.committed_membership_config)
+    }
+
+    /// Whether this replica has applied every entry it knows to be committed.
+    pub fn caught_up(&self) -> bool {
+        let committed = self.raft.metrics().borrow_watched().local_committed.map(|id| id.index);
+        self.applied_index() >= committed
     }
 
     /// Makes one membership change to this group, within `timeout`; only the leader can.
@@ -460,6 +476,13 @@ impl CpNode {
         self.waiters.clear();
         self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
     }
+}
+
+/// The voter sets and the nodes' addresses of a stored membership.
+fn membership_parts(stored: &super::types::CpMembership) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
+    let membership = stored.membership();
+    let nodes = membership.nodes().map(|(id, node)| (*id, node.addr.clone())).collect();
+    (membership.get_joint_config().clone(), nodes)
 }
 
 /// What happens to a parked call whose caller stops waiting for it on this node (its

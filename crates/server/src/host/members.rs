@@ -261,7 +261,7 @@ impl Inner {
                 .running()
                 .into_iter()
                 .filter(|(_, node)| {
-                    let (configs, nodes) = node.membership();
+                    let (configs, nodes) = node.committed_membership();
                     !done(&configs, &nodes)
                 })
                 .map(|(name, _)| name)
@@ -291,6 +291,12 @@ impl Inner {
             && applied_table(&metadata).is_none_or(|table| table.is_empty())
         {
             let _ = self.seed(&metadata, STEP_TIMEOUT).await;
+        }
+        // A replica that has not applied all it knows committed may hold an older table
+        // (one that still lists a member since taken out): wait for it to catch up rather
+        // than undo a change.
+        if self.metadata().is_none_or(|metadata| !metadata.caught_up()) {
+            return;
         }
         let Some(table) = self.table() else { return };
         for (id, address) in table.addresses() {

@@ -3,17 +3,20 @@
 //!
 //! Why it is shaped this way:
 //!
-//! - **Every group has the same members** (the configured CP members), so a group needs no
-//!   placement decision and no metadata round: any member can start its replica of group
-//!   `g` on its own, and the group forms exactly as `default` does (staggered
-//!   self-initialization, see [`crate::cp::node`]).
+//! - **Every group has the same voters**: the CP members of the committed member table,
+//!   kept in the `metadata` group (see [`members`]), so a group needs no placement decision:
+//!   any CP member can start its replica of group `g` on its own, and the group forms
+//!   exactly as `default` does (staggered self-initialization, see [`crate::cp::node`]),
+//!   with the table's CP members (the configured ones until a table is applied). Each
+//!   group's leader brings its Raft voters in line with the table when it changes. A
+//!   member that joined at runtime never initializes a group: it waits for the leader.
 //! - **Groups start lazily**: a client call naming `g` on any member, or a Raft message for
 //!   `g` from a peer, starts the local replica. So one client call is enough to create a
 //!   group on all members (the first member's election reaches the others), and a member
 //!   restarted on its data directory recovers a group as soon as the group's leader
 //!   contacts it. The storage crate cannot list the groups present in a redb file, so a
 //!   group is *not* reopened eagerly at restart: it comes back on first use or first
-//!   message. `default` is started eagerly.
+//!   message. `metadata` and `default` are started eagerly.
 //! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
 //!   appends of all groups share one file and one fsync queue; without a data directory,
 //!   each group keeps its log in memory.
@@ -58,7 +61,9 @@ pub struct NodeConfig {
     pub id: u64,
     /// The address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: SocketAddr,
-    /// Every CP member's id and `host:port`, this one included.
+    /// Every CP member's id and `host:port`, this one included, for a cluster started the
+    /// static way (it seeds the member table); only this member, at the address the others
+    /// reach it at, for one that [`join`](NodeConfig::join)s.
     pub members: BTreeMap<u64, String>,
     /// Where the node keeps its logs (`coterie.redb` inside it); `None` keeps them in memory.
     pub data_dir: Option<PathBuf>,
