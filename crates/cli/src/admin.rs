@@ -107,13 +107,8 @@ pub(crate) async fn run(endpoints: &[String], args: &AdminArgs) -> anyhow::Resul
     };
     match members {
         Ok(members) => {
-            let all = members.iter().map(|m| m.address.clone()).collect();
             // The table's states; whether each answers is `coterie status`'s job.
-            let lines: Vec<String> = member_lines(&members, &all)
-                .into_iter()
-                .map(|line| line.trim_end_matches(" answers").trim_end().to_owned())
-                .collect();
-            crate::print_lines(&lines)?;
+            crate::print_lines(&member_lines(&members, None))?;
             Ok(Outcome::Done)
         }
         Err(ApiError::Core(err)) => Ok(Outcome::Refused(err.to_string())),

@@ -113,13 +113,14 @@ pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Resu
         }
     }
     lines.push(format!("members (the committed table as member {} has applied it):", best.member_id));
-    lines.extend(member_lines(&best.members, &answering));
+    lines.extend(member_lines(&best.members, Some(&answering)));
     crate::print_lines(&lines)?;
     Ok(Outcome::Done)
 }
 
-/// One line per member: id, address, role, state, and whether it answered.
-pub(crate) fn member_lines(members: &[Member], answering: &std::collections::BTreeSet<String>) -> Vec<String> {
+/// One line per member: id, address, role, state, and, given who `answering`, whether it
+/// answered.
+pub(crate) fn member_lines(members: &[Member], answering: Option<&std::collections::BTreeSet<String>>) -> Vec<String> {
     members
         .iter()
         .map(|member| {
@@ -133,8 +134,12 @@ pub(crate) fn member_lines(members: &[Member], answering: &std::collections::BTr
                 MemberState::Removed => "removed",
                 MemberState::Unspecified => "unknown",
             };
-            let answers = if answering.contains(&member.address) { "answers" } else { "does not answer" };
-            format!("  member {:<4} {:<22} {role:<5} {state:<8} {answers}", member.id, member.address)
+            let line = format!("  member {:<4} {:<22} {role:<5} {state:<8}", member.id, member.address);
+            match answering {
+                Some(answering) if answering.contains(&member.address) => format!("{line} answers"),
+                Some(_) => format!("{line} does not answer"),
+                None => line.trim_end().to_owned(),
+            }
         })
         .collect()
 }
@@ -153,4 +158,33 @@ async fn ask_all(endpoints: &[String], timeout: Duration) -> Vec<anyhow::Result<
         answers.push(task.await.unwrap_or_else(|err| Err(anyhow::anyhow!("the status task failed: {err}"))));
     }
     answers
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use coterie_api::pb::{Member, MemberState};
+
+    use super::member_lines;
+
+    #[test]
+    fn members_are_listed_with_role_state_and_whether_they_answer() {
+        let member = |id, cp, state: MemberState| Member {
+            id,
+            address: format!("127.0.0.1:710{id}"),
+            state: state.into(),
+            cp_member: cp,
+        };
+        let members = [member(1, true, MemberState::Up), member(4, false, MemberState::Joining)];
+        let answering: BTreeSet<String> = ["127.0.0.1:7101".to_owned()].into_iter().collect();
+        assert_eq!(
+            member_lines(&members, Some(&answering)),
+            vec![
+                "  member 1    127.0.0.1:7101         cp    up       answers",
+                "  member 4    127.0.0.1:7104         plain joining  does not answer",
+            ]
+        );
+        assert_eq!(member_lines(&members[..1], None), vec!["  member 1    127.0.0.1:7101         cp    up"]);
+    }
 }
