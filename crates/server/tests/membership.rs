@@ -125,9 +125,19 @@ async fn a_joined_member_votes_in_every_group_and_a_removed_one_in_none() {
     })
     .await;
 
-    // A group created after the join starts with the committed members, member 4 included.
+    // A group created after the join starts with the committed members, member 4 included
+    // (once every member has applied the table that lists it).
+    eventually("every member to have applied the table with member 4", async || {
+        cluster.nodes.values().all(|node| node.members().cp_voters().contains_key(&4))
+    })
+    .await;
     assert_eq!(client.atomic_long("m@later").unwrap().increment_and_get().await.unwrap(), 1);
     await_voters(&cluster, "later", &[1, 2, 3, 4]).await;
+    // ... from its first entry: its membership is still the one it was initialized with
+    // (index 0), not one a later change added member 4 to.
+    let later = cluster.leader("later").await;
+    let metrics = cluster.replica(later, "later").await.metrics();
+    assert_eq!(metrics.committed_membership_config.log_id().as_ref().map(|id| id.index), Some(0));
 
     // The data written before the join is on member 4's replica, and readable through it.
     eventually("member 4's replica to hold seq", async || {
