@@ -286,3 +286,31 @@ async fn a_plain_member_is_listed_hosts_no_replica_and_sends_callers_to_a_cp_mem
     assert_eq!(through_plain.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 3);
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_that_does_not_run_stays_a_learner_and_can_be_removed() {
+    let mut cluster = Cluster::start(3).await;
+    eventually("the member table to be seeded", async || cluster.nodes[&1].members().get(3).is_some()).await;
+    // An address nothing listens on: the member was added, but its process never started.
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let leader = cluster.leader("metadata").await;
+    let mut client = AdminServiceClient::connect(format!("http://{}", cluster.address(leader))).await.unwrap();
+    let mut request = with_secret(pb::AddMemberRequest { id: 5, address: nowhere.clone(), plain: false });
+    request.set_timeout(Duration::from_secs(3));
+    let answer = client.add_member(request).await;
+    assert!(answer.is_err(), "the add cannot finish while member 5 does not run: {answer:?}");
+    // It is in the table, joining, and a learner of the metadata group, but no voter: a
+    // member that cannot vote must not count toward the quorum.
+    let table = cluster.nodes[&leader].members();
+    assert_eq!(table.get(5).map(|r| (r.state, r.address.clone())), Some((MemberState::Joining, nowhere)));
+    let (configs, nodes) = cluster.replica(leader, "metadata").await.membership();
+    assert_eq!(configs, vec![[1, 2, 3].into_iter().collect::<BTreeSet<u64>>()]);
+    assert!(nodes.contains_key(&5), "member 5 is a learner: {nodes:?}");
+    // Removing it drops the learner and marks it removed.
+    let removed =
+        admin(&cluster, leader, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: 5 })).await).await;
+    assert_eq!(member(&removed.members, 5).map(pb::Member::state), Some(pb::MemberState::Removed));
+    let (_, nodes) = cluster.replica(leader, "metadata").await.committed_membership();
+    assert!(!nodes.contains_key(&5), "{nodes:?}");
+    cluster.shutdown().await;
+}

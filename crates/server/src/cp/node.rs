@@ -373,6 +373,19 @@ impl CpNode {
         membership_parts(&metrics.committed_membership_config)
     }
 
+    /// On the leader, the members (voters and learners) whose log has reached the leader's
+    /// within `slack` entries; empty on any other member.
+    pub fn caught_up_members(&self, slack: u64) -> BTreeSet<u64> {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let last = metrics.last_log_index.unwrap_or(0);
+        let Some(replication) = &metrics.replication else { return BTreeSet::new() };
+        replication
+            .iter()
+            .filter(|(_, matched)| matched.as_ref().is_some_and(|id| id.index.saturating_add(slack) >= last))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Whether this replica has applied every entry it knows to be committed.
     pub fn caught_up(&self) -> bool {
         let committed = self.raft.metrics().borrow_watched().local_committed.map(|id| id.index);

@@ -51,6 +51,9 @@ pub(super) const RECONCILE_EVERY: Duration = Duration::from_millis(200);
 /// How long one membership change may take before the next look retries it.
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How far (in log entries) behind the leader a learner may be and still be promoted.
+const READY_SLACK: u64 = 100;
+
 /// How many compare-and-set attempts a table change makes before giving up.
 const CAS_ATTEMPTS: usize = 16;
 
@@ -310,7 +313,8 @@ impl Inner {
                     break;
                 }
                 let (configs, nodes) = node.membership();
-                let Some(step) = next_step(&desired, &configs, &nodes) else { break };
+                let ready = node.caught_up_members(READY_SLACK);
+                let Some(step) = next_step(&desired, &configs, &nodes, &ready) else { break };
                 if node.change_membership(&step, STEP_TIMEOUT).await.is_err() {
                     break;
                 }
