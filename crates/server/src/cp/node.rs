@@ -41,7 +41,7 @@
 //! so session expiry, timed waits and leases fire at the same log position on every
 //! replica.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, LinearizableReadError, RaftError};
 use openraft::metrics::RaftMetrics;
-use openraft::{BasicNode, ChangeMembers, ReadPolicy, ServerState};
+use openraft::{BasicNode, ReadPolicy, ServerState};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -59,7 +59,6 @@ use super::clock::Clock;
 use super::config::CpConfig;
 use super::error::CpError;
 use super::log_store::{CpLogStore, share};
-use super::membership::MembershipStep;
 use super::network::{CpNetworkFactory, Transport};
 use super::raft::CpRaft;
 use super::state_machine::{CpStateMachine, SharedState};
@@ -358,66 +357,6 @@ impl CpNode {
         Some((id, addr))
     }
 
-    /// The group's effective membership as this replica knows it (the latest in its log,
-    /// committed or not): its voter sets (two during a joint change) and every voter's and
-    /// learner's address. What the next membership change starts from.
-    pub fn membership(&self) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
-        let metrics = self.raft.metrics().borrow_watched().clone();
-        membership_parts(&metrics.membership_config)
-    }
-
-    /// Like [`CpNode::membership`], but the latest membership this replica knows is
-    /// committed: what a finished change is judged by.
-    pub fn committed_membership(&self) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
-        let metrics = self.raft.metrics().borrow_watched().clone();
-        membership_parts(&metrics.committed_membership_config)
-    }
-
-    /// On the leader, the members (voters and learners) whose log has reached the leader's
-    /// within `slack` entries; empty on any other member.
-    pub fn caught_up_members(&self, slack: u64) -> BTreeSet<u64> {
-        let metrics = self.raft.metrics().borrow_watched().clone();
-        let last = metrics.last_log_index.unwrap_or(0);
-        let Some(replication) = &metrics.replication else { return BTreeSet::new() };
-        replication
-            .iter()
-            .filter(|(_, matched)| matched.as_ref().is_some_and(|id| id.index.saturating_add(slack) >= last))
-            .map(|(id, _)| *id)
-            .collect()
-    }
-
-    /// Whether this replica has applied every entry it knows to be committed.
-    pub fn caught_up(&self) -> bool {
-        let committed = self.raft.metrics().borrow_watched().local_committed.map(|id| id.index);
-        self.applied_index() >= committed
-    }
-
-    /// Makes one membership change to this group, within `timeout`; only the leader can.
-    /// A learner is added blocking: the call returns once the leader has brought it up to
-    /// date, so it can vote without stalling the group.
-    pub async fn change_membership(&self, step: &MembershipStep, timeout: Duration) -> Result<(), CpError> {
-        let change = async {
-            match step {
-                MembershipStep::AddLearner { id, address } => {
-                    self.raft.add_learner(*id, BasicNode::new(address.clone()), true).await.map(|_| ())
-                }
-                MembershipStep::SetVoters(voters) => self
-                    .raft
-                    .change_membership(ChangeMembers::ReplaceAllVoters(voters.clone()), false)
-                    .await
-                    .map(|_| ()),
-                MembershipStep::RemoveLearners(learners) => {
-                    self.raft.change_membership(ChangeMembers::RemoveNodes(learners.clone()), false).await.map(|_| ())
-                }
-            }
-        };
-        match tokio::time::timeout(timeout, change).await {
-            Err(_) => Err(CpError::Timeout { timeout }),
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(self.write_error(err)),
-        }
-    }
-
     fn write_error(&self, err: RaftError<CpTypes, ClientWriteError<CpTypes>>) -> CpError {
         match err {
             RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
@@ -489,13 +428,6 @@ impl CpNode {
         self.waiters.clear();
         self.raft.shutdown().await.map_err(|err| CpError::Stopped { reason: err.to_string() })
     }
-}
-
-/// The voter sets and the nodes' addresses of a stored membership.
-fn membership_parts(stored: &super::types::CpMembership) -> (Vec<BTreeSet<u64>>, BTreeMap<u64, String>) {
-    let membership = stored.membership();
-    let nodes = membership.nodes().map(|(id, node)| (*id, node.addr.clone())).collect();
-    (membership.get_joint_config().clone(), nodes)
 }
 
 /// What happens to a parked call whose caller stops waiting for it on this node (its
@@ -572,6 +504,9 @@ async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, inte
         let _ = tokio::time::timeout(interval.saturating_mul(10), raft.client_write(tick)).await;
     }
 }
+
+#[path = "node_membership.rs"]
+mod membership;
 
 #[cfg(test)]
 #[path = "node_tests.rs"]

@@ -4,7 +4,7 @@
 //! Why it is shaped this way:
 //!
 //! - **Every group has the same voters**: the CP members of the committed member table,
-//!   kept in the `metadata` group (see [`members`]), so a group needs no placement decision:
+//!   kept in the `metadata` group (see `host/members.rs`), so a group needs no placement decision:
 //!   any CP member can start its replica of group `g` on its own, and the group forms
 //!   exactly as `default` does (staggered self-initialization, see [`crate::cp::node`]),
 //!   with the table's CP members (the configured ones until a table is applied). Each
