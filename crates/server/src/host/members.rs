@@ -54,6 +54,10 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How far (in log entries) behind the leader a learner may be and still be promoted.
 const READY_SLACK: u64 = 100;
 
+/// How long the metadata leader waits for another member to take over before it removes
+/// itself.
+const HAND_OVER_WAIT: Duration = Duration::from_secs(5);
+
 /// How many compare-and-set attempts a table change makes before giving up.
 const CAS_ATTEMPTS: usize = 16;
 
@@ -239,15 +243,31 @@ impl Inner {
     /// no longer belongs to, and could not tell when the change is done.)
     async fn hand_over(&self, node: &CpNode, id: u64, deadline: Instant) -> EngineError {
         let (configs, nodes) = node.membership();
-        let Some(to) = configs.last().and_then(|voters| voters.iter().copied().find(|voter| *voter != id)) else {
+        let others: Vec<u64> = configs
+            .last()
+            .map(|voters| voters.iter().copied().filter(|voter| *voter != id).collect())
+            .unwrap_or_default();
+        // A voter that keeps up with the log can take over at once; any other one at all.
+        let ready = node.caught_up_members(READY_SLACK);
+        let Some(to) = others.iter().copied().find(|voter| ready.contains(voter)).or_else(|| others.first().copied())
+        else {
             return EngineError::Core(CoreError::invalid(
                 "member",
                 coterie_core::MemberError::LastCpMember { id }.to_string(),
             ));
         };
         let _ = node.raft().trigger().transfer_leader(to).await;
-        while node.raft().is_leader() && Instant::now() < deadline {
+        let handed = deadline.min(Instant::now() + HAND_OVER_WAIT);
+        while node.raft().is_leader() && Instant::now() < handed {
             tokio::time::sleep(WAIT_POLL).await;
+        }
+        if node.raft().is_leader() {
+            return EngineError::Stopped {
+                reason: format!(
+                    "member {id} leads the metadata group and could not hand the leadership to member {to} within \
+                     {HAND_OVER_WAIT:?}; send the removal again"
+                ),
+            };
         }
         EngineError::Redirect { member: Some(to), address: nodes.get(&to).cloned() }
     }
