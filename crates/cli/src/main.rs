@@ -10,6 +10,7 @@
 //! that time. Everything that talks to a cluster goes through the Rust client, as an
 //! application would.
 
+mod admin;
 mod bench;
 mod cluster_ops;
 mod demo;
@@ -61,8 +62,11 @@ enum Command {
     Dev(serve::DevArgs),
     /// Start a local cluster, walk through every CP structure and seed 001's use cases, exit.
     Demo,
-    /// Show what each member says about the cluster.
+    /// Show what each member says about the cluster, and every member with its role and
+    /// whether it answers.
     Status(status::StatusArgs),
+    /// The committed member table: list, add and remove members (`coterie admin members`).
+    Admin(admin::AdminArgs),
     /// Measure a workload against Coterie or a peer system (closed loop).
     Bench(bench::BenchCommand),
     /// AtomicLong data commands against the cluster (`coterie atomic-long seq increment`).
@@ -177,6 +181,7 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::Dev(args) => serve::dev(args).await,
         Command::Demo => demo::run().await,
         Command::Status(args) => status::run(&cli.endpoints, args).await,
+        Command::Admin(args) => admin::run(&cli.endpoints, args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::AtomicLong(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::AtomicLong), args).await,
         Command::AtomicRef(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::AtomicRef), args).await,

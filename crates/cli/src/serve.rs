@@ -38,8 +38,13 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let node_config = NodeConfig {
         data_dir: config.data_dir.clone(),
         cluster_secret: config.cluster_secret.clone(),
+        join: config.join.clone(),
+        plain: config.plain,
         ..NodeConfig::new(config.id, config.listen, config.members)
     };
+    if let Some(seed) = &config.join {
+        println!("member {} joining the cluster through {seed}", config.id);
+    }
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());

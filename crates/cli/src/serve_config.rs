@@ -17,6 +17,10 @@
 //! cluster_secret_file = "/etc/coterie/secret"   # default: Raft traffic unauthenticated
 //! ```
 //!
+//! A member added to a running cluster is started with `join = "HOST:PORT"` (any running
+//! member) instead of `members`, with `listen` (and `advertise` when the others reach it at
+//! another address): it asks to be added and learns the members from the answer.
+//!
 //! The cluster secret (`--cluster-secret-file`, or the `COTERIE_CLUSTER_SECRET` environment
 //! variable) must be the same on every member: members send it with their Raft messages and
 //! refuse Raft messages without it. Without one, anyone who reaches a member's port can send
@@ -57,6 +61,18 @@ pub(crate) struct ServeArgs {
     /// The cluster secret itself (prefer the file: the environment can leak into logs).
     #[arg(long = "cluster-secret", env = "COTERIE_CLUSTER_SECRET", hide_env_values = true, value_name = "SECRET")]
     pub(crate) cluster_secret: Option<String>,
+    /// Join a running cluster through the member at HOST:PORT instead of forming one
+    /// (no --members then; give --listen, and --advertise if others reach this member at
+    /// another address). Returns to serving once this member votes in every CP group.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "members")]
+    pub(crate) join: Option<String>,
+    /// The HOST:PORT the other members and clients reach this member at (default: --listen).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) advertise: Option<String>,
+    /// Join as a plain member (with --join, restarts included): listed in the member table,
+    /// hosting no CP replica; CP calls to it are answered with a CP member's address.
+    #[arg(long, requires = "join")]
+    pub(crate) plain: bool,
 }
 
 /// The settings a config file may hold.
@@ -70,6 +86,8 @@ pub(crate) struct ServeFile {
     data_dir: Option<PathBuf>,
     cp_member_count: Option<usize>,
     cluster_secret_file: Option<PathBuf>,
+    join: Option<String>,
+    advertise: Option<String>,
 }
 
 /// A checked serve configuration.
@@ -85,6 +103,10 @@ pub(crate) struct ServeConfig {
     pub(crate) data_dir: Option<PathBuf>,
     /// The cluster secret, if one was given (read from its file already).
     pub(crate) cluster_secret: Option<String>,
+    /// The member to join a running cluster through, if joining.
+    pub(crate) join: Option<String>,
+    /// Join as a plain member.
+    pub(crate) plain: bool,
 }
 
 /// Why the serve settings cannot be used.
@@ -157,6 +179,13 @@ impl ServeArgs {
     /// Merges the flags over `file` and checks the result.
     pub(crate) fn merge(&self, file: ServeFile) -> Result<ServeConfig, ConfigError> {
         let id = self.id.or(file.id).ok_or_else(|| invalid("--id is required (this member's id, e.g. --id 1)"))?;
+        if id == 0 {
+            return Err(invalid("--id must be a positive integer (member ids start at 1)"));
+        }
+        let cluster_secret = self.cluster_secret(&file)?;
+        if let Some(join) = self.join.clone().or(file.join.clone()) {
+            return self.merge_join(id, join, file, cluster_secret);
+        }
         let entries = if self.members.is_empty() { &file.members } else { &self.members };
         let members = parse_members(entries)?;
         if members.is_empty() {
@@ -187,6 +216,55 @@ impl ServeArgs {
                 members.len()
             )));
         }
+        Ok(ServeConfig {
+            id,
+            listen,
+            members,
+            data_dir: self.data_dir.clone().or(file.data_dir),
+            cluster_secret,
+            join: None,
+            plain: false,
+        })
+    }
+
+    /// The settings of a member joining a running cluster through `join`: it is
+    /// configured with only itself, at its advertised address.
+    fn merge_join(
+        &self,
+        id: u64,
+        join: String,
+        file: ServeFile,
+        cluster_secret: Option<String>,
+    ) -> Result<ServeConfig, ConfigError> {
+        if !file.members.is_empty() {
+            return Err(invalid("give either join or members, not both: a joining member learns the members"));
+        }
+        if !valid_address(&join) {
+            return Err(invalid(format!("--join {join:?} is not HOST:PORT (a running member's address)")));
+        }
+        let listen = self.listen.or(file.listen).ok_or_else(|| {
+            invalid("--listen IP:PORT is required with --join (this member's address; there is no --members to take it from)")
+        })?;
+        let advertise = self.advertise.clone().or(file.advertise).unwrap_or_else(|| listen.to_string());
+        if !valid_address(&advertise) || listen.ip().is_unspecified() && self.advertise.is_none() {
+            return Err(invalid(format!(
+                "cannot advertise {advertise:?} to the other members: give --advertise HOST:PORT that they can reach"
+            )));
+        }
+        let members = [(id, advertise)].into_iter().collect();
+        Ok(ServeConfig {
+            id,
+            listen,
+            members,
+            data_dir: self.data_dir.clone().or(file.data_dir),
+            cluster_secret,
+            join: Some(join),
+            plain: self.plain,
+        })
+    }
+
+    /// The cluster secret from the flags or the file, checked.
+    fn cluster_secret(&self, file: &ServeFile) -> Result<Option<String>, ConfigError> {
         let cluster_secret =
             match (&self.cluster_secret, self.cluster_secret_file.as_ref().or(file.cluster_secret_file.as_ref())) {
                 (Some(secret), _) => Some(secret.trim().to_owned()),
@@ -207,8 +285,13 @@ impl ServeArgs {
                 secret.len()
             )));
         }
-        Ok(ServeConfig { id, listen, members, data_dir: self.data_dir.clone().or(file.data_dir), cluster_secret })
+        Ok(cluster_secret)
     }
+}
+
+/// Whether `address` is HOST:PORT.
+fn valid_address(address: &str) -> bool {
+    address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0))
 }
 
 #[cfg(test)]

@@ -99,3 +99,26 @@ fn the_cluster_secret_comes_from_the_flag_or_its_file_and_is_checked() {
     let missing = ServeArgs { cluster_secret_file: Some(dir.path().join("nope")), ..args(1, THREE) };
     assert!(missing.merge(ServeFile::default()).is_err());
 }
+
+#[test]
+fn a_joining_member_is_configured_with_only_itself_at_its_advertised_address() {
+    let join = |listen: &str, advertise: Option<&str>| ServeArgs {
+        id: Some(4),
+        listen: Some(listen.parse().unwrap()),
+        join: Some("127.0.0.1:7101".to_owned()),
+        advertise: advertise.map(str::to_owned),
+        ..ServeArgs::default()
+    };
+    let config = join("127.0.0.1:7104", None).merge(ServeFile::default()).unwrap();
+    assert_eq!(config.join.as_deref(), Some("127.0.0.1:7101"));
+    assert_eq!(config.members.into_iter().collect::<Vec<_>>(), vec![(4, "127.0.0.1:7104".to_owned())]);
+    let config = join("0.0.0.0:7104", Some("10.0.0.4:7104")).merge(ServeFile::default()).unwrap();
+    assert_eq!(config.members[&4], "10.0.0.4:7104");
+    // A wildcard listen address cannot be advertised; a join without --listen has no address.
+    let err = join("0.0.0.0:7104", None).merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("--advertise"), "{err}");
+    let no_listen = ServeArgs { listen: None, ..join("127.0.0.1:7104", None) };
+    assert!(no_listen.merge(ServeFile::default()).unwrap_err().to_string().contains("--listen"));
+    let bad = ServeArgs { join: Some("nowhere".to_owned()), ..join("127.0.0.1:7104", None) };
+    assert!(bad.merge(ServeFile::default()).unwrap_err().to_string().contains("not HOST:PORT"));
+}

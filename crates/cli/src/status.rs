@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use coterie_api::pb::cluster_service_client::ClusterServiceClient;
-use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, RaftRole};
+use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, Member, MemberState, RaftRole};
 
 use crate::Outcome;
 
@@ -78,25 +78,70 @@ pub(crate) fn describe(endpoint: &str, status: &ClusterStatusResponse) -> Vec<St
 }
 
 /// Runs `coterie status` against `endpoints`. Fails when no member answers.
+///
+/// After each endpoint's view come the members of the committed member table (as the
+/// answering member that knows the most members has applied it), each with its role and
+/// state and whether it answers a status request now (asked with the same timeout).
 pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Result<Outcome> {
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let answers = ask_all(endpoints, timeout).await;
     let mut lines = Vec::new();
-    let mut answered = 0;
+    let mut best: Option<ClusterStatusResponse> = None;
+    let mut answering = std::collections::BTreeSet::new();
     for (endpoint, answer) in endpoints.iter().zip(answers) {
         match answer {
             Ok(status) => {
-                answered += 1;
                 lines.extend(describe(endpoint, &status));
+                answering.insert(endpoint.clone());
+                if best.as_ref().is_none_or(|best| status.members.len() > best.members.len()) {
+                    best = Some(status);
+                }
             }
             Err(err) => lines.push(format!("{endpoint}: unreachable: {err:#}")),
         }
     }
-    crate::print_lines(&lines)?;
-    if answered == 0 {
+    let Some(best) = best else {
+        crate::print_lines(&lines)?;
         anyhow::bail!("no member answered; is the cluster running (coterie dev / coterie serve) at {endpoints:?}?");
+    };
+    let others: Vec<String> =
+        best.members.iter().map(|m| m.address.clone()).filter(|address| !answering.contains(address)).collect();
+    let probes = ask_all(&others, timeout).await;
+    for (address, probe) in others.iter().zip(probes) {
+        if probe.is_ok() {
+            answering.insert(address.clone());
+        }
     }
+    lines.push(format!("members (the committed table as member {} has applied it):", best.member_id));
+    lines.extend(member_lines(&best.members, Some(&answering)));
+    crate::print_lines(&lines)?;
     Ok(Outcome::Done)
+}
+
+/// One line per member: id, address, role, state, and, given who `answering`, whether it
+/// answered.
+pub(crate) fn member_lines(members: &[Member], answering: Option<&std::collections::BTreeSet<String>>) -> Vec<String> {
+    members
+        .iter()
+        .map(|member| {
+            let role = if member.cp_member { "cp" } else { "plain" };
+            let state = match MemberState::try_from(member.state).unwrap_or(MemberState::Unspecified) {
+                MemberState::Joining => "joining",
+                MemberState::Up => "up",
+                MemberState::Suspect => "suspect",
+                MemberState::Leaving => "leaving",
+                MemberState::Down => "down",
+                MemberState::Removed => "removed",
+                MemberState::Unspecified => "unknown",
+            };
+            let line = format!("  member {:<4} {:<22} {role:<5} {state:<8}", member.id, member.address);
+            match answering {
+                Some(answering) if answering.contains(&member.address) => format!("{line} answers"),
+                Some(_) => format!("{line} does not answer"),
+                None => line.trim_end().to_owned(),
+            }
+        })
+        .collect()
 }
 
 /// Asks every endpoint at once, answers in endpoint order.
@@ -113,4 +158,33 @@ async fn ask_all(endpoints: &[String], timeout: Duration) -> Vec<anyhow::Result<
         answers.push(task.await.unwrap_or_else(|err| Err(anyhow::anyhow!("the status task failed: {err}"))));
     }
     answers
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use coterie_api::pb::{Member, MemberState};
+
+    use super::member_lines;
+
+    #[test]
+    fn members_are_listed_with_role_state_and_whether_they_answer() {
+        let member = |id, cp, state: MemberState| Member {
+            id,
+            address: format!("127.0.0.1:710{id}"),
+            state: state.into(),
+            cp_member: cp,
+        };
+        let members = [member(1, true, MemberState::Up), member(4, false, MemberState::Joining)];
+        let answering: BTreeSet<String> = ["127.0.0.1:7101".to_owned()].into_iter().collect();
+        assert_eq!(
+            member_lines(&members, Some(&answering)),
+            vec![
+                "  member 1    127.0.0.1:7101         cp    up       answers",
+                "  member 4    127.0.0.1:7104         plain joining  does not answer",
+            ]
+        );
+        assert_eq!(member_lines(&members[..1], None), vec!["  member 1    127.0.0.1:7101         cp    up"]);
+    }
 }

@@ -65,7 +65,10 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     let report = text(&status.stdout);
     assert!(status.status.success(), "{report}{}", text(&status.stderr));
     assert_eq!(report.matches("group default").count(), 3, "{report}");
-    assert_eq!(report.matches(" leader    ").count(), 1, "exactly one member says it leads:\n{report}");
+    let default_leaders = report.lines().filter(|l| l.contains("group default") && l.contains(" leader    ")).count();
+    assert_eq!(default_leaders, 1, "exactly one member says it leads default:\n{report}");
+    // Every member is listed once more below, with its role and whether it answers.
+    assert_eq!(report.lines().filter(|l| l.starts_with("  member ") && l.ends_with(" answers")).count(), 3, "{report}");
 
     // The structure refuses (exit 1, the reason on stderr); usage errors exit 2.
     let set = coterie(&["--endpoints", &endpoints, "atomic-long", "seq", "set", &i64::MAX.to_string()]);

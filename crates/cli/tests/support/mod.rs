@@ -7,6 +7,9 @@
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
+/// The secret the test members share.
+pub const CLUSTER_SECRET: &str = "cli-test-cluster-secret-42";
+
 /// `serve` processes, stopped (SIGKILL, after SIGCONT) when dropped even if the test fails.
 pub struct Members {
     /// The children, member `i + 1` at index `i`.
@@ -31,7 +34,7 @@ impl Members {
             let data = dir.path().join(format!("m{id}"));
             let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
                 .args(["serve", "--id", &id.to_string(), "--members", &list])
-                .args(["--cluster-secret", "cli-test-cluster-secret-42"])
+                .args(["--cluster-secret", CLUSTER_SECRET])
                 .args(["--data-dir", data.to_str().expect("a UTF-8 temporary path")])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -41,6 +44,26 @@ impl Members {
         }
         children.sort_by_key(|(id, _)| *id);
         Members { children: children.into_iter().map(|(_, child)| child).collect(), endpoints, _dir: dir }
+    }
+
+    /// Starts member `id` (the next id) on a free port with its own data directory,
+    /// joining the cluster through member `seed` (`coterie serve --join`).
+    pub fn join(&mut self, id: u64, seed: u64) {
+        assert_eq!(self.children.len() as u64 + 1, id, "a joining member takes the next id");
+        let port = free_ports(1)[0];
+        let address = format!("127.0.0.1:{port}");
+        let data = self._dir.path().join(format!("m{id}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_coterie"))
+            .args(["serve", "--id", &id.to_string(), "--listen", &address])
+            .args(["--join", &self.endpoints[(seed - 1) as usize]])
+            .args(["--cluster-secret", CLUSTER_SECRET])
+            .args(["--data-dir", data.to_str().expect("a UTF-8 temporary path")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the coterie binary starts");
+        self.children.push(child);
+        self.endpoints.push(address);
     }
 
     /// The PID of member `id`.

@@ -167,7 +167,7 @@ impl RaftRegistry {
 /// Lazily-connected gRPC channels to the other members, by member id. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Peers {
-    addresses: Arc<BTreeMap<u64, String>>,
+    addresses: Arc<Mutex<BTreeMap<u64, String>>>,
     channels: Arc<Mutex<BTreeMap<u64, Channel>>>,
     connect_timeout: Duration,
     secret: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
@@ -177,7 +177,7 @@ impl Peers {
     /// Channels to `addresses` (`host:port` by member id); connecting gives up after
     /// `connect_timeout`.
     pub fn new(addresses: BTreeMap<u64, String>, connect_timeout: Duration) -> Self {
-        Peers { addresses: Arc::new(addresses), channels: Arc::default(), connect_timeout, secret: None }
+        Peers { addresses: Arc::new(Mutex::new(addresses)), channels: Arc::default(), connect_timeout, secret: None }
     }
 
     /// These peers, sending `secret` with every Raft message (see
@@ -190,8 +190,32 @@ impl Peers {
     }
 
     /// The address of member `id`.
-    pub fn address(&self, id: u64) -> Option<&str> {
-        self.addresses.get(&id).map(String::as_str)
+    pub fn address(&self, id: u64) -> Option<String> {
+        self.addresses.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()
+    }
+
+    /// Learns that member `id` listens at `address` (a member added at runtime, or one
+    /// named in a Raft membership). A changed address drops the old channel, so the next
+    /// message connects to the new one.
+    pub fn learn(&self, id: u64, address: &str) {
+        let changed = {
+            let mut addresses = self.addresses.lock().unwrap_or_else(PoisonError::into_inner);
+            if addresses.get(&id).map(String::as_str) == Some(address) {
+                false
+            } else {
+                addresses.insert(id, address.to_owned());
+                true
+            }
+        };
+        if changed {
+            self.channels.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        }
+    }
+
+    /// The cluster secret these peers send, if any, for other member-to-member calls
+    /// (the admin service's) to carry as well.
+    pub fn secret(&self) -> Option<&tonic::metadata::MetadataValue<tonic::metadata::Ascii>> {
+        self.secret.as_ref()
     }
 
     /// A Raft client of member `id`. Nothing is connected until the first call.
@@ -201,8 +225,7 @@ impl Peers {
             Some(channel) => channel.clone(),
             None => {
                 let address = self
-                    .addresses
-                    .get(&id)
+                    .address(id)
                     .ok_or_else(|| Unreachable::from_string(format!("member {id} has no known address")))?;
                 let endpoint = Endpoint::from_shared(format!("http://{address}")).map_err(|err| {
                     Unreachable::from_string(format!("member {id}'s address {address:?} is not usable: {err}"))
@@ -247,6 +270,11 @@ impl GrpcTransport {
 
     pub(crate) fn unregister(&self) {
         self.registry.remove(&self.group);
+    }
+
+    /// Learns member `id`'s address from a Raft membership.
+    pub(crate) fn learn(&self, id: u64, address: &str) {
+        self.peers.learn(id, address);
     }
 
     /// Sends `request` from member `source` to member `target` through `rpc` within `ttl`,

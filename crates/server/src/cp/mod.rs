@@ -22,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod log_store;
+pub mod membership;
 pub mod network;
 pub mod node;
 pub mod raft;

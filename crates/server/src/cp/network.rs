@@ -127,7 +127,13 @@ impl CpNetworkFactory {
 impl RaftNetworkFactory<CpTypes> for CpNetworkFactory {
     type Network = CpNetwork;
 
-    async fn new_client(&mut self, target: u64, _node: &BasicNode) -> CpNetwork {
+    async fn new_client(&mut self, target: u64, node: &BasicNode) -> CpNetwork {
+        // A member added at runtime is first heard of in a membership: its address is there.
+        if let Transport::Grpc(grpc) = &self.transport
+            && !node.addr.is_empty()
+        {
+            grpc.learn(target, &node.addr);
+        }
         CpNetwork { transport: self.transport.clone(), source: self.source, target }
     }
 }

@@ -19,6 +19,11 @@
 //! vote request or entries by then. If the lowest member is down, the next one forms the
 //! group a moment later.
 //!
+//! A member added at runtime starts with [`CpNode::start_joining`] instead, which never
+//! initializes: the group already exists, and a member that initialized on its own would
+//! found a second group under the same name. It waits to be contacted by the leader, which
+//! adds it as a learner and then makes it a voter (see `host::members`).
+//!
 //! # Calls
 //!
 //! [`CpNode::call`] stamps the request with this node's clock, proposes it, and answers
@@ -89,6 +94,33 @@ impl CpNode {
         if !members.contains_key(&id) {
             return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
         }
+        CpNode::start_as(id, Some(members), storage, transport, clock, config).await
+    }
+
+    /// Starts member `id` of a group it is being added to at runtime (or was added to
+    /// before a restart): it never initializes the group, and waits for the group's leader
+    /// to contact it (as a learner first). A member that initialized a group on its own
+    /// would form a second group under the same name beside the running one.
+    pub async fn start_joining(
+        id: u64,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
+        CpNode::start_as(id, None, storage, transport, clock, config).await
+    }
+
+    /// Starts member `id`; with `members`, it initializes the group with them (staggered,
+    /// see the module docs), without it waits to be contacted.
+    async fn start_as(
+        id: u64,
+        initial: Option<BTreeMap<u64, BasicNode>>,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
         let config = config.validate()?;
         let raft_config = config.raft_config()?;
         let store = share(storage);
@@ -103,23 +135,26 @@ impl CpNode {
             .map_err(|err| CpError::Stopped { reason: err.to_string() })?;
         transport.register(id, raft.clone());
 
-        // Members initialize in id order, one election timeout pair apart, unless they hear
-        // from a candidate or leader first: see the module docs.
-        let rank = members.keys().position(|member| *member == id).unwrap_or(0);
-        let stagger =
-            config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
-        if !stagger.is_zero() {
-            let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
-            let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
-        }
-        match raft.initialize(members.clone()).await {
-            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
-            Err(err) => {
-                transport.unregister(id);
-                let _ = raft.shutdown().await;
-                return Err(CpError::Stopped { reason: format!("cannot initialize the group: {err}") });
+        if let Some(members) = &initial {
+            // Members initialize in id order, one election timeout pair apart, unless they
+            // hear from a candidate or leader first: see the module docs.
+            let rank = members.keys().position(|member| *member == id).unwrap_or(0);
+            let stagger =
+                config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
+            if !stagger.is_zero() {
+                let heard = |m: &RaftMetrics<CpTypes>| m.last_log_index.is_some() || m.current_term > 0;
+                let _ = raft.wait(Some(stagger)).metrics(heard, "hear from another member before initializing").await;
+            }
+            match raft.initialize(members.clone()).await {
+                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(err) => {
+                    transport.unregister(id);
+                    let _ = raft.shutdown().await;
+                    return Err(CpError::Stopped { reason: format!("cannot initialize the group: {err}") });
+                }
             }
         }
+        let members = initial.unwrap_or_default();
 
         let ticker =
             tokio::spawn(tick_loop(raft.clone(), Arc::clone(&state), Arc::clone(&clock), config.tick_interval));
@@ -315,7 +350,10 @@ impl CpNode {
 
     fn address(&self, id: Option<u64>) -> Option<(u64, String)> {
         let id = id?;
-        let addr = self.members.get(&id).map(|node| node.addr.clone()).unwrap_or_default();
+        // The committed membership knows members added at runtime; the initial set is the
+        // fallback while a restarted member has not applied its membership yet.
+        let known = self.raft.metrics().borrow_watched().membership_config.membership().get_node(&id).cloned();
+        let addr = known.or_else(|| self.members.get(&id).cloned()).map(|node| node.addr).unwrap_or_default();
         Some((id, addr))
     }
 
@@ -463,6 +501,9 @@ async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, inte
         let _ = tokio::time::timeout(interval.saturating_mul(10), raft.client_write(tick)).await;
     }
 }
+
+#[path = "node_membership.rs"]
+mod membership;
 
 #[cfg(test)]
 #[path = "node_tests.rs"]

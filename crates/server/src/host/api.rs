@@ -61,7 +61,7 @@ impl Api {
 /// How long a call may run: the request's deadline, capped by `max`; `default` without
 /// one. A little is kept back from the deadline so that this node's `timeout` answer, not
 /// the transport's cancellation, reaches the client.
-fn call_timeout(metadata: &MetadataMap, default: Duration, max: Duration) -> Duration {
+pub(super) fn call_timeout(metadata: &MetadataMap, default: Duration, max: Duration) -> Duration {
     let deadline = metadata.get("grpc-timeout").and_then(|value| value.to_str().ok()).and_then(parse_grpc_timeout);
     match deadline {
         Some(deadline) => {

@@ -1,5 +1,6 @@
-//! `ClusterService.Status`: what this member knows of the members and of each CP group it
-//! runs, read from local Raft metrics and the locally applied state (no Raft round trip, so
+//! `ClusterService.Status`: what this member knows of the members (the committed member
+//! table, as applied here) and of each CP group it runs, read from local Raft metrics and
+//! the locally applied state (no Raft round trip, so
 //! it answers even without a quorum, which is when an operator needs it most).
 
 use std::sync::Arc;
@@ -59,19 +60,24 @@ impl ClusterService for ClusterServer {
         _request: Request<pb::ClusterStatusRequest>,
     ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
         let me = self.inner.config.id;
-        let members = self
-            .inner
-            .config
-            .members
-            .iter()
-            .map(|(id, address)| pb::Member {
-                id: *id,
-                address: address.clone(),
-                // Liveness of the others is not tracked yet: only this member is known up.
-                state: if *id == me { pb::MemberState::Up } else { pb::MemberState::Unspecified }.into(),
-                cp_member: true,
-            })
-            .collect();
+        // The committed table as this member has applied it; before it has one (a cluster
+        // forming), the configured members, in no known state but this one.
+        let listed = self.inner.listed_members();
+        let members = match listed.is_empty() {
+            false => listed,
+            true => self
+                .inner
+                .config
+                .members
+                .iter()
+                .map(|(id, address)| pb::Member {
+                    id: *id,
+                    address: address.clone(),
+                    state: if *id == me { pb::MemberState::Up } else { pb::MemberState::Unspecified }.into(),
+                    cp_member: !self.inner.config.plain,
+                })
+                .collect(),
+        };
         let groups = self.inner.running().into_iter().map(|(name, node)| group_status(name, &node)).collect();
         Ok(Response::new(pb::ClusterStatusResponse { member_id: me, members, groups }))
     }

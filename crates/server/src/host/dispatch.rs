@@ -24,11 +24,13 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use super::Inner;
+use super::admin::AdminServer;
 use super::api::Api;
 use super::cluster::ClusterServer;
 use super::raft_service::RaftServer;
 use crate::cp::grpc::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 
+use pb::admin_service_server::{self as admin, AdminServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};
 use pb::raft_service_server::{self as raft, RaftServiceServer};
 
@@ -77,6 +79,7 @@ coterie_api::for_each_service!(api_servers);
 struct Dispatch {
     api: ApiServers,
     cluster: ClusterServiceServer<ClusterServer>,
+    admin: AdminServiceServer<AdminServer>,
     raft: RaftServiceServer<RaftServer>,
     /// The cluster secret Raft messages must carry, if one is configured.
     secret: Option<Arc<str>>,
@@ -87,6 +90,7 @@ impl Dispatch {
         Dispatch {
             api: ApiServers::new(Api::new(Arc::clone(inner))),
             cluster: ClusterServiceServer::new(ClusterServer::new(Arc::clone(inner))),
+            admin: AdminServiceServer::new(AdminServer::new(Arc::clone(inner))),
             // A full snapshot travels in one message.
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
@@ -128,6 +132,15 @@ impl Service<http::Request<Body>> for Dispatch {
         match service {
             cluster::SERVICE_NAME => self.cluster.call(request),
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
+            // Adding a member makes it a voter that receives every group's data: the same
+            // secret as Raft messages.
+            admin::SERVICE_NAME if self.raft_allowed(&request) => self.admin.call(request),
+            admin::SERVICE_NAME => {
+                let status = Status::unauthenticated(
+                    "admin calls need this cluster's secret (x-coterie-cluster-secret): pass --cluster-secret-file",
+                );
+                Box::pin(async move { Ok(status.into_http()) })
+            }
             raft::SERVICE_NAME => {
                 let status = Status::unauthenticated(
                     "Raft messages need this cluster's secret (x-coterie-cluster-secret): start every member with the same --cluster-secret-file",

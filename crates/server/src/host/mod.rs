@@ -3,17 +3,20 @@
 //!
 //! Why it is shaped this way:
 //!
-//! - **Every group has the same members** (the configured CP members), so a group needs no
-//!   placement decision and no metadata round: any member can start its replica of group
-//!   `g` on its own, and the group forms exactly as `default` does (staggered
-//!   self-initialization, see [`crate::cp::node`]).
+//! - **Every group has the same voters**: the CP members of the committed member table,
+//!   kept in the `metadata` group (see `host/members.rs`), so a group needs no placement decision:
+//!   any CP member can start its replica of group `g` on its own, and the group forms
+//!   exactly as `default` does (staggered self-initialization, see [`crate::cp::node`]),
+//!   with the table's CP members (the configured ones until a table is applied). Each
+//!   group's leader brings its Raft voters in line with the table when it changes. A
+//!   member that joined at runtime never initializes a group: it waits for the leader.
 //! - **Groups start lazily**: a client call naming `g` on any member, or a Raft message for
 //!   `g` from a peer, starts the local replica. So one client call is enough to create a
 //!   group on all members (the first member's election reaches the others), and a member
 //!   restarted on its data directory recovers a group as soon as the group's leader
 //!   contacts it. The storage crate cannot list the groups present in a redb file, so a
 //!   group is *not* reopened eagerly at restart: it comes back on first use or first
-//!   message. `default` is started eagerly.
+//!   message. `metadata` and `default` are started eagerly.
 //! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
 //!   appends of all groups share one file and one fsync queue; without a data directory,
 //!   each group keeps its log in memory.
@@ -21,9 +24,12 @@
 //!   instance with its own timers and heartbeats, and a typo in a group name must not be
 //!   able to create an unbounded number of them.
 
+mod admin;
 mod api;
 mod cluster;
 mod dispatch;
+mod join;
+mod members;
 mod raft_service;
 
 use std::collections::BTreeMap;
@@ -33,20 +39,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_api::convert::{ConvertError, DEFAULT_GROUP, resolve_group};
+use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
 use coterie_core::{ConfigError, CoreError, EngineError, Target};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::{Notify, OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
 
 pub use api::parse_grpc_timeout;
+pub use members::MEMBERS;
 
 /// How a node runs.
 #[derive(Clone, Debug)]
@@ -55,7 +62,9 @@ pub struct NodeConfig {
     pub id: u64,
     /// The address to listen on (`127.0.0.1:0` picks a free port).
     pub listen: SocketAddr,
-    /// Every CP member's id and `host:port`, this one included.
+    /// Every CP member's id and `host:port`, this one included, for a cluster started the
+    /// static way (it seeds the member table); only this member, at the address the others
+    /// reach it at, for one that [`join`](NodeConfig::join)s.
     pub members: BTreeMap<u64, String>,
     /// Where the node keeps its logs (`coterie.redb` inside it); `None` keeps them in memory.
     pub data_dir: Option<PathBuf>,
@@ -76,6 +85,19 @@ pub struct NodeConfig {
     /// anyone who reaches the port: only for a trusted network or local development. At
     /// least 16 printable ASCII characters, no spaces.
     pub cluster_secret: Option<String>,
+    /// Join a running cluster through the member at this `host:port` instead of forming
+    /// one: `members` then names only this node (its id and the address the others reach
+    /// it at). The node asks to be added as a CP member (following redirects to the
+    /// metadata leader), and [`Node::start`] returns once it votes in every CP group. A
+    /// node that joined never initializes a group itself, also after a restart on its data
+    /// directory (a `joined` file there remembers it).
+    pub join: Option<String>,
+    /// How long joining may take before [`Node::start`] gives up.
+    pub join_timeout: Duration,
+    /// Join as a plain member (with [`NodeConfig::join`] only): listed in the member table,
+    /// but hosting no CP replica. Its structure calls are answered `not_leader` with the
+    /// address of a CP member (forwarding them is a later step).
+    pub plain: bool,
 }
 
 impl NodeConfig {
@@ -91,6 +113,9 @@ impl NodeConfig {
             default_call_timeout: Duration::from_secs(600),
             max_call_timeout: Duration::from_secs(600),
             cluster_secret: None,
+            join: None,
+            join_timeout: Duration::from_secs(60),
+            plain: false,
         }
     }
 }
@@ -121,6 +146,12 @@ impl NodeConfig {
             "NodeConfig::max_groups",
             self.max_groups,
             "it must be at least 1: the `default` group counts",
+        )?;
+        ConfigError::ensure(
+            !self.plain || self.join.is_some(),
+            "NodeConfig::plain",
+            self.plain,
+            "a plain member must be started with join (the member to join through), restarts included",
         )?;
         if let Some(secret) = &self.cluster_secret {
             ConfigError::ensure(
@@ -189,6 +220,22 @@ pub enum HostError {
     /// The node is shutting down.
     #[error("the node is shutting down; send calls to another member")]
     Stopping,
+    /// This node is a plain member: it hosts no CP group.
+    #[error("member {id} is a plain member and hosts no CP group; send CP calls to a CP member")]
+    PlainMember {
+        /// This node's id.
+        id: u64,
+        /// A CP member to send the call to instead, when one is known.
+        cp_member: Option<(u64, String)>,
+    },
+    /// Joining the cluster failed.
+    #[error("cannot join the cluster through {seed}: {reason}")]
+    Join {
+        /// The member asked first.
+        seed: String,
+        /// Why, and what to do.
+        reason: String,
+    },
 }
 
 impl From<HostError> for EngineError {
@@ -200,6 +247,10 @@ impl From<HostError> for EngineError {
                 EngineError::Core(convert.to_core().unwrap_or_else(|| CoreError::invalid("group", convert.to_string())))
             }
             err @ HostError::TooManyGroups { .. } => EngineError::Core(CoreError::invalid("group", err.to_string())),
+            HostError::PlainMember { cp_member, .. } => EngineError::Redirect {
+                member: cp_member.as_ref().map(|(id, _)| *id),
+                address: cp_member.map(|(_, address)| address),
+            },
             other => EngineError::Stopped { reason: other.to_string() },
         }
     }
@@ -214,6 +265,20 @@ struct Inner {
     registry: RaftRegistry,
     peers: Peers,
     stopping: AtomicBool,
+    /// This node joined at runtime (now or before a restart): it never initializes a group
+    /// and never seeds the member table.
+    joined: bool,
+    /// Wakes the reconcile loop at once (an admin change was committed).
+    reconcile: Notify,
+    /// On a plain member (which hosts no metadata replica): the member table as a CP member
+    /// last listed it, and the metadata leader it named.
+    listed: Mutex<members::Listed>,
+}
+
+/// The group name `group` as this node hosts it: `""` is `default`, and the metadata
+/// group, which the public API refuses, is hosted like any other.
+fn hosted_group(group: &str) -> Result<String, ConvertError> {
+    if group == METADATA_GROUP { Ok(group.to_owned()) } else { resolve_group(group) }
 }
 
 /// The node's router: a CP target is served by this node's replica of the group (started if
@@ -223,7 +288,9 @@ impl Router for Inner {
         Box::pin(async move {
             match target {
                 Target::Cp { group } => {
-                    let node: Arc<dyn Engine> = self.group(group).await?;
+                    // The faces refuse the metadata group already; this keeps it so for any new face.
+                    let group = resolve_group(group).map_err(HostError::from)?;
+                    let node: Arc<dyn Engine> = self.group(&group).await?;
                     Ok(node)
                 }
                 Target::Sharded { .. } => Err(no_sharded_engine(target)),
@@ -235,7 +302,10 @@ impl Router for Inner {
 impl Inner {
     /// The local replica of `group`, started if it is not running yet.
     async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
-        let group = resolve_group(group)?;
+        let group = hosted_group(group)?;
+        if self.config.plain {
+            return Err(HostError::PlainMember { id: self.config.id, cp_member: self.cp_member() });
+        }
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
             if self.stopping.load(Ordering::SeqCst) {
@@ -244,7 +314,10 @@ impl Inner {
             match groups.get(&group) {
                 Some(cell) => Arc::clone(cell),
                 None => {
-                    if groups.len() >= self.config.max_groups {
+                    // The metadata group is the cluster's, not a user's: it does not count.
+                    if group != METADATA_GROUP
+                        && groups.keys().filter(|name| *name != METADATA_GROUP).count() >= self.config.max_groups
+                    {
                         return Err(HostError::TooManyGroups { group, limit: self.config.max_groups });
                     }
                     let cell = Arc::new(OnceCell::new());
@@ -265,16 +338,21 @@ impl Inner {
     async fn start_group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         let transport = Transport::Grpc(GrpcTransport::new(group, self.registry.clone(), self.peers.clone()));
         let config = CpConfig { group_name: group.to_owned(), ..self.config.cp.clone() };
-        let (id, members, clock) = (self.config.id, self.members.clone(), Arc::new(SystemClock));
+        let (id, clock) = (self.config.id, Arc::new(SystemClock));
+        let members = self.initial_members(group);
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let started = match storage {
-            Some(storage) => {
+        let started = match (storage, members) {
+            (Some(storage), members) => {
                 let log = storage
                     .log(group)
                     .map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
-                CpNode::start(id, members, log, transport, clock, config).await
+                match members {
+                    Some(members) => CpNode::start(id, members, log, transport, clock, config).await,
+                    None => CpNode::start_joining(id, log, transport, clock, config).await,
+                }
             }
-            None => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+            (None, Some(members)) => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+            (None, None) => CpNode::start_joining(id, MemoryLog::new(), transport, clock, config).await,
         };
         let node = Arc::new(started.map_err(|source| HostError::Group { group: group.to_owned(), source })?);
         if self.stopping.load(Ordering::SeqCst) {
@@ -283,6 +361,29 @@ impl Inner {
             return Err(HostError::Stopping);
         }
         Ok(node)
+    }
+
+    /// The members a new replica of `group` initializes the group with, or `None` if it
+    /// must not initialize it and wait for the group's leader instead: a node that joined
+    /// at runtime, or one the committed table no longer counts among the CP members.
+    /// Otherwise the table's CP members when this node has applied a table (so a group
+    /// created after a membership change starts with the committed members), and the
+    /// configured members before that. The metadata group always starts from the
+    /// configured members: its table is what says who they are.
+    fn initial_members(&self, group: &str) -> Option<BTreeMap<u64, BasicNode>> {
+        if self.joined {
+            return None;
+        }
+        let table = if group == METADATA_GROUP { None } else { self.table() };
+        match table {
+            Some(table) => {
+                let voters = table.cp_voters();
+                voters
+                    .contains_key(&self.config.id)
+                    .then(|| voters.into_iter().map(|(id, address)| (id, BasicNode::new(address))).collect())
+            }
+            None => Some(self.members.clone()),
+        }
     }
 
     /// Starts `group` in the background (a peer's Raft message named it).
@@ -304,6 +405,7 @@ pub struct Node {
     local_addr: SocketAddr,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
+    reconciler: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Node {
@@ -337,6 +439,7 @@ impl Node {
             }
             None => None,
         };
+        let joined = join::joined(&config)?;
         let members = config.members.iter().map(|(id, addr)| (*id, BasicNode::new(addr.clone()))).collect();
         let peers =
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
@@ -348,11 +451,43 @@ impl Node {
             registry: RaftRegistry::default(),
             peers,
             stopping: AtomicBool::new(false),
+            joined,
+            reconcile: Notify::new(),
+            listed: Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
-        inner.start_in_background(DEFAULT_GROUP);
-        Ok(Node { inner, local_addr, stop: Mutex::new(Some(stop)), server: Mutex::new(Some(server)) })
+        if !inner.config.plain {
+            inner.start_in_background(METADATA_GROUP);
+            inner.start_in_background(DEFAULT_GROUP);
+        }
+        let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
+        let node = Node {
+            inner,
+            local_addr,
+            stop: Mutex::new(Some(stop)),
+            server: Mutex::new(Some(server)),
+            reconciler: Mutex::new(Some(reconciler)),
+        };
+        if let Some(seed) = node.inner.config.join.clone()
+            && let Err(err) = join::join(&node.inner, &seed).await
+        {
+            node.shutdown().await;
+            return Err(err);
+        }
+        Ok(node)
+    }
+
+    /// The committed member table as this node has applied it (empty before the metadata
+    /// group has applied one).
+    pub fn members(&self) -> coterie_core::MemberTable {
+        self.inner.table().unwrap_or_default()
+    }
+
+    /// The members as the wire lists them: the committed table as this node has applied
+    /// it, or, on a plain member, as a CP member last listed it.
+    pub fn listed_members(&self) -> Vec<coterie_api::pb::Member> {
+        self.inner.listed_members()
     }
 
     /// The address the node serves on.
@@ -379,6 +514,11 @@ impl Node {
     /// this returns within seconds even if a peer or a client does not cooperate.
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
+        let reconciler = self.reconciler.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(reconciler) = reconciler {
+            reconciler.abort();
+            let _ = reconciler.await;
+        }
         let groups = {
             let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);
             std::mem::take(&mut *groups)

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_api::convert::resolve_group;
 use coterie_api::pb::{RaftRequest, RaftResponse, raft_service_server::RaftService};
 use coterie_api::status;
 use coterie_core::CoreError;
@@ -42,7 +41,7 @@ impl RaftServer {
         if group.is_empty() {
             return Err(invalid("the Raft message names no group"));
         }
-        let group = resolve_group(group).map_err(Status::from)?;
+        let group = super::hosted_group(group).map_err(Status::from)?;
         self.inner.start_in_background(&group);
         self.inner
             .registry

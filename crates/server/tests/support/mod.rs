@@ -11,7 +11,7 @@
 
 pub mod suite;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +60,8 @@ fn bind(addr: SocketAddr) -> TcpListener {
 /// `size` members on loopback, optionally on data directories.
 pub struct Cluster {
     members: BTreeMap<u64, String>,
+    /// Members added at runtime ([`Cluster::join`]): configured with only themselves.
+    joined: BTreeSet<u64>,
     dirs: Option<Vec<tempfile::TempDir>>,
     cp: CpConfig,
     /// The running nodes, by member id.
@@ -81,7 +83,7 @@ impl Cluster {
         }
         let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
         let dirs = durable.then(|| (0..size).map(|_| tempfile::tempdir().unwrap()).collect());
-        let mut cluster = Cluster { members, dirs, cp, nodes: BTreeMap::new() };
+        let mut cluster = Cluster { members, joined: BTreeSet::new(), dirs, cp, nodes: BTreeMap::new() };
         for id in (1..=size).rev() {
             let listener = listeners.remove(&id).unwrap();
             let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
@@ -92,11 +94,40 @@ impl Cluster {
 
     fn config(&self, id: u64) -> NodeConfig {
         let listen = self.members[&id].parse().unwrap();
-        let mut config = NodeConfig::new(id, listen, self.members.clone());
+        let members = if self.joined.contains(&id) {
+            [(id, self.members[&id].clone())].into_iter().collect()
+        } else {
+            self.members.clone()
+        };
+        let mut config = NodeConfig::new(id, listen, members);
         config.cluster_secret = Some(CLUSTER_SECRET.to_owned());
         config.cp = self.cp.clone();
         config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
         config
+    }
+
+    /// Starts member `id` on a new port (and a new data directory if the cluster is
+    /// durable) and joins it to the running cluster through member `seed`; returns once it
+    /// votes in every CP group.
+    pub async fn join(&mut self, id: u64, seed: u64) -> Result<(), coterie_server::HostError> {
+        self.join_as(id, seed, false).await
+    }
+
+    /// [`Cluster::join`] as a plain member (`plain`) or a CP member.
+    pub async fn join_as(&mut self, id: u64, seed: u64, plain: bool) -> Result<(), coterie_server::HostError> {
+        let listener = bind("127.0.0.1:0".parse().unwrap());
+        self.members.insert(id, listener.local_addr().unwrap().to_string());
+        self.joined.insert(id);
+        if let Some(dirs) = &mut self.dirs {
+            assert_eq!(dirs.len() as u64 + 1, id, "joined members take the next id");
+            dirs.push(tempfile::tempdir().unwrap());
+        }
+        let mut config = self.config(id);
+        config.join = Some(self.members[&seed].clone());
+        config.plain = plain;
+        let node = Node::start_with_listener(config, listener).await?;
+        self.nodes.insert(id, node);
+        Ok(())
     }
 
     /// Member `id`'s data directory.
