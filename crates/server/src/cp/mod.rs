@@ -20,12 +20,12 @@
 pub mod clock;
 pub mod config;
 pub mod error;
-pub mod grpc;
 pub mod log_store;
 pub mod membership;
 pub mod network;
 pub mod node;
 pub mod raft;
+pub mod remote;
 pub mod state_machine;
 pub mod types;
 
@@ -33,8 +33,8 @@ pub use crate::waiters::Waiters;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::CpConfig;
 pub use error::CpError;
-pub use grpc::{GrpcTransport, Peers, RaftRegistry};
 pub use network::{Router, Transport};
 pub use node::{Abandon, CpNode};
 pub use raft::CpRaft;
+pub use remote::{RaftRegistry, RaftRpc, RaftWire, RemoteTransport};
 pub use types::{CpResponse, CpTypes};

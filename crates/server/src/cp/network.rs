@@ -3,8 +3,8 @@
 //! openraft's network traits are implemented once, over [`Transport`], an enum of the ways
 //! a message can travel: [`Router`], which delivers in process by calling the target node's
 //! `Raft` handle directly, and can cut a node off to simulate a crash or a partition; and
-//! [`GrpcTransport`], which encodes openraft's (serde) messages and sends them through the
-//! proto's `RaftService` to another process (see [`super::grpc`]).
+//! [`RemoteTransport`], which encodes openraft's (serde) messages and sends them over the
+//! host's [`RaftWire`](super::RaftWire) to another process (see [`super::remote`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -19,8 +19,8 @@ use openraft::raft::{
 };
 use openraft::{BasicNode, OptionalSend, errors::RPCError};
 
-use super::grpc::{GrpcTransport, RaftRpc, SnapshotRpc, VoteRpc};
 pub use super::raft::CpRaft;
+use super::remote::{RaftRpc, RemoteTransport, SnapshotRpc, VoteRpc};
 use super::types::{CpTypes, CpVote};
 
 type Snapshot = openraft::alias::SnapshotOf<CpTypes, Vec<u8>>;
@@ -30,8 +30,8 @@ type Snapshot = openraft::alias::SnapshotOf<CpTypes, Vec<u8>>;
 pub enum Transport {
     /// Direct calls between nodes of one process.
     InProcess(Router),
-    /// gRPC calls to members in other processes.
-    Grpc(GrpcTransport),
+    /// Messages to members in other processes, over the host's wire.
+    Remote(RemoteTransport),
 }
 
 impl Transport {
@@ -41,7 +41,7 @@ impl Transport {
             Transport::InProcess(router) => {
                 router.with(|state| state.nodes.insert(id, raft));
             }
-            Transport::Grpc(grpc) => grpc.register(raft),
+            Transport::Remote(grpc) => grpc.register(raft),
         }
     }
 
@@ -51,7 +51,7 @@ impl Transport {
             Transport::InProcess(router) => {
                 router.with(|state| state.nodes.remove(&id));
             }
-            Transport::Grpc(grpc) => grpc.unregister(),
+            Transport::Remote(grpc) => grpc.unregister(),
         }
     }
 }
@@ -129,7 +129,7 @@ impl RaftNetworkFactory<CpTypes> for CpNetworkFactory {
 
     async fn new_client(&mut self, target: u64, node: &BasicNode) -> CpNetwork {
         // A member added at runtime is first heard of in a membership: its address is there.
-        if let Transport::Grpc(grpc) = &self.transport
+        if let Transport::Remote(grpc) = &self.transport
             && !node.addr.is_empty()
         {
             grpc.learn(target, &node.addr);
@@ -188,7 +188,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
             Transport::InProcess(router) => {
                 self.deliver(router, action, ttl, |raft| async move { raft.append_entries(rpc).await }).await
             }
-            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::AppendEntries, action, &rpc, ttl).await,
+            Transport::Remote(grpc) => grpc.send(self.ends(), RaftRpc::AppendEntries, action, &rpc, ttl).await,
         }
     }
 
@@ -202,7 +202,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
             Transport::InProcess(router) => {
                 self.deliver(router, action, ttl, |raft| async move { raft.vote(rpc).await }).await
             }
-            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::Vote(rpc), ttl).await,
+            Transport::Remote(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::Vote(rpc), ttl).await,
         }
     }
 
@@ -216,7 +216,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
             Transport::InProcess(router) => {
                 self.deliver(router, action, ttl, |raft| async move { raft.pre_vote(rpc).await }).await
             }
-            Transport::Grpc(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::PreVote(rpc), ttl).await,
+            Transport::Remote(grpc) => grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::PreVote(rpc), ttl).await,
         }
     }
 
@@ -237,7 +237,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
                         })
                         .await
                     }
-                    Transport::Grpc(grpc) => {
+                    Transport::Remote(grpc) => {
                         let rpc: SnapshotRpc = (vote, snapshot.meta, snapshot.snapshot);
                         grpc.send(self.ends(), RaftRpc::FullSnapshot, action, &rpc, ttl).await
                     }
@@ -264,7 +264,7 @@ impl RaftNetworkV2<CpTypes> for CpNetwork {
             Transport::InProcess(router) => {
                 self.deliver(router, action, ttl, |raft| async move { raft.handle_transfer_leader(req).await }).await
             }
-            Transport::Grpc(grpc) => {
+            Transport::Remote(grpc) => {
                 grpc.send(self.ends(), RaftRpc::Vote, action, &VoteRpc::TransferLeader(req), ttl).await
             }
         }

@@ -27,8 +27,8 @@ use super::Inner;
 use super::admin::AdminServer;
 use super::api::Api;
 use super::cluster::ClusterServer;
+use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 use super::raft_service::RaftServer;
-use crate::cp::grpc::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 
 use pb::admin_service_server::{self as admin, AdminServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};

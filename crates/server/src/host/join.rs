@@ -16,8 +16,8 @@ use tokio::time::Instant;
 use tonic::transport::{Channel, Endpoint};
 
 use super::members::Listed;
+use super::raft_client::CLUSTER_SECRET_HEADER;
 use super::{HostError, Inner, NodeConfig};
-use crate::cp::grpc::CLUSTER_SECRET_HEADER;
 
 /// The file in the data directory that marks a node that joined at runtime.
 const JOINED_FILE: &str = "joined";

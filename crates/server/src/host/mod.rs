@@ -30,6 +30,7 @@ mod cluster;
 mod dispatch;
 mod join;
 mod members;
+mod raft_client;
 mod raft_service;
 
 use std::collections::BTreeMap;
@@ -49,8 +50,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, OnceCell, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::cp::{CpConfig, CpError, CpNode, GrpcTransport, Peers, RaftRegistry, SystemClock, Transport};
+use crate::cp::{CpConfig, CpError, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
+use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
 pub use members::MEMBERS;
@@ -336,7 +338,8 @@ impl Inner {
     }
 
     async fn start_group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
-        let transport = Transport::Grpc(GrpcTransport::new(group, self.registry.clone(), self.peers.clone()));
+        let wire: Arc<dyn RaftWire> = Arc::new(self.peers.clone());
+        let transport = Transport::Remote(RemoteTransport::new(group, self.registry.clone(), wire));
         let config = CpConfig { group_name: group.to_owned(), ..self.config.cp.clone() };
         let (id, clock) = (self.config.id, Arc::new(SystemClock));
         let members = self.initial_members(group);

@@ -1,6 +1,6 @@
 //! The server side of Raft over gRPC: `RaftService` routes each message by its `group` to
 //! the local Raft of that group, starting the group if this is the first it hears of it
-//! (see [`crate::cp::grpc`] for the payload encoding).
+//! (see [`crate::cp::remote`] for the payload encoding).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 
 use super::Inner;
 use crate::cp::CpRaft;
-use crate::cp::grpc::{SnapshotRpc, VoteRpc, decode_payload, encode_payload};
+use crate::cp::remote::{SnapshotRpc, VoteRpc, decode_payload, encode_payload};
 use crate::cp::types::CpTypes;
 
 /// How long a message for a group that is starting here waits for its Raft to be ready.
