@@ -12,6 +12,7 @@
 
 mod admin;
 mod bench;
+mod call;
 mod cluster_ops;
 mod demo;
 mod inspect;
@@ -84,6 +85,9 @@ enum Command {
     /// CountDownLatch data commands against the cluster.
     #[command(alias = "count-down-latch", after_help = cluster_ops::help(cluster_ops::ClusterKind::Latch))]
     Latch(ClusterArgs),
+    /// Any operation of the API by its name and fields (`coterie call atomic-long
+    /// compare-and-set seq expected=1 update=2`); the list is generated from the API.
+    Call(call::CallArgs),
     /// Run one data command against a durable single-node group on this machine.
     ///
     /// The command is journaled (fsync) in DIR/coterie.redb before it is applied, so state
@@ -163,6 +167,7 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             let usage = err.is::<ops::ParseError>()
                 || err.is::<cluster_ops::ClusterParseError>()
+                || err.is::<call::CallParseError>()
                 || err.is::<serve_config::ConfigError>();
             ExitCode::from(if usage { 2 } else { 3 })
         }
@@ -188,6 +193,7 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::FencedLock(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::FencedLock), args).await,
         Command::Semaphore(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Semaphore), args).await,
         Command::Latch(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Latch), args).await,
+        Command::Call(args) => call::run(&cli.endpoints, args).await,
         Command::Local(_) | Command::Inspect(_) => anyhow::bail!("local commands do not run on the network runtime"),
     }
 }

@@ -90,6 +90,24 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     assert_eq!(latch(&["count-down"]), "1\n");
     assert_eq!(latch(&["count-down"]), "0\n");
     assert_eq!(latch(&["await", "1"]), "opened\n");
+
+    // Any operation by the API's names, from the generated vocabulary.
+    let call = |args: &[&str]| coterie(&[&["--endpoints", &endpoints, "call"], args].concat());
+    let exchanged = call(&["atomic-long", "compare-and-exchange", "cx", "expected=0", "update=5"]);
+    assert!(exchanged.status.success(), "{}", text(&exchanged.stderr));
+    assert_eq!(
+        text(&exchanged.stdout),
+        "AtomicLongCompareAndExchange(AtomicLongCompareAndExchangeResponse { witness: 0 })\n0\n"
+    );
+    let read = call(&["atomic-long", "get", "cx"]);
+    assert_eq!(text(&read.stdout), "AtomicLongGet(AtomicLongGetResponse { value: 5 })\n5\n", "{}", text(&read.stderr));
+    // A bad field is a usage error found before connecting; a lock needs a lasting session.
+    let bad = call(&["atomic-long", "compare-and-exchange", "cx", "expected=zero", "update=5"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("expected=\"zero\" is not a i64 number"), "{}", text(&bad.stderr));
+    let lock = call(&["fenced-lock", "lock", "l", "owner=1"]);
+    assert_eq!(lock.status.code(), Some(1), "{}", text(&lock.stderr));
+    assert!(text(&lock.stderr).contains("typed handle"), "{}", text(&lock.stderr));
 }
 
 #[test]

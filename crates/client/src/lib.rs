@@ -20,6 +20,7 @@ mod error;
 mod grpc;
 mod handles;
 mod identity;
+mod invoke;
 mod members;
 mod retry;
 mod transport;
@@ -27,10 +28,12 @@ mod value;
 
 pub use client::Client;
 pub use config::ClientConfig;
+pub use coterie_api::convert::RpcMode;
 pub use coterie_core::Consistency;
 pub use error::ClientError;
 #[cfg(feature = "grpc")]
 pub use grpc::GrpcTransport;
 pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
+pub use invoke::operations;
 pub use transport::{Call, Transport, TransportError};
 pub use value::{Serde, Value, ValueError};

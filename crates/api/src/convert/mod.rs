@@ -27,10 +27,11 @@ mod response;
 mod rpc;
 mod session;
 pub mod table;
+pub mod text;
 
 pub use request::{timeout_ms, to_request};
 pub use response::IntoOutput;
-pub use rpc::{RpcRequest, RpcResponse};
+pub use rpc::{RpcMode, RpcRequest, RpcResponse};
 
 use std::time::Duration;
 

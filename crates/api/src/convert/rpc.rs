@@ -16,7 +16,7 @@ use coterie_core::{Consistency, GroupOutput, StructureCommand, StructureOutput};
 
 use super::fields::{FenceValue, Field, OnePermitByDefault, Owner, Required, Same, Timeout};
 use super::response::IntoOutput;
-use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, consistency_to_wire, no_rpc};
+use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, consistency_to_wire, no_rpc, text};
 use crate::pb;
 
 /// Expands the rpc list (see [`super::table`]) into the conversions and the rpc enums.
@@ -28,7 +28,7 @@ macro_rules! generate {
                 service $server_module:ident :: $service:ident as $server:ident,
                 client $client_module:ident :: $client:ident,
                 rpcs { $(
-                    $variant:ident $operation:literal $method:ident :
+                    $variant:ident $operation:literal $method:ident ($mode:ident) :
                         $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
                         $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
                 )* }
@@ -163,6 +163,44 @@ macro_rules! generate {
                 }
             }
 
+            /// How a client must make this call (the rpc list's mode).
+            pub fn mode(&self) -> RpcMode {
+                match self {
+                    $($(RpcRequest::$variant(_) => rpc_mode!($mode),)*)*
+                    $(RpcRequest::$session_variant(_) => RpcMode::Session,)*
+                }
+            }
+
+            /// The request of structure rpc `operation` of `kind` (as a command line names
+            /// them: `atomic-long compare-and-set`) on structure `name`, its fields from
+            /// `fields` (`FIELD=VALUE`, by the proto's field names, read by their types).
+            pub fn from_text(kind: &str, operation: &str, name: &str, fields: &[String]) -> Result<RpcRequest, ConvertError> {
+                $($(
+                    if text::names_kind(stringify!($kind), kind) && text::names_operation($operation, operation) {
+                        #[allow(unused_mut, reason = "an rpc without fields takes none")]
+                        let mut given = text::TextFields::new($operation, fields)?;
+                        let request = pb::$request {
+                            call: Some(pb::Call { name: name.to_owned(), ..pb::Call::default() }),
+                            $($request_field: given.take(stringify!($request_field))?,)*
+                        };
+                        given.finish(&[$(stringify!($request_field)),*])?;
+                        return Ok(RpcRequest::$variant(request));
+                    }
+                )*)*
+                Err(ConvertError::invalid(
+                    "call",
+                    format!("{kind} {operation} is not an operation of the API; see `coterie call --help` for the list"),
+                ))
+            }
+
+            /// Every structure rpc as a command line names it: (kind, operation, its request
+            /// fields, its mode), in the rpc list's order.
+            pub fn vocabulary() -> Vec<(&'static str, &'static str, &'static [&'static str], RpcMode)> {
+                vec![$($(
+                    (stringify!($kind), $operation, &[$(stringify!($request_field)),*], rpc_mode!($mode)),
+                )*)*]
+            }
+
             /// The request's `Call` header; session requests have none.
             pub(super) fn call_mut(&mut self) -> Option<&mut Option<pb::Call>> {
                 match self {
@@ -184,6 +222,36 @@ macro_rules! generate {
             }
         }
     };
+}
+
+/// The [`RpcMode`] of a mode in the rpc list.
+macro_rules! rpc_mode {
+    (read) => {
+        RpcMode::Read
+    };
+    (mutation) => {
+        RpcMode::Mutation
+    };
+    (session) => {
+        RpcMode::Session
+    };
+    (blocking) => {
+        RpcMode::Blocking
+    };
+}
+
+/// How a client must make an rpc's call (the rpc list's mode for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RpcMode {
+    /// A read: no session, no sequence number.
+    Read,
+    /// A change: in a session, with a sequence number, applied once.
+    Mutation,
+    /// It depends on, or changes, what the caller's session holds (locks, permits), or it is
+    /// a session rpc.
+    Session,
+    /// It may park in the group until granted or timed out.
+    Blocking,
 }
 
 crate::for_each_rpc!(generate);

@@ -30,7 +30,7 @@
 //!         module <core kinds module>, command <Command enum>, output <Output enum>,
 //!         service <server module>::<Service trait> as <Server type>, client <client module>::<Client type>,
 //!         rpcs {
-//!             <Variant> <"operation"> <tonic method>:
+//!             <Variant> <"operation"> <tonic method> (<mode>):
 //!                 <Request> { <field>: <Field converter>, ... } => [<Command variant and its bindings>];
 //!                 <Response> { <field>: <Field converter>, ... } <= [<Output variant and its bindings>];
 //!         }
@@ -45,6 +45,11 @@
 //! converters (`Same`, `Owner`, `Timeout`, `OnePermitByDefault`, `Required`, `FenceValue`) are
 //! in [`super::fields`]; each is one rule read both ways, so the two directions cannot
 //! drift apart. The `Call` header is not listed: every structure request has one.
+//!
+//! The mode says how a client must make the call: `read` (no session, no sequence number),
+//! `mutation` (in a session, with a sequence number, applied once), `session` (it depends
+//! on or changes what the caller's session holds: locks, permits) or `blocking` (it may park
+//! in the group, so it keeps its place across attempts).
 //!
 //! The session rpcs are group commands, not structure commands: their conversions are
 //! written by hand in `convert/session.rs`, and only their place in the tables comes from here.
@@ -72,37 +77,37 @@ macro_rules! for_each_rpc {
                     service atomic_long_service_server::AtomicLongService as AtomicLongServiceServer,
                     client atomic_long_service_client::AtomicLongServiceClient,
                     rpcs {
-                        AtomicLongGet "get" get:
+                        AtomicLongGet "get" get (read):
                             AtomicLongGetRequest {} => [Get];
                             AtomicLongGetResponse { value: Same } <= [Value(value)];
-                        AtomicLongSet "set" set:
+                        AtomicLongSet "set" set (mutation):
                             AtomicLongSetRequest { value: Same } => [Set(value)];
                             AtomicLongSetResponse {} <= [Unit];
-                        AtomicLongGetAndSet "get_and_set" get_and_set:
+                        AtomicLongGetAndSet "get_and_set" get_and_set (mutation):
                             AtomicLongGetAndSetRequest { value: Same } => [GetAndSet(value)];
                             AtomicLongGetAndSetResponse { previous: Same } <= [Value(previous)];
-                        AtomicLongAddAndGet "add_and_get" add_and_get:
+                        AtomicLongAddAndGet "add_and_get" add_and_get (mutation):
                             AtomicLongAddAndGetRequest { delta: Same } => [AddAndGet(delta)];
                             AtomicLongAddAndGetResponse { value: Same } <= [Value(value)];
-                        AtomicLongGetAndAdd "get_and_add" get_and_add:
+                        AtomicLongGetAndAdd "get_and_add" get_and_add (mutation):
                             AtomicLongGetAndAddRequest { delta: Same } => [GetAndAdd(delta)];
                             AtomicLongGetAndAddResponse { previous: Same } <= [Value(previous)];
-                        AtomicLongIncrementAndGet "increment_and_get" increment_and_get:
+                        AtomicLongIncrementAndGet "increment_and_get" increment_and_get (mutation):
                             AtomicLongIncrementAndGetRequest {} => [IncrementAndGet];
                             AtomicLongIncrementAndGetResponse { value: Same } <= [Value(value)];
-                        AtomicLongDecrementAndGet "decrement_and_get" decrement_and_get:
+                        AtomicLongDecrementAndGet "decrement_and_get" decrement_and_get (mutation):
                             AtomicLongDecrementAndGetRequest {} => [DecrementAndGet];
                             AtomicLongDecrementAndGetResponse { value: Same } <= [Value(value)];
-                        AtomicLongGetAndIncrement "get_and_increment" get_and_increment:
+                        AtomicLongGetAndIncrement "get_and_increment" get_and_increment (mutation):
                             AtomicLongGetAndIncrementRequest {} => [GetAndIncrement];
                             AtomicLongGetAndIncrementResponse { previous: Same } <= [Value(previous)];
-                        AtomicLongGetAndDecrement "get_and_decrement" get_and_decrement:
+                        AtomicLongGetAndDecrement "get_and_decrement" get_and_decrement (mutation):
                             AtomicLongGetAndDecrementRequest {} => [GetAndDecrement];
                             AtomicLongGetAndDecrementResponse { previous: Same } <= [Value(previous)];
-                        AtomicLongCompareAndSet "compare_and_set" compare_and_set:
+                        AtomicLongCompareAndSet "compare_and_set" compare_and_set (mutation):
                             AtomicLongCompareAndSetRequest { expected: Same, update: Same } => [CompareAndSet { expected, update }];
                             AtomicLongCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
-                        AtomicLongCompareAndExchange "compare_and_exchange" compare_and_exchange:
+                        AtomicLongCompareAndExchange "compare_and_exchange" compare_and_exchange (mutation):
                             AtomicLongCompareAndExchangeRequest { expected: Same, update: Same } => [CompareAndExchange { expected, update }];
                             AtomicLongCompareAndExchangeResponse { witness: Same } <= [Value(witness)];
                     }
@@ -112,28 +117,28 @@ macro_rules! for_each_rpc {
                     service atomic_reference_service_server::AtomicReferenceService as AtomicReferenceServiceServer,
                     client atomic_reference_service_client::AtomicReferenceServiceClient,
                     rpcs {
-                        AtomicReferenceGet "get" get:
+                        AtomicReferenceGet "get" get (read):
                             AtomicReferenceGetRequest {} => [Get];
                             AtomicReferenceGetResponse { value: Same } <= [Value(value)];
-                        AtomicReferenceSet "set" set:
+                        AtomicReferenceSet "set" set (mutation):
                             AtomicReferenceSetRequest { value: Same } => [Set(value)];
                             AtomicReferenceSetResponse {} <= [Unit];
-                        AtomicReferenceGetAndSet "get_and_set" get_and_set:
+                        AtomicReferenceGetAndSet "get_and_set" get_and_set (mutation):
                             AtomicReferenceGetAndSetRequest { value: Same } => [GetAndSet(value)];
                             AtomicReferenceGetAndSetResponse { previous: Same } <= [Value(previous)];
-                        AtomicReferenceCompareAndSet "compare_and_set" compare_and_set:
+                        AtomicReferenceCompareAndSet "compare_and_set" compare_and_set (mutation):
                             AtomicReferenceCompareAndSetRequest { expected: Same, update: Same } => [CompareAndSet { expected, update }];
                             AtomicReferenceCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
-                        AtomicReferenceSetIfAbsent "set_if_absent" set_if_absent:
+                        AtomicReferenceSetIfAbsent "set_if_absent" set_if_absent (mutation):
                             AtomicReferenceSetIfAbsentRequest { value: Required } => [SetIfAbsent(value)];
                             AtomicReferenceSetIfAbsentResponse { set: Same } <= [Bool(set)];
-                        AtomicReferenceIsNull "is_null" is_null:
+                        AtomicReferenceIsNull "is_null" is_null (read):
                             AtomicReferenceIsNullRequest {} => [IsNull];
                             AtomicReferenceIsNullResponse { is_null: Same } <= [Bool(is_null)];
-                        AtomicReferenceClear "clear" clear:
+                        AtomicReferenceClear "clear" clear (mutation):
                             AtomicReferenceClearRequest {} => [Clear];
                             AtomicReferenceClearResponse {} <= [Unit];
-                        AtomicReferenceContains "contains" contains:
+                        AtomicReferenceContains "contains" contains (read):
                             AtomicReferenceContainsRequest { value: Same } => [Contains(value)];
                             AtomicReferenceContainsResponse { contains: Same } <= [Bool(contains)];
                     }
@@ -143,25 +148,25 @@ macro_rules! for_each_rpc {
                     service fenced_lock_service_server::FencedLockService as FencedLockServiceServer,
                     client fenced_lock_service_client::FencedLockServiceClient,
                     rpcs {
-                        FencedLockLock "lock" lock:
+                        FencedLockLock "lock" lock (blocking):
                             FencedLockLockRequest { owner: Owner } => [Lock { owner }];
                             FencedLockLockResponse { fence: FenceValue } <= [Fence(fence)];
-                        FencedLockTryLock "try_lock" try_lock:
+                        FencedLockTryLock "try_lock" try_lock (blocking):
                             FencedLockTryLockRequest { owner: Owner, timeout_ms: Timeout } => [TryLock { owner, timeout: timeout_ms }];
                             FencedLockTryLockResponse { fence: FenceValue } <= [MaybeFence(fence)];
-                        FencedLockUnlock "unlock" unlock:
+                        FencedLockUnlock "unlock" unlock (session):
                             FencedLockUnlockRequest { owner: Owner } => [Unlock { owner }];
                             FencedLockUnlockResponse {} <= [Unit];
-                        FencedLockIsLocked "is_locked" is_locked:
+                        FencedLockIsLocked "is_locked" is_locked (read):
                             FencedLockIsLockedRequest {} => [IsLocked];
                             FencedLockIsLockedResponse { locked: Same } <= [Bool(locked)];
-                        FencedLockIsLockedByMe "is_locked_by_me" is_locked_by_me:
+                        FencedLockIsLockedByMe "is_locked_by_me" is_locked_by_me (session):
                             FencedLockIsLockedByMeRequest { owner: Owner } => [IsLockedByMe { owner }];
                             FencedLockIsLockedByMeResponse { locked: Same } <= [Bool(locked)];
-                        FencedLockGetLockCount "get_lock_count" get_lock_count:
+                        FencedLockGetLockCount "get_lock_count" get_lock_count (read):
                             FencedLockGetLockCountRequest {} => [LockCount];
                             FencedLockGetLockCountResponse { count: Same } <= [Count(count)];
-                        FencedLockGetFence "get_fence" get_fence:
+                        FencedLockGetFence "get_fence" get_fence (session):
                             FencedLockGetFenceRequest { owner: Owner } => [Fence { owner }];
                             FencedLockGetFenceResponse { fence: FenceValue } <= [Fence(fence)];
                     }
@@ -171,28 +176,28 @@ macro_rules! for_each_rpc {
                     service semaphore_service_server::SemaphoreService as SemaphoreServiceServer,
                     client semaphore_service_client::SemaphoreServiceClient,
                     rpcs {
-                        SemaphoreInit "init" init:
+                        SemaphoreInit "init" init (mutation):
                             SemaphoreInitRequest { permits: Same } => [Init { permits }];
                             SemaphoreInitResponse {} <= [Unit];
-                        SemaphoreAcquire "acquire" acquire:
+                        SemaphoreAcquire "acquire" acquire (blocking):
                             SemaphoreAcquireRequest { permits: OnePermitByDefault } => [Acquire { permits }];
                             SemaphoreAcquireResponse {} <= [Unit];
-                        SemaphoreTryAcquire "try_acquire" try_acquire:
+                        SemaphoreTryAcquire "try_acquire" try_acquire (blocking):
                             SemaphoreTryAcquireRequest { permits: OnePermitByDefault, timeout_ms: Timeout } => [TryAcquire { permits, timeout: timeout_ms }];
                             SemaphoreTryAcquireResponse { acquired: Same } <= [Bool(acquired)];
-                        SemaphoreRelease "release" release:
+                        SemaphoreRelease "release" release (session):
                             SemaphoreReleaseRequest { permits: OnePermitByDefault } => [Release { permits }];
                             SemaphoreReleaseResponse {} <= [Unit];
-                        SemaphoreAvailablePermits "available_permits" available_permits:
+                        SemaphoreAvailablePermits "available_permits" available_permits (read):
                             SemaphoreAvailablePermitsRequest {} => [AvailablePermits];
                             SemaphoreAvailablePermitsResponse { permits: Same } <= [Permits(permits)];
-                        SemaphoreDrainPermits "drain_permits" drain_permits:
+                        SemaphoreDrainPermits "drain_permits" drain_permits (session):
                             SemaphoreDrainPermitsRequest {} => [DrainPermits];
                             SemaphoreDrainPermitsResponse { drained: Same } <= [Permits(drained)];
-                        SemaphoreReducePermits "reduce_permits" reduce_permits:
+                        SemaphoreReducePermits "reduce_permits" reduce_permits (mutation):
                             SemaphoreReducePermitsRequest { permits: Same } => [ReducePermits { permits }];
                             SemaphoreReducePermitsResponse {} <= [Unit];
-                        SemaphoreIncreasePermits "increase_permits" increase_permits:
+                        SemaphoreIncreasePermits "increase_permits" increase_permits (mutation):
                             SemaphoreIncreasePermitsRequest { permits: Same } => [IncreasePermits { permits }];
                             SemaphoreIncreasePermitsResponse {} <= [Unit];
                     }
@@ -202,22 +207,22 @@ macro_rules! for_each_rpc {
                     service count_down_latch_service_server::CountDownLatchService as CountDownLatchServiceServer,
                     client count_down_latch_service_client::CountDownLatchServiceClient,
                     rpcs {
-                        CountDownLatchTrySetCount "try_set_count" try_set_count:
+                        CountDownLatchTrySetCount "try_set_count" try_set_count (mutation):
                             CountDownLatchTrySetCountRequest { count: Same } => [TrySetCount { count }];
                             CountDownLatchTrySetCountResponse { set: Same } <= [Bool(set)];
-                        CountDownLatchSetCount "set_count" set_count:
+                        CountDownLatchSetCount "set_count" set_count (mutation):
                             CountDownLatchSetCountRequest { count: Same } => [SetCount { count }];
                             CountDownLatchSetCountResponse {} <= [Unit];
-                        CountDownLatchCountDown "count_down" count_down:
+                        CountDownLatchCountDown "count_down" count_down (mutation):
                             CountDownLatchCountDownRequest { expected_round: Same } => [CountDown { expected_round }];
                             CountDownLatchCountDownResponse { remaining: Same } <= [Count(remaining)];
-                        CountDownLatchGetCount "get_count" get_count:
+                        CountDownLatchGetCount "get_count" get_count (read):
                             CountDownLatchGetCountRequest {} => [GetCount];
                             CountDownLatchGetCountResponse { count: Same } <= [Count(count)];
-                        CountDownLatchGetRound "get_round" get_round:
+                        CountDownLatchGetRound "get_round" get_round (read):
                             CountDownLatchGetRoundRequest {} => [GetRound];
                             CountDownLatchGetRoundResponse { round: Same } <= [Round(round)];
-                        CountDownLatchAwait "await" r#await:
+                        CountDownLatchAwait "await" r#await (blocking):
                             CountDownLatchAwaitRequest { timeout_ms: Timeout } => [Await { timeout: timeout_ms }];
                             CountDownLatchAwaitResponse { opened: Same } <= [Bool(opened)];
                     }
@@ -267,7 +272,7 @@ macro_rules! __services_of_rpcs {
                 service $server_module:ident :: $service:ident as $server:ident,
                 client $client_module:ident :: $client:ident,
                 rpcs { $(
-                    $variant:ident $operation:literal $method:ident :
+                    $variant:ident $operation:literal $method:ident ($mode:ident) :
                         $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
                         $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
                 )* }
