@@ -79,14 +79,9 @@ impl<C: Clone> MemberBook<C> {
         if let Some(id) = id
             && let Some(index) = self.entries.iter().position(|e| e.id == Some(id))
         {
-            // Known by id at another address: the hint's address is newer only if given,
-            // and then it was not found above, so the member moved; keep the index.
-            if let Some(address) = address
-                && let Some((normalized, link)) = connect(address)
-            {
-                self.entries[index].address = normalized;
-                self.entries[index].link = link;
-            }
+            // Known by id at another address: keep the address the client has. A member's
+            // advertised address may not be reachable from here (behind a port forward or
+            // a NAT) while the one the client was given is, so a hint never replaces it.
             return Some(index);
         }
         let address = address?;
@@ -141,11 +136,13 @@ mod tests {
     }
 
     #[test]
-    fn a_member_known_by_id_that_moved_keeps_its_index_with_the_new_address() {
+    fn a_member_known_by_id_keeps_the_address_the_client_has() {
         let mut book = book();
         book.resolve(Some(1), Some("a:1"), connect);
-        assert_eq!(book.resolve(Some(1), Some("a:9"), connect), Some(0));
-        assert_eq!(book.members()[0], (Some(1), "a:9".into()));
+        // The member advertises another address (say, one behind a NAT): the hint finds it
+        // by id, and the address that works from here stays.
+        assert_eq!(book.resolve(Some(1), Some("10.0.0.1:7101"), connect), Some(0));
+        assert_eq!(book.members()[0], (Some(1), "a:1".into()));
         assert_eq!(book.len(), 2);
     }
 
