@@ -13,7 +13,9 @@
 //!   ([`state_machine`]); blocked calls are parked inside it and completed through the
 //!   registering node's [`waiters`](crate::waiters).
 //! - Transports are an enum ([`network`]) so the in-process router used by tests and the
-//!   gRPC transport ([`grpc`]) share one implementation of openraft's network traits.
+//!   transport between processes ([`remote`], over the host's [`RaftWire`]) share one
+//!   implementation of openraft's network traits. The engine knows nothing of gRPC: the
+//!   node's `RaftService` client is the host's.
 //! - [`CpNode`] ties these together: starting, forming the cluster without a manual init
 //!   step, calls with timeouts and leader hints, and leader ticks.
 
