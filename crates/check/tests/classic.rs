@@ -247,6 +247,10 @@ fn two_overlapping_lock_holders_are_not_linearizable() {
     let mut h = Mtx::new();
     lock(&mut h, 1, 0, 1, 1);
     lock(&mut h, 2, 2, 3, 2);
+    assert!(mtx(&h).is_not_linearizable(), "2 acquired while 1 held it");
+    let mut h = Mtx::new();
+    lock(&mut h, 1, 0, 1, 1);
+    lock(&mut h, 2, 2, 3, 2);
     unlock(&mut h, 1, 4, 5);
     unlock(&mut h, 2, 6, 7);
     assert!(mtx(&h).is_not_linearizable());
@@ -319,7 +323,17 @@ fn an_unknown_acquisition_may_hold_the_mutex_forever() {
     unlock(&mut h, 1, 4, 5);
     unlock(&mut h, 1, 6, 7);
     lock(&mut h, 2, 8, 9, 1);
+    assert!(mtx(&h).is_not_linearizable()); // ... even when nobody observed it: an unlock by 1 that released shows the lock happened.
+    let mut h = Mtx::new();
+    h.unknown(1, 0, MutexInput::Lock { owner: 1 });
+    unlock(&mut h, 1, 2, 3);
+    lock(&mut h, 2, 4, 5, 1);
     assert!(mtx(&h).is_not_linearizable());
+    let mut h = Mtx::new();
+    h.unknown(1, 0, MutexInput::Lock { owner: 1 });
+    unlock(&mut h, 1, 2, 3);
+    lock(&mut h, 2, 4, 5, 2);
+    assert!(mtx(&h).is_linearizable());
 }
 
 #[test]
