@@ -26,13 +26,20 @@ pub enum Fate {
 /// The raw draw for one operation.
 #[derive(Clone, Debug)]
 pub struct RawOp {
-    process: u64,
-    kind: u8,
-    value: i64,
-    expect: i64,
-    before: u64,
-    after: u64,
-    fate: Fate,
+    /// The process (for the mutex, also the owner).
+    pub process: u64,
+    /// Which operation, 0..4, read by each builder its own way.
+    pub kind: u8,
+    /// A value, 0..3.
+    pub value: i64,
+    /// A second value, 0..3.
+    pub expect: i64,
+    /// How long before its linearization point it was invoked.
+    pub before: u64,
+    /// How long after its linearization point it completed.
+    pub after: u64,
+    /// How it ended.
+    pub fate: Fate,
 }
 
 /// The raw draw for one history: operations in linearization order and an optional
@@ -74,37 +81,21 @@ pub fn raw_history(max_ops: usize) -> impl Strategy<Value = RawHistory> {
         .prop_map(|(ops, perturb)| RawHistory { ops, perturb })
 }
 
-/// Builds the history: a real sequential execution of a register (linearization point of
-/// operation `i` at time `10 i + 30`), each operation's interval stretched around its point
-/// without overlapping its own process's neighbours, then the perturbation applied: a changed
-/// read value or witness, a flipped compare-and-set result, or an acknowledged write reported
-/// as failed.
-pub fn build(raw: &RawHistory) -> Reg {
-    let mut state = 0i64;
-    let mut ops: Vec<Operation<RegisterInput<i64>, RegisterOutput<i64>>> = Vec::new();
+/// Builds a history from a real sequential execution of some object: `exec` turns a draw and
+/// the object's state into the input, the next state and the output. The linearization point
+/// of operation `i` is at time `10 i + 30`, and each operation's interval is stretched around
+/// its point without overlapping its own process's neighbours. Then the perturbation, if any,
+/// replaces one observed output by `perturb(output, amount)` (`None`: report it as `Fail`).
+pub fn build_with<S, I, O: Clone>(
+    raw: &RawHistory,
+    mut state: S,
+    exec: impl Fn(&RawOp, &S) -> (I, S, O),
+    perturb: impl Fn(&O, i64) -> Option<O>,
+) -> History<I, O> {
+    let mut ops: Vec<Operation<I, O>> = Vec::new();
     for (i, r) in raw.ops.iter().enumerate() {
-        let input = match r.kind {
-            0 => RegisterInput::Read,
-            1 => RegisterInput::Write(r.value),
-            2 => RegisterInput::CompareAndSet { expect: r.expect, new: r.value },
-            _ => RegisterInput::CompareAndExchange { expect: r.expect, new: r.value },
-        };
-        let applied = matches!(r.fate, Fate::Ok | Fate::UnknownApplied);
-        let (next, output) = match &input {
-            RegisterInput::Read => (state, RegisterOutput::Value(state)),
-            RegisterInput::Write(v) => (*v, RegisterOutput::Written),
-            RegisterInput::CompareAndSet { expect, new } => {
-                if state == *expect {
-                    (*new, RegisterOutput::Swapped(true))
-                } else {
-                    (state, RegisterOutput::Swapped(false))
-                }
-            }
-            RegisterInput::CompareAndExchange { expect, new } => {
-                (if state == *expect { *new } else { state }, RegisterOutput::Value(state))
-            }
-        };
-        if applied {
+        let (input, next, output) = exec(r, &state);
+        if matches!(r.fate, Fate::Ok | Fate::UnknownApplied) {
             state = next;
         }
         let point = 10 * i as u64 + 30;
@@ -124,21 +115,47 @@ pub fn build(raw: &RawHistory) -> Reg {
             ops[j].invoke = ops[j].invoke.max(ops[i].complete + 1);
         }
     }
-    if let Some((at, v)) = raw.perturb {
+    if let Some((at, amount)) = raw.perturb {
         let n = ops.len();
         let op = &mut ops[at % n];
-        op.outcome = match (&op.outcome, &op.input) {
-            (Outcome::Ok(RegisterOutput::Value(x)), _) => Outcome::Ok(RegisterOutput::Value(x + 1 + v)),
-            (Outcome::Ok(RegisterOutput::Swapped(b)), _) => Outcome::Ok(RegisterOutput::Swapped(!b)),
-            (Outcome::Ok(RegisterOutput::Written), _) => Outcome::Fail,
-            (other, _) => other.clone(),
-        };
+        if let Outcome::Ok(out) = &op.outcome {
+            op.outcome = perturb(out, amount).map_or(Outcome::Fail, Outcome::Ok);
+        }
     }
-    let mut h = Reg::new();
+    let mut h = History::new();
     for op in ops {
         h.push(op).unwrap();
     }
     h
+}
+
+/// A register history (initially 0) from a real execution of reads, writes, compare-and-sets
+/// and compare-and-exchanges; the perturbation moves a read value or witness, flips a
+/// compare-and-set result, or reports an acknowledged write as failed.
+pub fn build(raw: &RawHistory) -> Reg {
+    let exec = |r: &RawOp, state: &i64| {
+        let state = *state;
+        match r.kind {
+            0 => (RegisterInput::Read, state, RegisterOutput::Value(state)),
+            1 => (RegisterInput::Write(r.value), r.value, RegisterOutput::Written),
+            2 => {
+                let hit = state == r.expect;
+                let input = RegisterInput::CompareAndSet { expect: r.expect, new: r.value };
+                (input, if hit { r.value } else { state }, RegisterOutput::Swapped(hit))
+            }
+            _ => {
+                let next = if state == r.expect { r.value } else { state };
+                let input = RegisterInput::CompareAndExchange { expect: r.expect, new: r.value };
+                (input, next, RegisterOutput::Value(state))
+            }
+        }
+    };
+    let perturb = |out: &RegisterOutput<i64>, amount: i64| match out {
+        RegisterOutput::Value(x) => Some(RegisterOutput::Value(x + 1 + amount)),
+        RegisterOutput::Swapped(b) => Some(RegisterOutput::Swapped(!b)),
+        RegisterOutput::Written => None,
+    };
+    build_with(raw, 0i64, exec, perturb)
 }
 
 /// Whether `b` must follow `a` in any linearization: `a` completed (it has a completion
