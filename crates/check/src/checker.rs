@@ -46,6 +46,8 @@ pub struct Counterexample {
     /// that the model rejected there. The `Ok` operations among them are the ones that could
     /// not be linearized.
     pub stuck: Vec<OpId>,
+    /// The model steps the search took to rule out every linearization.
+    pub steps: u64,
 }
 
 /// The result of a check.
@@ -56,6 +58,8 @@ pub enum Verdict {
     Linearizable {
         /// The witness order.
         linearization: Vec<OpId>,
+        /// The model steps the search took.
+        steps: u64,
     },
     /// No linearization exists.
     NotLinearizable(Counterexample),
@@ -70,6 +74,14 @@ impl Verdict {
     /// Whether this is [`Verdict::Linearizable`].
     pub fn is_linearizable(&self) -> bool {
         matches!(self, Verdict::Linearizable { .. })
+    }
+
+    /// The model steps the search took.
+    pub fn steps(&self) -> u64 {
+        match self {
+            Verdict::Linearizable { steps, .. } | Verdict::Exhausted { steps } => *steps,
+            Verdict::NotLinearizable(c) => c.steps,
+        }
     }
 
     /// Whether this is [`Verdict::NotLinearizable`].
@@ -155,7 +167,7 @@ pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, budget
     while let Some(top) = stack.last_mut() {
         if done_required == required {
             let linearization = stack.iter().filter_map(|f| f.via).map(|c| ops[c].id).collect();
-            return Verdict::Linearizable { linearization };
+            return Verdict::Linearizable { linearization, steps };
         }
         // The earliest completion among pending Ok operations bounds which may go next.
         let deadline = ops
@@ -214,7 +226,7 @@ pub fn check<M: Model>(model: &M, history: &History<M::Input, M::Output>, budget
             }
         }
     }
-    Verdict::NotLinearizable(Counterexample { furthest: best.0, stuck: best.1 })
+    Verdict::NotLinearizable(Counterexample { furthest: best.0, stuck: best.1, steps })
 }
 
 /// Checks every key of a keyed history on its own (linearizability is local), returning the

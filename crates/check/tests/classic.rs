@@ -100,7 +100,7 @@ fn an_unknown_write_whose_effect_is_read_later_is_linearizable() {
     read(&mut h, 1, 100, 101, 0);
     read(&mut h, 1, 200, 201, 7);
     match reg(&h) {
-        Verdict::Linearizable { linearization } => {
+        Verdict::Linearizable { linearization, .. } => {
             assert_eq!(linearization, vec![OpId(1), w, OpId(2)]);
         }
         v => panic!("expected linearizable, got {v:?}"),

@@ -47,8 +47,10 @@ pub struct RawOp {
 /// how far to move its observed value).
 #[derive(Clone, Debug)]
 pub struct RawHistory {
-    ops: Vec<RawOp>,
-    perturb: Option<(usize, i64)>,
+    /// The operations, in linearization order.
+    pub ops: Vec<RawOp>,
+    /// Which operation to perturb (modulo the length) and by how much.
+    pub perturb: Option<(usize, i64)>,
 }
 
 fn fate() -> impl Strategy<Value = Fate> {
@@ -60,8 +62,8 @@ fn fate() -> impl Strategy<Value = Fate> {
     ]
 }
 
-fn raw_op() -> impl Strategy<Value = RawOp> {
-    (0u64..3, 0u8..4, 0i64..3, 0i64..3, 0u64..25, 0u64..25, fate()).prop_map(
+fn raw_op(processes: u64, spread: u64) -> impl Strategy<Value = RawOp> {
+    (0..processes, 0u8..4, 0i64..3, 0i64..3, 0..spread, 0..spread, fate()).prop_map(
         |(process, kind, value, expect, before, after, fate)| RawOp {
             process,
             kind,
@@ -74,16 +76,34 @@ fn raw_op() -> impl Strategy<Value = RawOp> {
     )
 }
 
-/// Histories of 1 to `max_ops` operations; 70% get a perturbation (which may be a no-op, on
-/// an operation without an observed output).
+/// Histories of 1 to `max_ops` operations by 3 processes, each operation's interval reaching
+/// up to 25 before and after its linearization point (points are 10 apart); 70% get a
+/// perturbation (which may be a no-op, on an operation without an observed output).
 pub fn raw_history(max_ops: usize) -> impl Strategy<Value = RawHistory> {
-    (prop::collection::vec(raw_op(), 1..=max_ops), prop::option::weighted(0.7, (0usize..16, 0i64..2)))
+    raw_history_with(1..=max_ops, 3, 25, 0.7)
+}
+
+/// Histories of `len` operations by `processes` processes, intervals reaching up to `spread`
+/// either side of their points (10 apart: about `spread / 5` operations overlap), perturbed
+/// with probability `perturbed`.
+pub fn raw_history_with(
+    len: std::ops::RangeInclusive<usize>,
+    processes: u64,
+    spread: u64,
+    perturbed: f64,
+) -> impl Strategy<Value = RawHistory> {
+    (prop::collection::vec(raw_op(processes, spread), len), prop::option::weighted(perturbed, (0usize..1000, 0i64..2)))
         .prop_map(|(ops, perturb)| RawHistory { ops, perturb })
+}
+
+/// Where the first linearization point lies: late enough that every invoke is at least 0.
+fn spread_of(raw: &RawHistory) -> u64 {
+    raw.ops.iter().map(|r| r.before).max().unwrap_or(0) + 5
 }
 
 /// Builds a history from a real sequential execution of some object: `exec` turns a draw and
 /// the object's state into the input, the next state and the output. The linearization point
-/// of operation `i` is at time `10 i + 30`, and each operation's interval is stretched around
+/// of operation `i` is at time `10 i + c`, and each operation's interval is stretched around
 /// its point without overlapping its own process's neighbours. Then the perturbation, if any,
 /// replaces one observed output by `perturb(output, amount)` (`None`: report it as `Fail`).
 pub fn build_with<S, I, O: Clone>(
@@ -98,7 +118,7 @@ pub fn build_with<S, I, O: Clone>(
         if matches!(r.fate, Fate::Ok | Fate::UnknownApplied) {
             state = next;
         }
-        let point = 10 * i as u64 + 30;
+        let point = 10 * i as u64 + spread_of(raw);
         let outcome = match r.fate {
             Fate::Ok => Outcome::Ok(output),
             Fate::UnknownApplied | Fate::UnknownGhost => Outcome::Unknown,
@@ -110,7 +130,7 @@ pub fn build_with<S, I, O: Clone>(
     // next operation's point (every interval still contains its own point).
     for i in 0..ops.len() {
         if let Some(j) = (i + 1..ops.len()).find(|&j| ops[j].process == ops[i].process) {
-            let next_point = 10 * j as u64 + 30;
+            let next_point = 10 * j as u64 + spread_of(raw);
             ops[i].complete = ops[i].complete.min(next_point - 2);
             ops[j].invoke = ops[j].invoke.max(ops[i].complete + 1);
         }
