@@ -66,30 +66,20 @@ async fn increment_at(address: &str, group: &str, name: &str) -> Result<i64, ton
     client.increment_and_get(increment_request(group, name)).await.map(|r| r.into_inner().value)
 }
 
-/// Increments `group`'s `name`, starting at member `first` and following leader hints until
-/// it succeeds (the group may still be forming).
+/// Increments `group`'s `name` exactly once through the Rust client given only member
+/// `first`: it follows leader hints (the group may still be forming) and retries with the
+/// same invocation id, so a retry after an answer that was lost is not applied twice (a raw
+/// increment without a session and sequence number would be).
 async fn increment(cluster: &Cluster, first: u64, group: &str, name: &str) -> i64 {
-    tokio::time::timeout(BOUND, async {
-        let mut address = cluster.address(first);
-        loop {
-            match increment_at(&address, group, name).await {
-                Ok(value) => return value,
-                Err(status) => {
-                    let detail = error_detail(&status).unwrap();
-                    assert!(
-                        detail.code == code::NOT_LEADER || detail.code == code::UNAVAILABLE,
-                        "unexpected error {status:?}"
-                    );
-                    match detail.leader_address {
-                        Some(leader) if leader != address => address = leader,
-                        _ => tokio::time::sleep(POLL).await,
-                    }
-                }
-            }
-        }
-    })
-    .await
-    .expect("the increment succeeds")
+    let full = if group.is_empty() { name.to_owned() } else { format!("{name}@{group}") };
+    let client =
+        coterie_client::Client::connect_with(&[cluster.address(first)], support::client_config()).await.unwrap();
+    let value = tokio::time::timeout(BOUND, client.atomic_long(&full).unwrap().increment_and_get())
+        .await
+        .expect("the increment succeeds in time")
+        .expect("the increment succeeds");
+    client.close().await.unwrap();
+    value
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
