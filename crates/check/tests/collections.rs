@@ -104,3 +104,42 @@ fn set_membership_follows_completed_adds_and_removes() {
     unknown.ok(1, 4, 5, S::Remove(1), SetOutput(true)).unwrap();
     assert!(set(&unknown).is_linearizable());
 }
+
+mod semaphore {
+    use coterie_check::models::{Semaphore, SemaphoreInput as I, SemaphoreOutput as O};
+    use coterie_check::{Budget, History, check};
+
+    type SemHistory = History<I, O>;
+
+    #[test]
+    fn permits_are_never_handed_out_beyond_the_pool() {
+        let model = Semaphore { permits: 1 };
+        // Two completed acquires of the only permit, neither released: one too many.
+        let mut over = SemHistory::new();
+        over.ok(1, 0, 5, I::Acquire { owner: 1, permits: 1 }, O::Acquired).unwrap();
+        over.ok(2, 0, 5, I::Acquire { owner: 2, permits: 1 }, O::Acquired).unwrap();
+        assert!(check(&model, &over, Budget::default()).is_not_linearizable());
+        // With a release in between (concurrent with both), it is fine.
+        let mut handed = SemHistory::new();
+        handed.ok(1, 0, 5, I::Acquire { owner: 1, permits: 1 }, O::Acquired).unwrap();
+        handed.ok(1, 0, 5, I::Release { owner: 1, permits: 1 }, O::Released(true)).unwrap();
+        handed.ok(2, 0, 5, I::Acquire { owner: 2, permits: 1 }, O::Acquired).unwrap();
+        assert!(check(&model, &handed, Budget::default()).is_linearizable());
+        // A release by an owner that holds nothing cannot free a permit for another.
+        let mut foreign = SemHistory::new();
+        foreign.ok(1, 0, 1, I::Acquire { owner: 1, permits: 1 }, O::Acquired).unwrap();
+        foreign.ok(2, 2, 3, I::Release { owner: 2, permits: 1 }, O::Released(true)).unwrap();
+        assert!(check(&model, &foreign, Budget::default()).is_not_linearizable());
+    }
+
+    #[test]
+    fn an_unknown_acquire_may_hold_a_permit_or_not() {
+        let model = Semaphore { permits: 1 };
+        for seen in [0, 1] {
+            let mut h = SemHistory::new();
+            h.unknown(1, 0, I::Acquire { owner: 1, permits: 1 });
+            h.ok(2, 5, 6, I::Available, O::Available(seen)).unwrap();
+            assert!(check(&model, &h, Budget::default()).is_linearizable(), "available {seen}");
+        }
+    }
+}

@@ -8,10 +8,12 @@ pub mod counter;
 pub mod mutex;
 pub mod queue;
 pub mod register;
+pub mod semaphore;
 pub mod set;
 
 pub use counter::{Counter, CounterInput, CounterOutput};
 pub use mutex::{FencedMutex, MutexInput, MutexOutput, MutexState};
 pub use queue::{Queue, QueueInput, QueueOf, QueueOutput};
 pub use register::{CasRegister, RegisterInput, RegisterOutput};
+pub use semaphore::{Semaphore, SemaphoreInput, SemaphoreOutput, SemaphoreState};
 pub use set::{Set, SetInput, SetOutput};
