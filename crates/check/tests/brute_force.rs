@@ -4,12 +4,9 @@
 
 mod common;
 
-use std::cell::Cell;
-
-use common::{RawHistory, RawOp, brute_force, build, build_with, raw_history};
+use common::{RawHistory, RawOp, agree_with, brute_force, build, build_with};
 use coterie_check::models::{CasRegister, Counter, CounterInput, CounterOutput, FencedMutex, MutexInput, MutexOutput};
-use coterie_check::{Budget, History, Model, Verdict, check};
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use coterie_check::{History, Model};
 
 #[test]
 fn the_checker_agrees_with_brute_force_on_generated_register_histories() {
@@ -75,35 +72,10 @@ fn build_mutex(raw: &RawHistory) -> History<MutexInput, MutexOutput> {
     build_with(raw, (None, 0), exec, perturb)
 }
 
-/// Runs `cases` generated histories through both checkers and requires agreement, with at
-/// least a fifth of each verdict.
+/// Requires the checker to agree with the brute-force enumeration on `cases` generated
+/// histories of up to 7 operations.
 fn agree<M: Model>(model: &M, cases: u32, build: impl Fn(&RawHistory) -> History<M::Input, M::Output>) {
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let (yes, no) = (Cell::new(0u32), Cell::new(0u32));
-    let result = runner.run(&raw_history(7), |raw| {
-        let h = build(&raw);
-        let mine = check(model, &h, Budget::default());
-        if let Verdict::Exhausted { steps } = mine {
-            return Err(TestCaseError::fail(format!("exhausted after {steps} steps")));
-        }
-        let brute = brute_force(model, &h);
-        if mine.is_linearizable() != brute {
-            return Err(TestCaseError::fail(format!(
-                "coterie-check says {mine:?}, brute force says {brute} on {h:#?}"
-            )));
-        }
-        if brute {
-            yes.set(yes.get() + 1)
-        } else {
-            no.set(no.get() + 1)
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    let (yes, no) = (yes.get(), no.get());
-    assert!(yes >= cases / 5 && no >= cases / 5, "linearizable {yes}, not {no}");
+    agree_with(model, cases, 7, build, "brute force", |h| brute_force(model, h));
 }
 
 #[test]

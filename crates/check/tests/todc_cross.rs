@@ -11,12 +11,9 @@
 
 mod common;
 
-use std::cell::Cell;
-
-use common::{Reg, build, raw_history};
+use common::{Reg, agree_with, build};
+use coterie_check::Outcome;
 use coterie_check::models::{CasRegister, RegisterInput, RegisterOutput};
-use coterie_check::{Budget, Outcome, Verdict, check};
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use todc_utils::linearizability::WGLChecker;
 use todc_utils::linearizability::history::{Action, History as TodcHistory};
 use todc_utils::specifications::Specification;
@@ -118,32 +115,5 @@ fn todc_verdict(h: &Reg) -> bool {
 
 #[test]
 fn the_checker_agrees_with_todc_utils_on_generated_register_histories() {
-    let cases = 3000;
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let (yes, no) = (Cell::new(0u32), Cell::new(0u32));
-    let result = runner.run(&raw_history(8), |raw| {
-        let h = build(&raw);
-        let mine = check(&CasRegister::new(0i64), &h, Budget::default());
-        if let Verdict::Exhausted { steps } = mine {
-            return Err(TestCaseError::fail(format!("exhausted after {steps} steps")));
-        }
-        let theirs = todc_verdict(&h);
-        if mine.is_linearizable() != theirs {
-            return Err(TestCaseError::fail(format!(
-                "coterie-check says {mine:?}, todc-utils says {theirs} on {h:#?}"
-            )));
-        }
-        if theirs {
-            yes.set(yes.get() + 1)
-        } else {
-            no.set(no.get() + 1)
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    // The generator must exercise both verdicts, or the agreement means little.
-    let (yes, no) = (yes.get(), no.get());
-    assert!(yes >= cases / 5 && no >= cases / 5, "linearizable {yes}, not {no}");
+    agree_with(&CasRegister::new(0i64), 3000, 8, build, "todc-utils", todc_verdict);
 }

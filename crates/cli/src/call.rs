@@ -75,25 +75,16 @@ pub(crate) async fn run(endpoints: &[String], args: &CallArgs) -> anyhow::Result
         anyhow::bail!("{} {} is not a structure operation", args.kind, args.operation);
     };
     let client = Client::connect(endpoints).await?;
-    let answer = client.invoke(&args.name, command).await;
-    let closed = client.close().await;
-    let outcome = match answer {
-        Ok(output) => {
-            // The response as the API answers it, and the value as the other commands print it.
-            let response = probe.respond(GroupOutput::Structure(output.clone()))?;
-            let mut lines = render::render(&output);
-            lines.insert(0, format!("{response:?}"));
-            crate::print_lines(&lines)?;
-            crate::Outcome::Done
-        }
-        Err(ClientError::Refused(err)) => crate::Outcome::Refused(err.to_string()),
-        Err(ClientError::InvalidName { name, reason }) => {
-            crate::Outcome::Refused(format!("invalid structure name {name:?}: {reason}"))
-        }
-        Err(other) => return Err(other.into()),
-    };
-    closed?;
-    Ok(outcome)
+    let answer = client.invoke(&args.name, command).await.and_then(|output| {
+        // The response as the API answers it, and the value as the other commands print it.
+        let response = probe
+            .respond(GroupOutput::Structure(output.clone()))
+            .map_err(|err| ClientError::UnexpectedOutput(err.to_string()))?;
+        let mut lines = render::render(&output);
+        lines.insert(0, format!("{response:?}"));
+        Ok(lines)
+    });
+    crate::cluster_ops::finish(client, answer).await
 }
 
 #[cfg(test)]

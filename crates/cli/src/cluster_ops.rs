@@ -375,7 +375,17 @@ pub(crate) async fn run(
     let connected = Client::connect(endpoints).await?;
     let client = if args.stale { connected.with_stale_reads() } else { connected };
     let answer = execute(&client, &args.name, &op).await;
-    // Close before reporting, so that a session opened for the command does not linger.
+    finish(client, answer).await
+}
+
+/// Ends a one-shot command: closes `client` before reporting (so that a session opened for
+/// the command does not linger), prints the answer's lines, and sorts a failure into the
+/// exit status: what the structure refused (or a bad name) is exit 1 with its message,
+/// anything else an error.
+pub(crate) async fn finish<T: Transport>(
+    client: Client<T>,
+    answer: Result<Vec<String>, ClientError>,
+) -> anyhow::Result<crate::Outcome> {
     let closed = client.close().await;
     let outcome = match answer {
         Ok(lines) => {

@@ -240,3 +240,45 @@ fn permutations(items: &mut Vec<usize>, k: usize, visit: &mut dyn FnMut(&[usize]
         items.swap(k, i);
     }
 }
+
+/// Runs `cases` generated histories (of up to `max_ops` operations, made by `build`) through
+/// the checker and through `oracle`, another checker named `oracle_name`, and requires the
+/// same verdict on every one, with at least a fifth of each verdict: a generator that made
+/// only one kind would make the agreement mean little.
+pub fn agree_with<M: Model>(
+    model: &M,
+    cases: u32,
+    max_ops: usize,
+    build: impl Fn(&RawHistory) -> History<M::Input, M::Output>,
+    oracle_name: &str,
+    oracle: impl Fn(&History<M::Input, M::Output>) -> bool,
+) {
+    use std::cell::Cell;
+
+    use coterie_check::{Budget, Verdict, check};
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let (yes, no) = (Cell::new(0u32), Cell::new(0u32));
+    let result = runner.run(&raw_history(max_ops), |raw| {
+        let h = build(&raw);
+        let mine = check(model, &h, Budget::default());
+        if let Verdict::Exhausted { steps } = mine {
+            return Err(TestCaseError::fail(format!("exhausted after {steps} steps")));
+        }
+        let theirs = oracle(&h);
+        if mine.is_linearizable() != theirs {
+            return Err(TestCaseError::fail(format!(
+                "coterie-check says {mine:?}, {oracle_name} says {theirs} on {h:#?}"
+            )));
+        }
+        let tally = if theirs { &yes } else { &no };
+        tally.set(tally.get() + 1);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (yes, no) = (yes.get(), no.get());
+    assert!(yes >= cases / 5 && no >= cases / 5, "linearizable {yes}, not {no}");
+}
