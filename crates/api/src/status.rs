@@ -154,7 +154,7 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
 /// The fields of a core error by name, as they travel in `ErrorDetail.metadata`.
 fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
     use CoreError as E;
-    let invocation = |i: &InvocationId| [("session", i.session.0.to_string()), ("seq", i.seq.to_string())];
+    let invocation = |i: &InvocationId| [("client", format!("{:032x}", i.client.get())), ("seq", i.seq.to_string())];
     match err {
         E::InvalidArgument { operation, reason } => {
             vec![("operation", operation.to_string()), ("reason", reason.clone())]
@@ -209,7 +209,8 @@ impl Fields<'_> {
     }
 
     fn invocation(&self) -> Option<InvocationId> {
-        Some(InvocationId { session: SessionId(self.parse("session")?), seq: self.parse("seq")? })
+        let client = ClientId::new(u128::from_str_radix(&self.text("client")?, 16).ok()?)?;
+        Some(InvocationId { client, seq: self.parse("seq")? })
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::AtomicLongOutput;
-use coterie_core::{CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId, StructureOutput};
+use coterie_core::{ClientId, CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId, StructureOutput};
 use prost::Message;
 use tonic::codegen::http::HeaderMap;
 use tonic::{Code, Status};
@@ -18,7 +18,7 @@ use crate::pb;
 /// One value of every [`CoreError`] variant, with awkward contents (non-ASCII, separators,
 /// extreme numbers) so the wire form is exercised.
 fn every_core_error() -> Vec<CoreError> {
-    let invocation = InvocationId { session: SessionId(u64::MAX), seq: 3 };
+    let invocation = InvocationId { client: ClientId::new(u128::MAX).unwrap(), seq: 3 };
     vec![
         CoreError::invalid("try_acquire", "permits must be at least 1"),
         CoreError::ValueTooLarge { size: usize::MAX, limit: 1024 },
@@ -344,7 +344,7 @@ fn respond_builds_the_response_or_the_status() {
 
 #[test]
 fn every_engine_error_has_one_status_and_comes_back_as_what_it_means() {
-    let invocation = InvocationId { session: SessionId(2), seq: 5 };
+    let invocation = InvocationId { client: ClientId::MIN, seq: 5 };
     let cases = [
         EngineError::Redirect { member: Some(3), address: Some("127.0.0.1:7103".to_owned()) },
         EngineError::OutcomeUnknown { member: Some(1), address: Some("127.0.0.1:7101".to_owned()) },
@@ -370,7 +370,7 @@ fn every_engine_error_has_one_status_and_comes_back_as_what_it_means() {
             }
             (EngineError::Timeout { .. }, ApiError::Timeout { .. }) => {}
             (EngineError::StillParked { .. }, ApiError::StillWaiting { message }) => {
-                assert!(message.contains("invocation 2/5"), "{message}");
+                assert!(message.contains("invocation 00000000000000000000000000000001/5"), "{message}");
             }
             (EngineError::QuorumNotMet { .. }, ApiError::QuorumNotMet { needed, got, .. }) => {
                 assert_eq!((needed, got), (Some(2), Some(1)));

@@ -79,8 +79,10 @@ macro_rules! test_services {
 
 coterie_api::for_each_service!(test_services);
 
+/// A call header; a seq is sent as a call of client 1.
 fn call(name: &str, session_id: u64, seq: u64) -> Option<Call> {
-    Some(Call { name: name.to_owned(), session_id, seq, ..Call::default() })
+    let client_id = if seq == 0 { Vec::new() } else { ClientId::MIN.to_bytes().to_vec() };
+    Some(Call { name: name.to_owned(), session_id, seq, client_id, ..Call::default() })
 }
 
 #[tokio::test]
@@ -111,7 +113,7 @@ async fn atomic_long_over_a_real_socket() {
     let get = pb::AtomicLongGetRequest { call: call("seq", 0, 0) };
     assert_eq!(client.get(get.clone()).await.unwrap().into_inner().value, 2);
 
-    // A retry with the same (session, seq) is answered from the dedup window, not re-applied.
+    // A retry with the same (client_id, seq) is answered from the client's record, not re-applied.
     let retried = pb::AtomicLongIncrementAndGetRequest { call: call("seq", 1, 7) };
     assert_eq!(client.increment_and_get(retried.clone()).await.unwrap().into_inner().value, 3);
     assert_eq!(client.increment_and_get(retried).await.unwrap().into_inner().value, 3);

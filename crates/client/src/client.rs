@@ -5,26 +5,28 @@
 //! with capped exponential backoff, and gives up at the call's deadline. Every attempt is
 //! bounded, and an attempt that goes unanswered for a while is checked against the other
 //! members, so a paused or cut-off leader costs about as long as a killed one. Mutations
-//! carry a `(session, seq)` invocation id that stays the same on every retry, so a retry
-//! after a lost response is answered from the group's dedup window instead of being
+//! carry an invocation id — this client's random [`ClientId`] and its next sequence number
+//! for the group (`sequence.rs`) — that stays the same on every retry, so a retry after a
+//! lost response is answered from the group's record of the client's calls instead of being
 //! applied twice. Blocking calls keep their place in the structure's queue across attempts
 //! and leader changes (`Call::keep_parked`), and are cancelled by the client when it gives
 //! up on them.
 //!
-//! Sessions open lazily, one per group, on the first call that needs one, and are kept
+//! Sessions open lazily, one per group, on the first call that needs one (a FencedLock's or
+//! a CP Semaphore's: locks and permits belong to sessions; other calls need none), and are kept
 //! alive by a background heartbeat. Opening one is idempotent: the open carries this
 //! client's random [`ClientId`] and a fresh open number, and a resend after a lost answer
 //! keeps both, so the group answers the session it already opened instead of opening a
 //! second one. Resends of one open stop [`RESEND_LIMIT`] after its first send (the group's
 //! contract, `coterie_core::dedup`); the client then opens anew under a new number. If the group reports a session expired, the client
-//! forgets it and opens a new one for the next call; anything the old session held is gone,
-//! which is exactly what the cluster did for everyone else. Two things are never hidden by
-//! that replacement: a mutation that may already have been applied in the expired session
-//! is not sent again in the new one (the dedup record that would have caught the repeat
-//! went with the session), it ends with [`ClientError::OutcomeUnknown`]; and a lock held in
-//! the expired session is reported lost ([`ClientError::LockOwnershipLost`]).
+//! forgets it and opens a new one; anything the old session held is gone, which is exactly
+//! what the cluster did for everyone else. A call refused for an expired session was not
+//! applied (the group answers a resend of an applied call from its record, whatever became
+//! of the session), so the client sends it again, under the same invocation id, in the new
+//! session. What is never hidden by that replacement is a lock held in the expired session:
+//! it is reported lost ([`ClientError::LockOwnershipLost`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -41,6 +43,7 @@ use crate::config::{ClientConfig, MIN_HEARTBEAT};
 use crate::error::ClientError;
 use crate::handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, Semaphore};
 use crate::retry::Progress;
+use crate::sequence::Series;
 use crate::transport::{Call, Transport};
 use crate::value::Value;
 
@@ -84,64 +87,9 @@ pub(crate) enum Mode {
     },
 }
 
-/// How far a session's newest mutation may run ahead of its oldest unanswered one, in
-/// sequence numbers. The group remembers the answers of a session's last 256 completed calls
-/// (`GroupConfig::dedup_window`'s default) and refuses a retry older than that as
-/// `RetryWindowPassed`: a call whose retries are slow (it met a failover) while other tasks
-/// of the same session complete hundreds of calls would be refused. Keeping the span below
-/// the window keeps the retry of the oldest call answerable; new calls wait meanwhile (at
-/// most until that call ends, bounded by its timeout). Blocking calls are not counted: a
-/// parked call's record is never evicted.
-pub(crate) const SEQ_SPAN: u64 = 192;
-
-/// A session's mutations that are waiting for an answer, by sequence number.
-#[derive(Debug, Default)]
-struct InFlight {
-    seqs: Mutex<BTreeSet<u64>>,
-    freed: tokio::sync::Notify,
-}
-
-/// Keeps a mutation's sequence number in its session's [`InFlight`] set until the call
-/// ends (answered, failed, or dropped).
-pub(crate) struct Pending {
-    in_flight: Arc<InFlight>,
-    seq: u64,
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        self.in_flight.seqs.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.seq);
-        self.in_flight.freed.notify_waiters();
-    }
-}
-
 struct OpenSession {
     id: SessionId,
-    next_seq: u64,
     heartbeat: JoinHandle<()>,
-    in_flight: Arc<InFlight>,
-}
-
-impl OpenSession {
-    fn new(id: SessionId, heartbeat: JoinHandle<()>) -> Self {
-        OpenSession { id, next_seq: 0, heartbeat, in_flight: Arc::default() }
-    }
-
-    /// The next sequence number, registered as pending if `track`; or, if that would put
-    /// it [`SEQ_SPAN`] ahead of the oldest pending one, the set to wait on.
-    fn next_seq(&mut self, track: bool) -> Result<(u64, Option<Pending>), Arc<InFlight>> {
-        let seq = self.next_seq + 1;
-        if track {
-            let mut seqs = self.in_flight.seqs.lock().unwrap_or_else(PoisonError::into_inner);
-            if seqs.first().is_some_and(|oldest| seq - oldest >= SEQ_SPAN) {
-                return Err(Arc::clone(&self.in_flight));
-            }
-            seqs.insert(seq);
-        }
-        self.next_seq = seq;
-        let pending = track.then(|| Pending { in_flight: Arc::clone(&self.in_flight), seq });
-        Ok((seq, pending))
-    }
 }
 
 pub(crate) struct Shared<T> {
@@ -153,6 +101,8 @@ pub(crate) struct Shared<T> {
     client_id: ClientId,
     /// The last open sequence number used per group.
     open_seqs: Mutex<BTreeMap<String, u64>>,
+    /// The sequence numbers of this client's calls, per group.
+    series: Mutex<BTreeMap<String, Arc<Series>>>,
     next_owner: AtomicU64,
     closed: AtomicBool,
 }
@@ -189,6 +139,7 @@ impl<T: Transport> Client<T> {
             sessions: tokio::sync::Mutex::new(BTreeMap::new()),
             client_id: crate::identity::draw(),
             open_seqs: Mutex::new(BTreeMap::new()),
+            series: Mutex::new(BTreeMap::new()),
             next_owner: AtomicU64::new(1),
             closed: AtomicBool::new(false),
         };
@@ -306,6 +257,7 @@ impl<T: Transport> Client<T> {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(ClientError::Closed);
         }
+        let command_kind = command.kind();
         let invoke = GroupCommand::Invoke { name: target.name.clone(), command };
         let timeout = self.call_timeout;
         let deadline = match mode {
@@ -325,8 +277,8 @@ impl<T: Transport> Client<T> {
             };
             (self.send(call, deadline).await?, None)
         } else {
-            let (output, session) = self.send_in_session(&target.group, invoke, mode, deadline, pin).await?;
-            (output, Some(session))
+            let in_session = pin.is_some() || mode == Mode::SessionRead || command_kind.owned_by_sessions();
+            self.send_as_caller(&target.group, invoke, mode, deadline, pin, in_session).await?
         };
         match output {
             GroupOutput::Structure(output) => Ok((output, session)),
@@ -334,38 +286,44 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    /// Sends `command` in the group's session (or in `pin`), opening one if needed.
+    /// Sends `command` as this client's next call to `group` (under one invocation id for
+    /// all its attempts, unless it is a session read), in the group's session (or in `pin`)
+    /// when `in_session`, opening one if needed. Answers the output and the session used.
     ///
-    /// If the session turns out to have expired, the command is sent once more in a new
-    /// session only when that cannot apply it twice: no earlier attempt may have been
-    /// applied, or the call blocks (whatever a blocking call took in the expired session,
-    /// the expiry gave back). Otherwise it ends with [`ClientError::OutcomeUnknown`]: the
-    /// expired session took with it the record that answers retries.
-    async fn send_in_session(
+    /// If the session turns out to have expired, the group applied nothing (it answers a
+    /// resend of an applied call from its record first), so the call is sent once more, with
+    /// the same invocation id, in a new session — unless it was pinned to the expired one.
+    async fn send_as_caller(
         &self,
         group: &str,
         command: GroupCommand,
         mode: Mode,
         deadline: Option<Instant>,
         pin: Option<SessionId>,
-    ) -> Result<(GroupOutput, SessionId), ClientError> {
+        in_session: bool,
+    ) -> Result<(GroupOutput, Option<SessionId>), ClientError> {
         let blocking = matches!(mode, Mode::Blocking { .. });
         let with_invocation = mode != Mode::SessionRead && mode != Mode::Read;
         let attempt = if blocking { self.shared.config.wait_poll } else { self.shared.config.attempt_timeout };
+        // Mutations are tracked until they end, so that the client never runs so far ahead of
+        // a slow one that the group forgets its answer (see `sequence.rs`).
+        let (invocation, _pending) = if with_invocation {
+            let (seq, pending) = self.series(group).next(!blocking, deadline).await?;
+            (Some(InvocationId { client: self.shared.client_id, seq }), pending)
+        } else {
+            (None, None)
+        };
         let mut replaced = false;
         loop {
-            // Mutations are tracked until they end, so that the session never runs so far
-            // ahead of a slow one that the group forgets its answer (see [`SEQ_SPAN`]).
-            let track = with_invocation && !blocking;
-            let (session, seq, _pending) = match pin {
-                Some(pinned) => self.pinned_session(group, pinned, track, deadline).await?,
-                None => self.session(group, deadline, track).await?,
+            let session = match (in_session, pin) {
+                (false, _) => None,
+                (true, Some(pinned)) => Some(self.pinned_session(group, pinned).await?),
+                (true, None) => Some(self.session(group, deadline).await?),
             };
-            let invocation = with_invocation.then_some(InvocationId { session, seq });
             let call = Call {
                 target: coterie_core::Target::cp(group),
                 command: command.clone(),
-                session: Some(session),
+                session,
                 invocation,
                 stale_read: false,
                 keep_parked: blocking && invocation.is_some(),
@@ -386,74 +344,47 @@ impl<T: Transport> Client<T> {
                 Some(cancel) => cancel.disarm(),
                 None => {}
             }
-            match result {
-                Err(ClientError::Refused(CoreError::SessionExpired { session: expired })) if expired == session => {
+            match (result, session) {
+                (Err(ClientError::Refused(CoreError::SessionExpired { session: expired })), Some(session))
+                    if expired == session =>
+                {
                     self.forget_session(group, session).await;
                     if pin.is_some() || replaced {
                         return Err(ClientError::Refused(CoreError::SessionExpired { session }));
                     }
-                    if with_invocation && progress.maybe_applied && !blocking {
-                        return Err(ClientError::OutcomeUnknown { session });
-                    }
                     replaced = true;
                 }
-                other => return other.map(|output| (output, session)),
+                (other, session) => return other.map(|output| (output, session)),
             }
         }
     }
 
-    /// `pinned` and its next sequence number (pending if `track`), if it is still the
-    /// group's open session; [`CoreError::SessionExpired`] for it otherwise.
-    async fn pinned_session(
-        &self,
-        group: &str,
-        pinned: SessionId,
-        track: bool,
-        deadline: Option<Instant>,
-    ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
-        let since = Instant::now();
-        loop {
-            let full = {
-                let mut sessions = self.shared.sessions.lock().await;
-                match sessions.get_mut(group) {
-                    Some(open) if open.id == pinned => match open.next_seq(track) {
-                        Ok((seq, pending)) => return Ok((open.id, seq, pending)),
-                        Err(full) => full,
-                    },
-                    _ => return Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
-                }
-            };
-            wait_for_room(&full, deadline, since).await?;
+    /// This client's series of sequence numbers for `group`.
+    fn series(&self, group: &str) -> Arc<Series> {
+        let mut series = self.shared.series.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(series.entry(group.to_owned()).or_default())
+    }
+
+    /// `pinned`, if it is still the group's open session; [`CoreError::SessionExpired`] for
+    /// it otherwise.
+    async fn pinned_session(&self, group: &str, pinned: SessionId) -> Result<SessionId, ClientError> {
+        let sessions = self.shared.sessions.lock().await;
+        match sessions.get(group) {
+            Some(open) if open.id == pinned => Ok(pinned),
+            _ => Err(ClientError::Refused(CoreError::SessionExpired { session: pinned })),
         }
     }
 
-    /// The group's session and the next sequence number in it (pending if `track`),
-    /// opening the session if there is none.
-    async fn session(
-        &self,
-        group: &str,
-        deadline: Option<Instant>,
-        track: bool,
-    ) -> Result<(SessionId, u64, Option<Pending>), ClientError> {
-        let since = Instant::now();
-        loop {
-            let mut sessions = self.shared.sessions.lock().await;
-            if let Some(open) = sessions.get_mut(group) {
-                let full = match open.next_seq(track) {
-                    Ok((seq, pending)) => return Ok((open.id, seq, pending)),
-                    Err(full) => full,
-                };
-                drop(sessions);
-                wait_for_room(&full, deadline, since).await?;
-                continue;
-            }
-            let id = self.open_session(group, deadline).await?;
-            let heartbeat = spawn_heartbeat(Arc::downgrade(&self.shared), group.to_owned(), id);
-            let mut open = OpenSession::new(id, heartbeat);
-            let (seq, pending) = open.next_seq(track).unwrap_or((1, None));
-            sessions.insert(group.to_owned(), open);
-            return Ok((id, seq, pending));
+    /// The group's session, opening it if there is none.
+    async fn session(&self, group: &str, deadline: Option<Instant>) -> Result<SessionId, ClientError> {
+        let mut sessions = self.shared.sessions.lock().await;
+        if let Some(open) = sessions.get(group) {
+            return Ok(open.id);
         }
+        let id = self.open_session(group, deadline).await?;
+        let heartbeat = spawn_heartbeat(Arc::downgrade(&self.shared), group.to_owned(), id);
+        sessions.insert(group.to_owned(), OpenSession { id, heartbeat });
+        Ok(id)
     }
 
     /// Opens a session in `group`. One open is sent under one open number, resent with it
@@ -494,23 +425,6 @@ impl<T: Transport> Client<T> {
             open.heartbeat.abort();
         }
     }
-}
-
-/// Waits until a call of the session `full` belongs to ends (bounded by `deadline`).
-async fn wait_for_room(full: &InFlight, deadline: Option<Instant>, since: Instant) -> Result<(), ClientError> {
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(ClientError::Unavailable {
-            waited_ms: since.elapsed().as_millis(),
-            last: format!(
-                "this session's oldest call is still unanswered {SEQ_SPAN} calls later; \
-                 a member may be slow to fail over"
-            ),
-        });
-    }
-    // A short bound as well: a call that ends between the check and this wait is seen at
-    // the next look, never missed for long.
-    let _ = tokio::time::timeout(Duration::from_millis(10), full.freed.notified()).await;
-    Ok(())
 }
 
 /// Keeps `session` alive until the client is dropped or the group says it expired.

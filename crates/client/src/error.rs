@@ -35,16 +35,6 @@ pub enum ClientError {
         /// The last failure seen.
         last: String,
     },
-    /// The call may or may not have been applied, and the cluster can no longer tell: the
-    /// session it was sent in expired while it was being retried, and with the session went
-    /// the record that answers retries. It was applied at most once; it is not sent again.
-    #[error(
-        "the outcome is unknown: {session} expired while the call was being retried, so it may have been applied (once, never twice); read the structure to find out before repeating it, and use a session TTL longer than the pauses this client can suffer"
-    )]
-    OutcomeUnknown {
-        /// The session that expired.
-        session: SessionId,
-    },
     /// The lock this handle held is lost: the session that held it expired (the client did
     /// not heartbeat within the session TTL), so the cluster released the lock and another
     /// owner may hold it now. Like Hazelcast's `LockOwnershipLostException`.

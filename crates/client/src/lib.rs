@@ -23,6 +23,7 @@ mod identity;
 mod invoke;
 mod members;
 mod retry;
+mod sequence;
 mod transport;
 mod value;
 

@@ -206,9 +206,10 @@ async fn increment_and_get_over_grpc() {
         let http = Client::connect(&[format!("http://{address}")]).await.unwrap();
         assert_eq!(http.atomic_long("seq").unwrap().get().await, Ok(7));
         client.close().await.unwrap();
+        // An AtomicLong needs no session: its calls are deduplicated by client id.
         let seen = fake.seen();
-        assert_eq!(count(&seen, "open_session"), 1);
-        assert_eq!(count(&seen, "close_session"), 1);
+        assert_eq!(count(&seen, "open_session"), 0);
+        assert_eq!(count(&seen, "close_session"), 0);
     })
     .await;
 }
@@ -295,7 +296,8 @@ async fn a_call_to_a_member_that_never_answers_is_bounded_by_the_call_timeout() 
         let started = tokio::time::Instant::now();
         let result = client.atomic_long("seq").unwrap().increment_and_get().await;
         let waited = started.elapsed();
-        assert!(matches!(result, Err(ClientError::Unavailable { .. })), "{result:?}");
+        // The increment was sent and never answered: it may have been applied.
+        assert!(matches!(result, Err(ClientError::Indeterminate { .. })), "{result:?}");
         assert!(waited >= Duration::from_millis(600), "gave up early: {waited:?}");
         assert!(waited < Duration::from_secs(3), "not bounded: {waited:?}");
         let seen = fake.seen();

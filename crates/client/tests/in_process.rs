@@ -386,24 +386,39 @@ async fn a_lock_lost_with_its_session_is_reported_lost_by_unlock_is_locked_by_me
 }
 
 #[tokio::test]
-async fn a_mutation_retried_into_an_expired_session_is_reported_unknown_and_applied_once() {
+async fn a_call_resent_after_its_session_expired_is_answered_from_its_record_and_applied_once() {
     let cluster = Cluster::new(1, 0);
     let client = Client::new(cluster.clone(), ClientConfig { session_ttl: Duration::from_secs(1), ..config() });
-    let seq = client.atomic_long("ids").unwrap();
-    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
-    // The next increment is applied, its answer is lost, and the session expires before the
-    // retry reaches the group (a client paused past its TTL): the retry meets SessionExpired.
+    let lock = client.fenced_lock("l").unwrap();
+    let first = lock.lock().await.unwrap();
+    lock.unlock().await.unwrap();
+    // The next lock is granted, its answer is lost, and the session expires (releasing the
+    // lock) before the resend reaches the group: the resend is answered with the fence, not
+    // applied again, and not mistaken for a call that was never made.
     cluster.advance_on_loss.store(1_500, Ordering::SeqCst);
     cluster.lose.store(1, Ordering::SeqCst);
-    let err = seq.increment_and_get().await.unwrap_err();
-    assert!(matches!(err, ClientError::OutcomeUnknown { .. }), "{err}");
-    assert_eq!(seq.get().await.unwrap(), 2, "applied exactly once, not again in a new session");
-    // The next call opens a new session.
-    assert_eq!(seq.increment_and_get().await.unwrap(), 3);
-    // A session found expired on a call's first attempt is replaced: nothing was applied.
+    let fence = lock.lock().await.unwrap();
+    assert!(fence > first, "{fence} after {first}");
+    assert_eq!(cluster.lock_waiters("l"), 0);
+    // The lock went with the session, and the handle says so.
+    assert!(matches!(lock.unlock().await, Err(ClientError::LockOwnershipLost { .. })));
+    // Calls outside sessions lose nothing to an expiry: an increment whose answer was lost
+    // in such a pause is answered from its record.
+    let seq = client.atomic_long("ids").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    cluster.advance_on_loss.store(1_500, Ordering::SeqCst);
+    cluster.lose.store(1, Ordering::SeqCst);
+    assert_eq!(seq.increment_and_get().await.unwrap(), 2);
+    assert_eq!(seq.get().await.unwrap(), 2, "applied exactly once");
+    // A session found expired on a call's first attempt is replaced: nothing was applied,
+    // and the call is made again, under the same invocation, in a new session. (The client
+    // has not noticed the expiry: its heartbeat is an hour away.)
+    let before = lock.lock().await.unwrap();
     cluster.advance(1_500);
-    assert_eq!(seq.increment_and_get().await.unwrap(), 4);
-    assert_eq!(seq.get().await.unwrap(), 4);
+    let other = client.fenced_lock("m").unwrap();
+    assert!(other.lock().await.unwrap() > before);
+    assert!(other.is_locked_by_me().await.unwrap());
+    assert!(matches!(lock.unlock().await, Err(ClientError::LockOwnershipLost { .. })));
 }
 
 #[tokio::test(start_paused = true)]

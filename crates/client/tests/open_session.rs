@@ -100,7 +100,8 @@ fn config(call_timeout: Duration) -> ClientConfig {
 async fn a_lost_open_answer_does_not_leave_two_sessions() {
     let cluster = Lossy::new(2, None);
     let client = Client::new(cluster.clone(), config(Duration::from_secs(5)));
-    assert_eq!(client.atomic_long("ids").unwrap().increment_and_get().await.unwrap(), 1);
+    // A lock needs a session: the first lock opens one.
+    client.fenced_lock("a").unwrap().lock().await.unwrap();
     // Received three times (the answer was lost twice), applied once: one session.
     let opens = cluster.opens();
     assert_eq!(opens.len(), 3, "{opens:?}");
@@ -110,7 +111,7 @@ async fn a_lost_open_answer_does_not_leave_two_sessions() {
     // Another client instance is another identity, with numbers of its own.
     let other = Client::new(cluster.clone(), config(Duration::from_secs(5)));
     assert_ne!(other.client_id(), client.client_id());
-    assert_eq!(other.atomic_long("ids").unwrap().increment_and_get().await.unwrap(), 2);
+    other.fenced_lock("b").unwrap().lock().await.unwrap();
     assert_eq!(cluster.sessions(), 2);
     let last = cluster.opens().last().copied().unwrap();
     assert_eq!((last.client, last.seq), (other.client_id(), 1));
@@ -122,7 +123,7 @@ async fn an_open_is_resent_only_within_the_resend_limit_then_made_anew() {
     // Every open's answer is lost for a while longer than the resend limit.
     let cluster = Lossy::new(0, Some(start + RESEND_LIMIT + Duration::from_secs(10)));
     let client = Client::new(cluster.clone(), config(RESEND_LIMIT * 3));
-    assert_eq!(client.atomic_long("ids").unwrap().increment_and_get().await.unwrap(), 1);
+    client.fenced_lock("a").unwrap().lock().await.unwrap();
     let opens = cluster.opens();
     let first_send = |seq: u64| opens.iter().find(|o| o.seq == seq).map(|o| o.at).unwrap();
     for open in &opens {

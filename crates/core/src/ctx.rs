@@ -16,8 +16,8 @@ pub struct ApplyCtx {
     pub now: Timestamp,
     /// The caller's session, when the call was made inside one.
     pub session: Option<SessionId>,
-    /// The caller's invocation, for calls that may park or must not be applied twice.
-    /// When set, `invocation.session == session`.
+    /// The caller's invocation, for calls that may park or must not be applied twice. It
+    /// names the client, not the session: a call may carry either, both or neither.
     pub invocation: Option<InvocationId>,
 }
 
@@ -27,9 +27,9 @@ impl ApplyCtx {
         Self { index, now, session: None, invocation: None }
     }
 
-    /// A context for a call made by `invocation`.
-    pub fn invoked(index: LogIndex, now: Timestamp, invocation: InvocationId) -> Self {
-        Self { index, now, session: Some(invocation.session), invocation: Some(invocation) }
+    /// A context for the call `invocation`, made in `session` if it was made in one.
+    pub fn invoked(index: LogIndex, now: Timestamp, session: Option<SessionId>, invocation: InvocationId) -> Self {
+        Self { index, now, session, invocation: Some(invocation) }
     }
 
     /// The caller's session, or an error naming `operation` when there is none.

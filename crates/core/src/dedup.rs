@@ -54,6 +54,15 @@
 //! and is applied — whatever its sequence number: refusing a known-nothing client's request
 //! unless it is its first would only refuse clients that were idle for a TTL and come back.
 //!
+//! **Requests still in flight.** An answer may be *pinned* ([`Recordable::pinned`]): the
+//! group records a call that parked (a `lock()` waiting in a queue) as pinned until it is
+//! woken. A pinned answer is never dropped from its client's window, and a client with one
+//! is never forgotten, so a resend of a parked call always finds it, however long it waits.
+//! The window drops the lowest sequence numbers first, except that the answer of a parked
+//! call, recorded when it completes, ranks with the newest: a call that waited long is not
+//! dropped the moment it is answered, and the resend limit counts from its completion. A client whose parked calls are never woken would pin its entry forever, but
+//! a parked call always ends: by its grant, its timeout, a cancel, or its session's end.
+//!
 //! The table is pure: time arrives as the `now` of each call, nothing here reads a clock or
 //! draws randomness, and it iterates only ordered maps, so every replica decides the same.
 //!
@@ -86,6 +95,20 @@ pub struct DedupLimits {
     pub max_clients: usize,
 }
 
+/// An answer a [`DedupTable`] records. A *pinned* answer stands for a request that is still
+/// in flight inside the state machine (a call parked in a structure): it is never dropped
+/// from the client's window, and a client with a pinned answer is never forgotten, because
+/// the record is where a cancel or a wake finds the call.
+pub trait Recordable {
+    /// Whether this answer is pinned (see the trait docs). Answers are not pinned unless the
+    /// type says so.
+    fn pinned(&self) -> bool {
+        false
+    }
+}
+
+impl Recordable for crate::types::SessionId {}
+
 /// What to do with a request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision<'a, A> {
@@ -105,8 +128,21 @@ struct ClientEntry<A> {
     last_seen: Timestamp,
     /// The recorded answers, by sequence number.
     answers: BTreeMap<u64, A>,
-    /// Every sequence number below this one was dropped from the window.
+    /// The unpinned answers as `(rank, seq)`, lowest rank first: what the window drops. An
+    /// answer ranks by its sequence number, except that a parked call's answer, recorded when
+    /// it completes, ranks with the newest (so a call that waited long, while later ones
+    /// completed, is not dropped the moment it is answered).
+    recorded: BTreeSet<(u64, u64)>,
+    /// Every sequence number below this one was dropped from the window, or is below one
+    /// that was (pinned answers and later-recorded ones below it are kept).
     floor: u64,
+}
+
+impl<A: Recordable> ClientEntry<A> {
+    /// Whether any answer is pinned.
+    fn has_pins(&self) -> bool {
+        self.answers.len() > self.recorded.len()
+    }
 }
 
 /// A bounded, expiring table of `(client, seq) -> answer` (see the module docs).
@@ -144,6 +180,13 @@ impl<A> DedupTable<A> {
         self.clients.contains_key(&client)
     }
 
+    /// The recorded answer of `(client, seq)`, if any.
+    pub fn get(&self, client: ClientId, seq: u64) -> Option<&A> {
+        self.clients.get(&client)?.answers.get(&seq)
+    }
+}
+
+impl<A: Recordable> DedupTable<A> {
     /// Decides what to do with `(client, seq)` at `now` (see [`Decision`]). A known client
     /// counts as seen at `now`, whatever the decision.
     pub fn decide(&mut self, client: ClientId, seq: u64, now: Timestamp) -> Decision<'_, A> {
@@ -170,45 +213,83 @@ impl<A> DedupTable<A> {
     /// nothing) when a new client finds the table full of live ones: a caller that records
     /// before it applies then applies nothing.
     pub fn record(&mut self, client: ClientId, seq: u64, answer: A, now: Timestamp) -> Result<(), CoreError> {
+        self.insert(client, seq, answer, now, false)
+    }
+
+    /// [`DedupTable::record`], ranking the answer with the newest if `newest`.
+    fn insert(&mut self, client: ClientId, seq: u64, answer: A, now: Timestamp, newest: bool) -> Result<(), CoreError> {
         if !self.clients.contains_key(&client) {
             self.expire(now);
             if self.clients.len() >= self.limits.max_clients {
                 return Err(self.full());
             }
-            self.clients.insert(client, ClientEntry { last_seen: now, answers: BTreeMap::new(), floor: 0 });
+            let entry = ClientEntry { last_seen: now, answers: BTreeMap::new(), recorded: BTreeSet::new(), floor: 0 };
+            self.clients.insert(client, entry);
             self.by_age.insert((now, client));
         }
         self.touch(client, now);
         let window = self.limits.window.max(1);
         if let Some(entry) = self.clients.get_mut(&client) {
-            entry.answers.insert(seq, answer);
-            while entry.answers.len() > window {
-                let Some((dropped, _)) = entry.answers.pop_first() else { break };
+            let pins = answer.pinned();
+            if entry.answers.insert(seq, answer).is_some_and(|old| !old.pinned()) {
+                entry.recorded.retain(|&(_, s)| s != seq);
+            }
+            if !pins {
+                let rank = if newest { entry.recorded.last().map_or(seq, |&(rank, _)| rank.max(seq)) } else { seq };
+                entry.recorded.insert((rank, seq));
+            }
+            while entry.recorded.len() > window {
+                let Some((_, dropped)) = entry.recorded.pop_first() else { break };
+                entry.answers.remove(&dropped);
                 entry.floor = entry.floor.max(dropped.saturating_add(1));
             }
         }
         Ok(())
     }
 
-    /// Forgets every client idle for the TTL at `now` (last seen at or before `now - ttl`);
-    /// answers how many.
-    pub fn expire(&mut self, now: Timestamp) -> usize {
-        let mut forgotten = 0;
-        while let Some(&(seen, client)) = self.by_age.first() {
-            if seen.saturating_add(self.limits.ttl) > now {
-                break;
-            }
-            self.by_age.pop_first();
-            self.clients.remove(&client);
-            forgotten += 1;
+    /// Replaces the pinned answer of `(client, seq)` with `answer` at `now` (a parked call
+    /// completed), as [`DedupTable::record`] does; does nothing if that answer is not a
+    /// pinned one.
+    pub fn complete(&mut self, client: ClientId, seq: u64, answer: A, now: Timestamp) {
+        let pinned = self.clients.get(&client).and_then(|e| e.answers.get(&seq)).is_some_and(Recordable::pinned);
+        if pinned {
+            // The client is known, so recording cannot be refused.
+            let _ = self.insert(client, seq, answer, now, true);
         }
-        forgotten
+    }
+
+    /// Every pinned answer, by client and sequence number.
+    pub fn pinned(&self) -> impl Iterator<Item = (ClientId, u64, &A)> {
+        self.clients.iter().filter(|(_, entry)| entry.has_pins()).flat_map(|(&client, entry)| {
+            entry.answers.iter().filter(|(_, a)| a.pinned()).map(move |(&seq, a)| (client, seq, a))
+        })
+    }
+
+    /// Forgets every client idle for the TTL at `now` (last seen at or before `now - ttl`)
+    /// that has no pinned answer; answers how many.
+    pub fn expire(&mut self, now: Timestamp) -> usize {
+        let idle: Vec<(Timestamp, ClientId)> = self
+            .by_age
+            .iter()
+            .take_while(|(seen, _)| seen.saturating_add(self.limits.ttl) <= now)
+            .filter(|(_, client)| self.clients.get(client).is_none_or(|e| !e.has_pins()))
+            .copied()
+            .collect();
+        for key in &idle {
+            self.by_age.remove(key);
+            self.clients.remove(&key.1);
+        }
+        idle.len()
     }
 
     /// Whether a new client could be recorded at `now`.
     fn has_room(&self, now: Timestamp) -> bool {
         self.clients.len() < self.limits.max_clients
-            || self.by_age.first().is_some_and(|&(seen, _)| seen.saturating_add(self.limits.ttl) <= now)
+            || self
+                .by_age
+                .iter()
+                .take_while(|(seen, _)| seen.saturating_add(self.limits.ttl) <= now)
+                .any(|(_, client)| self.clients.get(client).is_none_or(|e| !e.has_pins()))
     }
 
     fn full(&self) -> CoreError {

@@ -1,5 +1,8 @@
 use super::*;
 
+impl Recordable for &str {}
+impl Recordable for u64 {}
+
 fn client(n: u128) -> ClientId {
     ClientId::new(n).unwrap()
 }
@@ -113,4 +116,47 @@ fn snapshots_round_trip_with_the_age_index() {
     zero.truncate(zero.len() - 1);
     zero.extend_from_slice(&[1, 0, 0, 0, 0]);
     assert!(crate::codec::decode::<DedupTable<u64>>(&zero, "dedup table").is_err());
+}
+
+/// An answer that is pinned while `Parked`, as the group's records of parked calls are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Call {
+    Parked,
+    Done(u64),
+}
+
+impl Recordable for Call {
+    fn pinned(&self) -> bool {
+        *self == Call::Parked
+    }
+}
+
+#[test]
+fn pinned_answers_outlive_the_window_and_the_ttl_and_their_completion_is_kept_as_the_newest() {
+    let mut t = DedupTable::<Call>::new(limits(1_000, 2, 8));
+    t.record(client(1), 1, Call::Parked, at(0)).unwrap();
+    for seq in 2..=5 {
+        t.record(client(1), seq, Call::Done(seq), at(0)).unwrap();
+    }
+    // Window 2: seqs 2 and 3 were dropped, the parked seq 1 was not.
+    assert_eq!(t.decide(client(1), 1, at(0)), Decision::Answer(&Call::Parked));
+    assert!(matches!(t.decide(client(1), 3, at(0)), Decision::Refuse(CoreError::ClientWindowPassed { .. })));
+    assert_eq!(t.pinned().map(|(c, seq, _)| (c, seq)).collect::<Vec<_>>(), vec![(client(1), 1)]);
+    // Idle past the TTL, a client with a parked call is not forgotten, and counts against
+    // the table's room.
+    assert_eq!(t.expire(at(5_000)), 0);
+    assert!(t.contains(client(1)));
+    // Completing the parked call records its answer as the newest: it pushes out seq 4.
+    t.complete(client(1), 1, Call::Done(10), at(5_000));
+    assert_eq!(t.decide(client(1), 1, at(5_000)), Decision::Answer(&Call::Done(10)));
+    assert_eq!(t.decide(client(1), 5, at(5_000)), Decision::Answer(&Call::Done(5)));
+    assert!(matches!(t.decide(client(1), 4, at(5_000)), Decision::Refuse(CoreError::ClientWindowPassed { .. })));
+    assert_eq!(t.pinned().count(), 0);
+    // Completing what is not parked changes nothing.
+    t.complete(client(1), 5, Call::Done(99), at(5_000));
+    t.complete(client(2), 1, Call::Done(99), at(5_000));
+    assert_eq!(t.decide(client(1), 5, at(5_000)), Decision::Answer(&Call::Done(5)));
+    assert!(!t.contains(client(2)));
+    // With nothing parked, the client is forgotten once idle for the TTL.
+    assert_eq!(t.expire(at(6_000)), 1);
 }

@@ -111,7 +111,6 @@ impl EngineError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::SessionId;
 
     #[test]
     fn messages_say_what_to_do_and_which_outcomes_are_unknown() {
@@ -121,8 +120,11 @@ mod tests {
         let unknown = EngineError::OutcomeUnknown { member: None, address: None };
         assert!(unknown.to_string().contains("no member is known yet"), "{unknown}");
         assert!(unknown.may_have_applied());
-        let parked = EngineError::StillParked { invocation: InvocationId { session: SessionId(3), seq: 4 } };
-        assert!(parked.to_string().starts_with("invocation 3/4 is still waiting"), "{parked}");
+        let parked = EngineError::StillParked { invocation: crate::testing::inv(3, 4) };
+        assert!(
+            parked.to_string().starts_with("invocation 00000000000000000000000000000003/4 is still waiting"),
+            "{parked}"
+        );
         assert!(EngineError::QuorumNotMet { needed: 2, got: 1 }.may_have_applied());
         assert!(EngineError::Timeout { waited: Duration::from_secs(1) }.may_have_applied());
         assert!(!EngineError::Core(CoreError::AlreadyInitialized).may_have_applied());

@@ -35,6 +35,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether what this kind hands out belongs to a CP session (a FencedLock's hold, a CP
+    /// Semaphore's permits): calls that take, release or wait for it must be made in one, so
+    /// that the session's expiry gives it back. Other kinds' calls need no session.
+    pub fn owned_by_sessions(self) -> bool {
+        matches!(self, Kind::FencedLock | Kind::CpSemaphore)
+    }
+
     /// The kind's name as users write it (`atomic-long`, `fenced-lock`, ...).
     pub fn name(self) -> &'static str {
         match self {

@@ -1,16 +1,22 @@
 //! Helpers for unit tests: compact constructors for contexts and invocations.
 
 use crate::ctx::ApplyCtx;
-use crate::types::{InvocationId, LogIndex, SessionId, Timestamp};
+use crate::types::{ClientId, InvocationId, LogIndex, SessionId, Timestamp};
 
-/// The invocation `seq` of session `session`.
-pub fn inv(session: u64, seq: u64) -> InvocationId {
-    InvocationId { session: SessionId(session), seq }
+/// The client that tests pair with session `session`: client `session` (or 1 for 0).
+pub fn client(session: u64) -> ClientId {
+    ClientId::new(u128::from(session.max(1))).unwrap_or(ClientId::MIN)
 }
 
-/// A context for a call by `inv(session, seq)` at log `index` and time `now` (ms).
+/// The invocation `seq` of the client paired with session `session` (see [`client`]).
+pub fn inv(session: u64, seq: u64) -> InvocationId {
+    InvocationId { client: client(session), seq }
+}
+
+/// A context for a call by `inv(session, seq)`, made in session `session`, at log `index`
+/// and time `now` (ms).
 pub fn call(index: u64, now: u64, session: u64, seq: u64) -> ApplyCtx {
-    ApplyCtx::invoked(LogIndex(index), Timestamp(now), inv(session, seq))
+    ApplyCtx::invoked(LogIndex(index), Timestamp(now), Some(SessionId(session)), inv(session, seq))
 }
 
 /// A context for a sessionless read or internal command at `index` and `now` (ms).

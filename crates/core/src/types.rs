@@ -71,6 +71,9 @@ impl fmt::Display for SessionId {
 pub struct ClientId(NonZeroU128);
 
 impl ClientId {
+    /// The smallest id, 1 (for tests and examples; real clients draw theirs at random).
+    pub const MIN: ClientId = ClientId(NonZeroU128::MIN);
+
     /// The id `value`, or `None` for zero.
     pub const fn new(value: u128) -> Option<ClientId> {
         match NonZeroU128::new(value) {
@@ -102,21 +105,24 @@ impl fmt::Display for ClientId {
     }
 }
 
-/// One call made by a client: its session and a per-session sequence number.
+/// One call made by a client: the client's identity and its sequence number for the call's
+/// target (one CP group or one partition), the same on every resend.
 ///
 /// The same id identifies a parked waiter (so it can be woken or cancelled) and a dedup
-/// entry (so a retried mutation is answered instead of applied twice).
+/// entry (so a resent mutation is answered instead of applied twice). It does not name a
+/// session: a call made in a session carries the session beside it, and a resend of an
+/// applied call is answered from the client's record even after that session expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct InvocationId {
-    /// The session that made the call.
-    pub session: SessionId,
-    /// The call's sequence number within the session, chosen by the client.
+    /// The client that made the call.
+    pub client: ClientId,
+    /// The call's sequence number among the client's calls to this target, from 1.
     pub seq: u64,
 }
 
 impl fmt::Display for InvocationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invocation {}/{}", self.session.0, self.seq)
+        write!(f, "invocation {:032x}/{}", self.client.get(), self.seq)
     }
 }
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::ApplyCtx;
 use crate::error::CoreError;
 use crate::machine::Effect;
 use crate::types::{InvocationId, SessionId, Timestamp};
@@ -21,6 +22,9 @@ use crate::types::{InvocationId, SessionId, Timestamp};
 pub struct Waiter<T> {
     /// The parked call.
     pub invocation: InvocationId,
+    /// The session the call was made in, for calls that own what they wait for (a lock, a
+    /// permit): the session's end cancels the call.
+    pub session: Option<SessionId>,
     /// When the call gives up, if it has a timeout.
     pub deadline: Option<Timestamp>,
     /// What the call is waiting for (permits wanted, owner, ...).
@@ -28,9 +32,10 @@ pub struct Waiter<T> {
 }
 
 impl<T> Waiter<T> {
-    /// A waiter parked at `now` that gives up after `timeout`, if given.
-    pub fn new(invocation: InvocationId, now: Timestamp, timeout: Option<Duration>, request: T) -> Self {
-        Waiter { invocation, deadline: timeout.map(|t| now.saturating_add(t)), request }
+    /// The call `invocation` of the context `ctx` (whose session it was made in), parked at
+    /// `ctx.now` and giving up after `timeout`, if given.
+    pub fn new(invocation: InvocationId, ctx: &ApplyCtx, timeout: Option<Duration>, request: T) -> Self {
+        Waiter { invocation, session: ctx.session, deadline: timeout.map(|t| ctx.now.saturating_add(t)), request }
     }
 
     /// The effect that answers this waiter with `result`.
@@ -43,9 +48,10 @@ impl<T> Waiter<T> {
         self.answer(Err(CoreError::Cancelled { invocation: self.invocation }))
     }
 
-    /// The effect that tells this waiter its session ended.
+    /// The effect that tells this waiter its session ended (only waiters made in a session
+    /// are taken by [`WaitQueue::take_sessions`]).
     pub fn session_ended<O>(&self) -> Effect<O> {
-        self.answer(Err(CoreError::SessionExpired { session: self.invocation.session }))
+        self.answer(Err(CoreError::SessionExpired { session: self.session.unwrap_or(SessionId(0)) }))
     }
 }
 
@@ -115,7 +121,7 @@ impl<T> WaitQueue<T> {
 
     /// Removes every call made by one of `sessions`, oldest first.
     pub fn take_sessions(&mut self, sessions: &BTreeSet<SessionId>) -> Vec<Waiter<T>> {
-        self.take_where(|w| sessions.contains(&w.invocation.session))
+        self.take_where(|w| w.session.is_some_and(|s| sessions.contains(&s)))
     }
 
     /// Removes every parked call, oldest first.
@@ -147,17 +153,20 @@ impl<T> WaitQueue<T> {
 mod tests {
     use super::*;
 
-    fn inv(session: u64, seq: u64) -> InvocationId {
-        InvocationId { session: SessionId(session), seq }
+    use crate::testing::{call, inv};
+
+    /// A waiter for `inv(session, seq)`, made in session `session` at `now`.
+    fn waiter<T>(session: u64, seq: u64, now: u64, timeout: Option<Duration>, request: T) -> Waiter<T> {
+        Waiter::new(inv(session, seq), &call(0, now, session, seq), timeout, request)
     }
 
     #[test]
     fn keeps_fifo_order_through_removals() {
         let mut q = WaitQueue::new();
-        q.push(Waiter::new(inv(1, 1), Timestamp(0), Some(Duration::from_millis(10)), 'a'));
-        q.push(Waiter::new(inv(2, 1), Timestamp(0), None, 'b'));
-        q.push(Waiter::new(inv(1, 2), Timestamp(0), Some(Duration::from_millis(5)), 'c'));
-        q.push(Waiter::new(inv(3, 1), Timestamp(0), None, 'd'));
+        q.push(waiter(1, 1, 0, Some(Duration::from_millis(10)), 'a'));
+        q.push(waiter(2, 1, 0, None, 'b'));
+        q.push(waiter(1, 2, 0, Some(Duration::from_millis(5)), 'c'));
+        q.push(waiter(3, 1, 0, None, 'd'));
         assert_eq!(q.next_deadline(), Some(Timestamp(5)));
 
         let expired = q.take_expired(Timestamp(5));
@@ -173,7 +182,7 @@ mod tests {
 
     #[test]
     fn answers_carry_the_invocation() {
-        let w = Waiter::new(inv(4, 9), Timestamp(100), Some(Duration::from_secs(1)), ());
+        let w = waiter(4, 9, 100, Some(Duration::from_secs(1)), ());
         assert_eq!(w.deadline, Some(Timestamp(1100)));
         assert_eq!(
             w.cancelled::<()>(),

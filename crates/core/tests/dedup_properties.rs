@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use coterie_core::codec;
+use coterie_core::dedup::Recordable;
 use coterie_core::{ClientId, CoreError, Decision, DedupLimits, DedupTable, Timestamp};
 use proptest::prelude::*;
 
@@ -47,13 +48,20 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// One simulated client's requests: `(seq, first sent at)`, in order.
+/// A recorded answer: a number, never pinned (the group's parked calls are tested in
+/// `dedup_tests.rs` and the group's tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Answer(u64);
+
+impl Recordable for Answer {}
+
 #[derive(Default)]
 struct Sent {
     requests: Vec<(u64, u64)>,
 }
 
 struct World {
-    table: DedupTable<u64>,
+    table: DedupTable<Answer>,
     window: u64,
     now: u64,
     sent: BTreeMap<u8, Sent>,
@@ -76,12 +84,12 @@ impl World {
                 self.next_answer += 1;
                 let answer = self.next_answer;
                 // Recorded first, applied only if recorded (as the group does).
-                prop_assert_eq!(self.table.record(id(client), seq, answer, now), Ok(()), "Apply, then no room");
+                prop_assert_eq!(self.table.record(id(client), seq, Answer(answer), now), Ok(()), "Apply, then no room");
                 let entry = self.applied.entry((client, seq)).or_insert((0, answer));
                 entry.0 += 1;
                 prop_assert_eq!(entry.0, 1, "({}, {}) applied twice, at {}", client, seq, self.now);
             }
-            Decision::Answer(&answer) => {
+            Decision::Answer(&Answer(answer)) => {
                 let Some((_, recorded)) = was_applied else {
                     return Err(TestCaseError::fail(format!("({client}, {seq}) answered but never applied")));
                 };
@@ -141,7 +149,7 @@ impl World {
             }
             Op::Snapshot => {
                 let bytes = codec::encode(&self.table).map_err(|e| TestCaseError::fail(e.to_string()))?;
-                let back: DedupTable<u64> =
+                let back: DedupTable<Answer> =
                     codec::decode(&bytes, "dedup table").map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(&back, &self.table);
                 self.table = back;

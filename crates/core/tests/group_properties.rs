@@ -118,9 +118,12 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
     let mut push = |command, session: Option<u64>, seq: Option<u64>, now: u64, lock| {
         index += 10;
         let ctx = match (session, seq) {
-            (Some(s), Some(seq)) => {
-                ApplyCtx::invoked(LogIndex(index), Timestamp(now), InvocationId { session: SessionId(s), seq })
-            }
+            (Some(s), Some(seq)) => ApplyCtx::invoked(
+                LogIndex(index),
+                Timestamp(now),
+                Some(SessionId(s)),
+                InvocationId { client: client_of(SessionId(s)), seq },
+            ),
             _ => ApplyCtx::internal(LogIndex(index), Timestamp(now)),
         };
         entries.push(Entry { command, ctx, lock });
@@ -181,7 +184,8 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
             Op::Heartbeat { session } => push(GroupCommand::Heartbeat { session: sid(session) }, None, None, now, None),
             Op::Cancel { session, back } => {
                 let last = seqs.get(&session).copied().unwrap_or(0);
-                let invocation = InvocationId { session: sid(session), seq: last.saturating_sub(back).max(1) };
+                let invocation =
+                    InvocationId { client: client_of(sid(session)), seq: last.saturating_sub(back).max(1) };
                 push(GroupCommand::Cancel { invocation }, None, None, now, None);
             }
             Op::Close { session } => push(GroupCommand::CloseSession { session: sid(session) }, None, None, now, None),
@@ -460,4 +464,9 @@ proptest! {
         prop_assert_eq!(available, Applied::ok(GroupOutput::Structure(StructureOutput::CpSemaphore(CpSemaphoreOutput::Permits(expected)))));
         prop_assert_eq!(group.session_count(), 0);
     }
+}
+
+/// The client that makes the calls of `session` in these tests (one client per session).
+fn client_of(session: coterie_core::SessionId) -> coterie_core::ClientId {
+    coterie_core::ClientId::new(u128::from(session.0) + 1).unwrap_or(coterie_core::ClientId::MIN)
 }

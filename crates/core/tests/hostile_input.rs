@@ -164,7 +164,7 @@ proptest! {
             match step {
                 Step::Call { session, seq, name, command } => {
                     let ctx = match session {
-                        Some(s) => ApplyCtx::invoked(ctx.index, ctx.now, InvocationId { session: SessionId(s), seq }),
+                        Some(s) => ApplyCtx::invoked(ctx.index, ctx.now, Some(SessionId(s)), InvocationId { client: client_of(SessionId(s)), seq }),
                         None => ctx,
                     };
                     group.apply(GroupCommand::Invoke { name, command }, &ctx);
@@ -173,11 +173,16 @@ proptest! {
                     group.apply(GroupCommand::Tick, &ctx);
                 }
                 Step::Cancel { session, seq } => {
-                    group.apply(GroupCommand::Cancel { invocation: InvocationId { session: SessionId(session), seq } }, &ctx);
+                    group.apply(GroupCommand::Cancel { invocation: InvocationId { client: client_of(SessionId(session)), seq } }, &ctx);
                 }
             }
         }
         let restored = Group::restore(&group.snapshot().unwrap()).unwrap();
         prop_assert_eq!(restored, group);
     }
+}
+
+/// The client that makes the calls of `session` in these tests (one client per session).
+fn client_of(session: coterie_core::SessionId) -> coterie_core::ClientId {
+    coterie_core::ClientId::new(u128::from(session.0) + 1).unwrap_or(coterie_core::ClientId::MIN)
 }

@@ -117,7 +117,7 @@ proptest! {
             index += 1;
             now += advance;
             let (name, command) = writes[which % writes.len()].clone();
-            let ctx = ApplyCtx::invoked(LogIndex(index), Timestamp(now), InvocationId { session: SessionId(session), seq });
+            let ctx = ApplyCtx::invoked(LogIndex(index), Timestamp(now), Some(SessionId(session)), InvocationId { client: client_of(SessionId(session)), seq });
             group.apply(invoke(name, command), &ctx);
             if advance > 150 {
                 index += 1;
@@ -150,4 +150,9 @@ proptest! {
         prop_assert!(matches!(group.read(&invoke("al", S::AtomicLong(AtomicLongCommand::Get)), &expired), Some(Err(_))));
         prop_assert_eq!(group.read(&GroupCommand::Tick, &expired), None);
     }
+}
+
+/// The client that makes the calls of `session` in these tests (one client per session).
+fn client_of(session: coterie_core::SessionId) -> coterie_core::ClientId {
+    coterie_core::ClientId::new(u128::from(session.0) + 1).unwrap_or(coterie_core::ClientId::MIN)
 }

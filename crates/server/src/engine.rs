@@ -132,7 +132,7 @@ impl From<CpError> for EngineError {
 
 #[cfg(test)]
 mod tests {
-    use coterie_core::{CoreError, InvocationId, SessionId};
+    use coterie_core::{CoreError, InvocationId};
 
     use super::*;
 
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(unknown, EngineError::OutcomeUnknown { member: Some(3), address: None });
         let waited = Duration::from_secs(1);
         assert_eq!(EngineError::from(CpError::Timeout { timeout: waited }), EngineError::Timeout { waited });
-        let invocation = InvocationId { session: SessionId(1), seq: 2 };
+        let invocation = InvocationId { client: coterie_core::ClientId::MIN, seq: 2 };
         assert_eq!(
             EngineError::from(CpError::StillParked { invocation, waited }),
             EngineError::StillParked { invocation }

@@ -40,10 +40,10 @@ fn history<S: LogStore>(g: &mut JournaledGroup<S>) -> SessionId {
     let lock =
         |owner| invoke("leader", StructureCommand::FencedLock(FencedLockCommand::Lock { owner: OwnerId(owner) }));
     let batch = vec![
-        Request::invoked(incr(), InvocationId { session: a, seq: 1 }),
-        Request::invoked(lock(1), InvocationId { session: a, seq: 2 }),
-        Request::invoked(lock(2), InvocationId { session: b, seq: 1 }),
-        Request::invoked(incr(), InvocationId { session: b, seq: 2 }),
+        Request::invoked(incr(), Some(a), call_of(a, 1)),
+        Request::invoked(lock(1), Some(a), call_of(a, 2)),
+        Request::invoked(lock(2), Some(b), call_of(b, 1)),
+        Request::invoked(incr(), Some(b), call_of(b, 2)),
     ];
     g.submit(batch, Timestamp(2_000)).unwrap();
     g.submit_one(Request::internal(GroupCommand::Heartbeat { session: b }), Timestamp(9_000)).unwrap();
@@ -73,12 +73,12 @@ fn restart_replays_the_journal_to_the_same_state() {
 fn a_retry_after_restart_is_answered_not_reapplied() {
     let mut g = JournaledGroup::open(MemoryLog::new(), JournalConfig::default()).unwrap();
     let s = open_session(&mut g, 0);
-    let call = Request::invoked(incr(), InvocationId { session: s, seq: 1 });
+    let call = Request::invoked(incr(), Some(s), call_of(s, 1));
     assert_eq!(g.submit_one(call.clone(), Timestamp(1)).unwrap(), Applied::ok(value(1)));
 
     let mut g = JournaledGroup::open(g.into_store(), JournalConfig::default()).unwrap();
     assert_eq!(g.submit_one(call, Timestamp(2)).unwrap(), Applied::ok(value(1)));
-    let next = Request::invoked(incr(), InvocationId { session: s, seq: 2 });
+    let next = Request::invoked(incr(), Some(s), call_of(s, 2));
     assert_eq!(g.submit_one(next, Timestamp(3)).unwrap(), Applied::ok(value(2)));
 }
 
@@ -211,4 +211,10 @@ fn a_new_group_with_an_invalid_config_is_refused() {
         matches!(&err, NodeError::InvalidConfig(invalid) if invalid.setting == "GroupConfig::dedup_window"),
         "{err}"
     );
+}
+
+/// Call `seq` of the client that makes `session`'s calls in these tests (one per session).
+fn call_of(session: SessionId, seq: u64) -> InvocationId {
+    let client = coterie_core::ClientId::new(u128::from(session.0) + 1).unwrap_or(coterie_core::ClientId::MIN);
+    InvocationId { client, seq }
 }

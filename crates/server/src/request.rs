@@ -25,9 +25,9 @@ impl Request {
         Request { command, session: None, invocation: None }
     }
 
-    /// A call made by `invocation`.
-    pub fn invoked(command: GroupCommand, invocation: InvocationId) -> Self {
-        Request { command, session: Some(invocation.session), invocation: Some(invocation) }
+    /// The call `invocation`, made in `session` when it needs one.
+    pub fn invoked(command: GroupCommand, session: Option<SessionId>, invocation: InvocationId) -> Self {
+        Request { command, session, invocation: Some(invocation) }
     }
 }
 

@@ -126,15 +126,14 @@ impl Drop for Registration {
 
 #[cfg(test)]
 mod tests {
-    use coterie_core::SessionId;
 
     use super::*;
 
     #[tokio::test]
     async fn completes_registered_invocations_once_and_ignores_others() {
         let waiters = Waiters::default();
-        let a = InvocationId { session: SessionId(1), seq: 1 };
-        let b = InvocationId { session: SessionId(1), seq: 2 };
+        let a = InvocationId { client: coterie_core::ClientId::MIN, seq: 1 };
+        let b = InvocationId { client: coterie_core::ClientId::MIN, seq: 2 };
         let rx = waiters.register(a);
         assert!(!waiters.complete(b, Ok(GroupOutput::Unit)), "b was never registered");
         assert!(waiters.complete(a, Ok(GroupOutput::Bool(true))));
@@ -151,7 +150,7 @@ mod tests {
     #[tokio::test]
     async fn an_earlier_attempt_ending_late_leaves_the_later_registration_alone() {
         let waiters = Waiters::default();
-        let a = InvocationId { session: SessionId(1), seq: 1 };
+        let a = InvocationId { client: coterie_core::ClientId::MIN, seq: 1 };
         let (first, _first_rx) = Registration::new(&waiters, a);
         let (second, second_rx) = Registration::new(&waiters, a);
         drop(first);

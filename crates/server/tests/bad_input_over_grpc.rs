@@ -149,11 +149,18 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     let detail = error_detail(&refused).unwrap().code;
     assert!(detail == code::SESSION_REQUIRED || detail == code::INVOCATION_REQUIRED, "{detail}");
-    let unknown_session = Call { name: "l".into(), session_id: 999_999, seq: 1, ..Call::default() };
+    let unknown_session =
+        Call { name: "l".into(), session_id: 999_999, seq: 1, client_id: vec![7; 16], ..Call::default() };
     let lock = pb::FencedLockLockRequest { call: Some(unknown_session), owner: vec![1] };
     let refused = raw_locks.lock(lock).await.unwrap_err();
     assert_eq!(refused.code(), Code::NotFound);
     assert_eq!(error_detail(&refused).unwrap().code, code::SESSION_EXPIRED);
+    // A seq without the caller's id cannot be deduplicated: refused, not applied.
+    let anonymous = Call { name: "hits".into(), seq: 1, ..Call::default() };
+    let refused =
+        raw_longs.increment_and_get(AtomicLongIncrementAndGetRequest { call: Some(anonymous) }).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("client_id"), "{refused:?}");
     // An empty body is a request with every field missing; bytes that are not protobuf are
     // refused by the decoder.
     let empty = raw_call(&leader, "/coterie.v1.AtomicLongService/IncrementAndGet", Vec::new()).await.unwrap_err();

@@ -214,14 +214,11 @@ async fn a_parked_lock_is_granted_on_unlock_with_a_larger_fence() {
     let leader = leader(&nodes).await;
     let a = open_session(&leader, Duration::from_secs(60)).await;
     let b = open_session(&leader, Duration::from_secs(60)).await;
-    let first =
-        fence(leader.call(Request::invoked(lock("l", 1), InvocationId { session: a, seq: 1 }), CALL).await.unwrap());
+    let first = fence(leader.call(Request::invoked(lock("l", 1), Some(a), call_of(a, 1)), CALL).await.unwrap());
 
     let waiter = {
         let leader = Arc::clone(&leader);
-        tokio::spawn(async move {
-            leader.call(Request::invoked(lock("l", 2), InvocationId { session: b, seq: 1 }), CALL).await
-        })
+        tokio::spawn(async move { leader.call(Request::invoked(lock("l", 2), Some(b), call_of(b, 1)), CALL).await })
     };
     // Wait (on apply events) until B is parked in the lock.
     leader.raft().wait(Some(WAIT)).metrics(|_| waiting(&leader.group(), "l") == 1, "B parks").await.unwrap();
@@ -231,7 +228,7 @@ async fn a_parked_lock_is_granted_on_unlock_with_a_larger_fence() {
         name: "l".to_owned(),
         command: StructureCommand::FencedLock(FencedLockCommand::Unlock { owner: OwnerId(1) }),
     };
-    leader.call(Request::invoked(unlock, InvocationId { session: a, seq: 2 }), CALL).await.unwrap();
+    leader.call(Request::invoked(unlock, Some(a), call_of(a, 2)), CALL).await.unwrap();
     let second = fence(waiter.await.unwrap().unwrap());
     assert!(second > first, "fence {second} must exceed {first}");
     assert!(leader.waiters().is_empty());
@@ -246,10 +243,8 @@ async fn a_parked_call_that_times_out_is_cancelled() {
     let leader = leader(&nodes).await;
     let a = open_session(&leader, Duration::from_secs(60)).await;
     let b = open_session(&leader, Duration::from_secs(60)).await;
-    leader.call(Request::invoked(lock("l", 1), InvocationId { session: a, seq: 1 }), CALL).await.unwrap();
-    let result = leader
-        .call(Request::invoked(lock("l", 2), InvocationId { session: b, seq: 1 }), Duration::from_millis(300))
-        .await;
+    leader.call(Request::invoked(lock("l", 1), Some(a), call_of(a, 1)), CALL).await.unwrap();
+    let result = leader.call(Request::invoked(lock("l", 2), Some(b), call_of(b, 1)), Duration::from_millis(300)).await;
     assert!(matches!(result, Err(CpError::Timeout { .. })), "{result:?}");
     // The cancel was applied before the call returned: the lock has no waiter left.
     assert_eq!(waiting(&leader.group(), "l"), 0);
@@ -346,13 +341,12 @@ async fn leader_ticks_expire_a_silent_session_and_pass_its_lock_on() {
     let leader = leader(&nodes).await;
     let silent = open_session(&leader, Duration::from_secs(5)).await;
     let patient = open_session(&leader, Duration::from_secs(60)).await;
-    let first = fence(
-        leader.call(Request::invoked(lock("l", 1), InvocationId { session: silent, seq: 1 }), CALL).await.unwrap(),
-    );
+    let first =
+        fence(leader.call(Request::invoked(lock("l", 1), Some(silent), call_of(silent, 1)), CALL).await.unwrap());
     let waiter = {
         let leader = Arc::clone(&leader);
         tokio::spawn(async move {
-            leader.call(Request::invoked(lock("l", 2), InvocationId { session: patient, seq: 1 }), CALL).await
+            leader.call(Request::invoked(lock("l", 2), Some(patient), call_of(patient, 1)), CALL).await
         })
     };
     leader.raft().wait(Some(WAIT)).metrics(|_| waiting(&leader.group(), "l") == 1, "waiter parks").await.unwrap();
@@ -420,7 +414,7 @@ async fn losing_the_leader_loses_no_acknowledged_increment_and_applies_none_twic
             tokio::spawn(async move {
                 let (mut values, mut target) = (Vec::new(), 0);
                 for seq in 1..=PER_TASK {
-                    let request = Request::invoked(increment("c"), InvocationId { session, seq });
+                    let request = Request::invoked(increment("c"), Some(session), call_of(session, seq));
                     values.push(long_value(call_retrying(&nodes, &mut target, &request).await));
                 }
                 values
@@ -567,4 +561,10 @@ async fn reads_are_linearizable_without_log_entries() {
     for node in &nodes {
         node.shutdown().await.unwrap();
     }
+}
+
+/// Call `seq` of the client that makes `session`'s calls in these tests (one per session).
+fn call_of(session: SessionId, seq: u64) -> InvocationId {
+    let client = coterie_core::ClientId::new(u128::from(session.0) + 1).unwrap_or(coterie_core::ClientId::MIN);
+    InvocationId { client, seq }
 }

@@ -181,23 +181,24 @@ async fn a_client_that_goes_away_stops_waiting_for_a_lock() {
     // A resent open (its answer lost, say) answers the session the first one opened.
     assert_eq!(open(1).await, a);
     assert_ne!(a, b);
-    let lock_request = |session_id: u64| {
-        let call = Call { name: "l".to_owned(), session_id, seq: 1, ..Call::default() };
+    // Each client's first call; a call is named by its client's id and its seq.
+    let lock_request = |session_id: u64, client: u8| {
+        let call = Call { name: "l".to_owned(), session_id, seq: 1, client_id: vec![client; 16], ..Call::default() };
         FencedLockLockRequest { call: Some(call), owner: vec![1] }
     };
     let mut locks = FencedLockServiceClient::connect(url.clone()).await.unwrap();
-    locks.lock(lock_request(a)).await.unwrap();
+    locks.lock(lock_request(a, 1)).await.unwrap();
 
     // B waits for the lock on its own connection, then goes away.
     let mut waiting_client = FencedLockServiceClient::connect(url.clone()).await.unwrap();
-    let waiting = tokio::spawn(async move { waiting_client.lock(lock_request(b)).await });
+    let waiting = tokio::spawn(async move { waiting_client.lock(lock_request(b, 2)).await });
     wait_for_waiters(&cluster, leader_id, "l", 1).await;
     waiting.abort();
     assert!(waiting.await.unwrap_err().is_cancelled());
     wait_for_waiters(&cluster, leader_id, "l", 0).await;
 
     // So A's unlock frees the lock instead of handing it to a caller that is gone.
-    let call = Call { name: "l".to_owned(), session_id: a, seq: 2, ..Call::default() };
+    let call = Call { name: "l".to_owned(), session_id: a, seq: 2, client_id: vec![1; 16], ..Call::default() };
     locks.unlock(pb::FencedLockUnlockRequest { call: Some(call), owner: vec![1] }).await.unwrap();
     let call = Call { name: "l".to_owned(), session_id: 0, seq: 0, ..Call::default() };
     let locked = locks.is_locked(pb::FencedLockIsLockedRequest { call: Some(call) }).await.unwrap().into_inner();

@@ -35,7 +35,9 @@ pub use rpc::{RpcMode, RpcRequest, RpcResponse};
 
 use std::time::Duration;
 
-use coterie_core::{ApplyCtx, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
+use coterie_core::{
+    ApplyCtx, ClientId, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp,
+};
 use coterie_core::{Consistency, CoreError, StructureCommand, Target};
 use thiserror::Error;
 
@@ -228,20 +230,25 @@ fn check_group(group: &str) -> Result<(), ConvertError> {
     Ok(())
 }
 
-/// The caller described by a request's `session_id` and `seq` (0 = absent).
-pub fn caller(session_id: u64, seq: u64, operation: &'static str) -> Result<Caller, ConvertError> {
-    match (session_id, seq) {
-        (0, 0) => Ok(Caller::default()),
-        (0, seq) => Err(ConvertError::invalid(
-            operation,
-            format!("seq {seq} was given without a session; set session_id, or leave seq at 0"),
-        )),
-        (session, 0) => Ok(Caller { session: Some(SessionId(session)), invocation: None }),
-        (session, seq) => {
-            let session = SessionId(session);
-            Ok(Caller { session: Some(session), invocation: Some(InvocationId { session, seq }) })
-        }
+/// The caller described by a request's `session_id`, `client_id` and `seq` (0 and empty =
+/// absent). A seq names a call of its client, so it needs the client's id; the session is
+/// independent of both.
+pub fn caller(session_id: u64, client_id: &[u8], seq: u64, operation: &'static str) -> Result<Caller, ConvertError> {
+    let session = (session_id != 0).then_some(SessionId(session_id));
+    if seq == 0 {
+        return Ok(Caller { session, invocation: None });
     }
+    let client = ClientId::from_bytes(client_id).ok_or_else(|| {
+        ConvertError::invalid(
+            operation,
+            format!(
+                "seq {seq} was given without a valid client_id (16 bytes, not all zero, drawn at random once per \
+                 client; got {} bytes); set client_id, or leave seq at 0",
+                client_id.len()
+            ),
+        )
+    })?;
+    Ok(Caller { session, invocation: Some(InvocationId { client, seq }) })
 }
 
 /// The default number of shards of a sharded structure (seed 000).
@@ -285,7 +292,7 @@ impl Header {
                 (Target::Sharded { shards }, call.name.clone())
             }
         };
-        let caller = caller(call.session_id, call.seq, operation)?;
+        let caller = caller(call.session_id, &call.client_id, call.seq, operation)?;
         let consistency = consistency(call.consistency, call.at_least, operation)?;
         if call.stale_read && caller.invocation.is_some() {
             return Err(ConvertError::invalid(
@@ -296,7 +303,7 @@ impl Header {
         if call.keep_parked && caller.invocation.is_none() {
             return Err(ConvertError::invalid(
                 operation,
-                "keep_parked needs a session and a seq: a parked call is found again by them",
+                "keep_parked needs a client_id and a seq: a parked call is found again by them",
             ));
         }
         Ok(Header { target, name, caller, consistency, stale_read: call.stale_read, keep_parked: call.keep_parked })

@@ -28,8 +28,9 @@ pub fn timeout_ms(duration: Duration) -> u64 {
 /// invocation id `invocation`.
 ///
 /// Structure commands ([`GroupCommand::Invoke`] of an AtomicLong, AtomicReference,
-/// FencedLock, CP Semaphore or CountDownLatch) carry the caller in their `Call` header: an
-/// invocation needs its session and a `seq` of at least 1, since 0 means "none" on the wire.
+/// FencedLock, CP Semaphore or CountDownLatch) carry the caller in their `Call` header: the
+/// session, if any, and the invocation's client id and `seq` (at least 1, since 0 means
+/// "none" on the wire).
 /// Session commands (OpenSession, Heartbeat, CloseSession, Cancel) name their session in the
 /// command itself, so `session` and `invocation` must be `None` for them. Other commands
 /// (Tick, Create, Destroy, the other kinds) have no rpc and are refused, as are names the
@@ -52,27 +53,15 @@ pub fn to_request(
         )));
     }
     let (group, name) = resolve_target(group, name)?;
-    let seq = match (session, invocation) {
-        (_, None) => 0,
-        (Some(session), Some(invocation)) if invocation.session == session && invocation.seq > 0 => invocation.seq,
-        (Some(_), Some(InvocationId { seq: 0, .. })) => {
+    let seq = match invocation {
+        None => 0,
+        Some(InvocationId { seq: 0, .. }) => {
             return Err(ConvertError::invalid(
                 operation,
                 "invocation seq 0 cannot be sent; sequence numbers start at 1",
             ));
         }
-        (Some(session), Some(invocation)) => {
-            return Err(ConvertError::invalid(
-                operation,
-                format!("{invocation} does not belong to the caller's {session}; use the caller's session"),
-            ));
-        }
-        (None, Some(invocation)) => {
-            return Err(ConvertError::invalid(
-                operation,
-                format!("{invocation} was given without its session; pass the session too"),
-            ));
-        }
+        Some(invocation) => invocation.seq,
     };
     let session_id = session.map_or(0, |s| s.0);
     if session_id == 0 && session.is_some() {
@@ -83,6 +72,7 @@ pub fn to_request(
         name,
         session_id,
         seq,
+        client_id: invocation.map(|i| i.client.to_bytes().to_vec()).unwrap_or_default(),
         ..pb::Call::default()
     });
     Ok(rpc)
@@ -115,8 +105,8 @@ fn session_request(
             "cancel",
             R::Cancel(pb::CancelRequest {
                 group: String::new(),
-                session_id: invocation.session.0,
                 seq: invocation.seq,
+                client_id: invocation.client.to_bytes().to_vec(),
             }),
         ),
         GroupCommand::Tick => return Err(no_rpc("tick", "Tick (the group clock)")),

@@ -76,11 +76,20 @@ impl IntoCommand for pb::CancelRequest {
     const OPERATION: &'static str = "cancel";
 
     fn into_command(self) -> Result<Routed, ConvertError> {
-        let session = session(self.session_id, Self::OPERATION)?;
         if self.seq == 0 {
             return Err(ConvertError::invalid(Self::OPERATION, "seq is required: it names the call to cancel"));
         }
-        routed(&self.group, GroupCommand::Cancel { invocation: InvocationId { session, seq: self.seq } })
+        let client = ClientId::from_bytes(&self.client_id).ok_or_else(|| {
+            ConvertError::invalid(
+                Self::OPERATION,
+                format!(
+                    "client_id is required: the 16 bytes (not all zero) of the client that made the call to cancel \
+                     (got {} bytes)",
+                    self.client_id.len()
+                ),
+            )
+        })?;
+        routed(&self.group, GroupCommand::Cancel { invocation: InvocationId { client, seq: self.seq } })
     }
 }
 

@@ -14,16 +14,18 @@ pub struct GroupConfig {
     pub max_value_bytes: usize,
     /// Longest structure name, in bytes.
     pub max_name_bytes: usize,
-    /// Completed calls remembered per session for answering retries.
+    /// Completed calls remembered per client for answering resends (calls still parked are
+    /// kept besides).
     pub dedup_window: usize,
     /// Longest session TTL a client may ask for.
     pub max_session_ttl: Duration,
-    /// How long the group remembers a client's session opens after it last opened one
-    /// (at least [`MIN_CLIENT_TTL`]; see [`crate::dedup`] for why).
+    /// How long the group remembers a client's session opens and calls after it was last
+    /// seen (at least [`MIN_CLIENT_TTL`]; see [`crate::dedup`] for why).
     pub client_ttl: Duration,
     /// Session opens remembered per client, by open sequence number.
     pub client_window: usize,
-    /// Clients whose opens are remembered at once; past it, opens by new clients are refused
+    /// Clients whose opens (and, separately, whose calls) are remembered at once; past it,
+    /// opens and calls by new clients are refused
     /// with [`CoreError::TooManyClients`](crate::CoreError::TooManyClients) until a client has been idle for `client_ttl`.
     pub max_clients: usize,
 }
@@ -67,7 +69,7 @@ impl GroupConfig {
             self.dedup_window > 0,
             "GroupConfig::dedup_window",
             self.dedup_window,
-            format!("{positive}: it is how many completed calls per session are remembered to answer retries"),
+            format!("{positive}: it is how many completed calls per client are remembered to answer resends"),
         )?;
         ConfigError::ensure(
             !self.max_session_ttl.is_zero(),
@@ -101,5 +103,10 @@ impl GroupConfig {
     /// The bounds of the group's table of session opens.
     pub fn client_limits(&self) -> DedupLimits {
         DedupLimits { ttl: self.client_ttl, window: self.client_window, max_clients: self.max_clients }
+    }
+
+    /// The bounds of the group's table of calls.
+    pub fn call_limits(&self) -> DedupLimits {
+        DedupLimits { ttl: self.client_ttl, window: self.dedup_window, max_clients: self.max_clients }
     }
 }

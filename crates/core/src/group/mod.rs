@@ -2,8 +2,8 @@
 //!
 //! A group hosts structures of any kind by name and owns what must be shared between them:
 //! client sessions (a session's expiry must release its locks in *every* structure in the
-//! same apply), the per-session retry window, the deadline index that ticks use, and the
-//! group clock. Structures never see each other; the group routes commands to them and
+//! same apply), the record of every client's calls that answers resends, the deadline index
+//! that ticks use, and the group clock. Structures never see each other; the group routes commands to them and
 //! turns their effects into wakes for parked callers.
 //!
 //! Opening a session is idempotent: [`GroupCommand::OpenSession`] carries the caller's
@@ -11,8 +11,13 @@
 //! from a [`DedupTable`] of the sessions it opened, so a lost reply never leaves the client
 //! with two sessions (the table's contract — bounded, expiring after
 //! [`GroupConfig::client_ttl`], never applying a resend twice — is in [`crate::dedup`]).
-//! Sessions stay what they are for: owning locks and permits, and the per-session window
-//! that answers retried calls made inside them.
+//!
+//! Calls are deduplicated the same way, by the caller's [`InvocationId`] — its client id and
+//! its sequence number for this group — in a second table ([`dedup`] says what it records),
+//! not by session. Sessions stay what they are for: owning locks and permits (and the calls
+//! waiting for them). A resend of a call that was applied is answered even after the session
+//! it was made in expired; a call refused because its session expired was certainly not
+//! applied, so the client may make it again in a new session.
 
 pub mod config;
 pub mod deadlines;
@@ -33,7 +38,7 @@ use crate::structure::{Structure, StructureCommand, StructureOutput, StructureSp
 use crate::types::{ClientId, InvocationId, LogIndex, SessionId, Timestamp};
 pub use config::GroupConfig;
 use deadlines::DeadlineIndex;
-use dedup::{Recorded, Seen};
+use dedup::Recorded;
 use sessions::SessionTable;
 
 /// Commands a group accepts. The caller's session and invocation travel in the [`ApplyCtx`].
@@ -139,9 +144,11 @@ pub struct Group {
     /// The highest time any entry carried; time never goes back within the group.
     now: Timestamp,
     structures: BTreeMap<String, Structure>,
-    sessions: SessionTable<GroupOutput>,
+    sessions: SessionTable,
     /// The sessions each client opened, by open sequence number: answers resent opens.
     opens: DedupTable<SessionId>,
+    /// Every client's calls, by sequence number: answers resent calls.
+    calls: DedupTable<Recorded<GroupOutput>>,
     #[serde(skip)]
     deadlines: DeadlineIndex,
 }
@@ -160,6 +167,7 @@ impl Group {
             structures: BTreeMap::new(),
             sessions: SessionTable::default(),
             opens: DedupTable::new(config.client_limits()),
+            calls: DedupTable::new(config.call_limits()),
             deadlines: DeadlineIndex::default(),
             config,
         }
@@ -195,6 +203,11 @@ impl Group {
         self.opens.len()
     }
 
+    /// Number of clients whose calls the group remembers.
+    pub fn caller_count(&self) -> usize {
+        self.calls.len()
+    }
+
     /// The group clock: the latest time any applied entry carried.
     pub fn now(&self) -> Timestamp {
         self.now
@@ -207,11 +220,11 @@ impl Group {
     }
 
     /// Whether the group's time must go on advancing: it has open sessions (which expire),
-    /// parked calls or timers with deadlines, or remembered session opens (which expire).
+    /// parked calls or timers with deadlines, or remembered clients (whose records expire).
     /// The tick policy every engine follows: tick a group periodically while this holds, and
     /// not at all while it does not, so idle groups cost no log entries.
     pub fn needs_ticks(&self) -> bool {
-        self.session_count() > 0 || self.next_deadline().is_some() || !self.opens.is_empty()
+        self.session_count() > 0 || self.next_deadline().is_some() || !self.opens.is_empty() || !self.calls.is_empty()
     }
 
     fn validate_name(&self, name: &str) -> Result<(), CoreError> {
@@ -235,14 +248,11 @@ impl Group {
         self.deadlines.set(name, deadline);
     }
 
-    /// Stores the results of wakes in the woken sessions' retry windows, so a client that
-    /// retries a parked call after it completed gets the result.
-    fn record_wakes(&mut self, effects: &[Effect<GroupOutput>]) {
-        let capacity = self.config.dedup_window;
+    /// Stores the results of wakes in their callers' records, so a client that resends a
+    /// parked call after it completed gets the result.
+    fn record_wakes(&mut self, effects: &[Effect<GroupOutput>], now: Timestamp) {
         for Effect::Wake { invocation, result } in effects {
-            if let Some(session) = self.sessions.get_mut(invocation.session) {
-                session.dedup.complete(invocation.seq, result.clone(), capacity);
-            }
+            self.calls.complete(invocation.client, invocation.seq, Recorded::Done(result.clone()), now);
         }
     }
 
@@ -254,24 +264,21 @@ impl Group {
         if size > self.config.max_value_bytes {
             return Applied::err(CoreError::ValueTooLarge { size, limit: self.config.max_value_bytes });
         }
-        if let Some(invocation) = ctx.invocation
-            && ctx.session != Some(invocation.session)
-        {
-            return Applied::err(CoreError::invalid("invoke", "the invocation's session differs from the caller's"));
-        }
-        if let Some(session) = ctx.session {
-            let session = match self.sessions.refresh(session, ctx.now) {
-                Ok(session) => session,
-                Err(err) => return Applied::err(err),
-            };
-            if let Some(invocation) = ctx.invocation {
-                match session.dedup.check(invocation) {
-                    Ok(Seen::New) => {}
-                    Ok(Seen::Retry(Recorded::Done(result))) => return Applied::ready(result.clone()),
-                    Ok(Seen::Retry(Recorded::Parked { .. })) => return Applied::parked(),
-                    Err(err) => return Applied::err(err),
-                }
+        // A resend is answered from its record first, whatever became of its session since.
+        if let Some(invocation) = ctx.invocation {
+            match self.calls.decide(invocation.client, invocation.seq, ctx.now) {
+                Decision::Apply => {}
+                Decision::Answer(Recorded::Done(result)) => return Applied::ready(result.clone()),
+                Decision::Answer(Recorded::Parked { .. }) => return Applied::parked(),
+                Decision::Refuse(err) => return Applied::err(err),
             }
+        }
+        if let Some(session) = ctx.session
+            && let Err(err) = self.sessions.refresh(session, ctx.now)
+        {
+            // Not recorded: the refusal is certain (nothing was applied), so a resend in the
+            // same session gets it again, and the call may be made anew in another session.
+            return Applied::err(err);
         }
 
         let applied = match self.structures.get_mut(&name) {
@@ -297,20 +304,21 @@ impl Group {
         };
 
         self.reindex(&name);
-        let exists = self.structures.contains_key(&name);
-        if let Some(session) = ctx.session.and_then(|s| self.sessions.get_mut(s)) {
-            if exists {
-                session.touched.insert(name.clone());
-            }
-            if let Some(invocation) = ctx.invocation {
-                let recorded = match &applied.response {
-                    Reply::Ready(result) => Recorded::Done(result.clone()),
-                    Reply::Parked => Recorded::Parked { structure: name },
-                };
-                session.dedup.record(invocation.seq, recorded, self.config.dedup_window);
-            }
+        if self.structures.contains_key(&name)
+            && let Some(session) = ctx.session.and_then(|s| self.sessions.get_mut(s))
+        {
+            session.touched.insert(name.clone());
         }
-        self.record_wakes(&applied.effects);
+        if let Some(invocation) = ctx.invocation {
+            let recorded = match &applied.response {
+                Reply::Ready(result) => Recorded::Done(result.clone()),
+                Reply::Parked => Recorded::Parked { structure: name },
+            };
+            // `decide` answered Apply within this same apply, so the client has room: the
+            // record cannot be refused.
+            let _ = self.calls.record(invocation.client, invocation.seq, recorded, ctx.now);
+        }
+        self.record_wakes(&applied.effects, ctx.now);
         applied
     }
 
@@ -338,7 +346,7 @@ impl Group {
             return Applied::err(CoreError::SessionExpired { session });
         };
         let effects = self.release(&BTreeSet::from([session]), closed.touched, ctx);
-        self.record_wakes(&effects);
+        self.record_wakes(&effects, ctx.now);
         Applied::ok(GroupOutput::Unit).with_effects(effects)
     }
 
@@ -371,6 +379,7 @@ impl Group {
 
     fn tick(&mut self, ctx: &ApplyCtx) -> Applied<GroupOutput> {
         self.opens.expire(ctx.now);
+        self.calls.expire(ctx.now);
         let mut effects = Vec::new();
         for name in self.deadlines.due(ctx.now) {
             if let Some(structure) = self.structures.get_mut(&name) {
@@ -382,15 +391,15 @@ impl Group {
         let ids: BTreeSet<SessionId> = expired.keys().copied().collect();
         let touched: BTreeSet<String> = expired.into_values().flat_map(|s| s.touched).collect();
         effects.extend(self.release(&ids, touched, ctx));
-        self.record_wakes(&effects);
+        self.record_wakes(&effects, ctx.now);
         Applied::ok(GroupOutput::Expired(ids.into_iter().collect())).with_effects(effects)
     }
 
     fn cancel(&mut self, invocation: InvocationId, ctx: &ApplyCtx) -> Applied<GroupOutput> {
-        let parked_in = self
-            .sessions
-            .get_mut(invocation.session)
-            .and_then(|s| s.dedup.parked().find(|(seq, _)| *seq == invocation.seq).map(|(_, name)| name.to_owned()));
+        let parked_in = match self.calls.get(invocation.client, invocation.seq) {
+            Some(Recorded::Parked { structure }) => Some(structure.clone()),
+            _ => None,
+        };
         let Some(name) = parked_in else {
             return Applied::ok(GroupOutput::Bool(false));
         };
@@ -401,7 +410,7 @@ impl Group {
             None => Vec::new(),
         };
         self.reindex(&name);
-        self.record_wakes(&effects);
+        self.record_wakes(&effects, ctx.now);
         let cancelled = effects.iter().any(|e| e.invocation() == invocation);
         Applied::ok(GroupOutput::Bool(cancelled)).with_effects(effects)
     }
@@ -424,11 +433,10 @@ impl Group {
 
     fn destroy(&mut self, name: String, ctx: &ApplyCtx) -> Applied<GroupOutput> {
         let parked: Vec<InvocationId> = self
-            .sessions
-            .iter()
-            .flat_map(|(session, s)| {
-                s.dedup.parked().filter(|(_, n)| *n == name).map(move |(seq, _)| InvocationId { session, seq })
-            })
+            .calls
+            .pinned()
+            .filter(|(_, _, recorded)| matches!(recorded, Recorded::Parked { structure } if *structure == name))
+            .map(|(client, seq, _)| InvocationId { client, seq })
             .collect();
         let Some(mut structure) = self.structures.remove(&name) else {
             return Applied::ok(GroupOutput::Bool(false));
@@ -439,7 +447,7 @@ impl Group {
             .map(|e| e.map(GroupOutput::Structure))
             .collect();
         self.deadlines.set(&name, None);
-        self.record_wakes(&effects);
+        self.record_wakes(&effects, ctx.now);
         Applied::ok(GroupOutput::Bool(true)).with_effects(effects)
     }
 }
@@ -468,7 +476,7 @@ impl StateMachine for Group {
 
     /// Serves a read-only structure command from the current state. Unlike applying it
     /// through the log, this neither refreshes the caller's session nor records the call in
-    /// its retry window (a read needs neither); the answer is the same.
+    /// the caller's record (a read needs neither); the answer is the same.
     fn read(&self, command: &GroupCommand, ctx: &ApplyCtx) -> Option<Result<GroupOutput, CoreError>> {
         if !command.is_read() {
             return None;

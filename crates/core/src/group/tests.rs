@@ -35,7 +35,7 @@ impl Log {
         name: &str,
         command: StructureCommand,
     ) -> Applied<GroupOutput> {
-        let ctx = ApplyCtx::invoked(self.ctx(now).index, Timestamp(now), InvocationId { session, seq });
+        let ctx = ApplyCtx::invoked(self.ctx(now).index, Timestamp(now), Some(session), inv_of(session, seq));
         self.group.apply(GroupCommand::Invoke { name: name.to_owned(), command }, &ctx)
     }
 
@@ -55,6 +55,16 @@ impl Log {
 
 fn client(n: u128) -> ClientId {
     ClientId::new(n).unwrap()
+}
+
+/// The client these tests make `session`'s calls as (one client per session).
+fn client_of(session: SessionId) -> ClientId {
+    client(u128::from(session.0) + 1_000_000)
+}
+
+/// Call `seq` of the client making `session`'s calls.
+fn inv_of(session: SessionId, seq: u64) -> InvocationId {
+    InvocationId { client: client_of(session), seq }
 }
 
 fn open(ttl_ms: u64, client: ClientId, seq: u64) -> GroupCommand {
@@ -123,8 +133,7 @@ fn session_expiry_releases_locks_and_hands_over_in_the_same_apply() {
     let tick = log.admin(GroupCommand::Tick, 1_010);
     assert_eq!(
         tick,
-        Applied::ok(GroupOutput::Expired(vec![dead]))
-            .with_effects(vec![Effect::wake(InvocationId { session: alive, seq: 1 }, fence(6))])
+        Applied::ok(GroupOutput::Expired(vec![dead])).with_effects(vec![Effect::wake(inv_of(alive, 1), fence(6))])
     );
     // The dead client's late unlock is refused, clearly.
     let late = log.call(
@@ -149,13 +158,13 @@ fn closing_a_session_cancels_its_waiters_and_frees_its_locks() {
     assert_eq!(log.call(b, 1, 0, "l", lock(1)), Applied::parked());
     assert_eq!(log.call(c, 1, 0, "l", lock(1)), Applied::parked());
     let closed = log.admin(GroupCommand::CloseSession { session: b }, 5);
-    let b1 = InvocationId { session: b, seq: 1 };
+    let b1 = inv_of(b, 1);
     assert_eq!(
         closed.effects,
         vec![Effect::Wake { invocation: b1, result: Err(CoreError::SessionExpired { session: b }) }]
     );
     let closed = log.admin(GroupCommand::CloseSession { session: a }, 6);
-    assert_eq!(closed.effects, vec![Effect::wake(InvocationId { session: c, seq: 1 }, fence(8))]);
+    assert_eq!(closed.effects, vec![Effect::wake(inv_of(c, 1), fence(8))]);
 }
 
 #[test]
@@ -176,10 +185,7 @@ fn retries_older_than_the_window_are_refused() {
         log.call(s, seq, 0, "seq", incr());
     }
     let retry = log.call(s, 1, 0, "seq", incr());
-    assert_eq!(
-        retry,
-        Applied::err(CoreError::RetryWindowPassed { invocation: InvocationId { session: s, seq: 1 }, oldest: 2 })
-    );
+    assert_eq!(retry, Applied::err(CoreError::ClientWindowPassed { client: client_of(s), seq: 1, oldest: 2 }));
     assert_eq!(log.read(0, "seq", StructureCommand::AtomicLong(AtomicLongCommand::Get)), Applied::ok(long(3)));
 }
 
@@ -191,7 +197,7 @@ fn a_retried_parked_call_stays_parked_and_cancel_answers_it() {
     log.call(a, 1, 0, "l", lock(1));
     assert_eq!(log.call(b, 7, 0, "l", lock(2)), Applied::parked());
     assert_eq!(log.call(b, 7, 0, "l", lock(2)), Applied::parked());
-    let b7 = InvocationId { session: b, seq: 7 };
+    let b7 = inv_of(b, 7);
     let cancelled = log.admin(GroupCommand::Cancel { invocation: b7 }, 0);
     assert_eq!(
         cancelled,
@@ -221,7 +227,7 @@ fn ticks_fire_structure_deadlines_and_survive_restore() {
 
     let tick = log.admin(GroupCommand::Tick, 600);
     let timed_out = GroupOutput::Structure(StructureOutput::FencedLock(FencedLockOutput::MaybeFence(None)));
-    assert_eq!(tick.effects, vec![Effect::wake(InvocationId { session: b, seq: 1 }, timed_out)]);
+    assert_eq!(tick.effects, vec![Effect::wake(inv_of(b, 1), timed_out)]);
     assert_eq!(log.group.next_deadline(), None);
 }
 
@@ -296,7 +302,7 @@ fn create_is_idempotent_conflicts_are_errors_and_destroy_cancels_waiters() {
     // Non-reentrant by its explicit configuration.
     assert_eq!(log.call(a, 2, 0, "l", lock(1)), Applied::err(CoreError::AcquireLimitReached { limit: 1 }));
     log.call(b, 1, 0, "l", lock(2));
-    let b1 = InvocationId { session: b, seq: 1 };
+    let b1 = inv_of(b, 1);
     let destroyed = log.admin(GroupCommand::Destroy { name: "l".into() }, 0);
     assert_eq!(
         destroyed,
@@ -306,16 +312,91 @@ fn create_is_idempotent_conflicts_are_errors_and_destroy_cancels_waiters() {
     assert_eq!(log.admin(GroupCommand::Destroy { name: "l".into() }, 0), Applied::ok(GroupOutput::Bool(false)));
 }
 
+/// Applies `command` as call `seq` of `client`, made in `session` if given.
+fn call_as(
+    log: &mut Log,
+    client: ClientId,
+    session: Option<SessionId>,
+    seq: u64,
+    now: u64,
+    name: &str,
+    command: StructureCommand,
+) -> Applied<GroupOutput> {
+    let ctx = ApplyCtx::invoked(log.ctx(now).index, Timestamp(now), session, InvocationId { client, seq });
+    log.group.apply(GroupCommand::Invoke { name: name.to_owned(), command }, &ctx)
+}
+
 #[test]
-fn invocation_must_match_the_callers_session() {
+fn a_resend_of_a_call_applied_in_a_session_that_expired_since_is_answered_not_reapplied() {
     let mut log = Log::new();
-    let s = log.open(10_000, 0);
-    let ctx = ApplyCtx {
-        session: Some(SessionId(999)),
-        ..ApplyCtx::invoked(LogIndex(50), Timestamp(0), InvocationId { session: s, seq: 1 })
-    };
-    let applied = log.group.apply(GroupCommand::Invoke { name: "x".into(), command: incr() }, &ctx);
-    assert!(matches!(applied.response, Reply::Ready(Err(CoreError::InvalidArgument { .. }))));
+    let s = log.open(1_000, 0);
+    let me = client(7);
+    assert_eq!(call_as(&mut log, me, Some(s), 1, 10, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(log.admin(GroupCommand::Tick, 1_500), Applied::ok(GroupOutput::Expired(vec![s])));
+    // The answer was lost; the client resends in the expired session, then in a new one.
+    assert_eq!(call_as(&mut log, me, Some(s), 1, 1_600, "seq", incr()), Applied::ok(long(1)));
+    let fresh = log.open(1_000, 1_600);
+    assert_eq!(call_as(&mut log, me, Some(fresh), 1, 1_700, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(log.read(1_700, "seq", StructureCommand::AtomicLong(AtomicLongCommand::Get)), Applied::ok(long(1)));
+}
+
+#[test]
+fn a_call_refused_for_an_expired_session_is_not_recorded_and_may_be_made_anew() {
+    let mut log = Log::new();
+    let s = log.open(1_000, 0);
+    log.admin(GroupCommand::Tick, 2_000);
+    let me = client(7);
+    let refused = call_as(&mut log, me, Some(s), 1, 2_000, "seq", incr());
+    assert_eq!(refused, Applied::err(CoreError::SessionExpired { session: s }));
+    assert_eq!(call_as(&mut log, me, Some(s), 1, 2_000, "seq", incr()), refused);
+    let fresh = log.open(1_000, 2_000);
+    assert_eq!(call_as(&mut log, me, Some(fresh), 1, 2_010, "seq", incr()), Applied::ok(long(1)));
+}
+
+#[test]
+fn calls_outside_sessions_are_deduplicated_by_client_and_numbered_per_client() {
+    let mut log = Log::new();
+    let (a, b) = (client(1), client(2));
+    assert_eq!(call_as(&mut log, a, None, 1, 0, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(call_as(&mut log, a, None, 1, 5, "seq", incr()), Applied::ok(long(1)));
+    assert_eq!(call_as(&mut log, b, None, 1, 5, "seq", incr()), Applied::ok(long(2)));
+    assert_eq!(log.group.caller_count(), 2);
+    assert_eq!(log.group.session_count(), 0);
+    // A lock still needs a session: it is what owns the lock.
+    let refused = call_as(&mut log, a, None, 2, 5, "l", lock(1));
+    assert!(matches!(refused.response, Reply::Ready(Err(CoreError::SessionRequired { .. }))), "{refused:?}");
+}
+
+#[test]
+fn a_parked_call_is_never_pushed_out_of_its_clients_window_nor_forgotten_with_the_client() {
+    let config = GroupConfig { dedup_window: 2, client_ttl: Duration::from_secs(120), ..GroupConfig::default() };
+    let mut log = Log { group: Group::new(config), index: 0 };
+    let holder = log.open(3_600_000, 0);
+    let waiter = log.open(3_600_000, 0);
+    log.call(holder, 1, 0, "l", lock(1));
+    assert_eq!(log.call(waiter, 1, 0, "l", lock(2)), Applied::parked());
+    for seq in 2..=6 {
+        log.call(waiter, seq, 0, "seq", incr());
+    }
+    // Five completions later (window 2), the parked call is still recorded ...
+    assert_eq!(log.call(waiter, 1, 10, "l", lock(2)), Applied::parked());
+    assert!(matches!(
+        log.call(waiter, 2, 10, "seq", incr()).response,
+        Reply::Ready(Err(CoreError::ClientWindowPassed { .. }))
+    ));
+    // ... and past the client TTL, with only heartbeats in between, it is not forgotten.
+    log.admin(GroupCommand::Heartbeat { session: waiter }, 200_000);
+    log.admin(GroupCommand::Heartbeat { session: holder }, 200_000);
+    log.admin(GroupCommand::Tick, 300_000);
+    assert_eq!(log.group.caller_count(), 1, "the holder's client is forgotten, the waiter's is not");
+    assert_eq!(log.call(waiter, 1, 300_000, "l", lock(2)), Applied::parked());
+    let cancelled = log.admin(GroupCommand::Cancel { invocation: inv_of(waiter, 1) }, 300_000);
+    assert_eq!(cancelled.response, Reply::Ready(Ok(GroupOutput::Bool(true))));
+    let answer = Applied::err(CoreError::Cancelled { invocation: inv_of(waiter, 1) });
+    assert_eq!(log.call(waiter, 1, 300_010, "l", lock(2)), answer);
+    // Completed, the record expires like any other once the client is idle for the TTL.
+    log.admin(GroupCommand::Tick, 500_000);
+    assert_eq!(log.group.caller_count(), 0);
 }
 
 #[test]
@@ -387,7 +468,7 @@ fn the_dedup_window_message_says_what_the_window_is_for() {
     assert_eq!(
         err.to_string(),
         "invalid configuration: GroupConfig::dedup_window is 0; it must be more than zero: it is how many \
-         completed calls per session are remembered to answer retries"
+         completed calls per client are remembered to answer resends"
     );
 }
 
@@ -441,16 +522,21 @@ fn the_table_of_opens_is_bounded_and_expires() {
 }
 
 #[test]
-fn state_of_format_version_1_is_refused_with_the_clear_error() {
-    // Version 1 had no table of opens and no client in OpenSession: not read, not guessed at.
-    let mut bytes = codec::encode(&Group::default()).unwrap();
-    assert_eq!(bytes[0], 2);
-    bytes[0] = 1;
-    let err = Group::restore(&bytes).unwrap_err();
-    assert!(err.to_string().contains("format version 1 is not supported (this build reads version 2)"), "{err}");
-    let mut command = open(1_000, client(1), 1).encode().unwrap();
-    command[0] = 1;
-    assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
+fn state_of_earlier_format_versions_is_refused_with_the_clear_error() {
+    // Version 1 had no table of opens and no client in OpenSession; version 2 deduplicated
+    // calls by session, in windows inside the sessions. Neither is read, nor guessed at.
+    let current = codec::encode(&Group::default()).unwrap();
+    assert_eq!(current[0], 3);
+    for version in [1u8, 2] {
+        let mut bytes = current.clone();
+        bytes[0] = version;
+        let err = Group::restore(&bytes).unwrap_err();
+        let expected = format!("format version {version} is not supported (this build reads version 3)");
+        assert!(err.to_string().contains(&expected), "{err}");
+        let mut command = open(1_000, client(1), 1).encode().unwrap();
+        command[0] = version;
+        assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
+    }
 }
 
 #[test]

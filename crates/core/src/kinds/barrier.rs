@@ -102,7 +102,7 @@ impl Barrier {
         }
         match ctx.require_invocation("arrive") {
             Ok(invocation) => {
-                self.arrivals.push(Waiter::new(invocation, ctx.now, timeout, ()));
+                self.arrivals.push(Waiter::new(invocation, ctx, timeout, ()));
                 self.parties = Some(expected);
                 Applied::parked()
             }

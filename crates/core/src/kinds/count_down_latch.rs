@@ -137,7 +137,7 @@ impl CountDownLatch {
         }
         match ctx.require_invocation("await") {
             Ok(invocation) => {
-                self.waiters.push(Waiter::new(invocation, ctx.now, timeout, ()));
+                self.waiters.push(Waiter::new(invocation, ctx, timeout, ()));
                 Applied::parked()
             }
             Err(err) => Applied::err(err),

@@ -176,7 +176,7 @@ impl CpSemaphore {
         }
         match ctx.require_invocation(operation) {
             Ok(invocation) => {
-                self.waiters.push(Waiter::new(invocation, ctx.now, wait, PermitWait { permits, is_try }));
+                self.waiters.push(Waiter::new(invocation, ctx, wait, PermitWait { permits, is_try }));
                 Applied::parked()
             }
             Err(err) => Applied::err(err),
@@ -250,7 +250,11 @@ impl CpSemaphore {
             let PermitWait { permits, is_try } = waiter.request;
             let operation = if is_try { "try_acquire" } else { "acquire" };
             let granted = if is_try { CpSemaphoreOutput::Bool(true) } else { CpSemaphoreOutput::Unit };
-            let result = self.take(waiter.invocation.session, permits, wanted, operation).map(|()| granted);
+            // Every waiter was parked in a session; one without is refused, never granted.
+            let result = match waiter.session {
+                Some(session) => self.take(session, permits, wanted, operation).map(|()| granted),
+                None => Err(CoreError::SessionRequired { operation: operation.into() }),
+            };
             effects.push(waiter.answer(result));
         }
         effects

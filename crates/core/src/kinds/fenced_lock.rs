@@ -156,7 +156,7 @@ impl FencedLock {
                 }
                 match ctx.require_invocation(operation) {
                     Ok(invocation) => {
-                        self.waiters.push(Waiter::new(invocation, ctx.now, wait, LockWait { owner, is_try }));
+                        self.waiters.push(Waiter::new(invocation, ctx, wait, LockWait { owner, is_try }));
                         Applied::parked()
                     }
                     Err(err) => Applied::err(err),
@@ -179,21 +179,30 @@ impl FencedLock {
             return Applied::ok(FencedLockOutput::Unit);
         }
         self.holder = None;
-        Applied::ok(FencedLockOutput::Unit).with_effects(self.grant_next(ctx).into_iter().collect())
+        Applied::ok(FencedLockOutput::Unit).with_effects(self.grant_next(ctx))
     }
 
-    /// Hands a free lock to the longest waiter, at this command's index.
-    fn grant_next(&mut self, ctx: &ApplyCtx) -> Option<Effect<FencedLockOutput>> {
+    /// Hands a free lock to the longest waiter, at this command's index. (Every waiter was
+    /// parked in a session; one without would be refused, never made the holder.)
+    fn grant_next(&mut self, ctx: &ApplyCtx) -> Vec<Effect<FencedLockOutput>> {
         debug_assert!(self.holder.is_none());
-        let waiter = self.waiters.pop_front()?;
-        let fence = Fence(ctx.index.0);
-        self.holder = Some(Holder { session: waiter.invocation.session, owner: waiter.request.owner, count: 1, fence });
-        let output = if waiter.request.is_try {
-            FencedLockOutput::MaybeFence(Some(fence))
-        } else {
-            FencedLockOutput::Fence(fence)
-        };
-        Some(waiter.answer(Ok(output)))
+        let mut effects = Vec::new();
+        while let Some(waiter) = self.waiters.pop_front() {
+            let Some(session) = waiter.session else {
+                effects.push(waiter.answer(Err(CoreError::SessionRequired { operation: "lock".into() })));
+                continue;
+            };
+            let fence = Fence(ctx.index.0);
+            self.holder = Some(Holder { session, owner: waiter.request.owner, count: 1, fence });
+            let output = if waiter.request.is_try {
+                FencedLockOutput::MaybeFence(Some(fence))
+            } else {
+                FencedLockOutput::Fence(fence)
+            };
+            effects.push(waiter.answer(Ok(output)));
+            break;
+        }
+        effects
     }
 }
 

@@ -140,7 +140,7 @@ impl Lock {
                 }
                 match ctx.require_invocation(operation) {
                     Ok(invocation) => {
-                        self.waiters.push(Waiter::new(invocation, ctx.now, wait, LockWait { owner, lease, is_try }));
+                        self.waiters.push(Waiter::new(invocation, ctx, wait, LockWait { owner, lease, is_try }));
                         Applied::parked()
                     }
                     Err(err) => Applied::err(err),

@@ -150,7 +150,7 @@ impl Queue {
         }
         match ctx.require_invocation("take") {
             Ok(invocation) => {
-                self.takers.push(Waiter::new(invocation, ctx.now, timeout, ()));
+                self.takers.push(Waiter::new(invocation, ctx, timeout, ()));
                 Applied::parked()
             }
             Err(err) => Applied::err(err),

@@ -163,7 +163,7 @@ impl Semaphore {
         }
         match ctx.require_invocation(operation) {
             Ok(invocation) => {
-                self.waiters.push(Waiter::new(invocation, ctx.now, wait, SemWait { owner, lease, is_try }));
+                self.waiters.push(Waiter::new(invocation, ctx, wait, SemWait { owner, lease, is_try }));
                 Applied::parked()
             }
             Err(err) => Applied::err(err),

@@ -125,7 +125,7 @@ fn a_free_permit_is_not_taken_past_a_queued_waiter() {
     // Normally unreachable (a queued waiter implies no free permit), so build it by hand.
     let mut s = sem(2);
     acquire(&mut s, 0, 1, 1, A, None);
-    s.waiters.push(Waiter::new(inv(2, 2), Timestamp(0), None, SemWait { owner: B, lease: None, is_try: false }));
+    s.waiters.push(Waiter::new(inv(2, 2), &call(0, 0, 2, 2), None, SemWait { owner: B, lease: None, is_try: false }));
     assert_eq!(try_acquire(&mut s, 0, 3, 3, C, None), Applied::ok(SemaphoreOutput::Bool(false)));
     assert_eq!(acquire(&mut s, 0, 3, 4, C, None), Applied::parked());
     // Removing a waiter hands the free permit to the next one.

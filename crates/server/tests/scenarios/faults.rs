@@ -270,11 +270,17 @@ async fn five_members_serve_with_two_down_and_refuse_in_bounded_time_with_three_
     let write = short.atomic_long("hits").unwrap().increment_and_get().await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed < CALL_TIMEOUT + margin, "the write was refused after {elapsed:?}");
+    // The increment needs no session, so it reaches a member: refused as unavailable, or,
+    // once an attempt was delivered to a leader that cannot commit it, reported as possibly
+    // applied (it may still commit if the others come back).
     match &write {
-        ClientError::Unavailable { last, .. } => assert!(!last.is_empty()),
-        other => panic!("expected Unavailable, got {other:?}"),
+        ClientError::Unavailable { last, .. } => {
+            assert!(!last.is_empty());
+            assert!(write.to_string().contains("majority of the cluster"), "{write}");
+        }
+        ClientError::Indeterminate { last, .. } => assert!(!last.is_empty()),
+        other => panic!("expected Unavailable or Indeterminate, got {other:?}"),
     }
-    assert!(write.to_string().contains("majority of the cluster"), "{write}");
     let started = tokio::time::Instant::now();
     let read = short.atomic_long("hits").unwrap().get().await.unwrap_err();
     assert!(started.elapsed() < CALL_TIMEOUT + margin, "the read was refused after {:?}", started.elapsed());
@@ -286,6 +292,6 @@ async fn five_members_serve_with_two_down_and_refuse_in_bounded_time_with_three_
     assert_eq!(stale.atomic_long("hits").unwrap().get().await.unwrap(), 2);
     assert!(!stale.fenced_lock("l").unwrap().is_locked().await.unwrap());
     let write = stale.atomic_long("hits").unwrap().increment_and_get().await.unwrap_err();
-    assert!(matches!(write, ClientError::Unavailable { .. }), "{write:?}");
+    assert!(matches!(write, ClientError::Unavailable { .. } | ClientError::Indeterminate { .. }), "{write:?}");
     cluster.shutdown().await;
 }

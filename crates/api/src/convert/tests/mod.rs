@@ -23,17 +23,23 @@ use crate::pb;
 /// The header every structure test request carries: structure "x" in the default group,
 /// session 7, seq 9.
 fn call() -> Option<pb::Call> {
-    Some(pb::Call { name: "x".to_owned(), session_id: 7, seq: 9, ..pb::Call::default() })
+    Some(pb::Call {
+        name: "x".to_owned(),
+        session_id: 7,
+        seq: 9,
+        client_id: ClientId::MIN.to_bytes().to_vec(),
+        ..pb::Call::default()
+    })
 }
 
 /// Asserts that `request` becomes `command` on structure "x" of the default group, called by
-/// invocation 7/9, and that its header is checked (a request without one is refused).
+/// session 7 and invocation 9 of client 1, and that its header is checked (a request without one is refused).
 fn assert_request<R: IntoCommand + Clone + Debug>(request: R, command: StructureCommand) {
     let session = SessionId(7);
     let expected = Routed {
         target: Target::cp("default"),
         consistency: Consistency::Default,
-        caller: Caller { session: Some(session), invocation: Some(InvocationId { session, seq: 9 }) },
+        caller: Caller { session: Some(session), invocation: Some(InvocationId { client: ClientId::MIN, seq: 9 }) },
         command: GroupCommand::Invoke { name: "x".to_owned(), command },
         stale_read: false,
         keep_parked: false,
@@ -98,24 +104,24 @@ fn bad_names_and_groups_are_refused_with_a_reason() {
 }
 
 #[test]
-fn the_caller_comes_from_session_and_seq() {
+fn the_caller_comes_from_session_client_id_and_seq() {
     let s = SessionId(3);
-    assert_eq!(caller(0, 0, "get"), Ok(Caller::default()));
-    assert_eq!(caller(3, 0, "get"), Ok(Caller { session: Some(s), invocation: None }));
-    assert_eq!(
-        caller(3, 4, "get"),
-        Ok(Caller { session: Some(s), invocation: Some(InvocationId { session: s, seq: 4 }) })
-    );
-    assert!(matches!(caller(0, 4, "get"), Err(ConvertError::InvalidArgument { operation: "get", .. })));
-    let ctx = Caller { session: Some(s), invocation: Some(InvocationId { session: s, seq: 4 }) }
+    let me = ClientId::MIN.to_bytes();
+    let invocation = InvocationId { client: ClientId::MIN, seq: 4 };
+    assert_eq!(caller(0, &[], 0, "get"), Ok(Caller::default()));
+    assert_eq!(caller(3, &[], 0, "get"), Ok(Caller { session: Some(s), invocation: None }));
+    assert_eq!(caller(3, &me, 4, "get"), Ok(Caller { session: Some(s), invocation: Some(invocation) }));
+    // A call needs no session to be deduplicated ...
+    assert_eq!(caller(0, &me, 4, "get"), Ok(Caller { session: None, invocation: Some(invocation) }));
+    // ... but a seq names a call of a client: it needs the client's id.
+    for bad in [&[][..], &[0; 16][..], &[1; 15][..]] {
+        assert!(matches!(caller(3, bad, 4, "get"), Err(ConvertError::InvalidArgument { operation: "get", .. })));
+    }
+    let ctx = Caller { session: Some(s), invocation: Some(invocation) }
         .ctx(coterie_core::LogIndex(10), coterie_core::Timestamp(20));
     assert_eq!(
         ctx,
-        coterie_core::ApplyCtx::invoked(
-            coterie_core::LogIndex(10),
-            coterie_core::Timestamp(20),
-            InvocationId { session: s, seq: 4 }
-        )
+        coterie_core::ApplyCtx::invoked(coterie_core::LogIndex(10), coterie_core::Timestamp(20), Some(s), invocation)
     );
 }
 
@@ -237,7 +243,14 @@ fn each_request_and_its_response_name_the_same_operation() {
 #[test]
 fn stale_reads_are_only_accepted_for_reads_without_a_seq() {
     let header = |seq, stale_read| {
-        Some(pb::Call { name: "x".to_owned(), session_id: 7, seq, stale_read, ..pb::Call::default() })
+        Some(pb::Call {
+            name: "x".to_owned(),
+            session_id: 7,
+            seq,
+            stale_read,
+            client_id: vec![1; 16],
+            ..pb::Call::default()
+        })
     };
     let read = pb::AtomicLongGetRequest { call: header(0, true) }.into_command().unwrap();
     assert!(read.stale_read);
@@ -267,18 +280,25 @@ fn a_client_request_becomes_a_stale_read_only_where_one_is_allowed() {
 fn keep_parked_is_only_accepted_with_a_seq() {
     use coterie_core::kinds::fenced_lock::FencedLockCommand;
     let header = |session_id, seq, keep_parked| {
-        Some(pb::Call { name: "x".to_owned(), session_id, seq, keep_parked, ..pb::Call::default() })
+        Some(pb::Call {
+            name: "x".to_owned(),
+            session_id,
+            seq,
+            keep_parked,
+            client_id: vec![1; 16],
+            ..pb::Call::default()
+        })
     };
     let owner = vec![1u8; 16];
     let lock = |call| pb::FencedLockLockRequest { call, owner: owner.clone() };
     assert!(lock(header(7, 9, true)).into_command().unwrap().keep_parked);
     assert!(!lock(header(7, 9, false)).into_command().unwrap().keep_parked);
     let without_seq = lock(header(7, 0, true)).into_command().unwrap_err();
-    assert!(without_seq.to_string().contains("keep_parked needs a session and a seq"), "{without_seq}");
+    assert!(without_seq.to_string().contains("keep_parked needs a client_id and a seq"), "{without_seq}");
 
     // The client side: only calls with a seq can ask for it.
     let session = SessionId(7);
-    let invocation = InvocationId { session, seq: 3 };
+    let invocation = InvocationId { client: ClientId::MIN, seq: 3 };
     let command = GroupCommand::Invoke {
         name: "x".to_owned(),
         command: StructureCommand::FencedLock(FencedLockCommand::Lock { owner: coterie_core::OwnerId(1) }),

@@ -130,20 +130,18 @@ fn session_command() -> impl Strategy<Value = GroupCommand> {
         }),
         id().prop_map(|session| GroupCommand::Heartbeat { session }),
         id().prop_map(|session| GroupCommand::CloseSession { session }),
-        (id(), 1u64..).prop_map(|(session, seq)| GroupCommand::Cancel { invocation: InvocationId { session, seq } }),
+        (1u128.., 1u64..).prop_map(|(client, seq)| GroupCommand::Cancel {
+            invocation: InvocationId { client: ClientId::new(client).unwrap(), seq }
+        }),
     ]
 }
 
-/// A structure call's caller as the client makes them: none, a session, or a session and
-/// one of its invocations.
+/// A structure call's caller as the client makes them: a session or not, an invocation or
+/// not, independently.
 fn caller() -> impl Strategy<Value = Caller> {
-    (1u64.., 1u64.., 0..3).prop_map(|(session, seq, shape)| {
-        let session = SessionId(session);
-        match shape {
-            0 => Caller::default(),
-            1 => Caller { session: Some(session), invocation: None },
-            _ => Caller { session: Some(session), invocation: Some(InvocationId { session, seq }) },
-        }
+    (proptest::option::of(1u64..), proptest::option::of((1u128.., 1u64..))).prop_map(|(session, invocation)| Caller {
+        session: session.map(SessionId),
+        invocation: invocation.map(|(client, seq)| InvocationId { client: ClientId::new(client).unwrap(), seq }),
     })
 }
 
@@ -238,7 +236,7 @@ proptest! {
         invocation in proptest::option::of((0u64..3, 0u64..3)),
     ) {
         let session = session.map(SessionId);
-        let invocation = invocation.map(|(s, seq)| InvocationId { session: SessionId(s), seq });
+        let invocation = invocation.map(|(c, seq)| InvocationId { client: ClientId::new(u128::from(c) + 1).unwrap(), seq });
         let command = GroupCommand::Invoke { name: name.clone(), command };
         if let Ok(request) = to_request(&group, &command, session, invocation) {
             let group = if group.is_empty() { "default".to_owned() } else { group };
@@ -302,7 +300,7 @@ fn expected_outputs() -> Vec<(GroupCommand, GroupOutput)> {
         ),
         (GroupCommand::Heartbeat { session: SessionId(4) }, GroupOutput::Unit),
         (GroupCommand::CloseSession { session: SessionId(4) }, GroupOutput::Unit),
-        (GroupCommand::Cancel { invocation: InvocationId { session: SessionId(4), seq: 1 } }, GroupOutput::Bool(true)),
+        (GroupCommand::Cancel { invocation: InvocationId { client: ClientId::MIN, seq: 1 } }, GroupOutput::Bool(true)),
     ]
 }
 
@@ -343,14 +341,12 @@ fn what_the_wire_cannot_say_is_refused_not_altered() {
     let invoke = GroupCommand::Invoke { name: "x@g".to_owned(), command: S::AtomicLong(Al::Get) };
     assert!(matches!(to_request("g", &invoke, None, None), Err(ConvertError::InvalidName { .. })));
     let invoke = GroupCommand::Invoke { name: "x".to_owned(), command: S::AtomicLong(Al::IncrementAndGet) };
-    let (s1, s2) = (SessionId(1), SessionId(2));
+    let s1 = SessionId(1);
     let refused = |session, invocation| {
         let result = to_request("default", &invoke, session, invocation);
         assert!(matches!(result, Err(ConvertError::InvalidArgument { .. })), "{session:?} {invocation:?}: {result:?}");
     };
-    refused(None, Some(InvocationId { session: s1, seq: 1 }));
-    refused(Some(s2), Some(InvocationId { session: s1, seq: 1 }));
-    refused(Some(s1), Some(InvocationId { session: s1, seq: 0 }));
+    refused(Some(s1), Some(InvocationId { client: ClientId::MIN, seq: 0 }));
     refused(Some(SessionId(0)), None);
     let heartbeat = GroupCommand::Heartbeat { session: s1 };
     assert!(to_request("default", &heartbeat, Some(s1), None).is_err());

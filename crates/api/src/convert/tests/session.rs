@@ -42,8 +42,8 @@ fn every_request_becomes_its_group_command() {
         routed("default", GroupCommand::CloseSession { session: SessionId(4) })
     );
     assert_eq!(
-        pb::CancelRequest { group: String::new(), session_id: 4, seq: 8 }.into_command(),
-        routed("default", GroupCommand::Cancel { invocation: InvocationId { session: SessionId(4), seq: 8 } })
+        pb::CancelRequest { group: String::new(), seq: 8, client_id: ClientId::MIN.to_bytes().to_vec() }.into_command(),
+        routed("default", GroupCommand::Cancel { invocation: InvocationId { client: ClientId::MIN, seq: 8 } })
     );
 }
 
@@ -54,8 +54,12 @@ fn missing_ids_and_bad_groups_are_refused() {
     };
     invalid(pb::HeartbeatRequest { group: String::new(), session_id: 0 }.into_command(), "heartbeat");
     invalid(pb::CloseSessionRequest { group: String::new(), session_id: 0 }.into_command(), "close_session");
-    invalid(pb::CancelRequest { group: String::new(), session_id: 0, seq: 1 }.into_command(), "cancel");
-    invalid(pb::CancelRequest { group: String::new(), session_id: 1, seq: 0 }.into_command(), "cancel");
+    invalid(pb::CancelRequest { group: String::new(), seq: 1, client_id: vec![] }.into_command(), "cancel");
+    invalid(pb::CancelRequest { group: String::new(), seq: 1, client_id: vec![0; 16] }.into_command(), "cancel");
+    invalid(
+        pb::CancelRequest { group: String::new(), seq: 0, client_id: ClientId::MIN.to_bytes().to_vec() }.into_command(),
+        "cancel",
+    );
     // An open needs its client id (16 bytes, not zero) and its open sequence number.
     invalid(open("", 1, &[], 1).into_command(), "open_session");
     invalid(open("", 1, &[0; 16], 1).into_command(), "open_session");
