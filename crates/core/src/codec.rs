@@ -10,7 +10,11 @@ use serde::de::DeserializeOwned;
 use crate::error::CoreError;
 
 /// The format version written in front of every encoded value.
-pub const FORMAT_VERSION: u8 = 2;
+///
+/// 3: errors recorded in replicated state carry structured reasons
+/// ([`InvalidReason`](crate::InvalidReason), [`NameProblem`](crate::NameProblem),
+/// [`NotOwnerReason`](crate::NotOwnerReason)) instead of prose.
+pub const FORMAT_VERSION: u8 = 3;
 
 /// Encodes `value` as `[FORMAT_VERSION, postcard bytes...]`.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CoreError> {

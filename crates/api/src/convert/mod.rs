@@ -36,7 +36,7 @@ pub use rpc::{RpcMode, RpcRequest, RpcResponse};
 use std::time::Duration;
 
 use coterie_core::{ApplyCtx, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
-use coterie_core::{Consistency, CoreError, StructureCommand, Target};
+use coterie_core::{Consistency, CoreError, NameProblem, StructureCommand, Target};
 use thiserror::Error;
 
 use crate::pb;
@@ -99,8 +99,12 @@ impl ConvertError {
     /// [`ConvertError::UnexpectedOutput`], which is the server's fault.
     pub fn to_core(&self) -> Option<CoreError> {
         match self {
-            ConvertError::InvalidArgument { operation, reason } => Some(CoreError::invalid(operation, reason.clone())),
-            ConvertError::InvalidName { reason } => Some(CoreError::InvalidName { reason: reason.clone() }),
+            ConvertError::InvalidArgument { operation, reason } => {
+                Some(CoreError::invalid_request(operation, reason.clone()))
+            }
+            ConvertError::InvalidName { reason } => {
+                Some(CoreError::invalid_name(NameProblem::Request { detail: reason.clone() }))
+            }
             ConvertError::UnexpectedOutput { .. } => None,
         }
     }

@@ -441,16 +441,21 @@ fn the_table_of_opens_is_bounded_and_expires() {
 }
 
 #[test]
-fn state_of_format_version_1_is_refused_with_the_clear_error() {
-    // Version 1 had no table of opens and no client in OpenSession: not read, not guessed at.
-    let mut bytes = codec::encode(&Group::default()).unwrap();
-    assert_eq!(bytes[0], 2);
-    bytes[0] = 1;
-    let err = Group::restore(&bytes).unwrap_err();
-    assert!(err.to_string().contains("format version 1 is not supported (this build reads version 2)"), "{err}");
-    let mut command = open(1_000, client(1), 1).encode().unwrap();
-    command[0] = 1;
-    assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
+fn state_of_earlier_format_versions_is_refused_with_the_clear_error() {
+    // Version 1 had no table of opens and no client in OpenSession; version 2 recorded
+    // refusals as prose. Neither is read or guessed at.
+    let bytes = codec::encode(&Group::default()).unwrap();
+    assert_eq!(bytes[0], 3);
+    for old in [1, 2] {
+        let mut bytes = bytes.clone();
+        bytes[0] = old;
+        let err = Group::restore(&bytes).unwrap_err();
+        let expected = format!("format version {old} is not supported (this build reads version 3)");
+        assert!(err.to_string().contains(&expected), "{err}");
+        let mut command = open(1_000, client(1), 1).encode().unwrap();
+        command[0] = old;
+        assert!(matches!(GroupCommand::decode(&command), Err(CoreError::Malformed { .. })));
+    }
 }
 
 #[test]
