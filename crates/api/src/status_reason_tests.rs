@@ -210,3 +210,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_proto_documents_every_reason_and_field() {
+    let proto = include_str!("../../../proto/coterie/v1/coterie.proto");
+    let start = proto.find("say why in `metadata`").unwrap();
+    let end = proto.find("message ErrorDetail {").unwrap();
+    let words: BTreeSet<&str> =
+        proto[start..end].split(|c: char| !(c.is_ascii_lowercase() || c == '_')).filter(|w| !w.is_empty()).collect();
+    for (code, err) in every_reason_error() {
+        assert!(words.contains(code), "reason {code} is not in the proto's list");
+        for key in error_detail(&from_core(&err)).unwrap().metadata.keys() {
+            assert!(words.contains(key.as_str()), "field {key} of {code} is not in the proto's list");
+        }
+    }
+}

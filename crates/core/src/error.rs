@@ -66,7 +66,9 @@ pub enum CoreError {
     ConfigConflict {
         /// The structure's name.
         name: String,
-        /// The existing configuration, for the message.
+        /// The existing configuration, for the message. Text, but never in replicated state:
+        /// only `GroupCommand::Create` answers this, and the answers of such admin commands
+        /// are not recorded (only `Invoke` results are, in the session's dedup window).
         existing: String,
     },
     /// A 64-bit arithmetic result does not fit.
