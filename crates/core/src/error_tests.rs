@@ -9,7 +9,10 @@ use crate::kinds::cp_semaphore::CpSemaphoreCommand;
 use crate::kinds::fenced_lock::FencedLockCommand;
 use crate::machine::{Reply, StateMachine};
 use crate::structure::StructureCommand;
-use crate::{ApplyCtx, ClientId, CoreError, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};
+use crate::{
+    ApplyCtx, ClientId, CoreError, InvalidReason, InvocationId, LogIndex, NameProblem, NotOwnerReason, OwnerId,
+    SessionId, Timestamp,
+};
 
 /// A group with one of each refusal recorded, and those refusals.
 fn group_with_recorded_refusals() -> (Group, Vec<CoreError>) {
@@ -89,10 +92,21 @@ fn a_snapshot_with_recorded_refusals_holds_no_prose() {
     let bytes = group.snapshot().unwrap();
     let prose = longest_prose(&bytes);
     assert!(prose.is_empty(), "the snapshot holds English text: {prose:?}");
-    // The messages are still there for people, made from the data.
+    // The messages are still there for people, made from the data; no apply made an
+    // edge refusal (the only reasons that carry text).
     for err in &refusals {
         assert!(err.to_string().contains(' '), "{err}");
+        let edge = matches!(
+            err,
+            CoreError::InvalidArgument { reason: InvalidReason::Request { .. }, .. }
+                | CoreError::InvalidName { reason: NameProblem::Request { .. } }
+        );
+        assert!(!edge, "{err:?}");
     }
+    assert!(
+        refusals.contains(&CoreError::not_owner(NotOwnerReason::HeldBy { session: SessionId(1), owner: OwnerId(7) }))
+    );
+    assert!(refusals.contains(&CoreError::invalid_name(NameProblem::too_long(10_000, 256))), "{refusals:?}");
 }
 
 #[test]
