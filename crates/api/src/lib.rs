@@ -18,3 +18,4 @@ pub mod pb {
 
 pub mod convert;
 pub mod status;
+pub mod status_reason;

@@ -9,6 +9,9 @@
 //! the table in the proto's `ErrorDetail` comment checkable against one function, and lets
 //! tests round-trip every [`CoreError`] variant through the wire form.
 //!
+//! The reasons of `invalid_argument`, `invalid_name` and `not_owner` are structured too: a
+//! `reason` code, its data fields and a `reason_text` ([`crate::status_reason`]).
+//!
 //! A [`CoreError::SessionExpired`] is `NOT_FOUND`: the session id names a session that is not
 //! there (never opened, closed or expired), and it is the only error with that code, so even a
 //! client that ignores the details can react by opening a new session.
@@ -26,6 +29,7 @@ use tonic::{Code, Response, Status};
 
 use crate::convert::{ConvertError, FromOutput};
 use crate::pb::ErrorDetail;
+use crate::status_reason as reason;
 
 /// The stable `ErrorDetail.code` values. Clients branch on these, never on messages.
 pub mod code {
@@ -157,10 +161,12 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
     let invocation = |i: &InvocationId| [("client", format!("{:032x}", i.client.get())), ("seq", i.seq.to_string())];
     match err {
         E::InvalidArgument { operation, reason } => {
-            vec![("operation", operation.to_string()), ("reason", reason.clone())]
+            let mut fields = vec![("operation", operation.to_string())];
+            fields.extend(reason::invalid_fields(reason));
+            fields
         }
         E::ValueTooLarge { size, limit } => vec![("size", size.to_string()), ("limit", limit.to_string())],
-        E::InvalidName { reason } => vec![("reason", reason.clone())],
+        E::InvalidName { reason } => reason::name_fields(reason),
         E::UnknownKind { name } => vec![("name", name.clone())],
         E::WrongKind { name, expected, actual } => {
             vec![("name", name.clone()), ("expected", expected.name().to_owned()), ("actual", actual.name().to_owned())]
@@ -170,7 +176,7 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
             vec![("operation", operation.to_string())]
         }
         E::SessionExpired { session } => vec![("session", session.0.to_string())],
-        E::NotOwner { detail } => vec![("detail", detail.clone())],
+        E::NotOwner { reason } => reason::not_owner_fields(reason),
         E::PermitsNotHeld { requested, held } => vec![("requested", requested.to_string()), ("held", held.to_string())],
         E::AcquireLimitReached { limit } => vec![("limit", limit.to_string())],
         E::AlreadyInitialized => Vec::new(),
@@ -222,10 +228,10 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
     let owned = |s: String| -> Cow<'static, str> { Cow::Owned(s) };
     Some(match detail.code.as_str() {
         code::INVALID_ARGUMENT => {
-            E::InvalidArgument { operation: owned(f.text("operation")?), reason: f.text("reason")? }
+            E::InvalidArgument { operation: owned(f.text("operation")?), reason: reason::invalid_from(f.0)? }
         }
         code::VALUE_TOO_LARGE => E::ValueTooLarge { size: f.parse("size")?, limit: f.parse("limit")? },
-        code::INVALID_NAME => E::InvalidName { reason: f.text("reason")? },
+        code::INVALID_NAME => E::InvalidName { reason: reason::name_from(f.0)? },
         code::UNKNOWN_KIND => E::UnknownKind { name: f.text("name")? },
         code::WRONG_KIND => E::WrongKind {
             name: f.text("name")?,
@@ -237,7 +243,7 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
         code::SESSION_REQUIRED => E::SessionRequired { operation: owned(f.text("operation")?) },
         code::INVOCATION_REQUIRED => E::InvocationRequired { operation: owned(f.text("operation")?) },
         code::SESSION_EXPIRED => E::SessionExpired { session: SessionId(f.parse("session")?) },
-        code::NOT_OWNER => E::NotOwner { detail: f.text("detail")? },
+        code::NOT_OWNER => E::NotOwner { reason: reason::not_owner_from(f.0)? },
         code::PERMITS_NOT_HELD => E::PermitsNotHeld { requested: f.parse("requested")?, held: f.parse("held")? },
         code::ACQUIRE_LIMIT_REACHED => E::AcquireLimitReached { limit: f.parse("limit")? },
         code::ALREADY_INITIALIZED => E::AlreadyInitialized,

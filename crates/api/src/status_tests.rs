@@ -20,9 +20,9 @@ use crate::pb;
 fn every_core_error() -> Vec<CoreError> {
     let invocation = InvocationId { client: ClientId::new(u128::MAX).unwrap(), seq: 3 };
     vec![
-        CoreError::invalid("try_acquire", "permits must be at least 1"),
+        CoreError::invalid("try_acquire", coterie_core::InvalidReason::ZeroPermits),
         CoreError::ValueTooLarge { size: usize::MAX, limit: 1024 },
-        CoreError::InvalidName { reason: "the name is empty".to_owned() },
+        CoreError::invalid_name(coterie_core::NameProblem::Empty),
         CoreError::UnknownKind { name: "hyper-log-log ✓".to_owned() },
         CoreError::WrongKind { name: "x".to_owned(), expected: Kind::FencedLock, actual: Kind::CpSemaphore },
         CoreError::ConfigConflict { name: "l".to_owned(), existing: "FencedLock(FencedLockConfig { .. })".to_owned() },
@@ -30,7 +30,10 @@ fn every_core_error() -> Vec<CoreError> {
         CoreError::SessionRequired { operation: Cow::Borrowed("lock") },
         CoreError::InvocationRequired { operation: Cow::Owned("count_down".to_owned()) },
         CoreError::SessionExpired { session: SessionId(42) },
-        CoreError::NotOwner { detail: "the lock is held by session 1 (owner 00…01), not by the caller".to_owned() },
+        CoreError::not_owner(coterie_core::NotOwnerReason::HeldBy {
+            session: SessionId(1),
+            owner: coterie_core::OwnerId(1),
+        }),
         CoreError::PermitsNotHeld { requested: 3, held: 0 },
         CoreError::AcquireLimitReached { limit: u32::MAX },
         CoreError::AlreadyInitialized,
@@ -261,11 +264,14 @@ fn convert_errors_are_answered_as_their_core_equivalent_or_as_internal() {
     let status =
         over_the_wire(&Status::from(ConvertError::InvalidArgument { operation: "lock", reason: "r".to_owned() }));
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(ApiError::from(status), ApiError::Core(CoreError::invalid("lock", "r")));
+    assert_eq!(ApiError::from(status), ApiError::Core(CoreError::invalid_request("lock", "r")));
 
     let status = over_the_wire(&Status::from(ConvertError::InvalidName { reason: "empty".to_owned() }));
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(ApiError::from(status), ApiError::Core(CoreError::InvalidName { reason: "empty".to_owned() }));
+    assert_eq!(
+        ApiError::from(status),
+        ApiError::Core(CoreError::invalid_name(coterie_core::NameProblem::Request { detail: "empty".to_owned() }))
+    );
 
     let status =
         over_the_wire(&Status::from(ConvertError::UnexpectedOutput { operation: "get", output: "Unit".to_owned() }));

@@ -128,7 +128,7 @@ async fn call<T>(
 ) -> Result<Vec<pb::Member>, ApiError> {
     let secret: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> = match secret {
         Some(secret) => Some(secret.parse().map_err(|_| {
-            ApiError::Core(coterie_core::CoreError::invalid(
+            ApiError::Core(coterie_core::CoreError::invalid_request(
                 "admin",
                 "the cluster secret is not printable ASCII; give the members' secret",
             ))

@@ -191,13 +191,13 @@ impl GrpcTransport {
             {
                 TransportError::Unavailable { reason: format!("{address}: {code:?}: {message}") }
             }
-            ApiError::Other { code, message, detail_code } => TransportError::Refused(CoreError::InvalidArgument {
-                operation: Cow::Borrowed(operation),
-                reason: format!(
+            ApiError::Other { code, message, detail_code } => TransportError::Refused(CoreError::invalid_request(
+                operation,
+                format!(
                     "{address} answered {code:?} ({}): {message}; check that it runs a matching Coterie server",
                     detail_code.as_deref().unwrap_or("no detail")
                 ),
-            }),
+            )),
         }
     }
 }
@@ -240,7 +240,7 @@ coterie_api::for_each_service!(sender);
 
 /// A request the client cannot express on the wire, as the error the server would give.
 fn unsendable(err: ConvertError) -> TransportError {
-    let core = err.to_core().unwrap_or_else(|| CoreError::invalid("send", err.to_string()));
+    let core = err.to_core().unwrap_or_else(|| CoreError::invalid_request("send", err.to_string()));
     TransportError::Refused(core)
 }
 
@@ -290,7 +290,7 @@ impl Transport for GrpcTransport {
                 return Err(TransportError::Unreachable { reason: format!("there is no endpoint #{endpoint}") });
             };
             let Target::Cp { group } = &call.target else {
-                return Err(TransportError::Refused(CoreError::invalid(
+                return Err(TransportError::Refused(CoreError::invalid_request(
                     "send",
                     format!("{} cannot be called by this client yet: it sends CP calls only", call.target),
                 )));

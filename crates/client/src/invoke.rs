@@ -36,7 +36,7 @@ fn mode_of(name: &str, command: &StructureCommand) -> Result<Mode, ClientError> 
     match rpc.mode() {
         RpcMode::Read => Ok(Mode::Read),
         RpcMode::Mutation => Ok(Mode::Mutation),
-        RpcMode::Session | RpcMode::Blocking => Err(ClientError::Refused(CoreError::invalid(
+        RpcMode::Session | RpcMode::Blocking => Err(ClientError::Refused(CoreError::invalid_request(
             rpc.operation(),
             "it takes, releases or asks about what a session holds (locks, permits), or may wait, so it needs a \
              session that outlives one call: use the structure's typed handle (client.fenced_lock(..), \

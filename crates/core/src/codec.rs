@@ -10,6 +10,11 @@ use serde::de::DeserializeOwned;
 use crate::error::CoreError;
 
 /// The format version written in front of every encoded value.
+///
+/// 3: errors recorded in replicated state carry structured reasons
+/// ([`InvalidReason`](crate::InvalidReason), [`NameProblem`](crate::NameProblem),
+/// [`NotOwnerReason`](crate::NotOwnerReason)) instead of prose, and calls are deduplicated
+/// by client id ([`crate::dedup`]) instead of in per-session windows.
 pub const FORMAT_VERSION: u8 = 3;
 
 /// Encodes `value` as `[FORMAT_VERSION, postcard bytes...]`.

@@ -1,8 +1,11 @@
 //! The errors a state machine can answer with.
 //!
 //! Errors are part of the replicated response (they are stored in dedup tables and sent to
-//! clients), so they are plain serializable data. Each message says what was wrong and,
-//! where there is something to do, what to do.
+//! clients), so they are plain serializable data: codes and the numbers and names involved
+//! ([`InvalidReason`], [`NameProblem`], [`NotOwnerReason`]), never English prose, so that a
+//! reworded message changes no snapshot and replicas of different builds agree byte for
+//! byte. The message, made by `Display`, says what was wrong and, where there is something
+//! to do, what to do.
 
 use std::borrow::Cow;
 
@@ -10,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kind::Kind;
+pub use crate::refusal::{InvalidReason, NameProblem, NotOwnerReason};
 use crate::types::{ClientId, InvocationId, SessionId};
 
 /// An error answered by a structure or by the group that hosts it.
@@ -21,7 +25,7 @@ pub enum CoreError {
         /// The operation that refused it.
         operation: Cow<'static, str>,
         /// What was wrong and what is accepted instead.
-        reason: String,
+        reason: InvalidReason,
     },
     /// A key or value is larger than the group's configured limit.
     #[error("value of {size} bytes exceeds the limit of {limit} bytes; store a smaller value or raise max_value_bytes")]
@@ -35,7 +39,7 @@ pub enum CoreError {
     #[error("invalid structure name: {reason}")]
     InvalidName {
         /// What was wrong with the name.
-        reason: String,
+        reason: NameProblem,
     },
     /// A kind name that Coterie does not know.
     #[error(
@@ -62,7 +66,9 @@ pub enum CoreError {
     ConfigConflict {
         /// The structure's name.
         name: String,
-        /// The existing configuration, for the message.
+        /// The existing configuration, for the message. Text, but never in replicated state:
+        /// only `GroupCommand::Create` answers this, and the answers of such admin commands
+        /// are not recorded (only `Invoke` results are, in the session's dedup window).
         existing: String,
     },
     /// A 64-bit arithmetic result does not fit.
@@ -92,10 +98,10 @@ pub enum CoreError {
         session: SessionId,
     },
     /// The caller does not own what it tried to release or query.
-    #[error("not the owner: {detail}")]
+    #[error("not the owner: {reason}")]
     NotOwner {
         /// Who holds it, or that nobody does.
-        detail: String,
+        reason: NotOwnerReason,
     },
     /// A release of more permits than the session holds.
     #[error("cannot release {requested} permit(s): this session holds {held}")]
@@ -185,6 +191,11 @@ pub enum CoreError {
         limit: u64,
     },
     /// Bytes that do not decode as a command, response or snapshot.
+    ///
+    /// The only variant whose data is prose (the decoder's own words), and on purpose: it is
+    /// made only where bytes are decoded (a log entry, a snapshot, a journal, a server's
+    /// answer), outside any state machine's apply, so it is never recorded in a dedup window
+    /// or a snapshot; it reports what some other build or a corruption wrote.
     #[error("malformed {what}: {reason}")]
     Malformed {
         /// What was being decoded.
@@ -196,8 +207,24 @@ pub enum CoreError {
 
 impl CoreError {
     /// Shorthand for [`CoreError::InvalidArgument`].
-    pub fn invalid(operation: &'static str, reason: impl Into<String>) -> Self {
-        CoreError::InvalidArgument { operation: Cow::Borrowed(operation), reason: reason.into() }
+    pub fn invalid(operation: &'static str, reason: InvalidReason) -> Self {
+        CoreError::InvalidArgument { operation: Cow::Borrowed(operation), reason }
+    }
+
+    /// An [`InvalidReason::Request`]: a request refused at the edge, before any state
+    /// machine saw it (never for a refusal made while applying a command).
+    pub fn invalid_request(operation: &'static str, detail: impl Into<String>) -> Self {
+        CoreError::invalid(operation, InvalidReason::Request { detail: detail.into() })
+    }
+
+    /// Shorthand for [`CoreError::InvalidName`].
+    pub fn invalid_name(reason: NameProblem) -> Self {
+        CoreError::InvalidName { reason }
+    }
+
+    /// Shorthand for [`CoreError::NotOwner`].
+    pub fn not_owner(reason: NotOwnerReason) -> Self {
+        CoreError::NotOwner { reason }
     }
 
     /// Shorthand for [`CoreError::Overflow`].
@@ -210,3 +237,7 @@ impl CoreError {
         CoreError::Malformed { what: Cow::Borrowed(what), reason: reason.into() }
     }
 }
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::codec;
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::types::{InvocationId, SessionId, Timestamp};
 
 /// What the caller of a command gets back.
@@ -102,9 +102,7 @@ impl<T> Applied<T> {
 /// `None` would mean `apply` routed a command as a read that `read` does not answer: a bug,
 /// answered with an error instead of a panic (the property tests check it cannot happen).
 pub fn answered<O>(read: Option<Result<O, CoreError>>) -> Applied<O> {
-    Applied::ready(read.unwrap_or_else(|| {
-        Err(CoreError::invalid("read", "a command routed as a read is not one (a bug in coterie, please report it)"))
-    }))
+    Applied::ready(read.unwrap_or_else(|| Err(CoreError::invalid("read", InvalidReason::NotARead))))
 }
 
 /// A deterministic state machine: one structure, a user entity, or a whole group of them.

@@ -11,7 +11,12 @@
 
 use std::fmt;
 
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
+
+/// A replica count as the error data carries it.
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
 
 /// Which engine and which replica set serve a call.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,26 +87,20 @@ impl Consistency {
         let majority = replicas / 2 + 1;
         match self {
             Consistency::Default | Consistency::Eventual | Consistency::Quorum => Ok(()),
-            Consistency::AtLeast(0) => Err(CoreError::invalid(
-                operation,
-                "consistency at-least 0 asks for no replica at all; ask for at least 1",
-            )),
+            Consistency::AtLeast(0) => Err(CoreError::invalid(operation, InvalidReason::ConsistencyZero)),
             Consistency::AtLeast(n) if usize::try_from(n).is_ok_and(|n| n <= majority) => Ok(()),
             Consistency::AtLeast(n) => Err(CoreError::invalid(
                 operation,
-                format!(
-                    "consistency at-least {n} asks for more than the majority ({majority} of {replicas}) a CP group commits on; \
-                     CP calls are linearizable at quorum: leave the consistency at default"
-                ),
+                InvalidReason::ConsistencyAboveMajority {
+                    requested: u64::from(n),
+                    majority: count(majority),
+                    replicas: count(replicas),
+                },
             )),
             Consistency::Strong if majority >= replicas => Ok(()),
-            Consistency::Strong => Err(CoreError::invalid(
-                operation,
-                format!(
-                    "consistency strong (all {replicas} replicas) is not what a CP group does: it commits on a majority \
-                     and is linearizable at that; leave the consistency at default"
-                ),
-            )),
+            Consistency::Strong => {
+                Err(CoreError::invalid(operation, InvalidReason::ConsistencyStrong { replicas: count(replicas) }))
+            }
         }
     }
 }

@@ -98,11 +98,11 @@ impl engine::Router for MemberRouter<'_> {
                 let engine: Arc<dyn Engine> = Arc::<CpNode>::clone(self.0);
                 Ok(engine)
             }
-            Target::Cp { group } => Err(EngineError::Core(CoreError::invalid(
+            Target::Cp { group } => Err(EngineError::Core(CoreError::invalid_request(
                 "call",
                 format!("CP group {group:?} does not exist: an embedded cluster runs only the \"default\" group"),
             ))),
-            Target::Sharded { .. } => Err(no_sharded_engine(target)),
+            Target::Sharded { shards } => Err(no_sharded_engine(*shards)),
         };
         Box::pin(std::future::ready(routed))
     }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_core::{Consistency, CoreError, EngineError, GroupOutput, Target};
+use coterie_core::{Consistency, CoreError, EngineError, GroupOutput, InvalidReason, Target};
 use futures_util::future::BoxFuture;
 
 use crate::cp::{Abandon, CpError, CpNode};
@@ -65,15 +65,9 @@ pub async fn serve(
     engine.call(request, options).await
 }
 
-/// The refusal of a sharded target by a member that runs only the CP engine.
-pub fn no_sharded_engine(target: &Target) -> EngineError {
-    EngineError::Core(CoreError::invalid(
-        "route",
-        format!(
-            "{target} was asked for, but this server version runs only the CP engine; \
-             put the structure in a CP group (leave the call's target unset, or name a group)"
-        ),
-    ))
+/// The refusal of a sharded target (of `shards` shards) by a member that runs only the CP engine.
+pub fn no_sharded_engine(shards: u32) -> EngineError {
+    EngineError::Core(CoreError::invalid("route", InvalidReason::ShardedUnsupported { shards }))
 }
 
 /// The CP engine's dispatch, the one every face goes through: a stale read from this

@@ -38,7 +38,7 @@ use std::time::Duration;
 use coterie_core::{
     ApplyCtx, ClientId, GroupCommand, GroupOutput, InvocationId, LogIndex, OwnerId, SessionId, Timestamp,
 };
-use coterie_core::{Consistency, CoreError, StructureCommand, Target};
+use coterie_core::{Consistency, CoreError, NameProblem, StructureCommand, Target};
 use thiserror::Error;
 
 use crate::pb;
@@ -101,8 +101,12 @@ impl ConvertError {
     /// [`ConvertError::UnexpectedOutput`], which is the server's fault.
     pub fn to_core(&self) -> Option<CoreError> {
         match self {
-            ConvertError::InvalidArgument { operation, reason } => Some(CoreError::invalid(operation, reason.clone())),
-            ConvertError::InvalidName { reason } => Some(CoreError::InvalidName { reason: reason.clone() }),
+            ConvertError::InvalidArgument { operation, reason } => {
+                Some(CoreError::invalid_request(operation, reason.clone()))
+            }
+            ConvertError::InvalidName { reason } => {
+                Some(CoreError::invalid_name(NameProblem::Request { detail: reason.clone() }))
+            }
             ConvertError::UnexpectedOutput { .. } => None,
         }
     }

@@ -229,16 +229,13 @@ impl Group {
 
     fn validate_name(&self, name: &str) -> Result<(), CoreError> {
         if name.is_empty() {
-            return Err(CoreError::InvalidName { reason: "the name is empty".to_owned() });
+            return Err(CoreError::invalid_name(crate::error::NameProblem::Empty));
         }
         if name.len() > self.config.max_name_bytes {
-            return Err(CoreError::InvalidName {
-                reason: format!(
-                    "{} bytes is longer than the limit of {} bytes",
-                    name.len(),
-                    self.config.max_name_bytes
-                ),
-            });
+            return Err(CoreError::invalid_name(crate::error::NameProblem::too_long(
+                name.len(),
+                self.config.max_name_bytes,
+            )));
         }
         Ok(())
     }
@@ -354,14 +351,11 @@ impl Group {
         if ttl.is_zero() || ttl > self.config.max_session_ttl {
             return Applied::err(CoreError::invalid(
                 "open_session",
-                format!("ttl must be between 1ms and {:?}, got {ttl:?}", self.config.max_session_ttl),
+                crate::error::InvalidReason::SessionTtl { ttl, max: self.config.max_session_ttl },
             ));
         }
         if seq == 0 {
-            return Applied::err(CoreError::invalid(
-                "open_session",
-                "seq must be at least 1 (opens are numbered from 1)",
-            ));
+            return Applied::err(CoreError::invalid("open_session", crate::error::InvalidReason::ZeroOpenSeq));
         }
         match self.opens.decide(client, seq, ctx.now) {
             Decision::Answer(&id) => return Applied::ok(GroupOutput::Session(id)),

@@ -524,7 +524,7 @@ fn the_table_of_opens_is_bounded_and_expires() {
 #[test]
 fn state_of_earlier_format_versions_is_refused_with_the_clear_error() {
     // Version 1 had no table of opens and no client in OpenSession; version 2 deduplicated
-    // calls by session, in windows inside the sessions. Neither is read, nor guessed at.
+    // calls by session, in windows inside the sessions, and recorded refusals as prose. Neither is read, nor guessed at.
     let current = codec::encode(&Group::default()).unwrap();
     assert_eq!(current[0], 3);
     for version in [1u8, 2] {

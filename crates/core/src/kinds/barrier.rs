@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -79,7 +79,7 @@ impl Barrier {
 
     fn arrive(&mut self, expected: u64, timeout: Option<Duration>, ctx: &ApplyCtx) -> Applied<BarrierOutput> {
         if expected == 0 {
-            return Applied::err(CoreError::invalid("arrive", "expected parties must be at least 1"));
+            return Applied::err(CoreError::invalid("arrive", InvalidReason::ZeroParties));
         }
         if let Some(parties) = self.parties
             && parties != expected

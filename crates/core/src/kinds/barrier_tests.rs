@@ -72,7 +72,7 @@ fn zero_expected_parties_is_an_invalid_argument() {
     let mut b = Barrier::default();
     assert_eq!(
         arrive(&mut b, 0, 1, 1, 0, None),
-        Applied::err(CoreError::invalid("arrive", "expected parties must be at least 1"))
+        Applied::err(CoreError::invalid("arrive", InvalidReason::ZeroParties))
     );
     assert_eq!(waiting(&mut b), Applied::ok(BarrierOutput::Count(0)));
 }

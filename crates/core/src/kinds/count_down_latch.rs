@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -96,7 +96,7 @@ impl CountDownLatch {
     /// round is still counting.
     fn start_round(&mut self, count: u64, operation: &'static str) -> Result<bool, CoreError> {
         if count == 0 {
-            return Err(CoreError::invalid(operation, "count must be at least 1"));
+            return Err(CoreError::invalid(operation, InvalidReason::ZeroCount));
         }
         if self.count != 0 {
             return Ok(false);
@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(l.apply(C::GetRound, &internal(1, 0)), Applied::ok(O::Round(0)));
         assert_eq!(
             l.apply(C::TrySetCount { count: 0 }, &internal(2, 0)),
-            Applied::err(CoreError::invalid("try_set_count", "count must be at least 1"))
+            Applied::err(CoreError::invalid("try_set_count", InvalidReason::ZeroCount))
         );
         assert_eq!(l.apply(C::TrySetCount { count: 2 }, &call(3, 0, 1, 1)), Applied::ok(O::Bool(true)));
         // Every other participant tries too and is told it lost, not an error.
@@ -250,7 +250,7 @@ mod tests {
         let mut l = CountDownLatch::default();
         assert_eq!(
             l.apply(C::SetCount { count: 0 }, &internal(1, 0)),
-            Applied::err(CoreError::invalid("set_count", "count must be at least 1"))
+            Applied::err(CoreError::invalid("set_count", InvalidReason::ZeroCount))
         );
         assert_eq!(l.apply(C::SetCount { count: 3 }, &internal(2, 0)), Applied::ok(O::Unit));
         assert_eq!(

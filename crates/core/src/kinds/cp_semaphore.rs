@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -95,13 +95,14 @@ pub struct CpSemaphore {
 
 /// `permits` as a signed count, refusing values no pool can hold.
 fn signed(permits: u64, operation: &'static str) -> Result<i64, CoreError> {
-    i64::try_from(permits).map_err(|_| CoreError::invalid(operation, format!("permits must be at most {}", i64::MAX)))
+    i64::try_from(permits)
+        .map_err(|_| CoreError::invalid(operation, InvalidReason::TooManyPermits { max: i64::MAX.unsigned_abs() }))
 }
 
 /// Like [`signed`], also refusing 0.
 fn positive(permits: u64, operation: &'static str) -> Result<i64, CoreError> {
     if permits == 0 {
-        return Err(CoreError::invalid(operation, "permits must be at least 1"));
+        return Err(CoreError::invalid(operation, InvalidReason::ZeroPermits));
     }
     signed(permits, operation)
 }

@@ -47,7 +47,7 @@ fn init_sets_the_permits_once() {
     assert_eq!(available(&mut s), Applied::ok(O::Permits(0)));
     assert_eq!(
         s.apply(C::Init { permits: u64::MAX }, &internal(1, 0)),
-        Applied::err(CoreError::invalid("init", format!("permits must be at most {}", i64::MAX)))
+        Applied::err(CoreError::invalid("init", InvalidReason::TooManyPermits { max: i64::MAX.unsigned_abs() }))
     );
     assert!(!s.initialized());
     assert_eq!(s.apply(C::Init { permits: 5 }, &internal(2, 0)), Applied::ok(O::Unit));
@@ -81,13 +81,14 @@ fn acquire_and_release_move_permits_between_the_pool_and_the_session() {
 #[test]
 fn permit_counts_must_be_positive_and_fit_an_i64() {
     let mut s = sem_with(5);
-    assert_eq!(acquire(&mut s, 2, 1, 1, 0), Applied::err(CoreError::invalid("acquire", "permits must be at least 1")));
+    assert_eq!(acquire(&mut s, 2, 1, 1, 0), Applied::err(CoreError::invalid("acquire", InvalidReason::ZeroPermits)));
     assert_eq!(
         try_acquire(&mut s, 3, 0, 1, 2, 0, Some(10)),
-        Applied::err(CoreError::invalid("try_acquire", "permits must be at least 1"))
+        Applied::err(CoreError::invalid("try_acquire", InvalidReason::ZeroPermits))
     );
-    assert_eq!(release(&mut s, 4, 1, 3, 0), Applied::err(CoreError::invalid("release", "permits must be at least 1")));
-    let too_many = format!("permits must be at most {}", i64::MAX);
+    assert_eq!(release(&mut s, 4, 1, 3, 0), Applied::err(CoreError::invalid("release", InvalidReason::ZeroPermits)));
+    let too_many = InvalidReason::TooManyPermits { max: i64::MAX.unsigned_abs() };
+    assert_eq!(too_many.to_string(), format!("permits must be at most {}", i64::MAX));
     assert_eq!(acquire(&mut s, 5, 1, 4, u64::MAX), Applied::err(CoreError::invalid("acquire", too_many.clone())));
     assert_eq!(
         s.apply(C::IncreasePermits { permits: u64::MAX }, &internal(6, 0)),

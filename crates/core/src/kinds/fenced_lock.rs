@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, NotOwnerReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{Fence, InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -167,12 +167,13 @@ impl FencedLock {
 
     fn unlock(&mut self, owner: OwnerId, ctx: &ApplyCtx) -> Applied<FencedLockOutput> {
         let Some(holder) = &mut self.holder else {
-            return Applied::err(CoreError::NotOwner { detail: "the lock is not held".to_owned() });
+            return Applied::err(CoreError::not_owner(NotOwnerReason::NotHeld));
         };
         if Some(holder.session) != ctx.session || holder.owner != owner {
-            return Applied::err(CoreError::NotOwner {
-                detail: format!("the lock is held by {} ({}), not by the caller", holder.session, holder.owner),
-            });
+            return Applied::err(CoreError::not_owner(NotOwnerReason::HeldBy {
+                session: holder.session,
+                owner: holder.owner,
+            }));
         }
         holder.count -= 1;
         if holder.count > 0 {
@@ -219,9 +220,7 @@ impl StateMachine for FencedLock {
             FencedLockCommand::LockCount => Ok(FencedLockOutput::Count(self.holder.as_ref().map_or(0, |h| h.count))),
             FencedLockCommand::Fence { owner } => match &self.holder {
                 Some(h) if Some(h.session) == ctx.session && h.owner == *owner => Ok(FencedLockOutput::Fence(h.fence)),
-                _ => Err(CoreError::NotOwner {
-                    detail: "the caller does not hold the lock, so it has no fence".to_owned(),
-                }),
+                _ => Err(CoreError::not_owner(NotOwnerReason::NoFence)),
             },
             FencedLockCommand::Lock { .. } | FencedLockCommand::TryLock { .. } | FencedLockCommand::Unlock { .. } => {
                 return None;

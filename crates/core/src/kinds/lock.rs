@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{Fence, InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -117,10 +117,7 @@ impl Lock {
     ) -> Applied<LockOutput> {
         let operation = if is_try { "try_acquire" } else { "acquire" };
         if lease.is_some_and(|l| l.is_zero()) {
-            return Applied::err(CoreError::invalid(
-                operation,
-                "a lease must be positive; omit it to hold the lock until released",
-            ));
+            return Applied::err(CoreError::invalid(operation, InvalidReason::ZeroLockLease));
         }
         let answer = |fence| if is_try { LockOutput::MaybeFence(Some(fence)) } else { LockOutput::Fence(fence) };
         match &mut self.holder {

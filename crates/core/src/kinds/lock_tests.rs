@@ -180,8 +180,12 @@ fn next_deadline_is_the_earlier_of_lease_and_waiter_deadlines() {
 #[test]
 fn a_zero_lease_is_an_invalid_argument() {
     let mut l = Lock::default();
-    let reason = "a lease must be positive; omit it to hold the lock until released";
-    assert_eq!(acquire(&mut l, 0, 1, 1, A, Some(Duration::ZERO)), Applied::err(CoreError::invalid("acquire", reason)));
+    let reason = InvalidReason::ZeroLockLease;
+    assert_eq!(reason.to_string(), "a lease must be positive; omit it to hold the lock until released");
+    assert_eq!(
+        acquire(&mut l, 0, 1, 1, A, Some(Duration::ZERO)),
+        Applied::err(CoreError::invalid("acquire", reason.clone()))
+    );
     let tried =
         l.apply(LockCommand::TryAcquire { owner: A, lease: Some(Duration::ZERO), timeout: None }, &call(2, 0, 1, 2));
     assert_eq!(tried, Applied::err(CoreError::invalid("try_acquire", reason)));

@@ -18,7 +18,7 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, StateMachine, answered};
 
 /// The largest `limit` a page request (map keys or entries, set members) accepts.
@@ -27,12 +27,10 @@ pub const MAX_PAGE_LIMIT: u32 = 10_000;
 /// Checks a page request's `limit` (1..=[`MAX_PAGE_LIMIT`]) for `operation`.
 pub(crate) fn check_page_limit(operation: &'static str, limit: u32) -> Result<usize, CoreError> {
     if limit == 0 || limit > MAX_PAGE_LIMIT {
-        return Err(CoreError::invalid(
-            operation,
-            format!("limit must be between 1 and {MAX_PAGE_LIMIT} items per page, got {limit}"),
-        ));
+        return Err(CoreError::invalid(operation, InvalidReason::PageLimit { limit, max: MAX_PAGE_LIMIT }));
     }
-    usize::try_from(limit).map_err(|_| CoreError::invalid(operation, "limit does not fit this platform"))
+    usize::try_from(limit)
+        .map_err(|_| CoreError::invalid(operation, InvalidReason::PageLimit { limit, max: MAX_PAGE_LIMIT }))
 }
 
 /// The range bound that starts a page strictly after `after` (from the beginning if `None`).

@@ -227,14 +227,15 @@ fn walking_all_pages_lists_every_key_once_for_every_limit() {
 fn page_limits_outside_the_accepted_range_are_refused() {
     let mut m = abcde();
     for limit in [0, MAX_PAGE_LIMIT + 1, u32::MAX] {
-        let reason = format!("limit must be between 1 and 10000 items per page, got {limit}");
+        let reason = InvalidReason::PageLimit { limit, max: 10_000 };
+        assert_eq!(reason.to_string(), format!("limit must be between 1 and 10000 items per page, got {limit}"));
         assert_eq!(
             run(&mut m, MapCommand::Keys { after: None, limit }),
-            Applied::err(CoreError::InvalidArgument { operation: "keys".into(), reason: reason.clone() })
+            Applied::err(CoreError::invalid("keys", reason.clone()))
         );
         assert_eq!(
             run(&mut m, MapCommand::Entries { after: Some(b("a")), limit }),
-            Applied::err(CoreError::InvalidArgument { operation: "entries".into(), reason })
+            Applied::err(CoreError::invalid("entries", reason))
         );
     }
 }

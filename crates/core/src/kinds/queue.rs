@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -159,7 +159,7 @@ impl Queue {
 
     fn drain(&mut self, max: u32) -> Applied<QueueOutput> {
         if max == 0 {
-            return Applied::err(CoreError::invalid("drain", "max must be at least 1 item"));
+            return Applied::err(CoreError::invalid("drain", InvalidReason::ZeroDrainMax));
         }
         let n = usize::try_from(max).unwrap_or(usize::MAX).min(self.items.len());
         Applied::ok(QueueOutput::Items(self.items.drain(..n).collect()))

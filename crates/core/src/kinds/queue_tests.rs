@@ -96,10 +96,7 @@ fn drain_takes_up_to_max_from_the_front() {
     assert_eq!(q.apply(QueueCommand::Drain { max: 1 }, &internal(7, 0)), Applied::ok(QueueOutput::Items(vec![])));
     assert_eq!(
         q.apply(QueueCommand::Drain { max: 0 }, &internal(8, 0)),
-        Applied::err(CoreError::InvalidArgument {
-            operation: "drain".into(),
-            reason: "max must be at least 1 item".to_owned()
-        })
+        Applied::err(CoreError::invalid("drain", InvalidReason::ZeroDrainMax))
     );
 }
 

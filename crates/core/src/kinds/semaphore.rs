@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::ApplyCtx;
-use crate::error::CoreError;
+use crate::error::{CoreError, InvalidReason};
 use crate::machine::{Applied, Effect, StateMachine, answered};
 use crate::types::{InvocationId, OwnerId, SessionId, Timestamp};
 use crate::waiters::{WaitQueue, Waiter};
@@ -148,10 +148,7 @@ impl Semaphore {
     ) -> Applied<SemaphoreOutput> {
         let operation = if is_try { "try_acquire" } else { "acquire" };
         if lease.is_some_and(|l| l.is_zero()) {
-            return Applied::err(CoreError::invalid(
-                operation,
-                "a lease must be positive; omit it to hold the permit until released",
-            ));
+            return Applied::err(CoreError::invalid(operation, InvalidReason::ZeroPermitLease));
         }
         if self.waiters.is_empty() && self.free_permits() > 0 {
             self.grant(owner, lease, ctx.now);

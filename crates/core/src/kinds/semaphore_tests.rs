@@ -180,8 +180,12 @@ fn tick_times_out_waiters_then_expires_leases_then_grants_in_order() {
 #[test]
 fn a_zero_lease_is_an_invalid_argument() {
     let mut s = sem(1);
-    let reason = "a lease must be positive; omit it to hold the permit until released";
-    assert_eq!(acquire(&mut s, 0, 1, 1, A, Some(Duration::ZERO)), Applied::err(CoreError::invalid("acquire", reason)));
+    let reason = InvalidReason::ZeroPermitLease;
+    assert_eq!(reason.to_string(), "a lease must be positive; omit it to hold the permit until released");
+    assert_eq!(
+        acquire(&mut s, 0, 1, 1, A, Some(Duration::ZERO)),
+        Applied::err(CoreError::invalid("acquire", reason.clone()))
+    );
     let tried = s.apply(
         SemaphoreCommand::TryAcquire { owner: A, lease: Some(Duration::ZERO), timeout: None },
         &call(2, 0, 1, 2),

@@ -122,6 +122,7 @@ impl StateMachine for Set {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::InvalidReason;
     use crate::kinds::map::MAX_PAGE_LIMIT;
     use crate::machine::Reply;
     use crate::testing::{call, internal};
@@ -238,10 +239,7 @@ mod tests {
         for limit in [0, MAX_PAGE_LIMIT + 1] {
             assert_eq!(
                 members(&mut s, None, limit),
-                Applied::err(CoreError::InvalidArgument {
-                    operation: "members".into(),
-                    reason: format!("limit must be between 1 and 10000 items per page, got {limit}"),
-                })
+                Applied::err(CoreError::invalid("members", InvalidReason::PageLimit { limit, max: 10_000 }))
             );
         }
     }

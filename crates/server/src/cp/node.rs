@@ -45,7 +45,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_core::{ApplyCtx, CoreError, Group, GroupCommand, GroupOutput, InvocationId, LogIndex, StateMachine};
+use coterie_core::{
+    ApplyCtx, CoreError, Group, GroupCommand, GroupOutput, InvalidReason, InvocationId, LogIndex, StateMachine,
+};
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
 use openraft::errors::{ClientWriteError, ForwardReason, InitializeError, LinearizableReadError, RaftError};
@@ -285,10 +287,7 @@ impl CpNode {
     pub fn read_stale(&self, request: &Request) -> Result<GroupOutput, CpError> {
         match self.read_locally(request) {
             Some(result) => Ok(result?),
-            None => Err(CpError::Core(CoreError::invalid(
-                "stale_read",
-                "only read-only operations can be stale reads; send it as a normal call",
-            ))),
+            None => Err(CpError::Core(CoreError::invalid("stale_read", InvalidReason::NotReadOnly))),
         }
     }
 

@@ -102,8 +102,9 @@ pub(super) async fn update(
     for _ in 0..CAS_ATTEMPTS {
         let current = register_value(node.read(invoke(AtomicReferenceCommand::Get), timeout).await?)?;
         let mut table = decode(current.as_deref())?;
-        let change =
-            table.apply(command).map_err(|err| EngineError::Core(CoreError::invalid("member", err.to_string())))?;
+        let change = table
+            .apply(command)
+            .map_err(|err| EngineError::Core(CoreError::invalid_request("member", err.to_string())))?;
         if change == TableChange::Unchanged {
             return Ok(table);
         }
@@ -251,7 +252,7 @@ impl Inner {
         let ready = node.caught_up_members(READY_SLACK);
         let Some(to) = others.iter().copied().find(|voter| ready.contains(voter)).or_else(|| others.first().copied())
         else {
-            return EngineError::Core(CoreError::invalid(
+            return EngineError::Core(CoreError::invalid_request(
                 "member",
                 coterie_core::MemberError::LastCpMember { id }.to_string(),
             ));

@@ -245,10 +245,12 @@ impl From<HostError> for EngineError {
     /// cannot serve the group now.
     fn from(err: HostError) -> Self {
         match err {
-            HostError::InvalidGroup(convert) => {
-                EngineError::Core(convert.to_core().unwrap_or_else(|| CoreError::invalid("group", convert.to_string())))
+            HostError::InvalidGroup(convert) => EngineError::Core(
+                convert.to_core().unwrap_or_else(|| CoreError::invalid_request("group", convert.to_string())),
+            ),
+            err @ HostError::TooManyGroups { .. } => {
+                EngineError::Core(CoreError::invalid_request("group", err.to_string()))
             }
-            err @ HostError::TooManyGroups { .. } => EngineError::Core(CoreError::invalid("group", err.to_string())),
             HostError::PlainMember { cp_member, .. } => EngineError::Redirect {
                 member: cp_member.as_ref().map(|(id, _)| *id),
                 address: cp_member.map(|(_, address)| address),
@@ -295,7 +297,7 @@ impl Router for Inner {
                     let node: Arc<dyn Engine> = self.group(&group).await?;
                     Ok(node)
                 }
-                Target::Sharded { .. } => Err(no_sharded_engine(target)),
+                Target::Sharded { shards } => Err(no_sharded_engine(*shards)),
             }
         })
     }

@@ -63,7 +63,7 @@ impl RaftServer {
 }
 
 fn invalid(reason: &str) -> Status {
-    status::from_core(&CoreError::invalid("raft", reason.to_owned()))
+    status::from_core(&CoreError::invalid_request("raft", reason.to_owned()))
 }
 
 /// The response carrying `result`, the remote Raft's error as text.

@@ -179,11 +179,11 @@ fn owners_are_up_to_sixteen_big_endian_bytes() {
 fn request_errors_become_the_equivalent_core_errors() {
     assert_eq!(
         ConvertError::InvalidArgument { operation: "lock", reason: "r".to_owned() }.to_core(),
-        Some(coterie_core::CoreError::invalid("lock", "r"))
+        Some(coterie_core::CoreError::invalid_request("lock", "r"))
     );
     assert_eq!(
         ConvertError::InvalidName { reason: "r".to_owned() }.to_core(),
-        Some(coterie_core::CoreError::InvalidName { reason: "r".to_owned() })
+        Some(coterie_core::CoreError::invalid_name(coterie_core::NameProblem::Request { detail: "r".to_owned() }))
     );
     assert_eq!(ConvertError::UnexpectedOutput { operation: "get", output: "Unit".to_owned() }.to_core(), None);
 }
