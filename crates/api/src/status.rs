@@ -71,8 +71,6 @@ pub mod code {
     pub const BARRIER_MISMATCH: &str = "barrier_mismatch";
     /// [`CoreError::Cancelled`](coterie_core::CoreError::Cancelled).
     pub const CANCELLED: &str = "cancelled";
-    /// [`CoreError::RetryWindowPassed`](coterie_core::CoreError::RetryWindowPassed).
-    pub const RETRY_WINDOW_PASSED: &str = "retry_window_passed";
     /// [`CoreError::ClientWindowPassed`](coterie_core::CoreError::ClientWindowPassed).
     pub const CLIENT_WINDOW_PASSED: &str = "client_window_passed";
     /// [`CoreError::TooManyClients`](coterie_core::CoreError::TooManyClients).
@@ -145,7 +143,6 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
         E::Cancelled { .. } => (code::CANCELLED, Code::Aborted),
         // The outcome is unknown and the client must re-read before retrying: gRPC's
         // "retry at a higher level" meaning of ABORTED.
-        E::RetryWindowPassed { .. } => (code::RETRY_WINDOW_PASSED, Code::Aborted),
         E::ClientWindowPassed { .. } => (code::CLIENT_WINDOW_PASSED, Code::Aborted),
         // Nothing was applied; room comes back as idle clients expire.
         E::TooManyClients { .. } => (code::TOO_MANY_CLIENTS, Code::ResourceExhausted),
@@ -189,11 +186,6 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
             vec![("round", round.to_string()), ("expected", expected.to_string()), ("got", got.to_string())]
         }
         E::Cancelled { invocation: i } => invocation(i).to_vec(),
-        E::RetryWindowPassed { invocation: i, oldest } => {
-            let mut fields = invocation(i).to_vec();
-            fields.push(("oldest", oldest.to_string()));
-            fields
-        }
         E::ClientWindowPassed { client, seq, oldest } => {
             vec![("client", format!("{:032x}", client.get())), ("seq", seq.to_string()), ("oldest", oldest.to_string())]
         }
@@ -254,7 +246,6 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
             E::BarrierMismatch { round: f.parse("round")?, expected: f.parse("expected")?, got: f.parse("got")? }
         }
         code::CANCELLED => E::Cancelled { invocation: f.invocation()? },
-        code::RETRY_WINDOW_PASSED => E::RetryWindowPassed { invocation: f.invocation()?, oldest: f.parse("oldest")? },
         code::CLIENT_WINDOW_PASSED => E::ClientWindowPassed {
             client: ClientId::new(u128::from_str_radix(&f.text("client")?, 16).ok()?)?,
             seq: f.parse("seq")?,

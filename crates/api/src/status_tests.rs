@@ -42,7 +42,6 @@ fn every_core_error() -> Vec<CoreError> {
         CoreError::QueueFull { capacity: 100 },
         CoreError::BarrierMismatch { round: 1, expected: 3, got: 4 },
         CoreError::Cancelled { invocation },
-        CoreError::RetryWindowPassed { invocation, oldest: 300 },
         CoreError::ClientWindowPassed {
             client: coterie_core::ClientId::new(u128::MAX - 1).unwrap(),
             seq: 3,
@@ -77,10 +76,9 @@ fn ordinal(err: &CoreError) -> usize {
         E::QueueFull { .. } => 16,
         E::BarrierMismatch { .. } => 17,
         E::Cancelled { .. } => 18,
-        E::RetryWindowPassed { .. } => 19,
-        E::ClientWindowPassed { .. } => 20,
-        E::TooManyClients { .. } => 21,
-        E::Malformed { .. } => 22,
+        E::ClientWindowPassed { .. } => 19,
+        E::TooManyClients { .. } => 20,
+        E::Malformed { .. } => 21,
     }
 }
 
@@ -94,7 +92,7 @@ fn over_the_wire(status: &Status) -> Status {
 #[test]
 fn the_sample_covers_every_variant() {
     let ordinals: Vec<usize> = every_core_error().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..23).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..22).collect::<Vec<_>>());
 }
 
 #[test]
@@ -136,7 +134,6 @@ fn codes_follow_the_table_in_the_proto() {
         ("queue_full", Code::FailedPrecondition),
         ("barrier_mismatch", Code::FailedPrecondition),
         ("cancelled", Code::Aborted),
-        ("retry_window_passed", Code::Aborted),
         ("client_window_passed", Code::Aborted),
         ("too_many_clients", Code::ResourceExhausted),
         ("malformed", Code::Internal),

@@ -158,16 +158,6 @@ pub enum CoreError {
         /// The cancelled call.
         invocation: InvocationId,
     },
-    /// A retried sequence number older than the session's dedup window.
-    #[error(
-        "{invocation} is older than the retry window (oldest kept: {oldest}); its outcome is unknown, read the state before retrying"
-    )]
-    RetryWindowPassed {
-        /// The retried call.
-        invocation: InvocationId,
-        /// The oldest sequence number the window still answers.
-        oldest: u64,
-    },
     /// A resent request older than what its client's entry in a
     /// [`DedupTable`](crate::dedup::DedupTable) still answers.
     #[error(
