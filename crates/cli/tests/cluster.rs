@@ -61,8 +61,17 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     let seen = text(&stale.stdout);
     assert!(["42\n", "1\n", "0\n"].contains(&seen.as_str()), "stale read answered {seen:?}: {}", text(&stale.stderr));
 
-    let status = coterie(&["--endpoints", &endpoints, "status"]);
-    let report = text(&status.stdout);
+    // Every member runs its replica of default once it learned who initializes it (a claim
+    // in the metadata group, moments after the first write): bounded wait for all three.
+    let started = Instant::now();
+    let (status, report) = loop {
+        let status = coterie(&["--endpoints", &endpoints, "status"]);
+        let report = text(&status.stdout);
+        if report.matches("group default").count() == 3 || started.elapsed() > BOUND {
+            break (status, report);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(status.status.success(), "{report}{}", text(&status.stderr));
     assert_eq!(report.matches("group default").count(), 3, "{report}");
     let default_leaders = report.lines().filter(|l| l.contains("group default") && l.contains(" leader    ")).count();

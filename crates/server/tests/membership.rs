@@ -314,3 +314,43 @@ async fn a_member_that_does_not_run_stays_a_learner_and_can_be_removed() {
     assert!(!nodes.contains_key(&5), "{nodes:?}");
     cluster.shutdown().await;
 }
+
+/// Issue 9, item 6: groups are claimed in the metadata group, so any CP member may create
+/// one. Before, only members the cluster was started with initialized groups: once all of
+/// them had been replaced by members that joined at runtime, no new group could form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn new_groups_form_after_every_original_member_was_replaced() {
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(3).await.unwrap(), 3);
+    cluster.join(4, 1).await.unwrap();
+    cluster.join(5, 2).await.unwrap();
+    for group in ["metadata", "default"] {
+        await_voters(&cluster, group, &[1, 2, 3, 4, 5]).await;
+    }
+    // Replace the original members one at a time: stop, then remove.
+    let mut left = vec![1, 2, 3, 4, 5];
+    for old in [1, 2, 3] {
+        cluster.stop(old).await;
+        left.retain(|id| *id != old);
+        let first = left[0];
+        admin(&cluster, first, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: old })).await).await;
+        for group in ["metadata", "default"] {
+            await_voters(&cluster, group, &left).await;
+        }
+    }
+    // Members 4 and 5 serve the old data, and create a group neither of them was started with.
+    let survivors = client_of(&cluster, &[4, 5]).await;
+    assert_eq!(survivors.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 4);
+    assert_eq!(survivors.atomic_long("n@fresh").unwrap().increment_and_get().await.unwrap(), 1);
+    await_voters(&cluster, "fresh", &[4, 5]).await;
+    // Exactly one member initialized it: both replicas share its first entry, and the
+    // metadata group lists it with the member that claimed it.
+    for id in [4, 5] {
+        let metrics = cluster.replica(id, "fresh").await.metrics();
+        assert_eq!(metrics.committed_membership_config.log_id().as_ref().map(|id| id.index), Some(0));
+        let names: Vec<String> = cluster.replica(id, "metadata").await.group().names().map(str::to_owned).collect();
+        assert!(names.iter().any(|name| name == "group:fresh"), "{names:?}");
+    }
+    cluster.shutdown().await;
+}

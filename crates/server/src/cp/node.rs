@@ -96,7 +96,25 @@ impl CpNode {
         if !members.contains_key(&id) {
             return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
         }
-        CpNode::start_as(id, Some(members), storage, transport, clock, config).await
+        CpNode::start_as(id, Some((members, true)), storage, transport, clock, config).await
+    }
+
+    /// Like [`CpNode::start`], staggered only if `staggered`: members that all initialize
+    /// the group are staggered so that they do not split the first election; the one member
+    /// that initializes a group the others join ([`CpNode::start_joining`]) starts at once.
+    pub async fn start_with(
+        id: u64,
+        members: BTreeMap<u64, BasicNode>,
+        staggered: bool,
+        storage: impl LogStore + 'static,
+        transport: Transport,
+        clock: Arc<dyn Clock>,
+        config: CpConfig,
+    ) -> Result<CpNode, CpError> {
+        if !members.contains_key(&id) {
+            return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
+        }
+        CpNode::start_as(id, Some((members, staggered)), storage, transport, clock, config).await
     }
 
     /// Starts member `id` of a group it is being added to at runtime (or was added to
@@ -113,11 +131,11 @@ impl CpNode {
         CpNode::start_as(id, None, storage, transport, clock, config).await
     }
 
-    /// Starts member `id`; with `members`, it initializes the group with them (staggered,
-    /// see the module docs), without it waits to be contacted.
+    /// Starts member `id`; with `members`, it initializes the group with them (staggered if
+    /// the flag says so, see the module docs), without it waits to be contacted.
     async fn start_as(
         id: u64,
-        initial: Option<BTreeMap<u64, BasicNode>>,
+        initial: Option<(BTreeMap<u64, BasicNode>, bool)>,
         storage: impl LogStore + 'static,
         transport: Transport,
         clock: Arc<dyn Clock>,
@@ -137,10 +155,10 @@ impl CpNode {
             .map_err(|err| CpError::Stopped { reason: err.to_string() })?;
         transport.register(id, raft.clone());
 
-        if let Some(members) = &initial {
+        if let Some((members, staggered)) = &initial {
             // Members initialize in id order, one election timeout pair apart, unless they
             // hear from a candidate or leader first: see the module docs.
-            let rank = members.keys().position(|member| *member == id).unwrap_or(0);
+            let rank = if *staggered { members.keys().position(|member| *member == id).unwrap_or(0) } else { 0 };
             let stagger =
                 config.election_timeout.1.saturating_mul(2).saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX));
             if !stagger.is_zero() {
@@ -156,7 +174,7 @@ impl CpNode {
                 }
             }
         }
-        let members = initial.unwrap_or_default();
+        let members = initial.map(|(members, _)| members).unwrap_or_default();
 
         let ticker =
             tokio::spawn(tick_loop(raft.clone(), Arc::clone(&state), Arc::clone(&clock), config.tick_interval));

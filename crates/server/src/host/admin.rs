@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use coterie_api::pb::{self, admin_service_server::AdminService};
 use coterie_api::status;
-use coterie_core::{MemberState, MemberTable};
+use coterie_core::{EngineError, MemberState, MemberTable};
 use tonic::{Request, Response, Status};
 
 use super::Inner;
@@ -85,5 +85,18 @@ impl AdminService for AdminServer {
         let id = request.into_inner().id;
         let table = self.inner.remove_member(id, timeout).await.map_err(|err| status::from_engine(&err))?;
         Ok(Response::new(pb::RemoveMemberResponse { members: wire_members(&table) }))
+    }
+
+    async fn claim_group(
+        &self,
+        request: Request<pb::ClaimGroupRequest>,
+    ) -> Result<Response<pb::ClaimGroupResponse>, Status> {
+        let config = &self.inner.config;
+        let timeout = call_timeout(request.metadata(), config.join_timeout, config.max_call_timeout);
+        let pb::ClaimGroupRequest { group, member } = request.into_inner();
+        let group = coterie_api::convert::resolve_group(&group)
+            .map_err(|err| status::from_engine(&EngineError::from(super::HostError::from(err))))?;
+        let owner = self.inner.claim_here(&group, member, timeout).await.map_err(|err| status::from_engine(&err))?;
+        Ok(Response::new(pb::ClaimGroupResponse { owner }))
     }
 }

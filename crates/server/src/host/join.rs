@@ -119,14 +119,21 @@ async fn client(target: &str, timeout: Duration) -> Result<AdminServiceClient<Ch
     Ok(AdminServiceClient::new(channel))
 }
 
-/// `message` as a request bounded by `timeout`, carrying the cluster secret if there is one.
 fn with_secret<T>(inner: &Inner, message: T, timeout: Duration) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.set_timeout(timeout);
-    if let Some(secret) = inner.peers.secret() {
-        request.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
+    inner.with_secret(message, timeout)
+}
+
+impl Inner {
+    /// `message` as a request to another member, bounded by `timeout`, carrying the cluster
+    /// secret if there is one.
+    pub(super) fn with_secret<T>(&self, message: T, timeout: Duration) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(timeout);
+        if let Some(secret) = self.peers.secret() {
+            request.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
+        }
+        request
     }
-    request
 }
 
 async fn ask(

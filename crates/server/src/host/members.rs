@@ -15,8 +15,8 @@
 //!   group started after the change, a leader change mid-way, and a restart all converge
 //!   without the admin call having to reach every group's leader.
 //! - An admin change on the metadata leader commits the table first (Joining or Leaving),
-//!   then waits until every group running on this node shows the change in its committed
-//!   membership (metadata first: it is started first and listed first), then commits the
+//!   then waits until every group of the cluster (`host/groups.rs` lists them) shows the
+//!   change in its committed membership (metadata first: it is started first and listed first), then commits the
 //!   final state (Up or Removed). A caller that loses the answer sends the same command
 //!   again; every step is idempotent.
 //! - A statically configured cluster seeds the table from its configured members: the
@@ -170,7 +170,7 @@ impl Inner {
 
     /// This node's metadata replica if it leads the group; a redirect to the leader it
     /// knows of otherwise.
-    async fn metadata_leader(&self) -> Result<Arc<CpNode>, EngineError> {
+    pub(super) async fn metadata_leader(&self) -> Result<Arc<CpNode>, EngineError> {
         let node = self.group(METADATA_GROUP).await.map_err(EngineError::from)?;
         if node.raft().is_leader() {
             return Ok(node);
@@ -273,13 +273,19 @@ impl Inner {
         EngineError::Redirect { member: Some(to), address: nodes.get(&to).cloned() }
     }
 
-    /// Waits until every group running here has a committed membership for which `done`
-    /// holds, or `deadline` passes.
+    /// Waits until every group of the cluster (every group registered in the metadata group,
+    /// started here if it is not running yet, and every group running here) has a committed
+    /// membership for which `done` holds, or `deadline` passes.
     async fn await_groups(
         &self,
         deadline: Instant,
         done: impl Fn(&[BTreeSet<u64>], &std::collections::BTreeMap<u64, String>) -> bool,
     ) -> Result<(), EngineError> {
+        for group in self.registered_groups() {
+            // A group this node cannot start now is not waited for; the reconciler of its
+            // leader still brings it in line.
+            let _ = self.group(&group).await;
+        }
         loop {
             let pending: Vec<String> = self
                 .running()

@@ -6,10 +6,10 @@
 //! - **Every group has the same voters**: the CP members of the committed member table,
 //!   kept in the `metadata` group (see `host/members.rs`), so a group needs no placement decision:
 //!   any CP member can start its replica of group `g` on its own, and the group forms
-//!   exactly as `default` does (staggered self-initialization, see [`crate::cp::node`]),
-//!   with the table's CP members (the configured ones until a table is applied). Each
-//!   group's leader brings its Raft voters in line with the table when it changes. A
-//!   member that joined at runtime never initializes a group: it waits for the leader.
+//!   with the table's CP members (the configured ones until a table is applied). Exactly one
+//!   member initializes a group: the one whose claim the metadata group registered first
+//!   (`host/groups.rs`); the others wait for its leader. Each group's leader brings its Raft
+//!   voters in line with the table when it changes.
 //! - **Groups start lazily**: a client call naming `g` on any member, or a Raft message for
 //!   `g` from a peer, starts the local replica. So one client call is enough to create a
 //!   group on all members (the first member's election reaches the others), and a member
@@ -28,6 +28,7 @@ mod admin;
 mod api;
 mod cluster;
 mod dispatch;
+mod groups;
 mod join;
 mod members;
 mod raft_client;
@@ -230,6 +231,17 @@ pub enum HostError {
         /// A CP member to send the call to instead, when one is known.
         cp_member: Option<(u64, String)>,
     },
+    /// The group could not be claimed in the metadata group (see `host/groups.rs`), so it is
+    /// not known whether this member may initialize it.
+    #[error(
+        "cannot create CP group {group:?}: the metadata group did not register it ({reason}); a majority of the CP members must be up"
+    )]
+    Claim {
+        /// The group.
+        group: String,
+        /// The last failure.
+        reason: String,
+    },
     /// Joining the cluster failed.
     #[error("cannot join the cluster through {seed}: {reason}")]
     Join {
@@ -344,7 +356,10 @@ impl Inner {
         let transport = Transport::Remote(RemoteTransport::new(group, self.registry.clone(), wire));
         let config = CpConfig { group_name: group.to_owned(), ..self.config.cp.clone() };
         let (id, clock) = (self.config.id, Arc::new(SystemClock));
-        let members = self.initial_members(group);
+        let members = self.initial_members(group).await?;
+        // The metadata group is initialized by every configured member, staggered; any
+        // other group by the one member that claimed it, at once.
+        let staggered = group == METADATA_GROUP;
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let started = match (storage, members) {
             (Some(storage), members) => {
@@ -352,11 +367,13 @@ impl Inner {
                     .log(group)
                     .map_err(|err| HostError::Group { group: group.to_owned(), source: err.into() })?;
                 match members {
-                    Some(members) => CpNode::start(id, members, log, transport, clock, config).await,
+                    Some(members) => CpNode::start_with(id, members, staggered, log, transport, clock, config).await,
                     None => CpNode::start_joining(id, log, transport, clock, config).await,
                 }
             }
-            (None, Some(members)) => CpNode::start(id, members, MemoryLog::new(), transport, clock, config).await,
+            (None, Some(members)) => {
+                CpNode::start_with(id, members, staggered, MemoryLog::new(), transport, clock, config).await
+            }
             (None, None) => CpNode::start_joining(id, MemoryLog::new(), transport, clock, config).await,
         };
         let node = Arc::new(started.map_err(|source| HostError::Group { group: group.to_owned(), source })?);
@@ -369,26 +386,30 @@ impl Inner {
     }
 
     /// The members a new replica of `group` initializes the group with, or `None` if it
-    /// must not initialize it and wait for the group's leader instead: a node that joined
-    /// at runtime, or one the committed table no longer counts among the CP members.
-    /// Otherwise the table's CP members when this node has applied a table (so a group
-    /// created after a membership change starts with the committed members), and the
-    /// configured members before that. The metadata group always starts from the
-    /// configured members: its table is what says who they are.
-    fn initial_members(&self, group: &str) -> Option<BTreeMap<u64, BasicNode>> {
-        if self.joined {
-            return None;
+    /// must not initialize it and wait for the group's leader instead.
+    ///
+    /// The metadata group starts from the configured members (its table is what says who the
+    /// members are), except on a node that joined at runtime. Any other group is initialized
+    /// only by the member that won its claim in the metadata group (`host/groups.rs`), with
+    /// the committed table's CP members (the configured ones before a table is applied); a
+    /// node the table does not count among the CP members does not claim.
+    async fn initial_members(&self, group: &str) -> Result<Option<BTreeMap<u64, BasicNode>>, HostError> {
+        let as_nodes = |voters: BTreeMap<u64, String>| -> BTreeMap<u64, BasicNode> {
+            voters.into_iter().map(|(id, address)| (id, BasicNode::new(address))).collect()
+        };
+        if group == METADATA_GROUP {
+            return Ok((!self.joined).then(|| self.members.clone()));
         }
-        let table = if group == METADATA_GROUP { None } else { self.table() };
-        match table {
-            Some(table) => {
-                let voters = table.cp_voters();
-                voters
-                    .contains_key(&self.config.id)
-                    .then(|| voters.into_iter().map(|(id, address)| (id, BasicNode::new(address))).collect())
-            }
-            None => Some(self.members.clone()),
+        let voters = match self.table() {
+            Some(table) => as_nodes(table.cp_voters()),
+            None if self.joined => return Ok(None),
+            None => self.members.clone(),
+        };
+        if !voters.contains_key(&self.config.id) {
+            return Ok(None);
         }
+        let owner = self.claim_group(group).await?;
+        Ok((owner == self.config.id).then_some(voters))
     }
 
     /// Starts `group` in the background (a peer's Raft message named it).
