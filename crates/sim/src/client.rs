@@ -108,13 +108,16 @@ impl SimClient {
 
     /// One attempt of `request` at the current target.
     async fn attempt(&mut self, request: &Request, read: bool) -> Attempt {
-        let Some(node) = self.ctx.cluster.node(self.target) else { return Attempt::NotApplied(None) };
+        let stale = read && self.ctx.bugs.stale_reads;
+        // The planted stale read asks any member, as a client reading from followers would.
+        let asked = if stale { self.rng.range(1, self.ctx.params.nodes + 1) } else { self.target };
+        let Some(node) = self.ctx.cluster.node(asked) else { return Attempt::NotApplied(None) };
         let timeout = self.ctx.params.attempt_timeout;
         if self.lost() {
             tokio::time::sleep(timeout).await;
             return Attempt::NotApplied(None);
         }
-        let answer = if read && self.ctx.bugs.stale_reads {
+        let answer = if stale {
             Ok(node.read_stale(request))
         } else {
             let call = async {

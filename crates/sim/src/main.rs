@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! cargo run -p coterie-sim --release -- --seed 42 [--bug stale-reads] [--trace]
-//! cargo run -p coterie-sim --release -- --seeds 0..100
+//! cargo run -p coterie-sim --release -- --seeds 0..100 [--twice]
 //! ```
+//!
+//! `--twice` runs every seed a second time and compares the two traces (determinism).
 //!
 //! `SIM_SEED=42` stands for `--seed 42`. The exit status is 1 if any run failed, 2 for bad
 //! arguments or a run that could not be carried out.
@@ -14,7 +16,7 @@ use coterie_sim::{Bugs, SimOptions, Status, run};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail]... [--trace]"
+        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail]... [--trace] [--twice]"
     );
     ExitCode::from(2)
 }
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let mut seeds = std::env::var("SIM_SEED").ok().and_then(|s| s.parse::<u64>().ok()).map(|s| s..s + 1);
     let mut options = SimOptions::default();
     let mut bugs = Bugs::default();
+    let mut twice = false;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while let Some(arg) = args.get(i) {
@@ -31,6 +34,10 @@ fn main() -> ExitCode {
         match (arg.as_str(), value) {
             ("--trace", _) => {
                 options.keep_trace = true;
+                i -= 1;
+            }
+            ("--twice", _) => {
+                twice = true;
                 i -= 1;
             }
             ("--seed", Some(n)) => match n.parse::<u64>() {
@@ -56,6 +63,7 @@ fn main() -> ExitCode {
     options.bugs = bugs;
     let Some(seeds) = seeds else { return usage() };
     let (mut pass, mut fail, mut exhausted, mut failing) = (0u64, 0u64, 0u64, Vec::new());
+    let (mut replayed, mut diverged) = (0u64, Vec::new());
     for seed in seeds {
         let report = match run(seed, options) {
             Ok(report) => report,
@@ -70,6 +78,19 @@ fn main() -> ExitCode {
             }
         }
         print!("{report}");
+        if twice {
+            match run(seed, options) {
+                Ok(again) if again.trace.hash() == report.trace.hash() => replayed += 1,
+                Ok(again) => {
+                    println!("  replay diverged: trace hash {:016x}", again.trace.hash());
+                    diverged.push(seed);
+                }
+                Err(err) => {
+                    eprintln!("seed {seed}: could not replay: {err}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         match report.status() {
             Status::Pass => pass += 1,
             Status::Exhausted => exhausted += 1,
@@ -80,6 +101,13 @@ fn main() -> ExitCode {
         }
     }
     println!("pass {pass} fail {fail} exhausted {exhausted}");
+    if twice {
+        let seeded = if coterie_sim::SEEDED_RUNTIME { "seeded" } else { "NOT seeded (no tokio_unstable)" };
+        println!("replays identical {replayed} diverged {} (tokio generator {seeded})", diverged.len());
+        if !diverged.is_empty() {
+            println!("diverged seeds: {diverged:?}");
+        }
+    }
     if !failing.is_empty() {
         println!("failing seeds: {failing:?}");
         return ExitCode::from(1);

@@ -112,8 +112,8 @@ impl SimParams {
 /// the engine, so no production build can reach them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Bugs {
-    /// Answer register reads with [`CpNode::read_stale`](coterie_server::cp::CpNode::read_stale)
-    /// on whichever node the client talks to (a read served by a follower or a deposed leader).
+    /// Answer reads with [`CpNode::read_stale`](coterie_server::cp::CpNode::read_stale) on a
+    /// random member (a read served by a follower, a deposed leader or a restarted member).
     pub stale_reads: bool,
     /// Give every retried attempt a fresh sequence number, so the group's retry window cannot
     /// recognise it (the dedup table is skipped on retry).

@@ -123,7 +123,8 @@ impl SimReport {
     }
 }
 
-/// The command that reruns `seed` with `bugs`.
+/// The command that reruns `seed` with `bugs`: `scripts/sim.sh`, which builds the simulation
+/// with `--cfg tokio_unstable` so that the replay is exact.
 pub fn reproduce_command(seed: u64, bugs: Bugs) -> String {
     let mut flags = String::new();
     for (on, flag) in [
@@ -135,7 +136,7 @@ pub fn reproduce_command(seed: u64, bugs: Bugs) -> String {
             flags.push_str(flag);
         }
     }
-    format!("cargo run -p coterie-sim --release -- --seed {seed}{flags}")
+    format!("scripts/sim.sh --seed {seed}{flags}")
 }
 
 impl fmt::Display for SimReport {
@@ -173,6 +174,13 @@ impl fmt::Display for SimReport {
         )?;
         if self.status() == Status::Fail {
             writeln!(f, "  reproduce with: {}", self.reproduce())?;
+            if !crate::SEEDED_RUNTIME {
+                writeln!(
+                    f,
+                    "  (this build does not seed tokio's generator: the replay runs the same seed but may \
+                     interleave differently; see coterie_sim::SEEDED_RUNTIME)"
+                )?;
+            }
         }
         Ok(())
     }
