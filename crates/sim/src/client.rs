@@ -1,7 +1,9 @@
 //! A simulated client: a session, a target node, and operations with timeouts and retries.
 //!
 //! A client talks to one node at a time, in process (`CpNode::call` / `CpNode::read`), over
-//! a link that loses requests and answers with the network's current loss rate. Each
+//! a link that loses requests and answers with the network's current loss rate (partitions
+//! cut only links between members: clients reach every member that is up). A request to a
+//! paused member waits for it to resume, within the attempt's timeout. Each
 //! operation keeps its invocation id across retries, so the group's retry window answers a
 //! retry of an applied write instead of applying it again, and follows `NotLeader` hints.
 //!
@@ -116,6 +118,12 @@ impl SimClient {
         if self.lost() {
             tokio::time::sleep(timeout).await;
             return Attempt::NotApplied(None);
+        }
+        // A paused node takes the request only once it resumes; if the attempt times out first,
+        // the client cannot tell that it never arrived.
+        let held = tokio::time::timeout(timeout, self.ctx.net.unpaused(asked, asked)).await;
+        if held.is_err() {
+            return Attempt::Maybe;
         }
         let answer = if stale {
             Ok(node.read_stale(request))

@@ -192,7 +192,7 @@ impl Net {
     }
 
     /// Waits until neither `a` nor `b` is paused.
-    async fn unpaused(&self, a: u64, b: u64) {
+    pub async fn unpaused(&self, a: u64, b: u64) {
         let mut rx = self.paused.subscribe();
         let _ = rx.wait_for(|p| !p.contains(&a) && !p.contains(&b)).await;
     }
@@ -300,9 +300,10 @@ impl RaftWire for SimWire {
                 Leg::After(delay) => tokio::time::sleep(delay).await,
             }
             net.unpaused(from, target).await;
+            // The answer reaches only the incarnation that asked.
             match net.arrive(target, target_by, from, &what) {
-                Some(_) => Ok(answer),
-                None => silence().await,
+                Some(_) if net.incarnation(from) == sent_by => Ok(answer),
+                _ => silence().await,
             }
         })
     }
