@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use crate::SimError;
 use crate::net::{Net, SimWire};
-use crate::params::SimParams;
+use crate::params::{Bugs, SimParams};
 use crate::store::Disk;
 
 /// The wall-clock time virtual time 0 stands for (2020-09-13), so stamps look like real ones.
@@ -53,6 +53,7 @@ struct Slot {
 /// The members of one simulated CP group.
 pub struct Cluster {
     params: SimParams,
+    bugs: Bugs,
     net: Arc<Net>,
     start: Instant,
     slots: Mutex<BTreeMap<u64, Slot>>,
@@ -61,9 +62,9 @@ pub struct Cluster {
 impl Cluster {
     /// Starts every member (concurrently, as separate processes would) and answers once each
     /// has started; the group then forms by itself.
-    pub async fn start(params: SimParams, net: Arc<Net>, start: Instant) -> Result<Arc<Cluster>, SimError> {
+    pub async fn start(params: SimParams, bugs: Bugs, net: Arc<Net>, start: Instant) -> Result<Arc<Cluster>, SimError> {
         let slots = (1..=params.nodes).map(|id| (id, Slot { node: None, disk: Disk::new() })).collect();
-        let cluster = Arc::new(Cluster { params, net, start, slots: Mutex::new(slots) });
+        let cluster = Arc::new(Cluster { params, bugs, net, start, slots: Mutex::new(slots) });
         let boots: Vec<_> = cluster
             .ids()
             .into_iter()
@@ -126,6 +127,9 @@ impl Cluster {
             let mut slots = self.lock();
             let Some(slot) = slots.get_mut(&id) else { return };
             slot.disk.fence();
+            if self.bugs.lossy_disk {
+                slot.disk.lose_tail(3);
+            }
             slot.node.take()
         };
         self.net.crash(id);

@@ -16,7 +16,7 @@ use coterie_sim::{Bugs, SimOptions, Status, run};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail]... [--trace] [--twice]"
+        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail|lossy-disk]... [--trace] [--live] [--twice]"
     );
     ExitCode::from(2)
 }
@@ -34,6 +34,10 @@ fn main() -> ExitCode {
         match (arg.as_str(), value) {
             ("--trace", _) => {
                 options.keep_trace = true;
+                i -= 1;
+            }
+            ("--live", _) => {
+                options.live_trace = true;
                 i -= 1;
             }
             ("--twice", _) => {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
                 "stale-reads" => bugs.stale_reads = true,
                 "fresh-seq-on-retry" => bugs.fresh_seq_on_retry = true,
                 "unknown-as-fail" => bugs.unknown_as_fail = true,
+                "lossy-disk" => bugs.lossy_disk = true,
                 _ => return usage(),
             },
             _ => return usage(),

@@ -129,7 +129,7 @@ pub async fn run(
             Kind::Loss => {
                 let loss = rng.range(0, params.max_loss_ppm);
                 let max_delay = u64::try_from(params.max_delay.as_millis()).unwrap_or(1);
-                net.set_loss(loss, (0, rng.range(1, max_delay + 1)));
+                net.set_loss(loss, (1, rng.range(2, max_delay + 2)));
             }
         }
     }
@@ -138,7 +138,7 @@ pub async fn run(
 /// Heals everything: no cut, no loss, small delays, every node resumed and restarted.
 pub async fn heal(cluster: &Arc<Cluster>, net: &Arc<Net>) -> Result<(), SimError> {
     net.cut(BTreeSet::new());
-    net.set_loss(0, (0, 2));
+    net.set_loss(0, (1, 3));
     for id in net.paused() {
         net.resume(id);
     }

@@ -9,7 +9,9 @@
 //! * a target that is down refuses at once (a reset connection: the sender backs off);
 //! * a cut link (a partition, which may be one-way) or a random loss drops the message
 //!   silently, so the sender waits out its own timeout, as over a real network;
-//! * otherwise the message is delayed by a random time, so messages overtake each other;
+//! * otherwise the message is delayed by a random time of at least 1 ms (tokio's timer
+//!   resolution), so messages overtake each other and no exchange takes zero virtual time (a
+//!   retry loop between two nodes would otherwise spin without time ever advancing);
 //! * a paused node's messages, both ways, are held until it resumes, then delivered late;
 //! * a message in flight when its sender crashed, or when its link was cut, is dropped.
 //!
@@ -86,15 +88,16 @@ pub struct Net {
 }
 
 impl Net {
-    /// A network with no node yet, drawing from `rng`, whose trace starts at `start`.
-    pub fn new(rng: SimRng, start: Instant, keep_lines: bool) -> Arc<Net> {
+    /// A network with no node yet, drawing from `rng`, whose trace starts at `start` (and is
+    /// printed as it goes with `live`).
+    pub fn new(rng: SimRng, start: Instant, keep_lines: bool, live: bool) -> Arc<Net> {
         let state = NetState {
             rng,
-            trace: Trace::new(keep_lines),
+            trace: if live { Trace::new(keep_lines).live() } else { Trace::new(keep_lines) },
             nodes: BTreeMap::new(),
             blocked: BTreeSet::new(),
             loss_ppm: 0,
-            delay_ms: (0, 1),
+            delay_ms: (1, 2),
             stats: NetStats::default(),
         };
         Arc::new(Net { start, state: Mutex::new(state), paused: watch::channel(BTreeSet::new()).0 })
@@ -157,8 +160,10 @@ impl Net {
         state.trace.record(self.elapsed(), &text);
     }
 
-    /// Sets the loss probability (per million) and the one-way delay range in milliseconds.
+    /// Sets the loss probability (per million) and the one-way delay range in milliseconds
+    /// (raised to at least 1 ms).
     pub fn set_loss(&self, loss_ppm: u64, delay_ms: (u64, u64)) {
+        let delay_ms = (delay_ms.0.max(1), delay_ms.1.max(delay_ms.0.max(1) + 1));
         let mut state = self.lock();
         state.loss_ppm = loss_ppm;
         state.delay_ms = delay_ms;

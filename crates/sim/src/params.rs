@@ -121,6 +121,9 @@ pub struct Bugs {
     /// Record an operation whose outcome is unknown (a timeout, a lost answer) as failed: a
     /// client that reports "not done" for a write that may have happened.
     pub unknown_as_fail: bool,
+    /// A disk that loses the last few log entries it acknowledged when its node crashes
+    /// (acknowledged before durable).
+    pub lossy_disk: bool,
 }
 
 #[cfg(test)]

@@ -131,6 +131,7 @@ pub fn reproduce_command(seed: u64, bugs: Bugs) -> String {
         (bugs.stale_reads, " --bug stale-reads"),
         (bugs.fresh_seq_on_retry, " --bug fresh-seq-on-retry"),
         (bugs.unknown_as_fail, " --bug unknown-as-fail"),
+        (bugs.lossy_disk, " --bug lossy-disk"),
     ] {
         if on {
             flags.push_str(flag);

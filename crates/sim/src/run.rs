@@ -34,13 +34,20 @@ pub struct SimOptions {
     pub bugs: Bugs,
     /// Keep every trace line (to find where two runs diverge); the hash is always kept.
     pub keep_trace: bool,
+    /// Print every trace event to stderr as it happens (to watch a run that hangs).
+    pub live_trace: bool,
     /// The checker's budget per key.
     pub budget: Budget,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { bugs: Bugs::default(), keep_trace: false, budget: Budget { max_steps: 2_000_000 } }
+        SimOptions {
+            bugs: Bugs::default(),
+            keep_trace: false,
+            live_trace: false,
+            budget: Budget { max_steps: 2_000_000 },
+        }
     }
 }
 
@@ -66,8 +73,8 @@ pub fn run(seed: u64, options: SimOptions) -> Result<SimReport, SimError> {
 async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, SimError> {
     let start = Instant::now();
     let root = SimRng::new(params.seed);
-    let net = Net::new(root.fork(1), start, options.keep_trace);
-    let cluster = Cluster::start(params.clone(), Arc::clone(&net), start).await?;
+    let net = Net::new(root.fork(1), start, options.keep_trace, options.live_trace);
+    let cluster = Cluster::start(params.clone(), options.bugs, Arc::clone(&net), start).await?;
     let histories = Arc::new(Mutex::new(Histories::default()));
     let ctx = ClientCtx {
         cluster: Arc::clone(&cluster),

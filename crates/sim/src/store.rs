@@ -38,6 +38,17 @@ impl Disk {
     pub fn fence(&self) {
         self.incarnation.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// The planted lossy disk ([`Bugs::lossy_disk`](crate::Bugs::lossy_disk)): forgets the
+    /// last `entries` log entries (never below the last purged one), as a disk that
+    /// acknowledged writes before they were durable would after a power loss.
+    pub fn lose_tail(&self, entries: u64) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let Ok(state) = log.log_state() else { return };
+        let (Some(last), floor) = (state.last, state.last_purged.map_or(0, |id| id.index)) else { return };
+        let from = last.index.saturating_add(1).saturating_sub(entries).max(floor.saturating_add(1));
+        let _ = log.truncate_from(from);
+    }
 }
 
 /// One incarnation's handle on its node's [`Disk`].

@@ -31,12 +31,19 @@ pub struct Trace {
     hash: u64,
     events: u64,
     lines: Option<Vec<String>>,
+    live: bool,
 }
 
 impl Trace {
     /// An empty trace; `keep_lines` keeps every event's text as well as the hash.
     pub fn new(keep_lines: bool) -> Self {
-        Trace { hash: FNV_OFFSET, events: 0, lines: keep_lines.then(Vec::new) }
+        Trace { hash: FNV_OFFSET, events: 0, lines: keep_lines.then(Vec::new), live: false }
+    }
+
+    /// Also prints every event to stderr as it is recorded (to watch a run that hangs).
+    pub fn live(mut self) -> Self {
+        self.live = true;
+        self
     }
 
     /// Records `event` at virtual time `at` (since the start of the run).
@@ -45,6 +52,9 @@ impl Trace {
         self.hash = fnv1a(self.hash, line.as_bytes());
         self.hash = fnv1a(self.hash, b"\n");
         self.events += 1;
+        if self.live {
+            eprintln!("{line}");
+        }
         if let Some(lines) = &mut self.lines {
             lines.push(line);
         }

@@ -13,7 +13,7 @@ fn a_bounded_set_of_seeds_passes() {
     let mut failures = Vec::new();
     let mut exhausted = 0;
     for seed in 0..CI_SEEDS {
-        let report = run(seed, SimOptions::default()).unwrap();
+        let report = run(seed, SimOptions::default()).unwrap_or_else(|err| panic!("seed {seed}: {err}"));
         match report.status() {
             Status::Pass => {}
             Status::Exhausted => exhausted += 1,
