@@ -24,6 +24,9 @@ use crate::store::Disk;
 /// The wall-clock time virtual time 0 stands for (2020-09-13), so stamps look like real ones.
 const EPOCH_MS: u64 = 1_600_000_000_000;
 
+/// How long a member may take to start (virtual time) before the run reports it.
+const START_LIMIT: Duration = Duration::from_secs(30);
+
 /// A member's clock: virtual time plus this member's skew.
 #[derive(Clone, Debug)]
 pub struct SimClock {
@@ -156,7 +159,11 @@ impl Cluster {
         self.net.up(id, registry);
         let skew = usize::try_from(id.saturating_sub(1)).ok().and_then(|i| self.params.skew_ms.get(i)).copied();
         let clock = Arc::new(SimClock::new(self.start, skew.unwrap_or(0)));
-        let started = CpNode::start(id, self.members(), disk.open(), transport, clock, self.config(id)).await;
+        let start = CpNode::start(id, self.members(), disk.open(), transport, clock, self.config(id));
+        let started = tokio::time::timeout(START_LIMIT, start).await.map_err(|_| SimError::Start {
+            id,
+            reason: format!("it did not start within {START_LIMIT:?} of virtual time"),
+        })?;
         let node = started.map_err(|err: CpError| SimError::Start { id, reason: err.to_string() })?;
         if let Some(slot) = self.lock().get_mut(&id) {
             slot.node = Some(Arc::new(node));

@@ -7,8 +7,9 @@
 //!
 //! `--twice` runs every seed a second time and compares the two traces (determinism).
 //!
-//! `SIM_SEED=42` stands for `--seed 42`. The exit status is 1 if any run failed, 2 for bad
-//! arguments or a run that could not be carried out.
+//! `SIM_SEED=42` stands for `--seed 42`. The exit status is 1 if any run failed (including a
+//! run that could not be carried out, e.g. a member that would not start), 2 for bad
+//! arguments.
 
 use std::process::ExitCode;
 
@@ -73,8 +74,13 @@ fn main() -> ExitCode {
         let report = match run(seed, options) {
             Ok(report) => report,
             Err(err) => {
-                eprintln!("seed {seed}: could not run: {err}");
-                return ExitCode::from(2);
+                // The engine did something the simulation cannot go on from (a member that does
+                // not start): a finding like any other.
+                println!("seed {seed}: Fail — could not run: {err}");
+                println!("  reproduce with: {}", coterie_sim::reproduce_command(seed, bugs));
+                fail += 1;
+                failing.push(seed);
+                continue;
             }
         };
         if let Some(lines) = report.trace.lines() {
