@@ -6,7 +6,8 @@
 #   scripts/sim.sh --seed S [...]    runs one seed; any other coterie-sim flag passes through
 #                                    (--bug stale-reads|fresh-seq-on-retry|unknown-as-fail,
 #                                    --trace, --twice)
-#   scripts/sim.sh --determinism     runs the replay test (crates/sim/tests/determinism.rs)
+#   scripts/sim.sh --tests           runs the crate's tests in the seeded build, where the replay
+#                                    test (crates/sim/tests/determinism.rs) is not skipped
 #
 # It builds with `--cfg tokio_unstable`, which is what lets the simulation seed tokio's own
 # generator (it decides the wake order of a watch channel's waiters): only in that build does
@@ -24,8 +25,8 @@ if [[ $# -lt 1 ]]; then
     sed -n '2,15p' "$0" >&2
     exit 2
 fi
-if [[ $1 == --determinism ]]; then
-    exec cargo test --quiet -p coterie-sim --release --test determinism
+if [[ $1 == --tests ]]; then
+    exec cargo test --quiet -p coterie-sim --release
 fi
 cargo build --quiet -p coterie-sim --release
 BIN=$CARGO_TARGET_DIR/release/coterie-sim

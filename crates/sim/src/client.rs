@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use coterie_core::{ClientId, GroupCommand, GroupOutput, InvocationId, SessionId};
+use coterie_core::{ClientId, CoreError, GroupCommand, GroupOutput, InvocationId, SessionId};
 use coterie_server::Request;
 use coterie_server::cp::CpError;
 use tokio::sync::watch;
@@ -40,6 +40,8 @@ enum Attempt {
     NotApplied(Option<u64>),
     /// May have been applied.
     Maybe,
+    /// Applied, and refused by the lock: the caller does not hold it.
+    NotOwner,
 }
 
 /// What a client needs from its run.
@@ -140,6 +142,7 @@ impl SimClient {
         match answer {
             Ok(output) => Attempt::Done(output),
             Err(CpError::NotLeader { leader }) => Attempt::NotApplied(leader.map(|(id, _)| id)),
+            Err(CpError::Core(CoreError::NotOwner { .. })) => Attempt::NotOwner,
             Err(_) => Attempt::Maybe,
         }
     }
@@ -155,6 +158,7 @@ impl SimClient {
             }
             match self.attempt(&request, read).await {
                 Attempt::Done(output) => return Ended::Ok(output),
+                Attempt::NotOwner => return Ended::NotOwner,
                 Attempt::NotApplied(hint) => self.next_target(hint),
                 Attempt::Maybe => {
                     maybe = true;
@@ -214,7 +218,7 @@ impl SimClient {
             return;
         }
         while !*stop.borrow() {
-            let op = Op::random(&mut self.rng);
+            let op = Op::random(&mut self.rng, self.id);
             self.run(&op).await;
             tokio::time::sleep(Duration::from_millis(self.rng.range(0, 40))).await;
         }

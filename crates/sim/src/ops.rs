@@ -5,15 +5,20 @@
 //! * an AtomicLong used as a compare-and-set register (`get` through the linearizable read
 //!   path, `set`, `compare_and_set`), checked against [`CasRegister`](coterie_check::models::CasRegister);
 //! * an AtomicLong used as a counter (`increment_and_get`, `get`), checked against
-//!   [`Counter`](coterie_check::models::Counter).
+//!   [`Counter`](coterie_check::models::Counter);
+//! * a FencedLock (`try_lock` without waiting, `unlock`), each client one owner in its own
+//!   session, checked against [`FencedMutex`](coterie_check::models::FencedMutex): never two
+//!   holders, fences strictly increasing, a reentrant acquire keeps its fence. An unlock the
+//!   lock refuses (`NotOwner`) was applied as a refusal: it is recorded as `Unlocked(false)`.
 //!
 //! Values are drawn from a small domain so that compare-and-sets often succeed and a stale
 //! or duplicated effect is visible to later operations.
 
-use coterie_check::models::{CounterInput, CounterOutput, RegisterInput, RegisterOutput};
+use coterie_check::models::{CounterInput, CounterOutput, MutexInput, MutexOutput, RegisterInput, RegisterOutput};
 use coterie_check::{History, KeyedHistory, Operation, Outcome};
 use coterie_core::kinds::atomic_long::{AtomicLongCommand, AtomicLongOutput};
-use coterie_core::{GroupCommand, GroupOutput, StructureCommand, StructureOutput};
+use coterie_core::kinds::fenced_lock::{FencedLockCommand, FencedLockOutput};
+use coterie_core::{GroupCommand, GroupOutput, OwnerId, StructureCommand, StructureOutput};
 
 use crate::rng::SimRng;
 
@@ -21,6 +26,11 @@ use crate::rng::SimRng;
 pub const REGISTER_KEYS: [&str; 2] = ["r0", "r1"];
 /// The counter keys.
 pub const COUNTER_KEYS: [&str; 1] = ["c0"];
+/// The lock keys.
+pub const LOCK_KEYS: [&str; 1] = ["l0"];
+
+/// The owner id every client uses within its own session (the model's owner is the client).
+const OWNER: OwnerId = OwnerId(1);
 
 /// One client operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,12 +49,28 @@ pub enum Op {
         /// What is asked.
         input: CounterInput,
     },
+    /// An operation on a lock (the input's owner is the client).
+    Lock {
+        /// The FencedLock's name.
+        key: String,
+        /// What is asked.
+        input: MutexInput,
+    },
 }
 
 impl Op {
-    /// A random operation.
-    pub fn random(rng: &mut SimRng) -> Op {
+    /// A random operation by client `client`.
+    pub fn random(rng: &mut SimRng, client: u64) -> Op {
         let value = |rng: &mut SimRng| i64::try_from(rng.range(0, 4)).unwrap_or(0);
+        if rng.chance(200_000) {
+            let key = rng.pick(&LOCK_KEYS).copied().unwrap_or("l0").to_owned();
+            let input = if rng.chance(500_000) {
+                MutexInput::TryLock { owner: client }
+            } else {
+                MutexInput::Unlock { owner: client }
+            };
+            return Op::Lock { key, input };
+        }
         if rng.chance(350_000) {
             let key = rng.pick(&COUNTER_KEYS).copied().unwrap_or("c0").to_owned();
             let input = if rng.chance(700_000) { CounterInput::Add(1) } else { CounterInput::Get };
@@ -67,29 +93,40 @@ impl Op {
     /// The group command that performs it.
     pub fn command(&self) -> GroupCommand {
         let (key, command) = match self {
-            Op::Register { key, input } => (
-                key,
-                match input {
-                    RegisterInput::Read => AtomicLongCommand::Get,
-                    RegisterInput::Write(v) => AtomicLongCommand::Set(*v),
-                    RegisterInput::CompareAndSet { expect, new } => {
-                        AtomicLongCommand::CompareAndSet { expected: *expect, update: *new }
-                    }
-                    RegisterInput::CompareAndExchange { expect, new } => {
-                        AtomicLongCommand::CompareAndExchange { expected: *expect, update: *new }
-                    }
-                },
-            ),
-            Op::Counter { key, input } => (
-                key,
-                match input {
-                    CounterInput::Add(1) => AtomicLongCommand::IncrementAndGet,
-                    CounterInput::Add(d) => AtomicLongCommand::AddAndGet(*d),
-                    CounterInput::Get => AtomicLongCommand::Get,
-                },
-            ),
+            Op::Register { key, input } => (key, StructureCommand::AtomicLong(register_command(input))),
+            Op::Counter { key, input } => (key, StructureCommand::AtomicLong(counter_command(input))),
+            Op::Lock { key, input } => (key, StructureCommand::FencedLock(lock_command(input))),
         };
-        GroupCommand::Invoke { name: key.clone(), command: StructureCommand::AtomicLong(command) }
+        GroupCommand::Invoke { name: key.clone(), command }
+    }
+}
+
+fn register_command(input: &RegisterInput<i64>) -> AtomicLongCommand {
+    match input {
+        RegisterInput::Read => AtomicLongCommand::Get,
+        RegisterInput::Write(v) => AtomicLongCommand::Set(*v),
+        RegisterInput::CompareAndSet { expect, new } => {
+            AtomicLongCommand::CompareAndSet { expected: *expect, update: *new }
+        }
+        RegisterInput::CompareAndExchange { expect, new } => {
+            AtomicLongCommand::CompareAndExchange { expected: *expect, update: *new }
+        }
+    }
+}
+
+fn counter_command(input: &CounterInput) -> AtomicLongCommand {
+    match input {
+        CounterInput::Add(1) => AtomicLongCommand::IncrementAndGet,
+        CounterInput::Add(d) => AtomicLongCommand::AddAndGet(*d),
+        CounterInput::Get => AtomicLongCommand::Get,
+    }
+}
+
+fn lock_command(input: &MutexInput) -> FencedLockCommand {
+    match input {
+        MutexInput::Lock { .. } => FencedLockCommand::Lock { owner: OWNER },
+        MutexInput::TryLock { .. } => FencedLockCommand::TryLock { owner: OWNER, timeout: None },
+        MutexInput::Unlock { .. } => FencedLockCommand::Unlock { owner: OWNER },
     }
 }
 
@@ -97,6 +134,20 @@ impl Op {
 fn long(output: &GroupOutput) -> Option<&AtomicLongOutput> {
     match output {
         GroupOutput::Structure(StructureOutput::AtomicLong(out)) => Some(out),
+        _ => None,
+    }
+}
+
+/// The mutex output `output` stands for, if it has the shape `input` answers.
+fn mutex_output(input: &MutexInput, output: &GroupOutput) -> Option<MutexOutput> {
+    let GroupOutput::Structure(StructureOutput::FencedLock(out)) = output else {
+        // A refused unlock: see `Ended::NotOwner`.
+        return None;
+    };
+    match (input, out) {
+        (MutexInput::Lock { .. }, FencedLockOutput::Fence(f)) => Some(MutexOutput::Fence(f.0)),
+        (MutexInput::TryLock { .. }, FencedLockOutput::MaybeFence(f)) => Some(MutexOutput::TryLocked(f.map(|f| f.0))),
+        (MutexInput::Unlock { .. }, FencedLockOutput::Unit) => Some(MutexOutput::Unlocked(true)),
         _ => None,
     }
 }
@@ -120,6 +171,8 @@ pub struct Histories {
     pub registers: KeyedHistory<String, RegisterInput<i64>, RegisterOutput<i64>>,
     /// The counters' histories.
     pub counters: KeyedHistory<String, CounterInput, CounterOutput>,
+    /// The locks' histories.
+    pub locks: KeyedHistory<String, MutexInput, MutexOutput>,
     /// Answers of a shape the operation cannot have (recorded as unknown, and a failure).
     pub anomalies: Vec<String>,
 }
@@ -129,6 +182,8 @@ pub struct Histories {
 pub enum Ended {
     /// It took effect and answered this.
     Ok(GroupOutput),
+    /// A lock refused an unlock by a caller that does not hold it (applied, as a refusal).
+    NotOwner,
     /// It certainly did not take effect.
     Fail,
     /// It may have taken effect.
@@ -149,7 +204,7 @@ fn outcome<O>(
             }
         },
         Ended::Fail => Outcome::Fail,
-        Ended::Unknown => Outcome::Unknown,
+        Ended::Unknown | Ended::NotOwner => Outcome::Unknown,
     }
 }
 
@@ -181,6 +236,14 @@ impl Histories {
                 );
                 let op = Operation { process, invoke, complete, input: input.clone(), outcome };
                 push(&mut self.counters, key, op, anomalies);
+            }
+            Op::Lock { key, input } => {
+                let outcome = match (ended, input) {
+                    (Ended::NotOwner, MutexInput::Unlock { .. }) => Outcome::Ok(MutexOutput::Unlocked(false)),
+                    _ => outcome(ended, |out| mutex_output(input, out), anomalies),
+                };
+                let op = Operation { process, invoke, complete, input: input.clone(), outcome };
+                push(&mut self.locks, key, op, anomalies);
             }
         }
     }

@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use coterie_check::models::{CasRegister, Counter, CounterInput, RegisterInput};
+use coterie_check::models::{CasRegister, Counter, CounterInput, FencedMutex, RegisterInput};
 use coterie_check::{Budget, History, Model, Verdict, check};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -21,7 +21,7 @@ use crate::SimError;
 use crate::client::{ClientCtx, SimClient};
 use crate::cluster::Cluster;
 use crate::net::Net;
-use crate::ops::{COUNTER_KEYS, Ended, Histories, Op, REGISTER_KEYS, counts};
+use crate::ops::{COUNTER_KEYS, Ended, Histories, LOCK_KEYS, Op, REGISTER_KEYS, counts};
 use crate::params::{Bugs, SimParams};
 use crate::report::{KeyReport, Liveness, SimReport};
 use crate::rng::SimRng;
@@ -121,6 +121,11 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
     for key in COUNTER_KEYS {
         if let Some(history) = histories.counters.key(&key.to_owned()) {
             keys.push(check_key(key, &Counter::default(), history, options.budget));
+        }
+    }
+    for key in LOCK_KEYS {
+        if let Some(history) = histories.locks.key(&key.to_owned()) {
+            keys.push(check_key(key, &FencedMutex::default(), history, options.budget));
         }
     }
     Ok(SimReport {
