@@ -136,6 +136,15 @@ pub trait LogStore: Send {
 
     /// The last saved snapshot, if any.
     fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError>;
+
+    /// Whether every call returns without blocking the thread (no disk, no waiting), so that
+    /// an async caller may run it on its own task instead of a blocking thread pool. `false`
+    /// unless a store says otherwise; no production store does. The deterministic simulation
+    /// (`coterie-sim`) does: work done on a thread pool finishes at a moment the simulated
+    /// scheduler does not control, and a replay of the same seed would diverge.
+    fn runs_inline(&self) -> bool {
+        false
+    }
 }
 
 /// Checks that `entries` are contiguous and that the first one may follow `state`. Shared by

@@ -5,7 +5,9 @@
 //! [`LogStore`] is synchronous and a durable append ends in an fsync. Running that on a
 //! runtime worker would stall every other task scheduled there (other groups, RPCs, client
 //! calls), so each storage call runs on tokio's blocking pool; reads go the same way
-//! because a redb read can touch the disk too.
+//! because a redb read can touch the disk too. The one exception is a store that declares it
+//! never blocks ([`LogStore::runs_inline`], the deterministic simulation's): it is called in
+//! place, because a blocking thread finishes at a moment no simulated scheduler controls.
 //!
 //! # Batching
 //!
@@ -69,12 +71,23 @@ pub fn share(store: impl LogStore + 'static) -> SharedStore {
     Arc::new(Mutex::new(Box::new(store)))
 }
 
-/// Runs `f` on the store on tokio's blocking pool.
+/// Runs `f` on the store on tokio's blocking pool, or in place for a store that
+/// [`runs_inline`](LogStore::runs_inline).
 pub(crate) async fn blocking<T, F>(store: &SharedStore, f: F) -> io::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut dyn LogStore) -> io::Result<T> + Send + 'static,
 {
+    // A store that never blocks (the simulation's) is called in place: see
+    // `LogStore::runs_inline`.
+    {
+        let mut guard = store
+            .lock()
+            .map_err(|_| io::Error::other("the log store lock is poisoned: a storage call panicked earlier"))?;
+        if guard.runs_inline() {
+            return f(guard.as_mut());
+        }
+    }
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || {
         let mut guard = store

@@ -1,0 +1,168 @@
+//! One simulated run: seed → parameters → cluster → safety phase → liveness phase → check.
+//!
+//! * **Safety phase.** Clients run the workload while the nemesis injects the seed's faults.
+//! * **Liveness phase.** Every fault is healed (cuts, loss, pauses, crashed nodes restarted)
+//!   and a fresh client must, within [`SimParams::liveness_bound`] of virtual time, open a
+//!   session, apply a write and read linearizably. Not doing so is a failure of the run.
+//! * **Check.** Every key's history is checked for linearizability against its model.
+//!
+//! Everything runs on a tokio current-thread runtime with paused time: time advances only
+//! when every task waits, straight to the next timer, so a run of many virtual seconds takes
+//! a fraction of that in real time, and nothing depends on how fast the machine is.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use coterie_check::models::{CasRegister, Counter, CounterInput, FencedMutex, RegisterInput};
+use coterie_check::{Budget, History, Model, Verdict, check};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::SimError;
+use crate::client::{ClientCtx, SimClient};
+use crate::cluster::Cluster;
+use crate::net::Net;
+use crate::ops::{COUNTER_KEYS, Ended, Histories, LOCK_KEYS, Op, REGISTER_KEYS, counts};
+use crate::params::{Bugs, SimParams};
+use crate::report::{KeyReport, Liveness, SimReport};
+use crate::rng::SimRng;
+use crate::{nemesis, report};
+
+/// How a run is made, beyond its seed.
+#[derive(Clone, Copy, Debug)]
+pub struct SimOptions {
+    /// The planted bugs to switch on (none by default).
+    pub bugs: Bugs,
+    /// Keep every trace line (to find where two runs diverge); the hash is always kept.
+    pub keep_trace: bool,
+    /// Print every trace event to stderr as it happens (to watch a run that hangs).
+    pub live_trace: bool,
+    /// The checker's budget per key.
+    pub budget: Budget,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            bugs: Bugs::default(),
+            keep_trace: false,
+            live_trace: false,
+            budget: Budget { max_steps: 2_000_000 },
+        }
+    }
+}
+
+/// Whether this build seeds tokio's internal generator (built with `--cfg tokio_unstable`,
+/// as `scripts/sim.sh` does). Without it, two runs of one seed can wake the waiters of a
+/// `watch` channel in different orders and diverge: each run is still a valid run to check,
+/// but not a replay of the other.
+pub const SEEDED_RUNTIME: bool = cfg!(tokio_unstable);
+
+/// Runs seed `seed` to its report.
+pub fn run(seed: u64, options: SimOptions) -> Result<SimReport, SimError> {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_time().start_paused(true);
+    // tokio draws from its own per-runtime generator, e.g. to place a `watch` channel's
+    // waiters on one of its notification shards, which decides the order they wake in. Only a
+    // `tokio_unstable` build can seed that generator; see `SEEDED_RUNTIME`.
+    #[cfg(tokio_unstable)]
+    builder.rng_seed(tokio::runtime::RngSeed::from_bytes(&seed.to_le_bytes()));
+    let runtime = builder.build().map_err(|err| SimError::Runtime(err.to_string()))?;
+    runtime.block_on(simulate(SimParams::from_seed(seed), options))
+}
+
+async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, SimError> {
+    let start = Instant::now();
+    let root = SimRng::new(params.seed);
+    let net = Net::new(root.fork(1), start, options.keep_trace, options.live_trace);
+    let cluster = Cluster::start(params.clone(), options.bugs, Arc::clone(&net), start).await?;
+    let histories = Arc::new(Mutex::new(Histories::default()));
+    let ctx = ClientCtx {
+        cluster: Arc::clone(&cluster),
+        net: Arc::clone(&net),
+        params: params.clone(),
+        bugs: options.bugs,
+        histories: Arc::clone(&histories),
+        start,
+    };
+
+    // Safety phase.
+    let safety_end = Instant::now() + params.safety;
+    let (stop, stopped) = watch::channel(false);
+    let clients: Vec<_> = (1..=params.clients)
+        .map(|id| {
+            let client = SimClient::new(ctx.clone(), id, root.fork(100 + id));
+            tokio::spawn(client.workload(stopped.clone(), safety_end))
+        })
+        .collect();
+    nemesis::run(&cluster, &net, &params, root.fork(2), safety_end).await?;
+    let _ = stop.send(true);
+
+    // Liveness phase.
+    nemesis::heal(&cluster, &net).await?;
+    let healed = Instant::now();
+    net.record("healed");
+    let probe_client =
+        SimClient::new(ctx.clone(), params.clients + 1, root.fork(3)).with_op_timeout(params.liveness_bound);
+    let probe = tokio::spawn(probe(probe_client, healed + params.liveness_bound));
+    for client in clients {
+        client.await.map_err(|err| SimError::Task(err.to_string()))?;
+    }
+    let liveness = probe.await.map_err(|err| SimError::Task(err.to_string()))?;
+    let virtual_time = start.elapsed();
+    net.record(&format!("liveness {liveness:?}"));
+
+    let histories = histories.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut keys = Vec::new();
+    for key in REGISTER_KEYS {
+        if let Some(history) = histories.registers.key(&key.to_owned()) {
+            keys.push(check_key(key, &CasRegister::new(0i64), history, options.budget));
+        }
+    }
+    for key in COUNTER_KEYS {
+        if let Some(history) = histories.counters.key(&key.to_owned()) {
+            keys.push(check_key(key, &Counter::default(), history, options.budget));
+        }
+    }
+    for key in LOCK_KEYS {
+        if let Some(history) = histories.locks.key(&key.to_owned()) {
+            keys.push(check_key(key, &FencedMutex::default(), history, options.budget));
+        }
+    }
+    Ok(SimReport {
+        params,
+        bugs: options.bugs,
+        keys,
+        liveness,
+        anomalies: histories.anomalies,
+        net: net.stats(),
+        trace: net.trace(),
+        virtual_time,
+    })
+}
+
+/// The liveness probe: a session, a write and a linearizable read, all by `deadline`.
+async fn probe(mut client: SimClient, deadline: Instant) -> Liveness {
+    let started = Instant::now();
+    if !client.open_session(deadline).await {
+        return Liveness::Failed("no session could be opened".to_owned());
+    }
+    let write = Op::Counter { key: COUNTER_KEYS[0].to_owned(), input: CounterInput::Add(1) };
+    let read = Op::Register { key: REGISTER_KEYS[0].to_owned(), input: RegisterInput::Read };
+    for (what, op) in [("write", write), ("read", read)] {
+        let ended = client.run(&op).await;
+        if !matches!(ended, Ended::Ok(_)) || Instant::now() > deadline {
+            return Liveness::Failed(format!("the {what} ended {ended:?}"));
+        }
+    }
+    Liveness::Served(started.elapsed())
+}
+
+fn check_key<M: Model>(key: &str, model: &M, history: &History<M::Input, M::Output>, budget: Budget) -> KeyReport {
+    let (ok, fail, unknown) = counts(history);
+    let verdict = check(model, history, budget);
+    let detail = match &verdict {
+        Verdict::NotLinearizable(counterexample) => Some(report::explain(history, counterexample)),
+        _ => None,
+    };
+    KeyReport { key: key.to_owned(), ok, fail, unknown, verdict: report::Checked::from(&verdict), detail }
+}

@@ -1,0 +1,128 @@
+//! A node's storage that outlives the node: crash and restart keep exactly what was durable.
+//!
+//! The simulated disk is a [`MemoryLog`] shared between the node's incarnations. Every call
+//! of the engine's `LogStore` returns only once the change is durable, so the state a crash
+//! leaves is whatever the calls that returned had written: a restarted node loses only what
+//! it had not made durable. A crash fences the old incarnation's handle: from then on it
+//! refuses every call, so tasks of the crashed node that are still unwinding can neither
+//! write to the disk the new incarnation reads nor read from it.
+//!
+//! The store [`runs_inline`](LogStore::runs_inline): it never blocks, and work sent to a
+//! blocking thread pool would finish at a moment the simulation does not control.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use coterie_storage::{Entry, LogId, LogState, LogStore, MemoryLog, SnapshotMeta, StorageError};
+
+/// The durable state of one simulated node, kept across its crashes.
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    log: Arc<Mutex<MemoryLog>>,
+    incarnation: Arc<AtomicU64>,
+}
+
+impl Disk {
+    /// An empty disk.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store for a new incarnation of the node; every store handed out before is fenced.
+    pub fn open(&self) -> SimStore {
+        let incarnation = self.incarnation.fetch_add(1, Ordering::SeqCst) + 1;
+        SimStore { disk: self.clone(), incarnation }
+    }
+
+    /// Fences every store handed out so far (the node crashed).
+    pub fn fence(&self) {
+        self.incarnation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The planted lossy disk ([`Bugs::lossy_disk`](crate::Bugs::lossy_disk)): forgets the
+    /// last `entries` log entries (never below the last purged one), as a disk that
+    /// acknowledged writes before they were durable would after a power loss.
+    pub fn lose_tail(&self, entries: u64) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let Ok(state) = log.log_state() else { return };
+        let (Some(last), floor) = (state.last, state.last_purged.map_or(0, |id| id.index)) else { return };
+        let from = last.index.saturating_add(1).saturating_sub(entries).max(floor.saturating_add(1));
+        let _ = log.truncate_from(from);
+    }
+}
+
+/// One incarnation's handle on its node's [`Disk`].
+#[derive(Debug)]
+pub struct SimStore {
+    disk: Disk,
+    incarnation: u64,
+}
+
+impl SimStore {
+    fn log(&self) -> Result<MutexGuard<'_, MemoryLog>, StorageError> {
+        if self.disk.incarnation.load(Ordering::SeqCst) != self.incarnation {
+            return Err(StorageError::Database {
+                operation: "reach the simulated disk",
+                reason: "this incarnation of the node crashed".to_owned(),
+            });
+        }
+        Ok(self.disk.log.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl LogStore for SimStore {
+    fn log_state(&self) -> Result<LogState, StorageError> {
+        self.log()?.log_state()
+    }
+    fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
+        self.log()?.append(entries)
+    }
+    fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError> {
+        self.log()?.read_range(start, end)
+    }
+    fn truncate_from(&mut self, index: u64) -> Result<(), StorageError> {
+        self.log()?.truncate_from(index)
+    }
+    fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.log()?.purge_up_to(log_id)
+    }
+    fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
+        self.log()?.save_vote(vote)
+    }
+    fn load_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        self.log()?.load_vote()
+    }
+    fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        self.log()?.save_committed(committed)
+    }
+    fn load_committed(&self) -> Result<Option<LogId>, StorageError> {
+        self.log()?.load_committed()
+    }
+    fn save_snapshot(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
+        self.log()?.save_snapshot(meta, data)
+    }
+    fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
+        self.log()?.load_snapshot()
+    }
+    fn runs_inline(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_fences_the_old_incarnation_and_the_new_one_sees_what_it_wrote() {
+        let disk = Disk::new();
+        let mut first = disk.open();
+        first.save_vote(b"v1").unwrap();
+        disk.fence();
+        assert!(first.save_vote(b"v2").is_err());
+        assert!(first.load_vote().is_err());
+        let second = disk.open();
+        assert_eq!(second.load_vote().unwrap(), Some(b"v1".to_vec()));
+        assert!(second.runs_inline());
+    }
+}

@@ -1,0 +1,36 @@
+//! The simulation's CI budget: a bounded set of seeds must pass, and `SIM_SEED` reruns one.
+//!
+//! Kept small enough for `cargo test --workspace`: the 40 seeds took 9 to 14 s in the test
+//! profile on the 2-core development machine (3 s in release). `scripts/sim.sh N` runs as
+//! many seeds as wanted.
+
+use coterie_sim::{SimOptions, Status, run};
+
+/// How many seeds CI runs, from 0.
+const CI_SEEDS: u64 = 40;
+
+#[test]
+fn a_bounded_set_of_seeds_passes() {
+    let mut failures = Vec::new();
+    let mut exhausted = 0;
+    for seed in 0..CI_SEEDS {
+        let report = run(seed, SimOptions::default()).unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+        match report.status() {
+            Status::Pass => {}
+            Status::Exhausted => exhausted += 1,
+            Status::Fail => failures.push(report.to_string()),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {CI_SEEDS} seeds failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(exhausted <= CI_SEEDS / 4, "{exhausted} of {CI_SEEDS} seeds exhausted the checker's budget");
+}
+
+/// `SIM_SEED=N cargo test -p coterie-sim --release --test ci -- seed --exact --nocapture`
+/// reruns seed N and prints its report; without `SIM_SEED` it does nothing.
+#[test]
+fn seed() {
+    let Some(seed) = std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) else { return };
+    let report = run(seed, SimOptions::default()).unwrap();
+    println!("{report}");
+    assert_ne!(report.status(), Status::Fail, "{report}");
+}
