@@ -93,10 +93,7 @@ impl CpNode {
         clock: Arc<dyn Clock>,
         config: CpConfig,
     ) -> Result<CpNode, CpError> {
-        if !members.contains_key(&id) {
-            return Err(CpError::NotAMember { id, members: members.keys().copied().collect() });
-        }
-        CpNode::start_as(id, Some((members, true)), storage, transport, clock, config).await
+        CpNode::start_with(id, members, true, storage, transport, clock, config).await
     }
 
     /// Like [`CpNode::start`], staggered only if `staggered`: members that all initialize
