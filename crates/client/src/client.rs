@@ -8,7 +8,9 @@
 //! carry an invocation id — this client's random [`ClientId`] and its next sequence number
 //! for the group (`sequence.rs`) — that stays the same on every retry, so a retry after a
 //! lost response is answered from the group's record of the client's calls instead of being
-//! applied twice. Blocking calls keep their place in the structure's queue across attempts
+//! applied twice. The group is sure to keep that record only for a while, so a call is not
+//! resent more than [`RESEND_LIMIT`] after its first send (or after the group last said it is
+//! still parked), whatever its timeout: it then ends [`ClientError::Indeterminate`]. Blocking calls keep their place in the structure's queue across attempts
 //! and leader changes (`Call::keep_parked`), and are cancelled by the client when it gives
 //! up on them.
 //!

@@ -27,6 +27,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use coterie_core::dedup::RESEND_LIMIT;
 use coterie_core::{CoreError, GroupOutput, Target};
 use tokio::time::Instant;
 
@@ -112,6 +113,8 @@ impl<T: Transport> Client<T> {
         let mut hops_without_pause = 0;
         // Endpoints tried since the last answer, to refresh the member list after a round.
         let mut failed_in_round = 0;
+        // When the group last answered for this call (its first send, or a "still parked").
+        let mut last_contact = started;
         loop {
             // The transport may have learned members since the last attempt.
             let endpoints = shared.transport.endpoints().max(1);
@@ -134,6 +137,7 @@ impl<T: Transport> Client<T> {
                 Outcome::StillParked { endpoint: at } => {
                     // Parked in its place at `at`'s group: ask again there, at once.
                     progress.maybe_applied = true;
+                    last_contact = Instant::now();
                     self.remember_leader(&call.target, at);
                     endpoint = at;
                     hops_without_pause = 0;
@@ -181,6 +185,16 @@ impl<T: Transport> Client<T> {
             backoff = backoff.saturating_mul(2).min(shared.config.retry_max);
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(gave_up(&call, progress, started, failure));
+            }
+            // The group remembers a call's answer for a while after it last heard from the
+            // client, and the client keeps its side of that contract (`coterie_core::dedup`):
+            // a call is not resent more than RESEND_LIMIT after its first send, or after the
+            // group last said it is still parked, whatever the call's own deadline.
+            if call.invocation.is_some() && last_contact.elapsed() >= RESEND_LIMIT {
+                let last = format!(
+                    "{failure}; not resent after {RESEND_LIMIT:?} without an answer, the longest the group is sure to remember it"
+                );
+                return Err(gave_up(&call, progress, started, last));
             }
         }
     }

@@ -606,3 +606,21 @@ async fn a_client_made_with_a_zero_heartbeat_interval_heartbeats_instead_of_pani
     cluster.advance(600);
     assert!(lock.is_locked_by_me().await.unwrap());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_mutation_is_not_resent_past_the_resend_limit_whatever_its_timeout() {
+    // The group is sure to remember a call's answer only for a while (coterie_core::dedup):
+    // a resend after that could be applied again, so the client stops at RESEND_LIMIT.
+    let cluster = Cluster::new(1, 0);
+    let client = Client::new(cluster.clone(), config()).with_call_timeout(Duration::from_secs(3_600));
+    let seq = client.atomic_long("ids").unwrap();
+    assert_eq!(seq.increment_and_get().await.unwrap(), 1);
+    cluster.hung.store(0, Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    let err = seq.increment_and_get().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, ClientError::Indeterminate { .. }), "{err}");
+    assert!(err.to_string().contains("not resent after"), "{err}");
+    assert!(took >= coterie_core::dedup::RESEND_LIMIT, "gave up early: {took:?}");
+    assert!(took < coterie_core::dedup::RESEND_LIMIT + Duration::from_secs(5), "took {took:?}");
+}
