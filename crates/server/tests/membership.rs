@@ -354,3 +354,30 @@ async fn new_groups_form_after_every_original_member_was_replaced() {
     }
     cluster.shutdown().await;
 }
+
+/// After the whole cluster restarts on its data directories, every member reopens every
+/// registered group by itself: a named group elects a leader again with no call naming it
+/// (before, a group came back only when a call or a message of its leader named it, and with
+/// every replica down nothing would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_cluster_reopens_its_registered_groups_without_being_asked() {
+    let mut cluster = Cluster::start_with(3, true, support::cp_config()).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("n@named").unwrap().add_and_get(5).await.unwrap(), 5);
+    await_voters(&cluster, "named", &[1, 2, 3]).await;
+    for id in [1, 2, 3] {
+        cluster.stop(id).await;
+    }
+    for id in [1, 2, 3] {
+        cluster.restart(id).await;
+    }
+    eventually("every member to run named again, with a leader", async || {
+        cluster
+            .nodes
+            .values()
+            .all(|node| node.groups().iter().any(|(name, replica)| name == "named" && replica.leader().is_some()))
+    })
+    .await;
+    assert_eq!(client_of(&cluster, &[1, 2, 3]).await.atomic_long("n@named").unwrap().get().await.unwrap(), 5);
+    cluster.shutdown().await;
+}

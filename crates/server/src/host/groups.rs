@@ -15,7 +15,9 @@
 //!   the cluster was started with has been removed, the others still create groups.
 //! - The registers are the list of the cluster's groups ([`Inner::registered_groups`]): an
 //!   admin change waits for every listed group, not only for those running on the member
-//!   that makes it.
+//!   that makes it, and every CP member opens its replica of every listed group
+//!   ([`Inner::open_registered`]), so a restarted member serves them without waiting to be
+//!   asked.
 //! - A member that is not the metadata leader forwards its claim to the leader with
 //!   `AdminService.ClaimGroup`, carrying the cluster secret.
 //! - Not covered: a member whose data directory was wiped, and which had won a group's claim,
@@ -24,6 +26,8 @@
 //!   its elections fail against the longer logs of the others either way. Start such a member
 //!   under a new id instead (as for any Raft system, a wiped member is a new member).
 
+use std::collections::BTreeSet;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use coterie_api::pb;
@@ -123,6 +127,23 @@ impl Inner {
     pub(super) async fn claim_here(&self, group: &str, member: u64, timeout: Duration) -> Result<u64, EngineError> {
         let node = self.metadata_leader().await?;
         claim_on_leader(&node, group, member, timeout).await
+    }
+
+    /// Starts this node's replica of every registered group it does not run yet, if the
+    /// committed table counts it among the CP members: after a restart, or after joining, a
+    /// member serves every group without waiting for a call or a leader to name it.
+    pub(super) fn open_registered(self: &Arc<Self>) {
+        let Some(table) = self.table() else { return };
+        if !table.cp_voters().contains_key(&self.config.id) {
+            return;
+        }
+        let known: BTreeSet<String> =
+            self.groups.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
+        for group in self.registered_groups() {
+            if !known.contains(&group) {
+                self.start_in_background(&group);
+            }
+        }
     }
 
     /// The CP groups the cluster has created, as this node has applied the metadata group.

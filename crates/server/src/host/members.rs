@@ -370,6 +370,7 @@ pub(super) async fn reconcile_loop(inner: Arc<Inner>) {
             round = round.wrapping_add(1);
         } else {
             inner.reconcile_once().await;
+            inner.open_registered();
         }
         let _ = tokio::time::timeout(RECONCILE_EVERY, inner.reconcile.notified()).await;
     }

@@ -10,13 +10,12 @@
 //!   member initializes a group: the one whose claim the metadata group registered first
 //!   (`host/groups.rs`); the others wait for its leader. Each group's leader brings its Raft
 //!   voters in line with the table when it changes.
-//! - **Groups start lazily**: a client call naming `g` on any member, or a Raft message for
-//!   `g` from a peer, starts the local replica. So one client call is enough to create a
-//!   group on all members (the first member's election reaches the others), and a member
-//!   restarted on its data directory recovers a group as soon as the group's leader
-//!   contacts it. The storage crate cannot list the groups present in a redb file, so a
-//!   group is *not* reopened eagerly at restart: it comes back on first use or first
-//!   message. `metadata` and `default` are started eagerly.
+//! - **Groups start on first use**: a client call naming `g` on any member, or a Raft
+//!   message for `g` from a peer, starts the local replica, and every CP member opens the
+//!   groups registered in the metadata group (`host/groups.rs`) once it has applied them. So
+//!   one client call is enough to create a group on all members, and a member restarted on
+//!   its data directory reopens its groups as soon as its metadata replica has caught up.
+//!   `metadata` and `default` are started eagerly.
 //! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
 //!   appends of all groups share one file and one fsync queue; without a data directory,
 //!   each group keeps its log in memory.
