@@ -48,7 +48,13 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
-    let stopped = stop_signal().await;
+    let stopped = tokio::select! {
+        stopped = stop_signal() => stopped,
+        () = node.removed() => {
+            println!("member {} was removed from the cluster (coterie admin remove-member)", config.id);
+            Ok(())
+        }
+    };
     println!("member {} stopping", config.id);
     node.shutdown().await;
     stopped?;

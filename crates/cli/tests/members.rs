@@ -87,6 +87,10 @@ fn a_member_joins_with_serve_join_is_listed_and_is_removed_with_admin() {
         text(&removed.stdout)
     );
 
+    // The removed member's process learns it and stops by itself, cleanly.
+    let exited = members.wait_for_exit(4, BOUND);
+    assert!(exited.is_some_and(|status| status.success()), "member 4 did not exit cleanly: {exited:?}");
+
     // Without the secret, admin calls are refused (exit 3, the reason on stderr).
     let refused = coterie(&["--endpoints", &three, "admin", "members"]);
     assert_eq!(refused.status.code(), Some(3), "{}", text(&refused.stdout));

@@ -381,3 +381,37 @@ async fn a_restarted_cluster_reopens_its_registered_groups_without_being_asked()
     assert_eq!(client_of(&cluster, &[1, 2, 3]).await.atomic_long("n@named").unwrap().get().await.unwrap(), 5);
     cluster.shutdown().await;
 }
+
+/// A running member that is removed learns it (its own metadata replica may never see the
+/// end of its removal, so it asks the others), stops every replica, sends callers to a
+/// member of the cluster, and tells its process (`Node::removed`, which `coterie serve`
+/// waits on to exit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_removed_running_member_stops_serving_and_says_so() {
+    use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
+
+    let mut cluster = Cluster::start(3).await;
+    let client = cluster.client().await;
+    assert_eq!(client.atomic_long("seq").unwrap().add_and_get(2).await.unwrap(), 2);
+    cluster.join(4, 1).await.unwrap();
+    await_voters(&cluster, "default", &[1, 2, 3, 4]).await;
+    admin(&cluster, 1, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: 4 })).await).await;
+    tokio::time::timeout(BOUND, cluster.nodes[&4].removed()).await.expect("member 4 to learn it was removed");
+    assert!(cluster.nodes[&4].groups().is_empty(), "a removed member runs no replica");
+    // A call sent to it is answered not_leader with the address of a member of the cluster.
+    let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(4))).await.unwrap();
+    let call = pb::Call { name: "seq".to_owned(), ..pb::Call::default() };
+    let status = direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await.unwrap_err();
+    let ApiError::NotLeader { leader_address: Some(address), .. } = ApiError::from(&status) else {
+        panic!("expected not_leader with an address, got {status:?}")
+    };
+    assert!((1..=3).any(|id| cluster.address(id) == address), "{address} is a member's");
+    // The others serve on.
+    for group in ["metadata", "default"] {
+        for id in 1..=3 {
+            assert_eq!(voters(&cluster, id, group).await, (1, [1, 2, 3].into_iter().collect()), "{group}");
+        }
+    }
+    assert_eq!(client_of(&cluster, &[1, 2, 3]).await.atomic_long("seq").unwrap().increment_and_get().await.unwrap(), 3);
+    cluster.shutdown().await;
+}

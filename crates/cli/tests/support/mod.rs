@@ -6,6 +6,7 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// The secret the test members share.
 pub const CLUSTER_SECRET: &str = "cli-test-cluster-secret-42";
@@ -71,6 +72,19 @@ impl Members {
         self.children[(id - 1) as usize].id()
     }
 
+    /// Waits up to `bound` for member `id`'s process to exit by itself; its exit status.
+    pub fn wait_for_exit(&mut self, id: u64, bound: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        let child = &mut self.children[(id - 1) as usize];
+        while started.elapsed() < bound {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// The endpoints joined by commas, as `--endpoints` takes them.
     pub fn endpoint_list(&self) -> String {
         self.endpoints.join(",")
@@ -80,6 +94,9 @@ impl Members {
 impl Drop for Members {
     fn drop(&mut self) {
         for child in &mut self.children {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                continue;
+            }
             signal("CONT", child.id());
             let _ = child.kill();
             let _ = child.wait();

@@ -110,6 +110,14 @@ pub(super) async fn refresh(inner: &Inner) {
     }
 }
 
+/// The members as the member at `address` lists them, if it answers.
+pub(super) async fn list_members(inner: &Inner, address: &str) -> Option<Vec<pb::Member>> {
+    let mut client = client(address, CONNECT_TIMEOUT).await.ok()?;
+    let request = with_secret(inner, pb::ListMembersRequest {}, CONNECT_TIMEOUT);
+    let members = client.list_members(request).await.ok()?.into_inner().members;
+    (!members.is_empty()).then_some(members)
+}
+
 async fn client(target: &str, timeout: Duration) -> Result<AdminServiceClient<Channel>, ApiError> {
     let unavailable = |message: String| ApiError::Unavailable { message, retry_after: None };
     let endpoint = Endpoint::from_shared(format!("http://{target}"))

@@ -31,8 +31,8 @@ use coterie_api::convert::METADATA_GROUP;
 use coterie_api::pb;
 use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
 use coterie_core::{
-    CoreError, EngineError, GroupCommand, GroupOutput, MemberCommand, MemberTable, StructureCommand, StructureOutput,
-    TableChange, codec,
+    CoreError, EngineError, GroupCommand, GroupOutput, MemberCommand, MemberState, MemberTable, StructureCommand,
+    StructureOutput, TableChange, codec,
 };
 use tokio::time::Instant;
 
@@ -155,6 +155,43 @@ impl Inner {
                 .find(|m| m.cp_member && m.state() == pb::MemberState::Up)
                 .map(|m| (m.id, m.address.clone()))
         })
+    }
+
+    /// Whether this member was removed from the cluster. Its own metadata replica says so,
+    /// or says it is leaving and another member's committed table says it is removed: once
+    /// the metadata group no longer counts it, its own replica may never hear the end.
+    async fn was_removed(&self) -> bool {
+        let Some(table) = self.table() else { return false };
+        match table.get(self.config.id).map(|record| record.state) {
+            Some(MemberState::Removed) => true,
+            Some(MemberState::Leaving) => {
+                let others = table.addresses().into_iter().filter(|(id, _)| *id != self.config.id);
+                for (_, address) in others {
+                    let Some(listed) = super::join::list_members(self, &address).await else { continue };
+                    let state = listed.iter().find(|m| m.id == self.config.id).map(pb::Member::state);
+                    return state == Some(pb::MemberState::Removed);
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The committed table says this member was removed: stop every replica (the groups no
+    /// longer count it), refuse CP calls from now on with a redirect to a member of the
+    /// table (kept as a plain member keeps its list), and tell the process.
+    pub(super) async fn stop_serving_as_removed(&self) {
+        if let Some(table) = self.table() {
+            *self.listed.lock().unwrap_or_else(PoisonError::into_inner) =
+                Listed { members: wire_members(&table), leader: None };
+        }
+        self.retired.store(true, std::sync::atomic::Ordering::SeqCst);
+        let running = self.running();
+        for (_, node) in running {
+            let _ = tokio::time::timeout(STEP_TIMEOUT, node.shutdown()).await;
+        }
+        self.groups.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.removed.send_replace(true);
     }
 
     /// This node's replica of the metadata group, if it runs.
@@ -370,6 +407,10 @@ pub(super) async fn reconcile_loop(inner: Arc<Inner>) {
             round = round.wrapping_add(1);
         } else {
             inner.reconcile_once().await;
+            if inner.was_removed().await {
+                inner.stop_serving_as_removed().await;
+                return;
+            }
             inner.open_registered();
         }
         let _ = tokio::time::timeout(RECONCILE_EVERY, inner.reconcile.notified()).await;

@@ -47,7 +47,7 @@ use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 use thiserror::Error;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, OnceCell, oneshot};
+use tokio::sync::{Notify, OnceCell, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
@@ -241,6 +241,14 @@ pub enum HostError {
         /// The last failure.
         reason: String,
     },
+    /// This member was removed from the cluster (`coterie admin remove-member`).
+    #[error("member {id} was removed from the cluster and serves no CP group; send calls to another member")]
+    Removed {
+        /// This node's id.
+        id: u64,
+        /// A member to send the call to instead, when one is known.
+        cp_member: Option<(u64, String)>,
+    },
     /// Joining the cluster failed.
     #[error("cannot join the cluster through {seed}: {reason}")]
     Join {
@@ -262,7 +270,7 @@ impl From<HostError> for EngineError {
             err @ HostError::TooManyGroups { .. } => {
                 EngineError::Core(CoreError::invalid_request("group", err.to_string()))
             }
-            HostError::PlainMember { cp_member, .. } => EngineError::Redirect {
+            HostError::PlainMember { cp_member, .. } | HostError::Removed { cp_member, .. } => EngineError::Redirect {
                 member: cp_member.as_ref().map(|(id, _)| *id),
                 address: cp_member.map(|(_, address)| address),
             },
@@ -288,6 +296,12 @@ struct Inner {
     /// On a plain member (which hosts no metadata replica): the member table as a CP member
     /// last listed it, and the metadata leader it named.
     listed: Mutex<members::Listed>,
+    /// Set once the committed table says this member was removed: it then stops serving CP
+    /// groups, and [`Node::removed`] tells its process.
+    removed: watch::Sender<bool>,
+    /// Set as soon as this member knows it was removed (before its replicas are stopped):
+    /// no group starts on it from then on.
+    retired: AtomicBool,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -320,6 +334,9 @@ impl Inner {
         let group = hosted_group(group)?;
         if self.config.plain {
             return Err(HostError::PlainMember { id: self.config.id, cp_member: self.cp_member() });
+        }
+        if self.retired.load(Ordering::SeqCst) {
+            return Err(HostError::Removed { id: self.config.id, cp_member: self.cp_member() });
         }
         let cell = {
             let mut groups = self.groups.lock().unwrap_or_else(PoisonError::into_inner);
@@ -443,6 +460,13 @@ impl Node {
         Node::start_with_listener(config, listener).await
     }
 
+    /// Resolves once the committed member table says this member was removed: it has then
+    /// stopped serving CP groups, and its process should stop (`coterie serve` does).
+    pub async fn removed(&self) {
+        let mut removed = self.inner.removed.subscribe();
+        let _ = removed.wait_for(|removed| *removed).await;
+    }
+
     /// Serves on `listener` (already bound; `config.listen` is ignored) and starts the
     /// `default` group. Tests bind port 0 first, collect the addresses, then start.
     pub async fn start_with_listener(config: NodeConfig, listener: TcpListener) -> Result<Node, HostError> {
@@ -479,6 +503,8 @@ impl Node {
             joined,
             reconcile: Notify::new(),
             listed: Mutex::default(),
+            removed: watch::Sender::new(false),
+            retired: AtomicBool::new(false),
         });
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
