@@ -91,6 +91,8 @@ pub struct SimReport {
     pub liveness: Liveness,
     /// Answers of an impossible shape.
     pub anomalies: Vec<String>,
+    /// Raft invariants violated (see [`coterie_check::invariants`]), one line each.
+    pub invariants: Vec<String>,
     /// What the network did.
     pub net: NetStats,
     /// The trace.
@@ -103,7 +105,11 @@ impl SimReport {
     /// The run's overall result.
     pub fn status(&self) -> Status {
         let violation = self.keys.iter().any(|k| matches!(k.verdict, Checked::NotLinearizable { .. }));
-        if violation || !self.anomalies.is_empty() || matches!(self.liveness, Liveness::Failed(_)) {
+        if violation
+            || !self.anomalies.is_empty()
+            || !self.invariants.is_empty()
+            || matches!(self.liveness, Liveness::Failed(_))
+        {
             Status::Fail
         } else if self.keys.iter().any(|k| matches!(k.verdict, Checked::Exhausted { .. })) {
             Status::Exhausted
@@ -115,6 +121,11 @@ impl SimReport {
     /// Whether some key's history is not linearizable.
     pub fn violates_linearizability(&self) -> bool {
         self.keys.iter().any(|k| matches!(k.verdict, Checked::NotLinearizable { .. }))
+    }
+
+    /// Whether some Raft invariant was violated.
+    pub fn violates_invariants(&self) -> bool {
+        !self.invariants.is_empty()
     }
 
     /// The command that reruns this seed (with the same planted bugs).
@@ -163,6 +174,9 @@ impl fmt::Display for SimReport {
         writeln!(f, "  liveness: {:?}", self.liveness)?;
         for anomaly in &self.anomalies {
             writeln!(f, "  anomaly: {anomaly}")?;
+        }
+        for violation in &self.invariants {
+            writeln!(f, "  invariant: {violation}")?;
         }
         writeln!(
             f,
