@@ -142,10 +142,29 @@ pub fn logs(cluster: &Cluster) -> Vec<NodeLog> {
         .collect()
 }
 
-/// Runs the four checkers over what `recorder` sampled and the members' logs now; each
-/// violation as a line.
-pub fn check(cluster: &Cluster, recorder: &Recorder) -> Vec<String> {
+/// How much the invariant checkers had to look at in a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sampled {
+    /// Leadership observations (changes only).
+    pub leaders: usize,
+    /// Leader ids seen acting.
+    pub reigns: usize,
+    /// Applied-state samples.
+    pub states: usize,
+    /// Acknowledged writes.
+    pub acked: usize,
+    /// Log entries, over every member.
+    pub entries: usize,
+}
+
+/// Runs the four checkers over what `recorder` sampled and the members' logs now: each
+/// violation as a line, and how much was sampled.
+pub fn check(cluster: &Cluster, recorder: &Recorder) -> (Vec<String>, Sampled) {
     let observations = std::mem::take(&mut *lock(recorder));
+    let mut reigns: Vec<(u64, u64)> =
+        observations.leaders.iter().filter(|o| o.acting).map(|o| (o.term, o.leader)).collect();
+    reigns.sort_unstable();
+    reigns.dedup();
     let run = RunSnapshot {
         leader_ids: LeaderIds::TermAndNode,
         leaders: observations.leaders,
@@ -153,5 +172,12 @@ pub fn check(cluster: &Cluster, recorder: &Recorder) -> Vec<String> {
         applied: observations.applied,
         acked: observations.acked,
     };
-    check_all(&run).iter().map(ToString::to_string).collect()
+    let sampled = Sampled {
+        leaders: run.leaders.len(),
+        reigns: reigns.len(),
+        states: run.applied.len(),
+        acked: run.acked.len(),
+        entries: run.logs.iter().map(|log| log.entries.len()).sum(),
+    };
+    (check_all(&run).iter().map(ToString::to_string).collect(), sampled)
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use coterie_check::{Counterexample, History, Verdict};
 
 use crate::net::NetStats;
+use crate::observe::Sampled;
 use crate::params::{Bugs, SimParams};
 use crate::trace::Trace;
 
@@ -93,6 +94,8 @@ pub struct SimReport {
     pub anomalies: Vec<String>,
     /// Raft invariants violated (see [`coterie_check::invariants`]), one line each.
     pub invariants: Vec<String>,
+    /// How much the invariant checkers looked at.
+    pub sampled: Sampled,
     /// What the network did.
     pub net: NetStats,
     /// The trace.
@@ -175,6 +178,12 @@ impl fmt::Display for SimReport {
         for anomaly in &self.anomalies {
             writeln!(f, "  anomaly: {anomaly}")?;
         }
+        let s = &self.sampled;
+        writeln!(
+            f,
+            "  invariants over {} leadership observations ({} reigns), {} applied states, {} acknowledged writes, {} log entries",
+            s.leaders, s.reigns, s.states, s.acked, s.entries
+        )?;
         for violation in &self.invariants {
             writeln!(f, "  invariant: {violation}")?;
         }
