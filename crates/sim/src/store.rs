@@ -152,4 +152,23 @@ mod tests {
         assert_eq!(second.load_vote().unwrap(), Some(b"v1".to_vec()));
         assert!(second.runs_inline());
     }
+
+    fn entry(term: u64, index: u64) -> Entry {
+        Entry { log_id: LogId::new(term, 1, index), payload: vec![term as u8, index as u8] }
+    }
+
+    #[test]
+    fn a_purge_keeps_the_entries_for_the_checkers_only_when_the_log_held_the_purged_id() {
+        let disk = Disk::new();
+        let mut store = disk.open();
+        store.append(&[entry(1, 1), entry(1, 2), entry(1, 3)]).unwrap();
+        store.purge_up_to(LogId::new(1, 1, 2)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2, 3]);
+        // A purge up to an id the log does not hold (a snapshot installed over a shorter or
+        // different log) keeps nothing: those entries may never have been applied.
+        store.purge_up_to(LogId::new(2, 2, 5)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2]);
+    }
 }
