@@ -158,8 +158,8 @@ pub struct Sampled {
 }
 
 /// Runs the four checkers over what `recorder` sampled and the members' logs now: each
-/// violation as a line, and how much was sampled.
-pub fn check(cluster: &Cluster, recorder: &Recorder) -> (Vec<String>, Sampled) {
+/// violation as a line, how much was sampled, and the snapshot itself.
+pub fn check(cluster: &Cluster, recorder: &Recorder) -> (Vec<String>, Sampled, RunSnapshot) {
     let observations = std::mem::take(&mut *lock(recorder));
     let mut reigns: Vec<(u64, u64)> =
         observations.leaders.iter().filter(|o| o.acting).map(|o| (o.term, o.leader)).collect();
@@ -179,5 +179,5 @@ pub fn check(cluster: &Cluster, recorder: &Recorder) -> (Vec<String>, Sampled) {
         acked: run.acked.len(),
         entries: run.logs.iter().map(|log| log.entries.len()).sum(),
     };
-    (check_all(&run).iter().map(ToString::to_string).collect(), sampled)
+    (check_all(&run).iter().map(ToString::to_string).collect(), sampled, run)
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use coterie_check::invariants::RunSnapshot;
 use coterie_check::{Counterexample, History, Verdict};
 
 use crate::net::NetStats;
@@ -96,6 +97,8 @@ pub struct SimReport {
     pub invariants: Vec<String>,
     /// How much the invariant checkers looked at.
     pub sampled: Sampled,
+    /// What they looked at (to check it again, or mutated, in tests).
+    pub snapshot: RunSnapshot,
     /// What the network did.
     pub net: NetStats,
     /// The trace.

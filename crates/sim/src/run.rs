@@ -119,7 +119,7 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
     sampler.await.map_err(|err| SimError::Task(err.to_string()))?;
     let virtual_time = start.elapsed();
     net.record(&format!("liveness {liveness:?}"));
-    let (invariants, sampled) = observe::check(&cluster, &recorder);
+    let (invariants, sampled, snapshot) = observe::check(&cluster, &recorder);
 
     let histories = histories.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut keys = Vec::new();
@@ -146,6 +146,7 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
         anomalies: histories.anomalies,
         invariants,
         sampled,
+        snapshot,
         net: net.stats(),
         trace: net.trace(),
         virtual_time,
