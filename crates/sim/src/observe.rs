@@ -24,6 +24,7 @@ use coterie_check::invariants::{
 use coterie_core::InvocationId;
 use coterie_server::cp::types::CpPayload;
 use coterie_storage::Entry;
+use openraft::async_runtime::WatchReceiver;
 use openraft::{EntryPayload, ServerState};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -92,11 +93,16 @@ pub async fn sample(cluster: Arc<Cluster>, recorder: Recorder, start: Instant, s
         for (slot, id) in cluster.ids().into_iter().enumerate() {
             let Some(node) = cluster.node(id) else { continue };
             let incarnation = cluster.incarnation(id);
-            let m = node.metrics();
-            let acting = m.state == ServerState::Leader;
-            let leader = if acting { Some(id) } else { m.current_leader };
+            // Read in place: cloning the metrics (replication maps and all) each millisecond
+            // was most of the sampling's cost.
+            let (acting, term, current) = {
+                let watch = node.raft().metrics();
+                let m = watch.borrow_watched();
+                (m.state == ServerState::Leader, m.current_term, m.current_leader)
+            };
+            let leader = if acting { Some(id) } else { current };
             if let Some(leader) = leader {
-                let obs = LeaderObservation { at, observer: id, incarnation, term: m.current_term, leader, acting };
+                let obs = LeaderObservation { at, observer: id, incarnation, term, leader, acting };
                 lock(&recorder).leader(obs);
             }
             if states {

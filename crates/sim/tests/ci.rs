@@ -2,9 +2,10 @@
 //!
 //! Kept small enough for `cargo test --workspace`: the 40 seeds took 9 to 14 s in the test
 //! profile on the 2-core development machine (3 s in release). Sampling for the invariant
-//! checkers (`coterie_sim::observe`) costs about a tenth of that: measured back to back on the
-//! same loaded machine, 11.1 and 11.6 s with it, 10.0 and 11.3 s without. `scripts/sim.sh N`
-//! runs as many seeds as wanted.
+//! checkers (`coterie_sim::observe`) costs little once it reads the metrics in place: CPU time
+//! of this test's binary, back to back on the same loaded machine, 9.9 and 10.2 s with it, 9.8
+//! and 10.3 s without (11.1 and 12.2 s when it cloned the metrics). `scripts/sim.sh N` runs as
+//! many seeds as wanted.
 
 use coterie_sim::{SimOptions, Status, run};
 
