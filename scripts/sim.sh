@@ -35,7 +35,7 @@ if [[ $1 =~ ^[0-9]+$ ]]; then
     shift
     # The per-seed headline, whatever went wrong, and the totals.
     "$BIN" --seeds "$FIRST..$((FIRST + N))" "$@" |
-        grep -v -E '^  ([a-z][0-9]+: .*→ Linearizable|liveness: Served|network: )' || exit $?
+        grep -v -E '^  ([a-z][0-9]+: .*→ Linearizable|liveness: Served|network: |invariants over )' || exit $?
 else
     exec "$BIN" "$@"
 fi

@@ -11,6 +11,8 @@
 //! * [`model`]: the sequential specification a history is checked against.
 //! * [`checker`]: Wing & Gong's search with Lowe's memoization, bounded by a [`Budget`].
 //! * [`models`]: a compare-and-set register, a counter and a fenced mutex.
+//! * [`invariants`]: Raft's safety properties (election safety, log matching, state-machine
+//!   safety, no acknowledged write lost) as pure functions over snapshots of a run.
 //!
 //! The checker is validated against `todc-utils`' independent implementation of the same
 //! algorithm on generated histories (see `tests/todc_cross.rs`) and against a brute-force
@@ -18,6 +20,7 @@
 
 pub mod checker;
 pub mod history;
+pub mod invariants;
 pub mod model;
 pub mod models;
 

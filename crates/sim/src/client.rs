@@ -26,6 +26,7 @@ use tokio::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::net::Net;
+use crate::observe::Recorder;
 use crate::ops::{Ended, Histories, Op};
 use crate::params::{Bugs, SimParams};
 use crate::rng::SimRng;
@@ -59,6 +60,8 @@ pub struct ClientCtx {
     pub histories: Arc<Mutex<Histories>>,
     /// The virtual time histories count from.
     pub start: Instant,
+    /// Where acknowledged writes are recorded, for the invariant checkers.
+    pub recorder: Recorder,
 }
 
 /// One simulated client.
@@ -201,8 +204,15 @@ impl SimClient {
         };
         self.ctx.net.record(&format!("client {} invoke {op:?}", self.id));
         let fresh = self.ctx.bugs.fresh_seq_on_retry;
+        let invocation = request.invocation;
         let ended = self.send(request, read, self.op_timeout, fresh).await;
         let complete = self.now_us();
+        // The answered attempt carried the last sequence number drawn (a planted fresh one).
+        if let (Ended::Ok(_), Some(invocation)) = (&ended, invocation) {
+            let acked = InvocationId { seq: self.seq, ..invocation };
+            let description = format!("client {} {op:?} ({acked})", self.id);
+            self.ctx.recorder.lock().unwrap_or_else(PoisonError::into_inner).ack(&acked, complete, description);
+        }
         self.ctx.net.record(&format!("client {} end {ended:?}", self.id));
         let process = self.process();
         self.ctx.histories.lock().unwrap_or_else(PoisonError::into_inner).record(process, invoke, complete, op, &ended);

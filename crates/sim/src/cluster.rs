@@ -51,6 +51,8 @@ impl Clock for SimClock {
 struct Slot {
     node: Option<Arc<CpNode>>,
     disk: Disk,
+    /// How many times the member was started.
+    incarnation: u64,
 }
 
 /// The members of one simulated CP group.
@@ -66,7 +68,7 @@ impl Cluster {
     /// Starts every member (concurrently, as separate processes would) and answers once each
     /// has started; the group then forms by itself.
     pub async fn start(params: SimParams, bugs: Bugs, net: Arc<Net>, start: Instant) -> Result<Arc<Cluster>, SimError> {
-        let slots = (1..=params.nodes).map(|id| (id, Slot { node: None, disk: Disk::new() })).collect();
+        let slots = (1..=params.nodes).map(|id| (id, Slot { node: None, disk: Disk::new(), incarnation: 0 })).collect();
         let cluster = Arc::new(Cluster { params, bugs, net, start, slots: Mutex::new(slots) });
         let boots: Vec<_> = cluster
             .ids()
@@ -94,6 +96,16 @@ impl Cluster {
     /// The running node `id`, if it is up.
     pub fn node(&self, id: u64) -> Option<Arc<CpNode>> {
         self.lock().get(&id).and_then(|slot| slot.node.clone())
+    }
+
+    /// Member `id`'s disk.
+    pub fn disk(&self, id: u64) -> Option<Disk> {
+        self.lock().get(&id).map(|slot| slot.disk.clone())
+    }
+
+    /// How many times member `id` was started (1 for its first run).
+    pub fn incarnation(&self, id: u64) -> u64 {
+        self.lock().get(&id).map_or(0, |slot| slot.incarnation)
     }
 
     /// The members that are down (crashed and not restarted).
@@ -167,6 +179,7 @@ impl Cluster {
         let node = started.map_err(|err: CpError| SimError::Start { id, reason: err.to_string() })?;
         if let Some(slot) = self.lock().get_mut(&id) {
             slot.node = Some(Arc::new(node));
+            slot.incarnation += 1;
         }
         Ok(())
     }

@@ -13,6 +13,8 @@
 //! * [`cluster`]: starting, crashing and restarting members; skewed clocks.
 //! * [`client`] and [`ops`]: the workload and how outcomes are classified.
 //! * [`nemesis`]: the fault schedule of the safety phase, and the heal.
+//! * [`observe`]: leadership, applied states, acknowledged writes and logs, sampled for the
+//!   Raft invariant checkers of [`coterie_check::invariants`].
 //! * [`run`]: the phases and the check; [`report`]: the result and how to reproduce it.
 //! * [`trace`]: the hash of every event, to check that a seed replays identically.
 //!
@@ -25,6 +27,7 @@ pub mod client;
 pub mod cluster;
 pub mod nemesis;
 pub mod net;
+pub mod observe;
 pub mod ops;
 pub mod params;
 pub mod report;

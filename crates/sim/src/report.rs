@@ -4,9 +4,11 @@ use std::fmt;
 use std::fmt::Debug;
 use std::time::Duration;
 
+use coterie_check::invariants::RunSnapshot;
 use coterie_check::{Counterexample, History, Verdict};
 
 use crate::net::NetStats;
+use crate::observe::Sampled;
 use crate::params::{Bugs, SimParams};
 use crate::trace::Trace;
 
@@ -91,6 +93,12 @@ pub struct SimReport {
     pub liveness: Liveness,
     /// Answers of an impossible shape.
     pub anomalies: Vec<String>,
+    /// Raft invariants violated (see [`coterie_check::invariants`]), one line each.
+    pub invariants: Vec<String>,
+    /// How much the invariant checkers looked at.
+    pub sampled: Sampled,
+    /// What they looked at (to check it again, or mutated, in tests).
+    pub snapshot: RunSnapshot,
     /// What the network did.
     pub net: NetStats,
     /// The trace.
@@ -103,7 +111,11 @@ impl SimReport {
     /// The run's overall result.
     pub fn status(&self) -> Status {
         let violation = self.keys.iter().any(|k| matches!(k.verdict, Checked::NotLinearizable { .. }));
-        if violation || !self.anomalies.is_empty() || matches!(self.liveness, Liveness::Failed(_)) {
+        if violation
+            || !self.anomalies.is_empty()
+            || !self.invariants.is_empty()
+            || matches!(self.liveness, Liveness::Failed(_))
+        {
             Status::Fail
         } else if self.keys.iter().any(|k| matches!(k.verdict, Checked::Exhausted { .. })) {
             Status::Exhausted
@@ -115,6 +127,11 @@ impl SimReport {
     /// Whether some key's history is not linearizable.
     pub fn violates_linearizability(&self) -> bool {
         self.keys.iter().any(|k| matches!(k.verdict, Checked::NotLinearizable { .. }))
+    }
+
+    /// Whether some Raft invariant was violated.
+    pub fn violates_invariants(&self) -> bool {
+        !self.invariants.is_empty()
     }
 
     /// The command that reruns this seed (with the same planted bugs).
@@ -163,6 +180,15 @@ impl fmt::Display for SimReport {
         writeln!(f, "  liveness: {:?}", self.liveness)?;
         for anomaly in &self.anomalies {
             writeln!(f, "  anomaly: {anomaly}")?;
+        }
+        let s = &self.sampled;
+        writeln!(
+            f,
+            "  invariants over {} leadership observations ({} reigns), {} applied states, {} acknowledged writes, {} log entries",
+            s.leaders, s.reigns, s.states, s.acked, s.entries
+        )?;
+        for violation in &self.invariants {
+            writeln!(f, "  invariant: {violation}")?;
         }
         writeln!(
             f,

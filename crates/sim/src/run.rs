@@ -4,7 +4,9 @@
 //! * **Liveness phase.** Every fault is healed (cuts, loss, pauses, crashed nodes restarted)
 //!   and a fresh client must, within [`SimParams::liveness_bound`] of virtual time, open a
 //!   session, apply a write and read linearizably. Not doing so is a failure of the run.
-//! * **Check.** Every key's history is checked for linearizability against its model.
+//! * **Check.** Every key's history is checked for linearizability against its model, and
+//!   the four Raft invariants of [`coterie_check::invariants`] are checked over what
+//!   [`observe`] sampled during the run and the members' logs at its end.
 //!
 //! Everything runs on a tokio current-thread runtime with paused time: time advances only
 //! when every task waits, straight to the next timer, so a run of many virtual seconds takes
@@ -21,6 +23,7 @@ use crate::SimError;
 use crate::client::{ClientCtx, SimClient};
 use crate::cluster::Cluster;
 use crate::net::Net;
+use crate::observe::{self, Recorder};
 use crate::ops::{COUNTER_KEYS, Ended, Histories, LOCK_KEYS, Op, REGISTER_KEYS, counts};
 use crate::params::{Bugs, SimParams};
 use crate::report::{KeyReport, Liveness, SimReport};
@@ -76,7 +79,11 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
     let net = Net::new(root.fork(1), start, options.keep_trace, options.live_trace);
     let cluster = Cluster::start(params.clone(), options.bugs, Arc::clone(&net), start).await?;
     let histories = Arc::new(Mutex::new(Histories::default()));
+    let recorder = Recorder::default();
+    let (stop_sampling, sampling) = watch::channel(false);
+    let sampler = tokio::spawn(observe::sample(Arc::clone(&cluster), Arc::clone(&recorder), start, sampling));
     let ctx = ClientCtx {
+        recorder: Arc::clone(&recorder),
         cluster: Arc::clone(&cluster),
         net: Arc::clone(&net),
         params: params.clone(),
@@ -108,8 +115,11 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
         client.await.map_err(|err| SimError::Task(err.to_string()))?;
     }
     let liveness = probe.await.map_err(|err| SimError::Task(err.to_string()))?;
+    let _ = stop_sampling.send(true);
+    sampler.await.map_err(|err| SimError::Task(err.to_string()))?;
     let virtual_time = start.elapsed();
     net.record(&format!("liveness {liveness:?}"));
+    let (invariants, sampled, snapshot) = observe::check(&cluster, &recorder);
 
     let histories = histories.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut keys = Vec::new();
@@ -134,6 +144,9 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
         keys,
         liveness,
         anomalies: histories.anomalies,
+        invariants,
+        sampled,
+        snapshot,
         net: net.stats(),
         trace: net.trace(),
         virtual_time,

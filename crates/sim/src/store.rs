@@ -7,6 +7,9 @@
 //! refuses every call, so tasks of the crashed node that are still unwinding can neither
 //! write to the disk the new incarnation reads nor read from it.
 //!
+//! For the invariant checkers the disk also keeps what its log purged into a snapshot
+//! (never read by the node: see [`Disk::entries`]).
+//!
 //! The store [`runs_inline`](LogStore::runs_inline): it never blocks, and work sent to a
 //! blocking thread pool would finish at a moment the simulation does not control.
 
@@ -20,6 +23,8 @@ use coterie_storage::{Entry, LogId, LogState, LogStore, MemoryLog, SnapshotMeta,
 pub struct Disk {
     log: Arc<Mutex<MemoryLog>>,
     incarnation: Arc<AtomicU64>,
+    /// Entries purged into a snapshot (see [`Disk::entries`]).
+    purged: Arc<Mutex<Vec<Entry>>>,
 }
 
 impl Disk {
@@ -37,6 +42,22 @@ impl Disk {
     /// Fences every store handed out so far (the node crashed).
     pub fn fence(&self) {
         self.incarnation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Every entry the log holds, after every entry it purged into a snapshot while holding
+    /// that snapshot's last entry itself (a snapshot it built, or one installed over a log
+    /// that agreed with it): a purge that follows a snapshot installed over a shorter or
+    /// conflicting log would archive entries the node never applied, so it archives nothing.
+    /// Also the index the stored snapshot covers.
+    pub fn entries(&self) -> (Vec<Entry>, Option<u64>) {
+        let mut entries = self.purged.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = log.load_snapshot().ok().flatten().and_then(|(meta, _)| meta.last_included.map(|id| id.index));
+        let Ok(state) = log.log_state() else { return (entries, snapshot) };
+        let from = state.last_purged.map_or(0, |id| id.index.saturating_add(1));
+        let to = state.last.map_or(0, |id| id.index.saturating_add(1));
+        entries.extend(log.read_range(from, to).unwrap_or_default());
+        (entries, snapshot)
     }
 
     /// The planted lossy disk ([`Bugs::lossy_disk`](crate::Bugs::lossy_disk)): forgets the
@@ -84,7 +105,13 @@ impl LogStore for SimStore {
         self.log()?.truncate_from(index)
     }
     fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.log()?.purge_up_to(log_id)
+        let mut log = self.log()?;
+        let from = log.log_state()?.last_purged.map_or(0, |id| id.index.saturating_add(1));
+        let gone = log.read_range(from, log_id.index.saturating_add(1))?;
+        if gone.last().is_some_and(|last| last.log_id == log_id) {
+            self.disk.purged.lock().unwrap_or_else(PoisonError::into_inner).extend(gone);
+        }
+        log.purge_up_to(log_id)
     }
     fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
         self.log()?.save_vote(vote)
@@ -124,5 +151,24 @@ mod tests {
         let second = disk.open();
         assert_eq!(second.load_vote().unwrap(), Some(b"v1".to_vec()));
         assert!(second.runs_inline());
+    }
+
+    fn entry(term: u64, index: u64) -> Entry {
+        Entry { log_id: LogId::new(term, 1, index), payload: vec![term as u8, index as u8] }
+    }
+
+    #[test]
+    fn a_purge_keeps_the_entries_for_the_checkers_only_when_the_log_held_the_purged_id() {
+        let disk = Disk::new();
+        let mut store = disk.open();
+        store.append(&[entry(1, 1), entry(1, 2), entry(1, 3)]).unwrap();
+        store.purge_up_to(LogId::new(1, 1, 2)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2, 3]);
+        // A purge up to an id the log does not hold (a snapshot installed over a shorter or
+        // different log) keeps nothing: those entries may never have been applied.
+        store.purge_up_to(LogId::new(2, 2, 5)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2]);
     }
 }
