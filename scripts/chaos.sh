@@ -94,7 +94,10 @@ endpoints() { (IFS=,; echo "${ADDR[*]}"); }
 start_member() {
   local n=$1 dir=$SCENARIO_DIR/member$n
   mkdir -p "$dir"
-  in_ns "$n" "$COTERIE" serve --id "$n" --members "$(members_flag)" --data-dir "$dir" >>"$dir.log" 2>&1 &
+  local cmd=("$COTERIE" serve --id "$n" --members "$(members_flag)" --data-dir "$dir")
+  # Not through a shell function: `$!` must be coterie's own pid (ip netns exec execs it).
+  if ((${#NS[@]})); then ip netns exec "${NS[n - 1]}" "${cmd[@]}" >>"$dir.log" 2>&1 &
+  else "${cmd[@]}" >>"$dir.log" 2>&1 & fi
   PIDS[n - 1]=$!
 }
 
@@ -120,7 +123,12 @@ leader() {
 }
 
 # target I: the member the I-th fault hits: the leader on even I, a random member on odd I.
-target() { if (($1 % 2 == 0)); then leader; else echo $((1 + RANDOM % 3)); fi; }
+target() {
+  local n
+  if (($1 % 2 == 0)); then n=$(leader); log "fault $1 targets the default group's leader, member $n"
+  else n=$((1 + RANDOM % 3)); log "fault $1 targets random member $n"; fi
+  echo "$n"
+}
 
 setup_netns() {
   if ! ip netns add "coterie-chaos-probe-$$" 2>/dev/null; then
@@ -163,14 +171,14 @@ nemesis() {
     case $1 in
       kill9)
         n=$(target "$i"); pid=${PIDS[n - 1]}
-        log "kill -9 member $n (pid $pid)"; kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+        log "kill -9 member $n (pid $pid)"; kill -9 "$pid" || log "member $n was not running"; wait "$pid" 2>/dev/null || true
         sleep 1; start_member "$n"; sleep 3 ;;
       pause)
         n=$(target "$i"); pid=${PIDS[n - 1]}
-        log "SIGSTOP member $n (pid $pid) for ${PAUSE_S}s"; kill -STOP "$pid"; sleep "$PAUSE_S"; kill -CONT "$pid"; sleep 2 ;;
+        log "SIGSTOP member $n (pid $pid) for ${PAUSE_S}s"; kill -STOP "$pid" || true; sleep "$PAUSE_S"; kill -CONT "$pid" || true; sleep 2 ;;
       killall)
         log "kill -9 every member (pids ${PIDS[*]})"
-        for pid in "${PIDS[@]}"; do kill -9 "$pid"; done
+        for pid in "${PIDS[@]}"; do kill -9 "$pid" || true; done
         for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
         sleep 1; for n in 1 2 3; do start_member "$n"; done; sleep 6 ;;
       partition)
@@ -196,8 +204,11 @@ run_scenario() {
   wait_ready
   local history=$SCENARIO_DIR/history.jsonl
   log "$scenario: recording ${DURATION_S}s, $CLIENTS clients, members $(endpoints)"
-  in_hub "$CHAOS" run --endpoints "$(endpoints)" --duration "${DURATION_S}s" --clients "$CLIENTS" \
-    --op-timeout "$OP_TIMEOUT" --prefix "$scenario" --seed "$RANDOM" --out "$history" 2>>"$SCENARIO_DIR/recorder.log" &
+  local cmd=("$CHAOS" run --endpoints "$(endpoints)" --duration "${DURATION_S}s" --clients "$CLIENTS"
+    --op-timeout "$OP_TIMEOUT" --prefix "$scenario" --seed "$RANDOM" --out "$history")
+  [[ -n $HUB ]] && cmd=(ip netns exec "$HUB" "${cmd[@]}")
+  echo "${cmd[*]}" >"$SCENARIO_DIR/recorder.cmd"
+  "${cmd[@]}" 2>>"$SCENARIO_DIR/recorder.log" &
   RECORDER=$!
   INJECTED=0
   nemesis "$scenario"
