@@ -168,6 +168,8 @@ pub struct Histories {
     pub counters: KeyedHistory<String, CounterInput, CounterOutput>,
     /// The outcome counts of each key.
     pub counts: BTreeMap<String, Counts>,
+    /// The 1-based file line of each key's operations, indexed by the checker's `OpId`.
+    pub lines: BTreeMap<String, Vec<usize>>,
 }
 
 fn outcome<O>(
@@ -219,6 +221,7 @@ impl Histories {
             return Err(RecordError::MixedKey { line, key });
         }
         self.counts.entry(key.clone()).or_default().add(&recorded);
+        self.lines.entry(key.clone()).or_default().push(line);
         let malformed = |source| RecordError::Malformed { line, source };
         if is_counter {
             let input_c = if input == Input::Incr { CounterInput::Add(1) } else { CounterInput::Get };

@@ -54,6 +54,8 @@ pub struct KeyReport {
     pub detail: Verdict,
     /// How long the check took.
     pub elapsed: Duration,
+    /// The file line of each of the key's operations, by `OpId`.
+    pub lines: Vec<usize>,
 }
 
 /// The check of a whole history.
@@ -68,19 +70,36 @@ impl Report {
     pub fn check(histories: &Histories, budget: Budget) -> Report {
         let mut keys = Vec::new();
         let counts = |k: &String| histories.counts.get(k).copied().unwrap_or_default();
+        let lines = |k: &String| histories.lines.get(k).cloned().unwrap_or_default();
         for (key, history) in histories.registers.iter() {
             let started = Instant::now();
             let detail = check(&CasRegister::new(0i64), history, budget);
             let elapsed = started.elapsed();
             let verdict = KeyVerdict::from(&detail);
-            keys.push(KeyReport { key: key.clone(), model: "register", counts: counts(key), verdict, detail, elapsed });
+            keys.push(KeyReport {
+                key: key.clone(),
+                model: "register",
+                counts: counts(key),
+                verdict,
+                detail,
+                elapsed,
+                lines: lines(key),
+            });
         }
         for (key, history) in histories.counters.iter() {
             let started = Instant::now();
             let detail = check(&Counter::default(), history, budget);
             let elapsed = started.elapsed();
             let verdict = KeyVerdict::from(&detail);
-            keys.push(KeyReport { key: key.clone(), model: "counter", counts: counts(key), verdict, detail, elapsed });
+            keys.push(KeyReport {
+                key: key.clone(),
+                model: "counter",
+                counts: counts(key),
+                verdict,
+                detail,
+                elapsed,
+                lines: lines(key),
+            });
         }
         Report { keys }
     }
@@ -136,11 +155,13 @@ impl fmt::Display for Report {
                 k.verdict
             )?;
             if let Verdict::NotLinearizable(cx) = &k.detail {
+                let line = |o: &coterie_check::OpId| k.lines.get(o.0).copied().unwrap_or(0);
+                let last = cx.furthest.last().map_or(0, line);
+                let stuck: Vec<usize> = cx.stuck.iter().map(line).collect();
                 writeln!(
                     f,
-                    "  furthest linearization: {} ops; stuck at ops {:?} (record order within the key)",
-                    cx.furthest.len(),
-                    cx.stuck.iter().map(|o| o.0).collect::<Vec<_>>()
+                    "  furthest linearization: {} ops (the last at line {last}); no order can go on with the operations at lines {stuck:?}",
+                    cx.furthest.len()
                 )?;
             }
         }
