@@ -16,8 +16,9 @@ use std::hash::Hash;
 pub trait Model {
     /// The object's state.
     type State: Clone + Eq + Hash + Debug;
-    /// An operation's input.
-    type Input: Clone + Debug;
+    /// An operation's input. Equality lets the checker treat `Unknown` operations with equal
+    /// inputs as interchangeable (it tries them in invoke order only).
+    type Input: Clone + Eq + Debug;
     /// An operation's output.
     type Output: Clone + Eq + Debug;
 

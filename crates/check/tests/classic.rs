@@ -347,3 +347,22 @@ fn an_exhausted_budget_is_reported_not_guessed() {
     assert_eq!(v, Verdict::Exhausted { steps: 10 });
     assert!(check(&CasRegister::new(0i64), &h, Budget::default()).is_not_linearizable());
 }
+
+/// Many timed-out increments with equal inputs are interchangeable: the search tries them in
+/// invoke order only, so deciding how many took effect costs about one configuration per
+/// count, not one per subset (2^40 here).
+#[test]
+fn many_unknown_increments_are_decided_within_a_small_budget() {
+    let budget = Budget { max_steps: 20_000 };
+    let history = |seen: i64| {
+        let mut h = History::new();
+        for p in 0..40 {
+            h.unknown(p, p, CounterInput::Add(1));
+        }
+        h.ok(99, 100, 101, CounterInput::Get, CounterOutput::Value(seen)).unwrap();
+        h
+    };
+    assert!(check(&Counter::default(), &history(20), budget).is_linearizable());
+    assert!(check(&Counter::default(), &history(40), budget).is_linearizable());
+    assert!(check(&Counter::default(), &history(41), budget).is_not_linearizable());
+}
