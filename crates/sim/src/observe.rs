@@ -95,11 +95,18 @@ pub async fn sample(cluster: Arc<Cluster>, recorder: Recorder, start: Instant, s
             let incarnation = cluster.incarnation(id);
             // Read in place: cloning the metrics (replication maps and all) each millisecond
             // was most of the sampling's cost.
-            let (acting, term, current) = {
+            let (acting, term, current, applied) = {
                 let watch = node.raft().metrics();
                 let m = watch.borrow_watched();
-                (m.state == ServerState::Leader, m.current_term, m.current_leader)
+                let applied = m
+                    .last_applied
+                    .as_ref()
+                    .map(|id| coterie_storage::LogId::new(id.leader_id.term, id.leader_id.node_id, id.index));
+                (m.state == ServerState::Leader, m.current_term, m.current_leader, applied)
             };
+            if let (Some(applied), Some(disk)) = (applied, cluster.disk(id)) {
+                disk.note_applied(applied);
+            }
             let leader = if acting { Some(id) } else { current };
             if let Some(leader) = leader {
                 let obs = LeaderObservation { at, observer: id, incarnation, term, leader, acting };

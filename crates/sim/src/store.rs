@@ -25,6 +25,10 @@ pub struct Disk {
     incarnation: Arc<AtomicU64>,
     /// Entries purged into a snapshot (see [`Disk::entries`]).
     purged: Arc<Mutex<Vec<Entry>>>,
+    /// One more than the highest log index the running incarnation was seen to have applied
+    /// (0: none seen), as the sampler last read it: entries up to it are committed, so a purge
+    /// may archive them even when the log did not hold the snapshot's last entry.
+    applied: Arc<AtomicU64>,
 }
 
 impl Disk {
@@ -42,6 +46,20 @@ impl Disk {
     /// Fences every store handed out so far (the node crashed).
     pub fn fence(&self) {
         self.incarnation.fetch_add(1, Ordering::SeqCst);
+        // What the crashed incarnation applied says nothing about what the next one has.
+        self.applied.store(0, Ordering::SeqCst);
+    }
+
+    /// Notes that the running incarnation has applied up to the entry `applied`, if its log
+    /// holds that very entry: then every entry the log holds up to it was applied, by log
+    /// matching. (Right after a snapshot was installed, the applied entry is the snapshot's,
+    /// which the log may not hold: that says nothing about the log's own entries.)
+    pub fn note_applied(&self, applied: LogId) {
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = log.read_range(applied.index, applied.index.saturating_add(1)).unwrap_or_default();
+        if held.first().is_some_and(|entry| entry.log_id == applied) {
+            self.applied.fetch_max(applied.index.saturating_add(1), Ordering::SeqCst);
+        }
     }
 
     /// Every entry the log holds, after every entry it purged into a snapshot while holding
@@ -108,9 +126,17 @@ impl LogStore for SimStore {
         let mut log = self.log()?;
         let from = log.log_state()?.last_purged.map_or(0, |id| id.index.saturating_add(1));
         let gone = log.read_range(from, log_id.index.saturating_add(1))?;
+        let mut purged = self.disk.purged.lock().unwrap_or_else(PoisonError::into_inner);
         if gone.last().is_some_and(|last| last.log_id == log_id) {
-            self.disk.purged.lock().unwrap_or_else(PoisonError::into_inner).extend(gone);
+            purged.extend(gone);
+        } else {
+            // A snapshot installed over a shorter or conflicting log: of what the log held,
+            // only the entries this node applied are known to be committed (the others may be
+            // a deposed leader's), so only those are archived.
+            let applied = self.disk.applied.load(Ordering::SeqCst);
+            purged.extend(gone.into_iter().filter(|entry| entry.log_id.index < applied));
         }
+        drop(purged);
         log.purge_up_to(log_id)
     }
     fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
@@ -170,5 +196,26 @@ mod tests {
         store.purge_up_to(LogId::new(2, 2, 5)).unwrap();
         let (entries, _) = disk.entries();
         assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn a_purge_over_a_log_without_the_snapshots_entry_keeps_what_the_node_applied() {
+        let disk = Disk::new();
+        let mut store = disk.open();
+        store.append(&[entry(1, 1), entry(1, 2), entry(1, 3), entry(1, 4)]).unwrap();
+        // Applied up to 3, seen while the log held entry 3: 1..=3 are committed.
+        disk.note_applied(LogId::new(1, 1, 3));
+        // An applied id the log does not hold (a snapshot's) says nothing.
+        disk.note_applied(LogId::new(2, 2, 9));
+        store.purge_up_to(LogId::new(2, 2, 6)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2, 3]);
+        // A crash forgets what the old incarnation applied.
+        disk.fence();
+        let mut store = disk.open();
+        store.append(&[entry(3, 7), entry(3, 8)]).unwrap();
+        store.purge_up_to(LogId::new(4, 2, 9)).unwrap();
+        let (entries, _) = disk.entries();
+        assert_eq!(entries.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [1, 2, 3]);
     }
 }
