@@ -219,12 +219,14 @@ impl Group {
         self.deadlines.earliest()
     }
 
-    /// Whether the group's time must go on advancing: it has open sessions (which expire),
-    /// parked calls or timers with deadlines, or remembered clients (whose records expire).
-    /// The tick policy every engine follows: tick a group periodically while this holds, and
-    /// not at all while it does not, so idle groups cost no log entries.
+    /// Whether the group's time must go on advancing: it has open sessions (which expire), or
+    /// parked calls or timers with deadlines. The tick policy every engine follows: tick a
+    /// group periodically while this holds, and not at all while it does not, so idle groups
+    /// cost no log entries. Remembered clients (session opens, calls) do not count: their
+    /// records need no time to pass to stay correct (a resend is decided at its own entry's
+    /// time), and are forgotten by the next tick or when a new client needs the room.
     pub fn needs_ticks(&self) -> bool {
-        self.session_count() > 0 || self.next_deadline().is_some() || !self.opens.is_empty() || !self.calls.is_empty()
+        self.session_count() > 0 || self.next_deadline().is_some()
     }
 
     fn validate_name(&self, name: &str) -> Result<(), CoreError> {

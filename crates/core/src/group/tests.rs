@@ -540,16 +540,19 @@ fn state_of_earlier_format_versions_is_refused_with_the_clear_error() {
 }
 
 #[test]
-fn a_group_needs_ticks_while_sessions_deadlines_or_remembered_opens_remain() {
+fn a_group_needs_ticks_while_sessions_or_deadlines_remain_not_for_remembered_clients() {
     let mut log = Log::new();
     assert!(!log.group.needs_ticks(), "an empty group needs no time");
     let s = log.open(1_000, 0);
     assert!(log.group.needs_ticks(), "a session must be able to expire");
     log.admin(GroupCommand::CloseSession { session: s }, 10);
-    // The open is remembered (to answer a resend) until the client has been idle for the
-    // client TTL, and only ticks expire it.
-    assert!(log.group.needs_ticks());
+    call_as(&mut log, client(9), None, 1, 20, "seq", incr());
+    // The open and the call are remembered (to answer resends), which needs no ticking: an
+    // idle group costs no log entries.
+    assert_eq!((log.group.client_count(), log.group.caller_count()), (1, 1));
+    assert!(!log.group.needs_ticks(), "nothing is left that time must change");
+    // A tick that comes for another reason forgets them once idle for the client TTL.
     let ttl = u64::try_from(GroupConfig::default().client_ttl.as_millis()).unwrap();
     log.admin(GroupCommand::Tick, ttl + 20);
-    assert!(!log.group.needs_ticks(), "nothing is left that time could change");
+    assert_eq!((log.group.client_count(), log.group.caller_count()), (0, 0));
 }
