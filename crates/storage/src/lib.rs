@@ -13,6 +13,9 @@
 //!
 //! Both are held to the same contract by the shared suite in [`conformance`].
 //!
+//! Object bytes are not log entries: [`blob`] keeps them as content-addressed blobs, in files
+//! beside the database or in memory.
+//!
 //! Why synchronous: the storage is the one place where a Raft node must wait for the disk
 //! anyway, and keeping it free of an async runtime keeps it usable from tests, simulations and
 //! whichever runtime the server adapts it to (typically on a blocking thread).
@@ -21,6 +24,7 @@
 //! they are on disk, and an fsync costs far more than writing the entries themselves, so the
 //! caller batches entries and pays for one fsync per batch rather than one per entry.
 
+pub mod blob;
 pub mod codec;
 #[doc(hidden)]
 pub mod conformance;
