@@ -26,6 +26,7 @@ pub mod engine;
 mod error;
 pub mod host;
 mod journal;
+pub mod object;
 mod request;
 pub mod waiters;
 

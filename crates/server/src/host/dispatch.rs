@@ -26,11 +26,14 @@ use tonic::transport::server::TcpIncoming;
 use super::Inner;
 use super::admin::AdminServer;
 use super::api::Api;
+use super::blob_client::MAX_BLOB_MESSAGE_BYTES;
+use super::blob_service::BlobServer;
 use super::cluster::ClusterServer;
 use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 use super::raft_service::RaftServer;
 
 use pb::admin_service_server::{self as admin, AdminServiceServer};
+use pb::blob_service_server::{self as blob, BlobServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};
 use pb::raft_service_server::{self as raft, RaftServiceServer};
 
@@ -81,6 +84,7 @@ struct Dispatch {
     cluster: ClusterServiceServer<ClusterServer>,
     admin: AdminServiceServer<AdminServer>,
     raft: RaftServiceServer<RaftServer>,
+    blob: BlobServiceServer<BlobServer>,
     /// The cluster secret Raft messages must carry, if one is configured.
     secret: Option<Arc<str>>,
 }
@@ -95,6 +99,9 @@ impl Dispatch {
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES),
+            blob: BlobServiceServer::new(BlobServer::new(inner.blobs.clone()))
+                .max_decoding_message_size(MAX_BLOB_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES),
             secret: inner.config.cluster_secret.as_deref().map(Arc::from),
         }
     }
@@ -132,6 +139,8 @@ impl Service<http::Request<Body>> for Dispatch {
         match service {
             cluster::SERVICE_NAME => self.cluster.call(request),
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
+            // Blobs become object bytes the group serves: the same secret as Raft messages.
+            blob::SERVICE_NAME if self.raft_allowed(&request) => self.blob.call(request),
             // Adding a member makes it a voter that receives every group's data: the same
             // secret as Raft messages.
             admin::SERVICE_NAME if self.raft_allowed(&request) => self.admin.call(request),
@@ -141,7 +150,7 @@ impl Service<http::Request<Body>> for Dispatch {
                 );
                 Box::pin(async move { Ok(status.into_http()) })
             }
-            raft::SERVICE_NAME => {
+            raft::SERVICE_NAME | blob::SERVICE_NAME => {
                 let status = Status::unauthenticated(
                     "Raft messages need this cluster's secret (x-coterie-cluster-secret): start every member with the same --cluster-secret-file",
                 );

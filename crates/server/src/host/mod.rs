@@ -25,6 +25,8 @@
 
 mod admin;
 mod api;
+mod blob_client;
+mod blob_service;
 mod cluster;
 mod dispatch;
 mod groups;
@@ -42,6 +44,7 @@ use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
 use coterie_core::{ConfigError, CoreError, EngineError, Target};
+use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use futures_util::future::BoxFuture;
 use openraft::BasicNode;
@@ -52,6 +55,7 @@ use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpError, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
+use crate::object::Blobs;
 use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
@@ -302,6 +306,9 @@ struct Inner {
     /// Set as soon as this member knows it was removed (before its replicas are stopped):
     /// no group starts on it from then on.
     retired: AtomicBool,
+    /// Object bytes: this member's blob store (`<data_dir>/blobs`, or memory) and the wire
+    /// to the others' (`object/`).
+    blobs: Blobs,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -488,10 +495,18 @@ impl Node {
             }
             None => None,
         };
+        let blob_store: Arc<dyn BlobStore> = match &config.data_dir {
+            Some(dir) => Arc::new(FileBlobStore::open(dir.join("blobs")).map_err(|err| HostError::Storage {
+                dir: dir.clone(),
+                source: StorageError::Database { operation: "open the blob store", reason: err.to_string() },
+            })?),
+            None => Arc::new(MemoryBlobStore::new()),
+        };
         let joined = join::joined(&config)?;
         let members = config.members.iter().map(|(id, addr)| (*id, BasicNode::new(addr.clone()))).collect();
         let peers =
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
+        let (config_id, peers_for_blobs) = (config.id, peers.clone());
         let inner = Arc::new(Inner {
             config,
             members,
@@ -505,6 +520,7 @@ impl Node {
             listed: Mutex::default(),
             removed: watch::Sender::new(false),
             retired: AtomicBool::new(false),
+            blobs: Blobs::new(config_id, blob_store, Arc::new(peers_for_blobs)),
         });
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
@@ -554,6 +570,11 @@ impl Node {
     /// The local replica of `group`, started if needed.
     pub async fn group(&self, group: &str) -> Result<Arc<CpNode>, HostError> {
         self.inner.group(group).await
+    }
+
+    /// This member's object bytes: its blob store and the copies on the other members.
+    pub fn blobs(&self) -> &Blobs {
+        &self.inner.blobs
     }
 
     /// The groups running on this node, by name.

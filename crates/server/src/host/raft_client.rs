@@ -82,6 +82,14 @@ impl Peers {
 
     /// A Raft client of member `id`. Nothing is connected until the first call.
     fn client(&self, id: u64) -> Result<RaftServiceClient<Channel>, String> {
+        Ok(RaftServiceClient::new(self.channel(id)?)
+            .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES))
+    }
+
+    /// The channel to member `id`, shared by every member-to-member service. Nothing is
+    /// connected until the first call.
+    pub(super) fn channel(&self, id: u64) -> Result<Channel, String> {
         let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
         let channel = match channels.get(&id) {
             Some(channel) => channel.clone(),
@@ -94,9 +102,7 @@ impl Peers {
                 channel
             }
         };
-        Ok(RaftServiceClient::new(channel)
-            .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES))
+        Ok(channel)
     }
 }
 

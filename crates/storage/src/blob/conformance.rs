@@ -11,9 +11,11 @@ pub const CASES: &[&str] = &[
     "empty",
     "put_get_round_trip",
     "put_is_idempotent",
+    "put_again_refreshes_stored_at",
     "empty_blob",
     "ranges",
     "put_expecting_refuses_wrong_bytes",
+    "replace_repairs_a_copy",
     "delete",
     "list_in_hash_order",
     "large_blob",
@@ -46,6 +48,29 @@ pub fn put_is_idempotent<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobErr
     let b = store.put(b"twice")?;
     assert_eq!(a, b);
     assert_eq!(store.list()?.len(), 1);
+    Ok(())
+}
+
+/// Putting a stored blob again moves its stored time forward, never back.
+pub fn put_again_refreshes_stored_at<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobError> {
+    let hash = store.put(b"again")?;
+    let first = store.list()?.first().map(|info| info.stored_at);
+    // File modification times have a coarse resolution: wait until the clock has visibly
+    // moved (bounded), so the refreshed time is distinguishable.
+    let before = std::time::SystemTime::now();
+    let mut spins = 0u32;
+    while std::time::SystemTime::now().duration_since(before).unwrap_or_default() < std::time::Duration::from_millis(20)
+        && spins < 10_000_000
+    {
+        spins += 1;
+        std::hint::spin_loop();
+    }
+    store.put(b"again")?;
+    let second = store.list()?.first().map(|info| info.stored_at);
+    assert!(second > first, "stored_at {second:?} should have moved past {first:?}");
+    assert_eq!(store.info(&hash)?.map(|info| info.stored_at), second);
+    assert_eq!(store.info(&hash)?.map(|info| info.len), Some(5));
+    assert_eq!(store.get(&hash)?, b"again");
     Ok(())
 }
 
@@ -87,6 +112,18 @@ pub fn put_expecting_refuses_wrong_bytes<S: BlobStore + ?Sized>(store: &S) -> Re
     assert!(!store.contains(&BlobHash::of(b"wrong"))?);
     store.put_expecting(expected, b"right")?;
     assert_eq!(store.get(&expected)?, b"right");
+    Ok(())
+}
+
+/// `replace` stores verified bytes over whatever is there, and refuses bytes of another hash.
+pub fn replace_repairs_a_copy<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobError> {
+    let hash = BlobHash::of(b"fresh");
+    store.replace(hash, b"fresh")?;
+    assert_eq!(store.get(&hash)?, b"fresh");
+    store.replace(hash, b"fresh")?;
+    assert_eq!(store.list()?.len(), 1);
+    assert!(matches!(store.replace(hash, b"other"), Err(BlobError::Corrupt { .. })));
+    assert_eq!(store.get(&hash)?, b"fresh");
     Ok(())
 }
 

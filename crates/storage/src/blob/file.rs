@@ -10,6 +10,7 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use super::{BlobError, BlobHash, BlobInfo, BlobStore, check_range};
 
@@ -55,6 +56,23 @@ impl FileBlobStore {
         self.dir.join(fan).join(rest)
     }
 
+    /// Writes `bytes` under `hash`'s name through a temporary file: the name holds either the
+    /// old content or all of the new one, durably.
+    fn write_atomically(&self, hash: &BlobHash, bytes: &[u8], parent: &Path) -> Result<(), BlobError> {
+        let path = self.path(hash);
+        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        let temp = self.dir.join("tmp").join(format!("{hash}.{}.{n}", std::process::id()));
+        let mut file =
+            OpenOptions::new().write(true).create_new(true).open(&temp).map_err(io_error("create", &temp))?;
+        file.write_all(bytes).map_err(io_error("write", &temp))?;
+        file.sync_all().map_err(io_error("sync", &temp))?;
+        drop(file);
+        fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+        fs::rename(&temp, &path).map_err(io_error("rename into place", &path))?;
+        sync_dir(parent)?;
+        Ok(())
+    }
+
     fn open_blob(&self, hash: &BlobHash) -> Result<Option<(File, u64)>, BlobError> {
         let path = self.path(hash);
         match File::open(&path) {
@@ -76,26 +94,42 @@ impl BlobStore for FileBlobStore {
             return Err(io_error("find the directory of", &path)(ErrorKind::InvalidInput.into()));
         };
         if path.exists() {
-            // An earlier put may have renamed it into place and failed before the directory
-            // was synced: make sure the name is durable before saying it is stored.
+            // Refresh the stored time, so a collector that saw the blob unreferenced does not
+            // delete it under a put that is about to reference it again (see the module doc of
+            // `blob`), and make sure the name is durable: an earlier put may have renamed it
+            // into place and failed before the directory was synced.
+            let file = OpenOptions::new().write(true).open(&path).map_err(io_error("open", &path))?;
+            file.set_modified(SystemTime::now()).map_err(io_error("refresh the modification time of", &path))?;
+            file.sync_all().map_err(io_error("sync", &path))?;
             sync_dir(parent)?;
             return Ok(hash);
         }
-        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
-        let temp = self.dir.join("tmp").join(format!("{hash}.{}.{n}", std::process::id()));
-        let mut file =
-            OpenOptions::new().write(true).create_new(true).open(&temp).map_err(io_error("create", &temp))?;
-        file.write_all(bytes).map_err(io_error("write", &temp))?;
-        file.sync_all().map_err(io_error("sync", &temp))?;
-        drop(file);
-        fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
-        fs::rename(&temp, &path).map_err(io_error("rename into place", &path))?;
-        sync_dir(parent)?;
+        self.write_atomically(&hash, bytes, parent)?;
         Ok(hash)
     }
 
-    fn len(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError> {
-        Ok(self.open_blob(hash)?.map(|(_, len)| len))
+    fn replace(&self, expected: BlobHash, bytes: &[u8]) -> Result<(), BlobError> {
+        let actual = BlobHash::of(bytes);
+        if actual != expected {
+            return Err(BlobError::Corrupt { expected, actual });
+        }
+        let path = self.path(&actual);
+        let Some(parent) = path.parent() else {
+            return Err(io_error("find the directory of", &path)(ErrorKind::InvalidInput.into()));
+        };
+        self.write_atomically(&actual, bytes, parent)
+    }
+
+    fn info(&self, hash: &BlobHash) -> Result<Option<BlobInfo>, BlobError> {
+        let path = self.path(hash);
+        match fs::metadata(&path) {
+            Ok(meta) => {
+                let stored_at = meta.modified().map_err(io_error("read the modification time of", &path))?;
+                Ok(Some(BlobInfo { hash: *hash, len: meta.len(), stored_at }))
+            }
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(io_error("read metadata of", &path)(err)),
+        }
     }
 
     fn read(&self, hash: &BlobHash, range: Range<u64>) -> Result<Vec<u8>, BlobError> {

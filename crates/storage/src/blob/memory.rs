@@ -41,12 +41,26 @@ impl MemoryBlobStore {
 impl BlobStore for MemoryBlobStore {
     fn put(&self, bytes: &[u8]) -> Result<BlobHash, BlobError> {
         let hash = BlobHash::of(bytes);
-        self.blobs().entry(hash).or_insert_with(|| (Arc::from(bytes), SystemTime::now()));
+        let now = SystemTime::now();
+        self.blobs().entry(hash).and_modify(|entry| entry.1 = now).or_insert_with(|| (Arc::from(bytes), now));
         Ok(hash)
     }
 
-    fn len(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError> {
-        Ok(self.blobs().get(hash).map(|(bytes, _)| bytes.len() as u64))
+    fn replace(&self, expected: BlobHash, bytes: &[u8]) -> Result<(), BlobError> {
+        let actual = BlobHash::of(bytes);
+        if actual != expected {
+            return Err(BlobError::Corrupt { expected, actual });
+        }
+        self.blobs().insert(actual, (Arc::from(bytes), SystemTime::now()));
+        Ok(())
+    }
+
+    fn info(&self, hash: &BlobHash) -> Result<Option<BlobInfo>, BlobError> {
+        Ok(self.blobs().get(hash).map(|(bytes, stored_at)| BlobInfo {
+            hash: *hash,
+            len: bytes.len() as u64,
+            stored_at: *stored_at,
+        }))
     }
 
     fn read(&self, hash: &BlobHash, range: Range<u64>) -> Result<Vec<u8>, BlobError> {

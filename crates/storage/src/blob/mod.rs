@@ -102,7 +102,8 @@ pub enum BlobError {
 /// [`put`](BlobStore::put) is durable: the blob survives a crash of the process or the machine.
 pub trait BlobStore: Send + Sync {
     /// Stores `bytes` durably and returns their hash. Storing a blob that is already there
-    /// changes nothing and succeeds.
+    /// succeeds and refreshes its [`BlobInfo::stored_at`]: a put is about to reference the
+    /// blob, so a collector must not take it for an old unreferenced one.
     fn put(&self, bytes: &[u8]) -> Result<BlobHash, BlobError>;
 
     /// Stores `bytes`, which a peer says hash to `expected`: refused with
@@ -115,8 +116,18 @@ pub trait BlobStore: Send + Sync {
         self.put(bytes).map(|_| ())
     }
 
+    /// Stores `bytes`, which must hash to `expected`, replacing any copy stored under that
+    /// name: repairs a damaged copy ([`put`](BlobStore::put) keeps what is there). Refused with
+    /// [`BlobError::Corrupt`], and nothing changed, if the bytes do not hash to `expected`.
+    fn replace(&self, expected: BlobHash, bytes: &[u8]) -> Result<(), BlobError>;
+
+    /// What the store knows of blob `hash`, or `None` if it is not stored here.
+    fn info(&self, hash: &BlobHash) -> Result<Option<BlobInfo>, BlobError>;
+
     /// The length of blob `hash`, or `None` if it is not stored here.
-    fn len(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError>;
+    fn len(&self, hash: &BlobHash) -> Result<Option<u64>, BlobError> {
+        Ok(self.info(hash)?.map(|info| info.len))
+    }
 
     /// Whether blob `hash` is stored here.
     fn contains(&self, hash: &BlobHash) -> Result<bool, BlobError> {

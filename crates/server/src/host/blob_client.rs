@@ -1,0 +1,66 @@
+//! The node's [`BlobWire`]: `BlobService` calls to the other members on the channels Raft
+//! uses ([`Peers`]), carrying the cluster secret.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_api::pb::blob_service_client::BlobServiceClient;
+use coterie_api::pb::{GetBlobRequest, PutBlobRequest};
+use coterie_storage::blob::BlobHash;
+use futures_util::future::BoxFuture;
+
+use super::raft_client::{CLUSTER_SECRET_HEADER, Peers};
+use crate::object::BlobWire;
+
+/// The largest `BlobService` message: one part of an object (see `object::PART_BYTES`) and
+/// its envelope.
+pub const MAX_BLOB_MESSAGE_BYTES: usize = 16 << 20;
+
+impl Peers {
+    fn blob_client(&self, member: u64) -> Result<BlobServiceClient<tonic::transport::Channel>, String> {
+        Ok(BlobServiceClient::new(self.channel(member)?)
+            .max_decoding_message_size(MAX_BLOB_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES))
+    }
+
+    fn blob_request<T>(&self, message: T, timeout: Duration) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(timeout);
+        if let Some(secret) = self.secret() {
+            request.metadata_mut().insert(CLUSTER_SECRET_HEADER, secret.clone());
+        }
+        request
+    }
+}
+
+fn described(status: tonic::Status) -> String {
+    format!("{} ({})", status.message(), status.code())
+}
+
+impl BlobWire for Peers {
+    fn put(
+        &self,
+        member: u64,
+        hash: BlobHash,
+        data: Arc<[u8]>,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        let client = self.blob_client(member);
+        let request = self.blob_request(PutBlobRequest { hash: hash.0.to_vec(), data: data.to_vec() }, timeout);
+        Box::pin(async move { client?.put_blob(request).await.map(|_| ()).map_err(described) })
+    }
+
+    fn get(
+        &self,
+        member: u64,
+        hash: BlobHash,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Option<Vec<u8>>, String>> {
+        let client = self.blob_client(member);
+        let request = self.blob_request(GetBlobRequest { hash: hash.0.to_vec() }, timeout);
+        Box::pin(async move {
+            let answer = client?.get_blob(request).await.map_err(described)?.into_inner();
+            Ok(answer.found.then_some(answer.data))
+        })
+    }
+}
