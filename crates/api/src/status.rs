@@ -13,15 +13,20 @@
 //! `reason` code, its data fields and a `reason_text` ([`crate::status_reason`]).
 //!
 //! A [`CoreError::SessionExpired`] is `NOT_FOUND`: the session id names a session that is not
-//! there (never opened, closed or expired), and it is the only error with that code, so even a
-//! client that ignores the details can react by opening a new session.
+//! there (never opened, closed or expired). The only other error with that code is a bucket's
+//! [`CoreError::ObjectNotFound`], which only object calls answer, so a client of the other
+//! kinds that ignores the details can still react to `NOT_FOUND` by opening a new session.
+//!
+//! A bucket's [`CoreError::NotModified`] (a conditional read whose cached copy is current) is
+//! `FAILED_PRECONDITION` with its own detail code, `not_modified`, which an HTTP gateway turns
+//! into 304 (and `precondition_failed` into 412).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use coterie_core::{ClientId, CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId};
+use coterie_core::{ClientId, CoreError, EngineError, GroupOutput, InvocationId, Kind, SessionId, Timestamp};
 use prost::Message;
 use prost::bytes::Bytes;
 use thiserror::Error;
@@ -77,6 +82,18 @@ pub mod code {
     pub const TOO_MANY_CLIENTS: &str = "too_many_clients";
     /// [`CoreError::Malformed`](coterie_core::CoreError::Malformed).
     pub const MALFORMED: &str = "malformed";
+    /// [`CoreError::AlreadyExists`](coterie_core::CoreError::AlreadyExists).
+    pub const ALREADY_EXISTS: &str = "already_exists";
+    /// [`CoreError::PreconditionFailed`](coterie_core::CoreError::PreconditionFailed).
+    pub const PRECONDITION_FAILED: &str = "precondition_failed";
+    /// [`CoreError::NotModified`](coterie_core::CoreError::NotModified).
+    pub const NOT_MODIFIED: &str = "not_modified";
+    /// [`CoreError::ObjectNotFound`](coterie_core::CoreError::ObjectNotFound).
+    pub const OBJECT_NOT_FOUND: &str = "object_not_found";
+    /// [`CoreError::StaleFence`](coterie_core::CoreError::StaleFence).
+    pub const STALE_FENCE: &str = "stale_fence";
+    /// [`CoreError::RangeNotSatisfiable`](coterie_core::CoreError::RangeNotSatisfiable).
+    pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
     /// This member is not the group's leader; the detail names the leader when known.
     pub const NOT_LEADER: &str = "not_leader";
     /// The service cannot answer now (no quorum, shutting down); retry later.
@@ -149,6 +166,12 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
         // Clients never send the core bytes to decode over gRPC, so a decoding failure is
         // in the server's own log, snapshot or replication traffic.
         E::Malformed { .. } => (code::MALFORMED, Code::Internal),
+        E::AlreadyExists { .. } => (code::ALREADY_EXISTS, Code::AlreadyExists),
+        E::PreconditionFailed { .. } => (code::PRECONDITION_FAILED, Code::FailedPrecondition),
+        E::NotModified { .. } => (code::NOT_MODIFIED, Code::FailedPrecondition),
+        E::ObjectNotFound { .. } => (code::OBJECT_NOT_FOUND, Code::NotFound),
+        E::StaleFence { .. } => (code::STALE_FENCE, Code::FailedPrecondition),
+        E::RangeNotSatisfiable { .. } => (code::RANGE_NOT_SATISFIABLE, Code::OutOfRange),
     }
 }
 
@@ -191,6 +214,19 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
         }
         E::TooManyClients { limit } => vec![("limit", limit.to_string())],
         E::Malformed { what, reason } => vec![("what", what.to_string()), ("reason", reason.clone())],
+        E::AlreadyExists { key } | E::ObjectNotFound { key } => vec![("key", key.clone())],
+        E::PreconditionFailed { key, reason } => {
+            let mut fields = vec![("key", key.clone())];
+            fields.extend(reason::precondition_fields(reason));
+            fields
+        }
+        E::NotModified { key, etag, last_modified } => {
+            vec![("key", key.clone()), ("etag", etag.clone()), ("last_modified_ms", last_modified.0.to_string())]
+        }
+        E::StaleFence { key, presented, highest } => {
+            vec![("key", key.clone()), ("presented", presented.to_string()), ("highest", highest.to_string())]
+        }
+        E::RangeNotSatisfiable { key, size } => vec![("key", key.clone()), ("size", size.to_string())],
     }
 }
 
@@ -253,6 +289,20 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
         },
         code::TOO_MANY_CLIENTS => E::TooManyClients { limit: f.parse("limit")? },
         code::MALFORMED => E::Malformed { what: owned(f.text("what")?), reason: f.text("reason")? },
+        code::ALREADY_EXISTS => E::AlreadyExists { key: f.text("key")? },
+        code::PRECONDITION_FAILED => {
+            E::PreconditionFailed { key: f.text("key")?, reason: reason::precondition_from(f.0)? }
+        }
+        code::NOT_MODIFIED => E::NotModified {
+            key: f.text("key")?,
+            etag: f.text("etag")?,
+            last_modified: Timestamp(f.parse("last_modified_ms")?),
+        },
+        code::OBJECT_NOT_FOUND => E::ObjectNotFound { key: f.text("key")? },
+        code::STALE_FENCE => {
+            E::StaleFence { key: f.text("key")?, presented: f.parse("presented")?, highest: f.parse("highest")? }
+        }
+        code::RANGE_NOT_SATISFIABLE => E::RangeNotSatisfiable { key: f.text("key")?, size: f.parse("size")? },
         _ => return None,
     })
 }

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use coterie_core::{CoreError, InvalidReason, NameProblem, NotOwnerReason, OwnerId, SessionId};
+use coterie_core::{
+    CoreError, InvalidReason, NameProblem, NotOwnerReason, OwnerId, PreconditionReason, SessionId, Timestamp,
+};
 use proptest::prelude::*;
 use tonic::Status;
 use tonic::codegen::http::HeaderMap;
@@ -35,6 +37,14 @@ fn every_invalid_reason() -> Vec<InvalidReason> {
         R::ConsistencyStrong { replicas: 5 },
         R::ShardedUnsupported { shards: 8 },
         R::Request { detail: "field=\"x\" is not true or false ✓\nline two".to_owned() },
+        R::ObjectKeyEmpty,
+        R::ObjectKeyTooLong { length: u64::MAX, limit: 1024 },
+        R::ObjectKeyNul { position: 7 },
+        R::ContentTypeTooLong { length: 300, limit: 256 },
+        R::AttributesTooLarge { size: 4096, limit: 2048 },
+        R::ObjectSizeOverflow,
+        R::ZeroTtl,
+        R::RangeReversed { start: u64::MAX, end: 0 },
     ]
 }
 
@@ -60,6 +70,14 @@ fn invalid_ordinal(reason: &InvalidReason) -> usize {
         R::ConsistencyStrong { .. } => 14,
         R::ShardedUnsupported { .. } => 15,
         R::Request { .. } => 16,
+        R::ObjectKeyEmpty => 17,
+        R::ObjectKeyTooLong { .. } => 18,
+        R::ObjectKeyNul { .. } => 19,
+        R::ContentTypeTooLong { .. } => 20,
+        R::AttributesTooLarge { .. } => 21,
+        R::ObjectSizeOverflow => 22,
+        R::ZeroTtl => 23,
+        R::RangeReversed { .. } => 24,
     }
 }
 
@@ -95,6 +113,24 @@ fn not_owner_ordinal(reason: &NotOwnerReason) -> usize {
     }
 }
 
+fn every_precondition_reason() -> Vec<PreconditionReason> {
+    vec![
+        PreconditionReason::Absent,
+        PreconditionReason::EtagMismatch { current: "00000000000000070102030405060708".to_owned() },
+        PreconditionReason::VersionMismatch { expected: 3, current: u64::MAX },
+        PreconditionReason::ModifiedSince { since: Timestamp(0), last_modified: Timestamp(u64::MAX) },
+    ]
+}
+
+fn precondition_ordinal(reason: &PreconditionReason) -> usize {
+    match reason {
+        PreconditionReason::Absent => 0,
+        PreconditionReason::EtagMismatch { .. } => 1,
+        PreconditionReason::VersionMismatch { .. } => 2,
+        PreconditionReason::ModifiedSince { .. } => 3,
+    }
+}
+
 /// Every reason, as the core error that carries it, with its code.
 fn every_reason_error() -> Vec<(&'static str, CoreError)> {
     let invalid = every_invalid_reason()
@@ -102,7 +138,10 @@ fn every_reason_error() -> Vec<(&'static str, CoreError)> {
         .map(|r| (r.code(), CoreError::InvalidArgument { operation: Cow::Borrowed("try_acquire"), reason: r }));
     let names = every_name_problem().into_iter().map(|r| (r.code(), CoreError::InvalidName { reason: r }));
     let owners = every_not_owner_reason().into_iter().map(|r| (r.code(), CoreError::NotOwner { reason: r }));
-    invalid.chain(names).chain(owners).collect()
+    let preconditions = every_precondition_reason()
+        .into_iter()
+        .map(|r| (r.code(), CoreError::PreconditionFailed { key: "locks/a ✓".to_owned(), reason: r }));
+    invalid.chain(names).chain(owners).chain(preconditions).collect()
 }
 
 fn over_the_wire(status: &Status) -> Status {
@@ -113,9 +152,10 @@ fn over_the_wire(status: &Status) -> Status {
 
 #[test]
 fn the_samples_cover_every_variant() {
-    assert_eq!(every_invalid_reason().iter().map(invalid_ordinal).collect::<Vec<_>>(), (0..17).collect::<Vec<_>>());
+    assert_eq!(every_invalid_reason().iter().map(invalid_ordinal).collect::<Vec<_>>(), (0..25).collect::<Vec<_>>());
     assert_eq!(every_name_problem().iter().map(name_ordinal).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(every_not_owner_reason().iter().map(not_owner_ordinal).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(every_precondition_reason().iter().map(precondition_ordinal).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
 }
 
 #[test]
@@ -136,6 +176,7 @@ fn reason_codes_are_distinct_snake_case_within_each_error() {
         every_invalid_reason().iter().map(InvalidReason::code).collect::<Vec<_>>(),
         every_name_problem().iter().map(NameProblem::code).collect(),
         every_not_owner_reason().iter().map(NotOwnerReason::code).collect(),
+        every_precondition_reason().iter().map(PreconditionReason::code).collect(),
     ] {
         assert_eq!(codes.iter().collect::<BTreeSet<_>>().len(), codes.len(), "{codes:?}");
         for code in codes {

@@ -49,6 +49,19 @@ fn every_core_error() -> Vec<CoreError> {
         },
         CoreError::TooManyClients { limit: 65_536 },
         CoreError::malformed("group command", "unexpected end of input\nline two"),
+        CoreError::AlreadyExists { key: "locks/ä b\nc".to_owned() },
+        CoreError::PreconditionFailed {
+            key: "k".to_owned(),
+            reason: coterie_core::PreconditionReason::VersionMismatch { expected: 1, current: 2 },
+        },
+        CoreError::NotModified {
+            key: "k".to_owned(),
+            etag: "0000000000000009ffffffffffffffff".to_owned(),
+            last_modified: coterie_core::Timestamp(u64::MAX),
+        },
+        CoreError::ObjectNotFound { key: "a/b/c".to_owned() },
+        CoreError::StaleFence { key: "data".to_owned(), presented: 3, highest: u64::MAX },
+        CoreError::RangeNotSatisfiable { key: "k".to_owned(), size: 0 },
     ]
 }
 
@@ -79,6 +92,12 @@ fn ordinal(err: &CoreError) -> usize {
         E::ClientWindowPassed { .. } => 19,
         E::TooManyClients { .. } => 20,
         E::Malformed { .. } => 21,
+        E::AlreadyExists { .. } => 22,
+        E::PreconditionFailed { .. } => 23,
+        E::NotModified { .. } => 24,
+        E::ObjectNotFound { .. } => 25,
+        E::StaleFence { .. } => 26,
+        E::RangeNotSatisfiable { .. } => 27,
     }
 }
 
@@ -92,7 +111,7 @@ fn over_the_wire(status: &Status) -> Status {
 #[test]
 fn the_sample_covers_every_variant() {
     let ordinals: Vec<usize> = every_core_error().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..22).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..28).collect::<Vec<_>>());
 }
 
 #[test]
@@ -137,6 +156,12 @@ fn codes_follow_the_table_in_the_proto() {
         ("client_window_passed", Code::Aborted),
         ("too_many_clients", Code::ResourceExhausted),
         ("malformed", Code::Internal),
+        ("already_exists", Code::AlreadyExists),
+        ("precondition_failed", Code::FailedPrecondition),
+        ("not_modified", Code::FailedPrecondition),
+        ("object_not_found", Code::NotFound),
+        ("stale_fence", Code::FailedPrecondition),
+        ("range_not_satisfiable", Code::OutOfRange),
     ];
     assert_eq!(table, expected);
 

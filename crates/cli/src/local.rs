@@ -62,7 +62,8 @@ pub(crate) fn help() -> String {
          follow (pass it to --after). Bytes that are not printable UTF-8 print as 0x-hex.\n\
          \nNot available here: fenced-lock, cp-semaphore, lock, semaphore and barrier, count-down-latch \
          count-down and await, and queue take need a live client session. A one-shot process cannot hold a \
-         lock or wait: its session would die with it. They arrive with `coterie serve` (the CP subsystem).\n\
+         lock or wait: its session would die with it. They arrive with `coterie serve` (the CP subsystem). \
+         bucket is not served here either: object bytes live in a running cluster's blob store.\n\
          \nExample: coterie local --data-dir /tmp/coterie atomic-long seq increment-and-get\n\n{}",
         ops::DEFAULT_LIMIT,
         crate::EXIT_STATUS

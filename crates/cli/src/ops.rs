@@ -94,6 +94,10 @@ const QUEUE: &[OpSpec] =
 const COUNT_DOWN_LATCH: &[OpSpec] =
     &[op("get-count", ""), op("get-round", ""), op("try-set-count", "N"), op("set-count", "N")];
 
+/// Why `coterie local` has no bucket operations.
+const BUCKET_NOT_SERVED: &str = "an object's bytes live in the blob store of a running cluster, which a one-shot \
+     process does not have; use `coterie object` against `coterie serve` (issue 13) once it is available";
+
 /// The operations `coterie local` supports for `kind` (none for session-only kinds).
 pub fn ops(kind: Kind) -> &'static [OpSpec] {
     match kind {
@@ -104,7 +108,7 @@ pub fn ops(kind: Kind) -> &'static [OpSpec] {
         Kind::Set => SET,
         Kind::Queue => QUEUE,
         Kind::CountDownLatch => COUNT_DOWN_LATCH,
-        Kind::FencedLock | Kind::CpSemaphore | Kind::Lock | Kind::Semaphore | Kind::Barrier => &[],
+        Kind::FencedLock | Kind::CpSemaphore | Kind::Lock | Kind::Semaphore | Kind::Barrier | Kind::Bucket => &[],
     }
 }
 
@@ -127,6 +131,13 @@ pub enum ParseError {
         kind: Kind,
         /// The operation, when only it (not the whole kind) needs a session, and why.
         op: Option<(String, &'static str)>,
+    },
+    /// The kind is not served by `coterie local` at all (not for want of a session).
+    NotServed {
+        /// The kind.
+        kind: Kind,
+        /// Why, and what to use instead.
+        why: &'static str,
     },
     /// The kind has no such operation.
     UnknownOp {
@@ -171,6 +182,7 @@ impl fmt::Display for ParseError {
                 "{kind} {op} needs a live client session ({why}), and `coterie local` is a one-shot process whose \
                  session would die with it; {SERVE}"
             ),
+            ParseError::NotServed { kind, why } => write!(f, "{kind} is not served by `coterie local`: {why}"),
             ParseError::UnknownOp { kind, op } => {
                 write!(f, "{kind} has no operation {op:?}; it supports: ")?;
                 let list: Vec<String> = ops(*kind).iter().map(usage).collect();
@@ -203,6 +215,9 @@ fn full_usage(kind: Kind, spec: &OpSpec) -> String {
 
 /// Parses operation `op` of `kind` with its arguments into a command.
 pub fn parse(kind: Kind, op: &str, args: &[String]) -> Result<StructureCommand, ParseError> {
+    if kind == Kind::Bucket {
+        return Err(ParseError::NotServed { kind, why: BUCKET_NOT_SERVED });
+    }
     if ops(kind).is_empty() {
         return Err(ParseError::NeedsSession { kind, op: None });
     }
@@ -223,6 +238,7 @@ pub fn parse(kind: Kind, op: &str, args: &[String]) -> Result<StructureCommand, 
         Kind::FencedLock | Kind::CpSemaphore | Kind::Lock | Kind::Semaphore | Kind::Barrier => {
             Err(ParseError::NeedsSession { kind, op: None })
         }
+        Kind::Bucket => Err(ParseError::NotServed { kind, why: BUCKET_NOT_SERVED }),
     }
 }
 

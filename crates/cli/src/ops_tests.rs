@@ -217,3 +217,13 @@ fn null_is_refused_where_a_value_cannot_be_null() {
         assert!(message.contains("--null stands for null, which this operation does not accept"), "{message}");
     }
 }
+
+#[test]
+fn buckets_are_refused_as_not_served_rather_than_as_needing_a_session() {
+    assert!(ops(Kind::Bucket).is_empty());
+    for op in ["put", "get", "ls"] {
+        let message = err(Kind::Bucket, op, &[]);
+        assert!(message.starts_with("bucket is not served by `coterie local`"), "{message}");
+        assert!(message.contains("blob store"), "{message}");
+    }
+}

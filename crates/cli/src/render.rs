@@ -10,6 +10,7 @@
 use coterie_core::kinds::atomic_long::AtomicLongOutput;
 use coterie_core::kinds::atomic_reference::AtomicReferenceOutput;
 use coterie_core::kinds::barrier::BarrierOutput;
+use coterie_core::kinds::bucket::{BucketOutput, ObjectMeta};
 use coterie_core::kinds::count_down_latch::CountDownLatchOutput;
 use coterie_core::kinds::counter::CounterOutput;
 use coterie_core::kinds::cp_semaphore::CpSemaphoreOutput;
@@ -127,7 +128,27 @@ pub fn render(output: &StructureOutput) -> Vec<String> {
             BarrierOutput::TimedOut => one("timed-out"),
             BarrierOutput::Count(count) | BarrierOutput::Round(count) => one(count),
         },
+        StructureOutput::Bucket(output) => match output {
+            BucketOutput::Written(meta) => one(object(meta)),
+            BucketOutput::Deleted { existed } => one(existed),
+            BucketOutput::Object { meta, range: None } => one(object(meta)),
+            BucketOutput::Object { meta, range: Some(span) } => {
+                vec![object(meta), format!("range {}..{}", span.start, span.end)]
+            }
+            BucketOutput::Listing(page) => {
+                let mut lines: Vec<String> =
+                    page.entries.iter().map(|(key, meta)| format!("{key} {}", object(meta))).collect();
+                lines.extend(page.common_prefixes.iter().cloned());
+                lines.extend(page.next_start_after.iter().map(|next| format!("next: {next}")));
+                lines
+            }
+        },
     }
+}
+
+/// One object's metadata on one line: `etag=... version=... size=...`.
+fn object(meta: &ObjectMeta) -> String {
+    format!("etag={} version={} size={}", meta.etag, meta.version, meta.size)
 }
 
 #[cfg(test)]

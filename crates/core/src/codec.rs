@@ -15,6 +15,12 @@ use crate::error::CoreError;
 /// ([`InvalidReason`](crate::InvalidReason), [`NameProblem`](crate::NameProblem),
 /// [`NotOwnerReason`](crate::NotOwnerReason)) instead of prose, and calls are deduplicated
 /// by client id ([`crate::dedup`]) instead of in per-session windows.
+///
+/// Variants appended at the end of an enum (the `Bucket` kind, its commands and outputs, the
+/// object errors and reasons) do not change it: postcard writes a variant as its index, so
+/// every value an earlier build of version 3 wrote decodes unchanged. Only bytes that use a
+/// new variant need a build that knows it, and an older build refuses them as malformed
+/// instead of misreading them. Reordering, removing or changing a variant needs a new version.
 pub const FORMAT_VERSION: u8 = 3;
 
 /// Encodes `value` as `[FORMAT_VERSION, postcard bytes...]`.

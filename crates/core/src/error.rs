@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kind::Kind;
-pub use crate::refusal::{InvalidReason, NameProblem, NotOwnerReason};
-use crate::types::{ClientId, InvocationId, SessionId};
+pub use crate::refusal::{InvalidReason, NameProblem, NotOwnerReason, PreconditionReason};
+use crate::types::{ClientId, InvocationId, SessionId, Timestamp};
 
 /// An error answered by a structure or by the group that hosts it.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub enum CoreError {
     },
     /// A kind name that Coterie does not know.
     #[error(
-        "unknown structure kind {name:?}; known kinds are atomic-long, atomic-reference, fenced-lock, cp-semaphore, count-down-latch, counter, map, set, queue, lock, semaphore, barrier"
+        "unknown structure kind {name:?}; known kinds are atomic-long, atomic-reference, fenced-lock, cp-semaphore, count-down-latch, counter, map, set, queue, lock, semaphore, barrier, bucket"
     )]
     UnknownKind {
         /// The name that was given.
@@ -192,6 +192,59 @@ pub enum CoreError {
         what: Cow<'static, str>,
         /// The decoder's complaint.
         reason: String,
+    },
+    /// A create-only write (put, copy or rename if not exists) found its key present.
+    #[error("object {key:?} already exists; nothing was written (read it, or write without create-only)")]
+    AlreadyExists {
+        /// The key that exists.
+        key: String,
+    },
+    /// A conditional object operation whose condition does not hold; nothing was changed.
+    #[error("precondition failed on object {key:?}: {reason}; read it again before retrying")]
+    PreconditionFailed {
+        /// The object the condition was about.
+        key: String,
+        /// Which condition failed, with the object's current state.
+        reason: PreconditionReason,
+    },
+    /// A conditional read (If-None-Match, If-Modified-Since) whose cached copy is current:
+    /// HTTP's 304. An answer rather than a failure, sent as an error so it carries no body.
+    #[error("object {key:?} is not modified (etag {etag}, last modified {last_modified}): the cached copy is current")]
+    NotModified {
+        /// The object.
+        key: String,
+        /// Its current ETag.
+        etag: String,
+        /// Its last modification.
+        last_modified: Timestamp,
+    },
+    /// An object that does not exist (never written, deleted, or expired).
+    #[error("object {key:?} not found")]
+    ObjectNotFound {
+        /// The missing key.
+        key: String,
+    },
+    /// A write whose `if_fence_at_least` is below the highest fence the key has seen: the
+    /// writer's lock was taken over by a newer holder.
+    #[error(
+        "stale fence for object {key:?}: the write presented fence {presented}, but the key has seen {highest}; \
+         the lock this fence came from has a newer holder, acquire it again"
+    )]
+    StaleFence {
+        /// The key written.
+        key: String,
+        /// The fence the write carried.
+        presented: u64,
+        /// The highest fence the key has seen.
+        highest: u64,
+    },
+    /// A byte range that selects nothing of the object: HTTP's 416.
+    #[error("the byte range selects nothing of object {key:?}, which has {size} bytes")]
+    RangeNotSatisfiable {
+        /// The object.
+        key: String,
+        /// The object's size in bytes.
+        size: u64,
     },
 }
 

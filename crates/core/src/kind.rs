@@ -32,6 +32,8 @@ pub enum Kind {
     Semaphore,
     /// A reusable rendezvous point.
     Barrier,
+    /// An object store's metadata: keys to ETag, version, attributes and blob reference.
+    Bucket,
 }
 
 impl Kind {
@@ -57,11 +59,12 @@ impl Kind {
             Kind::Lock => "lock",
             Kind::Semaphore => "semaphore",
             Kind::Barrier => "barrier",
+            Kind::Bucket => "bucket",
         }
     }
 
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::AtomicLong,
         Kind::AtomicReference,
         Kind::FencedLock,
@@ -74,6 +77,7 @@ impl Kind {
         Kind::Lock,
         Kind::Semaphore,
         Kind::Barrier,
+        Kind::Bucket,
     ];
 }
 

@@ -41,7 +41,7 @@ pub use group::{Group, GroupCommand, GroupConfig, GroupOutput};
 pub use kind::Kind;
 pub use machine::{Applied, Effect, Reply, StateMachine};
 pub use members::{MemberCommand, MemberError, MemberRecord, MemberState, MemberTable, TableChange};
-pub use refusal::{InvalidReason, NameProblem, NotOwnerReason};
+pub use refusal::{InvalidReason, NameProblem, NotOwnerReason, PreconditionReason};
 pub use route::{Consistency, Target};
 pub use structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
 pub use types::{ClientId, Fence, InvocationId, LogIndex, OwnerId, SessionId, Timestamp};

@@ -1,7 +1,8 @@
 //! Why an argument, a name or an ownership claim was refused, as data.
 //!
 //! These are the reasons inside [`CoreError::InvalidArgument`](crate::CoreError::InvalidArgument),
-//! [`CoreError::InvalidName`](crate::CoreError::InvalidName) and
+//! [`CoreError::InvalidName`](crate::CoreError::InvalidName),
+//! [`CoreError::PreconditionFailed`](crate::CoreError::PreconditionFailed) and
 //! [`CoreError::NotOwner`](crate::CoreError::NotOwner). Errors are stored in replicated state
 //! (dedup windows, the client dedup table, and so snapshots and journals), so they hold codes
 //! and the numbers and names involved, never English: rewording a message changes only its
@@ -18,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::types::{OwnerId, SessionId};
+use crate::types::{OwnerId, SessionId, Timestamp};
 
 /// Why an argument was refused: the data of [`CoreError::InvalidArgument`](crate::CoreError::InvalidArgument).
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
@@ -113,6 +114,99 @@ pub enum InvalidReason {
         /// What was wrong and what is accepted instead.
         detail: String,
     },
+    /// An object key of zero bytes.
+    #[error("an object key must not be empty")]
+    ObjectKeyEmpty,
+    /// An object key longer than a bucket accepts.
+    #[error("an object key of {length} bytes is longer than the limit of {limit} bytes (fixed, as in S3)")]
+    ObjectKeyTooLong {
+        /// The key's length in bytes.
+        length: u64,
+        /// The largest accepted key, in bytes.
+        limit: u64,
+    },
+    /// An object key containing a NUL character.
+    #[error("an object key must not contain NUL (found at byte {position})")]
+    ObjectKeyNul {
+        /// The byte offset of the first NUL.
+        position: u64,
+    },
+    /// An object's content type longer than a bucket accepts.
+    #[error("a content type of {length} bytes is longer than the limit of {limit} bytes (fixed)")]
+    ContentTypeTooLong {
+        /// The content type's length in bytes.
+        length: u64,
+        /// The largest accepted content type, in bytes.
+        limit: u64,
+    },
+    /// User attributes larger in total than a bucket accepts.
+    #[error(
+        "user attributes of {size} bytes in total (names plus values) exceed the limit of {limit} bytes \
+         (fixed, S3's user-metadata limit); keep large metadata in the object itself"
+    )]
+    AttributesTooLarge {
+        /// The attributes' total size in bytes.
+        size: u64,
+        /// The largest accepted total, in bytes.
+        limit: u64,
+    },
+    /// A blob reference whose part lengths add up to more than 2^64 - 1 bytes.
+    #[error("the blob parts' lengths add up to more than 2^64 - 1 bytes")]
+    ObjectSizeOverflow,
+    /// An object TTL under a millisecond (the replicated clock counts milliseconds).
+    #[error("an object ttl must be at least 1ms; omit it to keep the object until deleted")]
+    ZeroTtl,
+    /// A byte range whose end is not after its start.
+    #[error("byte range {start}..{end} is empty or reversed; the end (exclusive) must be after the start")]
+    RangeReversed {
+        /// The range's first byte.
+        start: u64,
+        /// The range's end (exclusive).
+        end: u64,
+    },
+}
+
+/// Why a conditional object operation was refused: the data of
+/// [`CoreError::PreconditionFailed`](crate::CoreError::PreconditionFailed).
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum PreconditionReason {
+    /// The condition needs the object to exist, and it does not (or it has expired).
+    #[error("the object does not exist")]
+    Absent,
+    /// The object's ETag is not the one (or any of those) the condition named.
+    #[error("its etag is {current}")]
+    EtagMismatch {
+        /// The object's current ETag.
+        current: String,
+    },
+    /// The object's version is not the one the condition named.
+    #[error("its version is {current}, not {expected}")]
+    VersionMismatch {
+        /// The version the condition named.
+        expected: u64,
+        /// The object's current version.
+        current: u64,
+    },
+    /// If-Unmodified-Since: the object was modified after the given time.
+    #[error("it was modified at {last_modified}, after {since}")]
+    ModifiedSince {
+        /// The time the condition named.
+        since: Timestamp,
+        /// The object's last modification.
+        last_modified: Timestamp,
+    },
+}
+
+impl PreconditionReason {
+    /// The stable snake_case code of this reason (`ErrorDetail.metadata["reason"]` on the wire).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PreconditionReason::Absent => "absent",
+            PreconditionReason::EtagMismatch { .. } => "etag_mismatch",
+            PreconditionReason::VersionMismatch { .. } => "version_mismatch",
+            PreconditionReason::ModifiedSince { .. } => "modified_since",
+        }
+    }
 }
 
 /// Why a structure name was refused: the data of [`CoreError::InvalidName`](crate::CoreError::InvalidName).
@@ -178,6 +272,14 @@ impl InvalidReason {
             InvalidReason::ConsistencyStrong { .. } => "consistency_strong",
             InvalidReason::ShardedUnsupported { .. } => "sharded_unsupported",
             InvalidReason::Request { .. } => "request",
+            InvalidReason::ObjectKeyEmpty => "object_key_empty",
+            InvalidReason::ObjectKeyTooLong { .. } => "object_key_too_long",
+            InvalidReason::ObjectKeyNul { .. } => "object_key_nul",
+            InvalidReason::ContentTypeTooLong { .. } => "content_type_too_long",
+            InvalidReason::AttributesTooLarge { .. } => "attributes_too_large",
+            InvalidReason::ObjectSizeOverflow => "object_size_overflow",
+            InvalidReason::ZeroTtl => "zero_ttl",
+            InvalidReason::RangeReversed { .. } => "range_reversed",
         }
     }
 }

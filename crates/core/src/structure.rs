@@ -35,6 +35,7 @@ use crate::kind::Kind;
 use crate::kinds::atomic_long::{AtomicLong, AtomicLongCommand, AtomicLongOutput};
 use crate::kinds::atomic_reference::{AtomicReference, AtomicReferenceCommand, AtomicReferenceOutput};
 use crate::kinds::barrier::{Barrier, BarrierCommand, BarrierOutput};
+use crate::kinds::bucket::{Bucket, BucketCommand, BucketOutput};
 use crate::kinds::count_down_latch::{CountDownLatch, CountDownLatchCommand, CountDownLatchOutput};
 use crate::kinds::counter::{Counter, CounterCommand, CounterOutput};
 use crate::kinds::cp_semaphore::{CpSemaphore, CpSemaphoreCommand, CpSemaphoreOutput};
@@ -187,6 +188,7 @@ structures! {
     Lock(Lock, LockCommand, LockOutput);
     Semaphore(Semaphore, SemaphoreCommand, SemaphoreOutput);
     Barrier(Barrier, BarrierCommand, BarrierOutput);
+    Bucket(Bucket, BucketCommand, BucketOutput);
 }
 
 /// A kind plus its configuration: what a structure is created from.
@@ -216,6 +218,8 @@ pub enum StructureSpec {
     Semaphore(SemaphoreConfig),
     /// See [`Barrier`].
     Barrier,
+    /// See [`Bucket`].
+    Bucket,
 }
 
 impl StructureSpec {
@@ -235,6 +239,7 @@ impl StructureSpec {
             Kind::Lock => StructureSpec::Lock,
             Kind::Semaphore => StructureSpec::Semaphore(SemaphoreConfig::default()),
             Kind::Barrier => StructureSpec::Barrier,
+            Kind::Bucket => StructureSpec::Bucket,
         }
     }
 
@@ -253,6 +258,7 @@ impl StructureSpec {
             StructureSpec::Lock => Kind::Lock,
             StructureSpec::Semaphore(_) => Kind::Semaphore,
             StructureSpec::Barrier => Kind::Barrier,
+            StructureSpec::Bucket => Kind::Bucket,
         }
     }
 
@@ -271,6 +277,7 @@ impl StructureSpec {
             StructureSpec::Lock => Structure::Lock(Lock::default()),
             StructureSpec::Semaphore(config) => Structure::Semaphore(Semaphore::new(config.clone())),
             StructureSpec::Barrier => Structure::Barrier(Barrier::default()),
+            StructureSpec::Bucket => Structure::Bucket(Bucket::default()),
         }
     }
 }
@@ -295,6 +302,7 @@ impl StructureCommand {
             StructureCommand::Map(command) => command.payload_len(),
             StructureCommand::Set(command) => command.payload_len(),
             StructureCommand::Queue(command) => command.payload_len(),
+            StructureCommand::Bucket(command) => command.payload_len(),
             StructureCommand::AtomicLong(_)
             | StructureCommand::FencedLock(_)
             | StructureCommand::CpSemaphore(_)

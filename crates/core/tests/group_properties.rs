@@ -10,6 +10,7 @@ use std::time::Duration;
 use coterie_core::kinds::atomic_long::AtomicLongCommand;
 use coterie_core::kinds::atomic_reference::AtomicReferenceCommand;
 use coterie_core::kinds::barrier::BarrierCommand;
+use coterie_core::kinds::bucket::{BlobRef, BucketCommand, DeleteCondition, PutCondition};
 use coterie_core::kinds::count_down_latch::CountDownLatchCommand;
 use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand, CpSemaphoreOutput};
@@ -56,6 +57,9 @@ enum Op {
     Count { delta: i8 },
     SetAdd { item: u8, remove: bool },
     RefCas { expected: Option<u8>, update: Option<u8> },
+    ObjPut { key: u8, condition: u8, version: u64, ttl_ms: Option<u64>, fence: Option<u64> },
+    ObjMove { from: u8, to: u8, rename: bool, if_not_exists: bool, fence: Option<u64> },
+    ObjDelete { key: u8, ttl_ms: Option<u64>, fence: Option<u64> },
 }
 
 fn lease_ms() -> impl Strategy<Value = Option<u64>> {
@@ -96,6 +100,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<i8>().prop_map(|delta| Op::Count { delta }),
         1 => (0..4u8, any::<bool>()).prop_map(|(item, remove)| Op::SetAdd { item, remove }),
         1 => (prop::option::of(0..2u8), prop::option::of(0..2u8)).prop_map(|(expected, update)| Op::RefCas { expected, update }),
+        2 => (0..3u8, 0..3u8, 0..400u64, lease_ms(), prop::option::of(0..4u64))
+            .prop_map(|(key, condition, version, ttl_ms, fence)| Op::ObjPut { key, condition, version, ttl_ms, fence }),
+        1 => (0..3u8, 0..3u8, any::<bool>(), any::<bool>(), prop::option::of(0..4u64))
+            .prop_map(|(from, to, rename, if_not_exists, fence)| Op::ObjMove { from, to, rename, if_not_exists, fence }),
+        1 => (0..3u8, lease_ms(), prop::option::of(0..4u64)).prop_map(|(key, ttl_ms, fence)| Op::ObjDelete { key, ttl_ms, fence }),
     ]
 }
 
@@ -302,6 +311,45 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
                     update: update.map(|b| vec![b]),
                 };
                 push(invoke("ref".into(), StructureCommand::AtomicReference(command)), None, None, now, None);
+            }
+            Op::ObjPut { key, condition, version, ttl_ms, fence } => {
+                let condition = match condition {
+                    0 => PutCondition::Overwrite,
+                    1 => PutCondition::CreateOnly,
+                    _ => PutCondition::IfVersion(version),
+                };
+                let command = BucketCommand::Put {
+                    key: format!("k{key}"),
+                    data: BlobRef::single([key; 32], u64::from(key)),
+                    content_type: None,
+                    attributes: BTreeMap::new(),
+                    ttl: ttl_ms.map(Duration::from_millis),
+                    condition,
+                    if_fence_at_least: fence,
+                };
+                push(invoke("bucket".into(), StructureCommand::Bucket(command)), None, None, now, None);
+            }
+            Op::ObjMove { from, to, rename, if_not_exists, fence } => {
+                let (from, to) = (format!("k{from}"), format!("k{to}"));
+                let command = if rename {
+                    BucketCommand::Rename { from, to, source_if_match: None, if_not_exists, if_fence_at_least: fence }
+                } else {
+                    BucketCommand::Copy { from, to, source_if_match: None, if_not_exists, if_fence_at_least: fence }
+                };
+                push(invoke("bucket".into(), StructureCommand::Bucket(command)), None, None, now, None);
+            }
+            Op::ObjDelete { key, ttl_ms, fence } => {
+                let key = format!("k{key}");
+                let command = match ttl_ms {
+                    Some(ms) => BucketCommand::SetTtl {
+                        key,
+                        ttl: Some(Duration::from_millis(ms)),
+                        if_match: None,
+                        if_fence_at_least: fence,
+                    },
+                    None => BucketCommand::Delete { key, condition: DeleteCondition::Any, if_fence_at_least: fence },
+                };
+                push(invoke("bucket".into(), StructureCommand::Bucket(command)), None, None, now, None);
             }
             Op::Advance { ms } => {
                 now += ms;

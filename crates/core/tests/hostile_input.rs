@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use coterie_core::kinds::atomic_long::AtomicLongCommand;
 use coterie_core::kinds::barrier::BarrierCommand;
+use coterie_core::kinds::bucket::{
+    BlobPart, BlobRef, BucketCommand, ByteRange, DeleteCondition, ETag, EtagMatch, PutCondition, ReadConditions,
+};
 use coterie_core::kinds::count_down_latch::CountDownLatchCommand;
 use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::CpSemaphoreCommand;
@@ -108,6 +111,84 @@ fn command() -> impl Strategy<Value = (String, StructureCommand)> {
         (prop::option::of(bytes()), small())
             .prop_map(|(after, limit)| ("s".into(), S::Set(SetCommand::Members { after, limit }))),
         bytes().prop_map(|item| ("s".into(), S::Set(SetCommand::Add(item)))),
+        (key(), prop::collection::vec(count(), 0..3), duration(), put_condition(), prop::option::of(count())).prop_map(
+            |(key, lens, ttl, condition, fence)| {
+                let data = BlobRef { parts: lens.into_iter().map(|len| BlobPart { hash: [0; 32], len }).collect() };
+                let command = BucketCommand::Put {
+                    key,
+                    data,
+                    content_type: Some("t".repeat(257)).filter(|_| ttl.is_none()),
+                    attributes: Default::default(),
+                    ttl,
+                    condition,
+                    if_fence_at_least: fence,
+                };
+                ("bk".into(), S::Bucket(command))
+            }
+        ),
+        (key(), key(), any::<bool>(), any::<bool>(), prop::option::of(count())).prop_map(
+            |(from, to, rename, if_not_exists, fence)| {
+                let command = if rename {
+                    BucketCommand::Rename { from, to, source_if_match: None, if_not_exists, if_fence_at_least: fence }
+                } else {
+                    BucketCommand::Copy {
+                        from,
+                        to,
+                        source_if_match: Some(ETag::new("")),
+                        if_not_exists,
+                        if_fence_at_least: fence,
+                    }
+                };
+                ("bk".into(), S::Bucket(command))
+            }
+        ),
+        (key(), duration(), prop::option::of(count())).prop_map(|(key, ttl, fence)| {
+            let command = BucketCommand::SetTtl { key, ttl, if_match: None, if_fence_at_least: fence };
+            ("bk".into(), S::Bucket(command))
+        }),
+        (key(), count()).prop_map(|(key, version)| {
+            let command =
+                BucketCommand::Delete { key, condition: DeleteCondition::IfVersion(version), if_fence_at_least: None };
+            ("bk".into(), S::Bucket(command))
+        }),
+        (key(), count(), count(), any::<u8>()).prop_map(|(key, a, b, which)| {
+            let range = match which % 3 {
+                0 => ByteRange::Bounded { start: a, end: b },
+                1 => ByteRange::From { start: a },
+                _ => ByteRange::Suffix { len: a },
+            };
+            let conditions = ReadConditions {
+                if_match: Some(EtagMatch::Any).filter(|_| which > 128),
+                if_none_match: Some(EtagMatch::OneOf(vec![])),
+                if_modified_since: Some(coterie_core::Timestamp(b)),
+                if_unmodified_since: Some(coterie_core::Timestamp(a)),
+            };
+            ("bk".into(), S::Bucket(BucketCommand::Get { key, conditions, range: Some(range) }))
+        }),
+        (key(), prop::option::of(key()), prop::option::of(key()), prop::option::of(small())).prop_map(
+            |(prefix, delimiter, start_after, max_keys)| {
+                ("bk".into(), S::Bucket(BucketCommand::List { prefix, delimiter, start_after, max_keys }))
+            }
+        ),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("\0".to_owned()),
+        Just("x".repeat(1025)),
+        Just("\u{10FFFF}".to_owned()),
+        "[ab/]{1,3}"
+    ]
+}
+
+fn put_condition() -> impl Strategy<Value = PutCondition> {
+    prop_oneof![
+        Just(PutCondition::Overwrite),
+        Just(PutCondition::CreateOnly),
+        count().prop_map(PutCondition::IfVersion),
+        Just(PutCondition::IfMatch(ETag::new("0"))),
     ]
 }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 use coterie_core::kinds::atomic_long::AtomicLongCommand;
 use coterie_core::kinds::atomic_reference::AtomicReferenceCommand;
 use coterie_core::kinds::barrier::BarrierCommand;
+use coterie_core::kinds::bucket::{
+    BlobRef, BucketCommand, ByteRange, DeleteCondition, EtagMatch, PutCondition, ReadConditions,
+};
 use coterie_core::kinds::count_down_latch::CountDownLatchCommand;
 use coterie_core::kinds::counter::CounterCommand;
 use coterie_core::kinds::cp_semaphore::CpSemaphoreCommand;
@@ -54,6 +57,33 @@ fn reads() -> Vec<(&'static str, S)> {
         ("sem", S::Semaphore(SemaphoreCommand::HeldBy { owner })),
         ("bar", S::Barrier(BarrierCommand::Waiting)),
         ("bar", S::Barrier(BarrierCommand::Round)),
+        ("bk", S::Bucket(BucketCommand::Head { key: "a".into(), conditions: ReadConditions::default() })),
+        ("bk", S::Bucket(BucketCommand::Head { key: String::new(), conditions: ReadConditions::default() })),
+        (
+            "bk",
+            S::Bucket(BucketCommand::Get {
+                key: "a".into(),
+                conditions: ReadConditions { if_none_match: Some(EtagMatch::Any), ..ReadConditions::default() },
+                range: None,
+            }),
+        ),
+        (
+            "bk",
+            S::Bucket(BucketCommand::Get {
+                key: "b".into(),
+                conditions: ReadConditions::default(),
+                range: Some(ByteRange::Suffix { len: 1 }),
+            }),
+        ),
+        (
+            "bk",
+            S::Bucket(BucketCommand::List {
+                prefix: String::new(),
+                delimiter: Some("/".into()),
+                start_after: None,
+                max_keys: Some(1),
+            }),
+        ),
         // A read addressed to a name of another kind is answered with WrongKind by both paths.
         ("al", S::Counter(CounterCommand::Get)),
     ]
@@ -90,7 +120,48 @@ fn writes() -> Vec<(&'static str, S)> {
         ("sem", S::Semaphore(SemaphoreCommand::Acquire { owner, lease: None })),
         ("sem", S::Semaphore(SemaphoreCommand::Release { owner })),
         ("bar", S::Barrier(BarrierCommand::Arrive { expected: 2, timeout })),
+        ("bk", S::Bucket(bucket_put("a", Some(Duration::from_millis(100))))),
+        ("bk", S::Bucket(bucket_put("b", None))),
+        (
+            "bk",
+            S::Bucket(BucketCommand::Delete {
+                key: "a".into(),
+                condition: DeleteCondition::Any,
+                if_fence_at_least: None,
+            }),
+        ),
+        (
+            "bk",
+            S::Bucket(BucketCommand::Rename {
+                from: "b".into(),
+                to: "a".into(),
+                source_if_match: None,
+                if_not_exists: true,
+                if_fence_at_least: None,
+            }),
+        ),
+        (
+            "bk",
+            S::Bucket(BucketCommand::SetTtl {
+                key: "b".into(),
+                ttl: Some(Duration::from_millis(50)),
+                if_match: None,
+                if_fence_at_least: None,
+            }),
+        ),
     ]
+}
+
+fn bucket_put(key: &str, ttl: Option<Duration>) -> BucketCommand {
+    BucketCommand::Put {
+        key: key.into(),
+        data: BlobRef::single([1; 32], 4),
+        content_type: None,
+        attributes: Default::default(),
+        ttl,
+        condition: PutCondition::Overwrite,
+        if_fence_at_least: None,
+    }
 }
 
 fn invoke(name: &str, command: S) -> GroupCommand {
@@ -103,7 +174,7 @@ proptest! {
     /// After a random history of writes from two sessions, every read answers the same
     /// through both paths and leaves the state as it was.
     #[test]
-    fn reads_answer_like_apply_and_change_nothing(history in prop::collection::vec((0..27usize, 1..=2u64, 0..200u64), 0..60)) {
+    fn reads_answer_like_apply_and_change_nothing(history in prop::collection::vec((0..32usize, 1..=2u64, 0..200u64), 0..60)) {
         let mut group = Group::default();
         let mut index = 0;
         let mut now = 0;

@@ -6,6 +6,7 @@
 pub mod atomic_long;
 pub mod atomic_reference;
 pub mod barrier;
+pub mod bucket;
 pub mod count_down_latch;
 pub mod counter;
 pub mod cp_semaphore;
