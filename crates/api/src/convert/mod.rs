@@ -22,6 +22,7 @@
 //! they have one source of truth.
 
 pub mod fields;
+pub mod object;
 mod request;
 mod response;
 mod rpc;

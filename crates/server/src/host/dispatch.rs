@@ -29,12 +29,14 @@ use super::api::Api;
 use super::blob_client::MAX_BLOB_MESSAGE_BYTES;
 use super::blob_service::BlobServer;
 use super::cluster::ClusterServer;
+use super::object_service::ObjectServer;
 use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 use super::raft_service::RaftServer;
 
 use pb::admin_service_server::{self as admin, AdminServiceServer};
 use pb::blob_service_server::{self as blob, BlobServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};
+use pb::object_service_server::{self as objects, ObjectServiceServer};
 use pb::raft_service_server::{self as raft, RaftServiceServer};
 
 /// Generates [`ApiServers`] from the rpc list: the generated server of every structure and
@@ -82,6 +84,7 @@ coterie_api::for_each_service!(api_servers);
 struct Dispatch {
     api: ApiServers,
     cluster: ClusterServiceServer<ClusterServer>,
+    objects: ObjectServiceServer<ObjectServer>,
     admin: AdminServiceServer<AdminServer>,
     raft: RaftServiceServer<RaftServer>,
     blob: BlobServiceServer<BlobServer>,
@@ -94,6 +97,7 @@ impl Dispatch {
         Dispatch {
             api: ApiServers::new(Api::new(Arc::clone(inner))),
             cluster: ClusterServiceServer::new(ClusterServer::new(Arc::clone(inner))),
+            objects: ObjectServiceServer::new(ObjectServer::new(Arc::clone(inner))),
             admin: AdminServiceServer::new(AdminServer::new(Arc::clone(inner))),
             // A full snapshot travels in one message.
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
@@ -138,6 +142,7 @@ impl Service<http::Request<Body>> for Dispatch {
         }
         match service {
             cluster::SERVICE_NAME => self.cluster.call(request),
+            objects::SERVICE_NAME => self.objects.call(request),
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
             // Blobs become object bytes the group serves: the same secret as Raft messages.
             blob::SERVICE_NAME if self.raft_allowed(&request) => self.blob.call(request),

@@ -26,12 +26,15 @@
 mod admin;
 mod api;
 mod blob_client;
+mod blob_maintenance;
 mod blob_service;
 mod cluster;
 mod dispatch;
+mod error;
 mod groups;
 mod join;
 mod members;
+mod object_service;
 mod raft_client;
 mod raft_service;
 
@@ -43,22 +46,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
-use coterie_core::{ConfigError, CoreError, EngineError, Target};
+use coterie_core::{ConfigError, EngineError, Target};
 use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use futures_util::future::BoxFuture;
 use openraft::BasicNode;
-use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, OnceCell, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::cp::{CpConfig, CpError, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
+use crate::cp::{CpConfig, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
-use crate::object::Blobs;
+use crate::object::{Blobs, ObjectLimits};
 use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
+pub use error::HostError;
 pub use members::MEMBERS;
 
 /// How a node runs.
@@ -104,6 +107,8 @@ pub struct NodeConfig {
     /// but hosting no CP replica. Its structure calls are answered `not_leader` with the
     /// address of a CP member (forwarding them is a later step).
     pub plain: bool,
+    /// How objects are cut into parts, and the largest object a put accepts.
+    pub object_limits: ObjectLimits,
 }
 
 impl NodeConfig {
@@ -122,6 +127,7 @@ impl NodeConfig {
             join: None,
             join_timeout: Duration::from_secs(60),
             plain: false,
+            object_limits: ObjectLimits::default(),
         }
     }
 }
@@ -169,117 +175,6 @@ impl NodeConfig {
         }
         let cp = self.cp.validate()?;
         Ok(NodeConfig { cp, ..self })
-    }
-}
-
-/// Why a node could not start, or could not host a group.
-#[derive(Debug, Error)]
-pub enum HostError {
-    /// A setting of the [`NodeConfig`] cannot be used.
-    #[error(transparent)]
-    InvalidConfig(#[from] ConfigError),
-    /// The listen address could not be bound or read.
-    #[error("cannot listen on {addr}: {source}; pick a free port or another address")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// This node's id is not among the configured members.
-    #[error("member id {id} is not in the configured member set {members:?}; add it, or start with one of those ids")]
-    NotAMember {
-        /// This node's id.
-        id: u64,
-        /// The configured ids.
-        members: Vec<u64>,
-    },
-    /// The data directory could not be opened.
-    #[error("cannot open the data directory {dir:?}: {source}")]
-    Storage {
-        /// The directory.
-        dir: PathBuf,
-        /// The storage error.
-        source: StorageError,
-    },
-    /// The group name cannot be used.
-    #[error("{0}")]
-    InvalidGroup(#[from] ConvertError),
-    /// Starting the group would exceed [`NodeConfig::max_groups`].
-    #[error(
-        "cannot create CP group {group:?}: this node already hosts the maximum of {limit} groups; use an existing group, or raise max_groups on every member"
-    )]
-    TooManyGroups {
-        /// The group asked for.
-        group: String,
-        /// The limit.
-        limit: usize,
-    },
-    /// The group's Raft node failed to start.
-    #[error("cannot start CP group {group:?}: {source}")]
-    Group {
-        /// The group.
-        group: String,
-        /// Why.
-        source: CpError,
-    },
-    /// The node is shutting down.
-    #[error("the node is shutting down; send calls to another member")]
-    Stopping,
-    /// This node is a plain member: it hosts no CP group.
-    #[error("member {id} is a plain member and hosts no CP group; send CP calls to a CP member")]
-    PlainMember {
-        /// This node's id.
-        id: u64,
-        /// A CP member to send the call to instead, when one is known.
-        cp_member: Option<(u64, String)>,
-    },
-    /// The group could not be claimed in the metadata group (see `host/groups.rs`), so it is
-    /// not known whether this member may initialize it.
-    #[error(
-        "cannot create CP group {group:?}: the metadata group did not register it ({reason}); a majority of the CP members must be up"
-    )]
-    Claim {
-        /// The group.
-        group: String,
-        /// The last failure.
-        reason: String,
-    },
-    /// This member was removed from the cluster (`coterie admin remove-member`).
-    #[error("member {id} was removed from the cluster and serves no CP group; send calls to another member")]
-    Removed {
-        /// This node's id.
-        id: u64,
-        /// A member to send the call to instead, when one is known.
-        cp_member: Option<(u64, String)>,
-    },
-    /// Joining the cluster failed.
-    #[error("cannot join the cluster through {seed}: {reason}")]
-    Join {
-        /// The member asked first.
-        seed: String,
-        /// Why, and what to do.
-        reason: String,
-    },
-}
-
-impl From<HostError> for EngineError {
-    /// A bad or refused group name is the caller's to fix; anything else means this member
-    /// cannot serve the group now.
-    fn from(err: HostError) -> Self {
-        match err {
-            HostError::InvalidGroup(convert) => EngineError::Core(
-                convert.to_core().unwrap_or_else(|| CoreError::invalid_request("group", convert.to_string())),
-            ),
-            err @ HostError::TooManyGroups { .. } => {
-                EngineError::Core(CoreError::invalid_request("group", err.to_string()))
-            }
-            HostError::PlainMember { cp_member, .. } | HostError::Removed { cp_member, .. } => EngineError::Redirect {
-                member: cp_member.as_ref().map(|(id, _)| *id),
-                address: cp_member.map(|(_, address)| address),
-            },
-            other => EngineError::Stopped { reason: other.to_string() },
-        }
     }
 }
 
@@ -455,6 +350,7 @@ pub struct Node {
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
     reconciler: Mutex<Option<JoinHandle<()>>>,
+    maintenance: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Node {
@@ -529,12 +425,14 @@ impl Node {
             inner.start_in_background(DEFAULT_GROUP);
         }
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
+        let maintenance = tokio::spawn(blob_maintenance::run(Arc::clone(&inner)));
         let node = Node {
             inner,
             local_addr,
             stop: Mutex::new(Some(stop)),
             server: Mutex::new(Some(server)),
             reconciler: Mutex::new(Some(reconciler)),
+            maintenance: Mutex::new(Some(maintenance)),
         };
         if let Some(seed) = node.inner.config.join.clone()
             && let Err(err) = join::join(&node.inner, &seed).await
@@ -577,6 +475,12 @@ impl Node {
         &self.inner.blobs
     }
 
+    /// Runs one background blob pass now (see `host/blob_maintenance.rs`): fetches every
+    /// referenced blob this member lacks; answers how many it fetched.
+    pub async fn repair_blobs(&self) -> usize {
+        blob_maintenance::pass(&self.inner).await
+    }
+
     /// The groups running on this node, by name.
     pub fn groups(&self) -> Vec<(String, Arc<CpNode>)> {
         self.inner.running()
@@ -586,10 +490,12 @@ impl Node {
     /// this returns within seconds even if a peer or a client does not cooperate.
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
-        let reconciler = self.reconciler.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(reconciler) = reconciler {
-            reconciler.abort();
-            let _ = reconciler.await;
+        for task in [&self.reconciler, &self.maintenance] {
+            let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(task) = task {
+                task.abort();
+                let _ = task.await;
+            }
         }
         let groups = {
             let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);

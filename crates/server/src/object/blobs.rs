@@ -231,6 +231,25 @@ impl Blobs {
         Err(describe(reasons.into_iter()))
     }
 
+    /// Fetches the `referenced` blobs missing here from `peers`, deleting nothing.
+    pub async fn repair(
+        &self,
+        referenced: BTreeSet<BlobHash>,
+        peers: &BTreeSet<u64>,
+        timeout: Duration,
+    ) -> Result<Maintained, BlobsError> {
+        let stored = self.blocking(|store| store.list()).await?;
+        let plan = maintenance::plan(&referenced, &stored, SystemTime::now(), Duration::MAX);
+        let mut done = Maintained::default();
+        for hash in plan.fetch {
+            match self.fetch(hash, peers, timeout).await {
+                Ok(_) => done.fetched += 1,
+                Err(_) => done.unavailable += 1,
+            }
+        }
+        Ok(done)
+    }
+
     /// One maintenance pass: fetches the `referenced` blobs missing here from `peers`, and
     /// deletes unreferenced blobs stored at least `grace` ago.
     pub async fn maintain(

@@ -6,9 +6,12 @@
 //! * [`maintenance`]: which blobs a member fetches and which it collects (pure).
 //! * [`wire`]: how members send each other blobs ([`BlobWire`]).
 //! * [`blobs`]: a member's store and the copies on the others ([`Blobs`]).
+//! * [`store`]: objects on a CP group: parts on a majority, then one metadata apply
+//!   ([`ObjectStore`]).
 
 pub mod blobs;
 pub mod maintenance;
+pub mod store;
 pub mod tally;
 pub mod wire;
 
@@ -16,4 +19,5 @@ pub mod wire;
 mod blobs_tests;
 
 pub use blobs::{Blobs, BlobsError, Maintained};
+pub use store::{Caller, ObjectError, ObjectLimits, ObjectReader, ObjectStore, PutOptions};
 pub use wire::{BlobWire, LocalBlobWire};

@@ -1,0 +1,241 @@
+//! The public `ObjectService`: buckets of objects on the node's CP groups.
+//!
+//! Each rpc converts its request with `coterie_api::convert::object` (the same `Call` header
+//! rules as every structure call), finds the named group's local replica, and hands the
+//! command to [`ObjectStore`]: a put stores its parts on a majority of the group's members and
+//! then commits one metadata apply, a get reads the metadata and streams the bytes, the others
+//! are one metadata command. Errors become statuses in [`object_status`]: an engine error the
+//! one way every rpc maps it (`status::from_engine`), and the blob side's own failures as
+//! `unavailable`, `out_of_range` or `invalid_argument`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_api::convert::{ConvertError, Routed, object};
+use coterie_api::pb::object_service_server::ObjectService;
+use coterie_api::{pb, status};
+use coterie_core::kinds::bucket::{BucketCommand, BucketOutput, ByteSpan};
+use coterie_core::{CoreError, EngineError, GroupCommand, StructureCommand, Target};
+use coterie_storage::blob::BlobError;
+use futures_util::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+use super::Inner;
+use super::api::call_timeout;
+use crate::cp::CpNode;
+use crate::object::{BlobsError, Caller, ObjectError, ObjectReader, ObjectStore, PutOptions};
+
+/// The most bytes one `GetObjectResponse` carries (below every gRPC library's default limit of
+/// 4 MiB per message).
+const GET_CHUNK_BYTES: usize = 1 << 20;
+
+/// The `ObjectService` of a node.
+#[derive(Clone)]
+pub(super) struct ObjectServer {
+    inner: Arc<Inner>,
+    store: ObjectStore,
+}
+
+impl ObjectServer {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        let store = ObjectStore::new(inner.blobs.clone(), inner.config.object_limits);
+        ObjectServer { inner, store }
+    }
+
+    fn timeout<T>(&self, request: &Request<T>) -> Duration {
+        let config = &self.inner.config;
+        call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout)
+    }
+
+    /// The group replica, bucket name, bucket command and caller of a routed request.
+    async fn open(&self, routed: Routed) -> Result<(Arc<CpNode>, String, BucketCommand, Caller), Status> {
+        let Target::Cp { group } = &routed.target else {
+            return Err(status::from_core(&CoreError::invalid_request("object", "buckets live in CP groups")));
+        };
+        let node = self.inner.group(group).await.map_err(|err| status::from_engine(&EngineError::from(err)))?;
+        let GroupCommand::Invoke { name, command: StructureCommand::Bucket(command) } = routed.command else {
+            return Err(status::internal("an object request converted to a command that is not a bucket's"));
+        };
+        let caller = Caller { session: routed.caller.session, invocation: routed.caller.invocation };
+        Ok((node, name, command, caller))
+    }
+
+    /// Runs a metadata-only command and answers the bucket's output.
+    async fn metadata(&self, routed: Result<Routed, ConvertError>, timeout: Duration) -> Result<BucketOutput, Status> {
+        let (node, bucket, command, caller) = self.open(routed?).await?;
+        self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))
+    }
+}
+
+/// The status for an object operation's failure.
+fn object_status(err: &ObjectError) -> Status {
+    match err {
+        ObjectError::Engine(engine) => status::from_engine(engine),
+        ObjectError::Blobs(BlobsError::Store(BlobError::OutOfRange { .. })) => Status::out_of_range(err.to_string()),
+        ObjectError::Blobs(_) => status::unavailable(err.to_string(), None),
+        ObjectError::TooLarge { .. } | ObjectError::Body(_) => {
+            status::from_core(&CoreError::invalid_request("put_object", err.to_string()))
+        }
+        ObjectError::Unexpected(_) => status::internal(err.to_string()),
+    }
+}
+
+fn convert_status(err: ConvertError) -> Status {
+    Status::from(err)
+}
+
+type GetStream = Pin<Box<dyn Stream<Item = Result<pb::GetObjectResponse, Status>> + Send>>;
+
+/// The messages of a get: the metadata and range first, then the bytes in chunks of at most
+/// [`GET_CHUNK_BYTES`].
+fn get_stream(first: pb::GetObjectResponse, reader: ObjectReader) -> GetStream {
+    let state = (Some(first), reader, Vec::<u8>::new(), false);
+    Box::pin(futures_util::stream::unfold(state, |(first, mut reader, mut pending, done)| async move {
+        if let Some(first) = first {
+            return Some((Ok(first), (None, reader, pending, done)));
+        }
+        loop {
+            if !pending.is_empty() {
+                let rest = pending.split_off(pending.len().min(GET_CHUNK_BYTES));
+                let chunk = pb::GetObjectResponse { data: pending, ..Default::default() };
+                return Some((Ok(chunk), (None, reader, rest, done)));
+            }
+            if done {
+                return None;
+            }
+            match reader.next_chunk().await {
+                Some(Ok(bytes)) => pending = bytes,
+                Some(Err(err)) => return Some((Err(object_status(&err)), (None, reader, Vec::new(), true))),
+                None => return None,
+            }
+        }
+    }))
+}
+
+#[tonic::async_trait]
+impl ObjectService for ObjectServer {
+    async fn put_object(
+        &self,
+        request: Request<Streaming<pb::PutObjectRequest>>,
+    ) -> Result<Response<pb::PutObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let mut messages = request.into_inner();
+        let first = messages.next().await.ok_or_else(|| {
+            convert_status(ConvertError::InvalidArgument {
+                operation: "put_object",
+                reason: "the put carried no message; send the header first".to_owned(),
+            })
+        })??;
+        let routed = object::put_header(first.header).map_err(convert_status)?;
+        let (node, bucket, command, caller) = self.open(routed).await?;
+        let BucketCommand::Put { key, content_type, attributes, ttl, condition, if_fence_at_least, .. } = command
+        else {
+            return Err(status::internal("a put header converted to another bucket command"));
+        };
+        let options = PutOptions { key: key.clone(), condition, content_type, attributes, ttl, if_fence_at_least };
+        let body = futures_util::stream::iter([Ok::<_, Status>(first.data)])
+            .chain(messages.map(|message| message.map(|message| message.data)))
+            .map(|chunk| chunk.map_err(|status| status.message().to_owned()));
+        let meta = self
+            .store
+            .put(&node, &bucket, Box::pin(body), options, caller, timeout)
+            .await
+            .map_err(|err| object_status(&err))?;
+        Ok(Response::new(pb::PutObjectResponse { meta: Some(object::meta(&key, &meta)) }))
+    }
+
+    type GetObjectStream = GetStream;
+
+    async fn get_object(&self, request: Request<pb::GetObjectRequest>) -> Result<Response<GetStream>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let key = request.key.clone();
+        let (node, bucket, command, caller) = self.open(object::get(request).map_err(convert_status)?).await?;
+        let output =
+            self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))?;
+        let BucketOutput::Object { meta, range } = output else {
+            return Err(status::internal(format!("a get was answered {output:?}")));
+        };
+        let span = range.unwrap_or(ByteSpan { start: 0, end: meta.size });
+        let first = pb::GetObjectResponse {
+            meta: Some(object::meta(&key, &meta)),
+            range_start: span.start,
+            range_end: span.end,
+            data: Vec::new(),
+        };
+        let reader = self.store.reader(&node, &meta, range, timeout);
+        Ok(Response::new(get_stream(first, reader)))
+    }
+
+    async fn head_object(
+        &self,
+        request: Request<pb::HeadObjectRequest>,
+    ) -> Result<Response<pb::HeadObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let key = request.key.clone();
+        match self.metadata(object::head(request), timeout).await? {
+            BucketOutput::Object { meta, .. } => {
+                Ok(Response::new(pb::HeadObjectResponse { meta: Some(object::meta(&key, &meta)) }))
+            }
+            other => Err(status::internal(format!("a head was answered {other:?}"))),
+        }
+    }
+
+    async fn delete_object(
+        &self,
+        request: Request<pb::DeleteObjectRequest>,
+    ) -> Result<Response<pb::DeleteObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        match self.metadata(object::delete(request.into_inner()), timeout).await? {
+            BucketOutput::Deleted { existed } => Ok(Response::new(pb::DeleteObjectResponse { existed })),
+            other => Err(status::internal(format!("a delete was answered {other:?}"))),
+        }
+    }
+
+    async fn list_objects(
+        &self,
+        request: Request<pb::ListObjectsRequest>,
+    ) -> Result<Response<pb::ListObjectsResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let output = self.metadata(object::list(request.into_inner()), timeout).await?;
+        Ok(Response::new(object::listing(output).map_err(convert_status)?))
+    }
+
+    async fn copy_object(
+        &self,
+        request: Request<pb::CopyObjectRequest>,
+    ) -> Result<Response<pb::CopyObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let to = request.to.clone();
+        let output = self.metadata(object::copy(request), timeout).await?;
+        let meta = object::written(output, &to, "copy_object").map_err(convert_status)?;
+        Ok(Response::new(pb::CopyObjectResponse { meta: Some(meta) }))
+    }
+
+    async fn rename_object(
+        &self,
+        request: Request<pb::RenameObjectRequest>,
+    ) -> Result<Response<pb::RenameObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let to = request.to.clone();
+        let output = self.metadata(object::rename(request), timeout).await?;
+        let meta = object::written(output, &to, "rename_object").map_err(convert_status)?;
+        Ok(Response::new(pb::RenameObjectResponse { meta: Some(meta) }))
+    }
+
+    async fn set_object_ttl(
+        &self,
+        request: Request<pb::SetObjectTtlRequest>,
+    ) -> Result<Response<pb::SetObjectTtlResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let key = request.key.clone();
+        let output = self.metadata(object::set_ttl(request), timeout).await?;
+        let meta = object::written(output, &key, "set_object_ttl").map_err(convert_status)?;
+        Ok(Response::new(pb::SetObjectTtlResponse { meta: Some(meta) }))
+    }
+}
