@@ -53,11 +53,11 @@ use serde::{Deserialize, Serialize};
 
 pub use command::{
     BucketCommand, BucketOutput, ByteRange, ByteSpan, DeleteCondition, EtagMatch, ListPage, MAX_ATTRIBUTE_BYTES,
-    MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, MAX_LIST_KEYS, PutCondition, ReadConditions,
+    MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_PARTS, PutCondition, ReadConditions,
 };
 pub use meta::{BlobPart, BlobRef, ETag, ObjectMeta};
 
-use self::command::{check_key, check_metadata, check_ttl};
+use self::command::{check_key, check_metadata, check_parts, check_ttl};
 use self::list::ListArgs;
 use crate::ctx::ApplyCtx;
 use crate::error::{CoreError, InvalidReason, PreconditionReason};
@@ -201,6 +201,7 @@ impl Bucket {
         check_key("put", key)?;
         check_metadata("put", content_type.as_deref(), &attributes)?;
         check_ttl("put", ttl)?;
+        check_parts("put", &data)?;
         let size = data.checked_size("put")?;
         self.check_fence(key, write.fence)?;
         match condition {
@@ -240,16 +241,17 @@ impl Bucket {
         Ok(existed)
     }
 
-    /// Copy (`rename: false`) or rename `from` to `to`.
+    /// Copies or renames `from` to `to.key`.
     fn transfer(
         &mut self,
-        operation: &'static str,
+        how: Transfer,
         from: &str,
         to: &Write<'_>,
         source_if_match: Option<&ETag>,
         if_not_exists: bool,
     ) -> Result<ObjectMeta, CoreError> {
-        let rename = operation == "rename";
+        let rename = how == Transfer::Rename;
+        let operation = if rename { "rename" } else { "copy" };
         let now = to.ctx.now;
         check_key(operation, from)?;
         check_key(operation, to.key)?;
@@ -326,6 +328,15 @@ impl Bucket {
     }
 }
 
+/// Whether a transfer keeps its source.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    /// The source stays.
+    Copy,
+    /// The source goes, in the same step.
+    Rename,
+}
+
 /// What a stored version's expiry becomes.
 enum Expiry {
     /// `ttl` after the write's time.
@@ -365,11 +376,12 @@ impl StateMachine for Bucket {
             }
             C::Copy { from, to, source_if_match, if_not_exists, if_fence_at_least } => {
                 let write = Write { key: &to, fence: if_fence_at_least, ctx };
-                self.transfer("copy", &from, &write, source_if_match.as_ref(), if_not_exists).map(BucketOutput::Written)
+                self.transfer(Transfer::Copy, &from, &write, source_if_match.as_ref(), if_not_exists)
+                    .map(BucketOutput::Written)
             }
             C::Rename { from, to, source_if_match, if_not_exists, if_fence_at_least } => {
                 let write = Write { key: &to, fence: if_fence_at_least, ctx };
-                self.transfer("rename", &from, &write, source_if_match.as_ref(), if_not_exists)
+                self.transfer(Transfer::Rename, &from, &write, source_if_match.as_ref(), if_not_exists)
                     .map(BucketOutput::Written)
             }
             C::SetTtl { key, ttl, if_match, if_fence_at_least } => {
