@@ -64,8 +64,12 @@ impl EtagMatch {
 }
 
 /// The conditions of a read (RFC 7232, as S3 evaluates them; see the module docs for the
-/// order). Times compare at the millisecond: a gateway that receives HTTP dates (whole
-/// seconds) passes them as they are.
+/// order).
+///
+/// Times compare at the millisecond, with `last_modified`. HTTP dates have whole seconds and
+/// a `Last-Modified` header truncates to the second, so a gateway should pass an HTTP date as
+/// the last millisecond of its second (`date_ms + 999`): a client that echoes the
+/// `Last-Modified` it was sent then gets 304 / no 412 for an unchanged object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadConditions {
     /// If-Match: fail with [`CoreError::PreconditionFailed`] unless the ETag matches.

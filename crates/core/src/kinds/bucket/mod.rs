@@ -25,7 +25,9 @@
 //! command changes nothing. Writes without a fence are not checked and do not change it, so
 //! fencing protects a key only if every writer that matters fences. A rename is checked and
 //! recorded on both keys. The fence is the lock's, typically a FencedLock's token, or the
-//! version of a lock object held in this bucket (it increases across holders).
+//! version of a lock object held in this bucket (it increases across holders). The fence
+//! table keeps one number per key ever written with a fence; it is not pruned, because
+//! forgetting a key's fence would let a stale holder in again.
 //!
 //! **Time.** `ttl` sets `expires_at = ctx.now + ttl` from the leader-stamped time. An object
 //! whose expiry is at or before a command's `now` is absent for that command — reads,
@@ -296,12 +298,13 @@ impl Bucket {
 
     fn get(
         &self,
+        operation: &'static str,
         key: &str,
         conditions: &ReadConditions,
         range: Option<ByteRange>,
         now: Timestamp,
     ) -> Result<BucketOutput, CoreError> {
-        check_key("get", key)?;
+        check_key(operation, key)?;
         let meta = self.live_or_not_found(key, now)?;
         read::check_conditions(key, meta, conditions)?;
         let range = range.map(|range| read::resolve_range(key, meta.size, range)).transpose()?;
@@ -354,8 +357,8 @@ impl StateMachine for Bucket {
     fn read(&self, command: &BucketCommand, ctx: &ApplyCtx) -> Option<Result<BucketOutput, CoreError>> {
         use BucketCommand as C;
         match command {
-            C::Head { key, conditions } => Some(self.get(key, conditions, None, ctx.now)),
-            C::Get { key, conditions, range } => Some(self.get(key, conditions, *range, ctx.now)),
+            C::Head { key, conditions } => Some(self.get("head", key, conditions, None, ctx.now)),
+            C::Get { key, conditions, range } => Some(self.get("get", key, conditions, *range, ctx.now)),
             C::List { prefix, delimiter, start_after, max_keys } => {
                 Some(self.list(prefix, delimiter.as_deref(), start_after.as_deref(), *max_keys, ctx.now))
             }

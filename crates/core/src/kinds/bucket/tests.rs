@@ -464,7 +464,7 @@ fn arguments_over_the_limits_are_refused_naming_the_limit() {
     for (command, operation) in [
         (copy("", "b", false), "copy"),
         (rename("a", "", false), "rename"),
-        (BucketCommand::Head { key: String::new(), conditions: ReadConditions::default() }, "get"),
+        (BucketCommand::Head { key: String::new(), conditions: ReadConditions::default() }, "head"),
         (
             BucketCommand::Delete { key: String::new(), condition: DeleteCondition::Any, if_fence_at_least: None },
             "delete",
