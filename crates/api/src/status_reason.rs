@@ -60,6 +60,7 @@ pub(crate) fn invalid_fields(reason: &InvalidReason) -> WireFields {
             vec![("length", length.to_string()), ("limit", limit.to_string())]
         }
         R::ObjectKeyNul { position } => vec![("position", position.to_string())],
+        R::TooManyParts { parts, limit } => vec![("parts", parts.to_string()), ("limit", limit.to_string())],
         R::AttributesTooLarge { size, limit } => vec![("size", size.to_string()), ("limit", limit.to_string())],
         R::RangeReversed { start, end } => vec![("start", start.to_string()), ("end", end.to_string())],
         R::TooManyPermits { max } => vec![("max", max.to_string())],
@@ -163,6 +164,7 @@ pub(crate) fn invalid_from(metadata: &BTreeMap<String, String>) -> Option<Invali
         "content_type_too_long" => R::ContentTypeTooLong { length: f.parse("length")?, limit: f.parse("limit")? },
         "attributes_too_large" => R::AttributesTooLarge { size: f.parse("size")?, limit: f.parse("limit")? },
         "object_size_overflow" => R::ObjectSizeOverflow,
+        "too_many_parts" => R::TooManyParts { parts: f.parse("parts")?, limit: f.parse("limit")? },
         "zero_ttl" => R::ZeroTtl,
         "range_reversed" => R::RangeReversed { start: f.parse("start")?, end: f.parse("end")? },
         _ => R::Request { detail: f.text(REASON_TEXT)? },

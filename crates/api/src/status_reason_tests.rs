@@ -45,6 +45,7 @@ fn every_invalid_reason() -> Vec<InvalidReason> {
         R::ObjectSizeOverflow,
         R::ZeroTtl,
         R::RangeReversed { start: u64::MAX, end: 0 },
+        R::TooManyParts { parts: 10_001, limit: 10_000 },
     ]
 }
 
@@ -78,6 +79,7 @@ fn invalid_ordinal(reason: &InvalidReason) -> usize {
         R::ObjectSizeOverflow => 22,
         R::ZeroTtl => 23,
         R::RangeReversed { .. } => 24,
+        R::TooManyParts { .. } => 25,
     }
 }
 
@@ -152,7 +154,7 @@ fn over_the_wire(status: &Status) -> Status {
 
 #[test]
 fn the_samples_cover_every_variant() {
-    assert_eq!(every_invalid_reason().iter().map(invalid_ordinal).collect::<Vec<_>>(), (0..25).collect::<Vec<_>>());
+    assert_eq!(every_invalid_reason().iter().map(invalid_ordinal).collect::<Vec<_>>(), (0..26).collect::<Vec<_>>());
     assert_eq!(every_name_problem().iter().map(name_ordinal).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(every_not_owner_reason().iter().map(not_owner_ordinal).collect::<Vec<_>>(), vec![0, 1, 2]);
     assert_eq!(every_precondition_reason().iter().map(precondition_ordinal).collect::<Vec<_>>(), vec![0, 1, 2, 3]);

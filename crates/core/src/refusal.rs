@@ -153,6 +153,16 @@ pub enum InvalidReason {
     /// A blob reference whose part lengths add up to more than 2^64 - 1 bytes.
     #[error("the blob parts' lengths add up to more than 2^64 - 1 bytes")]
     ObjectSizeOverflow,
+    /// A blob reference with more parts than a bucket accepts.
+    #[error(
+        "an object of {parts} parts has more than the limit of {limit} (fixed, S3's multipart limit); use larger parts"
+    )]
+    TooManyParts {
+        /// The parts given.
+        parts: u64,
+        /// The most parts accepted.
+        limit: u64,
+    },
     /// An object TTL under a millisecond (the replicated clock counts milliseconds).
     #[error("an object ttl must be at least 1ms; omit it to keep the object until deleted")]
     ZeroTtl,
@@ -278,6 +288,7 @@ impl InvalidReason {
             InvalidReason::ContentTypeTooLong { .. } => "content_type_too_long",
             InvalidReason::AttributesTooLarge { .. } => "attributes_too_large",
             InvalidReason::ObjectSizeOverflow => "object_size_overflow",
+            InvalidReason::TooManyParts { .. } => "too_many_parts",
             InvalidReason::ZeroTtl => "zero_ttl",
             InvalidReason::RangeReversed { .. } => "range_reversed",
         }

@@ -14,6 +14,9 @@ pub const MAX_KEY_BYTES: usize = 1024;
 pub const MAX_CONTENT_TYPE_BYTES: usize = 256;
 /// The largest total of user attribute names plus values, in bytes (S3's user-metadata limit).
 pub const MAX_ATTRIBUTE_BYTES: usize = 2048;
+/// The most parts an object's [`BlobRef`] may have (S3's multipart limit), so one command's
+/// log entry stays bounded.
+pub const MAX_PARTS: usize = 10_000;
 /// The largest (and default) `max_keys` of a listing (S3's).
 pub const MAX_LIST_KEYS: u32 = 1000;
 
@@ -61,8 +64,12 @@ impl EtagMatch {
 }
 
 /// The conditions of a read (RFC 7232, as S3 evaluates them; see the module docs for the
-/// order). Times compare at the millisecond: a gateway that receives HTTP dates (whole
-/// seconds) passes them as they are.
+/// order).
+///
+/// Times compare at the millisecond, with `last_modified`. HTTP dates have whole seconds and
+/// a `Last-Modified` header truncates to the second, so a gateway should pass an HTTP date as
+/// the last millisecond of its second (`date_ms + 999`): a client that echoes the
+/// `Last-Modified` it was sent then gets 304 / no 412 for an unchanged object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadConditions {
     /// If-Match: fail with [`CoreError::PreconditionFailed`] unless the ETag matches.
@@ -213,20 +220,40 @@ pub enum BucketCommand {
 }
 
 impl BucketCommand {
-    /// Bytes of user data carried (keys, content type, attributes, listing arguments),
-    /// checked against the group's size limit. Object bytes are not carried.
+    /// Bytes of user data carried (keys, content type, attributes, ETags presented, listing
+    /// arguments), checked against the group's size limit. Object bytes are not carried.
     pub fn payload_len(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        let tag = |etag: Option<&ETag>| etag.map_or(0, |etag| etag.as_str().len());
+        let tags = |tags: &Option<EtagMatch>| match tags {
+            Some(EtagMatch::OneOf(tags)) => tags.iter().fold(0usize, |n, etag| n.saturating_add(etag.as_str().len())),
+            Some(EtagMatch::Any) | None => 0,
+        };
         match self {
-            BucketCommand::Put { key, content_type, attributes, .. } => {
-                key.len().saturating_add(opt(content_type)).saturating_add(attributes_len(attributes))
+            BucketCommand::Put { key, content_type, attributes, condition, .. } => {
+                let etag = match condition {
+                    PutCondition::IfMatch(etag) => Some(etag),
+                    PutCondition::Overwrite | PutCondition::CreateOnly | PutCondition::IfVersion(_) => None,
+                };
+                key.len()
+                    .saturating_add(opt(content_type))
+                    .saturating_add(attributes_len(attributes))
+                    .saturating_add(tag(etag))
             }
-            BucketCommand::Delete { key, .. }
-            | BucketCommand::SetTtl { key, .. }
-            | BucketCommand::Head { key, .. }
-            | BucketCommand::Get { key, .. } => key.len(),
-            BucketCommand::Copy { from, to, .. } | BucketCommand::Rename { from, to, .. } => {
-                from.len().saturating_add(to.len())
+            BucketCommand::Delete { key, condition, .. } => {
+                let etag = match condition {
+                    DeleteCondition::IfMatch(etag) => Some(etag),
+                    DeleteCondition::Any | DeleteCondition::IfVersion(_) => None,
+                };
+                key.len().saturating_add(tag(etag))
+            }
+            BucketCommand::SetTtl { key, if_match, .. } => key.len().saturating_add(tag(if_match.as_ref())),
+            BucketCommand::Head { key, conditions } | BucketCommand::Get { key, conditions, .. } => {
+                key.len().saturating_add(tags(&conditions.if_match)).saturating_add(tags(&conditions.if_none_match))
+            }
+            BucketCommand::Copy { from, to, source_if_match, .. }
+            | BucketCommand::Rename { from, to, source_if_match, .. } => {
+                from.len().saturating_add(to.len()).saturating_add(tag(source_if_match.as_ref()))
             }
             BucketCommand::List { prefix, delimiter, start_after, .. } => {
                 prefix.len().saturating_add(opt(delimiter)).saturating_add(opt(start_after))
@@ -310,6 +337,15 @@ pub(crate) fn check_metadata(
     let size = attributes_len(attributes);
     if size > MAX_ATTRIBUTE_BYTES {
         let reason = InvalidReason::AttributesTooLarge { size: len64(size), limit: len64(MAX_ATTRIBUTE_BYTES) };
+        return Err(CoreError::invalid(operation, reason));
+    }
+    Ok(())
+}
+
+/// Checks the number of parts of `data` for `operation`.
+pub(crate) fn check_parts(operation: &'static str, data: &BlobRef) -> Result<(), CoreError> {
+    if data.parts.len() > MAX_PARTS {
+        let reason = InvalidReason::TooManyParts { parts: len64(data.parts.len()), limit: len64(MAX_PARTS) };
         return Err(CoreError::invalid(operation, reason));
     }
     Ok(())

@@ -25,7 +25,9 @@
 //! command changes nothing. Writes without a fence are not checked and do not change it, so
 //! fencing protects a key only if every writer that matters fences. A rename is checked and
 //! recorded on both keys. The fence is the lock's, typically a FencedLock's token, or the
-//! version of a lock object held in this bucket (it increases across holders).
+//! version of a lock object held in this bucket (it increases across holders). The fence
+//! table keeps one number per key ever written with a fence; it is not pruned, because
+//! forgetting a key's fence would let a stale holder in again.
 //!
 //! **Time.** `ttl` sets `expires_at = ctx.now + ttl` from the leader-stamped time. An object
 //! whose expiry is at or before a command's `now` is absent for that command — reads,
@@ -53,11 +55,11 @@ use serde::{Deserialize, Serialize};
 
 pub use command::{
     BucketCommand, BucketOutput, ByteRange, ByteSpan, DeleteCondition, EtagMatch, ListPage, MAX_ATTRIBUTE_BYTES,
-    MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, MAX_LIST_KEYS, PutCondition, ReadConditions,
+    MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_PARTS, PutCondition, ReadConditions,
 };
 pub use meta::{BlobPart, BlobRef, ETag, ObjectMeta};
 
-use self::command::{check_key, check_metadata, check_ttl};
+use self::command::{check_key, check_metadata, check_parts, check_ttl};
 use self::list::ListArgs;
 use crate::ctx::ApplyCtx;
 use crate::error::{CoreError, InvalidReason, PreconditionReason};
@@ -201,6 +203,7 @@ impl Bucket {
         check_key("put", key)?;
         check_metadata("put", content_type.as_deref(), &attributes)?;
         check_ttl("put", ttl)?;
+        check_parts("put", &data)?;
         let size = data.checked_size("put")?;
         self.check_fence(key, write.fence)?;
         match condition {
@@ -240,16 +243,17 @@ impl Bucket {
         Ok(existed)
     }
 
-    /// Copy (`rename: false`) or rename `from` to `to`.
+    /// Copies or renames `from` to `to.key`.
     fn transfer(
         &mut self,
-        operation: &'static str,
+        how: Transfer,
         from: &str,
         to: &Write<'_>,
         source_if_match: Option<&ETag>,
         if_not_exists: bool,
     ) -> Result<ObjectMeta, CoreError> {
-        let rename = operation == "rename";
+        let rename = how == Transfer::Rename;
+        let operation = if rename { "rename" } else { "copy" };
         let now = to.ctx.now;
         check_key(operation, from)?;
         check_key(operation, to.key)?;
@@ -294,12 +298,13 @@ impl Bucket {
 
     fn get(
         &self,
+        operation: &'static str,
         key: &str,
         conditions: &ReadConditions,
         range: Option<ByteRange>,
         now: Timestamp,
     ) -> Result<BucketOutput, CoreError> {
-        check_key("get", key)?;
+        check_key(operation, key)?;
         let meta = self.live_or_not_found(key, now)?;
         read::check_conditions(key, meta, conditions)?;
         let range = range.map(|range| read::resolve_range(key, meta.size, range)).transpose()?;
@@ -326,6 +331,15 @@ impl Bucket {
     }
 }
 
+/// Whether a transfer keeps its source.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    /// The source stays.
+    Copy,
+    /// The source goes, in the same step.
+    Rename,
+}
+
 /// What a stored version's expiry becomes.
 enum Expiry {
     /// `ttl` after the write's time.
@@ -343,8 +357,8 @@ impl StateMachine for Bucket {
     fn read(&self, command: &BucketCommand, ctx: &ApplyCtx) -> Option<Result<BucketOutput, CoreError>> {
         use BucketCommand as C;
         match command {
-            C::Head { key, conditions } => Some(self.get(key, conditions, None, ctx.now)),
-            C::Get { key, conditions, range } => Some(self.get(key, conditions, *range, ctx.now)),
+            C::Head { key, conditions } => Some(self.get("head", key, conditions, None, ctx.now)),
+            C::Get { key, conditions, range } => Some(self.get("get", key, conditions, *range, ctx.now)),
             C::List { prefix, delimiter, start_after, max_keys } => {
                 Some(self.list(prefix, delimiter.as_deref(), start_after.as_deref(), *max_keys, ctx.now))
             }
@@ -365,11 +379,12 @@ impl StateMachine for Bucket {
             }
             C::Copy { from, to, source_if_match, if_not_exists, if_fence_at_least } => {
                 let write = Write { key: &to, fence: if_fence_at_least, ctx };
-                self.transfer("copy", &from, &write, source_if_match.as_ref(), if_not_exists).map(BucketOutput::Written)
+                self.transfer(Transfer::Copy, &from, &write, source_if_match.as_ref(), if_not_exists)
+                    .map(BucketOutput::Written)
             }
             C::Rename { from, to, source_if_match, if_not_exists, if_fence_at_least } => {
                 let write = Write { key: &to, fence: if_fence_at_least, ctx };
-                self.transfer("rename", &from, &write, source_if_match.as_ref(), if_not_exists)
+                self.transfer(Transfer::Rename, &from, &write, source_if_match.as_ref(), if_not_exists)
                     .map(BucketOutput::Written)
             }
             C::SetTtl { key, ttl, if_match, if_fence_at_least } => {

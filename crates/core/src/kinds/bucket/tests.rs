@@ -452,12 +452,19 @@ fn arguments_over_the_limits_are_refused_naming_the_limit() {
     assert_eq!(sub_ms, Err(CoreError::invalid("put", InvalidReason::ZeroTtl)));
     let huge = BlobRef { parts: vec![BlobPart { hash: [0; 32], len: u64::MAX }, BlobPart { hash: [0; 32], len: 1 }] };
     assert_eq!(log.put_with("k", huge, PutCondition::Overwrite), invalid(InvalidReason::ObjectSizeOverflow));
+    let many = BlobRef { parts: vec![BlobPart { hash: [0; 32], len: 1 }; MAX_PARTS + 1] };
+    assert_eq!(
+        log.put_with("k", many, PutCondition::Overwrite),
+        invalid(InvalidReason::TooManyParts { parts: 10_001, limit: 10_000 })
+    );
+    let most = BlobRef { parts: vec![BlobPart { hash: [0; 32], len: 1 }; MAX_PARTS] };
+    assert_eq!(log.put_with("k", most, PutCondition::Overwrite).map(|m| m.size), Ok(10_000));
     let far = log.apply(with(None, BTreeMap::new(), Some(Duration::MAX)));
     assert_eq!(written(far).map(|m| m.expires_at), Ok(Some(Timestamp(u64::MAX))));
     for (command, operation) in [
         (copy("", "b", false), "copy"),
         (rename("a", "", false), "rename"),
-        (BucketCommand::Head { key: String::new(), conditions: ReadConditions::default() }, "get"),
+        (BucketCommand::Head { key: String::new(), conditions: ReadConditions::default() }, "head"),
         (
             BucketCommand::Delete { key: String::new(), condition: DeleteCondition::Any, if_fence_at_least: None },
             "delete",
@@ -499,6 +506,18 @@ fn snapshots_restore_the_same_bucket_and_payload_counts_user_bytes() {
     };
     assert_eq!(put.payload_len(), 3 + 2 + 3);
     assert_eq!(copy("ab", "cde", false).payload_len(), 5);
+    let delete = BucketCommand::Delete {
+        key: "k".into(),
+        condition: DeleteCondition::IfMatch(ETag::new("abc")),
+        if_fence_at_least: None,
+    };
+    assert_eq!(delete.payload_len(), 4);
+    let conditions = ReadConditions {
+        if_match: Some(EtagMatch::OneOf(vec![ETag::new("ab"), ETag::new("c")])),
+        if_none_match: Some(EtagMatch::Any),
+        ..ReadConditions::default()
+    };
+    assert_eq!(BucketCommand::Head { key: "k".into(), conditions }.payload_len(), 4);
     let list = BucketCommand::List {
         prefix: "p/".into(),
         delimiter: Some("/".into()),

@@ -180,4 +180,47 @@ proptest! {
         }
         prop_assert_eq!(seen, expected);
     }
+
+    #[test]
+    fn paging_under_concurrent_writes_neither_skips_nor_repeats(
+        objects in prop::collection::btree_set(key(), 0..20),
+        churn in prop::collection::vec((key(), any::<bool>()), 0..24),
+        prefix in prop::sample::select(vec!["", "a", "a/"]),
+        delimiter in prop::sample::select(vec![None, Some("/")]),
+        max_keys in 1u32..4,
+    ) {
+        let mut log = Log::new();
+        let mut live = objects.clone();
+        for key in &objects {
+            log.put(key, PutCondition::Overwrite).unwrap();
+        }
+        let mut states = vec![live.clone()];
+        let mut churn = churn.into_iter();
+        let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let page = list(&mut log, prefix, delimiter, cursor.as_deref(), max_keys);
+            seen.extend(items(&page));
+            let Some(next) = page.next_start_after else { break };
+            cursor = Some(next);
+            for (key, put) in churn.by_ref().take(2) {
+                if put {
+                    log.put(&key, PutCondition::Overwrite).unwrap();
+                    live.insert(key);
+                } else {
+                    log.delete(&key, DeleteCondition::Any).unwrap();
+                    live.remove(&key);
+                }
+            }
+            states.push(live.clone());
+        }
+        let positions: Vec<&String> = seen.iter().map(|(p, _)| p).collect();
+        prop_assert!(positions.windows(2).all(|w| w[0] < w[1]), "repeated or out of order: {:?}", positions);
+        let mut throughout: BTreeSet<(String, bool)> = model(&states[0], prefix, delimiter).into_iter().collect();
+        for state in &states[1..] {
+            let items: BTreeSet<(String, bool)> = model(state, prefix, delimiter).into_iter().collect();
+            throughout = throughout.intersection(&items).cloned().collect();
+        }
+        let seen: BTreeSet<(String, bool)> = seen.into_iter().collect();
+        prop_assert!(throughout.is_subset(&seen), "skipped {:?}", throughout.difference(&seen).collect::<Vec<_>>());
+    }
 }
