@@ -100,7 +100,7 @@ pub(crate) struct Shared<T> {
     pub(crate) leaders: Mutex<BTreeMap<coterie_core::Target, usize>>,
     sessions: tokio::sync::Mutex<BTreeMap<String, OpenSession>>,
     /// This client instance's identity, drawn at random in [`Client::new`].
-    client_id: ClientId,
+    pub(crate) client_id: ClientId,
     /// The last open sequence number used per group.
     open_seqs: Mutex<BTreeMap<String, u64>>,
     /// The sequence numbers of this client's calls, per group.
@@ -113,7 +113,7 @@ pub(crate) struct Shared<T> {
 pub struct Client<T: Transport> {
     pub(crate) shared: Arc<Shared<T>>,
     /// How long a non-blocking call of this handle may take, retries included.
-    call_timeout: Duration,
+    pub(crate) call_timeout: Duration,
     /// Whether plain reads of this handle are stale reads.
     stale_reads: bool,
     /// The consistency level the calls of this handle ask for.
@@ -362,7 +362,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// This client's series of sequence numbers for `group`.
-    fn series(&self, group: &str) -> Arc<Series> {
+    pub(crate) fn series(&self, group: &str) -> Arc<Series> {
         let mut series = self.shared.series.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(series.entry(group.to_owned()).or_default())
     }

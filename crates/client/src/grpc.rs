@@ -151,8 +151,13 @@ impl GrpcTransport {
         book.resolve(id, address, |address| channel_to(address, timeout).ok())
     }
 
+    /// The channel to endpoint `endpoint` and its `host:port`, for the object calls.
+    pub(crate) fn channel(&self, endpoint: usize) -> Option<(Channel, String)> {
+        self.book().get(endpoint).map(|member| (member.link.clone(), member.address.clone()))
+    }
+
     /// What a failed rpc means to the retry loop.
-    fn classify(&self, status: &Status, operation: &'static str, address: &str) -> TransportError {
+    pub(crate) fn classify(&self, status: &Status, operation: &'static str, address: &str) -> TransportError {
         match ApiError::from(status) {
             ApiError::Core(err) => TransportError::Refused(err),
             ApiError::NotLeader { leader_address, leader_id, .. } => {

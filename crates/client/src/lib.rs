@@ -13,6 +13,8 @@
 //! `Client::connect(&["127.0.0.1:7101"]).await?` talks to a cluster over its gRPC API
 //! ([`GrpcTransport`]); without it, the crate carries no network dependencies.
 
+#[cfg(feature = "grpc")]
+pub mod bucket;
 mod client;
 mod config;
 mod error;
@@ -27,6 +29,8 @@ mod sequence;
 mod transport;
 mod value;
 
+#[cfg(feature = "grpc")]
+pub use bucket::Bucket;
 pub use client::Client;
 pub use config::ClientConfig;
 pub use coterie_api::convert::RpcMode;

@@ -262,11 +262,11 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    fn leader_guess(&self, target: &Target) -> Option<usize> {
+    pub(crate) fn leader_guess(&self, target: &Target) -> Option<usize> {
         self.shared.leaders.lock().ok().and_then(|leaders| leaders.get(target).copied())
     }
 
-    fn remember_leader(&self, target: &Target, endpoint: usize) {
+    pub(crate) fn remember_leader(&self, target: &Target, endpoint: usize) {
         if let Ok(mut leaders) = self.shared.leaders.lock()
             && leaders.get(target) != Some(&endpoint)
         {
