@@ -18,6 +18,7 @@ mod demo;
 mod inspect;
 mod local;
 mod local_cluster;
+mod object;
 mod ops;
 mod render;
 mod serve;
@@ -85,6 +86,9 @@ enum Command {
     /// CountDownLatch data commands against the cluster.
     #[command(alias = "count-down-latch", after_help = cluster_ops::help(cluster_ops::ClusterKind::Latch))]
     Latch(ClusterArgs),
+    /// Objects in a bucket with conditional writes (`coterie object put photos cat.jpg
+    /// ./cat.jpg --create-only`): put, get, head, ls, rm, cp, mv, ttl.
+    Object(object::ObjectArgs),
     /// Any operation of the API by its name and fields (`coterie call atomic-long
     /// compare-and-set seq expected=1 update=2`); the list is generated from the API.
     Call(call::CallArgs),
@@ -194,6 +198,7 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::Semaphore(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Semaphore), args).await,
         Command::Latch(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Latch), args).await,
         Command::Call(args) => call::run(&cli.endpoints, args).await,
+        Command::Object(args) => object::run(&cli.endpoints, args).await,
         Command::Local(_) | Command::Inspect(_) => anyhow::bail!("local commands do not run on the network runtime"),
     }
 }
