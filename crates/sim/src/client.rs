@@ -86,7 +86,7 @@ pub struct SimClient {
 impl SimClient {
     /// Client `id` (from 1), drawing from `rng`.
     pub fn new(ctx: ClientCtx, id: u64, mut rng: SimRng) -> Self {
-        let target = rng.range(1, ctx.params.nodes + 1);
+        let target = rng.range(1, ctx.cluster.size() + 1);
         let op_timeout = ctx.params.op_timeout;
         let (ttl, expiring) = ctx.params.session_ttl.map_or((LASTING_TTL, false), |ttl| (ttl, true));
         SimClient {
@@ -138,14 +138,14 @@ impl SimClient {
     fn next_target(&mut self, hint: Option<u64>) {
         self.target = match hint {
             Some(id) if id != self.target => id,
-            _ => self.rng.range(1, self.ctx.params.nodes + 1),
+            _ => self.rng.range(1, self.ctx.cluster.size() + 1),
         };
     }
 
     async fn attempt(&mut self, request: &Request, path: Path) -> Attempt {
         // The planted stale read asks any member, as a client reading from followers would.
         let (asked, path) = if path == Path::Read && self.ctx.bugs.stale_reads {
-            (self.rng.range(1, self.ctx.params.nodes + 1), Path::StaleRead)
+            (self.rng.range(1, self.ctx.cluster.size() + 1), Path::StaleRead)
         } else {
             (self.target, path)
         };

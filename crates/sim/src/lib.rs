@@ -14,7 +14,8 @@
 //! * [`client`], [`link`] and [`session`]: the clients, one attempt of a call (kept parked in
 //!   the group when it waits), and session heartbeats and expiry.
 //! * [`ops`] and [`record`]: the workload, and how outcomes are recorded for the checker.
-//! * [`nemesis`]: the fault schedule of the safety phase, and the heal.
+//! * [`nemesis`]: the fault schedule of the safety phase, and the heal; [`membership`]: voters
+//!   added and removed during it, in seeds that ask for it.
 //! * [`observe`]: leadership, applied states, acknowledged writes and logs, sampled for the
 //!   Raft invariant checkers of [`coterie_check::invariants`].
 //! * [`run`]: the phases and the check; [`report`]: the result and how to reproduce it.
@@ -28,6 +29,7 @@
 pub mod client;
 pub mod cluster;
 pub mod link;
+pub mod membership;
 pub mod nemesis;
 pub mod net;
 pub mod observe;

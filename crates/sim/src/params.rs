@@ -65,6 +65,10 @@ pub struct SimParams {
     pub lock_wait: Duration,
     /// The semaphore's permits.
     pub permits: u64,
+    /// Whether the safety phase also changes the group's membership (in about one seed of
+    /// four): a spare member (id `nodes + 1`) is started waiting to join, and voters are
+    /// added and removed through the node's admin path while the faults go on.
+    pub membership: bool,
 }
 
 fn ms(n: u64) -> Duration {
@@ -114,6 +118,7 @@ impl SimParams {
             session_ttl: rng.chance(400_000).then(|| ms(rng.range(300, 1_500))),
             lock_wait: ms(rng.range(50, 800)),
             permits: rng.range(2, 4),
+            membership: rng.chance(250_000),
         }
     }
 }

@@ -104,6 +104,8 @@ pub struct SimReport {
     pub net: NetStats,
     /// How often the parking, cancelling and expiry paths ran.
     pub coverage: Coverage,
+    /// Membership change steps that succeeded during the safety phase.
+    pub membership_steps: u64,
     /// The trace.
     pub trace: Trace,
     /// Virtual time the run took.
@@ -166,10 +168,15 @@ impl fmt::Display for SimReport {
         let p = &self.params;
         writeln!(
             f,
-            "seed {}: {:?} — {} nodes, {} clients, heartbeat {:?}, faults {:?}, virtual {:.1}s",
+            "seed {}: {:?} — {} nodes{}, {} clients, heartbeat {:?}, faults {:?}, virtual {:.1}s",
             p.seed,
             self.status(),
             p.nodes,
+            if p.membership {
+                format!(" + 1 spare, {} membership steps", self.membership_steps)
+            } else {
+                String::new()
+            },
             p.clients,
             p.heartbeat,
             p.faults,

@@ -34,7 +34,7 @@ use crate::params::{Bugs, SimParams};
 use crate::record::{Ended, Histories, counts};
 use crate::report::{KeyReport, Liveness, SimReport};
 use crate::rng::SimRng;
-use crate::{nemesis, report};
+use crate::{membership, nemesis, report};
 
 /// How a run is made, beyond its seed.
 #[derive(Clone, Copy, Debug)]
@@ -108,7 +108,10 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
             tokio::spawn(client.workload(stopped.clone(), safety_end))
         })
         .collect();
+    let changes =
+        tokio::spawn(membership::run(Arc::clone(&cluster), Arc::clone(&net), params.clone(), root.fork(4), safety_end));
     nemesis::run(&cluster, &net, &params, root.fork(2), safety_end).await?;
+    let membership_steps = changes.await.map_err(|err| SimError::Task(err.to_string()))?;
     let _ = stop.send(true);
 
     // Liveness phase.
@@ -169,6 +172,7 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
         snapshot,
         net: net.stats(),
         coverage: histories.coverage,
+        membership_steps,
         trace: net.trace(),
         virtual_time,
     })

@@ -35,7 +35,7 @@ impl Heartbeats {
         let seen = Arc::clone(&expired);
         let task = tokio::spawn(async move {
             let beat = Request::internal(GroupCommand::Heartbeat { session });
-            let mut asked = rng.range(1, ctx.params.nodes + 1);
+            let mut asked = rng.range(1, ctx.cluster.size() + 1);
             loop {
                 tokio::time::sleep(every).await;
                 // A beat follows a `NotLeader` hint at once, twice at most; anything else
@@ -50,7 +50,7 @@ impl Heartbeats {
                         Attempt::NotApplied(Some(leader)) if leader != asked => asked = leader,
                         Attempt::Done(_) => break,
                         _ => {
-                            asked = rng.range(1, ctx.params.nodes + 1);
+                            asked = rng.range(1, ctx.cluster.size() + 1);
                             break;
                         }
                     }

@@ -21,7 +21,7 @@ fn a_bounded_set_of_seeds_passes() {
     let mut exhausted = 0;
     // Per key: the seeds that checked it with at least one operation that returned.
     let mut checked: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut expiring, mut expired, mut woken, mut cancelled) = (0, 0, 0, 0);
+    let (mut expiring, mut expired, mut woken, mut cancelled, mut changed) = (0, 0, 0, 0, 0);
     for seed in 0..CI_SEEDS {
         let report = run(seed, SimOptions::default()).unwrap_or_else(|err| panic!("seed {seed}: {err}"));
         for key in &report.keys {
@@ -34,6 +34,7 @@ fn a_bounded_set_of_seeds_passes() {
         expired += u64::from(c.expired_calls > 0 && c.sessions > report.params.clients);
         woken += u64::from(c.woken_after_parking > 0);
         cancelled += u64::from(c.cancelled > 0);
+        changed += u64::from(report.membership_steps >= 2);
         match report.status() {
             Status::Pass => {}
             Status::Exhausted => exhausted += 1,
@@ -50,6 +51,7 @@ fn a_bounded_set_of_seeds_passes() {
     assert!(expiring >= 8 && expired >= expiring / 2, "{expired} of {expiring} expiring seeds saw an expiry");
     assert!(woken >= CI_SEEDS / 2, "parked calls were woken after a retry in only {woken} seeds");
     assert!(cancelled >= CI_SEEDS / 4, "parked calls were cancelled in only {cancelled} seeds");
+    assert!(changed >= 4, "the membership changed (two steps or more) in only {changed} seeds");
 }
 
 /// Seeds that once failed, run on every CI run. 3785 and 4243 failed "no acknowledged write

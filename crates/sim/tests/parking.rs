@@ -42,6 +42,7 @@ async fn cluster(ttl: Option<Duration>, bugs: Bugs) -> ClientCtx {
     params.attempt_timeout = Duration::from_millis(200);
     params.op_timeout = Duration::from_secs(5);
     params.session_ttl = ttl;
+    params.membership = false;
     let net = Net::new(SimRng::new(5), start, false, false);
     let cluster = Cluster::start(params.clone(), bugs, Arc::clone(&net), start).await.unwrap();
     ClientCtx {

@@ -2,9 +2,9 @@
 //! the bug (the CI seeds include them).
 //!
 //! The seeds were found with `scripts/sim.sh 40 --bug <name>`, in the seeded build (seeds of
-//! 0..40 caught, with the workload of locks, semaphores and session expiry: stale reads 24,
-//! fresh sequence on retry 18, unknown as fail 8, lossy disk 8, parked retry under a fresh
-//! sequence 6).
+//! 0..40 caught, with the workload of locks, semaphores, session expiry and membership
+//! changes: stale reads 26, fresh sequence on retry 15, unknown as fail 9, lossy disk 7,
+//! parked retry under a fresh sequence 5).
 //! In that build a seed replays exactly, so only the named seed runs. In a normal build (no
 //! `tokio_unstable`, see `coterie_sim::SEEDED_RUNTIME`) a seed's interleaving can differ from
 //! run to run, so if the named seed happens to pass, the next seeds of a short list are tried
@@ -62,8 +62,8 @@ fn a_client_that_reports_an_unknown_outcome_as_failed_is_caught() {
 /// granted in its session later. Caught when the session is granted the lock a second time
 /// after it released it (its next unlock succeeds while the model says it holds nothing), or
 /// another session finds the lock held while the history says it is free. Found with
-/// `scripts/sim.sh 40 --bug parked-retry-fresh-seq` in the seeded build: seeds 3, 14, 16, 19,
-/// 27 and 30 of 0..40 caught, all on the lock's key.
+/// `scripts/sim.sh 40 --bug parked-retry-fresh-seq` in the seeded build: seeds 3, 6, 14, 27
+/// and 30 of 0..40 caught, all on the lock's key.
 #[test]
 fn a_parked_call_resent_as_a_new_call_is_caught() {
     let bugs = Bugs { parked_retry_fresh_seq: true, ..Bugs::default() };
