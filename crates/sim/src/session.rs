@@ -1,12 +1,12 @@
 //! A client's session heartbeats, in seeds whose sessions may expire.
 //!
 //! In those seeds ([`SimParams::session_ttl`](crate::SimParams::session_ttl)) each session
-//! has a short TTL, and a task beside the client sends `Heartbeat` every third of it to a
-//! random member, over the same lossy link as the client's calls, one attempt per beat and
-//! never retried. Lost beats, partitions that leave the asked member without a quorum,
+//! has a short TTL, and a task beside the client sends `Heartbeat` every third of it, over
+//! the same lossy link as the client's calls, to the member it last heard leads (a random one
+//! after a timeout or a loss); a beat is never retried after a timeout or a loss. Lost beats, partitions that leave the asked member without a quorum,
 //! crashes and clock skew between successive leaders (the group's clock is the leaders'
 //! stamps) then expire sessions mid-run and mid-call. A beat refused by a member that does not
-//! lead follows its hint to the leader at once. A beat that the group answers
+//! lead follows its hint to the leader at once (twice at most). A beat that the group answers
 //! `SessionExpired` tells the client, which opens a new session (a fresh model owner) for
 //! its next operation; a call refused as expired tells it the same.
 
