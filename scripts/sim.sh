@@ -4,8 +4,8 @@
 #   scripts/sim.sh N                 runs seeds FIRST..FIRST+N (FIRST=0 unless set), prints the
 #                                    counts of pass / fail / exhausted and the failing seeds
 #   scripts/sim.sh --seed S [...]    runs one seed; any other coterie-sim flag passes through
-#                                    (--bug stale-reads|fresh-seq-on-retry|unknown-as-fail,
-#                                    --trace, --twice)
+#                                    (--bug stale-reads|fresh-seq-on-retry|unknown-as-fail|
+#                                    lossy-disk|parked-retry-fresh-seq, --trace, --twice)
 #   scripts/sim.sh --tests           runs the crate's tests in the seeded build, where the replay
 #                                    test (crates/sim/tests/determinism.rs) is not skipped
 #
@@ -35,7 +35,7 @@ if [[ $1 =~ ^[0-9]+$ ]]; then
     shift
     # The per-seed headline, whatever went wrong, and the totals.
     "$BIN" --seeds "$FIRST..$((FIRST + N))" "$@" |
-        grep -v -E '^  ([a-z][0-9]+: .*→ Linearizable|liveness: Served|network: |invariants over )' || exit $?
+        grep -v -E '^  ([a-z][0-9]+: .*→ Linearizable|liveness: Served|network: |invariants over |sessions: )' || exit $?
 else
     exec "$BIN" "$@"
 fi

@@ -113,7 +113,7 @@ mod semaphore {
 
     #[test]
     fn permits_are_never_handed_out_beyond_the_pool() {
-        let model = Semaphore { permits: 1 };
+        let model = Semaphore { permits: 1, fifo: false };
         // Two completed acquires of the only permit, neither released: one too many.
         let mut over = SemHistory::new();
         over.ok(1, 0, 5, I::Acquire { owner: 1, permits: 1 }, O::Acquired).unwrap();
@@ -134,7 +134,7 @@ mod semaphore {
 
     #[test]
     fn an_unknown_acquire_may_hold_a_permit_or_not() {
-        let model = Semaphore { permits: 1 };
+        let model = Semaphore { permits: 1, fifo: false };
         for seen in [0, 1] {
             let mut h = SemHistory::new();
             h.unknown(1, 0, I::Acquire { owner: 1, permits: 1 });

@@ -68,7 +68,8 @@ impl Cluster {
     /// Starts every member (concurrently, as separate processes would) and answers once each
     /// has started; the group then forms by itself.
     pub async fn start(params: SimParams, bugs: Bugs, net: Arc<Net>, start: Instant) -> Result<Arc<Cluster>, SimError> {
-        let slots = (1..=params.nodes).map(|id| (id, Slot { node: None, disk: Disk::new(), incarnation: 0 })).collect();
+        let all = params.nodes + u64::from(params.membership);
+        let slots = (1..=all).map(|id| (id, Slot { node: None, disk: Disk::new(), incarnation: 0 })).collect();
         let cluster = Arc::new(Cluster { params, bugs, net, start, slots: Mutex::new(slots) });
         let boots: Vec<_> = cluster
             .ids()
@@ -88,9 +89,20 @@ impl Cluster {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Every member's id.
+    /// Every member's id: the initial members, then the spare of a seed that changes the
+    /// membership ([`SimParams::membership`]).
     pub fn ids(&self) -> Vec<u64> {
-        (1..=self.params.nodes).collect()
+        (1..=self.size()).collect()
+    }
+
+    /// How many members there are ([`Cluster::ids`] runs from 1 to this).
+    pub fn size(&self) -> u64 {
+        self.params.nodes + u64::from(self.params.membership)
+    }
+
+    /// Whether `id` is one of the members the group was formed with (the others join it).
+    pub fn is_initial(&self, id: u64) -> bool {
+        id <= self.params.nodes
     }
 
     /// The running node `id`, if it is up.
@@ -133,7 +145,7 @@ impl Cluster {
     }
 
     fn members(&self) -> BTreeMap<u64, BasicNode> {
-        self.ids().into_iter().map(|id| (id, BasicNode::new(format!("sim:{id}")))).collect()
+        (1..=self.params.nodes).map(|id| (id, BasicNode::new(format!("sim:{id}")))).collect()
     }
 
     /// Crashes member `id` if it is up (see the module docs).
@@ -171,7 +183,14 @@ impl Cluster {
         self.net.up(id, registry);
         let skew = usize::try_from(id.saturating_sub(1)).ok().and_then(|i| self.params.skew_ms.get(i)).copied();
         let clock = Arc::new(SimClock::new(self.start, skew.unwrap_or(0)));
-        let start = CpNode::start(id, self.members(), disk.open(), transport, clock, self.config(id));
+        // A member added at runtime never forms a group of its own, before or after a restart.
+        let start = async {
+            if self.is_initial(id) {
+                CpNode::start(id, self.members(), disk.open(), transport, clock, self.config(id)).await
+            } else {
+                CpNode::start_joining(id, disk.open(), transport, clock, self.config(id)).await
+            }
+        };
         let started = tokio::time::timeout(START_LIMIT, start).await.map_err(|_| SimError::Start {
             id,
             reason: format!("it did not start within {START_LIMIT:?} of virtual time"),

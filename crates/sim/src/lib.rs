@@ -11,8 +11,11 @@
 //! * [`net`]: the faulty network behind the engine's `RaftWire`.
 //! * [`store`]: disks that survive crashes, fencing the crashed incarnation.
 //! * [`cluster`]: starting, crashing and restarting members; skewed clocks.
-//! * [`client`] and [`ops`]: the workload and how outcomes are classified.
-//! * [`nemesis`]: the fault schedule of the safety phase, and the heal.
+//! * [`client`], [`link`] and [`session`]: the clients, one attempt of a call (kept parked in
+//!   the group when it waits), and session heartbeats and expiry.
+//! * [`ops`] and [`record`]: the workload, and how outcomes are recorded for the checker.
+//! * [`nemesis`]: the fault schedule of the safety phase, and the heal; [`membership`]: voters
+//!   added and removed during it, in seeds that ask for it.
 //! * [`observe`]: leadership, applied states, acknowledged writes and logs, sampled for the
 //!   Raft invariant checkers of [`coterie_check::invariants`].
 //! * [`run`]: the phases and the check; [`report`]: the result and how to reproduce it.
@@ -25,18 +28,23 @@
 
 pub mod client;
 pub mod cluster;
+pub mod link;
+pub mod membership;
 pub mod nemesis;
 pub mod net;
 pub mod observe;
 pub mod ops;
 pub mod params;
+pub mod record;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod session;
 pub mod store;
 pub mod trace;
 
 pub use params::{Bugs, FaultMix, SimParams};
+pub use record::Coverage;
 pub use report::{Checked, KeyReport, Liveness, SimReport, Status, reproduce_command};
 pub use run::{SEEDED_RUNTIME, SimOptions, run};
 
@@ -54,6 +62,9 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
+    /// The structures could not be set up before the workload.
+    #[error("cannot set up the structures: {0}")]
+    Setup(String),
     /// A task of the simulation panicked or was cancelled.
     #[error("a simulation task failed: {0}")]
     Task(String),

@@ -17,7 +17,7 @@ use coterie_sim::{Bugs, SimOptions, Status, run};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail|lossy-disk]... [--trace] [--live] [--twice]"
+        "usage: coterie-sim (--seed N | --seeds A..B) [--bug stale-reads|fresh-seq-on-retry|unknown-as-fail|lossy-disk|parked-retry-fresh-seq]... [--trace] [--live] [--twice]"
     );
     ExitCode::from(2)
 }
@@ -61,6 +61,7 @@ fn main() -> ExitCode {
                 "fresh-seq-on-retry" => bugs.fresh_seq_on_retry = true,
                 "unknown-as-fail" => bugs.unknown_as_fail = true,
                 "lossy-disk" => bugs.lossy_disk = true,
+                "parked-retry-fresh-seq" => bugs.parked_retry_fresh_seq = true,
                 _ => return usage(),
             },
             _ => return usage(),

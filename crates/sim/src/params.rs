@@ -57,6 +57,18 @@ pub struct SimParams {
     pub max_loss_ppm: u64,
     /// The longest one-way message delay the fault schedule sets.
     pub max_delay: Duration,
+    /// The clients' session TTL when sessions may expire during the run (in about two seeds
+    /// of five): short, kept alive by heartbeats every third of it, which the network can
+    /// lose. `None`: sessions outlive the run, and no expiry is recorded.
+    pub session_ttl: Option<Duration>,
+    /// How long a try-lock or try-acquire that waits may wait in the group.
+    pub lock_wait: Duration,
+    /// The semaphore's permits.
+    pub permits: u64,
+    /// Whether the safety phase also changes the group's membership (in about one seed of
+    /// four): a spare member (id `nodes + 1`) is started waiting to join, and voters are
+    /// added and removed through the node's admin path while the faults go on.
+    pub membership: bool,
 }
 
 fn ms(n: u64) -> Duration {
@@ -103,6 +115,10 @@ impl SimParams {
             faults,
             max_loss_ppm: rng.range(10_000, 300_000),
             max_delay: ms(rng.range(1, 60)),
+            session_ttl: rng.chance(400_000).then(|| ms(rng.range(300, 1_500))),
+            lock_wait: ms(rng.range(50, 800)),
+            permits: rng.range(2, 4),
+            membership: rng.chance(250_000),
         }
     }
 }
@@ -124,6 +140,11 @@ pub struct Bugs {
     /// A disk that loses the last few log entries it acknowledged when its node crashes
     /// (acknowledged before durable).
     pub lossy_disk: bool,
+    /// Resend a parked call that answered `StillParked` under a fresh sequence number, as a
+    /// client that treats each wait as a new request would: the group cannot know it for
+    /// the same call, so it enqueues a second waiter, and the first one, which the client no
+    /// longer waits for, is granted the lock or permits in its session.
+    pub parked_retry_fresh_seq: bool,
 }
 
 #[cfg(test)]
@@ -140,7 +161,11 @@ mod tests {
             assert!(p.election.iter().all(|e| *e > p.heartbeat * 2));
             assert_eq!(p.election.len() as u64, p.nodes);
             assert!(p.faults.partitions || p.faults.crashes || p.faults.pauses || p.faults.loss);
+            assert!(p.session_ttl.is_none_or(|t| t >= ms(300) && t < ms(1_500)));
+            assert!(p.permits >= 2 && p.permits <= 3);
         }
+        let expiring = (0..200).filter(|s| SimParams::from_seed(*s).session_ttl.is_some()).count();
+        assert!((50..110).contains(&expiring), "{expiring} of 200 seeds have expiring sessions");
         assert_ne!(SimParams::from_seed(1), SimParams::from_seed(2));
     }
 }

@@ -10,6 +10,7 @@ use coterie_check::{Counterexample, History, Verdict};
 use crate::net::NetStats;
 use crate::observe::Sampled;
 use crate::params::{Bugs, SimParams};
+use crate::record::Coverage;
 use crate::trace::Trace;
 
 /// A key's verdict, without the witness.
@@ -101,6 +102,10 @@ pub struct SimReport {
     pub snapshot: RunSnapshot,
     /// What the network did.
     pub net: NetStats,
+    /// How often the parking, cancelling and expiry paths ran.
+    pub coverage: Coverage,
+    /// Membership change steps that succeeded during the safety phase.
+    pub membership_steps: u64,
     /// The trace.
     pub trace: Trace,
     /// Virtual time the run took.
@@ -149,6 +154,7 @@ pub fn reproduce_command(seed: u64, bugs: Bugs) -> String {
         (bugs.fresh_seq_on_retry, " --bug fresh-seq-on-retry"),
         (bugs.unknown_as_fail, " --bug unknown-as-fail"),
         (bugs.lossy_disk, " --bug lossy-disk"),
+        (bugs.parked_retry_fresh_seq, " --bug parked-retry-fresh-seq"),
     ] {
         if on {
             flags.push_str(flag);
@@ -162,10 +168,15 @@ impl fmt::Display for SimReport {
         let p = &self.params;
         writeln!(
             f,
-            "seed {}: {:?} — {} nodes, {} clients, heartbeat {:?}, faults {:?}, virtual {:.1}s",
+            "seed {}: {:?} — {} nodes{}, {} clients, heartbeat {:?}, faults {:?}, virtual {:.1}s",
             p.seed,
             self.status(),
             p.nodes,
+            if p.membership {
+                format!(" + 1 spare, {} membership steps", self.membership_steps)
+            } else {
+                String::new()
+            },
             p.clients,
             p.heartbeat,
             p.faults,
@@ -186,6 +197,17 @@ impl fmt::Display for SimReport {
             f,
             "  invariants over {} leadership observations ({} reigns), {} applied states, {} acknowledged writes, {} log entries",
             s.leaders, s.reigns, s.states, s.acked, s.entries
+        )?;
+        let c = &self.coverage;
+        writeln!(
+            f,
+            "  sessions: {} opened ({}), {} calls refused as expired; parked calls: {} retried, {} woken after parking, {} cancelled",
+            c.sessions,
+            p.session_ttl.map_or("lasting".to_owned(), |t| format!("ttl {t:?}")),
+            c.expired_calls,
+            c.parked_retries,
+            c.woken_after_parking,
+            c.cancelled
         )?;
         for violation in &self.invariants {
             writeln!(f, "  invariant: {violation}")?;

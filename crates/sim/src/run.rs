@@ -14,8 +14,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use coterie_check::models::{CasRegister, Counter, CounterInput, FencedMutex, RegisterInput};
+use std::time::Duration;
+
+use coterie_check::models::{CasRegister, Counter, CounterInput, FencedMutex, RegisterInput, Semaphore};
 use coterie_check::{Budget, History, Model, Verdict, check};
+use coterie_core::CoreError;
+use coterie_server::Request;
+use coterie_server::cp::CpError;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -24,11 +29,12 @@ use crate::client::{ClientCtx, SimClient};
 use crate::cluster::Cluster;
 use crate::net::Net;
 use crate::observe::{self, Recorder};
-use crate::ops::{COUNTER_KEYS, Ended, Histories, LOCK_KEYS, Op, REGISTER_KEYS, counts};
+use crate::ops::{COUNTER_KEYS, LOCK_KEYS, Op, REFERENCE_KEYS, REGISTER_KEYS, SEMAPHORE_KEYS, semaphore_init};
 use crate::params::{Bugs, SimParams};
+use crate::record::{Ended, Histories, counts};
 use crate::report::{KeyReport, Liveness, SimReport};
 use crate::rng::SimRng;
-use crate::{nemesis, report};
+use crate::{membership, nemesis, report};
 
 /// How a run is made, beyond its seed.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +84,7 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
     let root = SimRng::new(params.seed);
     let net = Net::new(root.fork(1), start, options.keep_trace, options.live_trace);
     let cluster = Cluster::start(params.clone(), options.bugs, Arc::clone(&net), start).await?;
+    setup(&cluster, &params).await?;
     let histories = Arc::new(Mutex::new(Histories::default()));
     let recorder = Recorder::default();
     let (stop_sampling, sampling) = watch::channel(false);
@@ -101,15 +108,19 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
             tokio::spawn(client.workload(stopped.clone(), safety_end))
         })
         .collect();
+    let changes =
+        tokio::spawn(membership::run(Arc::clone(&cluster), Arc::clone(&net), params.clone(), root.fork(4), safety_end));
     nemesis::run(&cluster, &net, &params, root.fork(2), safety_end).await?;
+    let membership_steps = changes.await.map_err(|err| SimError::Task(err.to_string()))?;
     let _ = stop.send(true);
 
     // Liveness phase.
     nemesis::heal(&cluster, &net).await?;
     let healed = Instant::now();
     net.record("healed");
-    let probe_client =
-        SimClient::new(ctx.clone(), params.clients + 1, root.fork(3)).with_op_timeout(params.liveness_bound);
+    let probe_client = SimClient::new(ctx.clone(), params.clients + 1, root.fork(3))
+        .with_op_timeout(params.liveness_bound)
+        .with_lasting_sessions();
     let probe = tokio::spawn(probe(probe_client, healed + params.liveness_bound));
     for client in clients {
         client.await.map_err(|err| SimError::Task(err.to_string()))?;
@@ -128,6 +139,11 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
             keys.push(check_key(key, &CasRegister::new(0i64), history, options.budget));
         }
     }
+    for key in REFERENCE_KEYS {
+        if let Some(history) = histories.references.key(&key.to_owned()) {
+            keys.push(check_key(key, &CasRegister::new(None), history, options.budget));
+        }
+    }
     for key in COUNTER_KEYS {
         if let Some(history) = histories.counters.key(&key.to_owned()) {
             keys.push(check_key(key, &Counter::default(), history, options.budget));
@@ -136,6 +152,13 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
     for key in LOCK_KEYS {
         if let Some(history) = histories.locks.key(&key.to_owned()) {
             keys.push(check_key(key, &FencedMutex::default(), history, options.budget));
+        }
+    }
+    // The CP semaphore serves waiters strictly in order, so a try may fail while permits are free.
+    let semaphore = Semaphore { permits: params.permits, fifo: true };
+    for key in SEMAPHORE_KEYS {
+        if let Some(history) = histories.semaphores.key(&key.to_owned()) {
+            keys.push(check_key(key, &semaphore, history, options.budget));
         }
     }
     Ok(SimReport {
@@ -148,9 +171,32 @@ async fn simulate(params: SimParams, options: SimOptions) -> Result<SimReport, S
         sampled,
         snapshot,
         net: net.stats(),
+        coverage: histories.coverage,
+        membership_steps,
         trace: net.trace(),
         virtual_time,
     })
+}
+
+/// Gives each semaphore its permits before the workload (and the faults) start, retrying
+/// until some member applies the `Init` (or answers that an earlier attempt did).
+async fn setup(cluster: &Cluster, params: &SimParams) -> Result<(), SimError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for key in SEMAPHORE_KEYS {
+        let init = Request::internal(semaphore_init(key, params.permits));
+        'init: loop {
+            for id in cluster.ids() {
+                let Some(node) = cluster.node(id) else { continue };
+                match node.call(init.clone(), Duration::from_secs(1)).await {
+                    Ok(_) | Err(CpError::Core(CoreError::AlreadyInitialized)) => break 'init,
+                    Err(_) if Instant::now() < deadline => {}
+                    Err(err) => return Err(SimError::Setup(format!("{key}: {err}"))),
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    Ok(())
 }
 
 /// The liveness probe: a session, a write and a linearizable read, all by `deadline`.

@@ -2,7 +2,9 @@
 //! the bug (the CI seeds include them).
 //!
 //! The seeds were found with `scripts/sim.sh 40 --bug <name>`, in the seeded build (seeds of
-//! 0..40 caught: stale reads 37, fresh sequence on retry 22, unknown as fail 12, lossy disk 3).
+//! 0..40 caught, with the workload of locks, semaphores, session expiry and membership
+//! changes: stale reads 26, fresh sequence on retry 15, unknown as fail 9, lossy disk 7,
+//! parked retry under a fresh sequence 5).
 //! In that build a seed replays exactly, so only the named seed runs. In a normal build (no
 //! `tokio_unstable`, see `coterie_sim::SEEDED_RUNTIME`) a seed's interleaving can differ from
 //! run to run, so if the named seed happens to pass, the next seeds of a short list are tried
@@ -52,6 +54,22 @@ fn a_client_that_reports_an_unknown_outcome_as_failed_is_caught() {
     let bugs = Bugs { unknown_as_fail: true, ..Bugs::default() };
     let (found, report) = caught(bugs, 10, 0..24, SimReport::violates_linearizability);
     assert!(found, "the misreported outcomes were not caught:\n{report}");
+}
+
+/// A client that resends a parked call under a fresh sequence number each time an attempt
+/// answers `StillParked`: every resend enqueues another waiter in the lock's (or the
+/// semaphore's) queue, and the earlier ones, which the client no longer waits for, are
+/// granted in its session later. Caught when the session is granted the lock a second time
+/// after it released it (its next unlock succeeds while the model says it holds nothing), or
+/// another session finds the lock held while the history says it is free. Found with
+/// `scripts/sim.sh 40 --bug parked-retry-fresh-seq` in the seeded build: seeds 3, 6, 14, 27
+/// and 30 of 0..40 caught, all on the lock's key.
+#[test]
+fn a_parked_call_resent_as_a_new_call_is_caught() {
+    let bugs = Bugs { parked_retry_fresh_seq: true, ..Bugs::default() };
+    let (found, report) = caught(bugs, 3, 0..40, SimReport::violates_linearizability);
+    assert!(found, "the doubly enqueued waiters were not caught:\n{report}");
+    assert!(report.keys.iter().any(|k| k.key.starts_with('l') && k.detail.is_some()), "{report}");
 }
 
 /// Caught by the liveness phase rather than the checker: the members whose disks lost

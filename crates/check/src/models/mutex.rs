@@ -10,6 +10,21 @@
 //! When an acquisition's outcome is unknown, its fence is unknown too: the state then records
 //! only the least it can be (the most permissive choice, which admits every continuation any
 //! actual fence would), and a later reentrant acquisition that observes the fence pins it.
+//!
+//! # Session expiry
+//!
+//! An owner is a session, and a session can expire: the service then releases its hold (and
+//! the next waiter may be granted the lock in the same step). A history models that with an
+//! [`MutexInput::Expire`] operation per session that may expire, recorded with an `Unknown`
+//! outcome when the session opens, so the checker may linearize it at any point after that,
+//! or never. An expiry takes effect only while its owner holds the mutex (an expiry of an
+//! owner holding nothing changes nothing the mutex can show, so leaving it out loses no
+//! linearization), and from then on the owner is gone: no later operation of it can take
+//! effect, because the service refuses every call of an expired session. So a hand-over
+//! between two holders is explained by an expiry only if the first holder does nothing
+//! afterwards that shows it still held the lock (a successful unlock, a reentrant acquire).
+
+use std::collections::BTreeSet;
 
 use crate::model::Model;
 
@@ -34,6 +49,24 @@ pub enum MutexInput {
         /// Who releases.
         owner: Owner,
     },
+    /// `owner`'s session expires: its hold is released, and it never acts again. Recorded
+    /// with an `Unknown` outcome (see the module docs).
+    Expire {
+        /// The session that expires.
+        owner: Owner,
+    },
+}
+
+impl MutexInput {
+    /// The owner that issues the operation (or whose session expires).
+    pub fn owner(&self) -> Owner {
+        match self {
+            MutexInput::Lock { owner }
+            | MutexInput::TryLock { owner }
+            | MutexInput::Unlock { owner }
+            | MutexInput::Expire { owner } => *owner,
+        }
+    }
 }
 
 /// What a mutex operation returns.
@@ -68,12 +101,15 @@ pub struct Holder {
 }
 
 /// The mutex's state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MutexState {
     /// The holder, if any.
     pub holder: Option<Holder>,
     /// Every fresh fence from now on must be greater than this.
     pub floor: u64,
+    /// Owners whose session expired (while holding the mutex): none of their operations can
+    /// take effect any more.
+    pub expired: BTreeSet<Owner>,
 }
 
 /// A fenced reentrant mutex, initially free, whose first fence must exceed `floor`.
@@ -101,7 +137,7 @@ impl FencedMutex {
                         (HeldFence::AtLeast(least), least)
                     }
                 };
-                Some(MutexState { holder: Some(Holder { owner, depth: 1, fence: held }), floor })
+                Some(MutexState { holder: Some(Holder { owner, depth: 1, fence: held }), floor, ..state.clone() })
             }
             Some(h) if h.owner == owner => {
                 let depth = h.depth.checked_add(1)?;
@@ -111,7 +147,7 @@ impl FencedMutex {
                     (HeldFence::AtLeast(_), Some(f)) => (HeldFence::Known(f), state.floor.max(f)),
                     (held, _) => (held, state.floor),
                 };
-                Some(MutexState { holder: Some(Holder { owner, depth, fence: held }), floor })
+                Some(MutexState { holder: Some(Holder { owner, depth, fence: held }), floor, ..state.clone() })
             }
             Some(_) => None,
         }
@@ -132,10 +168,13 @@ impl Model for FencedMutex {
     type Output = MutexOutput;
 
     fn init(&self) -> MutexState {
-        MutexState { holder: None, floor: self.floor }
+        MutexState { holder: None, floor: self.floor, expired: BTreeSet::new() }
     }
 
     fn step(&self, state: &MutexState, input: &MutexInput, output: Option<&MutexOutput>) -> Option<MutexState> {
+        if state.expired.contains(&input.owner()) {
+            return None;
+        }
         match input {
             MutexInput::Lock { owner } => {
                 let fence = Self::observed_lock(output).ok()?;
@@ -144,7 +183,7 @@ impl Model for FencedMutex {
             MutexInput::TryLock { owner } => {
                 let held_by_other = state.holder.is_some_and(|h| h.owner != *owner);
                 match (output, held_by_other) {
-                    (Some(MutexOutput::TryLocked(None)), true) | (None, true) => Some(*state),
+                    (Some(MutexOutput::TryLocked(None)), true) | (None, true) => Some(state.clone()),
                     (Some(MutexOutput::TryLocked(Some(f))), false) => Self::acquire(state, *owner, Some(*f)),
                     (None, false) => Self::acquire(state, *owner, None),
                     _ => None,
@@ -162,7 +201,15 @@ impl Model for FencedMutex {
                     Some(h) if h.owner == *owner => None,
                     other => other,
                 };
-                Some(MutexState { holder, floor: state.floor })
+                Some(MutexState { holder, ..state.clone() })
+            }
+            MutexInput::Expire { owner } => {
+                // Only an owner that holds the mutex can lose it (see the module docs).
+                state.holder.filter(|h| h.owner == *owner)?;
+                let mut next = state.clone();
+                next.holder = None;
+                next.expired.insert(*owner);
+                Some(next)
             }
         }
     }
@@ -210,6 +257,21 @@ mod tests {
         let s1 = lock(&m, &m.init(), 1, Some(1)).unwrap();
         let unlock = MutexInput::Unlock { owner: 2 };
         assert_eq!(m.step(&s1, &unlock, Some(&MutexOutput::Unlocked(true))), None);
-        assert_eq!(m.step(&s1, &unlock, Some(&MutexOutput::Unlocked(false))), Some(s1));
+        assert_eq!(m.step(&s1, &unlock, Some(&MutexOutput::Unlocked(false))), Some(s1.clone()));
+    }
+
+    #[test]
+    fn an_expiry_releases_only_a_holder_and_its_owner_never_acts_again() {
+        let m = FencedMutex::default();
+        let expire = MutexInput::Expire { owner: 1 };
+        assert_eq!(m.step(&m.init(), &expire, None), None, "an owner holding nothing has nothing to lose");
+        let s1 = lock(&m, &m.init(), 1, Some(1)).unwrap();
+        let s2 = m.step(&s1, &expire, None).unwrap();
+        assert_eq!(s2.holder, None);
+        assert_eq!(m.step(&s2, &expire, None), None, "a session expires once");
+        assert!(lock(&m, &s2, 2, Some(2)).is_some(), "the next owner may take it");
+        assert_eq!(lock(&m, &s2, 1, Some(2)), None, "an expired owner cannot acquire");
+        let unlock = MutexInput::Unlock { owner: 1 };
+        assert_eq!(m.step(&s2, &unlock, Some(&MutexOutput::Unlocked(false))), None, "nor call at all");
     }
 }
