@@ -118,7 +118,7 @@ async fn objects_larger_than_a_part_round_trip_and_conditions_hold() {
     assert_eq!(resent.unwrap().etag, swapped.etag);
 
     // Copy if not exists, rename if not exists, list, delete.
-    let copy = pb::CopyObjectRequest {
+    let copy = pb::TransferObjectRequest {
         call: call("photos", 6),
         from: "big.bin".into(),
         to: "backup.bin".into(),
@@ -127,9 +127,9 @@ async fn objects_larger_than_a_part_round_trip_and_conditions_hold() {
     };
     let copied = client.copy_object(copy.clone()).await.unwrap().into_inner().meta.unwrap();
     assert_eq!((copied.key.as_str(), copied.size), ("backup.bin", 2));
-    let copy_again = client.copy_object(pb::CopyObjectRequest { call: call("photos", 7), ..copy }).await;
+    let copy_again = client.copy_object(pb::TransferObjectRequest { call: call("photos", 7), ..copy }).await;
     assert_eq!(reason(&copy_again.unwrap_err()), "already_exists");
-    let rename = pb::RenameObjectRequest {
+    let rename = pb::TransferObjectRequest {
         call: call("photos", 8),
         from: "backup.bin".into(),
         to: "dir/moved.bin".into(),

@@ -120,28 +120,16 @@ pub fn list(request: pb::ListObjectsRequest) -> Result<Routed, ConvertError> {
     routed(request.call, command, "list_objects")
 }
 
-/// A copy.
-pub fn copy(request: pb::CopyObjectRequest) -> Result<Routed, ConvertError> {
-    let command = BucketCommand::Copy {
-        from: request.from,
-        to: request.to,
-        source_if_match: request.source_if_match.map(ETag::new),
-        if_not_exists: request.if_not_exists,
-        if_fence_at_least: request.if_fence_at_least,
+/// A copy (`rename: false`) or a rename.
+pub fn transfer(request: pb::TransferObjectRequest, rename: bool) -> Result<Routed, ConvertError> {
+    let (from, to, source_if_match) = (request.from, request.to, request.source_if_match.map(ETag::new));
+    let (if_not_exists, if_fence_at_least) = (request.if_not_exists, request.if_fence_at_least);
+    let (command, operation) = if rename {
+        (BucketCommand::Rename { from, to, source_if_match, if_not_exists, if_fence_at_least }, "rename_object")
+    } else {
+        (BucketCommand::Copy { from, to, source_if_match, if_not_exists, if_fence_at_least }, "copy_object")
     };
-    routed(request.call, command, "copy_object")
-}
-
-/// A rename.
-pub fn rename(request: pb::RenameObjectRequest) -> Result<Routed, ConvertError> {
-    let command = BucketCommand::Rename {
-        from: request.from,
-        to: request.to,
-        source_if_match: request.source_if_match.map(ETag::new),
-        if_not_exists: request.if_not_exists,
-        if_fence_at_least: request.if_fence_at_least,
-    };
-    routed(request.call, command, "rename_object")
+    routed(request.call, command, operation)
 }
 
 /// A TTL change.

@@ -238,29 +238,26 @@ impl Bucket {
 
     /// Copies object `from` to `to` in one step; answers the copy's metadata.
     pub async fn copy(&self, from: &str, to: &str, options: CopyOptions) -> Result<ObjectInfo, ClientError> {
-        let meta = self
-            .write("copy_object", |mut client, call, left| {
-                let mut request = tonic::Request::new(pb::CopyObjectRequest {
-                    call,
-                    from: from.to_owned(),
-                    to: to.to_owned(),
-                    source_if_match: options.source_if_match.clone(),
-                    if_not_exists: options.if_not_exists,
-                    if_fence_at_least: options.if_fence_at_least,
-                });
-                request.set_timeout(left);
-                async move { client.copy_object(request).await.map(|answer| answer.into_inner().meta) }
-            })
-            .await?;
-        meta.map(ObjectInfo::from).ok_or_else(|| missing_meta("copy_object"))
+        self.transfer(from, to, options, false).await
     }
 
     /// Moves object `from` to `to` in one step (never both, never neither); answers the
     /// moved object's metadata.
     pub async fn rename(&self, from: &str, to: &str, options: CopyOptions) -> Result<ObjectInfo, ClientError> {
+        self.transfer(from, to, options, true).await
+    }
+
+    async fn transfer(
+        &self,
+        from: &str,
+        to: &str,
+        options: CopyOptions,
+        rename: bool,
+    ) -> Result<ObjectInfo, ClientError> {
+        let operation = if rename { "rename_object" } else { "copy_object" };
         let meta = self
-            .write("rename_object", |mut client, call, left| {
-                let mut request = tonic::Request::new(pb::RenameObjectRequest {
+            .write(operation, |mut client, call, left| {
+                let mut request = tonic::Request::new(pb::TransferObjectRequest {
                     call,
                     from: from.to_owned(),
                     to: to.to_owned(),
@@ -269,10 +266,14 @@ impl Bucket {
                     if_fence_at_least: options.if_fence_at_least,
                 });
                 request.set_timeout(left);
-                async move { client.rename_object(request).await.map(|answer| answer.into_inner().meta) }
+                async move {
+                    let answer =
+                        if rename { client.rename_object(request).await } else { client.copy_object(request).await };
+                    answer.map(|answer| answer.into_inner().meta)
+                }
             })
             .await?;
-        meta.map(ObjectInfo::from).ok_or_else(|| missing_meta("rename_object"))
+        meta.map(ObjectInfo::from).ok_or_else(|| missing_meta(operation))
     }
 
     /// Sets (or with `None` clears) object `key`'s time to live, only if its ETag is

@@ -68,6 +68,23 @@ impl ObjectServer {
     }
 }
 
+impl ObjectServer {
+    /// A copy or a rename: one bucket command, answered with the destination's metadata.
+    async fn transfer(
+        &self,
+        request: Request<pb::TransferObjectRequest>,
+        rename: bool,
+    ) -> Result<Response<pb::TransferObjectResponse>, Status> {
+        let timeout = self.timeout(&request);
+        let request = request.into_inner();
+        let to = request.to.clone();
+        let operation = if rename { "rename_object" } else { "copy_object" };
+        let output = self.metadata(object::transfer(request, rename), timeout).await?;
+        let meta = object::written(output, &to, operation).map_err(convert_status)?;
+        Ok(Response::new(pb::TransferObjectResponse { meta: Some(meta) }))
+    }
+}
+
 /// The status for an object operation's failure.
 fn object_status(err: &ObjectError) -> Status {
     match err {
@@ -205,26 +222,16 @@ impl ObjectService for ObjectServer {
 
     async fn copy_object(
         &self,
-        request: Request<pb::CopyObjectRequest>,
-    ) -> Result<Response<pb::CopyObjectResponse>, Status> {
-        let timeout = self.timeout(&request);
-        let request = request.into_inner();
-        let to = request.to.clone();
-        let output = self.metadata(object::copy(request), timeout).await?;
-        let meta = object::written(output, &to, "copy_object").map_err(convert_status)?;
-        Ok(Response::new(pb::CopyObjectResponse { meta: Some(meta) }))
+        request: Request<pb::TransferObjectRequest>,
+    ) -> Result<Response<pb::TransferObjectResponse>, Status> {
+        self.transfer(request, false).await
     }
 
     async fn rename_object(
         &self,
-        request: Request<pb::RenameObjectRequest>,
-    ) -> Result<Response<pb::RenameObjectResponse>, Status> {
-        let timeout = self.timeout(&request);
-        let request = request.into_inner();
-        let to = request.to.clone();
-        let output = self.metadata(object::rename(request), timeout).await?;
-        let meta = object::written(output, &to, "rename_object").map_err(convert_status)?;
-        Ok(Response::new(pb::RenameObjectResponse { meta: Some(meta) }))
+        request: Request<pb::TransferObjectRequest>,
+    ) -> Result<Response<pb::TransferObjectResponse>, Status> {
+        self.transfer(request, true).await
     }
 
     async fn set_object_ttl(
