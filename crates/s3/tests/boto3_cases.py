@@ -151,6 +151,12 @@ def ranges():
     assert body(bucket, "digits", Range="bytes=8-100") == b"89"
     err = refused(416, S3.get_object, Bucket=bucket, Key="digits", Range="bytes=10-20")
     assert code(err) == "InvalidRange"
+    # 17 MiB: three parts of at most 8 MiB on the members; a range across a part boundary.
+    big = os.urandom(17 << 20)
+    S3.put_object(Bucket=bucket, Key="big", Body=big)
+    assert body(bucket, "big") == big
+    start = (8 << 20) - 3
+    assert body(bucket, "big", Range=f"bytes={start}-{start + 5}") == big[start : start + 6]
 
 
 def listing():
