@@ -295,7 +295,7 @@ impl S3 for Gateway {
     }
 
     async fn copy_object(&self, req: S3Request<dto::CopyObjectInput>) -> S3Result<S3Response<dto::CopyObjectOutput>> {
-        let if_not_exists = match req.headers.get(self.config.copy_if_not_exists_header.as_str()) {
+        let header = match req.headers.get(self.config.copy_if_not_exists_header.as_str()) {
             None => false,
             Some(value) if value.as_bytes().eq_ignore_ascii_case(b"true") => true,
             Some(_) => {
@@ -305,6 +305,26 @@ impl S3 for Gateway {
                 ));
             }
         };
+        // AWS's own form of copy-if-not-exists: `If-None-Match: *` on the destination (s3s
+        // 0.14 does not parse it for CopyObject, so it is read from the request).
+        let if_none_match = match req.headers.get("if-none-match") {
+            None => false,
+            Some(value) if value.as_bytes() == b"*" => true,
+            Some(_) => {
+                return Err(s3(
+                    S3ErrorCode::NotImplemented,
+                    "If-None-Match on CopyObject takes only '*' (copy only if the destination does not exist)",
+                ));
+            }
+        };
+        if req.headers.contains_key("if-match") {
+            return Err(s3(
+                S3ErrorCode::NotImplemented,
+                "If-Match on CopyObject's destination is not supported; use x-amz-copy-source-if-match for the source, \
+                 or If-None-Match: * for a destination that must not exist",
+            ));
+        }
+        let if_not_exists = header || if_none_match;
         let input = req.input;
         check_bucket(&input.bucket)?;
         let dto::CopySource::Bucket { bucket: from_bucket, key: from, .. } = &input.copy_source else {
@@ -323,6 +343,16 @@ impl S3 for Gateway {
             return Err(s3(
                 S3ErrorCode::NotImplemented,
                 "CopyObject keeps the source's metadata; x-amz-metadata-directive: REPLACE is not supported",
+            ));
+        }
+        if input.copy_source_if_none_match.is_some()
+            || input.copy_source_if_modified_since.is_some()
+            || input.copy_source_if_unmodified_since.is_some()
+        {
+            return Err(s3(
+                S3ErrorCode::NotImplemented,
+                "CopyObject takes x-amz-copy-source-if-match only; drop the other x-amz-copy-source-if-* headers, \
+                 or check the source with HeadObject first",
             ));
         }
         let source_if_match = match &input.copy_source_if_match {

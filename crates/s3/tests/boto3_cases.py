@@ -204,6 +204,13 @@ def copy_if_not_exists():
     err = refused(412, c.copy_object, Bucket=bucket, Key="data.bak", CopySource=source)
     assert code(err) == "PreconditionFailed"
     assert body(bucket, "data.bak") == b"v1", "the backup was not overwritten"
+    # AWS's form: If-None-Match: * on the copy.
+    err = refused(412, S3.copy_object, Bucket=bucket, Key="data.bak", CopySource=source, IfNoneMatch="*")
+    assert code(err) == "PreconditionFailed"
+    S3.copy_object(Bucket=bucket, Key="data.bak2", CopySource=source, IfNoneMatch="*")
+    assert body(bucket, "data.bak2") == b"v2"
+    # A source condition: the copy happens only if the source is still the version read.
+    refused(412, S3.copy_object, Bucket=bucket, Key="data.bak3", CopySource=source, CopySourceIfMatch='"stale"')
     # Without the header a copy overwrites.
     S3.copy_object(Bucket=bucket, Key="data.bak", CopySource=source)
     assert body(bucket, "data.bak") == b"v2"
