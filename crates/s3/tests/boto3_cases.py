@@ -19,6 +19,13 @@ FOLLOWER = os.environ["S3_FOLLOWER_ENDPOINT"]
 ACCESS = os.environ["S3_ACCESS_KEY"]
 SECRET = os.environ["S3_SECRET_KEY"]
 COPY_IF_NOT_EXISTS = "x-coterie-copy-if-not-exists"
+# Which run this is (a rerun after a leader change uses fresh buckets).
+RUN = os.environ.get("S3_RUN", "0")
+
+
+def b(name):
+    """The bucket `name` of this run."""
+    return f"{name}-{RUN}"
 
 
 def client(endpoint=ENDPOINT, access=ACCESS, secret=SECRET, attempts=3):
@@ -62,7 +69,7 @@ def body(bucket, key, **kwargs):
 
 
 def create_only_race():
-    bucket, key, n = "race", "lock", 8
+    bucket, key, n = b("race"), "lock", 8
     S3.create_bucket(Bucket=bucket)
     results = [None] * n
     clients = [client() for _ in range(n)]
@@ -88,7 +95,7 @@ def create_only_race():
 
 
 def if_match_cas():
-    bucket = "cas"
+    bucket = b("cas")
     first = S3.put_object(Bucket=bucket, Key="doc", Body=b"v1")["ETag"]
     assert first.startswith('"') and first.endswith('"'), f"ETags are quoted: {first}"
     second = S3.put_object(Bucket=bucket, Key="doc", Body=b"v2", IfMatch=first)["ETag"]
@@ -121,7 +128,7 @@ def if_match_cas():
 
 
 def conditional_reads():
-    bucket = "cache"
+    bucket = b("cache")
     put = S3.put_object(Bucket=bucket, Key="page", Body=b"hello")
     etag = put["ETag"]
     head = S3.head_object(Bucket=bucket, Key="page")
@@ -141,7 +148,7 @@ def conditional_reads():
 
 
 def ranges():
-    bucket = "ranges"
+    bucket = b("ranges")
     S3.put_object(Bucket=bucket, Key="digits", Body=b"0123456789")
     got = S3.get_object(Bucket=bucket, Key="digits", Range="bytes=2-5")
     assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
@@ -160,7 +167,7 @@ def ranges():
 
 
 def listing():
-    bucket = "listing"
+    bucket = b("listing")
     keys = ["a/1", "a/2", "b/1", "b/2/x", "c", "d"]
     for key in keys:
         S3.put_object(Bucket=bucket, Key=key, Body=key.encode())
@@ -189,7 +196,7 @@ def listing():
 
 
 def copy_if_not_exists():
-    bucket = "backup"
+    bucket = b("backup")
     S3.put_object(Bucket=bucket, Key="data", Body=b"v1")
     c = client()
 
@@ -217,7 +224,7 @@ def copy_if_not_exists():
 
 
 def deletes():
-    bucket = "deletes"
+    bucket = b("deletes")
     etag = S3.put_object(Bucket=bucket, Key="k", Body=b"x")["ETag"]
     refused(412, S3.delete_object, Bucket=bucket, Key="k", IfMatch='"wrong"')
     S3.delete_object(Bucket=bucket, Key="k", IfMatch=etag)
@@ -226,7 +233,7 @@ def deletes():
 
 
 def multipart():
-    bucket, key = "multipart", "big.bin"
+    bucket, key = b("multipart"), "big.bin"
     part1, part2 = os.urandom(5 << 20), os.urandom(1 << 20)
     upload = S3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/x-test", Metadata={"owner": "me"})
     uid = upload["UploadId"]
@@ -254,16 +261,16 @@ def multipart():
 
 def wrong_signature():
     bad = client(secret="not-the-secret", attempts=1)
-    err = refused(403, bad.put_object, Bucket="auth", Key="k", Body=b"x")
+    err = refused(403, bad.put_object, Bucket=b("auth"), Key="k", Body=b"x")
     assert code(err) == "SignatureDoesNotMatch", code(err)
     unknown = client(access="someone-else", attempts=1)
-    refused(403, unknown.get_object, Bucket="auth", Key="k")
-    refused(404, S3.head_object, Bucket="auth", Key="k")
+    refused(403, unknown.get_object, Bucket=b("auth"), Key="k")
+    refused(404, S3.head_object, Bucket=b("auth"), Key="k")
 
 
 def follower_and_names():
     follower = client(FOLLOWER, attempts=1)
-    err = refused(503, follower.put_object, Bucket="follower", Key="k", Body=b"x")
+    err = refused(503, follower.put_object, Bucket=b("follower"), Key="k", Body=b"x")
     assert code(err) == "ServiceUnavailable" and "leader" in err.response["Error"]["Message"]
     err = refused(400, S3.put_object, Bucket="bad_name", Key="k", Body=b"x")
     assert code(err) == "InvalidBucketName"
