@@ -272,6 +272,11 @@ def follower_and_names():
     follower = client(FOLLOWER, attempts=1)
     err = refused(503, follower.put_object, Bucket=b("follower"), Key="k", Body=b"x")
     assert code(err) == "ServiceUnavailable" and "leader" in err.response["Error"]["Message"]
+    S3.put_object(Bucket=b("follower"), Key="k", Body=b"x", ContentType="text/plain", Metadata={"a": "1"})
+    err = refused(503, follower.get_object, Bucket=b("follower"), Key="k")
+    assert code(err) == "ServiceUnavailable"
+    head = S3.head_object(Bucket=b("follower"), Key="k")
+    assert head["ContentType"] == "text/plain" and head["Metadata"] == {"a": "1"}, head
     err = refused(400, S3.put_object, Bucket="bad_name", Key="k", Body=b"x")
     assert code(err) == "InvalidBucketName"
 
