@@ -88,3 +88,42 @@ pub fn core_error(err: &CoreError) -> S3Error {
     };
     s3(code, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use coterie_core::PreconditionReason;
+
+    use super::*;
+
+    fn code(err: CoreError) -> S3ErrorCode {
+        core_error(&err).code().clone()
+    }
+
+    #[test]
+    fn refusals_become_the_s3_codes_clients_expect() {
+        let key = "k".to_owned();
+        assert_eq!(code(CoreError::AlreadyExists { key: key.clone() }), S3ErrorCode::PreconditionFailed);
+        let mismatch = PreconditionReason::EtagMismatch { current: "e".to_owned() };
+        assert_eq!(
+            code(CoreError::PreconditionFailed { key: key.clone(), reason: mismatch }),
+            S3ErrorCode::PreconditionFailed
+        );
+        let not_modified = CoreError::NotModified {
+            key: key.clone(),
+            etag: "e".to_owned(),
+            last_modified: coterie_core::Timestamp(0),
+        };
+        assert_eq!(code(not_modified), S3ErrorCode::NotModified);
+        assert_eq!(code(CoreError::ObjectNotFound { key: key.clone() }), S3ErrorCode::NoSuchKey);
+        assert_eq!(code(CoreError::RangeNotSatisfiable { key, size: 3 }), S3ErrorCode::InvalidRange);
+    }
+
+    #[test]
+    fn a_follower_answers_503_naming_the_leader() {
+        let redirect = EngineError::Redirect { member: Some(2), address: Some("127.0.0.1:7102".to_owned()) };
+        let err = engine_error(&redirect);
+        assert_eq!(*err.code(), S3ErrorCode::ServiceUnavailable);
+        let message = err.message().unwrap_or_default();
+        assert!(message.contains("leader") && message.contains("member 2"), "{message}");
+    }
+}
