@@ -23,6 +23,7 @@ mod ops;
 mod render;
 mod serve;
 mod serve_config;
+mod serve_s3;
 mod status;
 
 use std::io::Write;

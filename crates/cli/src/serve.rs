@@ -4,9 +4,11 @@
 //! the same orderly shutdown (Raft stepping down, storage closed) as a person at a terminal.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use coterie_s3::{Gateway, GatewayConfig};
 use coterie_server::{Node, NodeConfig};
 
 use crate::Outcome;
@@ -26,6 +28,7 @@ async fn stop_signal() -> anyhow::Result<()> {
 /// Runs `coterie serve`.
 pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let config = args.resolve()?;
+    let s3 = args.s3.resolve()?;
     if let Some(dir) = &config.data_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     }
@@ -45,9 +48,23 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     if let Some(seed) = &config.join {
         println!("member {} joining the cluster through {seed}", config.id);
     }
+    let limits = node_config.object_limits;
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
+    let node = Arc::new(node);
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
+    let gateway = match s3 {
+        Some((address, credentials)) => {
+            let gateway = Gateway::new(Arc::clone(&node), GatewayConfig { limits, ..GatewayConfig::default() });
+            let running = coterie_s3::start(address, gateway, &credentials).await?;
+            println!(
+                "member {} serving S3 on http://{} (path-style, Signature V4 with access key {:?})",
+                config.id, running.local_addr, credentials.access_key
+            );
+            Some(running)
+        }
+        None => None,
+    };
     let stopped = tokio::select! {
         stopped = stop_signal() => stopped,
         () = node.removed() => {
@@ -56,6 +73,9 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         }
     };
     println!("member {} stopping", config.id);
+    if let Some(gateway) = gateway {
+        gateway.stop();
+    }
     node.shutdown().await;
     stopped?;
     Ok(Outcome::Done)

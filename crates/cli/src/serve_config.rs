@@ -73,6 +73,9 @@ pub(crate) struct ServeArgs {
     /// hosting no CP replica; CP calls to it are answered with a CP member's address.
     #[arg(long, requires = "join")]
     pub(crate) plain: bool,
+    /// The S3 gateway (`--s3`, `--s3-access-key`, `--s3-secret-key[-file]`).
+    #[command(flatten)]
+    pub(crate) s3: crate::serve_s3::S3Args,
 }
 
 /// The settings a config file may hold.
