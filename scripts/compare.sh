@@ -4,9 +4,12 @@
 # then writes docs/benchmarks.md with `coterie bench report`. Stops everything it started.
 #
 # Overridable by environment:
-#   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"), CLIENTS ("1 16 64"),
+#   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"; also obj-create obj-cas,
+#   the object store's create-only put and ETag compare-and-swap, measured beside etcd only),
+#   CLIENTS ("1 16 64"),
 #   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
-#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir),
+#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir), COTERIE (the binary:
+#   $CARGO_TARGET_DIR/release/coterie, else target/release/coterie),
 #   FAILOVER_ROUNDS (3; 0 skips it): leader-kill measurements on Coterie and (if in PEERS) etcd,
 #   after the matrix, interleaved; the killed member is restarted between rounds.
 set -euo pipefail
@@ -26,7 +29,7 @@ WORK=${WORK:-$(mktemp -d /tmp/coterie-compare.XXXXXX)}
 export PEERS_DIR=$WORK/peers
 RESULTS=$WORK/results.jsonl
 PREAMBLE=$WORK/preamble.md
-COTERIE=target/release/coterie
+COTERIE=${COTERIE:-${CARGO_TARGET_DIR:-target}/release/coterie}
 COTERIE_ENDPOINTS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
 COTERIE_PIDS=()
 STARTED_PEERS=()
@@ -36,8 +39,12 @@ declare -A ENDPOINTS=(
   [zookeeper]=127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
   [redis]=127.0.0.1:6379
 )
-# Workloads a peer has no driver for (the harness refuses them rather than fake them).
-unsupported() { [[ $2 == cp-semaphore && $1 != coterie ]]; }
+# Workloads a peer has no driver for (the harness refuses them rather than fake them): the
+# semaphore on every peer; the object workloads on every peer but etcd.
+unsupported() {
+  [[ $1 == coterie ]] && return 1
+  [[ $2 == cp-semaphore ]] || [[ $2 == obj-* && $1 != etcd ]]
+}
 
 cleanup() {
   local status=$?

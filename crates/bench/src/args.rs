@@ -22,7 +22,7 @@ pub struct BenchArgs {
     /// The system's endpoints, comma-separated host:port (etcd/ZooKeeper/Coterie members, one Redis).
     #[arg(long, value_delimiter = ',', required = true)]
     pub endpoints: Vec<String>,
-    /// The workload: cp-incr, cp-cas, cp-get, cp-lock, cp-lock-each or cp-semaphore.
+    /// The workload: cp-incr, cp-cas, cp-get, cp-lock, cp-lock-each, cp-semaphore, obj-create or obj-cas.
     #[arg(long)]
     pub workload: Workload,
     /// Concurrent clients, each with its own connection and one request in flight.

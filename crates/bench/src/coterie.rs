@@ -55,12 +55,14 @@ pub struct CoterieDriver<C: Connect> {
     endpoints: Vec<String>,
     workload: Workload,
     fences: Option<Arc<Mutex<Vec<Fence>>>>,
+    /// Unique to this driver, so that `obj-create`'s keys are new in every run.
+    run: String,
 }
 
 impl<C: Connect> CoterieDriver<C> {
     /// A driver running `workload` on the cluster at `endpoints`, connecting with `connector`.
     pub fn new(connector: C, endpoints: Vec<String>, workload: Workload) -> Self {
-        CoterieDriver { connector, endpoints, workload, fences: None }
+        CoterieDriver { connector, endpoints, workload, fences: None, run: crate::objects::run_id() }
     }
 
     /// Records every fence the lock workloads obtain into `log`, while the lock is held, so
@@ -87,6 +89,15 @@ fn prepare_error(workload: Workload, err: impl Display) -> BenchError {
 impl<C: Connect> Driver for CoterieDriver<C> {
     fn prepare(&self) -> BoxFuture<'_, Result<(), BenchError>> {
         Box::pin(async move {
+            if self.workload.is_object() {
+                let client = self.client(0).await?;
+                let prepared = match crate::objects::grpc(&client, self.workload) {
+                    Ok(grpc) => crate::objects::prepare(&grpc, self.workload, &self.run).await,
+                    Err(err) => Err(err),
+                };
+                let _ = client.close().await;
+                return prepared;
+            }
             if self.workload != Workload::CpSemaphore {
                 return Ok(());
             }
@@ -105,6 +116,11 @@ impl<C: Connect> Driver for CoterieDriver<C> {
     fn connect(&self, index: usize) -> BoxFuture<'_, Result<Box<dyn ClientDriver>, BenchError>> {
         Box::pin(async move {
             let client = self.client(index).await?;
+            if self.workload.is_object() {
+                let grpc = crate::objects::grpc(&client, self.workload)?;
+                let objects = crate::objects::ObjectClient::new(grpc, self.workload, &self.run, index)?;
+                return Ok(Box::new(objects) as Box<dyn ClientDriver>);
+            }
             let op = match self.workload {
                 Workload::CpIncr | Workload::CpCas | Workload::CpGet => {
                     let counter = client.atomic_long(COUNTER).map_err(|err| prepare_error(self.workload, err))?;
@@ -121,6 +137,10 @@ impl<C: Connect> Driver for CoterieDriver<C> {
                 }
                 Workload::CpSemaphore => {
                     Op::Semaphore(client.semaphore(SEMAPHORE).map_err(|err| prepare_error(self.workload, err))?)
+                }
+                // Handled above, on the bucket handle.
+                Workload::ObjCreate | Workload::ObjCas => {
+                    return Err(prepare_error(self.workload, "object workloads run on the bucket handle"));
                 }
             };
             Ok(Box::new(CoterieClient { client, op, fences: self.fences.clone() }) as Box<dyn ClientDriver>)

@@ -36,6 +36,16 @@ pub enum BenchError {
         /// The workload asked for.
         workload: String,
     },
+    /// An object workload was given a connector whose clients have no bucket handle.
+    #[error(
+        "workload {workload} needs Coterie's gRPC client (the bucket handle is only on Client<GrpcTransport>), but the connector makes clients over {transport}; run it with `coterie bench` against `coterie serve` members"
+    )]
+    NeedsGrpc {
+        /// The workload asked for.
+        workload: String,
+        /// The transport the connector's clients use.
+        transport: &'static str,
+    },
     /// The peer drivers were not compiled in.
     #[error(
         "{system} needs the peer drivers: rebuild with `--features peers` (for example `cargo build --release -p coterie-cli --features peers`)"

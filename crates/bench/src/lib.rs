@@ -4,7 +4,7 @@
 //! way, in the same run, against what a user would otherwise pick. This crate is that
 //! measurement: one closed-loop runner ([`runner`]), workloads by name ([`Workload`]), one
 //! driver per system ([`Driver`]: Coterie always, etcd, ZooKeeper and Redis with the `peers`
-//! feature), and the report that turns results into `docs/benchmarks.md` ([`report()`]).
+//! feature; the object workloads `obj-*` on Coterie's gRPC client and etcd, see [`objects`]), and the report that turns results into `docs/benchmarks.md` ([`report()`]).
 //!
 //! ## Wiring it into a binary
 //!
@@ -37,6 +37,7 @@ pub mod driver;
 pub mod duration;
 pub mod error;
 pub mod failover;
+pub mod objects;
 pub mod output;
 #[cfg(feature = "peers")]
 pub mod peers;
@@ -57,4 +58,4 @@ pub use failover::{
 pub use output::RunRecord;
 pub use report::{ReportArgs, render_report, report};
 pub use runner::{Phase, RunConfig, RunStats, run_closed_loop};
-pub use workload::{System, UnknownWorkload, Workload};
+pub use workload::{OBJECT_VALUE_BYTES, System, UnknownWorkload, Workload};

@@ -20,17 +20,28 @@ pub enum Workload {
     CpLockEach,
     /// `cp-semaphore`: acquire then release one permit of a semaphore with a few permits.
     CpSemaphore,
+    /// `obj-create`: a create-only put of a new key (a value of [`OBJECT_VALUE_BYTES`] bytes).
+    ObjCreate,
+    /// `obj-cas`: get one hot object, then put value+1 only if its ETag (etcd: mod_revision)
+    /// is the one read, retried until it succeeds; one op per successful swap, the retries
+    /// inside its latency.
+    ObjCas,
 }
+
+/// The size of each value the `obj-create` workload writes.
+pub const OBJECT_VALUE_BYTES: usize = 100;
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 8] = [
         Workload::CpIncr,
         Workload::CpCas,
         Workload::CpGet,
         Workload::CpLock,
         Workload::CpLockEach,
         Workload::CpSemaphore,
+        Workload::ObjCreate,
+        Workload::ObjCas,
     ];
 
     /// The workload's name.
@@ -42,6 +53,8 @@ impl Workload {
             Workload::CpLock => "cp-lock",
             Workload::CpLockEach => "cp-lock-each",
             Workload::CpSemaphore => "cp-semaphore",
+            Workload::ObjCreate => "obj-create",
+            Workload::ObjCas => "obj-cas",
         }
     }
 
@@ -54,7 +67,16 @@ impl Workload {
             Workload::CpLock => "lock + unlock of one lock contended by every client",
             Workload::CpLockEach => "lock + unlock of the client's own lock (no contention)",
             Workload::CpSemaphore => "acquire + release of one permit of a semaphore with 4 permits",
+            Workload::ObjCreate => "create-only put of a new key, 100-byte value (etcd: txn create_revision == 0, put)",
+            Workload::ObjCas => {
+                "get + put(v+1) if-match the ETag read, retried until it succeeds (etcd: txn mod_revision == seen)"
+            }
         }
+    }
+
+    /// Whether the workload is on objects (a Coterie bucket), not on a CP structure.
+    pub fn is_object(self) -> bool {
+        matches!(self, Workload::ObjCreate | Workload::ObjCas)
     }
 }
 

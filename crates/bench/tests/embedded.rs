@@ -96,3 +96,15 @@ async fn cp_semaphore_and_the_other_workloads_run_without_errors() {
     assert_eq!(semaphore.available_permits().await.unwrap(), 4);
     cluster.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_workloads_on_a_transport_without_buckets_say_they_need_grpc() {
+    let cluster = cluster().await;
+    for workload in [Workload::ObjCreate, Workload::ObjCas] {
+        let driver = CoterieDriver::new(connector(&cluster), vec!["in-process".into()], workload);
+        let err = run_closed_loop(Arc::new(driver), &run_config(1, 1), |_| {}).await.unwrap_err();
+        assert!(matches!(err, coterie_bench::BenchError::NeedsGrpc { .. }), "{workload}: {err}");
+        assert!(err.to_string().contains("gRPC client"), "{err}");
+    }
+    cluster.shutdown().await.unwrap();
+}

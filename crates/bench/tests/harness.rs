@@ -101,6 +101,9 @@ fn workload_names_round_trip_and_unknown_names_list_the_choices() {
         assert_eq!(workload.name().parse::<Workload>(), Ok(workload));
     }
     assert_eq!("cp-lock-each".parse::<Workload>(), Ok(Workload::CpLockEach));
+    assert_eq!("obj-create".parse::<Workload>(), Ok(Workload::ObjCreate));
+    assert_eq!("obj-cas".parse::<Workload>(), Ok(Workload::ObjCas));
+    assert!(Workload::ObjCas.is_object() && !Workload::CpCas.is_object());
     let err = "cp-incrr".parse::<Workload>().unwrap_err().to_string();
     assert!(err.contains("cp-incrr") && err.contains("cp-semaphore"), "{err}");
 }

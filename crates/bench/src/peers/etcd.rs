@@ -8,6 +8,10 @@
 //! - `cp-get`: a linearizable (non-serializable) range get.
 //! - `cp-lock`/`cp-lock-each`: the v3lock service's Lock then Unlock, held by a lease the
 //!   client grants when it connects (60 s TTL, longer than a bounded run) and revokes on close.
+//! - `obj-create`: txn "create_revision(key) == 0" then put, of a new key
+//!   `bench/{run}/{client}/{n}` and a 100-byte value (the same keys and values as Coterie's);
+//!   before the timed loop, a second create of one key must fail its compare.
+//! - `obj-cas`: as `cp-cas`, on a key of its own (`bench-cas`).
 
 use futures_util::future::BoxFuture;
 use tonic::transport::{Channel, Endpoint};
@@ -36,6 +40,7 @@ use v3lockpb::lock_client::LockClient;
 use v3lockpb::{LockRequest, UnlockRequest};
 
 const COUNTER: &[u8] = b"bench-counter";
+const OBJECT: &[u8] = b"bench-cas";
 const LOCK: &str = "bench-lock";
 const LEASE_TTL_S: i64 = 60;
 
@@ -43,15 +48,65 @@ const LEASE_TTL_S: i64 = 60;
 pub struct EtcdDriver {
     endpoints: Vec<String>,
     workload: Workload,
+    /// Unique to this driver, so that `obj-create`'s keys are new in every run.
+    run: String,
 }
 
 impl EtcdDriver {
     pub(super) fn new(endpoints: Vec<String>, workload: Workload) -> Self {
-        EtcdDriver { endpoints, workload }
+        EtcdDriver { endpoints, workload, run: crate::objects::run_id() }
+    }
+}
+
+/// A transaction that puts `value` under `key` only if `key` does not exist.
+fn create_txn(key: Vec<u8>, value: Vec<u8>) -> TxnRequest {
+    TxnRequest {
+        compare: vec![Compare {
+            result: CompareResult::Equal as i32,
+            target: CompareTarget::Create as i32,
+            key: key.clone(),
+            range_end: Vec::new(),
+            target_union: Some(TargetUnion::CreateRevision(0)),
+        }],
+        success: vec![RequestOp {
+            request: Some(Request::RequestPut(PutRequest { key, value, ..PutRequest::default() })),
+        }],
+        failure: Vec::new(),
     }
 }
 
 impl Driver for EtcdDriver {
+    /// For `obj-create`: a create of a probe key, then a second one that must fail.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), BenchError>> {
+        Box::pin(async move {
+            if self.workload != Workload::ObjCreate {
+                return Ok(());
+            }
+            let fail = |reason: String| BenchError::Prepare {
+                workload: self.workload.to_string(),
+                system: System::Etcd.to_string(),
+                reason,
+            };
+            let address = self.endpoints.first().ok_or_else(|| fail("no endpoint".to_owned()))?;
+            let channel = Endpoint::from_shared(format!("http://{address}"))
+                .map_err(|e| fail(e.to_string()))?
+                .connect()
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let mut kv = KvClient::new(channel);
+            let key = format!("bench/{}/probe", self.run);
+            let value = crate::objects::value_for(&key);
+            for attempt in [true, false] {
+                let txn = create_txn(key.clone().into_bytes(), value.clone());
+                let created = kv.txn(txn).await.map_err(|e| fail(e.to_string()))?.into_inner().succeeded;
+                if created != attempt {
+                    return Err(fail(format!("create {attempt} of {key} succeeded: {created}")));
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn connect(&self, index: usize) -> BoxFuture<'_, Result<Box<dyn ClientDriver>, BenchError>> {
         Box::pin(async move {
             let fail = |err: &dyn std::fmt::Display| connect_error(System::Etcd, &self.endpoints, err);
@@ -69,6 +124,9 @@ impl Driver for EtcdDriver {
                 lock_name: if self.workload == Workload::CpLockEach { format!("{LOCK}-{index}") } else { LOCK.into() },
                 lease_id: 0,
                 seen: None,
+                run: self.run.clone(),
+                index,
+                next: 0,
             };
             if matches!(self.workload, Workload::CpLock | Workload::CpLockEach) {
                 let grant = LeaseGrantRequest { ttl: LEASE_TTL_S, id: 0 };
@@ -88,15 +146,17 @@ struct EtcdClient {
     lease_id: i64,
     /// The counter's last seen (value, mod_revision), for `cp-incr`.
     seen: Option<(i64, i64)>,
+    /// `obj-create`'s run, client number and next key number.
+    run: String,
+    index: usize,
+    next: u64,
 }
 
-fn parse(value: &[u8]) -> i64 {
-    std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()).unwrap_or(0)
-}
+use crate::objects::parse_counter as parse;
 
 impl EtcdClient {
-    async fn get(&mut self) -> Result<(i64, i64), tonic::Status> {
-        let range = RangeRequest { key: COUNTER.to_vec(), ..RangeRequest::default() };
+    async fn get(&mut self, key: &[u8]) -> Result<(i64, i64), tonic::Status> {
+        let range = RangeRequest { key: key.to_vec(), ..RangeRequest::default() };
         let kvs = self.kv.range(range).await?.into_inner().kvs;
         Ok(kvs.first().map_or((0, 0), |kv| (parse(&kv.value), kv.mod_revision)))
     }
@@ -104,24 +164,28 @@ impl EtcdClient {
     /// Sets the counter to `value + 1` if it was not modified since `revision`, returning the
     /// store's revision after the write (the counter's new mod_revision); on a conflict,
     /// returns the current (value, mod_revision).
-    async fn cas(&mut self, (value, revision): (i64, i64)) -> Result<Result<i64, (i64, i64)>, tonic::Status> {
+    async fn cas(
+        &mut self,
+        key: &[u8],
+        (value, revision): (i64, i64),
+    ) -> Result<Result<i64, (i64, i64)>, tonic::Status> {
         let txn = TxnRequest {
             compare: vec![Compare {
                 result: CompareResult::Equal as i32,
                 target: CompareTarget::Mod as i32,
-                key: COUNTER.to_vec(),
+                key: key.to_vec(),
                 range_end: Vec::new(),
                 target_union: Some(TargetUnion::ModRevision(revision)),
             }],
             success: vec![RequestOp {
                 request: Some(Request::RequestPut(PutRequest {
-                    key: COUNTER.to_vec(),
+                    key: key.to_vec(),
                     value: (value + 1).to_string().into_bytes(),
                     ..PutRequest::default()
                 })),
             }],
             failure: vec![RequestOp {
-                request: Some(Request::RequestRange(RangeRequest { key: COUNTER.to_vec(), ..RangeRequest::default() })),
+                request: Some(Request::RequestRange(RangeRequest { key: key.to_vec(), ..RangeRequest::default() })),
             }],
         };
         let answer = self.kv.txn(txn).await?.into_inner();
@@ -142,10 +206,10 @@ impl EtcdClient {
             Workload::CpIncr => {
                 let mut seen = match self.seen {
                     Some(seen) => seen,
-                    None => self.get().await?,
+                    None => self.get(COUNTER).await?,
                 };
                 loop {
-                    match self.cas(seen).await? {
+                    match self.cas(COUNTER, seen).await? {
                         Ok(revision) => {
                             self.seen = Some((seen.0 + 1, revision));
                             return Ok(());
@@ -154,13 +218,24 @@ impl EtcdClient {
                     }
                 }
             }
-            Workload::CpCas => loop {
-                let seen = self.get().await?;
-                if self.cas(seen).await?.is_ok() {
+            Workload::CpCas | Workload::ObjCas => loop {
+                let key = if self.workload == Workload::CpCas { COUNTER } else { OBJECT };
+                let seen = self.get(key).await?;
+                if self.cas(key, seen).await?.is_ok() {
                     return Ok(());
                 }
             },
-            Workload::CpGet => self.get().await.map(drop),
+            Workload::CpGet => self.get(COUNTER).await.map(drop),
+            Workload::ObjCreate => {
+                let key = crate::objects::create_key(&self.run, self.index, self.next);
+                self.next += 1;
+                let value = crate::objects::value_for(&key);
+                if self.kv.txn(create_txn(key.clone().into_bytes(), value)).await?.into_inner().succeeded {
+                    Ok(())
+                } else {
+                    Err(tonic::Status::already_exists(format!("{key} exists: a create-only put of a new key failed")))
+                }
+            }
             Workload::CpLock | Workload::CpLockEach => {
                 let request = LockRequest { name: self.lock_name.clone().into_bytes(), lease: self.lease_id };
                 let key = self.lock.lock(request).await?.into_inner().key;

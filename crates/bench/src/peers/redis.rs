@@ -83,8 +83,9 @@ impl RedisClient {
                 }
                 redis::cmd("DEL").arg(&self.lock).query_async::<i64>(con).await.map(drop)
             }
-            Workload::CpSemaphore => {
-                Err(redis::RedisError::from((redis::ErrorKind::Client, "no redis semaphore workload")))
+            // Refused up front by `peers::driver`.
+            Workload::CpSemaphore | Workload::ObjCreate | Workload::ObjCas => {
+                Err(redis::RedisError::from((redis::ErrorKind::Client, "no redis driver for this workload")))
             }
         }
     }

@@ -131,7 +131,8 @@ impl ZkClient {
                 self.client.get_data(COUNTER).await.map(drop)
             }
             Workload::CpLock | Workload::CpLockEach => self.lock_unlock().await,
-            Workload::CpSemaphore => Err(Error::Unimplemented),
+            // Refused up front by `peers::driver`.
+            Workload::CpSemaphore | Workload::ObjCreate | Workload::ObjCas => Err(Error::Unimplemented),
         }
     }
 }
