@@ -12,8 +12,8 @@ use futures_util::future::BoxFuture;
 use super::raft_client::{CLUSTER_SECRET_HEADER, Peers};
 use crate::object::BlobWire;
 
-/// The largest `BlobService` message: one part of an object (see `object::PART_BYTES`) and
-/// its envelope.
+/// The largest `BlobService` message: one part of an object (at most
+/// [`MAX_PART_BYTES`](super::MAX_PART_BYTES)) and its envelope.
 pub const MAX_BLOB_MESSAGE_BYTES: usize = 16 << 20;
 
 impl Peers {

@@ -65,3 +65,15 @@ fn a_cluster_secret_must_be_long_printable_ascii_and_is_never_printed() {
     let good = NodeConfig { cluster_secret: Some("0123456789abcdef".to_owned()), ..config() };
     assert!(good.validate().is_ok());
 }
+
+#[test]
+fn object_parts_must_fit_one_blob_message() {
+    use crate::object::ObjectLimits;
+    for part_bytes in [0, super::MAX_PART_BYTES + 1] {
+        let limits = ObjectLimits { part_bytes, ..ObjectLimits::default() };
+        let refused = NodeConfig { object_limits: limits, ..config() }.validate().unwrap_err();
+        assert_eq!(refused.setting, "NodeConfig::object_limits.part_bytes", "{refused}");
+    }
+    let largest = ObjectLimits { part_bytes: super::MAX_PART_BYTES, ..ObjectLimits::default() };
+    assert!(NodeConfig { object_limits: largest, ..config() }.validate().is_ok());
+}

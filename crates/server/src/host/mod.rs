@@ -62,6 +62,9 @@ use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
 pub use error::HostError;
+
+/// The largest object part: below the 16 MiB limit of a `BlobService` message.
+pub const MAX_PART_BYTES: usize = 15 << 20;
 pub use members::MEMBERS;
 
 /// How a node runs.
@@ -173,6 +176,13 @@ impl NodeConfig {
                 "it must be at least 16 printable ASCII characters without spaces (the same on every member)",
             )?;
         }
+        let part = self.object_limits.part_bytes;
+        ConfigError::ensure(
+            part > 0 && part <= MAX_PART_BYTES,
+            "NodeConfig::object_limits.part_bytes",
+            part,
+            "it must be 1 byte to 15 MiB: each part travels between members in one message of at most 16 MiB",
+        )?;
         let cp = self.cp.validate()?;
         Ok(NodeConfig { cp, ..self })
     }
