@@ -15,7 +15,7 @@ use coterie_core::kinds::bucket::{
 };
 use coterie_server::Node;
 use coterie_server::cp::CpNode;
-use coterie_server::object::{Caller, ObjectLimits, ObjectStore, PutOptions};
+use coterie_server::object::{Caller, ObjectKey, ObjectLimits, ObjectStore, PutOptions};
 use futures_util::StreamExt;
 use s3s::dto::{self, ETagCondition};
 use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
@@ -185,23 +185,21 @@ impl S3 for Gateway {
         check_bucket(&input.bucket)?;
         let condition = put_condition(input.if_none_match.as_ref(), input.if_match.as_ref())?;
         let options = PutOptions {
-            key: input.key,
             condition,
             content_type: input.content_type,
             attributes: convert::attributes(input.metadata),
             ..PutOptions::default()
         };
         let replica = self.replica().await?;
+        let object = ObjectKey { bucket: &input.bucket, key: &input.key };
         let meta = match input.body {
             Some(body) => {
                 let body = body.map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
-                self.store
-                    .put(&replica, &input.bucket, Box::pin(body), options, Caller::default(), self.config.timeout)
-                    .await
+                self.store.put(&replica, object, Box::pin(body), options, Caller::default(), self.config.timeout).await
             }
             None => {
                 let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
-                self.store.put(&replica, &input.bucket, empty, options, Caller::default(), self.config.timeout).await
+                self.store.put(&replica, object, empty, options, Caller::default(), self.config.timeout).await
             }
         }
         .map_err(|err| s3_error(&err))?;

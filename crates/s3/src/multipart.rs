@@ -23,7 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use coterie_core::kinds::bucket::{
     BlobRef, BucketCommand, BucketOutput, DeleteCondition, MAX_LIST_KEYS, ObjectMeta, PutCondition, ReadConditions,
 };
-use coterie_server::object::{Caller, PutOptions};
+use coterie_server::object::{Caller, ObjectKey, PutOptions};
 use futures_util::StreamExt;
 use s3s::S3ErrorCode;
 use s3s::S3Result;
@@ -125,17 +125,29 @@ pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Re
         ));
     }
     marker(gateway, &input.bucket, &input.key, &input.upload_id).await?;
-    let options = PutOptions { key: part_key(&input.upload_id, input.part_number), ..PutOptions::default() };
+    let options = PutOptions::default();
+    let key = part_key(&input.upload_id, input.part_number);
     let replica = gateway.replica().await?;
     let (store, timeout, bucket) = (&gateway.store, gateway.config.timeout, uploads(&input.bucket));
     let meta = match input.body {
         Some(body) => {
             let body = body.map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
-            store.put(&replica, &bucket, Box::pin(body), options, Caller::default(), timeout).await
+            store
+                .put(
+                    &replica,
+                    ObjectKey { bucket: &bucket, key: &key },
+                    Box::pin(body),
+                    options,
+                    Caller::default(),
+                    timeout,
+                )
+                .await
         }
         None => {
             let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
-            store.put(&replica, &bucket, empty, options, Caller::default(), timeout).await
+            store
+                .put(&replica, ObjectKey { bucket: &bucket, key: &key }, empty, options, Caller::default(), timeout)
+                .await
         }
     }
     .map_err(|err| s3_error(&err))?;

@@ -75,27 +75,49 @@ fn waiting(ctx: &ClientCtx, id: u64) -> usize {
     }
 }
 
-/// Client 2 parks behind client 1's hold for about two seconds, through a crash of the
-/// leader; then client 1 unlocks. Returns client 2's ending and the waiters left.
+/// Waits (in virtual time, polling, at most 10 s) until `condition` holds.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn parked_retries(ctx: &ClientCtx) -> u64 {
+    ctx.histories.lock().unwrap().coverage.parked_retries
+}
+
+/// Client 2 parks behind client 1's hold and is resent after several attempts, then through
+/// a crash of the leader; then client 1 unlocks. Returns client 2's ending and the waiters
+/// left once every member has applied as far as the others.
 async fn parked_through_a_crash(bugs: Bugs) -> (Ended, u64, usize, Histories) {
     let ctx = cluster(None, bugs).await;
-    let until = Instant::now() + Duration::from_secs(10);
+    let until_open = Instant::now() + Duration::from_secs(10);
     let mut holder = SimClient::new(ctx.clone(), 1, SimRng::new(1));
-    assert!(holder.open_session(until).await);
+    assert!(holder.open_session(until_open).await);
     let first = fence(&holder.run(&lock(1001)).await);
     let mut waiter = SimClient::new(ctx.clone(), 2, SimRng::new(2));
-    assert!(waiter.open_session(until).await);
+    assert!(waiter.open_session(until_open).await);
     let parked = tokio::spawn(async move { waiter.run(&lock(2001)).await });
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    until("the waiter was resent after 4 parked attempts", || parked_retries(&ctx) >= 4).await;
     let leader = ctx.cluster.node(1).unwrap().leader().unwrap().0;
     ctx.cluster.crash(leader);
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    let before = parked_retries(&ctx);
+    until("the waiter was resent 4 more times with the leader down", || parked_retries(&ctx) >= before + 4).await;
     ctx.cluster.restart(leader).await.unwrap();
     let unlock = Op::Lock { key: "l0".into(), input: MutexInput::Unlock { owner: 1001 }, wait: None };
     assert!(matches!(holder.run(&unlock).await, Ended::Ok(_)));
     let ended = parked.await.unwrap();
     assert!(fence(&ended) > first, "fences increase");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let applied = |ctx: &ClientCtx| -> Vec<Option<u64>> {
+        ctx.cluster.ids().into_iter().map(|id| ctx.cluster.node(id).and_then(|n| n.applied_index())).collect()
+    };
+    until("every member has applied as far as the others", || {
+        let indexes = applied(&ctx);
+        indexes.iter().all(|index| index.is_some() && *index == indexes[0])
+    })
+    .await;
     let left = ctx.cluster.ids().into_iter().map(|id| waiting(&ctx, id)).max().unwrap_or(0);
     let histories = ctx.histories.lock().unwrap().clone();
     (ended, first, left, histories)

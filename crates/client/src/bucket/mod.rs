@@ -22,8 +22,8 @@ use coterie_core::kinds::bucket::DeleteCondition;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-pub use coterie_core::kinds::bucket::{ByteRange, EtagMatch, PutCondition, ReadConditions};
-pub use types::{CopyOptions, GetOptions, ListOptions, ListPage, Object, ObjectInfo, PutOptions};
+pub use coterie_core::kinds::bucket::{ByteRange, EtagMatch, PutCondition, PutOptions, ReadConditions};
+pub use types::{CopyOptions, GetOptions, ListOptions, ListPage, Object, ObjectInfo};
 
 use crate::client::{Client, Target};
 use crate::error::ClientError;

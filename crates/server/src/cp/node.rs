@@ -405,6 +405,12 @@ impl CpNode {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).group.clone()
     }
 
+    /// Runs `read` on the group as this replica has applied it so far, without copying it
+    /// (the group may be large); the replica applies nothing meanwhile, so keep `read` short.
+    pub fn with_group<R>(&self, read: impl FnOnce(&Group) -> R) -> R {
+        read(&self.state.lock().unwrap_or_else(PoisonError::into_inner).group)
+    }
+
     /// Index of the last log entry this replica applied.
     pub fn applied_index(&self) -> Option<u64> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner).last_applied.map(|id| id.index)

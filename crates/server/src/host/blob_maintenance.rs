@@ -32,12 +32,13 @@ fn referenced(inner: &Inner) -> (BTreeSet<BlobHash>, BTreeSet<u64>) {
     let (mut blobs, mut peers) = (BTreeSet::new(), BTreeSet::new());
     for (_, node) in inner.running() {
         peers.extend(node.membership().0.into_iter().flatten());
-        let group = node.group();
-        for name in group.names() {
-            if let Some(Structure::Bucket(bucket)) = group.structure(name) {
-                blobs.extend(bucket.referenced_blobs().into_iter().map(BlobHash));
+        node.with_group(|group| {
+            for name in group.names() {
+                if let Some(Structure::Bucket(bucket)) = group.structure(name) {
+                    blobs.extend(bucket.referenced_blobs().into_iter().map(BlobHash));
+                }
             }
-        }
+        });
     }
     (blobs, peers)
 }

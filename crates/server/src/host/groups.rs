@@ -149,7 +149,8 @@ impl Inner {
     /// The CP groups the cluster has created, as this node has applied the metadata group.
     pub(super) fn registered_groups(&self) -> Vec<String> {
         let Some(node) = self.metadata() else { return Vec::new() };
-        let group = node.group();
-        group.names().filter_map(|name| name.strip_prefix(GROUP_PREFIX)).map(str::to_owned).collect()
+        node.with_group(|group| {
+            group.names().filter_map(|name| name.strip_prefix(GROUP_PREFIX)).map(str::to_owned).collect()
+        })
     }
 }

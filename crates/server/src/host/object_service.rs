@@ -24,7 +24,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::Inner;
 use super::api::call_timeout;
 use crate::cp::CpNode;
-use crate::object::{BlobsError, Caller, ObjectError, ObjectReader, ObjectStore, PutOptions};
+use crate::object::{BlobsError, Caller, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions};
 
 /// The most bytes one `GetObjectResponse` carries (below every gRPC library's default limit of
 /// 4 MiB per message).
@@ -150,13 +150,13 @@ impl ObjectService for ObjectServer {
         else {
             return Err(status::internal("a put header converted to another bucket command"));
         };
-        let options = PutOptions { key: key.clone(), condition, content_type, attributes, ttl, if_fence_at_least };
+        let options = PutOptions { condition, content_type, attributes, ttl, if_fence_at_least };
         let body = futures_util::stream::iter([Ok::<_, Status>(first.data)])
             .chain(messages.map(|message| message.map(|message| message.data)))
             .map(|chunk| chunk.map_err(|status| status.message().to_owned()));
         let meta = self
             .store
-            .put(&node, &bucket, Box::pin(body), options, caller, timeout)
+            .put(&node, ObjectKey { bucket: &bucket, key: &key }, Box::pin(body), options, caller, timeout)
             .await
             .map_err(|err| object_status(&err))?;
         Ok(Response::new(pb::PutObjectResponse { meta: Some(object::meta(&key, &meta)) }))

@@ -19,5 +19,6 @@ pub mod wire;
 mod blobs_tests;
 
 pub use blobs::{Blobs, BlobsError, Maintained};
-pub use store::{Caller, ObjectError, ObjectLimits, ObjectReader, ObjectStore, PutOptions};
+pub use coterie_core::kinds::bucket::PutOptions;
+pub use store::{Caller, ObjectError, ObjectKey, ObjectLimits, ObjectReader, ObjectStore};
 pub use wire::{BlobWire, LocalBlobWire};

@@ -18,11 +18,11 @@
 //! resolved by the same apply code as everywhere), then the parts overlapping the range, from
 //! this member's blob store or, where it lacks one, from a peer ([`Blobs::read`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_core::kinds::bucket::{BlobPart, BlobRef, BucketCommand, BucketOutput, ByteSpan, ObjectMeta, PutCondition};
+use coterie_core::kinds::bucket::{BlobPart, BlobRef, BucketCommand, BucketOutput, ByteSpan, ObjectMeta, PutOptions};
 use coterie_core::{
     EngineError, GroupCommand, GroupOutput, InvocationId, SessionId, StructureCommand, StructureOutput,
 };
@@ -87,34 +87,13 @@ pub struct Caller {
     pub invocation: Option<InvocationId>,
 }
 
-/// What a put writes besides the bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PutOptions {
+/// Which object a put writes: its bucket and key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObjectKey<'a> {
+    /// The bucket (a structure of this name in the replica's group).
+    pub bucket: &'a str,
     /// The object's key.
-    pub key: String,
-    /// When the put may replace what is under its key.
-    pub condition: PutCondition,
-    /// The MIME type.
-    pub content_type: Option<String>,
-    /// User attributes.
-    pub attributes: BTreeMap<String, String>,
-    /// Expire the object this long after the write.
-    pub ttl: Option<Duration>,
-    /// Refuse the put if the key has seen a higher fence.
-    pub if_fence_at_least: Option<u64>,
-}
-
-impl Default for PutOptions {
-    fn default() -> Self {
-        PutOptions {
-            key: String::new(),
-            condition: PutCondition::Overwrite,
-            content_type: None,
-            attributes: BTreeMap::new(),
-            ttl: None,
-            if_fence_at_least: None,
-        }
-    }
+    pub key: &'a str,
 }
 
 /// The object store over one CP group's replica on this member.
@@ -172,12 +151,12 @@ impl ObjectStore {
         Ok(BlobPart { hash: hash.0, len })
     }
 
-    /// Writes `body` as object `options.key` of bucket `bucket` in `node`'s group, if
-    /// `options`' condition holds when the metadata commits; answers the new metadata.
+    /// Writes `body` as `object` in `node`'s group, if `options`' condition holds when the
+    /// metadata commits; answers the new metadata.
     pub async fn put<S, E>(
         &self,
         node: &CpNode,
-        bucket: &str,
+        object: ObjectKey<'_>,
         body: S,
         options: PutOptions,
         caller: Caller,
@@ -212,7 +191,7 @@ impl ObjectStore {
             parts.push(self.store_part(node, buffer, deadline).await?);
         }
         let command = BucketCommand::Put {
-            key: options.key,
+            key: object.key.to_owned(),
             data: BlobRef { parts },
             content_type: options.content_type,
             attributes: options.attributes,
@@ -221,7 +200,7 @@ impl ObjectStore {
             if_fence_at_least: options.if_fence_at_least,
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        let output = node.call(bucket_call(bucket, command, caller), left).await.map_err(EngineError::from)?;
+        let output = node.call(bucket_call(object.bucket, command, caller), left).await.map_err(EngineError::from)?;
         match bucket_output(output)? {
             BucketOutput::Written(meta) => Ok(meta),
             other => Err(ObjectError::Unexpected(format!("{other:?}"))),

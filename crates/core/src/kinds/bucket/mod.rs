@@ -46,6 +46,7 @@
 mod command;
 mod list;
 mod meta;
+mod options;
 mod read;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,6 +59,7 @@ pub use command::{
     MAX_CONTENT_TYPE_BYTES, MAX_KEY_BYTES, MAX_LIST_KEYS, MAX_PARTS, PutCondition, ReadConditions,
 };
 pub use meta::{BlobPart, BlobRef, ETag, ObjectMeta};
+pub use options::PutOptions;
 
 use self::command::{check_key, check_metadata, check_parts, check_ttl};
 use self::list::ListArgs;
