@@ -116,6 +116,10 @@ pub const MAX_VNODES: u32 = 4096;
 /// The most partitions a cluster may have (bounds the table's size).
 pub const MAX_PARTITIONS: u32 = 65_536;
 
+/// The most members a member view may name, Down ones included (bounds the ring's size:
+/// 4096 members × 4096 vnodes is 16 Mi points at most).
+pub const MAX_MEMBERS: usize = 4096;
+
 /// The balance the default ring is measured and tested to keep: with
 /// [`DEFAULT_PARTITIONS`] over 3..=10 members and [`DEFAULT_VNODES`], no member is the
 /// primary of more than this many times the mean number of partitions per member
@@ -224,6 +228,26 @@ pub enum PlacementError {
         partition: PartitionId,
         /// The member that holds its only copy and must return.
         last_owner: u64,
+    },
+    /// A member view with more than [`MAX_MEMBERS`] members.
+    #[error("a member view of {count} members is more than the {MAX_MEMBERS} the partition table accepts")]
+    TooManyMembers {
+        /// How many the view had.
+        count: usize,
+    },
+    /// Only a lost partition's loss can be accepted.
+    #[error("{partition} is not lost ({state}); only a lost partition can be recreated empty")]
+    NotLost {
+        /// The partition.
+        partition: PartitionId,
+        /// What it is instead, in words.
+        state: &'static str,
+    },
+    /// A lost partition cannot be recreated while no member is up to take it.
+    #[error("{partition} cannot be recreated: no member is up; start a member first")]
+    NoMemberUp {
+        /// The partition.
+        partition: PartitionId,
     },
     /// Member ids start at 1 (as in the member table).
     #[error("member id 0 is not allowed in the partition table's member view; member ids start at 1")]

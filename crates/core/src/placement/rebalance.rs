@@ -152,6 +152,9 @@ impl PartitionTable {
         if members.contains_key(&0) {
             return Err(PlacementError::ZeroMemberId);
         }
+        if members.len() > super::MAX_MEMBERS {
+            return Err(PlacementError::TooManyMembers { count: members.len() });
+        }
         if *members == self.members {
             return Ok(Transition { table: self.clone(), effects: Vec::new(), changed: false });
         }
@@ -224,6 +227,26 @@ impl PartitionTable {
         let mut effects = vec![PlacementEffect::MoveFinished { partition, from, to }];
         table.start_moves(&mut effects);
         MoveDone::Finished(Transition { table, effects, changed: true })
+    }
+
+    /// The table after an administrator accepted that lost partition `partition`'s data is
+    /// gone (its last owner will not return): the partition is created empty at its
+    /// desired owner ([`PlacementEffect::Create`]). This is the only way a partition that
+    /// held data is ever recreated empty, and it is never done without being asked
+    /// (pitfall P11). A partition not lost, or no member up, is refused. If the last owner
+    /// returns after all, its old copy of the partition is stale: it holds the partition
+    /// only where the table says so, and drops the copy the table no longer gives it.
+    pub fn accept_loss(&self, partition: PartitionId) -> Result<Transition, PlacementError> {
+        let entry = self.entry(partition)?;
+        if !matches!(entry.state, PartitionState::Lost { .. }) {
+            return Err(PlacementError::NotLost { partition, state: entry.state.name() });
+        }
+        let owner = entry.desired_owner().ok_or(PlacementError::NoMemberUp { partition })?;
+        let mut table = self.clone();
+        if let Some(entry) = table.entries.get_mut(partition.0 as usize) {
+            entry.state = PartitionState::Owned { owner };
+        }
+        Ok(Transition { table, effects: vec![PlacementEffect::Create { partition, owner }], changed: true })
     }
 
     /// Starts planned moves, in partition order, while fewer than `max_in_flight` run.

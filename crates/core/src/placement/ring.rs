@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::PartitionId;
 use super::hash::{TAG_VNODE, hash_parts};
+use super::{MAX_VNODES, PartitionId};
 
 /// A consistent-hash ring over a set of member ids: each member has `vnodes` points at
 /// `xxh3(member id, vnode index)`; partition `p` of `P` sits at `p × 2⁶⁴ / P` and its
@@ -22,9 +22,11 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// The ring of `members` (duplicates ignored) with `vnodes` points each. With no
-    /// members, or `vnodes = 0`, the ring is empty and every preference list is empty.
+    /// The ring of `members` (duplicates ignored) with `vnodes` points each (at most
+    /// [`MAX_VNODES`]: a larger count is taken as that). With no members, or `vnodes = 0`,
+    /// the ring is empty and every preference list is empty.
     pub fn new(members: impl IntoIterator<Item = u64>, vnodes: u32) -> Ring {
+        let vnodes = vnodes.min(MAX_VNODES);
         let members: BTreeSet<u64> = members.into_iter().collect();
         let mut points = Vec::with_capacity(members.len().saturating_mul(vnodes as usize));
         for &member in &members {

@@ -60,6 +60,16 @@ pub enum PartitionState {
 }
 
 impl PartitionState {
+    /// The state's name in words ("owned", "moving", "lost", "unassigned").
+    pub fn name(&self) -> &'static str {
+        match self {
+            PartitionState::Unassigned => "unassigned",
+            PartitionState::Owned { .. } => "owned",
+            PartitionState::Moving { .. } => "moving",
+            PartitionState::Lost { .. } => "lost",
+        }
+    }
+
     /// The member holding the partition's copy, if it is alive as far as the table knows
     /// (Owned or Moving); `None` for Unassigned and Lost.
     pub fn holder(&self) -> Option<u64> {
@@ -147,6 +157,9 @@ impl PartitionTable {
         }
         if self.members.contains_key(&0) {
             return Err(PlacementError::ZeroMemberId);
+        }
+        if self.members.len() > super::MAX_MEMBERS {
+            return Err(PlacementError::TooManyMembers { count: self.members.len() });
         }
         for (index, entry) in self.entries.iter().enumerate() {
             if entry.replicas.len() > config.factor as usize {

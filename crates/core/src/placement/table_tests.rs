@@ -348,3 +348,36 @@ fn the_table_round_trips_through_the_codec_and_refuses_malformed_bytes() {
         let _ = codec::decode::<PartitionTable>(&junk, "partition table");
     }
 }
+
+#[test]
+fn only_an_explicit_acceptance_recreates_a_lost_partition_empty() {
+    let before = cluster(&[1, 2]);
+    let down = apply(&before, &view(&[(1, Liveness::Up), (2, Liveness::Down)]));
+    let (lost, _) = down.table.lost()[0];
+    let owned = (0..271).map(p).find(|n| before.owner(*n) == Ok(1)).unwrap();
+    assert_eq!(down.table.accept_loss(owned), Err(PlacementError::NotLost { partition: owned, state: "owned" }));
+    assert_eq!(
+        down.table.accept_loss(p(999)),
+        Err(PlacementError::UnknownPartition { partition: p(999), partitions: 271 })
+    );
+    let accepted = down.table.accept_loss(lost).unwrap();
+    assert_eq!(accepted.effects, vec![PlacementEffect::Create { partition: lost, owner: 1 }]);
+    assert_eq!(accepted.table.owner(lost), Ok(1));
+    assert_eq!(accepted.table.ring_epoch(), down.table.ring_epoch());
+    // When member 2 returns, the accepted partition stays with 1's new copy; the others
+    // come back to 2.
+    let back = apply(&accepted.table, &up(&[1, 2]));
+    assert!(!back.effects.contains(&PlacementEffect::Recovered { partition: lost, owner: 2 }));
+    assert_eq!(back.table.lost(), vec![]);
+    // Nobody up: nothing to recreate it on.
+    let all_down = apply(&before, &view(&[(1, Liveness::Down), (2, Liveness::Down)]));
+    assert_eq!(all_down.table.accept_loss(p(0)), Err(PlacementError::NoMemberUp { partition: p(0) }));
+}
+
+#[test]
+fn oversized_views_and_rings_are_refused_or_bounded() {
+    let table = PartitionTable::new(PlacementConfig::default()).unwrap();
+    let huge: BTreeMap<u64, Liveness> = (1..=(MAX_MEMBERS as u64 + 1)).map(|id| (id, Liveness::Down)).collect();
+    assert_eq!(table.with_members(&huge), Err(PlacementError::TooManyMembers { count: MAX_MEMBERS + 1 }));
+    assert_eq!(Ring::new([1], u32::MAX).vnodes(), MAX_VNODES);
+}
