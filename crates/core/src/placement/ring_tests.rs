@@ -52,6 +52,45 @@ fn measure_balance() {
             sum / f64::from(sets)
         );
     }
+    // Part 2's concern: all `factor` = 3 replicas (appearances in preference lists), and how
+    // many distinct members receive a leaving member's partitions.
+    for vnodes in [64u32, 128, 256] {
+        let (mut worst, mut sum, mut sets) = (0f64, 0f64, 0u32);
+        let (mut receivers_min, mut receivers_sum, mut leaves) = (usize::MAX, 0usize, 0usize);
+        for members in 3..=10usize {
+            for seed in 0..500u64 {
+                let ids = ids(seed * 1000 + members as u64, members);
+                let ring = Ring::new(ids.clone(), vnodes);
+                let mut counts: BTreeMap<u64, u32> = BTreeMap::new();
+                for p in 0..DEFAULT_PARTITIONS {
+                    for m in ring.preference_list(PartitionId(p), DEFAULT_PARTITIONS, 3) {
+                        *counts.entry(m).or_default() += 1;
+                    }
+                }
+                let mean = f64::from(3 * DEFAULT_PARTITIONS) / members as f64;
+                let max = f64::from(*counts.values().max().unwrap());
+                worst = worst.max(max / mean);
+                sum += max / mean;
+                sets += 1;
+                let gone = ids[0];
+                let after = Ring::new(ids[1..].to_vec(), vnodes);
+                let receivers: std::collections::BTreeSet<u64> = (0..DEFAULT_PARTITIONS)
+                    .filter(|p| ring.primary(PartitionId(*p), DEFAULT_PARTITIONS) == Some(gone))
+                    .filter_map(|p| after.primary(PartitionId(p), DEFAULT_PARTITIONS))
+                    .collect();
+                if members == 10 {
+                    receivers_min = receivers_min.min(receivers.len());
+                    receivers_sum += receivers.len();
+                    leaves += 1;
+                }
+            }
+        }
+        println!(
+            "vnodes {vnodes}, factor 3: worst max/mean {worst:.3}, mean max/mean {:.3}; a leaver of 10 hands to {:.2} members on average, {receivers_min} at least",
+            sum / f64::from(sets),
+            receivers_sum as f64 / leaves as f64
+        );
+    }
     for members in 3..=10u64 {
         let counts = primaries(&Ring::new(1..=members, DEFAULT_VNODES), DEFAULT_PARTITIONS);
         println!("ids 1..={members}: {:?}", counts.values().collect::<Vec<_>>());
