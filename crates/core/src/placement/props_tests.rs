@@ -180,6 +180,7 @@ proptest! {
                     }
                     let t = table.with_members(&view).unwrap();
                     prop_assert_eq!(t.table.ring_epoch(), before.ring_epoch() + u64::from(t.changed));
+                    prop_assert_eq!(t.table.version(), before.version() + u64::from(t.changed));
                     table = t.table;
                     t.effects
                 }
@@ -191,6 +192,7 @@ proptest! {
                         MoveDone::Finished(t) => {
                             table = t.table;
                             prop_assert_eq!(table.owner(p), Ok(to));
+                            prop_assert_eq!(table.version(), before.version() + 1);
                             t.effects
                         }
                         MoveDone::Ignored(why) => return Err(TestCaseError::fail(format!("{why:?}"))),

@@ -161,6 +161,7 @@ impl PartitionTable {
         let mut table = self.clone();
         table.members = members.clone();
         table.ring_epoch = self.ring_epoch.saturating_add(1);
+        table.version = self.version.saturating_add(1);
         let ring = Ring::new(table.up_members(), table.config.vnodes);
         let factor = table.config.factor as usize;
         let partitions = table.config.partitions;
@@ -221,6 +222,7 @@ impl PartitionTable {
             state => return MoveDone::Ignored(StaleMove::NotMoving { partition, state }),
         };
         let mut table = self.clone();
+        table.version = self.version.saturating_add(1);
         if let Some(entry) = table.entries.get_mut(partition.0 as usize) {
             entry.state = PartitionState::Owned { owner: to };
         }
@@ -243,6 +245,7 @@ impl PartitionTable {
         }
         let owner = entry.desired_owner().ok_or(PlacementError::NoMemberUp { partition })?;
         let mut table = self.clone();
+        table.version = self.version.saturating_add(1);
         if let Some(entry) = table.entries.get_mut(partition.0 as usize) {
             entry.state = PartitionState::Owned { owner };
         }

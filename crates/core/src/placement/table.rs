@@ -118,6 +118,7 @@ impl PartitionEntry {
 pub struct PartitionTable {
     pub(super) config: PlacementConfig,
     pub(super) ring_epoch: u64,
+    pub(super) version: u64,
     pub(super) members: BTreeMap<u64, Liveness>,
     pub(super) entries: Vec<PartitionEntry>,
 }
@@ -128,6 +129,7 @@ pub struct PartitionTable {
 struct TableRepr {
     config: PlacementConfig,
     ring_epoch: u64,
+    version: u64,
     members: BTreeMap<u64, Liveness>,
     entries: Vec<PartitionEntry>,
 }
@@ -139,6 +141,7 @@ impl TryFrom<TableRepr> for PartitionTable {
         PartitionTable {
             config: repr.config,
             ring_epoch: repr.ring_epoch,
+            version: repr.version,
             members: repr.members,
             entries: repr.entries,
         }
@@ -185,7 +188,7 @@ impl PartitionTable {
         let entries = (0..config.partitions)
             .map(|_| PartitionEntry { replicas: Vec::new(), state: PartitionState::Unassigned })
             .collect();
-        Ok(PartitionTable { config, ring_epoch: 0, members: BTreeMap::new(), entries })
+        Ok(PartitionTable { config, ring_epoch: 0, version: 0, members: BTreeMap::new(), entries })
     }
 
     /// The settings the table was computed with.
@@ -196,6 +199,13 @@ impl PartitionTable {
     /// The ring epoch: bumped by every change of the member view.
     pub fn ring_epoch(&self) -> u64 {
         self.ring_epoch
+    }
+
+    /// The table's version: bumped by every change (a new member view, a finished move, an
+    /// accepted loss), so a cached copy can tell it is older than another. Owners change
+    /// within one ring epoch as moves finish; the version tells those tables apart.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// How many partitions the cluster has.

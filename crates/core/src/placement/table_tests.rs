@@ -44,7 +44,7 @@ fn p(n: u32) -> PartitionId {
 #[test]
 fn a_new_table_has_no_owners_and_says_why() {
     let table = PartitionTable::new(PlacementConfig::default()).unwrap();
-    assert_eq!(table.ring_epoch(), 0);
+    assert_eq!((table.ring_epoch(), table.version()), (0, 0));
     assert_eq!(table.partitions(), 271);
     assert_eq!(table.state(p(0)), Ok(PartitionState::Unassigned));
     assert_eq!(table.owner(p(5)), Err(PlacementError::Unassigned { partition: p(5) }));
@@ -82,7 +82,7 @@ fn bad_settings_are_refused_with_typed_errors() {
 fn first_members_create_every_partition_empty_at_its_desired_owner() {
     let table = PartitionTable::new(PlacementConfig::default()).unwrap();
     let t = apply(&table, &up(&[3, 1, 2]));
-    assert_eq!(t.table.ring_epoch(), 1);
+    assert_eq!((t.table.ring_epoch(), t.table.version()), (1, 1));
     let ring = Ring::new([1, 2, 3], DEFAULT_VNODES);
     let expected: Vec<PlacementEffect> = (0..271)
         .map(|n| PlacementEffect::Create { partition: p(n), owner: ring.primary(p(n), 271).unwrap() })
@@ -135,6 +135,7 @@ fn a_join_moves_only_to_the_new_member_at_most_max_in_flight_at_a_time() {
         ]
     );
     assert_eq!(done.table.owner(first), Ok(4));
+    assert_eq!((done.table.ring_epoch(), done.table.version()), (2, t.table.version() + 1));
     assert_eq!(done.table.in_flight().len(), 8);
 
     let (settled, effects) = settle(done.table);
@@ -364,6 +365,7 @@ fn only_an_explicit_acceptance_recreates_a_lost_partition_empty() {
     assert_eq!(accepted.effects, vec![PlacementEffect::Create { partition: lost, owner: 1 }]);
     assert_eq!(accepted.table.owner(lost), Ok(1));
     assert_eq!(accepted.table.ring_epoch(), down.table.ring_epoch());
+    assert_eq!(accepted.table.version(), down.table.version() + 1);
     // When member 2 returns, the accepted partition stays with 1's new copy; the others
     // come back to 2.
     let back = apply(&accepted.table, &up(&[1, 2]));
