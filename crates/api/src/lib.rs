@@ -14,6 +14,10 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic, clippy::unwrap_used, clippy::expect_used)]
 pub mod pb {
     tonic::include_proto!("coterie.v1");
+
+    /// The encoded `FileDescriptorSet` of `coterie.proto` (and what it imports): what a
+    /// server's gRPC reflection service describes, so `grpcurl` can list and call every rpc.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/coterie_descriptor.bin"));
 }
 
 pub mod convert;

@@ -29,6 +29,7 @@ use super::api::Api;
 use super::blob_client::MAX_BLOB_MESSAGE_BYTES;
 use super::blob_service::BlobServer;
 use super::cluster::ClusterServer;
+use super::health::{self, HealthServer, ReflectionServers};
 use super::object_service::ObjectServer;
 use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 use super::raft_service::RaftServer;
@@ -60,6 +61,9 @@ macro_rules! api_servers {
                 ApiServers { $($server_module: pb::$server_module::$server::new(api.clone()),)* }
             }
 
+            /// The full gRPC names of these services.
+            const NAMES: &'static [&'static str] = &[$(pb::$server_module::SERVICE_NAME),*];
+
             /// Whether `service` (a full gRPC service name) is one of these.
             fn serves(service: &str) -> bool {
                 matches!(service, $(pb::$server_module::SERVICE_NAME)|*)
@@ -79,6 +83,12 @@ macro_rules! api_servers {
 
 coterie_api::for_each_service!(api_servers);
 
+/// The full gRPC names of the services that serve data through a CP group: the structure
+/// and session services and the object service (what `host/health.rs` reports per service).
+pub(super) fn data_services() -> impl Iterator<Item = &'static str> {
+    ApiServers::NAMES.iter().copied().chain([objects::SERVICE_NAME])
+}
+
 /// Every service of a node, dispatched on the request path's service name.
 #[derive(Clone)]
 struct Dispatch {
@@ -88,12 +98,16 @@ struct Dispatch {
     admin: AdminServiceServer<AdminServer>,
     raft: RaftServiceServer<RaftServer>,
     blob: BlobServiceServer<BlobServer>,
+    /// `grpc.health.v1.Health`, fed by `host/health.rs`.
+    health: HealthServer,
+    /// Server reflection, v1 and v1alpha (what `grpcurl` asks).
+    reflection: ReflectionServers,
     /// The cluster secret Raft messages must carry, if one is configured.
     secret: Option<Arc<str>>,
 }
 
 impl Dispatch {
-    fn new(inner: &Arc<Inner>) -> Self {
+    fn new(inner: &Arc<Inner>, health: HealthServer) -> Self {
         Dispatch {
             api: ApiServers::new(Api::new(Arc::clone(inner))),
             cluster: ClusterServiceServer::new(ClusterServer::new(Arc::clone(inner))),
@@ -106,6 +120,8 @@ impl Dispatch {
             blob: BlobServiceServer::new(BlobServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_BLOB_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES),
+            health,
+            reflection: ReflectionServers::new(),
             secret: inner.config.cluster_secret.as_deref().map(Arc::from),
         }
     }
@@ -142,6 +158,9 @@ impl Service<http::Request<Body>> for Dispatch {
         }
         match service {
             cluster::SERVICE_NAME => self.cluster.call(request),
+            health::HEALTH_SERVICE => self.health.call(request),
+            health::REFLECTION_V1 => self.reflection.v1.call(request),
+            health::REFLECTION_V1ALPHA => self.reflection.v1alpha.call(request),
             objects::SERVICE_NAME => self.objects.call(request),
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
             // Blobs become object bytes the group serves: the same secret as Raft messages.
@@ -173,9 +192,9 @@ fn unimplemented_service(path: &str) -> BoxFuture<http::Response<Body>, Infallib
 }
 
 /// Serves every service of the node on `listener` until `stop` fires (or is dropped).
-pub(super) async fn serve(inner: Arc<Inner>, listener: TcpListener, stop: oneshot::Receiver<()>) {
+pub(super) async fn serve(inner: Arc<Inner>, listener: TcpListener, health: HealthServer, stop: oneshot::Receiver<()>) {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let dispatch = Dispatch::new(&inner);
+    let dispatch = Dispatch::new(&inner, health);
     drop(inner);
     let stopped = async {
         let _ = stop.await;

@@ -32,6 +32,7 @@ mod cluster;
 mod dispatch;
 mod error;
 mod groups;
+mod health;
 mod join;
 mod members;
 mod object_service;
@@ -368,6 +369,9 @@ pub struct Node {
     server: Mutex<Option<JoinHandle<()>>>,
     reconciler: Mutex<Option<JoinHandle<()>>>,
     maintenance: Mutex<Option<JoinHandle<()>>>,
+    /// Refreshes the gRPC health statuses (`host/health.rs`).
+    health: Mutex<Option<JoinHandle<()>>>,
+    reporter: tonic_health::server::HealthReporter,
 }
 
 impl Node {
@@ -436,13 +440,15 @@ impl Node {
             blobs: Blobs::new(config_id, blob_store, Arc::new(peers_for_blobs)),
         });
         let (stop, stopped) = oneshot::channel();
-        let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, stopped));
+        let (reporter, health_server) = health::health();
+        let server = tokio::spawn(dispatch::serve(Arc::clone(&inner), listener, health_server, stopped));
         if !inner.config.plain {
             inner.start_in_background(METADATA_GROUP);
             inner.start_in_background(DEFAULT_GROUP);
         }
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
         let maintenance = tokio::spawn(blob_maintenance::run(Arc::clone(&inner)));
+        let health = tokio::spawn(health::run(Arc::clone(&inner), reporter.clone()));
         let node = Node {
             inner,
             local_addr,
@@ -450,6 +456,8 @@ impl Node {
             server: Mutex::new(Some(server)),
             reconciler: Mutex::new(Some(reconciler)),
             maintenance: Mutex::new(Some(maintenance)),
+            health: Mutex::new(Some(health)),
+            reporter,
         };
         if let Some(seed) = node.inner.config.join.clone()
             && let Err(err) = join::join(&node.inner, &seed).await
@@ -514,7 +522,9 @@ impl Node {
     /// this returns within seconds even if a peer or a client does not cooperate.
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
-        for task in [&self.reconciler, &self.maintenance] {
+        // Not serving from now on, so a load balancer drains this member first.
+        health::refresh(&self.inner, &self.reporter).await;
+        for task in [&self.reconciler, &self.maintenance, &self.health] {
             let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
             if let Some(task) = task {
                 task.abort();
