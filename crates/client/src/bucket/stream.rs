@@ -223,3 +223,63 @@ impl Bucket {
         Ok(ObjectStream { info: ObjectInfo::from(meta), range, data })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a failure should panic")]
+
+    use std::task::Waker;
+
+    use super::*;
+
+    fn replay(chunks: Vec<Vec<u8>>) -> Arc<Mutex<Replay>> {
+        let body = futures_util::stream::iter(chunks).boxed();
+        Arc::new(Mutex::new(Replay { body, attempt: 0, kept: Some(Vec::new()), kept_bytes: 0 }))
+    }
+
+    fn attempt(replay: &Arc<Mutex<Replay>>) -> AttemptBody {
+        let mut shared = replay.lock().unwrap();
+        shared.attempt += 1;
+        AttemptBody { replay: Arc::clone(replay), attempt: shared.attempt, next: 0 }
+    }
+
+    fn poll(body: &mut AttemptBody) -> Poll<Option<Vec<u8>>> {
+        body.poll_next_unpin(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn a_resent_attempt_replays_what_the_failed_one_took_and_cuts_it_off() {
+        let shared = replay(vec![vec![1], vec![2], vec![3]]);
+        let mut first = attempt(&shared);
+        assert_eq!(poll(&mut first), Poll::Ready(Some(vec![1])));
+        assert_eq!(poll(&mut first), Poll::Ready(Some(vec![2])));
+        let mut second = attempt(&shared);
+        // The failed attempt never takes another chunk, nor ends its body.
+        assert_eq!(poll(&mut first), Poll::Pending);
+        let sent: Vec<_> = std::iter::from_fn(|| match poll(&mut second) {
+            Poll::Ready(chunk) => chunk,
+            Poll::Pending => None,
+        })
+        .collect();
+        assert_eq!(sent, vec![vec![1], vec![2], vec![3]]);
+        assert!(shared.lock().unwrap().kept.is_some(), "3 bytes fit the replay");
+    }
+
+    #[test]
+    fn a_put_that_sent_more_than_it_keeps_is_not_resendable() {
+        let shared = replay(vec![vec![0; REPLAY_BYTES], vec![1]]);
+        let mut first = attempt(&shared);
+        assert!(matches!(poll(&mut first), Poll::Ready(Some(chunk)) if chunk.len() == REPLAY_BYTES));
+        assert!(shared.lock().unwrap().kept.is_some());
+        assert_eq!(poll(&mut first), Poll::Ready(Some(vec![1])));
+        assert!(shared.lock().unwrap().kept.is_none(), "over the replay bound nothing is kept");
+        assert_eq!(poll(&mut first), Poll::Ready(None));
+    }
+
+    #[test]
+    fn bodies_split_into_messages_of_at_most_a_chunk() {
+        let sizes: Vec<_> = chunks(vec![0; 2 * PUT_CHUNK_BYTES + 1]).map(|chunk| chunk.len()).collect();
+        assert_eq!(sizes, vec![PUT_CHUNK_BYTES, PUT_CHUNK_BYTES, 1]);
+        assert_eq!(chunks(Vec::new()).count(), 0);
+    }
+}

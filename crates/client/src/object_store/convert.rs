@@ -156,3 +156,60 @@ pub(super) fn byte_range(range: &GetRange) -> ByteRange {
         GetRange::Suffix(len) => ByteRange::Suffix { len: *len },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a failure should panic")]
+
+    use ::object_store::{Error, UpdateVersion};
+    use coterie_core::PreconditionReason;
+
+    use super::*;
+
+    #[test]
+    fn refusals_map_to_the_variants_the_trait_documents() {
+        let refused = |core| error("k", ClientError::Refused(core));
+        let key = || "k".to_owned();
+        assert!(
+            matches!(refused(CoreError::AlreadyExists { key: key() }), Error::AlreadyExists { path, .. } if path == "k")
+        );
+        let failed = CoreError::PreconditionFailed { key: key(), reason: PreconditionReason::Absent };
+        assert!(matches!(refused(failed), Error::Precondition { .. }));
+        let stale = CoreError::StaleFence { key: key(), presented: 1, highest: 2 };
+        assert!(matches!(refused(stale), Error::Precondition { .. }));
+        let current = CoreError::NotModified { key: key(), etag: "e".into(), last_modified: Timestamp(1) };
+        assert!(matches!(refused(current), Error::NotModified { .. }));
+        assert!(matches!(refused(CoreError::ObjectNotFound { key: key() }), Error::NotFound { .. }));
+        assert!(matches!(refused(CoreError::RangeNotSatisfiable { key: key(), size: 3 }), Error::Generic { .. }));
+        let lost = ClientError::Indeterminate { waited_ms: 1, last: "timeout".into() };
+        assert!(matches!(error("k", lost), Error::Generic { .. }));
+    }
+
+    #[test]
+    fn put_modes_become_bucket_conditions() {
+        let none = (TagSet::default(), Attributes::new());
+        let condition = |mode: PutMode| put_options("k", &mode, &none.0, &none.1).map(|options| options.condition);
+        assert_eq!(condition(PutMode::Overwrite).unwrap(), PutCondition::Overwrite);
+        assert_eq!(condition(PutMode::Create).unwrap(), PutCondition::CreateOnly);
+        let both = UpdateVersion { e_tag: Some("e1".into()), version: Some("7".into()) };
+        assert_eq!(condition(PutMode::Update(both)).unwrap(), PutCondition::IfMatch(ETag::new("e1")));
+        let version = UpdateVersion { e_tag: None, version: Some("7".into()) };
+        assert_eq!(condition(PutMode::Update(version)).unwrap(), PutCondition::IfVersion(7));
+        let foreign = UpdateVersion { e_tag: None, version: Some("v-abc".into()) };
+        assert!(matches!(condition(PutMode::Update(foreign)), Err(Error::Precondition { .. })));
+        let mut tags = TagSet::default();
+        tags.push("team", "a");
+        assert!(matches!(put_options("k", &PutMode::Overwrite, &tags, &none.1), Err(Error::NotImplemented { .. })));
+    }
+
+    #[test]
+    fn etag_lists_and_ranges_convert() {
+        let options = GetOptions::new().with_if_match(Some("a, b")).with_if_none_match(Some("*"));
+        let conditions = read_conditions(&options);
+        assert_eq!(conditions.if_match, Some(EtagMatch::OneOf(vec![ETag::new("a"), ETag::new("b")])));
+        assert_eq!(conditions.if_none_match, Some(EtagMatch::Any));
+        assert_eq!(byte_range(&GetRange::Bounded(2..5)), ByteRange::Bounded { start: 2, end: 5 });
+        assert_eq!(byte_range(&GetRange::Offset(3)), ByteRange::From { start: 3 });
+        assert_eq!(byte_range(&GetRange::Suffix(2)), ByteRange::Suffix { len: 2 });
+    }
+}

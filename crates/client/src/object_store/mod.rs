@@ -304,3 +304,15 @@ impl ObjectStore for BucketObjectStore {
         self.transfer(from, to, options.target_mode == RenameTargetMode::Create, true).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_lists_the_keys_under_its_directory() {
+        assert_eq!(key_prefix(None), "");
+        assert_eq!(key_prefix(Some(&Path::from("/"))), "");
+        assert_eq!(key_prefix(Some(&Path::from("a/b"))), "a/b/");
+    }
+}
