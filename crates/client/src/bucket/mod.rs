@@ -135,11 +135,15 @@ impl Bucket {
                     condition: types::put_condition(&options.condition),
                     if_fence_at_least: options.if_fence_at_least,
                 };
-                let mut messages = vec![pb::PutObjectRequest { header: Some(header), data: Vec::new() }];
+                let mut messages = vec![pb::PutObjectRequest { header: Some(header), ..Default::default() }];
                 messages.extend(
                     data.chunks(PUT_CHUNK_BYTES)
-                        .map(|chunk| pb::PutObjectRequest { header: None, data: chunk.to_vec() }),
+                        .map(|chunk| pb::PutObjectRequest { data: chunk.to_vec(), ..Default::default() }),
                 );
+                // The body is complete: without `last`, the server commits nothing.
+                if let Some(final_message) = messages.last_mut() {
+                    final_message.last = true;
+                }
                 let mut request = tonic::Request::new(futures_util::stream::iter(messages));
                 request.set_timeout(left);
                 async move { client.put_object(request).await.map(|answer| answer.into_inner().meta) }

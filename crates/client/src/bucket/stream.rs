@@ -4,6 +4,9 @@
 //! server-streaming one, so neither side needs an object in one buffer. [`Bucket::put`] and
 //! [`Bucket::get`] take and give slices for small objects; these take and give streams.
 //!
+//! The put's final message sets `last` and is sent only after the body ended: the server
+//! commits nothing without it (a cancelled rpc looks like a clean end to a gRPC server).
+//!
 //! A streamed put cannot be resent from its start once its body has been handed to the
 //! transport: the body is gone. Yet a put's first attempt often meets a member that is not
 //! the leader, which answers right after the header, by when the transport has taken some
@@ -131,7 +134,8 @@ impl Bucket {
     where
         S: Stream<Item = Vec<u8>> + Send + 'static,
     {
-        let body = body.flat_map(|data| futures_util::stream::iter(chunks(data))).boxed();
+        // Fused: an attempt resent after the body ended polls it again.
+        let body = body.fuse().flat_map(|data| futures_util::stream::iter(chunks(data))).fuse().boxed();
         let replay = Arc::new(Mutex::new(Replay { body, attempt: 0, kept: Some(Vec::new()), kept_bytes: 0 }));
         let resendable = || replay.lock().unwrap_or_else(PoisonError::into_inner).kept.is_some();
         let deadline = Instant::now() + timeout;
@@ -154,10 +158,14 @@ impl Bucket {
                     shared.attempt += 1;
                     shared.attempt
                 };
-                let first = pb::PutObjectRequest { header: Some(header.clone()), data: Vec::new() };
+                let first = pb::PutObjectRequest { header: Some(header.clone()), ..Default::default() };
                 let rest = AttemptBody { replay: Arc::clone(&replay), attempt, next: 0 }
-                    .map(|data| pb::PutObjectRequest { header: None, data });
-                let mut request = tonic::Request::new(futures_util::stream::iter([first]).chain(rest));
+                    .map(|data| pb::PutObjectRequest { data, ..Default::default() });
+                // Sent only once the body ended: a put cut off earlier commits nothing.
+                let last = pb::PutObjectRequest { last: true, ..Default::default() };
+                let messages =
+                    futures_util::stream::iter([first]).chain(rest).chain(futures_util::stream::iter([last]));
+                let mut request = tonic::Request::new(messages);
                 request.set_timeout(left);
                 let mut client = ObjectServiceClient::new(channel);
                 async move { client.put_object(request).await.map(|answer| answer.into_inner().meta) }
