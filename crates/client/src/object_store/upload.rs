@@ -10,7 +10,9 @@
 //! which resets the rpc before the body's end, so nothing is committed.
 //!
 //! The body ends only on an explicit finish message, never because the queue closed: a
-//! dropped upload must not look like a completed one to a task that is still running.
+//! dropped upload must not look like a completed one to a task that is still running. And
+//! the server commits only after the put's message marked `last`, which follows the body's
+//! end: a reset rpc, which a gRPC server sees as a clean end of its stream, commits nothing.
 
 use ::object_store::path::Path;
 use ::object_store::{MultipartUpload, PutPayload, PutResult, UploadPart};
