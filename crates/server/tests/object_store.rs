@@ -9,8 +9,6 @@
 //!   `MultipartStore` (upload ids, parts by index, completed later from a part list). A
 //!   bucket has no part store; our uploads are one streamed put (`put_multipart_opts`),
 //!   which `stream_get`, `multipart_out_of_order` and `multipart_race_condition` test.
-//! - `list_paginated`: needs a `PaginatedListStore`, which the store does not implement
-//!   (`list` pages through the bucket's continuation itself).
 //! - `response_extensions`: needs object_store's HTTP client (`reqwest` feature).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
@@ -59,6 +57,7 @@ suite!(multipart_race_condition, |store| integration::multipart_race_condition(&
 // Cache-Control and the other HTTP attributes have no place in a bucket: the suite accepts
 // `NotImplemented` for them (attributes_round_trip checks what a bucket does carry).
 suite!(put_get_attributes, |store| integration::put_get_attributes(&store).await);
+suite!(list_paginated, |store| integration::list_paginated(&store, &store).await);
 suite!(get_nonexistent_object, |store| {
     let err = integration::get_nonexistent_object(&store, None).await.unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err}");

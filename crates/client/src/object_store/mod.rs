@@ -23,6 +23,8 @@
 //! trait's default is a copy and then a delete. Multipart uploads are one streamed put
 //! (`upload.rs`). Paths are keys as [`Path`] spells them (percent-encoded parts joined by
 //! `/`); a listing's prefix `a/b` lists the keys under `a/b/`, with `/` as the delimiter.
+//! [`PaginatedListStore`](::object_store::list::PaginatedListStore) pages with the
+//! bucket's own continuation as its token (`paginated.rs`).
 //!
 //! **What differs on purpose.** A bucket keeps one version of each key, so
 //! [`ObjectMeta::version`](::object_store::ObjectMeta) is `None`, and `GetOptions::version`
@@ -36,6 +38,7 @@
 //! that depends on the client, which the CLI, the S3 gateway and the benchmarks do not need.
 
 mod convert;
+mod paginated;
 mod upload;
 
 use std::fmt;
