@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use coterie_client::Client;
 use coterie_client::object_store::BucketObjectStore;
+use futures_util::TryStreamExt;
 use object_store::integration;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, Error, ObjectStore, ObjectStoreExt, PutPayload};
@@ -86,6 +87,32 @@ async fn rename_if_not_exists_onto_an_existing_object_changes_neither() {
     store.rename_if_not_exists(&from, &to).await.unwrap();
     assert!(matches!(store.head(&from).await.unwrap_err(), Error::NotFound { .. }));
     assert_eq!(store.get(&to).await.unwrap().bytes().await.unwrap(), "draft".as_bytes());
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_page_through_the_bucket_continuation() {
+    let (mut cluster, store) = store("paging").await;
+    // Two items per bucket call: every listing below takes several pages.
+    let store = store.with_list_page_size(2);
+    let mut keys: Vec<Path> = (0..7).map(|i| Path::from(format!("logs/day-{i}.txt"))).collect();
+    keys.extend(["logs/archive/a", "logs/archive/b", "logs/old/c", "other"].map(Path::from));
+    for key in &keys {
+        store.put(key, "x".into()).await.unwrap();
+    }
+    keys.sort();
+    let listed: Vec<Path> = store.list(None).map_ok(|meta| meta.location).try_collect().await.unwrap();
+    assert_eq!(listed, keys);
+    let after: Vec<Path> = store
+        .list_with_offset(Some(&Path::from("logs")), &Path::from("logs/day-4.txt"))
+        .map_ok(|meta| meta.location)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(after, ["logs/day-5.txt", "logs/day-6.txt", "logs/old/c"].map(Path::from));
+    let dirs = store.list_with_delimiter(Some(&Path::from("logs"))).await.unwrap();
+    assert_eq!(dirs.common_prefixes, ["logs/archive", "logs/old"].map(Path::from));
+    assert_eq!(dirs.objects.len(), 7);
     cluster.shutdown().await;
 }
 

@@ -66,6 +66,8 @@ const DELETE_CONCURRENCY: usize = 8;
 pub struct BucketObjectStore {
     bucket: Bucket,
     upload_timeout: Duration,
+    /// The keys one bucket listing call asks for (`None`: the bucket's page, 1000).
+    list_page: Option<u32>,
 }
 
 impl BucketObjectStore {
@@ -73,7 +75,7 @@ impl BucketObjectStore {
     /// [`BucketObjectStore::DEFAULT_UPLOAD_TIMEOUT`]; other calls take the client's call
     /// timeout.
     pub fn new(bucket: Bucket) -> Self {
-        BucketObjectStore { bucket, upload_timeout: Self::DEFAULT_UPLOAD_TIMEOUT }
+        BucketObjectStore { bucket, upload_timeout: Self::DEFAULT_UPLOAD_TIMEOUT, list_page: None }
     }
 
     /// How long a multipart upload may take from its start to its commit, by default (the
@@ -84,6 +86,13 @@ impl BucketObjectStore {
     /// the commit, parts included); the server bounds it by its own `max_call_timeout`.
     pub fn with_upload_timeout(mut self, timeout: Duration) -> Self {
         self.upload_timeout = timeout;
+        self
+    }
+
+    /// This store with listings fetched `keys` items per bucket call (1 to 1000; default
+    /// 1000). A listing pages through the bucket's continuation whatever the page size.
+    pub fn with_list_page_size(mut self, keys: u32) -> Self {
+        self.list_page = Some(keys.clamp(1, coterie_core::kinds::bucket::MAX_LIST_KEYS));
         self
     }
 
@@ -115,12 +124,13 @@ impl BucketObjectStore {
         prefix: &str,
         delimiter: bool,
         start_after: Option<String>,
+        max_keys: Option<u32>,
     ) -> ::object_store::Result<bucket::ListPage> {
         let options = ListOptions {
             prefix: prefix.to_owned(),
             delimiter: delimiter.then(|| "/".to_owned()),
             start_after,
-            max_keys: None,
+            max_keys,
         };
         bucket.list(options).await.map_err(|err| convert::error(prefix, err))
     }
@@ -131,14 +141,14 @@ impl BucketObjectStore {
         prefix: Option<&Path>,
         offset: Option<&Path>,
     ) -> BoxStream<'static, ::object_store::Result<ObjectMeta>> {
-        let bucket = self.bucket.clone();
+        let (bucket, max_keys) = (self.bucket.clone(), self.list_page);
         let prefix = key_prefix(prefix);
         let start = offset.map(|offset| offset.to_string());
         let pages = futures_util::stream::try_unfold(Some(start), move |next| {
             let (bucket, prefix) = (bucket.clone(), prefix.clone());
             async move {
                 let Some(start_after) = next else { return Ok::<_, ::object_store::Error>(None) };
-                let page = Self::page(&bucket, &prefix, false, start_after).await?;
+                let page = Self::page(&bucket, &prefix, false, start_after, max_keys).await?;
                 let next = page.next_start_after.map(Some);
                 let metas: Vec<_> = page.objects.iter().map(convert::meta).collect();
                 Ok(Some((futures_util::stream::iter(metas), next)))
@@ -161,6 +171,7 @@ impl fmt::Debug for BucketObjectStore {
         f.debug_struct("BucketObjectStore")
             .field("bucket", &self.bucket)
             .field("upload_timeout", &self.upload_timeout)
+            .field("list_page", &self.list_page)
             .finish()
     }
 }
@@ -284,7 +295,7 @@ impl ObjectStore for BucketObjectStore {
         let prefix = key_prefix(prefix);
         let (mut objects, mut common_prefixes, mut start_after) = (Vec::new(), Vec::new(), None);
         loop {
-            let page = Self::page(&self.bucket, &prefix, true, start_after).await?;
+            let page = Self::page(&self.bucket, &prefix, true, start_after, self.list_page).await?;
             for info in &page.objects {
                 objects.push(convert::meta(info)?);
             }
