@@ -94,6 +94,8 @@ pub mod code {
     pub const STALE_FENCE: &str = "stale_fence";
     /// [`CoreError::RangeNotSatisfiable`](coterie_core::CoreError::RangeNotSatisfiable).
     pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
+    /// [`CoreError::UploadExpired`](coterie_core::CoreError::UploadExpired).
+    pub const UPLOAD_EXPIRED: &str = "upload_expired";
     /// This member is not the group's leader; the detail names the leader when known.
     pub const NOT_LEADER: &str = "not_leader";
     /// The service cannot answer now (no quorum, shutting down); retry later.
@@ -172,6 +174,7 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
         E::ObjectNotFound { .. } => (code::OBJECT_NOT_FOUND, Code::NotFound),
         E::StaleFence { .. } => (code::STALE_FENCE, Code::FailedPrecondition),
         E::RangeNotSatisfiable { .. } => (code::RANGE_NOT_SATISFIABLE, Code::OutOfRange),
+        E::UploadExpired { .. } => (code::UPLOAD_EXPIRED, Code::Aborted),
     }
 }
 
@@ -227,6 +230,7 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
             vec![("key", key.clone()), ("presented", presented.to_string()), ("highest", highest.to_string())]
         }
         E::RangeNotSatisfiable { key, size } => vec![("key", key.clone()), ("size", size.to_string())],
+        E::UploadExpired { key, commit_by } => vec![("key", key.clone()), ("commit_by_ms", commit_by.0.to_string())],
     }
 }
 
@@ -303,6 +307,9 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
             E::StaleFence { key: f.text("key")?, presented: f.parse("presented")?, highest: f.parse("highest")? }
         }
         code::RANGE_NOT_SATISFIABLE => E::RangeNotSatisfiable { key: f.text("key")?, size: f.parse("size")? },
+        code::UPLOAD_EXPIRED => {
+            E::UploadExpired { key: f.text("key")?, commit_by: Timestamp(f.parse("commit_by_ms")?) }
+        }
         _ => return None,
     })
 }

@@ -62,6 +62,7 @@ fn every_core_error() -> Vec<CoreError> {
         CoreError::ObjectNotFound { key: "a/b/c".to_owned() },
         CoreError::StaleFence { key: "data".to_owned(), presented: 3, highest: u64::MAX },
         CoreError::RangeNotSatisfiable { key: "k".to_owned(), size: 0 },
+        CoreError::UploadExpired { key: "big".to_owned(), commit_by: coterie_core::Timestamp(1_700_000_000_000) },
     ]
 }
 
@@ -98,6 +99,7 @@ fn ordinal(err: &CoreError) -> usize {
         E::ObjectNotFound { .. } => 25,
         E::StaleFence { .. } => 26,
         E::RangeNotSatisfiable { .. } => 27,
+        E::UploadExpired { .. } => 28,
     }
 }
 
@@ -111,7 +113,7 @@ fn over_the_wire(status: &Status) -> Status {
 #[test]
 fn the_sample_covers_every_variant() {
     let ordinals: Vec<usize> = every_core_error().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..28).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..29).collect::<Vec<_>>());
 }
 
 #[test]
@@ -162,6 +164,7 @@ fn codes_follow_the_table_in_the_proto() {
         ("object_not_found", Code::NotFound),
         ("stale_fence", Code::FailedPrecondition),
         ("range_not_satisfiable", Code::OutOfRange),
+        ("upload_expired", Code::Aborted),
     ];
     assert_eq!(table, expected);
 

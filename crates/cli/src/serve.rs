@@ -48,14 +48,13 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     if let Some(seed) = &config.join {
         println!("member {} joining the cluster through {seed}", config.id);
     }
-    let limits = node_config.object_limits;
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
     let node = Arc::new(node);
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
     let gateway = match s3 {
         Some((address, credentials)) => {
-            let gateway = Gateway::new(Arc::clone(&node), GatewayConfig { limits, ..GatewayConfig::default() });
+            let gateway = Gateway::new(Arc::clone(&node), GatewayConfig::default());
             let running = coterie_s3::start(address, gateway, &credentials).await?;
             println!(
                 "member {} serving S3 on http://{} (path-style, Signature V4 with access key {:?})",

@@ -246,6 +246,19 @@ pub enum CoreError {
         /// The object's size in bytes.
         size: u64,
     },
+    /// A put that reached the log after its upload window closed (see
+    /// `BucketCommand::Put::commit_by`): its bytes may already have been collected as
+    /// unreferenced, so it is refused and nothing is written.
+    #[error(
+        "the put of object {key:?} reached the log after its upload window closed (at {commit_by}); nothing was \
+         written: send the object again (a slow upload needs a longer `upload_window` on the members)"
+    )]
+    UploadExpired {
+        /// The key written.
+        key: String,
+        /// When the window closed, by the group's clock.
+        commit_by: Timestamp,
+    },
 }
 
 impl CoreError {

@@ -23,6 +23,7 @@ pub mod kind;
 pub mod kinds;
 pub mod machine;
 pub mod members;
+pub mod placement;
 pub mod refusal;
 pub mod route;
 pub mod structure;

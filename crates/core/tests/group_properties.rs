@@ -326,6 +326,7 @@ fn plan(ops: &[Op]) -> Vec<Entry> {
                     ttl: ttl_ms.map(Duration::from_millis),
                     condition,
                     if_fence_at_least: fence,
+                    commit_by: None,
                 };
                 push(invoke("bucket".into(), StructureCommand::Bucket(command)), None, None, now, None);
             }

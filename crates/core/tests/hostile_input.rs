@@ -122,6 +122,7 @@ fn command() -> impl Strategy<Value = (String, StructureCommand)> {
                     ttl,
                     condition,
                     if_fence_at_least: fence,
+                    commit_by: None,
                 };
                 ("bk".into(), S::Bucket(command))
             }
@@ -194,6 +195,7 @@ fn put_condition() -> impl Strategy<Value = PutCondition> {
 
 /// A step: a call from a session (or none), at some time, or a tick.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "test steps, generated and applied once each")]
 enum Step {
     Call { session: Option<u64>, seq: u64, name: String, command: StructureCommand },
     Tick,

@@ -161,6 +161,7 @@ fn bucket_put(key: &str, ttl: Option<Duration>) -> BucketCommand {
         ttl,
         condition: PutCondition::Overwrite,
         if_fence_at_least: None,
+        commit_by: None,
     }
 }
 

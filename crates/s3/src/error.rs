@@ -80,6 +80,8 @@ pub fn core_error(err: &CoreError) -> S3Error {
         CoreError::NotModified { .. } => S3ErrorCode::NotModified,
         CoreError::ObjectNotFound { .. } => S3ErrorCode::NoSuchKey,
         CoreError::RangeNotSatisfiable { .. } => S3ErrorCode::InvalidRange,
+        // A body that took longer than the upload window: S3's answer to a slow upload.
+        CoreError::UploadExpired { .. } => S3ErrorCode::RequestTimeout,
         CoreError::InvalidName { .. } => S3ErrorCode::InvalidBucketName,
         CoreError::WrongKind { .. } => S3ErrorCode::InvalidBucketName,
         CoreError::ValueTooLarge { .. } => S3ErrorCode::EntityTooLarge,

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use coterie_core::EngineError;
 use coterie_core::kinds::bucket::{
-    BucketCommand, BucketOutput, DeleteCondition, ObjectMeta, PutCondition, ReadConditions,
+    BlobRef, BucketCommand, BucketOutput, DeleteCondition, ObjectMeta, PutCondition, ReadConditions,
 };
 use coterie_server::Node;
 use coterie_server::cp::CpNode;
-use coterie_server::object::{Caller, ObjectKey, ObjectLimits, ObjectStore, PutOptions};
+use coterie_server::object::{Caller, ObjectKey, ObjectStore, PutOptions};
 use futures_util::StreamExt;
 use s3s::dto::{self, ETagCondition};
 use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
@@ -34,8 +34,6 @@ pub struct GatewayConfig {
     /// The request header that makes a CopyObject copy-if-not-exists when its value is
     /// `true` (what `object_store`'s `S3CopyIfNotExists::Header(name, "true")` sends).
     pub copy_if_not_exists_header: String,
-    /// The node's object limits (part size, largest object).
-    pub limits: ObjectLimits,
 }
 
 impl Default for GatewayConfig {
@@ -44,7 +42,6 @@ impl Default for GatewayConfig {
             group: "default".to_owned(),
             timeout: Duration::from_secs(600),
             copy_if_not_exists_header: "x-coterie-copy-if-not-exists".to_owned(),
-            limits: ObjectLimits::default(),
         }
     }
 }
@@ -58,15 +55,33 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway over `node`.
+    /// A gateway over `node`, within the node's object limits (part size, largest object,
+    /// upload window: the ones its blob collector counts on).
     pub fn new(node: Arc<Node>, config: GatewayConfig) -> Self {
-        let store = ObjectStore::new(node.blobs().clone(), config.limits);
+        let store = ObjectStore::new(node.blobs().clone(), node.object_limits());
         Gateway { node, store, config: Arc::new(config) }
     }
 
     /// The node's replica of the gateway's group.
     pub(crate) async fn replica(&self) -> S3Result<Arc<CpNode>> {
         self.node.group(&self.config.group).await.map_err(|err| engine_error(&EngineError::from(err)))
+    }
+
+    /// Writes the stored blobs `data` (a multipart upload's parts) as `bucket`/`key`.
+    pub(crate) async fn put_stored(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: BlobRef,
+        options: PutOptions,
+    ) -> S3Result<ObjectMeta> {
+        let replica = self.replica().await?;
+        let object = ObjectKey { bucket, key };
+        let caller = Caller::default();
+        self.store
+            .put_stored(&replica, object, data, options, caller, self.config.timeout)
+            .await
+            .map_err(|err| s3_error(&err))
     }
 
     /// Runs a metadata command (or a read) on `bucket`.

@@ -105,6 +105,7 @@ pub async fn create(
         ttl: None,
         condition: PutCondition::CreateOnly,
         if_fence_at_least: None,
+        commit_by: None,
     };
     written(gateway.metadata(&uploads(&input.bucket), command).await?, "CreateMultipartUpload")?;
     Ok(dto::CreateMultipartUploadOutput {
@@ -260,16 +261,9 @@ pub async fn complete(
         .iter()
         .filter_map(|(name, value)| name.strip_prefix(META).map(|name| (name.to_owned(), value.clone())))
         .collect();
-    let command = BucketCommand::Put {
-        key: input.key.clone(),
-        data,
-        content_type: marker.content_type.clone(),
-        attributes,
-        ttl: None,
-        condition,
-        if_fence_at_least: None,
-    };
-    let meta = written(gateway.metadata(&input.bucket, command).await?, "CompleteMultipartUpload")?;
+    let options =
+        PutOptions { condition, content_type: marker.content_type.clone(), attributes, ..PutOptions::default() };
+    let meta = gateway.put_stored(&input.bucket, &input.key, data, options).await?;
     forget(gateway, &input.bucket, &input.upload_id, recorded.keys().copied()).await?;
     Ok(dto::CompleteMultipartUploadOutput {
         bucket: Some(input.bucket),

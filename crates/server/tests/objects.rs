@@ -228,8 +228,8 @@ async fn a_put_goes_on_with_a_member_down_and_that_member_fetches_the_bytes_late
     // The node's own background pass (every 10 s) may have fetched it already on a slow
     // machine; otherwise this pass does.
     let had = node.blobs().store().contains(&hash).unwrap();
-    assert_eq!(node.repair_blobs().await, usize::from(!had));
+    assert_eq!(node.maintain_blobs().await.fetched, usize::from(!had));
     assert!(node.blobs().store().contains(&hash).unwrap());
-    assert_eq!(node.repair_blobs().await, 0, "nothing is left to fetch");
+    assert_eq!(node.maintain_blobs().await.fetched, 0, "nothing is left to fetch");
     cluster.shutdown().await;
 }

@@ -46,6 +46,7 @@ macro_rules! every_case {
                 put_get_round_trip,
                 put_is_idempotent,
                 put_again_refreshes_stored_at,
+                touch_refreshes_stored_at,
                 empty_blob,
                 ranges,
                 put_expecting_refuses_wrong_bytes,

@@ -78,6 +78,7 @@ pub fn put_header(header: Option<pb::PutObjectHeader>) -> Result<Routed, Convert
         ttl: ms(header.ttl_ms),
         condition,
         if_fence_at_least: header.if_fence_at_least,
+        commit_by: None,
     };
     routed(header.call, command, OPERATION)
 }

@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use coterie_core::{
     ApplyCtx, CoreError, Group, GroupCommand, GroupOutput, InvalidReason, InvocationId, LogIndex, StateMachine,
+    Timestamp,
 };
 use coterie_storage::LogStore;
 use openraft::async_runtime::WatchReceiver;
@@ -181,6 +182,11 @@ impl CpNode {
     /// This node's id.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The time this node stamps on what it proposes (its clock).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Proposes `request` and answers once it is applied, or once its parked call is woken.
@@ -524,6 +530,9 @@ async fn tick_loop(raft: CpRaft, state: SharedState, clock: Arc<dyn Clock>, inte
 
 #[path = "node_membership.rs"]
 mod membership;
+
+#[path = "node_barrier.rs"]
+mod barrier;
 
 #[cfg(test)]
 #[path = "node_tests.rs"]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coterie_api::pb::blob_service_client::BlobServiceClient;
-use coterie_api::pb::{GetBlobRequest, PutBlobRequest};
+use coterie_api::pb::{GetBlobRequest, PutBlobRequest, ReadIndexRequest, TouchBlobsRequest};
 use coterie_storage::blob::BlobHash;
 use futures_util::future::BoxFuture;
 
@@ -50,6 +50,25 @@ impl BlobWire for Peers {
         Box::pin(async move { client?.put_blob(request).await.map(|_| ()).map_err(described) })
     }
 
+    fn touch(
+        &self,
+        member: u64,
+        hashes: Vec<BlobHash>,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Vec<bool>, String>> {
+        let client = self.blob_client(member);
+        let asked = hashes.len();
+        let hashes = hashes.iter().map(|hash| hash.0.to_vec()).collect();
+        let request = self.blob_request(TouchBlobsRequest { hashes }, timeout);
+        Box::pin(async move {
+            let stored = client?.touch_blobs(request).await.map_err(described)?.into_inner().stored;
+            if stored.len() != asked {
+                return Err(format!("answered {} flags for {asked} blobs", stored.len()));
+            }
+            Ok(stored)
+        })
+    }
+
     fn get(
         &self,
         member: u64,
@@ -62,5 +81,15 @@ impl BlobWire for Peers {
             let answer = client?.get_blob(request).await.map_err(described)?.into_inner();
             Ok(answer.found.then_some(answer.data))
         })
+    }
+}
+
+impl Peers {
+    /// Asks `member`, the leader of CP group `group`, for its read index (the blob
+    /// collector's barrier, `cp/node_barrier.rs`); within `timeout`.
+    pub(super) async fn read_index(&self, member: u64, group: &str, timeout: Duration) -> Result<u64, String> {
+        let request = self.blob_request(ReadIndexRequest { group: group.to_owned() }, timeout);
+        let answer = self.blob_client(member)?.read_index(request).await.map_err(described)?;
+        Ok(answer.into_inner().index)
     }
 }

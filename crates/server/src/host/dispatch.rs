@@ -103,7 +103,7 @@ impl Dispatch {
             raft: RaftServiceServer::new(RaftServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_RAFT_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_RAFT_MESSAGE_BYTES),
-            blob: BlobServiceServer::new(BlobServer::new(inner.blobs.clone()))
+            blob: BlobServiceServer::new(BlobServer::new(Arc::clone(inner)))
                 .max_decoding_message_size(MAX_BLOB_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES),
             secret: inner.config.cluster_secret.as_deref().map(Arc::from),

@@ -183,6 +183,13 @@ impl NodeConfig {
             part,
             "it must be 1 byte to 15 MiB: each part travels between members in one message of at most 16 MiB",
         )?;
+        let window = self.object_limits.upload_window;
+        ConfigError::ensure(
+            window >= Duration::from_millis(100) && window <= Duration::from_secs(7 * 24 * 3600),
+            "NodeConfig::object_limits.upload_window",
+            format!("{window:?}"),
+            "it must be 100 ms to 7 days: the longest a put may take; unreferenced bytes are kept twice as long",
+        )?;
         let cp = self.cp.validate()?;
         Ok(NodeConfig { cp, ..self })
     }
@@ -480,14 +487,21 @@ impl Node {
         self.inner.group(group).await
     }
 
+    /// The limits this member's objects are held to (`NodeConfig::object_limits`).
+    pub fn object_limits(&self) -> crate::object::ObjectLimits {
+        self.inner.config.object_limits
+    }
+
     /// This member's object bytes: its blob store and the copies on the other members.
     pub fn blobs(&self) -> &Blobs {
         &self.inner.blobs
     }
 
     /// Runs one background blob pass now (see `host/blob_maintenance.rs`): fetches every
-    /// referenced blob this member lacks; answers how many it fetched.
-    pub async fn repair_blobs(&self) -> usize {
+    /// referenced blob this member lacks and, once every group here passed its read barrier,
+    /// deletes the unreferenced blobs older than `object_limits.collect_after()`; answers
+    /// what it did.
+    pub async fn maintain_blobs(&self) -> crate::object::Maintained {
         blob_maintenance::pass(&self.inner).await
     }
 

@@ -102,6 +102,12 @@ impl Blobs {
         .await
     }
 
+    /// Refreshes each of `hashes` in the local store, under the write gate (the
+    /// `BlobService` of a node): whether each is stored here.
+    pub async fn touch_here(&self, hashes: Vec<BlobHash>) -> Result<Vec<bool>, BlobsError> {
+        self.write(move |store| hashes.iter().map(|hash| store.touch(hash)).collect()).await
+    }
+
     /// The local store.
     pub fn store(&self) -> &Arc<dyn BlobStore> {
         &self.store
@@ -126,7 +132,7 @@ impl Blobs {
     ) -> Result<BlobHash, BlobsError> {
         let hash = BlobHash::of(&data);
         let mut tally = DurableTally::new(configs);
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::unbounded_channel();
         let timeout = deadline.saturating_duration_since(Instant::now());
         for member in tally.targets() {
             if member == self.me {
@@ -145,26 +151,53 @@ impl Blobs {
             Ok(()) => tally.stored(self.me),
             Err(err) => tally.failed(self.me, err.to_string()),
         }
-        loop {
-            match tally.verdict() {
-                Verdict::Durable => return Ok(hash),
-                Verdict::Impossible { needed, got, failures } => {
-                    let failures = describe(failures.into_iter());
-                    return Err(BlobsError::NotDurable { needed, got, failures });
-                }
-                Verdict::Pending => {}
+        settle(tally, rx, deadline).await.map(|()| hash)
+    }
+
+    /// Refreshes the stored time of every blob of `hashes` on a majority of every
+    /// configuration in `configs` before `deadline` (see [`BlobStore::touch`]): a member counts
+    /// only if it stores them all. Before a commit references blobs stored long ago (the parts
+    /// of a multipart upload), so the collector keeps them for another grace period.
+    pub async fn touch(
+        &self,
+        hashes: Vec<BlobHash>,
+        configs: Vec<BTreeSet<u64>>,
+        deadline: Instant,
+    ) -> Result<(), BlobsError> {
+        let mut tally = DurableTally::new(configs);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        for member in tally.targets() {
+            if member == self.me {
+                continue;
             }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some((member, Ok(())))) => tally.stored(member),
-                Ok(Some((member, Err(reason)))) => tally.failed(member, reason),
-                Ok(None) | Err(_) => {
-                    // Every answer is in, or time is up: whoever has not answered failed.
-                    for member in tally.targets() {
-                        tally.failed(member, "no answer before the deadline");
+            let (tx, sent) = (tx.clone(), self.wire.touch(member, hashes.clone(), timeout));
+            tokio::spawn(async move {
+                let answer = sent.await.and_then(|stored| match stored.iter().filter(|stored| !**stored).count() {
+                    0 => Ok(()),
+                    missing => Err(format!("lacks {missing} of the {} blobs", stored.len())),
+                });
+                let _ = tx.send((member, answer));
+            });
+        }
+        drop(tx);
+        let touched_here = self
+            .write(move |store| {
+                let mut missing = 0usize;
+                for hash in &hashes {
+                    if !store.touch(hash)? {
+                        missing += 1;
                     }
                 }
-            }
+                Ok(missing)
+            })
+            .await;
+        match touched_here {
+            Ok(0) => tally.stored(self.me),
+            Ok(missing) => tally.failed(self.me, format!("lacks {missing} of the blobs")),
+            Err(err) => tally.failed(self.me, err.to_string()),
         }
+        settle(tally, rx, deadline).await
     }
 
     /// Bytes `range` of blob `hash` (`None`: all of it), from the local store or, when it is
@@ -231,25 +264,6 @@ impl Blobs {
         Err(describe(reasons.into_iter()))
     }
 
-    /// Fetches the `referenced` blobs missing here from `peers`, deleting nothing.
-    pub async fn repair(
-        &self,
-        referenced: BTreeSet<BlobHash>,
-        peers: &BTreeSet<u64>,
-        timeout: Duration,
-    ) -> Result<Maintained, BlobsError> {
-        let stored = self.blocking(|store| store.list()).await?;
-        let plan = maintenance::plan(&referenced, &stored, SystemTime::now(), Duration::MAX);
-        let mut done = Maintained::default();
-        for hash in plan.fetch {
-            match self.fetch(hash, peers, timeout).await {
-                Ok(_) => done.fetched += 1,
-                Err(_) => done.unavailable += 1,
-            }
-        }
-        Ok(done)
-    }
-
     /// One maintenance pass: fetches the `referenced` blobs missing here from `peers`, and
     /// deletes unreferenced blobs stored at least `grace` ago.
     pub async fn maintain(
@@ -283,6 +297,34 @@ impl Blobs {
             }
         }
         Ok(done)
+    }
+}
+
+/// Counts the answers on `answers` into `tally` until it says durable or impossible, or until
+/// `deadline` (whoever has not answered by then failed).
+async fn settle(
+    mut tally: DurableTally,
+    mut answers: mpsc::UnboundedReceiver<(u64, Result<(), String>)>,
+    deadline: Instant,
+) -> Result<(), BlobsError> {
+    loop {
+        match tally.verdict() {
+            Verdict::Durable => return Ok(()),
+            Verdict::Impossible { needed, got, failures } => {
+                let failures = describe(failures.into_iter());
+                return Err(BlobsError::NotDurable { needed, got, failures });
+            }
+            Verdict::Pending => {}
+        }
+        match tokio::time::timeout_at(deadline, answers.recv()).await {
+            Ok(Some((member, Ok(())))) => tally.stored(member),
+            Ok(Some((member, Err(reason)))) => tally.failed(member, reason),
+            Ok(None) | Err(_) => {
+                for member in tally.targets() {
+                    tally.failed(member, "no answer before the deadline");
+                }
+            }
+        }
     }
 }
 

@@ -134,3 +134,23 @@ async fn maintenance_fetches_referenced_blobs_and_collects_unreferenced_ones() {
     assert_eq!(members.holders(&dropped), Vec::<u64>::new());
     assert_eq!(members.holders(&kept), vec![1, 2]);
 }
+
+#[tokio::test]
+async fn touching_refreshes_a_majority_and_fails_when_too_few_members_still_store_the_blobs() {
+    let members = Members::new(3);
+    let one = members.blobs(1).replicate(Arc::from(&b"part one"[..]), voters(&[1, 2, 3]), soon()).await.unwrap();
+    let two = members.blobs(1).replicate(Arc::from(&b"part two"[..]), voters(&[1, 2, 3]), soon()).await.unwrap();
+    settle().await;
+    let before = members.stores[1].info(&one).unwrap().unwrap().stored_at;
+    members.blobs(1).touch(vec![one, two], voters(&[1, 2, 3]), soon()).await.unwrap();
+    settle().await;
+    let after = members.stores[1].info(&one).unwrap().unwrap().stored_at;
+    assert!(after >= before, "a peer's copy is refreshed: {after:?} < {before:?}");
+    // Two members lose part two: a member counts only if it stores every blob, so one of
+    // three is not a majority, and the caller learns it before committing anything.
+    members.stores[1].delete(&two).unwrap();
+    members.stores[2].delete(&two).unwrap();
+    let refused = members.blobs(1).touch(vec![one, two], voters(&[1, 2, 3]), soon()).await.unwrap_err();
+    assert!(matches!(refused, BlobsError::NotDurable { needed: 2, got: 1, .. }), "{refused:?}");
+    assert!(refused.to_string().contains("lacks 1 of the 2 blobs"), "{refused}");
+}

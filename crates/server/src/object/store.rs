@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use coterie_core::kinds::bucket::{BlobPart, BlobRef, BucketCommand, BucketOutput, ByteSpan, ObjectMeta, PutOptions};
 use coterie_core::{
-    EngineError, GroupCommand, GroupOutput, InvocationId, SessionId, StructureCommand, StructureOutput,
+    CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId, StructureCommand, StructureOutput,
+    Timestamp,
 };
 use coterie_storage::blob::BlobHash;
 use futures_util::{Stream, StreamExt};
@@ -43,11 +44,32 @@ pub struct ObjectLimits {
     pub part_bytes: usize,
     /// The largest object a put accepts (5 GiB by default, S3's single-put limit).
     pub max_object_bytes: u64,
+    /// How long a put may take from its first byte to its metadata commit (1 hour by
+    /// default); a later commit is refused (`upload_expired`). The blob collector keeps an
+    /// unreferenced blob for twice this ([`ObjectLimits::collect_after`]), so no put that
+    /// commits names a collected blob. Set it alike on every member.
+    pub upload_window: Duration,
 }
 
 impl Default for ObjectLimits {
     fn default() -> Self {
-        ObjectLimits { part_bytes: 8 << 20, max_object_bytes: 5 << 30 }
+        ObjectLimits { part_bytes: 8 << 20, max_object_bytes: 5 << 30, upload_window: Duration::from_secs(3600) }
+    }
+}
+
+impl ObjectLimits {
+    /// How long an unreferenced blob is kept after it was last stored or refreshed before the
+    /// collector may delete it: twice [`ObjectLimits::upload_window`]. The second window
+    /// covers a commit proposed in time that is still being replicated, and the members'
+    /// clocks running at slightly different rates.
+    pub fn collect_after(&self) -> Duration {
+        self.upload_window.saturating_mul(2)
+    }
+
+    /// The `commit_by` of a put whose upload starts at `now` on the node that proposes it.
+    fn commit_by(&self, now: Timestamp) -> Timestamp {
+        let window = u64::try_from(self.upload_window.as_millis()).unwrap_or(u64::MAX);
+        Timestamp(now.0.saturating_add(window))
     }
 }
 
@@ -168,6 +190,8 @@ impl ObjectStore {
     {
         Self::require_leader(node)?;
         let deadline = Instant::now() + timeout;
+        // Stamped before the first part is stored, by the clock that stamps the commit.
+        let commit_by = self.limits.commit_by(node.now());
         let mut body = body;
         let (mut parts, mut buffer, mut total) = (Vec::new(), Vec::new(), 0u64);
         while let Some(chunk) = body.next().await {
@@ -190,14 +214,53 @@ impl ObjectStore {
         if !buffer.is_empty() {
             parts.push(self.store_part(node, buffer, deadline).await?);
         }
+        self.commit(node, object, BlobRef { parts }, options, caller, commit_by, deadline).await
+    }
+
+    /// Writes as `object` the bytes of blobs stored earlier (`data`: the parts of a multipart
+    /// upload, referenced by its part records until now), if `options`' condition holds when
+    /// the metadata commits. The blobs are refreshed on a majority first
+    /// ([`Blobs::touch`]), so the collector cannot take them while the commit is on its way,
+    /// even if the records that referenced them are removed meanwhile (an abort racing this
+    /// completion); refused if too few members still store them all.
+    pub async fn put_stored(
+        &self,
+        node: &CpNode,
+        object: ObjectKey<'_>,
+        data: BlobRef,
+        options: PutOptions,
+        caller: Caller,
+        timeout: Duration,
+    ) -> Result<ObjectMeta, ObjectError> {
+        Self::require_leader(node)?;
+        let deadline = Instant::now() + timeout;
+        let commit_by = self.limits.commit_by(node.now());
+        let hashes = data.parts.iter().map(|part| BlobHash(part.hash)).collect();
+        self.blobs.touch(hashes, configs(node), deadline).await?;
+        self.commit(node, object, data, options, caller, commit_by, deadline).await
+    }
+
+    /// Proposes the put of `data` as `object`, to commit by `commit_by`.
+    #[allow(clippy::too_many_arguments, reason = "the parts of one put, passed on as they are")]
+    async fn commit(
+        &self,
+        node: &CpNode,
+        object: ObjectKey<'_>,
+        data: BlobRef,
+        options: PutOptions,
+        caller: Caller,
+        commit_by: Timestamp,
+        deadline: Instant,
+    ) -> Result<ObjectMeta, ObjectError> {
         let command = BucketCommand::Put {
             key: object.key.to_owned(),
-            data: BlobRef { parts },
+            data,
             content_type: options.content_type,
             attributes: options.attributes,
             ttl: options.ttl,
             condition: options.condition,
             if_fence_at_least: options.if_fence_at_least,
+            commit_by: Some(commit_by),
         };
         let left = deadline.saturating_duration_since(Instant::now());
         let output = node.call(bucket_call(object.bucket, command, caller), left).await.map_err(EngineError::from)?;
@@ -218,6 +281,17 @@ impl ObjectStore {
         caller: Caller,
         timeout: Duration,
     ) -> Result<BucketOutput, ObjectError> {
+        if let BucketCommand::Put { data, .. } = &command
+            && !data.parts.is_empty()
+        {
+            // Bytes are named only by `put` and `put_stored`, which keep them from the
+            // collector until the commit.
+            return Err(EngineError::Core(CoreError::invalid_request(
+                "put",
+                "a put that names stored bytes goes through ObjectStore::put or ObjectStore::put_stored",
+            ))
+            .into());
+        }
         let is_read =
             matches!(command, BucketCommand::Head { .. } | BucketCommand::Get { .. } | BucketCommand::List { .. });
         let request = bucket_call(bucket, command, caller);

@@ -20,6 +20,15 @@ pub trait BlobWire: Send + Sync {
         timeout: Duration,
     ) -> BoxFuture<'static, Result<(), String>>;
 
+    /// Asks `member` to refresh the stored time of each of `hashes` (see
+    /// [`BlobStore::touch`]): whether it stores each, in order; within `timeout`.
+    fn touch(
+        &self,
+        member: u64,
+        hashes: Vec<BlobHash>,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Vec<bool>, String>>;
+
     /// Asks `member` for blob `hash`: `None` when it does not store it; within `timeout`.
     fn get(
         &self,
@@ -70,6 +79,14 @@ impl BlobWire for LocalBlobWire {
     fn put(&self, member: u64, hash: BlobHash, data: Arc<[u8]>, _: Duration) -> BoxFuture<'static, Result<(), String>> {
         let store = self.store(member);
         Box::pin(async move { store?.put_expecting(hash, &data).map_err(|err| err.to_string()) })
+    }
+
+    fn touch(&self, member: u64, hashes: Vec<BlobHash>, _: Duration) -> BoxFuture<'static, Result<Vec<bool>, String>> {
+        let store = self.store(member);
+        Box::pin(async move {
+            let store = store?;
+            hashes.iter().map(|hash| store.touch(hash).map_err(|err| err.to_string())).collect()
+        })
     }
 
     fn get(&self, member: u64, hash: BlobHash, _: Duration) -> BoxFuture<'static, Result<Option<Vec<u8>>, String>> {

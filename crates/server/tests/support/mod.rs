@@ -64,6 +64,8 @@ pub struct Cluster {
     joined: BTreeSet<u64>,
     dirs: Option<Vec<tempfile::TempDir>>,
     cp: CpConfig,
+    /// Every member's object limits.
+    limits: coterie_server::object::ObjectLimits,
     /// The running nodes, by member id.
     pub nodes: BTreeMap<u64, Node>,
 }
@@ -77,13 +79,23 @@ impl Cluster {
     /// `size` members with `cp`, on data directories if `durable`. The members start in
     /// reverse id order (not the order they would initialize in).
     pub async fn start_with(size: u64, durable: bool, cp: CpConfig) -> Cluster {
+        Cluster::start_with_limits(size, durable, cp, coterie_server::object::ObjectLimits::default()).await
+    }
+
+    /// [`Cluster::start_with`], every member holding objects to `limits`.
+    pub async fn start_with_limits(
+        size: u64,
+        durable: bool,
+        cp: CpConfig,
+        limits: coterie_server::object::ObjectLimits,
+    ) -> Cluster {
         let mut listeners = BTreeMap::new();
         for id in 1..=size {
             listeners.insert(id, bind("127.0.0.1:0".parse().unwrap()));
         }
         let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
         let dirs = durable.then(|| (0..size).map(|_| tempfile::tempdir().unwrap()).collect());
-        let mut cluster = Cluster { members, joined: BTreeSet::new(), dirs, cp, nodes: BTreeMap::new() };
+        let mut cluster = Cluster { members, joined: BTreeSet::new(), dirs, cp, limits, nodes: BTreeMap::new() };
         for id in (1..=size).rev() {
             let listener = listeners.remove(&id).unwrap();
             let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
@@ -102,6 +114,7 @@ impl Cluster {
         let mut config = NodeConfig::new(id, listen, members);
         config.cluster_secret = Some(CLUSTER_SECRET.to_owned());
         config.cp = self.cp.clone();
+        config.object_limits = self.limits;
         config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
         config
     }

@@ -12,6 +12,7 @@ pub const CASES: &[&str] = &[
     "put_get_round_trip",
     "put_is_idempotent",
     "put_again_refreshes_stored_at",
+    "touch_refreshes_stored_at",
     "empty_blob",
     "ranges",
     "put_expecting_refuses_wrong_bytes",
@@ -55,8 +56,37 @@ pub fn put_is_idempotent<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobErr
 pub fn put_again_refreshes_stored_at<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobError> {
     let hash = store.put(b"again")?;
     let first = store.list()?.first().map(|info| info.stored_at);
-    // File modification times have a coarse resolution: wait until the clock has visibly
-    // moved (bounded), so the refreshed time is distinguishable.
+    // So the refreshed time is distinguishable.
+    wait_for_the_clock_to_move();
+    store.put(b"again")?;
+    let second = store.list()?.first().map(|info| info.stored_at);
+    assert!(second > first, "stored_at {second:?} should have moved past {first:?}");
+    assert_eq!(store.info(&hash)?.map(|info| info.stored_at), second);
+    assert_eq!(store.info(&hash)?.map(|info| info.len), Some(5));
+    assert_eq!(store.get(&hash)?, b"again");
+    Ok(())
+}
+
+/// Touching a stored blob refreshes its stored time and keeps its bytes; touching an absent
+/// one stores nothing and says so.
+pub fn touch_refreshes_stored_at<S: BlobStore + ?Sized>(store: &S) -> Result<(), BlobError> {
+    let hash = store.put(b"touched")?;
+    let first = store.info(&hash)?.map(|info| info.stored_at);
+    wait_for_the_clock_to_move();
+    assert!(store.touch(&hash)?, "a stored blob is touched");
+    let second = store.info(&hash)?.map(|info| info.stored_at);
+    assert!(second > first, "stored_at {second:?} should have moved past {first:?}");
+    assert_eq!(store.get(&hash)?, b"touched");
+    let absent = BlobHash::of(b"never stored");
+    assert!(!store.touch(&absent)?, "an absent blob is not touched");
+    assert_eq!(store.info(&absent)?, None);
+    assert_eq!(store.list()?.len(), 1);
+    Ok(())
+}
+
+/// Spins until the wall clock has visibly moved (file modification times have a coarse
+/// resolution), bounded by a spin count.
+fn wait_for_the_clock_to_move() {
     let before = std::time::SystemTime::now();
     let mut spins = 0u32;
     while std::time::SystemTime::now().duration_since(before).unwrap_or_default() < std::time::Duration::from_millis(20)
@@ -65,13 +95,6 @@ pub fn put_again_refreshes_stored_at<S: BlobStore + ?Sized>(store: &S) -> Result
         spins += 1;
         std::hint::spin_loop();
     }
-    store.put(b"again")?;
-    let second = store.list()?.first().map(|info| info.stored_at);
-    assert!(second > first, "stored_at {second:?} should have moved past {first:?}");
-    assert_eq!(store.info(&hash)?.map(|info| info.stored_at), second);
-    assert_eq!(store.info(&hash)?.map(|info| info.len), Some(5));
-    assert_eq!(store.get(&hash)?, b"again");
-    Ok(())
 }
 
 /// A zero-length blob is a blob.

@@ -73,6 +73,21 @@ impl FileBlobStore {
         Ok(())
     }
 
+    /// Sets the modification time of the blob at `path` to now, durably; whether it exists.
+    /// Also makes sure the name itself is durable: an earlier put may have renamed it into
+    /// place and failed before the directory was synced.
+    fn refresh(&self, path: &Path, parent: &Path) -> Result<bool, BlobError> {
+        let file = match OpenOptions::new().write(true).open(path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(err) => return Err(io_error("open", path)(err)),
+        };
+        file.set_modified(SystemTime::now()).map_err(io_error("refresh the modification time of", path))?;
+        file.sync_all().map_err(io_error("sync", path))?;
+        sync_dir(parent)?;
+        Ok(true)
+    }
+
     fn open_blob(&self, hash: &BlobHash) -> Result<Option<(File, u64)>, BlobError> {
         let path = self.path(hash);
         match File::open(&path) {
@@ -93,19 +108,22 @@ impl BlobStore for FileBlobStore {
         let Some(parent) = path.parent() else {
             return Err(io_error("find the directory of", &path)(ErrorKind::InvalidInput.into()));
         };
-        if path.exists() {
-            // Refresh the stored time, so a collector that saw the blob unreferenced does not
-            // delete it under a put that is about to reference it again (see the module doc of
-            // `blob`), and make sure the name is durable: an earlier put may have renamed it
-            // into place and failed before the directory was synced.
-            let file = OpenOptions::new().write(true).open(&path).map_err(io_error("open", &path))?;
-            file.set_modified(SystemTime::now()).map_err(io_error("refresh the modification time of", &path))?;
-            file.sync_all().map_err(io_error("sync", &path))?;
-            sync_dir(parent)?;
+        // Refresh the stored time of a blob already there, so a collector that saw it
+        // unreferenced does not delete it under a put that is about to reference it again (see
+        // the module doc of `blob`).
+        if self.refresh(&path, parent)? {
             return Ok(hash);
         }
         self.write_atomically(&hash, bytes, parent)?;
         Ok(hash)
+    }
+
+    fn touch(&self, hash: &BlobHash) -> Result<bool, BlobError> {
+        let path = self.path(hash);
+        let Some(parent) = path.parent() else {
+            return Err(io_error("find the directory of", &path)(ErrorKind::InvalidInput.into()));
+        };
+        self.refresh(&path, parent)
     }
 
     fn replace(&self, expected: BlobHash, bytes: &[u8]) -> Result<(), BlobError> {

@@ -78,6 +78,10 @@ impl BlobStore for MemoryBlobStore {
         Ok(bytes.get(start..end).map(<[u8]>::to_vec).unwrap_or_default())
     }
 
+    fn touch(&self, hash: &BlobHash) -> Result<bool, BlobError> {
+        Ok(self.blobs().get_mut(hash).map(|entry| entry.1 = SystemTime::now()).is_some())
+    }
+
     fn delete(&self, hash: &BlobHash) -> Result<bool, BlobError> {
         Ok(self.blobs().remove(hash).is_some())
     }

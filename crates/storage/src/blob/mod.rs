@@ -150,6 +150,11 @@ pub trait BlobStore: Send + Sync {
     /// the hash of the whole): for byte-range reads of large objects.
     fn read(&self, hash: &BlobHash, range: Range<u64>) -> Result<Vec<u8>, BlobError>;
 
+    /// Refreshes the [`BlobInfo::stored_at`] of blob `hash`, durably, without its bytes: a
+    /// commit is about to reference a blob stored earlier (the parts of a multipart upload),
+    /// so a collector must not take it for an old unreferenced one. Whether it is stored here.
+    fn touch(&self, hash: &BlobHash) -> Result<bool, BlobError>;
+
     /// Removes blob `hash`; whether it was there.
     fn delete(&self, hash: &BlobHash) -> Result<bool, BlobError>;
 

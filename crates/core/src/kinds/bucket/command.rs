@@ -134,6 +134,12 @@ pub enum BucketCommand {
         condition: PutCondition,
         /// Refuse with [`CoreError::StaleFence`] if the key has seen a higher fence.
         if_fence_at_least: Option<u64>,
+        /// Refuse with [`CoreError::UploadExpired`] if the put applies later than this, by
+        /// the group's clock. The member that stored `data` sets it to the upload's start plus
+        /// its upload window: the blob collector keeps an unreferenced blob for twice that
+        /// window, so a put that commits in time never names a collected blob. `None` for a
+        /// put that names no bytes.
+        commit_by: Option<crate::types::Timestamp>,
     },
     /// Remove the object under `key`, if `condition` holds. Answers [`BucketOutput::Deleted`].
     Delete {

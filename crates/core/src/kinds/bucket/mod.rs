@@ -200,9 +200,15 @@ impl Bucket {
         attributes: BTreeMap<String, String>,
         ttl: Option<Duration>,
         condition: &PutCondition,
+        commit_by: Option<Timestamp>,
     ) -> Result<ObjectMeta, CoreError> {
         let (key, now) = (write.key, write.ctx.now);
         check_key("put", key)?;
+        if let Some(commit_by) = commit_by
+            && now > commit_by
+        {
+            return Err(CoreError::UploadExpired { key: key.to_owned(), commit_by });
+        }
         check_metadata("put", content_type.as_deref(), &attributes)?;
         check_ttl("put", ttl)?;
         check_parts("put", &data)?;
@@ -371,9 +377,9 @@ impl StateMachine for Bucket {
     fn apply(&mut self, command: BucketCommand, ctx: &ApplyCtx) -> Applied<BucketOutput> {
         use BucketCommand as C;
         let result = match command {
-            C::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least } => {
+            C::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least, commit_by } => {
                 let write = Write { key: &key, fence: if_fence_at_least, ctx };
-                self.put(&write, data, content_type, attributes, ttl, &condition).map(BucketOutput::Written)
+                self.put(&write, data, content_type, attributes, ttl, &condition, commit_by).map(BucketOutput::Written)
             }
             C::Delete { key, condition, if_fence_at_least } => {
                 let write = Write { key: &key, fence: if_fence_at_least, ctx };

@@ -86,14 +86,22 @@ pub(super) fn put_cmd(key: &str, data: BlobRef, condition: PutCondition) -> Buck
         ttl: None,
         condition,
         if_fence_at_least: None,
+        commit_by: None,
     }
 }
 
 fn fenced_put(key: &str, fence: u64, condition: PutCondition) -> BucketCommand {
     match put_cmd(key, blob(1, 1), condition) {
-        BucketCommand::Put { key, data, content_type, attributes, ttl, condition, .. } => {
-            BucketCommand::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least: Some(fence) }
-        }
+        BucketCommand::Put { key, data, content_type, attributes, ttl, condition, .. } => BucketCommand::Put {
+            key,
+            data,
+            content_type,
+            attributes,
+            ttl,
+            condition,
+            if_fence_at_least: Some(fence),
+            commit_by: None,
+        },
         other => other,
     }
 }
@@ -144,6 +152,7 @@ fn a_put_stores_metadata_with_an_etag_and_version_from_the_log_index() {
         ttl: None,
         condition: PutCondition::Overwrite,
         if_fence_at_least: None,
+        commit_by: None,
     };
     let meta = written(log.apply(command)).unwrap();
     let expected = ObjectMeta {
@@ -241,6 +250,7 @@ fn a_copy_gets_its_own_etag_and_version_and_no_ttl() {
             ttl: Some(Duration::from_secs(60)),
             condition,
             if_fence_at_least: None,
+            commit_by: None,
         },
         other => other,
     };
@@ -295,6 +305,7 @@ fn a_rename_moves_the_object_in_one_step_or_not_at_all() {
             ttl: Some(Duration::from_millis(500)),
             condition,
             if_fence_at_least: None,
+            commit_by: None,
         },
         other => other,
     };
@@ -394,6 +405,7 @@ fn expired_objects_are_absent_at_now_before_the_tick_and_removed_by_it() {
             ttl: Some(Duration::from_millis(100)),
             condition,
             if_fence_at_least: None,
+            commit_by: None,
         },
         other => other,
     };
@@ -439,6 +451,7 @@ fn arguments_over_the_limits_are_refused_naming_the_limit() {
         ttl,
         condition: PutCondition::Overwrite,
         if_fence_at_least: None,
+        commit_by: None,
     };
     let long_type = Some("t".repeat(MAX_CONTENT_TYPE_BYTES + 1));
     let refused = log.apply(with(long_type, BTreeMap::new(), None));
@@ -503,6 +516,7 @@ fn snapshots_restore_the_same_bucket_and_payload_counts_user_bytes() {
         ttl: None,
         condition: PutCondition::Overwrite,
         if_fence_at_least: None,
+        commit_by: None,
     };
     assert_eq!(put.payload_len(), 3 + 2 + 3);
     assert_eq!(copy("ab", "cde", false).payload_len(), 5);
@@ -525,4 +539,25 @@ fn snapshots_restore_the_same_bucket_and_payload_counts_user_bytes() {
         max_keys: None,
     };
     assert_eq!(list.payload_len(), 6);
+}
+
+#[test]
+fn a_put_applied_after_its_upload_window_is_refused_and_writes_nothing() {
+    let mut log = Log::new();
+    log.put("k", PutCondition::Overwrite).unwrap();
+    let before = log.bucket.clone();
+    let late = |commit_by| match put_cmd("k", blob(9, 5), PutCondition::Overwrite) {
+        BucketCommand::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least, .. } => {
+            BucketCommand::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least, commit_by }
+        }
+        other => other,
+    };
+    // One millisecond past the window: refused, and the blob it names is referenced by nothing.
+    let expired = log.apply(late(Some(Timestamp(log.now - 1))));
+    assert_eq!(expired, Err(CoreError::UploadExpired { key: "k".into(), commit_by: Timestamp(log.now - 1) }));
+    assert_eq!(log.bucket.objects, before.objects);
+    assert!(!log.bucket.referenced_blobs().contains(&[9; 32]));
+    // At the window's last millisecond: written.
+    let meta = written(log.apply(late(Some(Timestamp(log.now))))).unwrap();
+    assert_eq!(meta.data, blob(9, 5));
 }

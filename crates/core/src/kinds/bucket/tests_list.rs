@@ -148,7 +148,7 @@ proptest! {
             let command = match put_cmd(key, blob(1, 1), PutCondition::Overwrite) {
                 BucketCommand::Put { key, data, content_type, attributes, condition, .. } => {
                     let ttl = expires.then_some(Duration::from_millis(10));
-                    BucketCommand::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least: None }
+                    BucketCommand::Put { key, data, content_type, attributes, ttl, condition, if_fence_at_least: None, commit_by: None }
                 }
                 other => other,
             };

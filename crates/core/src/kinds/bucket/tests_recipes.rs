@@ -41,6 +41,7 @@ fn put(key: &str, data: BlobRef, ttl_ms: Option<u64>, condition: PutCondition, f
         ttl: ttl_ms.map(Duration::from_millis),
         condition,
         if_fence_at_least: fence,
+        commit_by: None,
     }
 }
 
