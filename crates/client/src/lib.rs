@@ -11,7 +11,9 @@
 //! The client is generic over a [`Transport`]: the retry, session and handle logic here is
 //! the same whichever wire carries the calls. With the default `grpc` feature,
 //! `Client::connect(&["127.0.0.1:7101"]).await?` talks to a cluster over its gRPC API
-//! ([`GrpcTransport`]); without it, the crate carries no network dependencies.
+//! ([`GrpcTransport`]); without it, the crate carries no network dependencies. The
+//! `object-store` feature adds [`object_store::BucketObjectStore`], the `object_store`
+//! crate's trait over a bucket.
 
 #[cfg(feature = "grpc")]
 pub mod bucket;
@@ -24,6 +26,8 @@ mod handles;
 mod identity;
 mod invoke;
 mod members;
+#[cfg(feature = "object-store")]
+pub mod object_store;
 mod retry;
 mod sequence;
 mod transport;

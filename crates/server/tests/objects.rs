@@ -38,8 +38,10 @@ async fn put(
     header: pb::PutObjectHeader,
     data: &[u8],
 ) -> Result<pb::ObjectMeta, tonic::Status> {
-    let mut messages = vec![pb::PutObjectRequest { header: Some(header), data: Vec::new() }];
-    messages.extend(data.chunks(1 << 20).map(|chunk| pb::PutObjectRequest { header: None, data: chunk.to_vec() }));
+    let mut messages = vec![pb::PutObjectRequest { header: Some(header), ..Default::default() }];
+    messages
+        .extend(data.chunks(1 << 20).map(|chunk| pb::PutObjectRequest { data: chunk.to_vec(), ..Default::default() }));
+    messages.last_mut().unwrap().last = true;
     let answer = client.put_object(futures_util::stream::iter(messages)).await?;
     Ok(answer.into_inner().meta.unwrap())
 }
@@ -151,6 +153,36 @@ async fn objects_larger_than_a_part_round_trip_and_conditions_hold() {
     let refused = put(&mut objects(&cluster, follower).await, header("photos", "f", 10, None), b"x").await;
     let refused = refused.unwrap_err();
     assert_eq!(reason(&refused), "not_leader", "{refused:?}");
+    cluster.shutdown().await;
+}
+
+/// Regression: tonic reports a request stream its client cancelled (an HTTP/2 reset) as a
+/// clean end, so a put cancelled halfway committed the bytes read so far as the whole
+/// object (the `object_store` suite's `stream_get` caught an aborted, empty upload committed
+/// as an empty object). Only a final message with `last` set completes a body now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_stream_that_ends_without_its_last_message_commits_nothing() {
+    let mut cluster = Cluster::start(3).await;
+    let leader = cluster.leader("default").await;
+    let mut client = objects(&cluster, leader).await;
+    let first = |seq| pb::PutObjectRequest { header: Some(header("cut", "k", seq, None)), ..Default::default() };
+    let half = pb::PutObjectRequest { data: b"half".to_vec(), ..Default::default() };
+    for messages in [vec![first(1)], vec![first(2), half.clone()]] {
+        let cut = client.put_object(futures_util::stream::iter(messages)).await.unwrap_err();
+        assert_eq!(cut.code(), Code::InvalidArgument, "{cut:?}");
+    }
+    // Nothing may follow the last message either.
+    let done = pb::PutObjectRequest { last: true, ..half.clone() };
+    let extra = client.put_object(futures_util::stream::iter([first(3), done, half])).await.unwrap_err();
+    assert_eq!(extra.code(), Code::InvalidArgument, "{extra:?}");
+    let missing = pb::GetObjectRequest { call: call("cut", 0), key: "k".into(), ..Default::default() };
+    assert_eq!(reason(&get(&mut client, missing.clone()).await.unwrap_err()), "object_not_found");
+    // The same put with its last message commits; so does an empty one (the header is last).
+    put(&mut client, header("cut", "k", 4, None), b"whole").await.unwrap();
+    assert_eq!(get(&mut client, missing).await.unwrap().2, b"whole");
+    let empty = pb::PutObjectRequest { last: true, ..first(5) };
+    let meta = client.put_object(futures_util::stream::iter([empty])).await.unwrap().into_inner().meta.unwrap();
+    assert_eq!(meta.size, 0);
     cluster.shutdown().await;
 }
 

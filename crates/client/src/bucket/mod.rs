@@ -12,6 +12,7 @@
 //! again is answered from the group's record, not applied twice.
 
 mod retry;
+mod stream;
 mod types;
 
 use std::time::Duration;
@@ -23,6 +24,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 pub use coterie_core::kinds::bucket::{ByteRange, EtagMatch, PutCondition, PutOptions, ReadConditions};
+pub use stream::{ObjectStream, REPLAY_BYTES};
 pub use types::{CopyOptions, GetOptions, ListOptions, ListPage, Object, ObjectInfo};
 
 use crate::client::{Client, Target};
@@ -37,6 +39,12 @@ const PUT_CHUNK_BYTES: usize = 1 << 20;
 pub struct Bucket {
     client: Client<GrpcTransport>,
     target: Target,
+}
+
+impl std::fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bucket({}@{})", self.target.name, self.target.group)
+    }
 }
 
 impl Client<GrpcTransport> {
@@ -54,6 +62,11 @@ impl Bucket {
     /// The bucket's name, without its group.
     pub fn name(&self) -> &str {
         &self.target.name
+    }
+
+    /// The CP group the bucket lives in.
+    pub fn group(&self) -> &str {
+        &self.target.group
     }
 
     fn deadline(&self) -> Instant {
@@ -122,11 +135,15 @@ impl Bucket {
                     condition: types::put_condition(&options.condition),
                     if_fence_at_least: options.if_fence_at_least,
                 };
-                let mut messages = vec![pb::PutObjectRequest { header: Some(header), data: Vec::new() }];
+                let mut messages = vec![pb::PutObjectRequest { header: Some(header), ..Default::default() }];
                 messages.extend(
                     data.chunks(PUT_CHUNK_BYTES)
-                        .map(|chunk| pb::PutObjectRequest { header: None, data: chunk.to_vec() }),
+                        .map(|chunk| pb::PutObjectRequest { data: chunk.to_vec(), ..Default::default() }),
                 );
+                // The body is complete: without `last`, the server commits nothing.
+                if let Some(final_message) = messages.last_mut() {
+                    final_message.last = true;
+                }
                 let mut request = tonic::Request::new(futures_util::stream::iter(messages));
                 request.set_timeout(left);
                 async move { client.put_object(request).await.map(|answer| answer.into_inner().meta) }

@@ -33,6 +33,25 @@ impl Client<GrpcTransport> {
         operation: &'static str,
         write: bool,
         deadline: Instant,
+        send: F,
+    ) -> Result<R, ClientError>
+    where
+        F: FnMut(Channel, Duration) -> Fut,
+        Fut: Future<Output = Result<R, Status>>,
+    {
+        self.object_call_resending(group, operation, write, deadline, || true, send).await
+    }
+
+    /// [`Client::object_call`] for a call that can be sent again only while `resendable`
+    /// says so (a streamed put, once more of its body was sent than it keeps): after a failed
+    /// attempt that is no longer resendable, the call ends with that failure at once.
+    pub(crate) async fn object_call_resending<R, F, Fut>(
+        &self,
+        group: &str,
+        operation: &'static str,
+        write: bool,
+        deadline: Instant,
+        resendable: impl Fn() -> bool,
         mut send: F,
     ) -> Result<R, ClientError>
     where
@@ -76,13 +95,19 @@ impl Client<GrpcTransport> {
                 Ok(Err(status)) => match shared.transport.classify(&status, operation, &address) {
                     TransportError::Refused(err) => return Err(ClientError::Refused(err)),
                     TransportError::NotLeader { leader: Some(leader) } if hops < endpoints => {
+                        if !resendable() {
+                            return Err(give_up(format!("{address} is not the leader"), maybe_applied));
+                        }
                         endpoint = leader;
                         hops += 1;
                         continue;
                     }
                     TransportError::NotLeader { .. } => "no endpoint knew the leader".to_owned(),
-                    TransportError::OutcomeUnknown { leader: Some(leader), .. } if hops < endpoints => {
+                    TransportError::OutcomeUnknown { leader: Some(leader), reason } if hops < endpoints => {
                         maybe_applied = true;
+                        if !resendable() {
+                            return Err(give_up(reason, maybe_applied));
+                        }
                         endpoint = leader;
                         hops += 1;
                         continue;
@@ -98,6 +123,9 @@ impl Client<GrpcTransport> {
                     TransportError::Unreachable { reason } => reason,
                 },
             };
+            if !resendable() {
+                return Err(give_up(failure, maybe_applied));
+            }
             hops = 0;
             failed_in_round += 1;
             if failed_in_round >= endpoints {

@@ -130,6 +130,58 @@ fn get_stream(first: pb::GetObjectResponse, reader: ObjectReader) -> GetStream {
     }))
 }
 
+/// Where a put's body stream is.
+enum BodyState {
+    /// Reading data messages.
+    Open,
+    /// The `last` message was read; only the stream's end may follow.
+    Last,
+    /// Ended, or failed (reported once).
+    Done,
+}
+
+/// The bytes of a put's messages (the first one's `data` and `last` given apart, as the
+/// header was taken from it), ending cleanly only after a message with `last` set.
+///
+/// tonic reports a request stream the client cancelled (an HTTP/2 reset) as its clean end,
+/// so a put cancelled halfway, a dropped upload or a timed-out attempt, would otherwise
+/// commit the bytes read so far as the whole object. Ending without `last` is an error
+/// instead, which fails the put before its metadata commit.
+fn finished_body(
+    first: Vec<u8>,
+    first_last: bool,
+    messages: Streaming<pb::PutObjectRequest>,
+) -> impl Stream<Item = Result<Vec<u8>, String>> + Unpin {
+    let state = if first_last { BodyState::Last } else { BodyState::Open };
+    let head = futures_util::stream::iter([Ok(first)]);
+    let rest = futures_util::stream::unfold((messages, state), |(mut messages, state)| async move {
+        let last_read = match state {
+            BodyState::Done => return None,
+            BodyState::Open => false,
+            BodyState::Last => true,
+        };
+        let (item, state) = match messages.next().await {
+            Some(Ok(message)) if !last_read => {
+                (Ok(message.data), if message.last { BodyState::Last } else { BodyState::Open })
+            }
+            Some(Ok(_)) => (
+                Err("a message followed the put's last one (`last` is set on the final message only)".to_owned()),
+                BodyState::Done,
+            ),
+            Some(Err(status)) => (Err(status.message().to_owned()), BodyState::Done),
+            None if last_read => return None,
+            None => (
+                Err("the put's stream ended before a message with `last` set: the client cancelled it, or never \
+                     finished it; nothing was written"
+                    .to_owned()),
+                BodyState::Done,
+            ),
+        };
+        Some((item, (messages, state)))
+    });
+    Box::pin(head.chain(rest))
+}
+
 #[tonic::async_trait]
 impl ObjectService for ObjectServer {
     async fn put_object(
@@ -151,12 +203,10 @@ impl ObjectService for ObjectServer {
             return Err(status::internal("a put header converted to another bucket command"));
         };
         let options = PutOptions { condition, content_type, attributes, ttl, if_fence_at_least };
-        let body = futures_util::stream::iter([Ok::<_, Status>(first.data)])
-            .chain(messages.map(|message| message.map(|message| message.data)))
-            .map(|chunk| chunk.map_err(|status| status.message().to_owned()));
+        let body = finished_body(first.data, first.last, messages);
         let meta = self
             .store
-            .put(&node, ObjectKey { bucket: &bucket, key: &key }, Box::pin(body), options, caller, timeout)
+            .put(&node, ObjectKey { bucket: &bucket, key: &key }, body, options, caller, timeout)
             .await
             .map_err(|err| object_status(&err))?;
         Ok(Response::new(pb::PutObjectResponse { meta: Some(object::meta(&key, &meta)) }))
