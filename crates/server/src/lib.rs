@@ -24,6 +24,7 @@
 pub mod cp;
 pub mod engine;
 mod error;
+pub mod gossip;
 pub mod host;
 mod journal;
 pub mod object;
