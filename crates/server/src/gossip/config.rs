@@ -8,7 +8,7 @@
 //! period and at worst within `n - 1` periods. So the worst case is about
 //! `(n - 1) · probe_period + probe_period + suspect_to_down_after + gossip_every`, which
 //! [`GossipConfig::detection_bound`] computes: 1.6 s for 3 members and 2.2 s for 5 with
-//! the [`GossipConfig::lan`] values; the typical case is about 1 s (see the measured
+//! the [`GossipConfig::lan`] values; the typical case is 1.2 s (see the measured
 //! figures in `mod.rs`).
 //!
 //! foca's `Config::new_lan` (memberlist's LAN defaults: 1 s probes, 4 s suspicion) detects

@@ -112,6 +112,20 @@ impl GossipDriver {
     pub async fn start(self) -> Result<GossipHandle, GossipError> {
         let socket =
             UdpSocket::bind(self.bind).await.map_err(|source| GossipError::Socket { addr: self.bind, source })?;
+        self.run(socket)
+    }
+
+    /// The same, on a socket bound already (`bind` is then only used in errors): members
+    /// whose addresses must be known before any of them starts, as in tests.
+    pub fn start_with_socket(self, socket: std::net::UdpSocket) -> Result<GossipHandle, GossipError> {
+        let socket = socket
+            .set_nonblocking(true)
+            .and_then(|()| UdpSocket::from_std(socket))
+            .map_err(|source| GossipError::Socket { addr: self.bind, source })?;
+        self.run(socket)
+    }
+
+    fn run(self, socket: UdpSocket) -> Result<GossipHandle, GossipError> {
         let local_addr = socket.local_addr().map_err(|source| GossipError::Socket { addr: self.bind, source })?;
         let generation = self.generation.unwrap_or_else(|| {
             SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
