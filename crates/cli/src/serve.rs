@@ -2,6 +2,8 @@
 //!
 //! Both stop cleanly on Ctrl-C (SIGINT) or SIGTERM, so scripts that stop a member by PID get
 //! the same orderly shutdown (Raft stepping down, storage closed) as a person at a terminal.
+//! A member running gossip (`--gossip`) leaves the gossip cluster first (`Node::shutdown`):
+//! the others see it Leaving and Left, not crashed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use coterie_s3::{Gateway, GatewayConfig};
-use coterie_server::{Node, NodeConfig};
+use coterie_server::{Node, NodeConfig, NodeGossipConfig};
 
 use crate::Outcome;
 use crate::local_cluster::{DataDir, LocalCluster};
@@ -43,6 +45,10 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         cluster_secret: config.cluster_secret.clone(),
         join: config.join.clone(),
         plain: config.plain,
+        gossip: config.gossip.clone().map(|gossip| NodeGossipConfig {
+            advertise: gossip.advertise,
+            ..NodeGossipConfig::new(gossip.bind, gossip.seeds)
+        }),
         ..NodeConfig::new(config.id, config.listen, config.members)
     };
     if let Some(seed) = &config.join {
@@ -53,6 +59,15 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let node = Arc::new(node);
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
+    if let Some(gossip) = &config.gossip {
+        let seeds = gossip.seeds.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        println!(
+            "member {} gossiping on udp://{} (seeds: {})",
+            config.id,
+            gossip.bind,
+            if seeds.is_empty() { "none" } else { &seeds }
+        );
+    }
     let gateway = match s3 {
         Some((address, credentials)) => {
             let gateway = Gateway::new(Arc::clone(&node), GatewayConfig { limits, ..GatewayConfig::default() });

@@ -93,6 +93,11 @@ impl GossipConfig {
         probers_round + self.probe_period + self.suspect_to_down_after + self.gossip_every
     }
 
+    /// Whether a core can run with this configuration; the first reason it cannot.
+    pub fn check(&self) -> Result<(), GossipError> {
+        self.to_foca().map(|_| ())
+    }
+
     /// This configuration as foca's, if it can run with it.
     pub(crate) fn to_foca(&self) -> Result<Config, GossipError> {
         let invalid = |why: &str| Err(GossipError::InvalidConfig(why.to_string()));

@@ -57,6 +57,7 @@ use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
+use crate::gossip::{GossipConfig, GossipDriver, GossipHandle, GossipView};
 use crate::object::{Blobs, ObjectLimits};
 use raft_client::Peers;
 
@@ -112,6 +113,34 @@ pub struct NodeConfig {
     pub plain: bool,
     /// How objects are cut into parts, and the largest object a put accepts.
     pub object_limits: ObjectLimits,
+    /// Gossip membership (SWIM over UDP, [`crate::gossip`]), if this node runs it: the
+    /// node then exposes the live view ([`Node::gossip_members`]) and leaves the gossip
+    /// cluster on [`Node::shutdown`]. It changes nothing in how the CP member table is
+    /// committed: gossip suggests, the metadata group decides.
+    pub gossip: Option<NodeGossipConfig>,
+}
+
+/// How a node runs gossip membership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeGossipConfig {
+    /// The UDP address to bind.
+    pub bind: SocketAddr,
+    /// The address the other members reach the gossip socket at (default: `bind`, which
+    /// must then not be an unspecified address such as `0.0.0.0`).
+    pub advertise: Option<SocketAddr>,
+    /// Other members' gossip addresses to join through (this node's own is skipped); any
+    /// reachable one is enough, and the node keeps retrying the others. None: this node
+    /// founds the gossip cluster.
+    pub seeds: Vec<SocketAddr>,
+    /// The SWIM timers ([`GossipConfig::lan`] by default).
+    pub timers: GossipConfig,
+}
+
+impl NodeGossipConfig {
+    /// Gossip on `bind`, joining through `seeds`, with LAN timers.
+    pub fn new(bind: SocketAddr, seeds: Vec<SocketAddr>) -> Self {
+        NodeGossipConfig { bind, advertise: None, seeds, timers: GossipConfig::lan() }
+    }
 }
 
 impl NodeConfig {
@@ -131,6 +160,7 @@ impl NodeConfig {
             join_timeout: Duration::from_secs(60),
             plain: false,
             object_limits: ObjectLimits::default(),
+            gossip: None,
         }
     }
 }
@@ -183,6 +213,19 @@ impl NodeConfig {
             part,
             "it must be 1 byte to 15 MiB: each part travels between members in one message of at most 16 MiB",
         )?;
+        if let Some(gossip) = &self.gossip {
+            let advertised = gossip.advertise.unwrap_or(gossip.bind);
+            ConfigError::ensure(
+                !advertised.ip().is_unspecified(),
+                "NodeGossipConfig::advertise",
+                advertised,
+                "the other members must be able to reach the gossip socket there: give a host address (bind \
+                 may be 0.0.0.0 if advertise is set)",
+            )?;
+            if let Err(err) = gossip.timers.check() {
+                return Err(ConfigError::new("NodeGossipConfig::timers", &gossip.timers, err.to_string()));
+            }
+        }
         let cp = self.cp.validate()?;
         Ok(NodeConfig { cp, ..self })
     }
@@ -357,6 +400,9 @@ const SHUTDOWN_STEP: Duration = Duration::from_secs(5);
 pub struct Node {
     inner: Arc<Inner>,
     local_addr: SocketAddr,
+    /// The gossip driver, until shutdown leaves; its view outlives it.
+    gossip: Mutex<Option<GossipHandle>>,
+    gossip_view: Option<watch::Receiver<GossipView>>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
     reconciler: Mutex<Option<JoinHandle<()>>>,
@@ -436,14 +482,16 @@ impl Node {
         }
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
         let maintenance = tokio::spawn(blob_maintenance::run(Arc::clone(&inner)));
-        let node = Node {
-            inner,
-            local_addr,
-            stop: Mutex::new(Some(stop)),
-            server: Mutex::new(Some(server)),
-            reconciler: Mutex::new(Some(reconciler)),
-            maintenance: Mutex::new(Some(maintenance)),
+        let gossip = match start_gossip(&inner.config, local_addr).await {
+            Ok(gossip) => gossip,
+            Err(err) => {
+                // Nothing but the server and the background tasks started yet: stop them.
+                let node = Node::assemble(inner, local_addr, None, stop, server, reconciler, maintenance);
+                node.shutdown().await;
+                return Err(err);
+            }
         };
+        let node = Node::assemble(inner, local_addr, gossip, stop, server, reconciler, maintenance);
         if let Some(seed) = node.inner.config.join.clone()
             && let Err(err) = join::join(&node.inner, &seed).await
         {
@@ -451,6 +499,39 @@ impl Node {
             return Err(err);
         }
         Ok(node)
+    }
+
+    fn assemble(
+        inner: Arc<Inner>,
+        local_addr: SocketAddr,
+        gossip: Option<GossipHandle>,
+        stop: oneshot::Sender<()>,
+        server: JoinHandle<()>,
+        reconciler: JoinHandle<()>,
+        maintenance: JoinHandle<()>,
+    ) -> Node {
+        Node {
+            inner,
+            local_addr,
+            gossip_view: gossip.as_ref().map(GossipHandle::members),
+            gossip: Mutex::new(gossip),
+            stop: Mutex::new(Some(stop)),
+            server: Mutex::new(Some(server)),
+            reconciler: Mutex::new(Some(reconciler)),
+            maintenance: Mutex::new(Some(maintenance)),
+        }
+    }
+
+    /// The members as gossip sees them now (this one included, with their state, gossip
+    /// and API addresses), if this node runs gossip. A *suggestion* of who is alive: the
+    /// committed member table ([`Node::members`]) is what the cluster acts on.
+    pub fn gossip_members(&self) -> Option<GossipView> {
+        self.gossip_view.as_ref().map(|view| view.borrow().clone())
+    }
+
+    /// The same, to watch for changes.
+    pub fn gossip_watch(&self) -> Option<watch::Receiver<GossipView>> {
+        self.gossip_view.clone()
     }
 
     /// The committed member table as this node has applied it (empty before the metadata
@@ -500,6 +581,11 @@ impl Node {
     /// this returns within seconds even if a peer or a client does not cooperate.
     pub async fn shutdown(&self) {
         self.inner.stopping.store(true, Ordering::SeqCst);
+        // Leave the gossip cluster first, so the others see Leaving and Left, not a crash.
+        let gossip = self.gossip.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(gossip) = gossip {
+            let _ = tokio::time::timeout(SHUTDOWN_STEP, gossip.leave()).await;
+        }
         for task in [&self.reconciler, &self.maintenance] {
             let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
             if let Some(task) = task {
@@ -533,6 +619,25 @@ impl Node {
     }
 }
 
+/// Starts the gossip driver of `config`, if it has one: its identity carries this member's
+/// API address as the others reach it (its entry in `members`, else the bound address).
+async fn start_gossip(config: &NodeConfig, local_addr: SocketAddr) -> Result<Option<GossipHandle>, HostError> {
+    let Some(gossip) = &config.gossip else {
+        return Ok(None);
+    };
+    let api_addr = config.members.get(&config.id).cloned().unwrap_or_else(|| local_addr.to_string());
+    let driver = GossipDriver {
+        advertise: gossip.advertise,
+        seeds: gossip.seeds.clone(),
+        config: gossip.timers.clone(),
+        ..GossipDriver::new(config.id, gossip.bind, api_addr)
+    };
+    Ok(Some(driver.start().await?))
+}
+
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod config_tests;
+#[cfg(test)]
+#[path = "gossip_tests.rs"]
+mod gossip_tests;
