@@ -47,6 +47,19 @@ pub enum MemberState {
     Left,
 }
 
+impl std::fmt::Display for MemberState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MemberState::Joining => "joining",
+            MemberState::Up => "up",
+            MemberState::Suspect => "suspect",
+            MemberState::Leaving => "leaving",
+            MemberState::Down => "down",
+            MemberState::Left => "left",
+        })
+    }
+}
+
 impl MemberState {
     /// Whether the member is gone (down or left).
     pub fn is_gone(self) -> bool {

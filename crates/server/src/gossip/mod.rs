@@ -38,6 +38,11 @@
 //! | 3       | 1.203 s | 1.207 s | 1.507 s |
 //! | 5       | 1.203 s | 1.213 s | 1.516 s |
 //!
+//! On real processes (`scripts/gossip-detect.sh`: three debug-build `coterie serve
+//! --gossip --seeds` members, `kill -9` of one at a random phase, until both others print
+//! it down; their logs polled every 5 ms), 18 rounds: min 0.92 s, median 1.04 s, max 1.62 s.
+//! A member stopped with SIGTERM is printed as left by the others 4 to 18 ms later.
+//!
 //! The figures sit on the probe grid: the victim is probed at the next period (≤ 300 ms),
 //! that probe fails at the end of its period (+300 ms, Suspect), and the suspicion ripens
 //! (+600 ms, Down): 1.2 s; 1.5 s when no member happened to pick the victim in the first
