@@ -8,7 +8,10 @@
 //! are read into a buffer one byte longer than the largest accepted, so a truncated
 //! oversized datagram is recognized and dropped; a datagram the core refuses is dropped
 //! and counted, never a panic. Timers live in one ordered map, bounded, and due timers are
-//! fed in deadline order.
+//! fed in deadline order, after the datagrams already waiting in the socket (up to 64): when
+//! this task was stalled, the acks that arrived meanwhile must count before the probe
+//! timers that would suspect their senders (a partial local-pause guard, pitfall P14;
+//! timers fed a probe period late are counted in [`DriverStats::late_timers`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +30,8 @@ use super::identity::GossipId;
 
 /// The most timers a driver holds (foca keeps a handful per member it probes).
 const MAX_TIMERS: usize = 4096;
+/// How many datagrams waiting in the socket are read before due timers are fed.
+const DRAIN_BEFORE_TIMERS: usize = 64;
 /// How many suggestions a subscriber may fall behind before it loses the oldest.
 const SUGGESTION_BUFFER: usize = 256;
 
@@ -68,6 +73,9 @@ pub struct DriverStats {
     pub recv_errors: u64,
     /// Timers dropped because [`MAX_TIMERS`] were pending.
     pub timers_dropped: u64,
+    /// Timers fed more than a probe period after they were due: this process stalled (or
+    /// its machine is overloaded), and its verdicts about others are less trustworthy.
+    pub late_timers: u64,
 }
 
 enum Command {
@@ -228,17 +236,21 @@ impl Loop {
                     // Stopped, or the handle was dropped.
                     Some(Command::Stop) | None => break,
                 },
-                () = sleep_until(next), if next.is_some() => self.fire_due().await,
-                received = self.socket.recv_from(&mut buf) => match received {
-                    Ok((len, _from)) => {
-                        self.local.received += 1;
-                        if len > max {
-                            self.local.oversized += 1;
-                        } else if let Some(data) = buf.get(..len) {
-                            let outcome = self.core.handle(Input::Datagram(data));
-                            self.apply(outcome).await;
+                () = sleep_until(next), if next.is_some() => {
+                    // Datagrams that arrived while this task was not running (a stall) go
+                    // first: an ack waiting in the socket must not lose to the timer that
+                    // would suspect its sender. Bounded, so a flood cannot starve timers.
+                    for _ in 0..DRAIN_BEFORE_TIMERS {
+                        match self.socket.try_recv_from(&mut buf) {
+                            Ok((len, _from)) => self.datagram(&buf, len).await,
+                            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(_) => self.local.recv_errors += 1,
                         }
                     }
+                    self.fire_due().await;
+                }
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((len, _from)) => self.datagram(&buf, len).await,
                     // E.g. an ICMP port-unreachable reported on a later read: keep going.
                     Err(_) => self.local.recv_errors += 1,
                 },
@@ -248,12 +260,31 @@ impl Loop {
         self.publish_stats();
     }
 
-    /// Feeds every due timer, in deadline order.
+    /// Feeds the datagram of `len` bytes at the start of `buf` (one byte longer than the
+    /// largest accepted) to the core, unless it was too long.
+    async fn datagram(&mut self, buf: &[u8], len: usize) {
+        self.local.received += 1;
+        match buf.get(..len) {
+            Some(data) if len < buf.len() => {
+                let outcome = self.core.handle(Input::Datagram(data));
+                self.apply(outcome).await;
+            }
+            _ => self.local.oversized += 1,
+        }
+    }
+
+    /// Feeds every due timer, in deadline order; counts a stall when one is a probe period
+    /// late.
     async fn fire_due(&mut self) {
         let now = Instant::now();
+        let stall = self.core.config().probe_period;
         while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now {
+            let due = entry.key().0;
+            if due > now {
                 break;
+            }
+            if now.duration_since(due) > stall {
+                self.local.late_timers += 1;
             }
             let timer = entry.remove();
             let outcome = self.core.handle(Input::Timer(timer));

@@ -112,13 +112,14 @@ async fn graceful_leave_is_seen_as_left() {
     println!("graceful leave seen as Left by both others in {:?}", started.elapsed());
     // Leaving (if the news came on its own first), then gone as Left, never as a crash.
     loop {
+        // (Suggestions about the other members, after a false suspicion on a loaded
+        // machine, are not this test's business.)
         match timeout(BOUND, suggestions.recv()).await.unwrap().unwrap() {
-            Suggestion::Leaving(m) => assert_eq!(m.id.member, id),
-            Suggestion::Down(m) => {
-                assert_eq!((m.id.member, m.state), (id, MemberState::Left));
+            Suggestion::Down(m) if m.id.member == id => {
+                assert_eq!(m.state, MemberState::Left, "a graceful leave was taken for a crash");
                 break;
             }
-            other => panic!("unexpected suggestion {other:?}"),
+            _ => {}
         }
     }
     for handle in handles {

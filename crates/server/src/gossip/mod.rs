@@ -51,8 +51,10 @@
 //! loopback (the Leaving news and the down update go out before the driver stops).
 //!
 //! Not done here: datagrams are not authenticated (anyone who reaches the UDP port can
-//! inject members; a MAC with the cluster secret is the next step), and there is no
-//! local-pause guard (P14: after a long stall of this process, do not convict others).
+//! inject members; a MAC with the cluster secret is the next step), and the local-pause
+//! guard is partial (P14: after a stall the driver reads the waiting datagrams before the
+//! due timers and counts late timers, but does not yet hold back its verdicts about others
+//! after a long stall, as Cassandra does).
 
 mod config;
 mod core;
