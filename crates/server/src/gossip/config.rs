@@ -24,6 +24,7 @@ use std::time::Duration;
 use foca::{Config, PeriodicParams};
 
 use super::GossipError;
+use super::auth::TAG_LEN;
 
 /// The SWIM and dissemination timers of a gossip core.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,8 +64,9 @@ pub struct GossipConfig {
     /// How long a down identity is remembered (`remove_down_after`). 24 h (foca's
     /// default): a member's later lives have larger generations and are not blocked by it.
     pub remove_down_after: Duration,
-    /// The largest datagram sent or accepted (`max_packet_size`). 1400 bytes: below the
-    /// Ethernet MTU, so no IP fragmentation (RFC 8085).
+    /// The largest datagram sent or accepted, the 16-byte authentication tag included
+    /// (foca's `max_packet_size` is 16 bytes less). 1400 bytes: below the Ethernet MTU,
+    /// so no IP fragmentation (RFC 8085).
     pub max_packet_size: usize,
 }
 
@@ -121,7 +123,7 @@ impl GossipConfig {
             NonZeroU8::new(self.max_transmissions),
             NonZeroUsize::new(1),
             NonZeroUsize::new(2),
-            NonZeroUsize::new(self.max_packet_size),
+            NonZeroUsize::new(self.max_packet_size - TAG_LEN),
         ) else {
             return invalid("indirect_probes and max_transmissions must be above zero");
         };

@@ -21,6 +21,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use super::GossipError;
+use super::auth::Sealer;
 use super::config::GossipConfig;
 use super::identity::GossipId;
 use super::news::{self, MemberNews, NewsBook, NewsHandler, NewsState};
@@ -160,6 +161,9 @@ pub struct CoreStats {
     pub malformed: u64,
     /// Other protocol errors foca reported.
     pub protocol_errors: u64,
+    /// Datagrams dropped because their authentication tag was wrong or missing (a member
+    /// with another cluster secret, or a forgery).
+    pub unauthenticated: u64,
 }
 
 /// foca's runtime: everything it asks for, collected.
@@ -196,6 +200,8 @@ pub struct GossipCore {
     timers_armed: bool,
     view: GossipView,
     stats: CoreStats,
+    /// Seals what we send and opens what we receive, with the cluster secret.
+    sealer: Option<Sealer>,
 }
 
 impl GossipCore {
@@ -222,10 +228,19 @@ impl GossipCore {
             timers_armed: false,
             view: GossipView::new(),
             stats: CoreStats::default(),
+            sealer: None,
         };
         core.say(NewsState::Joining)?;
         core.view = core.compute_view();
         Ok(core)
+    }
+
+    /// The same core, authenticating every datagram with `secret` (HMAC-SHA256, see
+    /// `auth.rs`): it drops datagrams not sealed with the same secret. Every member of a
+    /// cluster must use the same secret, or none.
+    pub fn with_cluster_secret(mut self, secret: &str) -> Self {
+        self.sealer = Some(Sealer::new(secret.as_bytes()));
+        self
     }
 
     /// This member's current identity (its generation grows if it had to rejoin).
@@ -267,17 +282,31 @@ impl GossipCore {
         };
         match &error {
             Some(GossipError::Malformed(_)) => self.stats.malformed += 1,
+            Some(GossipError::Unauthenticated) => self.stats.unauthenticated += 1,
             Some(_) => self.stats.protocol_errors += 1,
             None => {}
         }
         let mut effects = rt.effects;
+        if let Some(sealer) = &self.sealer {
+            for effect in &mut effects {
+                if let Effect::Send { data, .. } = effect {
+                    sealer.seal(data);
+                }
+            }
+        }
         let view_changed = self.refresh_view(&mut effects);
         Outcome { effects, view_changed, error }
     }
 
     fn dispatch(&mut self, input: Input<'_>, rt: &mut Collect) -> Result<(), GossipError> {
         match input {
-            Input::Datagram(data) => self.foca.handle_data(data, rt).map_err(classify),
+            Input::Datagram(data) => {
+                let data = match &self.sealer {
+                    Some(sealer) => sealer.open(data).ok_or(GossipError::Unauthenticated)?,
+                    None => data,
+                };
+                self.foca.handle_data(data, rt).map_err(classify)
+            }
             Input::Timer(GossipTimer(TimerKind::Foca(timer))) => self.foca.handle_timer(timer, rt).map_err(classify),
             Input::Timer(GossipTimer(TimerKind::SeedRetry)) => {
                 rt.effects.push(Effect::Schedule {

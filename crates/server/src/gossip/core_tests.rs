@@ -252,3 +252,25 @@ fn garbage_datagrams_are_counted_and_change_nothing() {
     sim.run_for(Duration::from_secs(3));
     assert!(sim.converged(&[0, 1, 2]));
 }
+
+#[test]
+fn with_a_cluster_secret_only_members_sharing_it_are_heard() {
+    let mut sim = Sim::new(3, 6);
+    let cores = std::mem::take(&mut sim.cores);
+    sim.cores = cores
+        .into_iter()
+        .enumerate()
+        .map(|(i, core)| core.with_cluster_secret(if i < 2 { "the cluster's secret" } else { "some other secret!!" }))
+        .collect();
+    for i in 0..3 {
+        sim.at(Duration::ZERO, Event::Join(i, vec![addr(0)]));
+    }
+    assert!(sim.run_until(Duration::from_secs(5), |s| s.converged(&[0, 1])).is_some());
+    sim.run_for(Duration::from_secs(5));
+    // The member with another secret was never heard, and heard no one.
+    assert!(sim.cores[0].view().get(&3).is_none());
+    assert_eq!(sim.cores[2].view().len(), 1);
+    assert!(sim.cores[0].stats().unauthenticated > 0);
+    assert_eq!(sim.cores[0].stats().malformed, 0);
+    assert!(sim.converged(&[0, 1]));
+}

@@ -54,6 +54,9 @@ pub struct GossipDriver {
     pub generation: Option<u64>,
     /// The seed of foca's RNG; derived from the member id and generation when `None`.
     pub rng_seed: Option<u64>,
+    /// The cluster secret: when set, every datagram is authenticated with it (see
+    /// [`GossipCore::with_cluster_secret`]).
+    pub cluster_secret: Option<String>,
 }
 
 /// What a driver dropped or failed to do, counted.
@@ -67,6 +70,8 @@ pub struct DriverStats {
     pub oversized: u64,
     /// Other protocol errors the core reported.
     pub protocol_errors: u64,
+    /// Datagrams dropped by the core for a wrong or missing authentication tag.
+    pub unauthenticated: u64,
     /// Datagrams the socket refused to send.
     pub send_errors: u64,
     /// Errors reading the socket.
@@ -106,6 +111,7 @@ impl GossipDriver {
             config: GossipConfig::lan(),
             generation: None,
             rng_seed: None,
+            cluster_secret: None,
         }
     }
 
@@ -141,7 +147,10 @@ impl GossipDriver {
         let rng_seed =
             self.rng_seed.unwrap_or(generation.rotate_left(17) ^ self.member.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let identity = GossipId::new(self.member, self.advertise.unwrap_or(local_addr), self.api_addr, generation)?;
-        let core = GossipCore::new(identity.clone(), self.config, rng_seed)?;
+        let mut core = GossipCore::new(identity.clone(), self.config, rng_seed)?;
+        if let Some(secret) = &self.cluster_secret {
+            core = core.with_cluster_secret(secret);
+        }
         let (view_tx, view) = watch::channel(core.view().clone());
         let (suggestions, _) = broadcast::channel(SUGGESTION_BUFFER);
         let (commands, command_rx) = mpsc::channel(8);
@@ -323,6 +332,7 @@ impl Loop {
         let core = self.core.stats();
         self.local.malformed = core.malformed;
         self.local.protocol_errors = core.protocol_errors;
+        self.local.unauthenticated = core.unauthenticated;
         *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = self.local;
     }
 }

@@ -1,5 +1,5 @@
-//! Nodes running gossip: they find each other through a seed, expose the view with the
-//! members' API addresses, and a node shut down leaves (seen as Left, not Down). Every
+//! Nodes running gossip (with a cluster secret, so authenticated): they find each other
+//! through a seed, expose the view with the members' API addresses, and a node shut down leaves (seen as Left, not Down). Every
 //! wait is bounded and waits for a condition on the watched view.
 
 use std::collections::BTreeMap;
@@ -44,6 +44,8 @@ async fn nodes_gossip_through_a_seed_and_leave_on_shutdown() {
     for (id, listener) in (1..=3u64).zip(listeners) {
         let config = NodeConfig {
             gossip: Some(NodeGossipConfig::new("127.0.0.1:0".parse().unwrap(), seeds.clone())),
+            // Gossip datagrams are then authenticated with it, end to end.
+            cluster_secret: Some("a-shared-cluster-secret".to_owned()),
             ..NodeConfig::new(id, "127.0.0.1:0".parse().unwrap(), members.clone())
         };
         let node = Node::start_with_listener(config, listener).await.unwrap();

@@ -115,7 +115,8 @@ pub struct NodeConfig {
     pub object_limits: ObjectLimits,
     /// Gossip membership (SWIM over UDP, [`crate::gossip`]), if this node runs it: the
     /// node then exposes the live view ([`Node::gossip_members`]) and leaves the gossip
-    /// cluster on [`Node::shutdown`]. It changes nothing in how the CP member table is
+    /// cluster on [`Node::shutdown`]. With a [`NodeConfig::cluster_secret`], every gossip
+    /// datagram is authenticated with it. It changes nothing in how the CP member table is
     /// committed: gossip suggests, the metadata group decides.
     pub gossip: Option<NodeGossipConfig>,
 }
@@ -630,6 +631,7 @@ async fn start_gossip(config: &NodeConfig, local_addr: SocketAddr) -> Result<Opt
         advertise: gossip.advertise,
         seeds: gossip.seeds.clone(),
         config: gossip.timers.clone(),
+        cluster_secret: config.cluster_secret.clone(),
         ..GossipDriver::new(config.id, gossip.bind, api_addr)
     };
     Ok(Some(driver.start().await?))
