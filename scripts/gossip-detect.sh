@@ -20,6 +20,8 @@ BASE_UDP=${BASE_UDP:-7401}
 WORK=${WORK:-$(mktemp -d)}
 [[ -x "$BIN" ]] || { echo "no $BIN: run cargo build -p coterie-cli first" >&2; exit 1; }
 
+# The members share a cluster secret, so gossip datagrams are authenticated as in production.
+export COTERIE_CLUSTER_SECRET=${COTERIE_CLUSTER_SECRET:-gossip-detect-secret-0001}
 MEMBERS="1=127.0.0.1:$BASE_TCP,2=127.0.0.1:$((BASE_TCP + 1)),3=127.0.0.1:$((BASE_TCP + 2))"
 SEEDS="127.0.0.1:$BASE_UDP,127.0.0.1:$((BASE_UDP + 1)),127.0.0.1:$((BASE_UDP + 2))"
 declare -A PIDS=()
