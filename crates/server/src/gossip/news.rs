@@ -15,8 +15,8 @@
 //!
 //! A broadcast is sent a bounded number of times, so a member that joins later would never
 //! hear the news of members already Up; the core re-adds its own current news whenever
-//! foca reports a new member (see `core.rs`), and members that already have it do not
-//! relay it.
+//! foca reports a new member, and every `announce_every` (5 s) in case an item was lost
+//! (see `core.rs`), and members that already have it do not relay it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
