@@ -2,14 +2,19 @@
 //!
 //! Both stop cleanly on Ctrl-C (SIGINT) or SIGTERM, so scripts that stop a member by PID get
 //! the same orderly shutdown (Raft stepping down, storage closed) as a person at a terminal.
+//! A member running gossip (`--gossip`) leaves the gossip cluster first (`Node::shutdown`):
+//! the others see it Leaving and Left, not crashed.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 use coterie_s3::{Gateway, GatewayConfig};
-use coterie_server::{Node, NodeConfig};
+use coterie_server::gossip::GossipView;
+use coterie_server::{Node, NodeConfig, NodeGossipConfig};
+use tokio::sync::watch;
 
 use crate::Outcome;
 use crate::local_cluster::{DataDir, LocalCluster};
@@ -43,6 +48,10 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         cluster_secret: config.cluster_secret.clone(),
         join: config.join.clone(),
         plain: config.plain,
+        gossip: config.gossip.clone().map(|gossip| NodeGossipConfig {
+            advertise: gossip.advertise,
+            ..NodeGossipConfig::new(gossip.bind, gossip.seeds)
+        }),
         ..NodeConfig::new(config.id, config.listen, config.members)
     };
     if let Some(seed) = &config.join {
@@ -52,6 +61,18 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let node = Arc::new(node);
     let data = config.data_dir.as_ref().map_or_else(|| "in memory".to_owned(), |dir| dir.display().to_string());
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
+    if let Some(view) = node.gossip_watch() {
+        tokio::spawn(print_gossip_changes(config.id, view));
+    }
+    if let Some(gossip) = &config.gossip {
+        let seeds = gossip.seeds.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        println!(
+            "member {} gossiping on udp://{} (seeds: {})",
+            config.id,
+            gossip.bind,
+            if seeds.is_empty() { "none" } else { &seeds }
+        );
+    }
     let gateway = match s3 {
         Some((address, credentials)) => {
             let gateway = Gateway::new(Arc::clone(&node), GatewayConfig::default());
@@ -78,6 +99,30 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     node.shutdown().await;
     stopped?;
     Ok(Outcome::Done)
+}
+
+/// Prints each change of a member's gossip state, as member `id` sees it, until the view
+/// is dropped (the node stopped): an operator's record of who gossip thinks is alive.
+async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
+    let states =
+        |view: &GossipView| view.iter().map(|(member, info)| (*member, info.state)).collect::<BTreeMap<_, _>>();
+    let mut seen = BTreeMap::new();
+    loop {
+        let now = view.borrow_and_update().clone();
+        for (member, info) in &now {
+            if *member != id && seen.get(member) != Some(&info.state) {
+                println!(
+                    "gossip: member {member} (API {}, gossip {}) is {} as member {id} sees it (a suggestion: the \
+                     member table is unchanged)",
+                    info.id.api_addr, info.id.gossip_addr, info.state
+                );
+            }
+        }
+        seen = states(&now);
+        if view.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Arguments of `coterie dev`.

@@ -21,6 +21,21 @@
 //! member) instead of `members`, with `listen` (and `advertise` when the others reach it at
 //! another address): it asks to be added and learns the members from the answer.
 //!
+//! Gossip membership (SWIM over UDP) runs when `gossip = "IP:PORT"` (`--gossip`) is set:
+//! the member binds that UDP address and joins the gossip cluster through `seeds`
+//! (`--seeds IP:PORT,IP:PORT`, the other members' gossip addresses; its own is skipped,
+//! any reachable one is enough, and members may start in any order). `gossip_advertise`
+//! (`--gossip-advertise`) is the address the others reach it at when `gossip` is
+//! `0.0.0.0:PORT`. Gossip only *suggests* who is alive: the member table is still the one
+//! committed in the metadata group, formed from `members` or `join` as above, and on
+//! SIGTERM or Ctrl-C the member leaves the gossip cluster (the others see it Leaving, then
+//! Left) before it stops.
+//!
+//! ```toml
+//! gossip = "127.0.0.1:7201"
+//! seeds = ["127.0.0.1:7202", "127.0.0.1:7203"]
+//! ```
+//!
 //! The cluster secret (`--cluster-secret-file`, or the `COTERIE_CLUSTER_SECRET` environment
 //! variable) must be the same on every member: members send it with their Raft messages and
 //! refuse Raft messages without it. Without one, anyone who reaches a member's port can send
@@ -73,6 +88,18 @@ pub(crate) struct ServeArgs {
     /// hosting no CP replica; CP calls to it are answered with a CP member's address.
     #[arg(long, requires = "join")]
     pub(crate) plain: bool,
+    /// Run gossip membership (SWIM) on this UDP address: the live view of which members
+    /// are up, joining or leaving; the member table is still committed by the metadata group.
+    #[arg(long, value_name = "IP:PORT")]
+    pub(crate) gossip: Option<SocketAddr>,
+    /// The IP:PORT the other members reach the gossip socket at (default: --gossip).
+    #[arg(long, value_name = "IP:PORT", requires = "gossip")]
+    pub(crate) gossip_advertise: Option<SocketAddr>,
+    /// Other members' gossip addresses to join through, comma-separated or repeated (any
+    /// reachable one is enough; this member's own is skipped). None: this member founds the
+    /// gossip cluster.
+    #[arg(long, value_name = "IP:PORT", value_delimiter = ',', requires = "gossip")]
+    pub(crate) seeds: Vec<SocketAddr>,
     /// The S3 gateway (`--s3`, `--s3-access-key`, `--s3-secret-key[-file]`).
     #[command(flatten)]
     pub(crate) s3: crate::serve_s3::S3Args,
@@ -91,6 +118,10 @@ pub(crate) struct ServeFile {
     cluster_secret_file: Option<PathBuf>,
     join: Option<String>,
     advertise: Option<String>,
+    gossip: Option<SocketAddr>,
+    gossip_advertise: Option<SocketAddr>,
+    #[serde(default)]
+    seeds: Vec<SocketAddr>,
 }
 
 /// A checked serve configuration.
@@ -110,6 +141,19 @@ pub(crate) struct ServeConfig {
     pub(crate) join: Option<String>,
     /// Join as a plain member.
     pub(crate) plain: bool,
+    /// Gossip membership, if it runs.
+    pub(crate) gossip: Option<GossipSettings>,
+}
+
+/// Where gossip membership runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GossipSettings {
+    /// The UDP address to bind.
+    pub(crate) bind: SocketAddr,
+    /// The address the others reach it at, if not `bind`.
+    pub(crate) advertise: Option<SocketAddr>,
+    /// The other members' gossip addresses.
+    pub(crate) seeds: Vec<SocketAddr>,
 }
 
 /// Why the serve settings cannot be used.
@@ -186,8 +230,9 @@ impl ServeArgs {
             return Err(invalid("--id must be a positive integer (member ids start at 1)"));
         }
         let cluster_secret = self.cluster_secret(&file)?;
+        let gossip = self.gossip(&file)?;
         if let Some(join) = self.join.clone().or(file.join.clone()) {
-            return self.merge_join(id, join, file, cluster_secret);
+            return Ok(ServeConfig { gossip, ..self.merge_join(id, join, file, cluster_secret)? });
         }
         let entries = if self.members.is_empty() { &file.members } else { &self.members };
         let members = parse_members(entries)?;
@@ -227,6 +272,7 @@ impl ServeArgs {
             cluster_secret,
             join: None,
             plain: false,
+            gossip,
         })
     }
 
@@ -263,7 +309,28 @@ impl ServeArgs {
             cluster_secret,
             join: Some(join),
             plain: self.plain,
+            gossip: None,
         })
+    }
+
+    /// The gossip settings from the flags or the file, checked.
+    fn gossip(&self, file: &ServeFile) -> Result<Option<GossipSettings>, ConfigError> {
+        let seeds = if self.seeds.is_empty() { file.seeds.clone() } else { self.seeds.clone() };
+        let advertise = self.gossip_advertise.or(file.gossip_advertise);
+        let Some(bind) = self.gossip.or(file.gossip) else {
+            if !seeds.is_empty() || advertise.is_some() {
+                return Err(invalid("seeds and gossip_advertise need gossip (the UDP address to gossip on)"));
+            }
+            return Ok(None);
+        };
+        let advertised = advertise.unwrap_or(bind);
+        if advertised.ip().is_unspecified() || advertised.port() == 0 {
+            return Err(invalid(format!(
+                "cannot gossip at {advertised} (the others could not reach it): give --gossip IP:PORT with a fixed \
+                 port, and --gossip-advertise IP:PORT when binding 0.0.0.0"
+            )));
+        }
+        Ok(Some(GossipSettings { bind, advertise, seeds }))
     }
 
     /// The cluster secret from the flags or the file, checked.

@@ -122,3 +122,31 @@ fn a_joining_member_is_configured_with_only_itself_at_its_advertised_address() {
     let bad = ServeArgs { join: Some("nowhere".to_owned()), ..join("127.0.0.1:7104", None) };
     assert!(bad.merge(ServeFile::default()).unwrap_err().to_string().contains("not HOST:PORT"));
 }
+
+#[test]
+fn gossip_binds_an_address_the_others_can_reach_and_seeds_need_it() {
+    let with = |gossip: &str, advertise: Option<&str>, seeds: &[&str]| ServeArgs {
+        gossip: Some(gossip.parse().unwrap()),
+        gossip_advertise: advertise.map(|a| a.parse().unwrap()),
+        seeds: seeds.iter().map(|s| s.parse().unwrap()).collect(),
+        ..args(1, THREE)
+    };
+    let config = with("127.0.0.1:7201", None, &["127.0.0.1:7202", "127.0.0.1:7203"]).merge(ServeFile::default());
+    let gossip = config.unwrap().gossip.unwrap();
+    assert_eq!(gossip.bind, "127.0.0.1:7201".parse().unwrap());
+    assert_eq!(gossip.seeds.len(), 2);
+    // Without gossip, none runs; seeds alone are refused.
+    assert_eq!(args(1, THREE).merge(ServeFile::default()).unwrap().gossip, None);
+    let seeds_only = ServeArgs { seeds: vec!["127.0.0.1:7202".parse().unwrap()], ..args(1, THREE) };
+    assert!(seeds_only.merge(ServeFile::default()).unwrap_err().to_string().contains("need gossip"));
+    // A wildcard or port 0 cannot be reached; advertising fixes the wildcard.
+    let err = with("0.0.0.0:7201", None, &[]).merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("--gossip-advertise"), "{err}");
+    assert!(with("127.0.0.1:0", None, &[]).merge(ServeFile::default()).is_err());
+    let advertised = with("0.0.0.0:7201", Some("10.0.0.1:7201"), &[]).merge(ServeFile::default()).unwrap();
+    assert_eq!(advertised.gossip.unwrap().advertise, Some("10.0.0.1:7201".parse().unwrap()));
+    // The file's keys.
+    let file = ServeFile::parse("gossip = \"127.0.0.1:7201\"\nseeds = [\"127.0.0.1:7202\"]").unwrap();
+    let config = args(1, THREE).merge(file).unwrap();
+    assert_eq!(config.gossip.unwrap().seeds, vec!["127.0.0.1:7202".parse().unwrap()]);
+}

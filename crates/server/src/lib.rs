@@ -18,12 +18,16 @@
 //!   from its snapshot and journal on restart. Its [`JournalRecord`] (a [`Request`] plus the
 //!   time it was stamped with, in [`request`](crate::Request)) is also the CP engine's Raft
 //!   payload, so a journaled group and a Raft replica apply the same records the same way.
+//! - [`gossip`]: SWIM membership over UDP (foca), a sans-IO core and a tokio driver; a
+//!   node running it exposes who gossip thinks is alive, as a suggestion the metadata
+//!   group may commit.
 //! - [`waiters`]: the callers parked on this node, completed when an applied entry wakes
 //!   them, shared by every engine.
 
 pub mod cp;
 pub mod engine;
 mod error;
+pub mod gossip;
 pub mod host;
 mod journal;
 pub mod object;
@@ -32,6 +36,6 @@ pub mod waiters;
 
 pub use engine::{CallOptions, Engine, Router, serve};
 pub use error::NodeError;
-pub use host::{HostError, Node, NodeConfig};
+pub use host::{HostError, Node, NodeConfig, NodeGossipConfig};
 pub use journal::{JournalConfig, JournaledGroup};
 pub use request::{JournalRecord, Request};

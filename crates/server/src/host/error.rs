@@ -92,6 +92,9 @@ pub enum HostError {
         /// A member to send the call to instead, when one is known.
         cp_member: Option<(u64, String)>,
     },
+    /// Gossip membership could not start.
+    #[error("cannot start gossip membership: {0}")]
+    Gossip(#[from] crate::gossip::GossipError),
     /// Joining the cluster failed.
     #[error("cannot join the cluster through {seed}: {reason}")]
     Join {

@@ -29,6 +29,7 @@ mod blob_client;
 mod blob_maintenance;
 mod blob_service;
 mod cluster;
+mod config;
 mod dispatch;
 mod error;
 mod groups;
@@ -41,13 +42,12 @@ mod raft_service;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
-use coterie_core::{ConfigError, EngineError, Target};
+use coterie_core::{EngineError, Target};
 use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use futures_util::future::BoxFuture;
@@ -58,143 +58,15 @@ use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
 use crate::engine::{Engine, Router, no_sharded_engine};
-use crate::object::{Blobs, ObjectLimits};
+use crate::gossip::{GossipDriver, GossipHandle, GossipView};
+use crate::object::Blobs;
 use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
 pub use error::HostError;
 
-/// The largest object part: below the 16 MiB limit of a `BlobService` message.
-pub const MAX_PART_BYTES: usize = 15 << 20;
+pub use config::{MAX_PART_BYTES, NodeConfig, NodeGossipConfig};
 pub use members::MEMBERS;
-
-/// How a node runs.
-#[derive(Clone, Debug)]
-pub struct NodeConfig {
-    /// This member's id; must be a key of `members`.
-    pub id: u64,
-    /// The address to listen on (`127.0.0.1:0` picks a free port).
-    pub listen: SocketAddr,
-    /// Every CP member's id and `host:port`, this one included, for a cluster started the
-    /// static way (it seeds the member table); only this member, at the address the others
-    /// reach it at, for one that [`join`](NodeConfig::join)s.
-    pub members: BTreeMap<u64, String>,
-    /// Where the node keeps its logs (`coterie.redb` inside it); `None` keeps them in memory.
-    pub data_dir: Option<PathBuf>,
-    /// Raft timings and group limits, used by every group.
-    pub cp: CpConfig,
-    /// The most CP groups this node hosts, `default` included.
-    pub max_groups: usize,
-    /// The timeout of a call whose request carries no deadline (`grpc-timeout`). A Lock,
-    /// Acquire or Await without a timeout of its own waits this long, so it is as long as
-    /// the cap by default: non-blocking calls are bounded by the Raft propose timeout anyway.
-    pub default_call_timeout: Duration,
-    /// The longest a call may run, whatever deadline its request carries.
-    pub max_call_timeout: Duration,
-    /// A secret every member of the cluster shares. When set, a `RaftService` message must
-    /// carry it (the `x-coterie-cluster-secret` header), or it is refused `UNAUTHENTICATED`
-    /// before its body is read, and this node's own Raft messages carry it. Without it, Raft
-    /// messages (which can replace the group's log, and may be up to 1 GiB) are taken from
-    /// anyone who reaches the port: only for a trusted network or local development. At
-    /// least 16 printable ASCII characters, no spaces.
-    pub cluster_secret: Option<String>,
-    /// Join a running cluster through the member at this `host:port` instead of forming
-    /// one: `members` then names only this node (its id and the address the others reach
-    /// it at). The node asks to be added as a CP member (following redirects to the
-    /// metadata leader), and [`Node::start`] returns once it votes in every CP group. A
-    /// node that joined never initializes a group itself, also after a restart on its data
-    /// directory (a `joined` file there remembers it).
-    pub join: Option<String>,
-    /// How long joining may take before [`Node::start`] gives up.
-    pub join_timeout: Duration,
-    /// Join as a plain member (with [`NodeConfig::join`] only): listed in the member table,
-    /// but hosting no CP replica. Its structure calls are answered `not_leader` with the
-    /// address of a CP member (forwarding them is a later step).
-    pub plain: bool,
-    /// How objects are cut into parts, and the largest object a put accepts.
-    pub object_limits: ObjectLimits,
-}
-
-impl NodeConfig {
-    /// Member `id` of `members`, listening on `listen`, in memory, with default limits.
-    pub fn new(id: u64, listen: SocketAddr, members: BTreeMap<u64, String>) -> Self {
-        NodeConfig {
-            id,
-            listen,
-            members,
-            data_dir: None,
-            cp: CpConfig::default(),
-            max_groups: 64,
-            default_call_timeout: Duration::from_secs(600),
-            max_call_timeout: Duration::from_secs(600),
-            cluster_secret: None,
-            join: None,
-            join_timeout: Duration::from_secs(60),
-            plain: false,
-            object_limits: ObjectLimits::default(),
-        }
-    }
-}
-
-impl NodeConfig {
-    /// This configuration, if a node can run with it; the first setting it cannot run with,
-    /// otherwise. [`Node::start`] and [`Node::start_with_listener`] call it.
-    ///
-    /// `default_call_timeout` and `max_call_timeout` must be more than zero (a zero one
-    /// times every call out at once), `max_groups` must be at least 1 (the `default` group
-    /// counts), and `cp` must pass [`CpConfig::validate`]. That this node's id is among the
-    /// members is checked by `start`, which answers [`HostError::NotAMember`].
-    pub fn validate(self) -> Result<Self, ConfigError> {
-        ConfigError::ensure(
-            !self.default_call_timeout.is_zero(),
-            "NodeConfig::default_call_timeout",
-            self.default_call_timeout,
-            "it must be more than zero (how long a call without a deadline may run)",
-        )?;
-        ConfigError::ensure(
-            !self.max_call_timeout.is_zero(),
-            "NodeConfig::max_call_timeout",
-            self.max_call_timeout,
-            "it must be more than zero (the longest a call may run, whatever its deadline)",
-        )?;
-        ConfigError::ensure(
-            self.max_groups > 0,
-            "NodeConfig::max_groups",
-            self.max_groups,
-            "it must be at least 1: the `default` group counts",
-        )?;
-        ConfigError::ensure(
-            !self.plain || self.join.is_some(),
-            "NodeConfig::plain",
-            self.plain,
-            "a plain member must be started with join (the member to join through), restarts included",
-        )?;
-        if let Some(secret) = &self.cluster_secret {
-            ConfigError::ensure(
-                secret.len() >= 16 && secret.bytes().all(|b| b.is_ascii_graphic()),
-                "NodeConfig::cluster_secret",
-                format!("<hidden, {} bytes>", secret.len()),
-                "it must be at least 16 printable ASCII characters without spaces (the same on every member)",
-            )?;
-        }
-        let part = self.object_limits.part_bytes;
-        ConfigError::ensure(
-            part > 0 && part <= MAX_PART_BYTES,
-            "NodeConfig::object_limits.part_bytes",
-            part,
-            "it must be 1 byte to 15 MiB: each part travels between members in one message of at most 16 MiB",
-        )?;
-        let window = self.object_limits.upload_window;
-        ConfigError::ensure(
-            window >= Duration::from_millis(100) && window <= Duration::from_secs(7 * 24 * 3600),
-            "NodeConfig::object_limits.upload_window",
-            format!("{window:?}"),
-            "it must be 100 ms to 7 days: the longest a put may take; unreferenced bytes are kept twice as long",
-        )?;
-        let cp = self.cp.validate()?;
-        Ok(NodeConfig { cp, ..self })
-    }
-}
 
 /// The state the node's services share.
 struct Inner {
@@ -361,10 +233,23 @@ impl Inner {
 /// How long shutting down waits for each step (stopping a group, draining connections).
 const SHUTDOWN_STEP: Duration = Duration::from_secs(5);
 
+/// What a starting node has spawned before it is assembled.
+struct Tasks {
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+    reconciler: JoinHandle<()>,
+    maintenance: JoinHandle<()>,
+    health: JoinHandle<()>,
+    reporter: tonic_health::server::HealthReporter,
+}
+
 /// A running node: its groups and its gRPC server.
 pub struct Node {
     inner: Arc<Inner>,
     local_addr: SocketAddr,
+    /// The gossip driver, until shutdown leaves; its view outlives it.
+    gossip: Mutex<Option<GossipHandle>>,
+    gossip_view: Option<watch::Receiver<GossipView>>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<JoinHandle<()>>>,
     reconciler: Mutex<Option<JoinHandle<()>>>,
@@ -449,16 +334,17 @@ impl Node {
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
         let maintenance = tokio::spawn(blob_maintenance::run(Arc::clone(&inner)));
         let health = tokio::spawn(health::run(Arc::clone(&inner), reporter.clone()));
-        let node = Node {
-            inner,
-            local_addr,
-            stop: Mutex::new(Some(stop)),
-            server: Mutex::new(Some(server)),
-            reconciler: Mutex::new(Some(reconciler)),
-            maintenance: Mutex::new(Some(maintenance)),
-            health: Mutex::new(Some(health)),
-            reporter,
+        let tasks = Tasks { stop, server, reconciler, maintenance, health, reporter };
+        let gossip = match start_gossip(&inner.config, local_addr).await {
+            Ok(gossip) => gossip,
+            Err(err) => {
+                // Nothing but the server and the background tasks started yet: stop them.
+                let node = Node::assemble(inner, local_addr, None, tasks);
+                node.shutdown().await;
+                return Err(err);
+            }
         };
+        let node = Node::assemble(inner, local_addr, gossip, tasks);
         if let Some(seed) = node.inner.config.join.clone()
             && let Err(err) = join::join(&node.inner, &seed).await
         {
@@ -466,6 +352,34 @@ impl Node {
             return Err(err);
         }
         Ok(node)
+    }
+
+    fn assemble(inner: Arc<Inner>, local_addr: SocketAddr, gossip: Option<GossipHandle>, tasks: Tasks) -> Node {
+        let Tasks { stop, server, reconciler, maintenance, health, reporter } = tasks;
+        Node {
+            inner,
+            local_addr,
+            gossip_view: gossip.as_ref().map(GossipHandle::members),
+            gossip: Mutex::new(gossip),
+            stop: Mutex::new(Some(stop)),
+            server: Mutex::new(Some(server)),
+            reconciler: Mutex::new(Some(reconciler)),
+            maintenance: Mutex::new(Some(maintenance)),
+            health: Mutex::new(Some(health)),
+            reporter,
+        }
+    }
+
+    /// The members as gossip sees them now (this one included, with their state, gossip
+    /// and API addresses), if this node runs gossip. A *suggestion* of who is alive: the
+    /// committed member table ([`Node::members`]) is what the cluster acts on.
+    pub fn gossip_members(&self) -> Option<GossipView> {
+        self.gossip_view.as_ref().map(|view| view.borrow().clone())
+    }
+
+    /// The same, to watch for changes.
+    pub fn gossip_watch(&self) -> Option<watch::Receiver<GossipView>> {
+        self.gossip_view.clone()
     }
 
     /// The committed member table as this node has applied it (empty before the metadata
@@ -524,6 +438,11 @@ impl Node {
         self.inner.stopping.store(true, Ordering::SeqCst);
         // Not serving from now on, so a load balancer drains this member first.
         health::refresh(&self.inner, &self.reporter).await;
+        // Leave the gossip cluster first, so the others see Leaving and Left, not a crash.
+        let gossip = self.gossip.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(gossip) = gossip {
+            let _ = tokio::time::timeout(SHUTDOWN_STEP, gossip.leave()).await;
+        }
         for task in [&self.reconciler, &self.maintenance, &self.health] {
             let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
             if let Some(task) = task {
@@ -557,6 +476,26 @@ impl Node {
     }
 }
 
+/// Starts the gossip driver of `config`, if it has one: its identity carries this member's
+/// API address as the others reach it (its entry in `members`, else the bound address).
+async fn start_gossip(config: &NodeConfig, local_addr: SocketAddr) -> Result<Option<GossipHandle>, HostError> {
+    let Some(gossip) = &config.gossip else {
+        return Ok(None);
+    };
+    let api_addr = config.members.get(&config.id).cloned().unwrap_or_else(|| local_addr.to_string());
+    let driver = GossipDriver {
+        advertise: gossip.advertise,
+        seeds: gossip.seeds.clone(),
+        config: gossip.timers.clone(),
+        cluster_secret: config.cluster_secret.clone(),
+        ..GossipDriver::new(config.id, gossip.bind, api_addr)
+    };
+    Ok(Some(driver.start().await?))
+}
+
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod config_tests;
+#[cfg(test)]
+#[path = "gossip_tests.rs"]
+mod gossip_tests;
