@@ -11,6 +11,8 @@ mod support;
 use coterie_api::pb::object_service_client::ObjectServiceClient;
 use coterie_api::pb::{self, put_object_header::Condition};
 use coterie_api::status::error_detail;
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use support::{Cluster, eventually};
 use tonic::Code;
@@ -231,5 +233,35 @@ async fn a_put_goes_on_with_a_member_down_and_that_member_fetches_the_bytes_late
     assert_eq!(node.maintain_blobs().await.fetched, usize::from(!had));
     assert!(node.blobs().store().contains(&hash).unwrap());
     assert_eq!(node.maintain_blobs().await.fetched, 0, "nothing is left to fetch");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_of_64_mib_round_trips_through_a_streamed_put_and_get() {
+    use coterie_client::bucket::{GetOptions, PutOptions};
+    use sha2::{Digest, Sha256};
+
+    let mut cluster = Cluster::start_with(3, true, support::cp_config()).await;
+    let bucket = cluster.client().await.bucket("large").unwrap();
+    // 64 MiB + 1 byte in chunks of 1 MiB, never held whole by the client: 9 parts of 8 MiB.
+    const CHUNK: usize = 1 << 20;
+    let chunk = |n: usize| -> Vec<u8> { (0..CHUNK).map(|i| ((i * 31 + n * 7) % 251) as u8).collect() };
+    let mut expected = Sha256::new();
+    for n in 0..64 {
+        expected.update(chunk(n));
+    }
+    expected.update([42u8]);
+    let body = futures_util::stream::iter((0..64).map(chunk).chain([vec![42u8]]));
+    let info = bucket.put_stream("big", body, PutOptions::default(), Duration::from_secs(120)).await.unwrap();
+    assert_eq!(info.size, (64 << 20) + 1);
+    let mut object = bucket.get_stream("big", GetOptions::default()).await.unwrap();
+    let (mut got, mut len) = (Sha256::new(), 0u64);
+    while let Some(data) = object.data.next().await {
+        let data = data.unwrap();
+        len += data.len() as u64;
+        got.update(&data);
+    }
+    assert_eq!(len, (64 << 20) + 1);
+    assert_eq!(got.finalize(), expected.finalize(), "the bytes read back are the bytes written");
     cluster.shutdown().await;
 }
