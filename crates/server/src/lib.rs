@@ -18,6 +18,8 @@
 //!   from its snapshot and journal on restart. Its [`JournalRecord`] (a [`Request`] plus the
 //!   time it was stamped with, in [`request`](crate::Request)) is also the CP engine's Raft
 //!   payload, so a journaled group and a Raft replica apply the same records the same way.
+//! - [`shard`], the sharded engine (part 1): partitions of one copy each, placed by the
+//!   committed partition table, journaled on their owner, reachable from any member.
 //! - [`waiters`]: the callers parked on this node, completed when an applied entry wakes
 //!   them, shared by every engine.
 
@@ -28,6 +30,7 @@ pub mod host;
 mod journal;
 pub mod object;
 mod request;
+pub mod shard;
 pub mod waiters;
 
 pub use engine::{CallOptions, Engine, Router, serve};
