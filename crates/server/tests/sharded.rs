@@ -11,15 +11,18 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use coterie_api::pb::{self, admin_service_client::AdminServiceClient};
+use coterie_api::status::ApiError;
 use coterie_core::kinds::counter::{CounterCommand, CounterOutput};
 use coterie_core::kinds::map::{MapCommand, MapOutput};
 use coterie_core::kinds::set::{SetCommand, SetOutput};
 use coterie_core::placement::{Layout, PartitionTable};
+use coterie_core::placement::{Liveness, PartitionState};
 use coterie_core::{
     ClientId, EngineError, GroupCommand, GroupOutput, InvocationId, Kind, StructureCommand, StructureOutput, Target,
 };
 use coterie_server::{CallOptions, Request};
-use support::{Cluster, cp_config, eventually};
+use support::{BOUND, CLUSTER_SECRET, Cluster, POLL, cp_config, eventually};
 
 const SHARDS: u32 = 100;
 
@@ -240,5 +243,63 @@ async fn a_member_restarted_on_its_data_dir_keeps_every_acknowledged_write_of_it
     // The retry of the last acknowledged write, after the restart, is still answered once.
     assert_eq!(counter(cluster.nodes[&1].call(&target(), retried, options()).await.unwrap()), 106);
     assert!(!cluster.nodes[&3].open_partitions().is_empty());
+    cluster.shutdown().await;
+}
+
+/// Removes member `id` through the admin service, starting at member `first` and
+/// following `not_leader` to the metadata leader.
+async fn remove_member(cluster: &Cluster, first: u64, id: u64) {
+    let mut address = cluster.address(first);
+    let deadline = tokio::time::Instant::now() + BOUND;
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "the removal did not succeed in time");
+        let mut client = AdminServiceClient::connect(format!("http://{address}")).await.unwrap();
+        let mut request = tonic::Request::new(pb::RemoveMemberRequest { id });
+        request.metadata_mut().insert("x-coterie-cluster-secret", CLUSTER_SECRET.parse().unwrap());
+        request.set_timeout(BOUND);
+        match client.remove_member(request).await {
+            Ok(_) => return,
+            Err(status) => match ApiError::from(&status) {
+                ApiError::NotLeader { leader_address: Some(leader), .. } => address = leader,
+                ApiError::NotLeader { .. } | ApiError::Unavailable { .. } => tokio::time::sleep(POLL).await,
+                other => panic!("the removal failed: {other}"),
+            },
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_partitions_of_a_removed_member_are_lost_naming_it_never_recreated_empty() {
+    let mut cluster = Cluster::start(3).await;
+    let table = settled_table(&cluster, &[1, 2, 3]).await;
+    let key = (0..).map(|i| format!("k{i}").into_bytes()).find(|key| owner(&table, Kind::Map, "m", key) == 3).unwrap();
+    let kept = (0..).map(|i| format!("k{i}").into_bytes()).find(|key| owner(&table, Kind::Map, "m", key) == 1).unwrap();
+    for key in [&key, &kept] {
+        let put = MapCommand::Put { key: key.clone(), value: b"v".to_vec() };
+        cluster.nodes[&2].call(&target(), invoke("m", StructureCommand::Map(put), None), options()).await.unwrap();
+    }
+    remove_member(&cluster, 1, 3).await;
+    eventually("members 1 and 2 apply a table where member 3 is down", async || {
+        [1, 2].iter().all(|id| {
+            cluster.nodes[id].partition_table().is_some_and(|table| table.members().get(&3) == Some(&Liveness::Down))
+        })
+    })
+    .await;
+    let table = cluster.nodes[&1].partition_table().unwrap();
+    let partition = table.partition_of(Layout::of(Kind::Map, SHARDS), "m", &key).unwrap();
+    assert_eq!(table.state(partition).unwrap(), PartitionState::Lost { last_owner: 3 });
+    for via in [1, 2] {
+        let get = invoke("m", StructureCommand::Map(MapCommand::Get { key: key.clone() }), None);
+        let refused = cluster.nodes[&via].call(&target(), get, options()).await.unwrap_err();
+        assert_eq!(refused, EngineError::PartitionLost { partition: partition.0, last_owner: 3 });
+        assert!(refused.to_string().contains("restart member 3 with its data directory"), "{refused}");
+        let put = MapCommand::Put { key: key.clone(), value: b"new".to_vec() };
+        let refused =
+            cluster.nodes[&via].call(&target(), invoke("m", StructureCommand::Map(put), None), options()).await;
+        assert!(matches!(refused, Err(EngineError::PartitionLost { last_owner: 3, .. })), "{refused:?}");
+        // The partitions of the members that stayed are served as before.
+        let get = invoke("m", StructureCommand::Map(MapCommand::Get { key: kept.clone() }), None);
+        assert_eq!(map_value(cluster.nodes[&via].call(&target(), get, options()).await.unwrap()), Some(b"v".to_vec()));
+    }
     cluster.shutdown().await;
 }
