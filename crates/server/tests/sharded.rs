@@ -303,3 +303,69 @@ async fn the_partitions_of_a_removed_member_are_lost_naming_it_never_recreated_e
     }
     cluster.shutdown().await;
 }
+
+/// The `Call` header of a sharded call on `name`, with the caller's identity and `seq`
+/// (0: none).
+fn sharded_call(name: &str, seq: u64) -> Option<pb::Call> {
+    Some(pb::Call {
+        name: name.to_owned(),
+        target: Some(pb::call::Target::Sharded(pb::ShardedTarget { shards: SHARDS })),
+        client_id: if seq == 0 { Vec::new() } else { vec![0x5a; 16] },
+        seq,
+        ..pb::Call::default()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_counter_and_map_services_serve_sharded_calls_from_any_member() {
+    use pb::counter_service_client::CounterServiceClient;
+    use pb::map_service_client::MapServiceClient;
+
+    let mut cluster = Cluster::start(3).await;
+    let table = settled_table(&cluster, &[1, 2, 3]).await;
+    let mut counters = Vec::new();
+    let mut maps = Vec::new();
+    for id in 1..=3 {
+        counters.push(CounterServiceClient::connect(format!("http://{}", cluster.address(id))).await.unwrap());
+        maps.push(MapServiceClient::connect(format!("http://{}", cluster.address(id))).await.unwrap());
+    }
+    // A counter owned by member 2, incremented through member 1, the same call resent
+    // through members 2 and 3 (answered, not applied again), then read through all three.
+    let name = (0..).map(|i| format!("grpc-{i}")).find(|name| owner(&table, Kind::Counter, name, &[]) == 2).unwrap();
+    for client in &mut counters {
+        let request = pb::CounterIncrementRequest { call: sharded_call(&name, 1), delta: 4 };
+        assert_eq!(client.increment(request).await.unwrap().into_inner().value, 4);
+    }
+    let request = pb::CounterDecrementRequest { call: sharded_call(&name, 2), delta: 1 };
+    assert_eq!(counters[2].decrement(request).await.unwrap().into_inner().value, 3);
+    for client in &mut counters {
+        let get = pb::CounterGetRequest { call: sharded_call(&name, 0) };
+        assert_eq!(client.get(get).await.unwrap().into_inner().value, 3);
+    }
+    // Map entries put through rotating members, read back through every member.
+    for i in 0..9u64 {
+        let put = pb::MapPutRequest {
+            call: sharded_call("profiles", 10 + i),
+            key: format!("p{i}").into_bytes(),
+            value: format!("{i}").into_bytes(),
+        };
+        let client = &mut maps[usize::try_from(i % 3).unwrap()];
+        assert_eq!(client.put(put).await.unwrap().into_inner().previous, None);
+    }
+    for client in &mut maps {
+        for i in 0..9u64 {
+            let get = pb::MapGetRequest { call: sharded_call("profiles", 0), key: format!("p{i}").into_bytes() };
+            assert_eq!(client.get(get).await.unwrap().into_inner().value, Some(format!("{i}").into_bytes()));
+        }
+    }
+    let swap = pb::MapCompareAndSetRequest {
+        call: sharded_call("profiles", 30),
+        key: b"p0".to_vec(),
+        expected: Some(b"0".to_vec()),
+        update: None,
+    };
+    assert!(maps[1].compare_and_set(swap).await.unwrap().into_inner().swapped);
+    let contains = pb::MapContainsRequest { call: sharded_call("profiles", 0), key: b"p0".to_vec() };
+    assert!(!maps[2].contains(contains).await.unwrap().into_inner().contains);
+    cluster.shutdown().await;
+}
