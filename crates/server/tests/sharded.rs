@@ -90,6 +90,24 @@ async fn any_member_answers_for_counters_maps_and_sets_spread_over_every_member(
         assert!((30..=150).contains(&owned), "member {member} owns {owned} of 271 partitions");
     }
     assert_eq!(table.owned_count(1) + table.owned_count(2) + table.owned_count(3), 271);
+    // Every member's status shows the table, and opens the replicas of what it owns.
+    for id in 1..=3u64 {
+        let address = format!("http://{}", cluster.address(id));
+        let status = pb::cluster_service_client::ClusterServiceClient::connect(address).await.unwrap();
+        let owned = u32::try_from(table.owned_count(id)).unwrap();
+        eventually(&format!("member {id} opens the replicas of its {owned} partitions"), async || {
+            let answer = status.clone().status(pb::ClusterStatusRequest {}).await.unwrap().into_inner();
+            let partitions = answer.partitions.unwrap();
+            assert_eq!((partitions.partitions, partitions.ring_epoch), (271, table.ring_epoch()));
+            let served: Vec<(u64, u32)> = partitions.served.iter().map(|s| (s.member, s.partitions)).collect();
+            let expected: Vec<(u64, u32)> =
+                (1..=3).map(|m| (m, u32::try_from(table.owned_count(m)).unwrap())).collect();
+            assert_eq!(served, expected);
+            assert!(partitions.lost.is_empty());
+            partitions.open_here == owned
+        })
+        .await;
+    }
 
     // Counters: each incremented through a different member, read through all three.
     let names: Vec<String> = (0..12).map(|i| format!("hits-{i}")).collect();
