@@ -335,7 +335,7 @@ fn sharded_call(name: &str, seq: u64) -> Option<pb::Call> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_counter_and_map_services_serve_sharded_calls_from_any_member() {
+async fn the_counter_map_and_set_services_serve_sharded_calls_from_any_member() {
     use pb::counter_service_client::CounterServiceClient;
     use pb::map_service_client::MapServiceClient;
 
@@ -385,5 +385,15 @@ async fn the_counter_and_map_services_serve_sharded_calls_from_any_member() {
     assert!(maps[1].compare_and_set(swap).await.unwrap().into_inner().swapped);
     let contains = pb::MapContainsRequest { call: sharded_call("profiles", 0), key: b"p0".to_vec() };
     assert!(!maps[2].contains(contains).await.unwrap().into_inner().contains);
+    // A set: an add through each member, the first one adding.
+    for (i, id) in (1..=3u64).enumerate() {
+        let address = format!("http://{}", cluster.address(id));
+        let mut sets = pb::set_service_client::SetServiceClient::connect(address).await.unwrap();
+        let seq = 40 + u64::try_from(i).unwrap();
+        let add = pb::SetAddRequest { call: sharded_call("tags", seq), item: b"rust".to_vec() };
+        assert_eq!(sets.add(add).await.unwrap().into_inner().added, i == 0, "through member {id}");
+        let contains = pb::SetContainsRequest { call: sharded_call("tags", 0), item: b"rust".to_vec() };
+        assert!(sets.contains(contains).await.unwrap().into_inner().contains);
+    }
     cluster.shutdown().await;
 }

@@ -67,6 +67,7 @@
 //! - Map: keys and values are bytes; an absent value travels as an absent `optional bytes`
 //!   (`None`), the empty byte string is a value. Only the single-key operations have rpcs:
 //!   the sharded engine does not serve whole-map operations yet.
+//! - Set: items are bytes; only add, remove and contains have rpcs, for the same reason.
 
 /// Calls `$callback!` with the list of every client-facing rpc (see the module docs),
 /// after the tokens `$arg`s, if any.
@@ -273,6 +274,22 @@ macro_rules! for_each_rpc {
                         MapCompareAndSet "compare_and_set" compare_and_set (mutation):
                             MapCompareAndSetRequest { key: Same, expected: Same, update: Same } => [CompareAndSet { key, expected, update }];
                             MapCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                    }
+                }
+                Set {
+                    module set, command SetCommand, output SetOutput,
+                    service set_service_server::SetService as SetServiceServer,
+                    client set_service_client::SetServiceClient,
+                    rpcs {
+                        SetAdd "add" add (mutation):
+                            SetAddRequest { item: Same } => [Add(item)];
+                            SetAddResponse { added: Same } <= [Bool(added)];
+                        SetRemove "remove" remove (mutation):
+                            SetRemoveRequest { item: Same } => [Remove(item)];
+                            SetRemoveResponse { removed: Same } <= [Bool(removed)];
+                        SetContains "contains" contains (read):
+                            SetContainsRequest { item: Same } => [Contains(item)];
+                            SetContainsResponse { contains: Same } <= [Bool(contains)];
                     }
                 }
             }

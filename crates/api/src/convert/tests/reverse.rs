@@ -12,6 +12,7 @@ use coterie_core::kinds::counter::{CounterCommand, CounterOutput as CO};
 use coterie_core::kinds::cp_semaphore::{CpSemaphoreCommand as Sem, CpSemaphoreOutput as SemO};
 use coterie_core::kinds::fenced_lock::{FencedLockCommand as Fl, FencedLockOutput as FlO};
 use coterie_core::kinds::map::{MapCommand as M, MapOutput as MO};
+use coterie_core::kinds::set::{SetCommand as St, SetOutput as StO};
 use coterie_core::{
     ClientId, Fence, GroupCommand, GroupOutput, InvocationId, OwnerId, SessionId, StructureCommand as S,
 };
@@ -311,6 +312,9 @@ fn expected_outputs() -> Vec<(GroupCommand, GroupOutput)> {
             invoke(S::Map(M::CompareAndSet { key: b"k".to_vec(), expected: None, update: Some(vec![1]) })),
             st(SO::Map(MO::Bool(true))),
         ),
+        (invoke(S::Set(St::Add(b"i".to_vec()))), st(SO::Set(StO::Bool(true)))),
+        (invoke(S::Set(St::Remove(vec![]))), st(SO::Set(StO::Bool(false)))),
+        (invoke(S::Set(St::Contains(b"i".to_vec()))), st(SO::Set(StO::Bool(true)))),
         (
             GroupCommand::OpenSession { ttl: Duration::from_secs(1), client: ClientId::new(9).unwrap(), seq: 1 },
             GroupOutput::Session(SessionId(4)),
@@ -335,10 +339,10 @@ fn every_rpc_answers_its_output_shape_and_gives_it_back() {
         let variant = format!("{request:?}");
         operations.push((request.operation(), variant.split('(').next().unwrap_or_default().to_owned()));
     }
-    // One pair per rpc: 49 structure rpcs and 4 session rpcs, all distinct.
+    // One pair per rpc: 52 structure rpcs and 4 session rpcs, all distinct.
     operations.sort();
     operations.dedup();
-    assert_eq!(operations.len(), 53, "{operations:?}");
+    assert_eq!(operations.len(), 56, "{operations:?}");
 }
 
 #[test]
@@ -353,6 +357,7 @@ fn commands_without_an_rpc_are_refused_clearly() {
     // A Map's whole-map commands have no rpc (the sharded engine does not serve them yet).
     refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Map(M::Size) });
     refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Map(M::Clear) });
+    refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Set(St::Size) });
 }
 
 #[test]
