@@ -23,10 +23,13 @@
 //!   again: the same contract as a CP group's, per partition.
 //! - Reads without an invocation (and stale reads) are answered from the applied state: a
 //!   single copy is always current, so such an answer is as fresh as a journaled one.
-//! - The journal is blocking I/O: each call runs on a blocking thread, one at a time per
-//!   partition (calls of one partition are serialized by its lock; partitions run in
-//!   parallel). Batching concurrent calls into one commit is a later optimisation.
+//! - **Group commit**: the journal is blocking I/O, so calls join the partition's queue and
+//!   a drain works it off on a blocking thread, a batch (up to 256 calls) per durable
+//!   commit: calls that arrive while a batch is being journaled share the next commit. A
+//!   read waits in the queue for the writes before it, so every call sees every call
+//!   queued before it. Partitions drain in parallel (they share the node's redb writer).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +37,7 @@ use coterie_core::placement::PartitionId;
 use coterie_core::{EngineError, GroupOutput, Reply, Timestamp};
 use coterie_storage::{Entry, LogId, LogState, LogStore, MemoryLog, RedbLog, RedbStorage, SnapshotMeta, StorageError};
 use futures_util::future::BoxFuture;
+use tokio::sync::oneshot;
 
 use crate::engine::{CallOptions, Engine};
 use crate::journal::{JournalConfig, JournaledGroup};
@@ -118,10 +122,29 @@ fn wall_clock() -> Timestamp {
     Timestamp(u64::try_from(millis).unwrap_or(u64::MAX))
 }
 
+/// The most calls journaled in one commit.
+const MAX_BATCH: usize = 256;
+
+/// A call waiting for its partition's next commit.
+struct Pending {
+    request: Request,
+    stale_read: bool,
+    reply: oneshot::Sender<Result<GroupOutput, EngineError>>,
+}
+
+/// The calls waiting for a commit, and whether a drain is running.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    draining: bool,
+}
+
 /// A partition's replica on its owner.
 pub struct Replica {
     partition: PartitionId,
     group: Arc<Mutex<JournaledGroup<PartitionLog>>>,
+    queue: Arc<Mutex<Queue>>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Replica {
@@ -135,7 +158,7 @@ impl Replica {
     ) -> Result<Replica, crate::error::NodeError> {
         let mut group = JournaledGroup::open(log, JournalConfig::default())?;
         group.stamp_with(epoch, owner);
-        Ok(Replica { partition, group: Arc::new(Mutex::new(group)) })
+        Ok(Replica { partition, group: Arc::new(Mutex::new(group)), queue: Arc::default(), commits: Arc::default() })
     }
 
     /// The partition this replica serves.
@@ -147,50 +170,136 @@ impl Replica {
     pub fn applied_index(&self) -> u64 {
         self.group.lock().unwrap_or_else(PoisonError::into_inner).applied_index()
     }
+
+    /// How many journal commits this replica has made since it was opened (each carries a
+    /// batch of one or more calls).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
 }
 
-/// Serves `request` on `group` at `now` (blocking: the journal commits durably).
-fn serve(
-    group: &Mutex<JournaledGroup<PartitionLog>>,
-    request: Request,
-    stale_read: bool,
+fn unjournaled(partition: PartitionId, err: &crate::error::NodeError) -> EngineError {
+    EngineError::Stopped { reason: format!("{partition} could not journal the call: {err}") }
+}
+
+/// Journals `writes` in one commit at `now` and answers each of them.
+fn flush(
+    group: &mut JournaledGroup<PartitionLog>,
+    writes: &mut Vec<Pending>,
+    now: Timestamp,
     partition: PartitionId,
-) -> Result<GroupOutput, EngineError> {
+    commits: &AtomicU64,
+) {
+    if writes.is_empty() {
+        return;
+    }
+    let (requests, replies): (Vec<Request>, Vec<_>) =
+        std::mem::take(writes).into_iter().map(|pending| (pending.request, pending.reply)).unzip();
+    match group.submit(requests, now) {
+        Ok(results) => {
+            commits.fetch_add(1, Ordering::Relaxed);
+            for (applied, reply) in results.into_iter().zip(replies) {
+                let answer = match applied.response {
+                    Reply::Ready(result) => result.map_err(EngineError::Core),
+                    // The kinds this slice routes here never park (see `locate`).
+                    Reply::Parked => Err(EngineError::Core(coterie_core::CoreError::invalid_request(
+                        "sharded",
+                        "the call parked, which the sharded engine does not serve yet",
+                    ))),
+                };
+                // A caller that gave up no longer listens.
+                let _ = reply.send(answer);
+            }
+        }
+        // Nothing of the batch was applied.
+        Err(err) => {
+            for reply in replies {
+                let _ = reply.send(Err(unjournaled(partition, &err)));
+            }
+        }
+    }
+}
+
+/// Serves `batch` in order on `group` (blocking: the journal commits durably). Consecutive
+/// writes share one commit; a read is answered from the state once the writes before it
+/// are applied, so every call sees every call queued before it.
+fn serve_batch(
+    group: &Mutex<JournaledGroup<PartitionLog>>,
+    batch: Vec<Pending>,
+    partition: PartitionId,
+    commits: &AtomicU64,
+) {
     let now = wall_clock();
     // The lock guards no invariant a panicking holder could break half-way: a record is
     // applied only after its commit, and the group's state is whole between calls.
     let mut group = group.lock().unwrap_or_else(PoisonError::into_inner);
-    if (stale_read || request.invocation.is_none())
-        && let Some(answer) = group.read(&request, now)
-    {
-        return answer.map_err(EngineError::Core);
+    let mut writes = Vec::new();
+    for pending in batch {
+        let read = (pending.stale_read || pending.request.invocation.is_none()) && pending.request.command.is_read();
+        if !read {
+            writes.push(pending);
+            continue;
+        }
+        flush(&mut group, &mut writes, now, partition, commits);
+        match group.read(&pending.request, now) {
+            Some(answer) => {
+                let _ = pending.reply.send(answer.map_err(EngineError::Core));
+            }
+            None => writes.push(pending),
+        }
     }
-    let applied = group
-        .submit_one(request, now)
-        .map_err(|err| EngineError::Stopped { reason: format!("{partition} could not journal the call: {err}") })?;
-    match applied.response {
-        Reply::Ready(result) => result.map_err(EngineError::Core),
-        // The kinds this slice routes here never park (see `locate`).
-        Reply::Parked => Err(EngineError::Core(coterie_core::CoreError::invalid_request(
-            "sharded",
-            "the call parked, which the sharded engine does not serve yet",
-        ))),
+    flush(&mut group, &mut writes, now, partition, commits);
+}
+
+impl Replica {
+    /// Works off the queue, a batch per commit, until it is empty (group commit: calls
+    /// that arrive while a batch is journaled go into the next one).
+    async fn drain(
+        queue: Arc<Mutex<Queue>>,
+        group: Arc<Mutex<JournaledGroup<PartitionLog>>>,
+        partition: PartitionId,
+        commits: Arc<AtomicU64>,
+    ) {
+        loop {
+            let batch = {
+                let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if queue.pending.is_empty() {
+                    queue.draining = false;
+                    return;
+                }
+                let take = queue.pending.len().min(MAX_BATCH);
+                queue.pending.drain(..take).collect::<Vec<_>>()
+            };
+            let (group, commits) = (Arc::clone(&group), Arc::clone(&commits));
+            // A panic drops the batch's replies: its callers are answered `Stopped`.
+            let _ = tokio::task::spawn_blocking(move || serve_batch(&group, batch, partition, &commits)).await;
+        }
     }
 }
 
 /// A partition replica's dispatch: one copy, so every consistency level a single replica
-/// meets is served (`AtLeast(n)` for n > 1 is refused); the call runs on a blocking thread,
-/// bounded by the call's timeout.
+/// meets is served (`AtLeast(n)` for n > 1 is refused). The call joins the partition's
+/// queue, journaled with the calls queued beside it in one commit, and is answered within
+/// its timeout (past it, it may still be applied: retry with the same invocation).
 impl Engine for Replica {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
             options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
-            let (group, partition, stale) = (Arc::clone(&self.group), self.partition, options.stale_read);
-            let task = tokio::task::spawn_blocking(move || serve(&group, request, stale, partition));
-            match tokio::time::timeout(options.timeout.max(Duration::from_millis(1)), task).await {
+            let (reply, answer) = oneshot::channel();
+            let lead = {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                queue.pending.push(Pending { request, stale_read: options.stale_read, reply });
+                !std::mem::replace(&mut queue.draining, true)
+            };
+            if lead {
+                let (queue, group, commits) =
+                    (Arc::clone(&self.queue), Arc::clone(&self.group), Arc::clone(&self.commits));
+                tokio::spawn(Replica::drain(queue, group, self.partition, commits));
+            }
+            let partition = self.partition;
+            match tokio::time::timeout(options.timeout.max(Duration::from_millis(1)), answer).await {
                 Ok(Ok(answer)) => answer,
-                Ok(Err(join)) => Err(EngineError::Stopped { reason: format!("{partition}'s call failed: {join}") }),
-                // The journaling thread goes on: the call may still be applied.
+                Ok(Err(_)) => Err(EngineError::Stopped { reason: format!("{partition}'s journal thread failed") }),
                 Err(_) => Err(EngineError::Timeout { waited: options.timeout }),
             }
         })
@@ -249,5 +358,32 @@ mod tests {
         let log = storage.log(&log_name(partition)).unwrap();
         let last = log.log_state().unwrap().last.unwrap();
         assert_eq!((last.term, last.node, last.index), (1, 2, 4), "records are stamped (epoch, owner, index)");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_calls_are_each_applied_once_in_shared_commits() {
+        let partition = PartitionId(3);
+        let replica = Arc::new(Replica::open(partition, PartitionLog::open(None, partition).unwrap(), 1, 1).unwrap());
+        let options = CallOptions::new(Duration::from_secs(10));
+        let calls: Vec<_> = (1..=64u64)
+            .map(|seq| {
+                let replica = Arc::clone(&replica);
+                let invocation = InvocationId { client: ClientId::MIN, seq };
+                tokio::spawn(async move { replica.call(increment(1, Some(invocation)), options).await })
+            })
+            .collect();
+        let mut values = Vec::new();
+        for call in calls {
+            values.push(value(call.await.unwrap().unwrap()));
+        }
+        values.sort_unstable();
+        assert_eq!(values, (1..=64).collect::<Vec<i64>>(), "every increment applied once, in some order");
+        assert_eq!(replica.applied_index(), 64);
+        assert!((1..=64).contains(&replica.commits()), "{} commits", replica.commits());
+        let get = Request::internal(GroupCommand::Invoke {
+            name: "hits".into(),
+            command: StructureCommand::Counter(CounterCommand::Get),
+        });
+        assert_eq!(value(replica.call(get, options).await.unwrap()), 64);
     }
 }
