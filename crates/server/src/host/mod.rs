@@ -540,7 +540,7 @@ impl Node {
     /// The committed partition table as this node has applied it, if one is (never on a
     /// plain member, which has no metadata replica).
     pub fn partition_table(&self) -> Option<PartitionTable> {
-        self.inner.partition_table()
+        self.inner.partition_table().map(|table| PartitionTable::clone(&table))
     }
 
     /// The partitions whose replicas are open on this node, ascending.

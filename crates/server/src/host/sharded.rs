@@ -82,11 +82,10 @@ fn no_table() -> EngineError {
 
 impl Inner {
     /// The committed partition table as this member has applied it, if one is.
-    pub(super) fn partition_table(&self) -> Option<PartitionTable> {
+    pub(super) fn partition_table(&self) -> Option<Arc<PartitionTable>> {
         let node = self.metadata()?;
         let output = node.read_stale(&register(PARTITIONS, AtomicReferenceCommand::Get)).ok()?;
-        let value = register_value(output, PARTITIONS).ok()?;
-        shard::table::decode(value.as_deref()).ok().flatten()
+        self.shards.table(register_value(output, PARTITIONS).ok()?)
     }
 
     /// On the metadata leader, once its replica has caught up: commits the partition table

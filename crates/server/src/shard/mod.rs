@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use coterie_core::EngineError;
-use coterie_core::placement::PartitionId;
+use coterie_core::placement::{PartitionId, PartitionTable};
 use coterie_storage::RedbStorage;
 use tokio::sync::OnceCell;
 
@@ -55,6 +55,9 @@ pub struct Shards {
     replicas: Mutex<BTreeMap<PartitionId, Arc<OnceCell<Arc<Replica>>>>>,
     storage: Mutex<Option<RedbStorage>>,
     stopping: AtomicBool,
+    /// The last partition table decoded, with the register bytes it was decoded from: every
+    /// call locates its partition in the table, and the table changes rarely.
+    table: Mutex<Option<(Vec<u8>, Arc<PartitionTable>)>>,
 }
 
 impl Shards {
@@ -90,6 +93,21 @@ impl Shards {
         Ok(Arc::new(opened))
     }
 
+    /// The partition table stored as `bytes` (the `partitions` register's value), decoded
+    /// once per distinct value; `None` without a value or for bytes that are no table.
+    pub fn table(&self, bytes: Option<Vec<u8>>) -> Option<Arc<PartitionTable>> {
+        let bytes = bytes?;
+        let mut cached = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, table)) = cached.as_ref()
+            && *seen == bytes
+        {
+            return Some(Arc::clone(table));
+        }
+        let table = Arc::new(table::decode(Some(&bytes)).ok().flatten()?);
+        *cached = Some((bytes, Arc::clone(&table)));
+        Some(table)
+    }
+
     /// The partitions whose replicas are open here, ascending.
     pub fn open_partitions(&self) -> Vec<PartitionId> {
         let replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
@@ -102,5 +120,28 @@ impl Shards {
         self.stopping.store(true, Ordering::SeqCst);
         self.replicas.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coterie_core::placement::PlacementConfig;
+
+    use super::*;
+
+    #[test]
+    fn a_table_is_decoded_once_per_distinct_register_value() {
+        let shards = Shards::new(None);
+        let config = PlacementConfig { partitions: 4, ..PlacementConfig::default() };
+        let first = PartitionTable::new(config).unwrap();
+        let view = [(1, coterie_core::placement::Liveness::Up)].into_iter().collect();
+        let second = first.with_members(&view).unwrap().table;
+        let (a, b) = (table::encode(&first).unwrap(), table::encode(&second).unwrap());
+        let decoded = shards.table(Some(a.clone())).unwrap();
+        assert_eq!(*decoded, first);
+        assert!(Arc::ptr_eq(&decoded, &shards.table(Some(a)).unwrap()), "the same bytes: the same table");
+        assert_eq!(*shards.table(Some(b)).unwrap(), second);
+        assert_eq!(shards.table(None), None);
+        assert_eq!(shards.table(Some(b"not a table".to_vec())), None);
     }
 }
