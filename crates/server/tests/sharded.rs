@@ -397,3 +397,23 @@ async fn the_counter_map_and_set_services_serve_sharded_calls_from_any_member() 
     }
     cluster.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_plain_member_owns_no_partition_and_redirects_sharded_calls_to_a_cp_member() {
+    let mut cluster = Cluster::start(3).await;
+    settled_table(&cluster, &[1, 2, 3]).await;
+    cluster.join_as(4, 1, true).await.unwrap();
+    // The table is computed over the CP members only: member 4 is never on the ring.
+    eventually("a CP member lists member 4", async || {
+        cluster.nodes[&1].members().iter().any(|(id, record)| id == 4 && !record.cp)
+    })
+    .await;
+    let table = cluster.nodes[&1].partition_table().unwrap();
+    assert_eq!(table.up_members(), vec![1, 2, 3]);
+    assert_eq!(table.owned_count(4), 0);
+    assert_eq!(cluster.nodes[&4].partition_table(), None, "a plain member has no metadata replica");
+    let get = invoke("hits", StructureCommand::Counter(CounterCommand::Get), None);
+    let refused = cluster.nodes[&4].call(&target(), get, options()).await.unwrap_err();
+    assert!(matches!(refused, EngineError::Redirect { member: Some(1..=3), .. }), "{refused:?}");
+    cluster.shutdown().await;
+}
