@@ -393,7 +393,7 @@ pub fn from_engine(err: &EngineError) -> Status {
             with_detail(Code::Unavailable, detail)
         }
         EngineError::Core(core) => from_core(core),
-        EngineError::Stopped { .. } => unavailable(err.to_string(), None),
+        EngineError::Stopped { .. } | EngineError::PartitionLost { .. } => unavailable(err.to_string(), None),
     }
 }
 

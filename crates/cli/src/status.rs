@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use coterie_api::pb::cluster_service_client::ClusterServiceClient;
-use coterie_api::pb::{ClusterStatusRequest, ClusterStatusResponse, GroupStatus, Member, MemberState, RaftRole};
+use coterie_api::pb::{
+    ClusterStatusRequest, ClusterStatusResponse, GroupStatus, Member, MemberState, PartitionsStatus, RaftRole,
+};
 
 use crate::Outcome;
 
@@ -74,7 +76,37 @@ pub(crate) fn describe(endpoint: &str, status: &ClusterStatusResponse) -> Vec<St
             group.structures
         ));
     }
+    if let Some(partitions) = &status.partitions {
+        lines.push(describe_partitions(partitions));
+    }
     lines
+}
+
+/// The line summarizing a member's applied partition table.
+fn describe_partitions(status: &PartitionsStatus) -> String {
+    let served: Vec<String> =
+        status.served.iter().map(|served| format!("member {} {}", served.member, served.partitions)).collect();
+    let lost = match status.lost.as_slice() {
+        [] => "none lost".to_owned(),
+        lost => {
+            let mut by_member: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
+            for partition in lost {
+                *by_member.entry(partition.last_owner).or_default() += 1;
+            }
+            let waiting: Vec<String> =
+                by_member.iter().map(|(member, count)| format!("{count} waiting for member {member}")).collect();
+            format!("{} lost ({})", lost.len(), waiting.join(", "))
+        }
+    };
+    format!(
+        "  partitions {} at ring epoch {} (version {}); served by {}; {} moving; {lost}; {} open here",
+        status.partitions,
+        status.ring_epoch,
+        status.version,
+        if served.is_empty() { "nobody".to_owned() } else { served.join(", ") },
+        status.moving,
+        status.open_here
+    )
 }
 
 /// Runs `coterie status` against `endpoints`. Fails when no member answers.
@@ -166,7 +198,7 @@ mod tests {
 
     use coterie_api::pb::{Member, MemberState};
 
-    use super::member_lines;
+    use super::{describe_partitions, member_lines};
 
     #[test]
     fn members_are_listed_with_role_state_and_whether_they_answer() {
@@ -186,5 +218,33 @@ mod tests {
             ]
         );
         assert_eq!(member_lines(&members[..1], None), vec!["  member 1    127.0.0.1:7101         cp    up"]);
+    }
+
+    #[test]
+    fn the_partition_table_is_summarized_in_one_line() {
+        use coterie_api::pb::{LostPartition, MemberPartitions, PartitionsStatus};
+
+        let status = PartitionsStatus {
+            partitions: 271,
+            ring_epoch: 3,
+            version: 4,
+            served: vec![
+                MemberPartitions { member: 1, partitions: 130 },
+                MemberPartitions { member: 2, partitions: 51 },
+            ],
+            moving: 2,
+            lost: vec![LostPartition { partition: 5, last_owner: 3 }, LostPartition { partition: 9, last_owner: 3 }],
+            open_here: 130,
+        };
+        assert_eq!(
+            describe_partitions(&status),
+            "  partitions 271 at ring epoch 3 (version 4); served by member 1 130, member 2 51; 2 moving; 2 lost (2 \
+             waiting for member 3); 130 open here"
+        );
+        let empty = PartitionsStatus { partitions: 271, ..PartitionsStatus::default() };
+        assert_eq!(
+            describe_partitions(&empty),
+            "  partitions 271 at ring epoch 0 (version 0); served by nobody; 0 moving; none lost; 0 open here"
+        );
     }
 }

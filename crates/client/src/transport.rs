@@ -108,7 +108,7 @@ impl TransportError {
             }
             EngineError::StillParked { .. } => TransportError::StillParked,
             EngineError::Core(core) => TransportError::Refused(core),
-            err @ (EngineError::Timeout { .. } | EngineError::Stopped { .. }) => {
+            err @ (EngineError::Timeout { .. } | EngineError::Stopped { .. } | EngineError::PartitionLost { .. }) => {
                 TransportError::Unavailable { reason: err.to_string() }
             }
         }

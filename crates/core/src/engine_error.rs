@@ -91,6 +91,18 @@ pub enum EngineError {
         /// What is wrong.
         reason: String,
     },
+    /// The sharded partition that serves the call has its only copy on a member that is
+    /// down (pitfall P11): no member serves it, and it is never recreated empty, until that
+    /// member returns with its data. Nothing was applied.
+    #[error(
+        "partition {partition} is lost: its only copy is on member {last_owner}, which is down; restart member {last_owner} with its data directory to bring it back (it is never recreated empty)"
+    )]
+    PartitionLost {
+        /// The partition.
+        partition: u32,
+        /// The member that holds its only copy and must return.
+        last_owner: u64,
+    },
 }
 
 impl EngineError {

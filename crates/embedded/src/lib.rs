@@ -92,7 +92,11 @@ impl ClientTransport for EmbeddedTransport {
 struct MemberRouter<'a>(&'a Arc<CpNode>);
 
 impl engine::Router for MemberRouter<'_> {
-    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
+    fn route<'a>(
+        &'a self,
+        target: &'a Target,
+        _request: &'a coterie_server::Request,
+    ) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
         let routed = match target {
             Target::Cp { group } if group == DEFAULT_GROUP => {
                 let engine: Arc<dyn Engine> = Arc::<CpNode>::clone(self.0);

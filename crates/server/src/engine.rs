@@ -48,9 +48,15 @@ pub trait Engine: Send + Sync {
 
 /// Picks the engine that serves a target on this member.
 pub trait Router: Send + Sync {
-    /// The engine serving `target` here, or why there is none (a bad or unknown group, a
-    /// kind of target this member does not serve, a member shutting down).
-    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>>;
+    /// The engine serving `target` here for `request`, or why there is none (a bad or
+    /// unknown group, a kind of target this member does not serve, a member shutting
+    /// down, a lost partition). A CP target needs only the target; a sharded one also the
+    /// request, whose structure name (and key, for per-key kinds) picks the partition.
+    fn route<'a>(
+        &'a self,
+        target: &'a Target,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>>;
 }
 
 /// The one handler path of every face: routes `request` to the engine serving `target` and
@@ -61,7 +67,7 @@ pub async fn serve(
     request: Request,
     options: CallOptions,
 ) -> Result<GroupOutput, EngineError> {
-    let engine = router.route(target).await?;
+    let engine = router.route(target, &request).await?;
     engine.call(request, options).await
 }
 

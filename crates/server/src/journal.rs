@@ -46,6 +46,8 @@ pub struct JournaledGroup<S: LogStore> {
     last: u64,
     /// Index of the last record covered by the stored snapshot.
     snapshot_at: u64,
+    /// The term and node new records are stamped with ([`JournaledGroup::stamp_with`]).
+    stamp: (u64, u64),
 }
 
 impl<S: LogStore> JournaledGroup<S> {
@@ -62,7 +64,8 @@ impl<S: LogStore> JournaledGroup<S> {
         };
         let journal_last = store.log_state()?.last.map_or(0, |id| id.index);
         let last = journal_last.max(snapshot_at);
-        let mut journaled = JournaledGroup { store, group, config, applied: snapshot_at, last, snapshot_at };
+        let mut journaled =
+            JournaledGroup { store, group, config, applied: snapshot_at, last, snapshot_at, stamp: (0, 0) };
         let records = journaled.store.read_range(snapshot_at.saturating_add(1), u64::MAX)?;
         for entry in records {
             let record: JournalRecord = codec::decode(&entry.payload, "journal record")
@@ -70,6 +73,15 @@ impl<S: LogStore> JournaledGroup<S> {
             journaled.apply_record(entry.log_id.index, record);
         }
         Ok(journaled)
+    }
+
+    /// Stamps the records journaled from now on with `term` and `node` in their log ids
+    /// (0 and 0 until this is called). The sharded engine stamps a partition's records with
+    /// the epoch the owner serves it at, so the partition log is ordered by (epoch, index)
+    /// and a later replica can tell records of an old owner from the current one's. The
+    /// index alone still orders records: replay reads them by index.
+    pub fn stamp_with(&mut self, term: u64, node: u64) {
+        self.stamp = (term, node);
     }
 
     /// Journals `requests` in one durable commit, then applies them in order at time `now`,
@@ -81,7 +93,7 @@ impl<S: LogStore> JournaledGroup<S> {
             .zip(self.last.saturating_add(1)..)
             .map(|(record, index)| {
                 let payload = codec::encode(record).map_err(NodeError::Encode)?;
-                Ok(Entry { log_id: LogId::new(0, 0, index), payload })
+                Ok(Entry { log_id: LogId::new(self.stamp.0, self.stamp.1, index), payload })
             })
             .collect::<Result<Vec<_>, NodeError>>()?;
         self.store.append(&entries)?;
@@ -97,7 +109,7 @@ impl<S: LogStore> JournaledGroup<S> {
         let index = self.last.saturating_add(1);
         let record = JournalRecord { now, request };
         let payload = codec::encode(&record).map_err(NodeError::Encode)?;
-        self.store.append(&[Entry { log_id: LogId::new(0, 0, index), payload }])?;
+        self.store.append(&[Entry { log_id: LogId::new(self.stamp.0, self.stamp.1, index), payload }])?;
         self.last = index;
         let result = self.apply_record(index, record);
         self.compact_if_due()?;
@@ -126,7 +138,7 @@ impl<S: LogStore> JournaledGroup<S> {
             return Ok(());
         }
         let data = self.group.snapshot().map_err(NodeError::Encode)?;
-        let last = LogId::new(0, 0, self.applied);
+        let last = LogId::new(self.stamp.0, self.stamp.1, self.applied);
         let meta = SnapshotMeta {
             last_included: Some(last.clone()),
             membership: Vec::new(),

@@ -21,6 +21,8 @@
 //! - [`gossip`]: SWIM membership over UDP (foca), a sans-IO core and a tokio driver; a
 //!   node running it exposes who gossip thinks is alive, as a suggestion the metadata
 //!   group may commit.
+//! - [`shard`], the sharded engine (part 1): partitions of one copy each, placed by the
+//!   committed partition table, journaled on their owner, reachable from any member.
 //! - [`waiters`]: the callers parked on this node, completed when an applied entry wakes
 //!   them, shared by every engine.
 
@@ -32,6 +34,7 @@ pub mod host;
 mod journal;
 pub mod object;
 mod request;
+pub mod shard;
 pub mod waiters;
 
 pub use engine::{CallOptions, Engine, Router, serve};

@@ -131,8 +131,8 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let no_name = Call { name: String::new(), session_id: 0, seq: 0, ..Call::default() };
     let missing_name = raw_longs.get(pb::AtomicLongGetRequest { call: Some(no_name) }).await.unwrap_err();
     assert_eq!(missing_name.code(), Code::InvalidArgument);
-    // A sharded target: this version runs only the CP engine, so it is refused with why, and
-    // nothing is created.
+    // A CP kind with a sharded target: AtomicLong is not a sharded kind, so it is refused
+    // with why, and nothing is created.
     let sharded = Call {
         name: "hits".into(),
         target: Some(pb::call::Target::Sharded(pb::ShardedTarget { shards: 8 })),
@@ -141,7 +141,7 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     let refused =
         raw_longs.increment_and_get(AtomicLongIncrementAndGetRequest { call: Some(sharded) }).await.unwrap_err();
     assert_eq!(refused.code(), Code::InvalidArgument);
-    assert!(refused.message().contains("only the CP engine"), "{refused:?}");
+    assert!(refused.message().contains("atomic-long is a CP kind, not a sharded one"), "{refused:?}");
     // A lock without a session, and one in a session that was never opened.
     let sessionless = Call { name: "l".into(), ..Call::default() };
     let lock = pb::FencedLockLockRequest { call: Some(sessionless), owner: vec![1] };

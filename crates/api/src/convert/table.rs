@@ -63,6 +63,11 @@
 //!   as the seed's `acquire()` does; 0 and counts above `i64::MAX` reach the core, which
 //!   refuses them with a reason.
 //! - CountDownLatch: counts and rounds are the core's `u64` unchanged.
+//! - Counter: deltas and values are the core's `i64`; overflow is the core's to refuse.
+//! - Map: keys and values are bytes; an absent value travels as an absent `optional bytes`
+//!   (`None`), the empty byte string is a value. Only the single-key operations have rpcs:
+//!   the sharded engine does not serve whole-map operations yet.
+//! - Set: items are bytes; only add, remove and contains have rpcs, for the same reason.
 
 /// Calls `$callback!` with the list of every client-facing rpc (see the module docs),
 /// after the tokens `$arg`s, if any.
@@ -225,6 +230,66 @@ macro_rules! for_each_rpc {
                         CountDownLatchAwait "await" r#await (blocking):
                             CountDownLatchAwaitRequest { timeout_ms: Timeout } => [Await { timeout: timeout_ms }];
                             CountDownLatchAwaitResponse { opened: Same } <= [Bool(opened)];
+                    }
+                }
+                Counter {
+                    module counter, command CounterCommand, output CounterOutput,
+                    service counter_service_server::CounterService as CounterServiceServer,
+                    client counter_service_client::CounterServiceClient,
+                    rpcs {
+                        CounterIncrement "increment" increment (mutation):
+                            CounterIncrementRequest { delta: Same } => [Increment(delta)];
+                            CounterIncrementResponse { value: Same } <= [Value(value)];
+                        CounterDecrement "decrement" decrement (mutation):
+                            CounterDecrementRequest { delta: Same } => [Decrement(delta)];
+                            CounterDecrementResponse { value: Same } <= [Value(value)];
+                        CounterGet "get" get (read):
+                            CounterGetRequest {} => [Get];
+                            CounterGetResponse { value: Same } <= [Value(value)];
+                    }
+                }
+                Map {
+                    module map, command MapCommand, output MapOutput,
+                    service map_service_server::MapService as MapServiceServer,
+                    client map_service_client::MapServiceClient,
+                    rpcs {
+                        MapPut "put" put (mutation):
+                            MapPutRequest { key: Same, value: Same } => [Put { key, value }];
+                            MapPutResponse { previous: Same } <= [Value(previous)];
+                        MapGet "get" get (read):
+                            MapGetRequest { key: Same } => [Get { key }];
+                            MapGetResponse { value: Same } <= [Value(value)];
+                        MapContains "contains" contains (read):
+                            MapContainsRequest { key: Same } => [Contains { key }];
+                            MapContainsResponse { contains: Same } <= [Bool(contains)];
+                        MapDelete "delete" delete (mutation):
+                            MapDeleteRequest { key: Same } => [Delete { key }];
+                            MapDeleteResponse { existed: Same } <= [Bool(existed)];
+                        MapPutIfAbsent "put_if_absent" put_if_absent (mutation):
+                            MapPutIfAbsentRequest { key: Same, value: Same } => [PutIfAbsent { key, value }];
+                            MapPutIfAbsentResponse { previous: Same } <= [Value(previous)];
+                        MapReplace "replace" replace (mutation):
+                            MapReplaceRequest { key: Same, value: Same } => [Replace { key, value }];
+                            MapReplaceResponse { previous: Same } <= [Value(previous)];
+                        MapCompareAndSet "compare_and_set" compare_and_set (mutation):
+                            MapCompareAndSetRequest { key: Same, expected: Same, update: Same } => [CompareAndSet { key, expected, update }];
+                            MapCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                    }
+                }
+                Set {
+                    module set, command SetCommand, output SetOutput,
+                    service set_service_server::SetService as SetServiceServer,
+                    client set_service_client::SetServiceClient,
+                    rpcs {
+                        SetAdd "add" add (mutation):
+                            SetAddRequest { item: Same } => [Add(item)];
+                            SetAddResponse { added: Same } <= [Bool(added)];
+                        SetRemove "remove" remove (mutation):
+                            SetRemoveRequest { item: Same } => [Remove(item)];
+                            SetRemoveResponse { removed: Same } <= [Bool(removed)];
+                        SetContains "contains" contains (read):
+                            SetContainsRequest { item: Same } => [Contains(item)];
+                            SetContainsResponse { contains: Same } <= [Bool(contains)];
                     }
                 }
             }

@@ -1,11 +1,14 @@
 //! `ClusterService.Status`: what this member knows of the members (the committed member
 //! table, as applied here) and of each CP group it runs, read from local Raft metrics and
 //! the locally applied state (no Raft round trip, so
-//! it answers even without a quorum, which is when an operator needs it most).
+//! it answers even without a quorum, which is when an operator needs it most), and a summary
+//! of the committed partition table as applied here.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use coterie_api::pb::{self, cluster_service_server::ClusterService};
+use coterie_core::placement::PartitionTable;
 use openraft::ServerState;
 use tonic::{Request, Response, Status};
 
@@ -53,6 +56,34 @@ fn group_status(name: String, node: &CpNode) -> pb::GroupStatus {
     }
 }
 
+/// The summary of the committed partition table `table`, with `open_here` replicas open on
+/// this member.
+fn partitions_status(table: &PartitionTable, open_here: usize) -> pb::PartitionsStatus {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut served: BTreeMap<u64, usize> = BTreeMap::new();
+    for (_, entry) in table.iter() {
+        if let Some(holder) = entry.state.holder() {
+            *served.entry(holder).or_default() += 1;
+        }
+    }
+    pb::PartitionsStatus {
+        partitions: table.partitions(),
+        ring_epoch: table.ring_epoch(),
+        version: table.version(),
+        served: served
+            .into_iter()
+            .map(|(member, partitions)| pb::MemberPartitions { member, partitions: count(partitions) })
+            .collect(),
+        moving: count(table.in_flight().len()),
+        lost: table
+            .lost()
+            .into_iter()
+            .map(|(partition, last_owner)| pb::LostPartition { partition: partition.0, last_owner })
+            .collect(),
+        open_here: count(open_here),
+    }
+}
+
 #[tonic::async_trait]
 impl ClusterService for ClusterServer {
     async fn status(
@@ -79,6 +110,8 @@ impl ClusterService for ClusterServer {
                 .collect(),
         };
         let groups = self.inner.running().into_iter().map(|(name, node)| group_status(name, &node)).collect();
-        Ok(Response::new(pb::ClusterStatusResponse { member_id: me, members, groups }))
+        let open_here = self.inner.shards.open_partitions().len();
+        let partitions = self.inner.partition_table().map(|table| partitions_status(&table, open_here));
+        Ok(Response::new(pb::ClusterStatusResponse { member_id: me, members, groups, partitions }))
     }
 }

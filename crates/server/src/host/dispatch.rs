@@ -33,11 +33,14 @@ use super::health::{self, HealthServer, ReflectionServers};
 use super::object_service::ObjectServer;
 use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
 use super::raft_service::RaftServer;
+use super::sharded::PartitionServer;
+use crate::shard::forward::MAX_FORWARD_BYTES;
 
 use pb::admin_service_server::{self as admin, AdminServiceServer};
 use pb::blob_service_server::{self as blob, BlobServiceServer};
 use pb::cluster_service_server::{self as cluster, ClusterServiceServer};
 use pb::object_service_server::{self as objects, ObjectServiceServer};
+use pb::partition_service_server::{self as partition, PartitionServiceServer};
 use pb::raft_service_server::{self as raft, RaftServiceServer};
 
 /// Generates [`ApiServers`] from the rpc list: the generated server of every structure and
@@ -102,6 +105,7 @@ struct Dispatch {
     health: HealthServer,
     /// Server reflection, v1 and v1alpha (what `grpcurl` asks).
     reflection: ReflectionServers,
+    partition: PartitionServiceServer<PartitionServer>,
     /// The cluster secret Raft messages must carry, if one is configured.
     secret: Option<Arc<str>>,
 }
@@ -122,6 +126,9 @@ impl Dispatch {
                 .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES),
             health,
             reflection: ReflectionServers::new(),
+            partition: PartitionServiceServer::new(PartitionServer::new(Arc::clone(inner)))
+                .max_decoding_message_size(MAX_FORWARD_BYTES)
+                .max_encoding_message_size(MAX_FORWARD_BYTES),
             secret: inner.config.cluster_secret.as_deref().map(Arc::from),
         }
     }
@@ -165,6 +172,8 @@ impl Service<http::Request<Body>> for Dispatch {
             raft::SERVICE_NAME if self.raft_allowed(&request) => self.raft.call(request),
             // Blobs become object bytes the group serves: the same secret as Raft messages.
             blob::SERVICE_NAME if self.raft_allowed(&request) => self.blob.call(request),
+            // A forwarded call is served as its caller's: the same secret as Raft messages.
+            partition::SERVICE_NAME if self.raft_allowed(&request) => self.partition.call(request),
             // Adding a member makes it a voter that receives every group's data: the same
             // secret as Raft messages.
             admin::SERVICE_NAME if self.raft_allowed(&request) => self.admin.call(request),
@@ -174,7 +183,7 @@ impl Service<http::Request<Body>> for Dispatch {
                 );
                 Box::pin(async move { Ok(status.into_http()) })
             }
-            raft::SERVICE_NAME | blob::SERVICE_NAME => {
+            raft::SERVICE_NAME | blob::SERVICE_NAME | partition::SERVICE_NAME => {
                 let status = Status::unauthenticated(
                     "Raft messages need this cluster's secret (x-coterie-cluster-secret): start every member with the same --cluster-secret-file",
                 );

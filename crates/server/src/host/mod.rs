@@ -19,6 +19,9 @@
 //! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
 //!   appends of all groups share one file and one fsync queue; without a data directory,
 //!   each group keeps its log in memory.
+//! - **Sharded structures** are served by the partition owner's journaled replica, the
+//!   placement committed in the metadata group beside the member table, and a call to any
+//!   other member forwarded one hop (`crate::shard`, `host/sharded.rs`).
 //! - The number of groups is capped ([`NodeConfig::max_groups`]): each group is a Raft
 //!   instance with its own timers and heartbeats, and a typo in a group name must not be
 //!   able to create an unbounded number of them.
@@ -39,6 +42,7 @@ mod members;
 mod object_service;
 mod raft_client;
 mod raft_service;
+mod sharded;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -47,7 +51,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
-use coterie_core::{EngineError, Target};
+use coterie_core::placement::{PartitionId, PartitionTable};
+use coterie_core::{EngineError, GroupOutput, Target};
 use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError};
 use futures_util::future::BoxFuture;
@@ -57,9 +62,11 @@ use tokio::sync::{Notify, OnceCell, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
-use crate::engine::{Engine, Router, no_sharded_engine};
+use crate::engine::{CallOptions, Engine, Router};
 use crate::gossip::{GossipDriver, GossipHandle, GossipView};
 use crate::object::Blobs;
+use crate::request::Request;
+use crate::shard::Shards;
 use raft_client::Peers;
 
 pub use api::parse_grpc_timeout;
@@ -94,6 +101,8 @@ struct Inner {
     /// Object bytes: this member's blob store (`<data_dir>/blobs`, or memory) and the wire
     /// to the others' (`object/`).
     blobs: Blobs,
+    /// The replicas of the sharded partitions this member owns (`crate::shard`).
+    shards: Shards,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -103,9 +112,14 @@ fn hosted_group(group: &str) -> Result<String, ConvertError> {
 }
 
 /// The node's router: a CP target is served by this node's replica of the group (started if
-/// it is not running yet); a sharded target is refused, as this node runs only the CP engine.
+/// it is not running yet); a sharded target by the replica of its partition if this member
+/// owns it, else forwarded one hop to the owner (`host/sharded.rs`).
 impl Router for Inner {
-    fn route<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
+    fn route<'a>(
+        &'a self,
+        target: &'a Target,
+        request: &'a Request,
+    ) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
         Box::pin(async move {
             match target {
                 Target::Cp { group } => {
@@ -114,7 +128,7 @@ impl Router for Inner {
                     let node: Arc<dyn Engine> = self.group(&group).await?;
                     Ok(node)
                 }
-                Target::Sharded { shards } => Err(no_sharded_engine(*shards)),
+                Target::Sharded { shards } => self.route_sharded(*shards, request).await,
             }
         })
     }
@@ -241,6 +255,7 @@ struct Tasks {
     maintenance: JoinHandle<()>,
     health: JoinHandle<()>,
     reporter: tonic_health::server::HealthReporter,
+    sharder: JoinHandle<()>,
 }
 
 /// A running node: its groups and its gRPC server.
@@ -257,6 +272,8 @@ pub struct Node {
     /// Refreshes the gRPC health statuses (`host/health.rs`).
     health: Mutex<Option<JoinHandle<()>>>,
     reporter: tonic_health::server::HealthReporter,
+    /// Keeps the partition table committed and this member's partitions open (`host/sharded.rs`).
+    sharder: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Node {
@@ -309,6 +326,7 @@ impl Node {
         let peers =
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
         let (config_id, peers_for_blobs) = (config.id, peers.clone());
+        let shards = Shards::new(storage.clone());
         let inner = Arc::new(Inner {
             config,
             members,
@@ -323,6 +341,7 @@ impl Node {
             removed: watch::Sender::new(false),
             retired: AtomicBool::new(false),
             blobs: Blobs::new(config_id, blob_store, Arc::new(peers_for_blobs)),
+            shards,
         });
         let (stop, stopped) = oneshot::channel();
         let (reporter, health_server) = health::health();
@@ -334,7 +353,8 @@ impl Node {
         let reconciler = tokio::spawn(members::reconcile_loop(Arc::clone(&inner)));
         let maintenance = tokio::spawn(blob_maintenance::run(Arc::clone(&inner)));
         let health = tokio::spawn(health::run(Arc::clone(&inner), reporter.clone()));
-        let tasks = Tasks { stop, server, reconciler, maintenance, health, reporter };
+        let sharder = tokio::spawn(sharded::shard_loop(Arc::clone(&inner)));
+        let tasks = Tasks { stop, server, reconciler, maintenance, health, reporter, sharder };
         let gossip = match start_gossip(&inner.config, local_addr).await {
             Ok(gossip) => gossip,
             Err(err) => {
@@ -355,7 +375,7 @@ impl Node {
     }
 
     fn assemble(inner: Arc<Inner>, local_addr: SocketAddr, gossip: Option<GossipHandle>, tasks: Tasks) -> Node {
-        let Tasks { stop, server, reconciler, maintenance, health, reporter } = tasks;
+        let Tasks { stop, server, reconciler, maintenance, health, reporter, sharder } = tasks;
         Node {
             inner,
             local_addr,
@@ -367,6 +387,7 @@ impl Node {
             maintenance: Mutex::new(Some(maintenance)),
             health: Mutex::new(Some(health)),
             reporter,
+            sharder: Mutex::new(Some(sharder)),
         }
     }
 
@@ -427,6 +448,30 @@ impl Node {
         blob_maintenance::pass(&self.inner).await
     }
 
+    /// Serves one call as every face does (`engine::serve` through this node's router): a
+    /// CP target by the group's local replica, a sharded one by its partition's owner, this
+    /// member or, forwarded one hop, another. The Rust entry point of the sharded engine
+    /// until the sharded kinds have gRPC services.
+    pub async fn call(
+        &self,
+        target: &Target,
+        request: Request,
+        options: CallOptions,
+    ) -> Result<GroupOutput, EngineError> {
+        crate::engine::serve(self.inner.as_ref(), target, request, options).await
+    }
+
+    /// The committed partition table as this node has applied it, if one is (never on a
+    /// plain member, which has no metadata replica).
+    pub fn partition_table(&self) -> Option<PartitionTable> {
+        self.inner.partition_table().map(|table| PartitionTable::clone(&table))
+    }
+
+    /// The partitions whose replicas are open on this node, ascending.
+    pub fn open_partitions(&self) -> Vec<PartitionId> {
+        self.inner.shards.open_partitions()
+    }
+
     /// The groups running on this node, by name.
     pub fn groups(&self) -> Vec<(String, Arc<CpNode>)> {
         self.inner.running()
@@ -443,7 +488,7 @@ impl Node {
         if let Some(gossip) = gossip {
             let _ = tokio::time::timeout(SHUTDOWN_STEP, gossip.leave()).await;
         }
-        for task in [&self.reconciler, &self.maintenance, &self.health] {
+        for task in [&self.reconciler, &self.maintenance, &self.health, &self.sharder] {
             let task = task.lock().unwrap_or_else(PoisonError::into_inner).take();
             if let Some(task) = task {
                 task.abort();
@@ -472,6 +517,7 @@ impl Node {
             let _ = server.await;
         }
         // Release the data file, so the node can be started again on it in this process.
+        self.inner.shards.shutdown();
         self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 }

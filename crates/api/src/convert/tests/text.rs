@@ -49,7 +49,10 @@ fn anything_else_is_refused_with_what_is_accepted() {
 #[test]
 fn the_vocabulary_lists_every_structure_rpc_with_its_fields_and_mode() {
     let vocabulary = RpcRequest::vocabulary();
-    assert_eq!(vocabulary.len(), 40);
+    assert_eq!(vocabulary.len(), 53);
+    assert!(vocabulary.contains(&("Set", "add", &["item"][..], RpcMode::Mutation)));
+    assert!(vocabulary.contains(&("Counter", "increment", &["delta"][..], RpcMode::Mutation)));
+    assert!(vocabulary.contains(&("Map", "compare_and_set", &["key", "expected", "update"][..], RpcMode::Mutation)));
     assert!(vocabulary.contains(&(
         "AtomicLong",
         "compare_and_exchange",

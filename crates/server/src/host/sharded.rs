@@ -1,0 +1,223 @@
+//! The sharded engine on a node: the partition table's driver, the router's sharded
+//! branch, and the `PartitionService` that serves forwarded calls (see `crate::shard` for
+//! the design).
+//!
+//! - [`shard_loop`] runs on every CP member: on the metadata leader it commits the
+//!   partition table for the committed member table whenever that changed
+//!   (read-modify-compare-and-set on the [`PARTITIONS`] register, as `members.rs` does for
+//!   the member table), and on every member it opens the replicas of the partitions the
+//!   applied table says it owns, so a restarted member replays its partitions' journals
+//!   without waiting for the first call.
+//! - [`Inner::route_sharded`] locates a call's partition in the applied table: its owner
+//!   serves it from its replica; any other member forwards it one hop.
+//! - A forwarded call is served only from the receiver's own replica, after checking that
+//!   its applied table makes it the owner (otherwise: a redirect to the owner it knows).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coterie_api::pb::partition_service_server::PartitionService;
+use coterie_api::pb::{ForwardRequest, ForwardResponse};
+use coterie_api::status;
+use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
+use coterie_core::placement::{PartitionId, PartitionTable, PlacementConfig, PlacementError};
+use coterie_core::{
+    CoreError, EngineError, GroupCommand, GroupOutput, MemberTable, StructureCommand, StructureOutput, codec,
+};
+use tonic::{Response, Status};
+
+use super::members::MEMBERS;
+use super::{HostError, Inner};
+use crate::cp::CpNode;
+use crate::engine::{CallOptions, Engine};
+use crate::request::Request;
+use crate::shard::{self, ForwardAnswer, ForwardedCall, Forwarder, PARTITIONS, next_table, partition_of};
+
+/// Between two looks of [`shard_loop`].
+const SHARD_EVERY: Duration = Duration::from_millis(200);
+
+/// How long one metadata read or compare-and-set of the driver may take.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many compare-and-set attempts one look makes before leaving it to the next.
+const CAS_ATTEMPTS: usize = 8;
+
+fn register(name: &str, command: AtomicReferenceCommand) -> Request {
+    Request::internal(GroupCommand::Invoke {
+        name: name.to_owned(),
+        command: StructureCommand::AtomicReference(command),
+    })
+}
+
+fn register_value(output: GroupOutput, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
+    match output {
+        GroupOutput::Structure(StructureOutput::AtomicReference(AtomicReferenceOutput::Value(value))) => Ok(value),
+        other => Err(EngineError::Stopped { reason: format!("the {name} register answered {other:?}") }),
+    }
+}
+
+/// The register `name` as the metadata leader `node` reads it linearizably.
+async fn read_register(node: &CpNode, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
+    let output = node.read(register(name, AtomicReferenceCommand::Get), STEP_TIMEOUT).await?;
+    register_value(output, name)
+}
+
+/// The member that serves `partition` in `table`, or the engine error saying why none does.
+fn owner_of(table: &PartitionTable, partition: PartitionId) -> Result<u64, EngineError> {
+    table.owner(partition).map_err(|err| match err {
+        PlacementError::Lost { partition, last_owner } => {
+            EngineError::PartitionLost { partition: partition.0, last_owner }
+        }
+        other => EngineError::Stopped { reason: other.to_string() },
+    })
+}
+
+fn no_table() -> EngineError {
+    EngineError::Stopped {
+        reason: "this member has no committed partition table yet (the metadata group places the partitions once it \
+                 has a leader); retry shortly"
+            .to_owned(),
+    }
+}
+
+impl Inner {
+    /// The committed partition table as this member has applied it, if one is.
+    pub(super) fn partition_table(&self) -> Option<Arc<PartitionTable>> {
+        let node = self.metadata()?;
+        let output = node.read_stale(&register(PARTITIONS, AtomicReferenceCommand::Get)).ok()?;
+        self.shards.table(register_value(output, PARTITIONS).ok()?)
+    }
+
+    /// On the metadata leader, once its replica has caught up: commits the partition table
+    /// for the committed member table if it differs from the committed one. Answers whether
+    /// it committed a new table.
+    async fn commit_partition_table(&self) -> Result<bool, EngineError> {
+        let Some(node) = self.metadata() else { return Ok(false) };
+        if !node.raft().is_leader() || !node.caught_up() {
+            return Ok(false);
+        }
+        for _ in 0..CAS_ATTEMPTS {
+            let members: MemberTable = match read_register(&node, MEMBERS).await? {
+                Some(bytes) => codec::decode(&bytes, "member table")?,
+                None => return Ok(false),
+            };
+            let current = read_register(&node, PARTITIONS).await?;
+            let table = shard::table::decode(current.as_deref())?;
+            let next = next_table(table.as_ref(), &members, PlacementConfig::default())
+                .map_err(|err| EngineError::Core(CoreError::invalid_request("partitions", err.to_string())))?;
+            let Some(next) = next else { return Ok(false) };
+            let update = Some(shard::table::encode(&next)?);
+            let cas = AtomicReferenceCommand::CompareAndSet { expected: current, update };
+            match node.call(register(PARTITIONS, cas), STEP_TIMEOUT).await? {
+                GroupOutput::Structure(StructureOutput::AtomicReference(AtomicReferenceOutput::Bool(true))) => {
+                    return Ok(true);
+                }
+                // Another leader's change won the race: read again.
+                _ => continue,
+            }
+        }
+        Ok(false)
+    }
+
+    /// Opens the replica of every partition the applied table says this member serves.
+    async fn open_owned(&self) {
+        let Some(table) = self.partition_table() else { return };
+        let id = self.config.id;
+        for (partition, entry) in table.iter() {
+            if entry.state.holder() == Some(id) {
+                // A failure is retried on the next look, and by the first call.
+                let _ = self.shards.replica(partition, table.ring_epoch(), id).await;
+            }
+        }
+    }
+
+    /// The engine serving a call of `request` to a sharded structure of `shards` shards:
+    /// this member's replica of its partition if it serves it, else a forwarder to the
+    /// member that does.
+    pub(super) async fn route_sharded(&self, shards: u32, request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
+        if self.config.plain {
+            return Err(HostError::PlainMember { id: self.config.id, cp_member: self.cp_member() }.into());
+        }
+        let Some(table) = self.partition_table() else {
+            // A call this engine does not serve is refused as such, table or not.
+            partition_of(request, shards, 1)?;
+            return Err(no_table());
+        };
+        let partition = partition_of(request, shards, table.partitions())?;
+        let owner = owner_of(&table, partition)?;
+        if owner == self.config.id {
+            let replica: Arc<dyn Engine> = self.shards.replica(partition, table.ring_epoch(), owner).await?;
+            return Ok(replica);
+        }
+        Ok(Arc::new(Forwarder {
+            partition,
+            shards,
+            owner,
+            address: self.peers.address(owner),
+            channel: self.peers.channel(owner),
+            secret: self.peers.secret().cloned(),
+        }))
+    }
+
+    /// Serves a call another member forwarded: from this member's own replica only.
+    async fn serve_forwarded(&self, call: ForwardedCall) -> Result<GroupOutput, EngineError> {
+        let table = self.partition_table().ok_or_else(no_table)?;
+        let partition = partition_of(&call.request, call.shards, table.partitions())?;
+        if partition.0 != call.partition {
+            return Err(EngineError::Core(CoreError::invalid_request(
+                "sharded",
+                format!(
+                    "the forwarding member located the call in partition {}, this member in {partition}: the \
+                     members disagree on the partition count",
+                    call.partition
+                ),
+            )));
+        }
+        let owner = owner_of(&table, partition)?;
+        if owner != self.config.id {
+            return Err(EngineError::Redirect { member: Some(owner), address: self.peers.address(owner) });
+        }
+        let replica = self.shards.replica(partition, table.ring_epoch(), owner).await?;
+        let options = CallOptions { stale_read: call.stale_read, ..CallOptions::new(call.timeout) };
+        replica.call(call.request, options).await
+    }
+}
+
+/// Commits the partition table (on the metadata leader) and opens the owned partitions'
+/// replicas, every [`SHARD_EVERY`], until the node stops. A plain member does neither.
+pub(super) async fn shard_loop(inner: Arc<Inner>) {
+    loop {
+        if inner.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        if !inner.config.plain {
+            // A failure (a lost leadership, a timeout) is retried on the next look.
+            let _ = inner.commit_partition_table().await;
+            inner.open_owned().await;
+        }
+        tokio::time::sleep(SHARD_EVERY).await;
+    }
+}
+
+/// The `PartitionService` of a node: serves forwarded sharded calls.
+#[derive(Clone)]
+pub(super) struct PartitionServer {
+    inner: Arc<Inner>,
+}
+
+impl PartitionServer {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        PartitionServer { inner }
+    }
+}
+
+#[tonic::async_trait]
+impl PartitionService for PartitionServer {
+    async fn forward(&self, request: tonic::Request<ForwardRequest>) -> Result<Response<ForwardResponse>, Status> {
+        let call: ForwardedCall =
+            codec::decode(&request.into_inner().call, "forwarded call").map_err(|err| status::from_core(&err))?;
+        let answer = ForwardAnswer::from(self.inner.serve_forwarded(call).await);
+        let answer = codec::encode(&answer).map_err(|err| status::internal(err.to_string()))?;
+        Ok(Response::new(ForwardResponse { answer }))
+    }
+}
