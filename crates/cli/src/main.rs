@@ -25,6 +25,7 @@ mod serve;
 mod serve_config;
 mod serve_s3;
 mod status;
+mod wait_for;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ enum Command {
     /// Show what each member says about the cluster, and every member with its role and
     /// whether it answers.
     Status(status::StatusArgs),
+    /// Wait until N members are Up in the committed member table (`coterie wait-for 3
+    /// --timeout 30s`); exits 1 if the timeout passes first.
+    WaitFor(wait_for::WaitForArgs),
     /// The committed member table: list, add and remove members (`coterie admin members`).
     Admin(admin::AdminArgs),
     /// Measure a workload against Coterie or a peer system (closed loop).
@@ -191,6 +195,7 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::Dev(args) => serve::dev(args).await,
         Command::Demo => demo::run().await,
         Command::Status(args) => status::run(&cli.endpoints, args).await,
+        Command::WaitFor(args) => wait_for::run(&cli.endpoints, args).await,
         Command::Admin(args) => admin::run(&cli.endpoints, args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::AtomicLong(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::AtomicLong), args).await,

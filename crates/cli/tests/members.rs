@@ -1,5 +1,6 @@
 //! `coterie serve --join`, `coterie admin` and `coterie status` against real processes: a
-//! fourth member joins three running ones, is listed up and answering, and is removed.
+//! fourth member joins three running ones, is listed up and answering (and `coterie wait-for`
+//! sees 3, then 4 members Up), and is removed.
 //! Every wait is bounded; every process started is stopped (by PID, when dropped).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers; clippy exempts only #[test] functions")]
@@ -59,7 +60,27 @@ fn a_member_joins_with_serve_join_is_listed_and_is_removed_with_admin() {
     let first = coterie(&["--endpoints", &three, "atomic-long", "seq", "add", "41"]);
     assert!(first.status.success(), "{}", text(&first.stderr));
 
+    // `wait-for` counts the members the committed table has Up: 3 now, not 4.
+    let three_up = coterie(&["--endpoints", &three, "wait-for", "3", "--timeout", "60s"]);
+    assert!(three_up.status.success(), "{}", text(&three_up.stderr));
+    assert_eq!(
+        text(&three_up.stdout).lines().filter(|line| line.contains(" (cp)")).count(),
+        3,
+        "{}",
+        text(&three_up.stdout)
+    );
+    let not_four = coterie(&["--endpoints", &three, "wait-for", "4", "--timeout", "300ms"]);
+    assert_eq!(not_four.status.code(), Some(1), "{}", text(&not_four.stdout));
+    assert!(text(&not_four.stderr).contains("3 of the 4 members"), "{}", text(&not_four.stderr));
+
     members.join(4, 2);
+    let four_up = coterie(&["--endpoints", &three, "wait-for", "4", "--timeout", "60s"]);
+    assert!(four_up.status.success(), "{}", text(&four_up.stderr));
+    assert!(
+        text(&four_up.stdout).contains(&format!("member 4 up at {}", members.endpoints[3])),
+        "{}",
+        text(&four_up.stdout)
+    );
     let listed = until(&three, &[&admin[..], &["members"]].concat(), |output| {
         member_line(&text(&output.stdout), 4).is_some_and(|line| line.contains(" cp ") && line.contains(" up"))
     });

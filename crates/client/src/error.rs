@@ -20,6 +20,22 @@ pub enum ClientError {
         /// The last failure seen.
         last: String,
     },
+    /// [`Client::wait_for`](crate::Client::wait_for) timed out before enough members were
+    /// Up in the committed member table.
+    #[error(
+        "after {waited_ms} ms, {up} of the {wanted} members wanted are Up in the committed member table ({last}); \
+         start or join the missing members, or wait longer"
+    )]
+    MembersNotUp {
+        /// How many members were wanted.
+        wanted: usize,
+        /// How many were Up at the last answer (0 if no member answered).
+        up: usize,
+        /// How long the client waited.
+        waited_ms: u128,
+        /// What the last answer said.
+        last: String,
+    },
     /// The call's deadline passed after an attempt that may have been delivered (it timed out
     /// at a member, the member answered that the outcome is unknown, or too few replicas
     /// acknowledged it), so it may or may not have been applied; it was applied at most

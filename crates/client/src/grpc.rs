@@ -151,6 +151,32 @@ impl GrpcTransport {
         book.resolve(id, address, |address| channel_to(address, timeout).ok())
     }
 
+    /// The first answer to `ClusterService.Status` from the members asked in turn within
+    /// `timeout`; every member it lists (and the answering member's id) is learned.
+    pub(crate) async fn cluster_status(&self, timeout: Duration) -> Option<pb::ClusterStatusResponse> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for index in 0..self.endpoints() {
+            let Some(channel) = self.book().get(index).map(|e| e.link.clone()) else { break };
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let mut client = pb::cluster_service_client::ClusterServiceClient::new(channel);
+            let asked = client.status(request(pb::ClusterStatusRequest {}, Some(left)));
+            let Ok(Ok(status)) = tokio::time::timeout(left, asked).await else { continue };
+            let status = status.into_inner();
+            let answering = self.book().get(index).map(|e| e.address.clone());
+            self.resolve(Some(status.member_id), answering.as_deref());
+            for member in &status.members {
+                if member.state != pb::MemberState::Removed as i32 && !member.address.is_empty() {
+                    self.resolve(Some(member.id), Some(&member.address));
+                }
+            }
+            return Some(status);
+        }
+        None
+    }
+
     /// The channel to endpoint `endpoint` and its `host:port`, for the object calls.
     pub(crate) fn channel(&self, endpoint: usize) -> Option<(Channel, String)> {
         self.book().get(endpoint).map(|member| (member.link.clone(), member.address.clone()))
@@ -259,26 +285,7 @@ impl Transport for GrpcTransport {
     fn refresh(&self, timeout: Duration) -> impl Future<Output = ()> + Send {
         let transport = self.clone();
         async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            for index in 0..transport.endpoints() {
-                let Some(channel) = transport.book().get(index).map(|e| e.link.clone()) else { break };
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                let mut client = pb::cluster_service_client::ClusterServiceClient::new(channel);
-                let asked = client.status(request(pb::ClusterStatusRequest {}, Some(left)));
-                let Ok(Ok(status)) = tokio::time::timeout(left, asked).await else { continue };
-                let status = status.into_inner();
-                let answering = transport.book().get(index).map(|e| e.address.clone());
-                transport.resolve(Some(status.member_id), answering.as_deref());
-                for member in &status.members {
-                    if member.state != pb::MemberState::Removed as i32 && !member.address.is_empty() {
-                        transport.resolve(Some(member.id), Some(&member.address));
-                    }
-                }
-                return;
-            }
+            transport.cluster_status(timeout).await;
         }
     }
 

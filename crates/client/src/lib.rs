@@ -32,6 +32,8 @@ mod retry;
 mod sequence;
 mod transport;
 mod value;
+#[cfg(feature = "grpc")]
+mod wait;
 
 #[cfg(feature = "grpc")]
 pub use bucket::Bucket;
@@ -46,3 +48,5 @@ pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockG
 pub use invoke::operations;
 pub use transport::{Call, Transport, TransportError};
 pub use value::{Serde, Value, ValueError};
+#[cfg(feature = "grpc")]
+pub use wait::UpMember;

@@ -200,6 +200,37 @@ impl EmbeddedCluster {
         self.router.reconnect(id);
     }
 
+    /// Waits until `n` members are up: running (not stopped), voters of the `default` group's
+    /// committed membership, and following one leader that a running member knows. Answers
+    /// their ids. The embedded cluster's members are fixed at start, so this is the moment
+    /// they have formed the group; [`CpError::Timeout`] after `timeout`.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Result<Vec<u64>, CpError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let running: Vec<&Arc<CpNode>> = self.nodes.iter().filter(|node| !self.is_stopped(node.id())).collect();
+            let leader = running.iter().find_map(|node| node.leader().map(|(id, _)| id));
+            if let Some(leader) = leader
+                && let Some(node) = running.iter().find(|node| node.id() == leader)
+            {
+                let voters: BTreeSet<u64> = node.committed_membership().0.into_iter().flatten().collect();
+                let follows = |node: &&&Arc<CpNode>| node.leader().is_some_and(|(id, _)| id == leader);
+                let up: Vec<u64> = running
+                    .iter()
+                    .filter(|node| voters.contains(&node.id()))
+                    .filter(follows)
+                    .map(|node| node.id())
+                    .collect();
+                if up.len() >= n {
+                    return Ok(up);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(CpError::Timeout { timeout });
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Stops every member still running.
     pub async fn shutdown(&self) -> Result<(), CpError> {
         for node in self.nodes.iter().filter(|node| !self.is_stopped(node.id())) {
