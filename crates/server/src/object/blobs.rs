@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use coterie_storage::blob::{BlobError, BlobHash, BlobStore};
+use futures_util::future::BoxFuture;
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -102,6 +103,24 @@ impl Blobs {
         .await
     }
 
+    /// Starts `send` to every member `tally` targets but this one; their answers arrive on
+    /// the returned channel (for [`settle`]), and the sends go on after the caller stops
+    /// waiting.
+    fn fan_out(
+        &self,
+        tally: &DurableTally,
+        send: impl Fn(u64) -> BoxFuture<'static, Result<(), String>>,
+    ) -> mpsc::UnboundedReceiver<(u64, Result<(), String>)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        for member in tally.targets().into_iter().filter(|member| *member != self.me) {
+            let (tx, sent) = (tx.clone(), send(member));
+            tokio::spawn(async move {
+                let _ = tx.send((member, sent.await));
+            });
+        }
+        rx
+    }
+
     /// Refreshes each of `hashes` in the local store, under the write gate (the
     /// `BlobService` of a node): whether each is stored here.
     pub async fn touch_here(&self, hashes: Vec<BlobHash>) -> Result<Vec<bool>, BlobsError> {
@@ -132,18 +151,8 @@ impl Blobs {
     ) -> Result<BlobHash, BlobsError> {
         let hash = BlobHash::of(&data);
         let mut tally = DurableTally::new(configs);
-        let (tx, rx) = mpsc::unbounded_channel();
         let timeout = deadline.saturating_duration_since(Instant::now());
-        for member in tally.targets() {
-            if member == self.me {
-                continue;
-            }
-            let (tx, sent) = (tx.clone(), self.wire.put(member, hash, Arc::clone(&data), timeout));
-            tokio::spawn(async move {
-                let _ = tx.send((member, sent.await));
-            });
-        }
-        drop(tx);
+        let rx = self.fan_out(&tally, |member| self.wire.put(member, hash, Arc::clone(&data), timeout));
         // The local copy, whether or not this member is a voter: it is the one reads here use.
         let local = Arc::clone(&data);
         let stored_here = self.write(move |store| store.put_expecting(hash, &local)).await;
@@ -165,22 +174,16 @@ impl Blobs {
         deadline: Instant,
     ) -> Result<(), BlobsError> {
         let mut tally = DurableTally::new(configs);
-        let (tx, rx) = mpsc::unbounded_channel();
         let timeout = deadline.saturating_duration_since(Instant::now());
-        for member in tally.targets() {
-            if member == self.me {
-                continue;
-            }
-            let (tx, sent) = (tx.clone(), self.wire.touch(member, hashes.clone(), timeout));
-            tokio::spawn(async move {
-                let answer = sent.await.and_then(|stored| match stored.iter().filter(|stored| !**stored).count() {
+        let rx = self.fan_out(&tally, |member| {
+            let sent = self.wire.touch(member, hashes.clone(), timeout);
+            Box::pin(async move {
+                sent.await.and_then(|stored| match stored.iter().filter(|stored| !**stored).count() {
                     0 => Ok(()),
                     missing => Err(format!("lacks {missing} of the {} blobs", stored.len())),
-                });
-                let _ = tx.send((member, answer));
-            });
-        }
-        drop(tx);
+                })
+            })
+        });
         let touched_here = self
             .write(move |store| {
                 let mut missing = 0usize;
