@@ -213,11 +213,9 @@ impl EmbeddedCluster {
                 && let Some(node) = running.iter().find(|node| node.id() == leader)
             {
                 let voters: BTreeSet<u64> = node.committed_membership().0.into_iter().flatten().collect();
-                let follows = |node: &&&Arc<CpNode>| node.leader().is_some_and(|(id, _)| id == leader);
                 let up: Vec<u64> = running
                     .iter()
-                    .filter(|node| voters.contains(&node.id()))
-                    .filter(follows)
+                    .filter(|node| voters.contains(&node.id()) && node.leader().is_some_and(|(id, _)| id == leader))
                     .map(|node| node.id())
                     .collect();
                 if up.len() >= n {

@@ -54,6 +54,23 @@ impl Client<GrpcTransport> {
     }
 }
 
+/// The `GetObject` request for `key` as `options` ask, bounded by `left`.
+fn get_request(
+    call: Option<pb::Call>,
+    key: &str,
+    options: &GetOptions,
+    left: Duration,
+) -> tonic::Request<pb::GetObjectRequest> {
+    let mut request = tonic::Request::new(pb::GetObjectRequest {
+        call,
+        key: key.to_owned(),
+        conditions: Some(types::read_conditions(&options.conditions)),
+        range: options.range.map(types::byte_range),
+    });
+    request.set_timeout(left);
+    request
+}
+
 fn missing_meta(operation: &str) -> ClientError {
     ClientError::UnexpectedOutput(format!("the answer to {operation} carried no object metadata"))
 }
@@ -158,13 +175,7 @@ impl Bucket {
     /// [`CoreError::ObjectNotFound`](coterie_core::CoreError::ObjectNotFound).
     pub async fn get(&self, key: &str, options: GetOptions) -> Result<Object, ClientError> {
         self.read("get_object", |mut client, call, left| {
-            let mut request = tonic::Request::new(pb::GetObjectRequest {
-                call,
-                key: key.to_owned(),
-                conditions: Some(types::read_conditions(&options.conditions)),
-                range: options.range.map(types::byte_range),
-            });
-            request.set_timeout(left);
+            let request = get_request(call, key, &options, left);
             async move {
                 let mut stream = client.get_object(request).await?.into_inner();
                 let Some(first) = stream.next().await.transpose()? else {

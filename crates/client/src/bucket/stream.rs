@@ -28,7 +28,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::time::Instant;
 
 use super::types::{self, GetOptions, ObjectInfo};
-use super::{Bucket, PUT_CHUNK_BYTES, PutOptions, missing_meta};
+use super::{Bucket, PUT_CHUNK_BYTES, PutOptions, get_request, missing_meta};
 use crate::error::ClientError;
 
 /// How many bytes of its body a streamed put keeps to resend after a failed attempt.
@@ -180,13 +180,7 @@ impl Bucket {
     pub async fn get_stream(&self, key: &str, options: GetOptions) -> Result<ObjectStream, ClientError> {
         let (first, rest) = self
             .read("get_object", |mut client, call, left| {
-                let mut request = tonic::Request::new(pb::GetObjectRequest {
-                    call,
-                    key: key.to_owned(),
-                    conditions: Some(types::read_conditions(&options.conditions)),
-                    range: options.range.map(types::byte_range),
-                });
-                request.set_timeout(left);
+                let request = get_request(call, key, &options, left);
                 async move {
                     let mut stream = client.get_object(request).await?.into_inner();
                     let Some(first) = stream.next().await.transpose()? else {

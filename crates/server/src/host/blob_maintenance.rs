@@ -83,18 +83,16 @@ async fn every_group_settled(inner: &Inner) -> bool {
     if barrier(inner, METADATA_GROUP, metadata).await.is_err() {
         return false;
     }
-    for group in inner.registered_groups() {
-        let Some((_, node)) = running.iter().find(|(name, _)| *name == group) else { return false };
-        if barrier(inner, &group, node).await.is_err() {
+    let registered = inner.registered_groups();
+    for group in &registered {
+        let Some((_, node)) = running.iter().find(|(name, _)| name == group) else { return false };
+        if barrier(inner, group, node).await.is_err() {
             return false;
         }
     }
     // A group started but not (yet) listed: settle it too, or collect nothing.
     for (name, node) in &running {
-        if name != METADATA_GROUP
-            && !inner.registered_groups().contains(name)
-            && barrier(inner, name, node).await.is_err()
-        {
+        if name != METADATA_GROUP && !registered.contains(name) && barrier(inner, name, node).await.is_err() {
             return false;
         }
     }
