@@ -33,6 +33,13 @@ pub enum MemberState {
     Leaving,
     /// Gone for good; its id is never used again.
     Removed,
+    /// An up member the cluster committed as unreachable (its failure detector, gossip,
+    /// said so; the metadata group's log decided). Still a member for every purpose of
+    /// the CP groups (a down CP member stays a voter: gossip never changes a quorum), but
+    /// it owns no sharded partition: what only it holds is reported lost until it comes
+    /// back ([`MemberCommand::MarkAlive`]) with its journal. Appended last so that tables
+    /// encoded before it existed decode unchanged.
+    Down,
 }
 
 impl fmt::Display for MemberState {
@@ -42,6 +49,7 @@ impl fmt::Display for MemberState {
             MemberState::Up => "up",
             MemberState::Leaving => "leaving",
             MemberState::Removed => "removed",
+            MemberState::Down => "down",
         })
     }
 }
@@ -89,6 +97,20 @@ pub enum MemberCommand {
     },
     /// Marks a leaving member removed (no CP group has it any more).
     MarkRemoved {
+        /// The member.
+        id: u64,
+    },
+    /// Marks an up member [`MemberState::Down`]: the failure detector suggested it and the
+    /// metadata leader commits it. Already down changes nothing; a member in any other
+    /// state is refused (a joining or leaving member is being changed by an admin flow,
+    /// which owns it until it ends).
+    MarkDown {
+        /// The member.
+        id: u64,
+    },
+    /// Marks a down member up again (the failure detector sees it alive). Already up
+    /// changes nothing.
+    MarkAlive {
         /// The member.
         id: u64,
     },
@@ -211,12 +233,14 @@ impl MemberTable {
         self.members.iter().map(|(id, record)| (*id, record))
     }
 
-    /// The CP members every CP group should have as voters: those joining or up, by id,
-    /// with their addresses.
+    /// The CP members every CP group should have as voters: those joining, up or down (a
+    /// failure detector's verdict never changes a quorum), by id, with their addresses.
     pub fn cp_voters(&self) -> BTreeMap<u64, String> {
         self.members
             .iter()
-            .filter(|(_, record)| record.cp && matches!(record.state, MemberState::Joining | MemberState::Up))
+            .filter(|(_, record)| {
+                record.cp && matches!(record.state, MemberState::Joining | MemberState::Up | MemberState::Down)
+            })
             .map(|(id, record)| (*id, record.address.clone()))
             .collect()
     }
@@ -239,6 +263,8 @@ impl MemberTable {
             MemberCommand::MarkUp { id } => self.advance(*id, MemberState::Joining, MemberState::Up),
             MemberCommand::Leave { id } => self.leave(*id),
             MemberCommand::MarkRemoved { id } => self.advance(*id, MemberState::Leaving, MemberState::Removed),
+            MemberCommand::MarkDown { id } => self.advance(*id, MemberState::Up, MemberState::Down),
+            MemberCommand::MarkAlive { id } => self.advance(*id, MemberState::Down, MemberState::Up),
         }
     }
 
@@ -297,7 +323,7 @@ impl MemberTable {
         let record = self.members.get(&id).ok_or(MemberError::Unknown { id })?;
         match record.state {
             MemberState::Leaving | MemberState::Removed => return Ok(TableChange::Unchanged),
-            MemberState::Joining | MemberState::Up => {}
+            MemberState::Joining | MemberState::Up | MemberState::Down => {}
         }
         if record.cp && self.cp_voters().keys().all(|voter| *voter == id) {
             return Err(MemberError::LastCpMember { id });

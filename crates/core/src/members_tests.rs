@@ -168,3 +168,67 @@ fn the_table_round_trips_through_the_codec() {
     let back: MemberTable = crate::codec::decode(&bytes, "member table").unwrap();
     assert_eq!(back, table);
 }
+
+#[test]
+fn an_up_member_goes_down_and_comes_back_and_stays_a_cp_voter_meanwhile() {
+    let mut table = seeded();
+    assert_eq!(table.apply(&MemberCommand::MarkDown { id: 2 }), Ok(TableChange::Changed));
+    assert_eq!(table.get(2), Some(&record("127.0.0.1:7102", true, MemberState::Down)));
+    // A failure detector's verdict never changes a quorum.
+    assert_eq!(table.cp_voters().keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(table.addresses().keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(table.apply(&MemberCommand::MarkDown { id: 2 }), Ok(TableChange::Unchanged));
+    // Down is not Joining: the admin flow's MarkUp does not bring it back.
+    assert_eq!(
+        table.apply(&MemberCommand::MarkUp { id: 2 }),
+        Err(MemberError::WrongState { id: 2, state: MemberState::Down, wanted: MemberState::Up })
+    );
+    assert_eq!(table.apply(&MemberCommand::MarkAlive { id: 2 }), Ok(TableChange::Changed));
+    assert_eq!(table.get(2), Some(&record("127.0.0.1:7102", true, MemberState::Up)));
+    assert_eq!(table.apply(&MemberCommand::MarkAlive { id: 2 }), Ok(TableChange::Unchanged));
+    assert_eq!(table.apply(&MemberCommand::MarkAlive { id: 9 }), Err(MemberError::Unknown { id: 9 }));
+}
+
+#[test]
+fn only_up_members_are_marked_down_and_a_down_member_may_be_removed() {
+    let mut table = seeded();
+    table.apply(&MemberCommand::Add { id: 4, address: "h:4".to_owned(), cp: true }).unwrap();
+    // A joining (or leaving) member belongs to the admin flow that is changing it.
+    assert_eq!(
+        table.apply(&MemberCommand::MarkDown { id: 4 }),
+        Err(MemberError::WrongState { id: 4, state: MemberState::Joining, wanted: MemberState::Down })
+    );
+    assert_eq!(
+        table.apply(&MemberCommand::MarkAlive { id: 4 }),
+        Err(MemberError::WrongState { id: 4, state: MemberState::Joining, wanted: MemberState::Up })
+    );
+    // A member that died for good is taken out as any other.
+    table.apply(&MemberCommand::MarkDown { id: 3 }).unwrap();
+    assert_eq!(table.apply(&MemberCommand::Leave { id: 3 }), Ok(TableChange::Changed));
+    assert_eq!(table.get(3).map(|r| r.state), Some(MemberState::Leaving));
+    assert_eq!(
+        table.apply(&MemberCommand::MarkDown { id: 3 }),
+        Err(MemberError::WrongState { id: 3, state: MemberState::Leaving, wanted: MemberState::Down })
+    );
+}
+
+#[test]
+fn a_table_with_a_down_member_round_trips_and_older_encodings_still_decode() {
+    // The bytes of a seeded three-member table as the build before `Down` wrote them
+    // (format version 3, three entries, each: id, address, cp, state Up = variant 1): the
+    // variant was appended, so they decode to the same table, and encode the same.
+    let before = seeded();
+    let mut old = vec![3u8, 3];
+    for id in 1..=3u8 {
+        old.extend([id, 14]);
+        old.extend(format!("127.0.0.1:710{id}").bytes());
+        old.extend([1, 1]);
+    }
+    assert_eq!(crate::codec::encode(&before).unwrap(), old);
+    let mut table: MemberTable = crate::codec::decode(&old, "member table").unwrap();
+    assert_eq!(table, before);
+    table.apply(&MemberCommand::MarkDown { id: 1 }).unwrap();
+    let bytes = crate::codec::encode(&table).unwrap();
+    let back: MemberTable = crate::codec::decode(&bytes, "member table").unwrap();
+    assert_eq!(back, table);
+}

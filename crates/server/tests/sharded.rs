@@ -228,8 +228,8 @@ async fn a_member_restarted_on_its_data_dir_keeps_every_acknowledged_write_of_it
     assert_eq!(counter(cluster.nodes[&2].call(&target(), retried.clone(), options()).await.unwrap()), 106);
 
     cluster.stop(3).await;
-    // While it is down, its partitions are unreachable (not lost: no failure detector
-    // marks it Down in this slice); the others' are served.
+    // While it is down, its partitions are unreachable (not lost: these members run no
+    // gossip, so nothing commits it Down; `sharded_liveness.rs` does); the others' are served.
     if let Some(key) = on_3.first() {
         let get = invoke("durable", StructureCommand::Map(MapCommand::Get { key: (*key).clone() }), None);
         let short = CallOptions::new(Duration::from_secs(2));

@@ -30,6 +30,7 @@ pub(super) fn wire_state(state: MemberState) -> pb::MemberState {
         MemberState::Up => pb::MemberState::Up,
         MemberState::Leaving => pb::MemberState::Leaving,
         MemberState::Removed => pb::MemberState::Removed,
+        MemberState::Down => pb::MemberState::Down,
     }
 }
 

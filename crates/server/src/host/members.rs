@@ -49,7 +49,7 @@ pub const MEMBERS: &str = "members";
 pub(super) const RECONCILE_EVERY: Duration = Duration::from_millis(200);
 
 /// How long one membership change may take before the next look retries it.
-const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How far (in log entries) behind the leader a learner may be and still be promoted.
 const READY_SLACK: u64 = 100;

@@ -38,6 +38,7 @@ mod error;
 mod groups;
 mod health;
 mod join;
+mod liveness;
 mod members;
 mod object_service;
 mod raft_client;
@@ -47,7 +48,7 @@ mod sharded;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_group};
@@ -103,6 +104,9 @@ struct Inner {
     blobs: Blobs,
     /// The replicas of the sharded partitions this member owns (`crate::shard`).
     shards: Shards,
+    /// This member's gossip view, once gossip runs: what `host/liveness.rs` turns into
+    /// committed Down and Up on the metadata leader.
+    gossip_view: OnceLock<watch::Receiver<GossipView>>,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -342,6 +346,7 @@ impl Node {
             retired: AtomicBool::new(false),
             blobs: Blobs::new(config_id, blob_store, Arc::new(peers_for_blobs)),
             shards,
+            gossip_view: OnceLock::new(),
         });
         let (stop, stopped) = oneshot::channel();
         let (reporter, health_server) = health::health();
@@ -364,6 +369,9 @@ impl Node {
                 return Err(err);
             }
         };
+        if let Some(gossip) = &gossip {
+            let _ = inner.gossip_view.set(gossip.members());
+        }
         let node = Node::assemble(inner, local_addr, gossip, tasks);
         if let Some(seed) = node.inner.config.join.clone()
             && let Err(err) = join::join(&node.inner, &seed).await

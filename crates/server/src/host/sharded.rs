@@ -2,7 +2,8 @@
 //! branch, and the `PartitionService` that serves forwarded calls (see `crate::shard` for
 //! the design).
 //!
-//! - [`shard_loop`] runs on every CP member: on the metadata leader it commits the
+//! - [`shard_loop`] runs on every CP member: on the metadata leader it commits members
+//!   Down and back Up from its gossip view (`host/liveness.rs`), then the
 //!   partition table for the committed member table whenever that changed
 //!   (read-modify-compare-and-set on the [`PARTITIONS`] register, as `members.rs` does for
 //!   the member table), and on every member it opens the replicas of the partitions the
@@ -192,6 +193,7 @@ pub(super) async fn shard_loop(inner: Arc<Inner>) {
         }
         if !inner.config.plain {
             // A failure (a lost leadership, a timeout) is retried on the next look.
+            inner.commit_liveness().await;
             let _ = inner.commit_partition_table().await;
             inner.open_owned().await;
         }

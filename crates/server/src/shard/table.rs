@@ -15,8 +15,10 @@
 //! until it can fetch the table from a CP member, it owns no partition (and refuses
 //! sharded calls with a redirect, as it does CP calls). A member that is Joining is not on
 //! the ring until it is Up; a Leaving one is [`Liveness::Leaving`] (it keeps what it holds,
-//! as moves are not executed yet); a Removed one is [`Liveness::Down`], so its partitions
-//! become Lost naming it, never recreated empty.
+//! as moves are not executed yet); a Removed one, and one the metadata group committed Down
+//! from the failure detector's suggestion (`host/liveness.rs`), are [`Liveness::Down`], so
+//! their partitions become Lost naming them, never recreated empty, and are Owned by them
+//! again when they come back.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +39,7 @@ pub fn member_view(members: &MemberTable) -> BTreeMap<u64, Liveness> {
                 MemberState::Joining => return None,
                 MemberState::Up => Liveness::Up,
                 MemberState::Leaving => Liveness::Leaving,
-                MemberState::Removed => Liveness::Down,
+                MemberState::Removed | MemberState::Down => Liveness::Down,
             };
             Some((id, liveness))
         })
@@ -108,6 +110,27 @@ mod tests {
         assert_eq!(view, expected);
         members.apply(&MemberCommand::MarkRemoved { id: 3 }).unwrap();
         assert_eq!(member_view(&members).get(&3), Some(&Liveness::Down));
+    }
+
+    #[test]
+    fn a_member_committed_down_loses_what_only_it_held_until_it_is_alive_again() {
+        let mut members = seeded(&[1, 2, 3]);
+        let table = next_table(None, &members, config()).unwrap().unwrap();
+        members.apply(&MemberCommand::MarkDown { id: 2 }).unwrap();
+        assert_eq!(member_view(&members).get(&2), Some(&Liveness::Down));
+        let down = next_table(Some(&table), &members, config()).unwrap().unwrap();
+        for ((partition, before), (_, after)) in table.iter().zip(down.iter()) {
+            let expected = match before.state {
+                PartitionState::Owned { owner: 2 } => PartitionState::Lost { last_owner: 2 },
+                other => other,
+            };
+            assert_eq!(after.state, expected, "{partition}");
+        }
+        members.apply(&MemberCommand::MarkAlive { id: 2 }).unwrap();
+        let back = next_table(Some(&down), &members, config()).unwrap().unwrap();
+        for ((partition, before), (_, after)) in table.iter().zip(back.iter()) {
+            assert_eq!(after.state, before.state, "{partition}");
+        }
     }
 
     #[test]

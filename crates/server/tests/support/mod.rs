@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use coterie_client::{Client, ClientConfig, GrpcTransport};
 use coterie_server::cp::{CpConfig, CpNode};
-use coterie_server::{Node, NodeConfig};
+use coterie_server::{Node, NodeConfig, NodeGossipConfig};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// The bound on every wait: generous for a loaded two-core machine.
@@ -66,6 +66,8 @@ pub struct Cluster {
     cp: CpConfig,
     /// Every member's object limits.
     limits: coterie_server::object::ObjectLimits,
+    /// Whether the members run gossip (on loopback UDP, joining through the running ones).
+    gossip: bool,
     /// The running nodes, by member id.
     pub nodes: BTreeMap<u64, Node>,
 }
@@ -95,7 +97,8 @@ impl Cluster {
         }
         let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
         let dirs = durable.then(|| (0..size).map(|_| tempfile::tempdir().unwrap()).collect());
-        let mut cluster = Cluster { members, joined: BTreeSet::new(), dirs, cp, limits, nodes: BTreeMap::new() };
+        let mut cluster =
+            Cluster { members, joined: BTreeSet::new(), dirs, cp, limits, gossip: false, nodes: BTreeMap::new() };
         for id in (1..=size).rev() {
             let listener = listeners.remove(&id).unwrap();
             let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
@@ -116,7 +119,39 @@ impl Cluster {
         config.cp = self.cp.clone();
         config.object_limits = self.limits;
         config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
+        if self.gossip {
+            // A new UDP port each start; the running members are the seeds.
+            let seeds = self.nodes.values().filter_map(|node| Some(node.gossip_members()?[&node.id()].id.gossip_addr));
+            config.gossip = Some(NodeGossipConfig::new("127.0.0.1:0".parse().unwrap(), seeds.collect()));
+        }
         config
+    }
+
+    /// `size` CP members on data directories, with [`cp_config`], running gossip: the
+    /// metadata leader commits members Down and back Up from its gossip view.
+    pub async fn start_gossiping(size: u64) -> Cluster {
+        let mut listeners = BTreeMap::new();
+        for id in 1..=size {
+            listeners.insert(id, bind("127.0.0.1:0".parse().unwrap()));
+        }
+        let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
+        let dirs = Some((0..size).map(|_| tempfile::tempdir().unwrap()).collect());
+        let limits = coterie_server::object::ObjectLimits::default();
+        let mut cluster = Cluster {
+            members,
+            joined: BTreeSet::new(),
+            dirs,
+            cp: cp_config(),
+            limits,
+            gossip: true,
+            nodes: BTreeMap::new(),
+        };
+        for id in 1..=size {
+            let listener = listeners.remove(&id).unwrap();
+            let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
+            cluster.nodes.insert(id, node);
+        }
+        cluster
     }
 
     /// Starts member `id` on a new port (and a new data directory if the cluster is
