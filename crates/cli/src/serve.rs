@@ -54,8 +54,8 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         }),
         ..NodeConfig::new(config.id, config.listen, config.members)
     };
-    if let Some(seed) = &config.join {
-        println!("member {} joining the cluster through {seed}", config.id);
+    if !config.join.is_empty() {
+        println!("member {} joining the cluster through {}", config.id, config.join.join(", "));
     }
     let node = Node::start(node_config).await.with_context(|| format!("cannot start member {}", config.id))?;
     let node = Arc::new(node);

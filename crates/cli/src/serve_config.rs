@@ -18,7 +18,7 @@
 //! ```
 //!
 //! A member added to a running cluster is started with `join = "HOST:PORT"` (any running
-//! member) instead of `members`, with `listen` (and `advertise` when the others reach it at
+//! member, or several separated by commas: the first that answers is used) instead of `members`, with `listen` (and `advertise` when the others reach it at
 //! another address): it asks to be added and learns the members from the answer.
 //!
 //! Gossip membership (SWIM over UDP) runs when `gossip = "IP:PORT"` (`--gossip`) is set:
@@ -76,11 +76,13 @@ pub(crate) struct ServeArgs {
     /// The cluster secret itself (prefer the file: the environment can leak into logs).
     #[arg(long = "cluster-secret", env = "COTERIE_CLUSTER_SECRET", hide_env_values = true, value_name = "SECRET")]
     pub(crate) cluster_secret: Option<String>,
-    /// Join a running cluster through the member at HOST:PORT instead of forming one
-    /// (no --members then; give --listen, and --advertise if others reach this member at
-    /// another address). Returns to serving once this member votes in every CP group.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "members")]
-    pub(crate) join: Option<String>,
+    /// Join a running cluster through the members at HOST:PORT (seeds: comma-separated or
+    /// repeated; any running member will do, the first that answers is used) instead of
+    /// forming one (no --members then; give --listen, and --advertise if others reach this
+    /// member at another address). Returns to serving once this member votes in every CP
+    /// group.
+    #[arg(long, value_name = "HOST:PORT", value_delimiter = ',', conflicts_with = "members")]
+    pub(crate) join: Vec<String>,
     /// The HOST:PORT the other members and clients reach this member at (default: --listen).
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) advertise: Option<String>,
@@ -137,8 +139,8 @@ pub(crate) struct ServeConfig {
     pub(crate) data_dir: Option<PathBuf>,
     /// The cluster secret, if one was given (read from its file already).
     pub(crate) cluster_secret: Option<String>,
-    /// The member to join a running cluster through, if joining.
-    pub(crate) join: Option<String>,
+    /// The members to join a running cluster through (empty: not joining).
+    pub(crate) join: Vec<String>,
     /// Join as a plain member.
     pub(crate) plain: bool,
     /// Gossip membership, if it runs.
@@ -231,7 +233,12 @@ impl ServeArgs {
         }
         let cluster_secret = self.cluster_secret(&file)?;
         let gossip = self.gossip(&file)?;
-        if let Some(join) = self.join.clone().or(file.join.clone()) {
+        let join = if self.join.is_empty() {
+            file.join.as_deref().map(|seeds| seeds.split(',').map(|seed| seed.trim().to_owned()).collect())
+        } else {
+            Some(self.join.clone())
+        };
+        if let Some(join) = join {
             return Ok(ServeConfig { gossip, ..self.merge_join(id, join, file, cluster_secret)? });
         }
         let entries = if self.members.is_empty() { &file.members } else { &self.members };
@@ -270,7 +277,7 @@ impl ServeArgs {
             members,
             data_dir: self.data_dir.clone().or(file.data_dir),
             cluster_secret,
-            join: None,
+            join: Vec::new(),
             plain: false,
             gossip,
         })
@@ -281,15 +288,15 @@ impl ServeArgs {
     fn merge_join(
         &self,
         id: u64,
-        join: String,
+        join: Vec<String>,
         file: ServeFile,
         cluster_secret: Option<String>,
     ) -> Result<ServeConfig, ConfigError> {
         if !file.members.is_empty() {
             return Err(invalid("give either join or members, not both: a joining member learns the members"));
         }
-        if !valid_address(&join) {
-            return Err(invalid(format!("--join {join:?} is not HOST:PORT (a running member's address)")));
+        if let Some(bad) = join.iter().find(|seed| !valid_address(seed)) {
+            return Err(invalid(format!("--join {bad:?} is not HOST:PORT (a running member's address)")));
         }
         let listen = self.listen.or(file.listen).ok_or_else(|| {
             invalid("--listen IP:PORT is required with --join (this member's address; there is no --members to take it from)")
@@ -307,7 +314,7 @@ impl ServeArgs {
             members,
             data_dir: self.data_dir.clone().or(file.data_dir),
             cluster_secret,
-            join: Some(join),
+            join,
             plain: self.plain,
             gossip: None,
         })

@@ -105,12 +105,12 @@ fn a_joining_member_is_configured_with_only_itself_at_its_advertised_address() {
     let join = |listen: &str, advertise: Option<&str>| ServeArgs {
         id: Some(4),
         listen: Some(listen.parse().unwrap()),
-        join: Some("127.0.0.1:7101".to_owned()),
+        join: vec!["127.0.0.1:7101".to_owned()],
         advertise: advertise.map(str::to_owned),
         ..ServeArgs::default()
     };
     let config = join("127.0.0.1:7104", None).merge(ServeFile::default()).unwrap();
-    assert_eq!(config.join.as_deref(), Some("127.0.0.1:7101"));
+    assert_eq!(config.join, ["127.0.0.1:7101"]);
     assert_eq!(config.members.into_iter().collect::<Vec<_>>(), vec![(4, "127.0.0.1:7104".to_owned())]);
     let config = join("0.0.0.0:7104", Some("10.0.0.4:7104")).merge(ServeFile::default()).unwrap();
     assert_eq!(config.members[&4], "10.0.0.4:7104");
@@ -119,8 +119,19 @@ fn a_joining_member_is_configured_with_only_itself_at_its_advertised_address() {
     assert!(err.contains("--advertise"), "{err}");
     let no_listen = ServeArgs { listen: None, ..join("127.0.0.1:7104", None) };
     assert!(no_listen.merge(ServeFile::default()).unwrap_err().to_string().contains("--listen"));
-    let bad = ServeArgs { join: Some("nowhere".to_owned()), ..join("127.0.0.1:7104", None) };
-    assert!(bad.merge(ServeFile::default()).unwrap_err().to_string().contains("not HOST:PORT"));
+    let bad =
+        ServeArgs { join: vec!["127.0.0.1:7101".to_owned(), "nowhere".to_owned()], ..join("127.0.0.1:7104", None) };
+    let err = bad.merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("\"nowhere\" is not HOST:PORT"), "{err}");
+    // Several seeds, from the flags or the file (comma-separated there).
+    let seeds = ServeArgs {
+        join: vec!["127.0.0.1:7101".to_owned(), "127.0.0.1:7102".to_owned()],
+        ..join("127.0.0.1:7104", None)
+    };
+    assert_eq!(seeds.merge(ServeFile::default()).unwrap().join, ["127.0.0.1:7101", "127.0.0.1:7102"]);
+    let file: ServeFile = toml::from_str("join = \"127.0.0.1:7101, 127.0.0.1:7103\"").unwrap();
+    let from_file = ServeArgs { join: Vec::new(), ..join("127.0.0.1:7104", None) }.merge(file).unwrap();
+    assert_eq!(from_file.join, ["127.0.0.1:7101", "127.0.0.1:7103"]);
 }
 
 #[test]

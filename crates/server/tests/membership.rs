@@ -197,6 +197,33 @@ async fn a_joined_member_restarted_on_its_data_directory_is_still_a_voter() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_joins_through_the_first_seed_that_answers() {
+    let mut cluster = Cluster::start(3).await;
+    // A seed that is not running (a port bound and closed again), then a follower or the
+    // leader: the join moves on to the next seed and follows its redirect.
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let seeds = vec![dead.clone(), cluster.address(2), cluster.address(3)];
+    cluster.join_through(4, seeds, false).await.unwrap();
+    await_voters(&cluster, "metadata", &[1, 2, 3, 4]).await;
+    assert_eq!(cluster.nodes[&1].members().get(4).map(|r| r.state), Some(MemberState::Up));
+    // With no seed running, the error names every seed it tried.
+    let config = coterie_server::NodeConfig {
+        join: vec![dead.clone()],
+        join_timeout: Duration::from_millis(600),
+        cluster_secret: Some(CLUSTER_SECRET.to_owned()),
+        ..coterie_server::NodeConfig::new(5, "127.0.0.1:0".parse().unwrap(), [(5, "127.0.0.1:1".to_owned())].into())
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = coterie_server::Node::start_with_listener(config, listener).await.err().unwrap().to_string();
+    assert!(err.contains(&format!("cannot join the cluster through {dead}")), "{err}");
+    assert!(err.contains(&format!("last answer: {dead}: ")), "{err}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn admin_calls_are_refused_without_the_secret_and_bad_members_with_a_reason() {
     let mut cluster = Cluster::start(3).await;
     let mut client = AdminServiceClient::connect(format!("http://{}", cluster.address(1))).await.unwrap();

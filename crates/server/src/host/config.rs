@@ -45,13 +45,14 @@ pub struct NodeConfig {
     /// anyone who reaches the port: only for a trusted network or local development. At
     /// least 16 printable ASCII characters, no spaces.
     pub cluster_secret: Option<String>,
-    /// Join a running cluster through the member at this `host:port` instead of forming
-    /// one: `members` then names only this node (its id and the address the others reach
-    /// it at). The node asks to be added as a CP member (following redirects to the
-    /// metadata leader), and [`Node::start`] returns once it votes in every CP group. A
-    /// node that joined never initializes a group itself, also after a restart on its data
-    /// directory (a `joined` file there remembers it).
-    pub join: Option<String>,
+    /// Join a running cluster through the members at these `host:port`s (seeds) instead of
+    /// forming one (empty: form or restart one from `members`): `members` then names only
+    /// this node (its id and the address the others reach it at). The node asks any seed
+    /// that answers, in turn, to add it (following redirects to the metadata leader), and
+    /// [`Node::start`] returns once it votes in every CP group. A node that joined never
+    /// initializes a group itself, also after a restart on its data directory (a `joined`
+    /// file there remembers it).
+    pub join: Vec<String>,
     /// How long joining may take before [`Node::start`] gives up.
     pub join_timeout: Duration,
     /// Join as a plain member (with [`NodeConfig::join`] only): listed in the member table,
@@ -104,7 +105,7 @@ impl NodeConfig {
             default_call_timeout: Duration::from_secs(600),
             max_call_timeout: Duration::from_secs(600),
             cluster_secret: None,
-            join: None,
+            join: Vec::new(),
             join_timeout: Duration::from_secs(60),
             plain: false,
             object_limits: ObjectLimits::default(),
@@ -141,7 +142,7 @@ impl NodeConfig {
             "it must be at least 1: the `default` group counts",
         )?;
         ConfigError::ensure(
-            !self.plain || self.join.is_some(),
+            !self.plain || !self.join.is_empty(),
             "NodeConfig::plain",
             self.plain,
             "a plain member must be started with join (the member to join through), restarts included",

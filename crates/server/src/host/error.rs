@@ -98,7 +98,7 @@ pub enum HostError {
     /// Joining the cluster failed.
     #[error("cannot join the cluster through {seed}: {reason}")]
     Join {
-        /// The member asked first.
+        /// The members asked (comma-separated).
         seed: String,
         /// Why, and what to do.
         reason: String,

@@ -31,12 +31,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Whether the node joined at runtime: it is joining now, or its data directory says it
 /// joined before. A node joining now records it there first.
 pub(super) fn joined(config: &NodeConfig) -> Result<bool, HostError> {
-    let Some(dir) = &config.data_dir else { return Ok(config.join.is_some()) };
+    let Some(dir) = &config.data_dir else { return Ok(!config.join.is_empty()) };
     let marker = dir.join(JOINED_FILE);
-    if config.join.is_some() {
+    if !config.join.is_empty() {
         std::fs::write(&marker, b"this member joined a running cluster; it never initializes a CP group\n").map_err(
             |err| HostError::Join {
-                seed: config.join.clone().unwrap_or_default(),
+                seed: config.join.join(","),
                 reason: format!("cannot write {}: {err}; check the data directory is writable", marker.display()),
             },
         )?;
@@ -45,14 +45,20 @@ pub(super) fn joined(config: &NodeConfig) -> Result<bool, HostError> {
     Ok(marker.exists())
 }
 
-/// Asks the cluster, through `seed`, to add this node as a CP member, and waits until it
-/// is (bounded by [`NodeConfig::join_timeout`]).
-pub(super) async fn join(inner: &Inner, seed: &str) -> Result<(), HostError> {
+/// Asks the cluster, through the first of `seeds` that answers (each in turn, from the
+/// start again while time is left), to add this node as a CP member, and waits until it
+/// is (bounded by [`NodeConfig::join_timeout`]). Any running member is a good seed: a
+/// member that does not lead the metadata group names its leader, which is asked next.
+pub(super) async fn join(inner: &Inner, seeds: &[String]) -> Result<(), HostError> {
     let config = &inner.config;
     let deadline = Instant::now() + config.join_timeout;
     let address = config.members.get(&config.id).cloned().unwrap_or_default();
-    let fail = |reason: String| HostError::Join { seed: seed.to_owned(), reason };
-    let mut target = seed.to_owned();
+    let fail = |reason: String| HostError::Join { seed: seeds.join(","), reason };
+    let Some(first) = seeds.first() else {
+        return Err(fail("no member to join through was given; name at least one running member".to_owned()));
+    };
+    let mut next_seed = seeds.iter().cycle().skip(1);
+    let mut target = first.clone();
     let mut last = String::from("no member answered");
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -83,9 +89,9 @@ pub(super) async fn join(inner: &Inner, seed: &str) -> Result<(), HostError> {
             Err(ApiError::Core(err)) => {
                 return Err(fail(format!("the cluster refused to add member {}: {err}", config.id)));
             }
-            Err(err) => last = err.to_string(),
+            Err(err) => last = format!("{target}: {err}"),
         }
-        target = seed.to_owned();
+        target = next_seed.next().unwrap_or(first).clone();
         tokio::time::sleep(RETRY_AFTER.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
 }

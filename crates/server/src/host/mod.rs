@@ -373,8 +373,8 @@ impl Node {
             let _ = inner.gossip_view.set(gossip.members());
         }
         let node = Node::assemble(inner, local_addr, gossip, tasks);
-        if let Some(seed) = node.inner.config.join.clone()
-            && let Err(err) = join::join(&node.inner, &seed).await
+        if !node.inner.config.join.is_empty()
+            && let Err(err) = join::join(&node.inner, &node.inner.config.join).await
         {
             node.shutdown().await;
             return Err(err);

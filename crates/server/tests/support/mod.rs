@@ -163,6 +163,17 @@ impl Cluster {
 
     /// [`Cluster::join`] as a plain member (`plain`) or a CP member.
     pub async fn join_as(&mut self, id: u64, seed: u64, plain: bool) -> Result<(), coterie_server::HostError> {
+        let seeds = vec![self.members[&seed].clone()];
+        self.join_through(id, seeds, plain).await
+    }
+
+    /// [`Cluster::join_as`] through the members at `seeds` (any `host:port`s, tried in turn).
+    pub async fn join_through(
+        &mut self,
+        id: u64,
+        seeds: Vec<String>,
+        plain: bool,
+    ) -> Result<(), coterie_server::HostError> {
         let listener = bind("127.0.0.1:0".parse().unwrap());
         self.members.insert(id, listener.local_addr().unwrap().to_string());
         self.joined.insert(id);
@@ -171,7 +182,7 @@ impl Cluster {
             dirs.push(tempfile::tempdir().unwrap());
         }
         let mut config = self.config(id);
-        config.join = Some(self.members[&seed].clone());
+        config.join = seeds;
         config.plain = plain;
         let node = Node::start_with_listener(config, listener).await?;
         self.nodes.insert(id, node);
