@@ -1,0 +1,123 @@
+"""Faults: the leader killed with -9 during calls, and a lock holder's process killed -9."""
+
+from __future__ import annotations
+
+import select
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import coterie
+
+
+def test_calls_continue_after_the_leader_is_killed(own_cluster, name):
+    """Increments run while the default group's leader is killed -9; every increment is
+    applied exactly once (the answers are 1..N, none lost, none doubled)."""
+    cluster = own_cluster
+    with coterie.Client(cluster.endpoints, call_timeout=30.0, attempt_timeout=1.0) as client:
+        counter = client.cp.atomic_long(name)
+        lock = client.cp.fenced_lock(name + "-lock")
+        fence = lock.lock()
+        answers = [counter.increment_and_get() for _ in range(20)]
+        leader = cluster.leader()
+        killed = threading.Event()
+
+        def kill_soon():
+            cluster.kill(leader)
+            killed.set()
+
+        killer = threading.Thread(target=kill_soon)
+        killer.start()
+        while not killed.is_set():
+            answers.append(counter.increment_and_get())
+        killer.join(timeout=30)
+        for _ in range(20):
+            answers.append(counter.increment_and_get())
+        assert answers == list(range(1, len(answers) + 1))
+        assert counter.get() == len(answers)
+        new_leader = cluster.leader()
+        assert new_leader != leader
+        # The lock's session lives in the group's replicated state: it survives the failover.
+        assert lock.is_locked_by_current_thread()
+        assert lock.get_fence() == fence
+        lock.unlock()
+        assert lock.try_lock(timeout=0) > fence
+
+
+def test_a_blocked_lock_call_survives_the_leader_kill(own_cluster, name):
+    """A lock() parked at the leader keeps its place across the leader's kill -9 and is
+    served when the holder unlocks through the new leader."""
+    cluster = own_cluster
+    with coterie.Client(cluster.endpoints, call_timeout=30.0, wait_poll=1.0) as holder, \
+            coterie.Client(cluster.endpoints, call_timeout=30.0, wait_poll=1.0) as waiter:
+        first = holder.cp.fenced_lock(name).lock()
+        pending = waiter.cp.fenced_lock(name).lock_async()
+        cluster.kill(cluster.leader())
+        assert not pending.done()
+        holder.cp.fenced_lock(name).unlock()
+        assert pending.result(timeout=30) > first
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    import coterie
+    client = coterie.Client(sys.argv[1].split(","), session_ttl=2.0)
+    fence = client.cp.fenced_lock(sys.argv[2]).lock()
+    print(fence, flush=True)
+    sys.stdin.read()  # holds the lock until killed
+    """
+)
+
+
+def test_a_lock_is_freed_when_its_holders_process_dies(cluster, client, name):
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, ",".join(cluster.endpoints), name],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 30.0)
+        assert ready, "the child did not take the lock within 30 s"
+        line = child.stdout.readline()
+        assert line.strip(), child.stderr.read().decode(errors="replace")
+        child_fence = int(line)
+        lock = client.cp.fenced_lock(name)
+        assert lock.is_locked()
+        assert lock.try_lock(timeout=0) is None
+        child.kill()
+        child.wait(timeout=10)
+        # The child's session (TTL 2 s) expires without heartbeats; the cluster releases the lock.
+        started = time.monotonic()
+        fence = lock.try_lock(timeout=20.0)
+        assert fence is not None and fence > child_fence
+        assert time.monotonic() - started < 20.0
+        lock.unlock()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        child.stdout.close()
+        child.stderr.close()
+        child.stdin.close()
+
+
+def test_lock_ownership_lost_when_the_session_expires(cluster, name):
+    """A holder whose session expired (here: heartbeats slower than the TTL) gets
+    LockOwnershipLost, not a silent success, and another client got the lock meanwhile."""
+    with coterie.Client(cluster.endpoints, session_ttl=1.0, heartbeat_interval=0.9) as slow:
+        lock = slow.cp.fenced_lock(name)
+        fence = lock.lock()
+        # A stalled process: its heartbeats stop (the heartbeat task beats the sessions in
+        # this table, and ends when it is empty), so the session expires after its 1 s TTL.
+        slow._inner._core.sessions._open.clear()
+        with coterie.Client(cluster.endpoints) as other:
+            taken = other.cp.fenced_lock(name).try_lock(timeout=20.0)
+            assert taken is not None and taken > fence
+            try:
+                lock.unlock()
+                raise AssertionError("unlock after the session expired must raise")
+            except coterie.LockOwnershipLost:
+                pass
+            other.cp.fenced_lock(name).unlock()
