@@ -321,6 +321,8 @@ class Sessions:
         self._opening: Dict[str, asyncio.Lock] = {}
         self._open_seq: Dict[str, int] = {}
         self._heartbeat: Optional[asyncio.Task] = None
+        # Sessions the cluster said are gone (expired), so handles can tell what they lost.
+        self.expired: set = set()
 
     def current(self, group: str) -> Optional[int]:
         """The open session of ``group``, if any."""
@@ -355,6 +357,7 @@ class Sessions:
 
     def drop(self, group: str, session: int) -> None:
         """Forgets ``session`` (it expired): the next call of ``group`` opens a new one."""
+        self.expired.add(session)
         if self._open.get(group) == session:
             del self._open[group]
 

@@ -300,6 +300,22 @@ class Semaphore(Handle):
 
     _service = "SemaphoreService"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # session -> permits taken through this handle in it
+        self._held: Dict[int, int] = {}
+
+    def _lost(self) -> int:
+        """Permits this handle took in sessions that expired since (the cluster released
+        them); forgets them."""
+        lost = 0
+        for session in [s for s in self._held if s in self._core.sessions.expired]:
+            lost += self._held.pop(session)
+        return lost
+
+    def _took(self, session: int, permits: int) -> None:
+        self._held[session] = self._held.get(session, 0) + permits
+
     async def _with_session(self, method: str, request_type: Any, call_timeout: Optional[float], *, retry: bool,
                             parked: bool = False, deadline: Optional[float] = None, **values: Any) -> Any:
         if deadline is None:
@@ -307,8 +323,9 @@ class Semaphore(Handle):
         while True:
             session = await self._core.sessions.get(self._group, deadline)
             try:
-                return await self._write(method, request_type, None, session=session, parked=parked,
-                                         deadline=deadline, use_deadline=True, **values)
+                response = await self._write(method, request_type, None, session=session, parked=parked,
+                                             deadline=deadline, use_deadline=True, **values)
+                return session, response
             except errors.SessionExpired:
                 self._core.sessions.drop(self._group, session)
                 if not retry:
@@ -326,8 +343,9 @@ class Semaphore(Handle):
     async def acquire(self, permits: int = 1, *, call_timeout: Optional[float] = None) -> None:
         """Takes ``permits``, waiting as long as it takes (or ``call_timeout``)."""
         deadline = self._core.deadline(call_timeout, forever=True)
-        await self._with_session("Acquire", pb.SemaphoreAcquireRequest, None, retry=True, parked=True,
-                                 deadline=deadline, permits=permits)
+        session, _ = await self._with_session("Acquire", pb.SemaphoreAcquireRequest, None, retry=True, parked=True,
+                                              deadline=deadline, permits=permits)
+        self._took(session, permits)
 
     async def try_acquire(self, permits: int = 1, timeout: float = 0.0, *, call_timeout: Optional[float] = None) -> bool:
         """Takes ``permits`` if available, else waits up to ``timeout`` seconds; answers
@@ -335,15 +353,35 @@ class Semaphore(Handle):
         wait_ms = _ms(timeout)
         opts = self._core.options
         deadline = time.monotonic() + timeout + (opts.call_timeout if call_timeout is None else call_timeout)
-        response = await self._with_session("TryAcquire", pb.SemaphoreTryAcquireRequest, None, retry=True,
-                                            parked=wait_ms > 0, deadline=deadline, permits=permits, timeout_ms=wait_ms)
+        session, response = await self._with_session("TryAcquire", pb.SemaphoreTryAcquireRequest, None, retry=True,
+                                                     parked=wait_ms > 0, deadline=deadline, permits=permits,
+                                                     timeout_ms=wait_ms)
+        if response.acquired:
+            self._took(session, permits)
         return response.acquired
 
     async def release(self, permits: int = 1, *, call_timeout: Optional[float] = None) -> None:
         """Gives back ``permits`` this client's session holds
         (:class:`~coterie.errors.PermitsNotHeld` otherwise; :class:`~coterie.errors.SessionExpired`
         if the session that held them expired, which released them)."""
-        await self._with_session("Release", pb.SemaphoreReleaseRequest, call_timeout, retry=False, permits=permits)
+        lost = self._lost()
+        if lost:
+            raise errors.SessionExpired(
+                f"{lost} permit(s) of semaphore {self._name!r} were held in a session that expired: the cluster "
+                "released them; acquire again before releasing",
+                metadata={"name": self._name, "lost_permits": str(lost)},
+            )
+        try:
+            session, _ = await self._with_session("Release", pb.SemaphoreReleaseRequest, call_timeout, retry=False,
+                                                  permits=permits)
+        except errors.SessionExpired:
+            self._lost()
+            raise
+        left = self._held.get(session, 0) - permits
+        if left > 0:
+            self._held[session] = left
+        else:
+            self._held.pop(session, None)
 
     async def available_permits(self, *, call_timeout: Optional[float] = None) -> int:
         """The permits available now (negative after a reduction below what is held)."""
@@ -352,7 +390,10 @@ class Semaphore(Handle):
     async def drain_permits(self, *, call_timeout: Optional[float] = None) -> int:
         """Takes every available permit, answering how many."""
         request = pb.SemaphoreDrainPermitsRequest
-        return (await self._with_session("DrainPermits", request, call_timeout, retry=True)).drained
+        session, response = await self._with_session("DrainPermits", request, call_timeout, retry=True)
+        if response.drained > 0:
+            self._took(session, response.drained)
+        return response.drained
 
     async def reduce_permits(self, reduction: int, *, call_timeout: Optional[float] = None) -> None:
         """Removes ``reduction`` permits from the pool (it may go negative)."""

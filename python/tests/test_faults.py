@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import select
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+
+import pytest
 
 import coterie
 
@@ -103,21 +107,51 @@ def test_a_lock_is_freed_when_its_holders_process_dies(cluster, client, name):
         child.stdin.close()
 
 
+def stall(client: coterie.Client, seconds: float) -> "concurrent.futures.Future":
+    """Freezes the client's event loop for ``seconds`` (a process stalled: no heartbeats);
+    the answer is done when the stall is over."""
+    client._portal.loop.call_soon_threadsafe(time.sleep, seconds)
+    return client._portal.submit(asyncio.sleep(0))
+
+
 def test_lock_ownership_lost_when_the_session_expires(cluster, name):
-    """A holder whose session expired (here: heartbeats slower than the TTL) gets
-    LockOwnershipLost, not a silent success, and another client got the lock meanwhile."""
-    with coterie.Client(cluster.endpoints, session_ttl=1.0, heartbeat_interval=0.9) as slow:
+    """A holder stalled past its session TTL gets LockOwnershipLost, not a silent success,
+    and another client got the lock meanwhile."""
+    with coterie.Client(cluster.endpoints, session_ttl=1.0, heartbeat_interval=0.3) as slow:
         lock = slow.cp.fenced_lock(name)
         fence = lock.lock()
-        # A stalled process: its heartbeats stop (the heartbeat task beats the sessions in
-        # this table, and ends when it is empty), so the session expires after its 1 s TTL.
-        slow._inner._core.sessions._open.clear()
+        stalled = stall(slow, 4.0)
         with coterie.Client(cluster.endpoints) as other:
             taken = other.cp.fenced_lock(name).try_lock(timeout=20.0)
             assert taken is not None and taken > fence
-            try:
+            stalled.result(timeout=30)
+            with pytest.raises(coterie.LockOwnershipLost):
                 lock.unlock()
-                raise AssertionError("unlock after the session expired must raise")
-            except coterie.LockOwnershipLost:
-                pass
+            assert not lock.is_locked_by_current_thread()
             other.cp.fenced_lock(name).unlock()
+
+
+def test_permits_lost_with_an_expired_session_are_reported(cluster, name):
+    with coterie.Client(cluster.endpoints, session_ttl=1.0, heartbeat_interval=0.3) as slow:
+        semaphore = slow.cp.semaphore(name)
+        semaphore.init(1)
+        semaphore.acquire()
+        stalled = stall(slow, 4.0)
+        with coterie.Client(cluster.endpoints) as other:
+            # The cluster releases the permit when the session expires.
+            assert other.cp.semaphore(name).try_acquire(timeout=20.0) is True
+            other.cp.semaphore(name).release()
+        stalled.result(timeout=30)
+        with pytest.raises(coterie.SessionExpired):
+            semaphore.release()
+        assert semaphore.try_acquire(timeout=0) is True  # a new session
+        semaphore.release()
+        assert semaphore.available_permits() == 1
+
+
+def test_a_client_given_one_follower_follows_the_redirect_to_the_leader(cluster, name):
+    leader = cluster.leader()
+    follower = next(n for n in cluster.addresses if n != leader)
+    with coterie.Client([cluster.addresses[follower]]) as c:
+        assert c.cp.atomic_long(name).increment_and_get() == 1
+        assert cluster.addresses[leader] in c._inner._core.endpoints
