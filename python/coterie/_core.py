@@ -136,6 +136,10 @@ class Core:
         self._leaders: Dict[str, str] = {}
         self._series: Dict[str, _Series] = {}
         self.sessions = Sessions(self)
+        # Shared by every handle of one structure: who holds which lock in which session
+        # ((group, name) -> owner -> (session, count)), and permits taken per session.
+        self.lock_holds: Dict[tuple, Dict[bytes, tuple]] = {}
+        self.permits_held: Dict[tuple, Dict[int, int]] = {}
         self.closed = False
 
     # --- plumbing -------------------------------------------------------------------------
@@ -216,7 +220,68 @@ class Core:
     ) -> Any:
         """Delivers ``request`` to ``key``'s leader and answers its response, retrying the
         same request (same invocation) until ``deadline``; raises the error it was refused
-        with. ``run(stub, request, timeout)`` replaces the unary call for streams."""
+        with. ``run(stub, request, timeout)`` replaces the unary call for streams.
+
+        A parked call (``parked``: it waits in the group's queue) whose deadline passes is
+        cancelled, then asked once more for its outcome: it may have been granted just
+        before the cancel reached it (then that is the answer), or it was cancelled
+        (:class:`~coterie.errors.WaitTimedOut`: nothing acquired). A parked call whose
+        asyncio task is cancelled is cancelled in the group in the background, so a lock
+        or permits are not granted later to a caller that stopped waiting."""
+        seq = request.call.seq if parked and request is not None and request.HasField("call") else 0
+        if not seq:
+            return await self._deliver(service, method, request, key=key, deadline=deadline, mutation=mutation,
+                                       parked=parked, run=run)
+        try:
+            return await self._deliver(service, method, request, key=key, deadline=deadline, mutation=mutation,
+                                       parked=True, run=run)
+        except errors.Indeterminate as gave_up:
+            return await self._abandon(service, method, request, key, seq, gave_up)
+        except asyncio.CancelledError:
+            asyncio.get_running_loop().create_task(self._cancel(key, seq))
+            raise
+
+    async def _cancel(self, group: str, seq: int) -> bool:
+        """Cancels this client's parked call ``seq`` of ``group``; answers whether it was
+        still waiting. Bounded by ``call_timeout``."""
+        request = pb.CancelRequest(group=group, seq=seq, client_id=self.client_id)
+        response = await self._deliver("SessionService", "Cancel", request, key=group,
+                                       deadline=time.monotonic() + self.options.call_timeout, mutation=False)
+        return response.cancelled
+
+    async def _abandon(self, service: str, method: str, request: Any, key: str, seq: int,
+                       gave_up: errors.Indeterminate) -> Any:
+        try:
+            await self._cancel(key, seq)
+        except errors.CoterieError as err:
+            raise errors.Indeterminate(
+                f"{gave_up.message}; the wait could not be cancelled ({err.message}): it may still be granted "
+                "later, until the session expires",
+                code="indeterminate",
+            ) from err
+        try:
+            # The group answers a resend from its record: the call's outcome, or `cancelled`.
+            return await self._deliver(service, method, request, key=key,
+                                       deadline=time.monotonic() + self.options.call_timeout, mutation=True)
+        except errors.Cancelled as err:
+            raise errors.WaitTimedOut(
+                "the call waited until its deadline (call_timeout) without being served; the wait was cancelled "
+                "and nothing was acquired",
+                code="wait_timed_out",
+            ) from err
+
+    async def _deliver(
+        self,
+        service: str,
+        method: str,
+        request: Any,
+        *,
+        key: str,
+        deadline: Optional[float],
+        mutation: bool,
+        parked: bool = False,
+        run: Optional[Callable[[Any, Any, float], Any]] = None,
+    ) -> Any:
         opts = self.options
         address = self._leaders.get(key) or self.endpoints[0]
         backoff = opts.retry_initial

@@ -163,8 +163,8 @@ class FencedLock(Handle):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        # owner -> (session it holds the lock in, hold count)
-        self._holds: Dict[bytes, Tuple[int, int]] = {}
+        # owner -> (session it holds the lock in, hold count), shared by the client's handles
+        self._holds: Dict[bytes, Tuple[int, int]] = self._core.lock_holds.setdefault((self._group, self._name), {})
 
     def _owner(self, owner: Optional[bytes]) -> bytes:
         return owner if owner is not None else task_owner()
@@ -302,8 +302,8 @@ class Semaphore(Handle):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        # session -> permits taken through this handle in it
-        self._held: Dict[int, int] = {}
+        # session -> permits taken in it, shared by the client's handles of this semaphore
+        self._held: Dict[int, int] = self._core.permits_held.setdefault((self._group, self._name), {})
 
     def _lost(self) -> int:
         """Permits this handle took in sessions that expired since (the cluster released

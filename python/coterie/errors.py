@@ -252,6 +252,13 @@ class Indeterminate(CoterieError):
     code = "indeterminate"
 
 
+class WaitTimedOut(CoterieError):
+    """A blocking call (``lock``, ``acquire``, ``await_latch``) given a ``call_timeout`` was
+    not served in time; its wait was cancelled and nothing was acquired."""
+
+    code = "wait_timed_out"
+
+
 class NotServed(CoterieError):
     """The operation exists in the data model but this server version does not serve it
     (for example the size of a sharded map). Nothing was sent."""
@@ -301,6 +308,10 @@ _BY_CODE: Dict[str, Type[CoterieError]] = {
         Unavailable,
     ]
 }
+
+
+__all__ = [name for name, value in list(globals().items()) if isinstance(value, type) and issubclass(value, Exception)]
+__all__.append("error_for")
 
 
 def error_for(code: str, message: str, metadata: Optional[Mapping[str, str]] = None) -> CoterieError:

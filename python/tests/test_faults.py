@@ -155,3 +155,17 @@ def test_a_client_given_one_follower_follows_the_redirect_to_the_leader(cluster,
     with coterie.Client([cluster.addresses[follower]]) as c:
         assert c.cp.atomic_long(name).increment_and_get() == 1
         assert cluster.addresses[leader] in c._inner._core.endpoints
+
+
+def test_a_blocking_call_past_its_call_timeout_is_cancelled(cluster, name):
+    """lock(call_timeout=...) that is not served in time raises WaitTimedOut, and its wait is
+    cancelled in the group: the lock is not granted to it later."""
+    with coterie.Client(cluster.endpoints) as holder, coterie.Client(cluster.endpoints, wait_poll=0.5) as waiter:
+        holder.cp.fenced_lock(name).lock()
+        with pytest.raises(coterie.WaitTimedOut):
+            waiter.cp.fenced_lock(name).lock(call_timeout=1.0)
+        with pytest.raises(coterie.WaitTimedOut):
+            waiter.cp.semaphore(name + "-sem").acquire(call_timeout=1.0)
+        holder.cp.fenced_lock(name).unlock()
+        assert not holder.cp.fenced_lock(name).is_locked()
+        assert waiter.cp.fenced_lock(name).try_lock(timeout=0) is not None
