@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import select
 import subprocess
 import sys
@@ -17,32 +16,54 @@ import coterie
 
 
 def test_calls_continue_after_the_leader_is_killed(own_cluster, name):
-    """Increments run while the default group's leader is killed -9; every increment is
-    applied exactly once (the answers are 1..N, none lost, none doubled)."""
+    """Four threads increment without pause while the default group's leader is killed -9;
+    calls go on after the re-election and every increment is applied exactly once (the
+    answers are 1..N: none lost, none doubled)."""
     cluster = own_cluster
     with coterie.Client(cluster.endpoints, call_timeout=30.0, attempt_timeout=1.0) as client:
         counter = client.cp.atomic_long(name)
         lock = client.cp.fenced_lock(name + "-lock")
         fence = lock.lock()
-        answers = [counter.increment_and_get() for _ in range(20)]
-        leader = cluster.leader()
-        killed = threading.Event()
+        answers: list = []
+        phase = {"killed": False}
+        progress = threading.Condition()
+        stop = threading.Event()
+        errors: list = []
 
-        def kill_soon():
+        def worker():
+            try:
+                while not stop.is_set():
+                    value = counter.increment_and_get()
+                    with progress:
+                        answers.append((phase["killed"], value))
+                        progress.notify_all()
+            except Exception as err:  # reported below
+                errors.append(err)
+                with progress:
+                    progress.notify_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            with progress:
+                assert progress.wait_for(lambda: len(answers) >= 20 or errors, timeout=30), "no progress before the kill"
+            leader = cluster.leader()
             cluster.kill(leader)
-            killed.set()
-
-        killer = threading.Thread(target=kill_soon)
-        killer.start()
-        while not killed.is_set():
-            answers.append(counter.increment_and_get())
-        killer.join(timeout=30)
-        for _ in range(20):
-            answers.append(counter.increment_and_get())
-        assert answers == list(range(1, len(answers) + 1))
-        assert counter.get() == len(answers)
-        new_leader = cluster.leader()
-        assert new_leader != leader
+            with progress:
+                phase["killed"] = True
+                assert progress.wait_for(
+                    lambda: sum(1 for after, _ in answers if after) >= 20 or errors, timeout=60
+                ), "no progress after the leader was killed"
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        assert not errors, errors
+        values = sorted(value for _, value in answers)
+        assert values == list(range(1, len(values) + 1))
+        assert counter.get() == len(values)
+        assert cluster.leader() != leader
         # The lock's session lives in the group's replicated state: it survives the failover.
         assert lock.is_locked_by_current_thread()
         assert lock.get_fence() == fence
@@ -107,11 +128,18 @@ def test_a_lock_is_freed_when_its_holders_process_dies(cluster, client, name):
         child.stdin.close()
 
 
-def stall(client: coterie.Client, seconds: float) -> "concurrent.futures.Future":
-    """Freezes the client's event loop for ``seconds`` (a process stalled: no heartbeats);
-    the answer is done when the stall is over."""
-    client._portal.loop.call_soon_threadsafe(time.sleep, seconds)
-    return client._portal.submit(asyncio.sleep(0))
+class Stall:
+    """Freezes a client's event loop (a process stalled: no heartbeats, no calls) until
+    ``end()``, at most 60 s."""
+
+    def __init__(self, client: coterie.Client):
+        self._over = threading.Event()
+        self._client = client
+        client._portal.loop.call_soon_threadsafe(self._over.wait, 60.0)
+
+    def end(self) -> None:
+        self._over.set()
+        self._client._portal.submit(asyncio.sleep(0)).result(timeout=30)  # the loop runs again
 
 
 def test_lock_ownership_lost_when_the_session_expires(cluster, name):
@@ -120,11 +148,12 @@ def test_lock_ownership_lost_when_the_session_expires(cluster, name):
     with coterie.Client(cluster.endpoints, session_ttl=1.0, heartbeat_interval=0.3) as slow:
         lock = slow.cp.fenced_lock(name)
         fence = lock.lock()
-        stalled = stall(slow, 4.0)
+        stalled = Stall(slow)
         with coterie.Client(cluster.endpoints) as other:
+            # The session expires 1 s after the last heartbeat; the cluster frees the lock.
             taken = other.cp.fenced_lock(name).try_lock(timeout=20.0)
             assert taken is not None and taken > fence
-            stalled.result(timeout=30)
+            stalled.end()
             with pytest.raises(coterie.LockOwnershipLost):
                 lock.unlock()
             assert not lock.is_locked_by_current_thread()
@@ -136,12 +165,12 @@ def test_permits_lost_with_an_expired_session_are_reported(cluster, name):
         semaphore = slow.cp.semaphore(name)
         semaphore.init(1)
         semaphore.acquire()
-        stalled = stall(slow, 4.0)
+        stalled = Stall(slow)
         with coterie.Client(cluster.endpoints) as other:
             # The cluster releases the permit when the session expires.
             assert other.cp.semaphore(name).try_acquire(timeout=20.0) is True
             other.cp.semaphore(name).release()
-        stalled.result(timeout=30)
+        stalled.end()
         with pytest.raises(coterie.SessionExpired):
             semaphore.release()
         assert semaphore.try_acquire(timeout=0) is True  # a new session
