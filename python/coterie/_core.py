@@ -333,9 +333,13 @@ class Core:
                 elif detail is not None:
                     raise errors.error_for(detail.code, detail.message, detail.metadata) from None
                 elif err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
-                    # No detail: the member did not answer (down, unreachable, too slow).
-                    # An unanswered attempt of a mutation may have been delivered.
-                    maybe_applied = maybe_applied or err.code() != grpc.StatusCode.UNAVAILABLE or parked
+                    # No detail: the member did not answer (down, unreachable, too slow). Only
+                    # a connection that was never made certainly did not deliver the call; one
+                    # that broke mid-call (a member killed) may have.
+                    never_sent = err.code() == grpc.StatusCode.UNAVAILABLE and "failed to connect" in (
+                        err.details() or ""
+                    ).lower()
+                    maybe_applied = maybe_applied or not never_sent
                     last = f"{address}: {err.code().name} {err.details()}"
                 else:
                     raise errors.error_for(
