@@ -36,6 +36,27 @@ def coterie_bin() -> Path:
     return target / "debug" / "coterie"
 
 
+def _die_with_parent() -> None:
+    """In the member's process before exec: SIGKILL it when the test process dies (Linux),
+    so a killed test run leaves no members behind. (The signal follows the thread that
+    started the member: the fixtures start members from the main thread.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def pytest_configure(config):
+    # `timeout` (scripts/python-tests.sh) stops the run with SIGTERM: turn it into an
+    # interrupt, so fixtures stop their members.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
 def free_ports(n: int) -> List[int]:
     sockets = []
     try:
@@ -74,7 +95,7 @@ class Cluster:
         self._logs[n] = log
         self.procs[n] = subprocess.Popen(
             [str(self.binary), "serve", "--id", str(n), "--members", members, "--data-dir", str(data)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )
 
     def start_all(self) -> None:
