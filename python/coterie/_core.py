@@ -309,6 +309,7 @@ class Core:
                 return response
             except grpc.aio.AioRpcError as err:
                 detail = decode_detail(err)
+                retry_after = detail.retry_after_ms / 1000 if detail is not None and detail.HasField("retry_after_ms") else 0.0
                 code = detail.code if detail is not None else None
                 leader = _normalize(detail.leader_address) if detail is not None and detail.HasField("leader_address") else None
                 if code == "still_waiting":
@@ -349,7 +350,9 @@ class Core:
             hops = 0
             self._leaders.pop(key, None)
             address = self._next_endpoint(address)
-            pause = backoff if deadline is None else max(0.0, min(backoff, deadline - time.monotonic()))
+            # The server's retry-after hint, when it gives one, else the doubling backoff.
+            wanted = max(backoff, retry_after)
+            pause = wanted if deadline is None else max(0.0, min(wanted, deadline - time.monotonic()))
             await asyncio.sleep(pause)
             backoff = min(backoff * 2, opts.retry_max)
             if mutation and time.monotonic() - last_contact >= _RESEND_LIMIT:
