@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import codec as codecs
 from ._core import Core, group_of
@@ -145,6 +145,14 @@ class Bucket:
     def _header(self, seq: int = 0) -> pb.Call:
         return self._core.header(self._name, key=self._group, seq=seq)
 
+    async def _mutate(self, method: str, build: Callable[[pb.Call], Any], call_timeout: Optional[float],
+                      run: Optional[Callable[[Any, Any, float], Any]] = None) -> Any:
+        """A write: ``build(header)`` makes the request with the write's sequence number."""
+        deadline = self._core.deadline(call_timeout)
+        async with self._core.mutation_seq(self._group, deadline) as seq:
+            return await self._core.invoke(self._service, method, build(self._header(seq)), key=self._group,
+                                           deadline=deadline, mutation=True, run=run)
+
     async def _unary(self, method: str, request: Any, call_timeout: Optional[float], mutation: bool) -> Any:
         return await self._core.invoke(self._service, method, request, key=self._group,
                                        deadline=self._core.deadline(call_timeout), mutation=mutation)
@@ -173,26 +181,29 @@ class Bucket:
         if if_none_match is not None and if_none_match != "*":
             raise ValueError('a put takes if_none_match="*" (create only), not a list of ETags')
         body = codecs.encode(self._codec, data)
-        header = pb.PutObjectHeader(**fields(
-            call=self._header(self._core.next_seq(self._group)),
-            key=key,
-            content_type=content_type,
-            attributes=attributes,
-            ttl_ms=None if ttl is None else max(1, int(ttl * 1000)),
-            create_only=True if if_none_match == "*" else None,
-            if_match=if_match,
-            if_version=if_version,
-            if_fence_at_least=if_fence_at_least,
-        ))
         chunks = [body[i:i + _CHUNK] for i in range(0, len(body), _CHUNK)] or [b""]
-        messages = [pb.PutObjectRequest(data=chunk, last=i == len(chunks) - 1) for i, chunk in enumerate(chunks)]
-        messages[0].header.CopyFrom(header)
 
-        async def run(stub: Any, _request: Any, timeout: float) -> Any:
+        def build(call: pb.Call) -> List[pb.PutObjectRequest]:
+            header = pb.PutObjectHeader(**fields(
+                call=call,
+                key=key,
+                content_type=content_type,
+                attributes=attributes,
+                ttl_ms=None if ttl is None else max(1, int(ttl * 1000)),
+                create_only=True if if_none_match == "*" else None,
+                if_match=if_match,
+                if_version=if_version,
+                if_fence_at_least=if_fence_at_least,
+            ))
+            messages = [pb.PutObjectRequest(data=chunk, last=i == len(chunks) - 1) for i, chunk in enumerate(chunks)]
+            messages[0].header.CopyFrom(header)
+            return messages
+
+        async def run(stub: Any, messages: List[pb.PutObjectRequest], timeout: float) -> Any:
+            # The whole stream again on every attempt, with the same header (same invocation).
             return await stub.PutObject(iter(messages), timeout=timeout)
 
-        response = await self._core.invoke(self._service, "PutObject", None, key=self._group,
-                                           deadline=self._core.deadline(call_timeout), mutation=True, run=run)
+        response = await self._mutate("PutObject", build, call_timeout, run)
         return ObjectInfo.of(response.meta)
 
     async def get(
@@ -253,10 +264,11 @@ class Bucket:
         the key had a live object."""
         if if_match is not None and if_version is not None:
             raise ValueError("give if_match or if_version, not both")
-        request = pb.DeleteObjectRequest(**fields(call=self._header(self._core.next_seq(self._group)), key=key,
-                                                  if_match=if_match, if_version=if_version,
-                                                  if_fence_at_least=if_fence_at_least))
-        return (await self._unary("DeleteObject", request, call_timeout, True)).existed
+        def build(call: pb.Call) -> pb.DeleteObjectRequest:
+            return pb.DeleteObjectRequest(**fields(call=call, key=key, if_match=if_match, if_version=if_version,
+                                                   if_fence_at_least=if_fence_at_least))
+
+        return (await self._mutate("DeleteObject", build, call_timeout)).existed
 
     async def list(self, prefix: str = "", *, delimiter: Optional[str] = None, start_after: Optional[str] = None,
                    max_keys: Optional[int] = None, call_timeout: Optional[float] = None) -> ListPage:
@@ -285,12 +297,15 @@ class Bucket:
     async def _transfer(self, method: str, source: str, destination: str, if_not_exists: bool,
                         source_if_match: Optional[str], if_fence_at_least: Optional[int],
                         call_timeout: Optional[float]) -> ObjectInfo:
-        request = pb.TransferObjectRequest(**fields(
-            call=self._header(self._core.next_seq(self._group)), to=destination, if_not_exists=if_not_exists,
-            source_if_match=source_if_match, if_fence_at_least=if_fence_at_least,
-        ))
-        setattr(request, "from", source)
-        return ObjectInfo.of((await self._unary(method, request, call_timeout, True)).meta)
+        def build(call: pb.Call) -> pb.TransferObjectRequest:
+            request = pb.TransferObjectRequest(**fields(
+                call=call, to=destination, if_not_exists=if_not_exists, source_if_match=source_if_match,
+                if_fence_at_least=if_fence_at_least,
+            ))
+            setattr(request, "from", source)  # `from` is a Python keyword
+            return request
+
+        return ObjectInfo.of((await self._mutate(method, build, call_timeout)).meta)
 
     async def copy(self, source: str, destination: str, *, if_not_exists: bool = False,
                    source_if_match: Optional[str] = None, if_fence_at_least: Optional[int] = None,
@@ -310,12 +325,13 @@ class Bucket:
     async def set_ttl(self, key: str, ttl: Optional[float], *, if_match: Optional[str] = None,
                       if_fence_at_least: Optional[int] = None, call_timeout: Optional[float] = None) -> ObjectInfo:
         """Sets (seconds) or clears (``None``) an object's time to live; a write: new ETag."""
-        request = pb.SetObjectTtlRequest(**fields(
-            call=self._header(self._core.next_seq(self._group)), key=key,
-            ttl_ms=None if ttl is None else max(1, int(ttl * 1000)), if_match=if_match,
-            if_fence_at_least=if_fence_at_least,
-        ))
-        return ObjectInfo.of((await self._unary("SetObjectTtl", request, call_timeout, True)).meta)
+        def build(call: pb.Call) -> pb.SetObjectTtlRequest:
+            return pb.SetObjectTtlRequest(**fields(
+                call=call, key=key, ttl_ms=None if ttl is None else max(1, int(ttl * 1000)), if_match=if_match,
+                if_fence_at_least=if_fence_at_least,
+            ))
+
+        return ObjectInfo.of((await self._mutate("SetObjectTtl", build, call_timeout)).meta)
 
 
 __all__: Iterable[str] = ["Bucket", "Object", "ObjectInfo", "ListPage"]

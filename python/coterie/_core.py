@@ -22,10 +22,11 @@ Why it is shaped like this (the same contract the Rust client keeps, ``crates/cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence
 
 import grpc
 
@@ -109,15 +110,54 @@ def decode_detail(err: grpc.aio.AioRpcError) -> Optional[pb.ErrorDetail]:
     return None
 
 
+# How far the newest mutation may run ahead of the oldest unanswered one, in sequence
+# numbers: below the group's default record of 256 answers per client, with room to spare
+# (coterie_client's SEQ_SPAN). A mutation slowed by a failover keeps its answer in the record
+# while other threads of this client go on calling the group.
+SEQ_SPAN = 192
+
+
 class _Series:
-    """One group's sequence numbers, from 1."""
+    """One group's sequence numbers, from 1, and the mutations among them still unanswered."""
 
     def __init__(self) -> None:
         self.last = 0
+        self.pending: set = set()
+        self._freed: Optional[asyncio.Condition] = None
 
     def next(self) -> int:
         self.last += 1
         return self.last
+
+    def _room(self) -> bool:
+        return not self.pending or self.last + 1 - min(self.pending) < SEQ_SPAN
+
+    async def tracked(self, deadline: Optional[float]) -> int:
+        """The next number, registered as pending; waits (until ``deadline``) while it would be
+        SEQ_SPAN ahead of the oldest pending one."""
+        if not self._room():
+            if self._freed is None:
+                self._freed = asyncio.Condition()
+            async with self._freed:
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    await asyncio.wait_for(self._freed.wait_for(self._room), timeout)
+                except asyncio.TimeoutError:
+                    raise errors.Unavailable(
+                        f"this client's oldest call to the group is still unanswered {SEQ_SPAN} calls later (a member "
+                        "may be slow to fail over); nothing was sent",
+                        code="unavailable",
+                    ) from None
+        seq = self.next()
+        self.pending.add(seq)
+        return seq
+
+    async def release(self, seq: int) -> None:
+        """The mutation ``seq`` ended (answered, failed or abandoned)."""
+        self.pending.discard(seq)
+        if self._freed is not None:
+            async with self._freed:
+                self._freed.notify_all()
 
 
 class Core:
@@ -163,8 +203,20 @@ class Core:
         return getattr(pb_grpc, service + "Stub")(channel)
 
     def next_seq(self, key: str) -> int:
-        """The next sequence number of this client's series for ``key`` (a group)."""
+        """The next sequence number of this client's series for ``key`` (a group), for a
+        blocking call (the group never drops the record of a parked call)."""
         return self._series.setdefault(key, _Series()).next()
+
+    @contextlib.asynccontextmanager
+    async def mutation_seq(self, key: str, deadline: Optional[float]) -> AsyncIterator[int]:
+        """The next sequence number of ``key``'s series for a mutation, kept pending while
+        the block runs (see :data:`SEQ_SPAN`)."""
+        series = self._series.setdefault(key, _Series())
+        seq = await series.tracked(deadline)
+        try:
+            yield seq
+        finally:
+            await series.release(seq)
 
     def header(
         self,

@@ -60,11 +60,18 @@ class Handle:
         **values: Any,
     ) -> Any:
         core = self._core
-        seq = core.next_seq(self._group)
-        call = core.header(self._name, key=self._group, seq=seq, session=session, keep_parked=parked)
-        request = request_type(call=call, **fields(**values))
         if not use_deadline:
             deadline = core.deadline(call_timeout)
+        if parked:
+            return await self._send(method, request_type, core.next_seq(self._group), session, True, deadline, values)
+        async with core.mutation_seq(self._group, deadline) as seq:
+            return await self._send(method, request_type, seq, session, False, deadline, values)
+
+    async def _send(self, method: str, request_type: Any, seq: int, session: int, parked: bool,
+                    deadline: Optional[float], values: dict) -> Any:
+        core = self._core
+        call = core.header(self._name, key=self._group, seq=seq, session=session, keep_parked=parked)
+        request = request_type(call=call, **fields(**values))
         return await core.invoke(
             self._service, method, request, key=self._group, deadline=deadline, mutation=True, parked=parked
         )

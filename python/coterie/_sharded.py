@@ -44,11 +44,17 @@ class _Sharded:
 
     async def _call(self, method: str, request_type: Any, call_timeout: Optional[float], mutation: bool, **values: Any) -> Any:
         core = self._core
-        seq = core.next_seq(SHARDED) if mutation else 0
+        deadline = core.deadline(call_timeout)
+        if not mutation:
+            return await self._send(method, request_type, 0, deadline, values)
+        async with core.mutation_seq(SHARDED, deadline) as seq:
+            return await self._send(method, request_type, seq, deadline, values)
+
+    async def _send(self, method: str, request_type: Any, seq: int, deadline: float, values: dict) -> Any:
+        core = self._core
         call = core.header(self._name, key=SHARDED, seq=seq, shards=self._shards)
         request = request_type(call=call, **fields(**values))
-        return await core.invoke(self._service, method, request, key=SHARDED, deadline=core.deadline(call_timeout),
-                                 mutation=mutation)
+        return await core.invoke(self._service, method, request, key=SHARDED, deadline=deadline, mutation=seq != 0)
 
     def _not_served(self, operation: str) -> NoReturn:
         raise errors.NotServed(

@@ -4,7 +4,9 @@ codecs keep bytes and str as they are. No cluster needed."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,27 @@ def test_values():
     with pytest.raises(coterie.CodecError):
         encode(JSON, object())
     assert not hasattr(coterie, "PICKLE")
+
+
+def test_mutations_never_run_a_window_ahead_of_the_oldest_unanswered():
+    """The 193rd mutation waits while the 1st is unanswered (its answer must stay in the
+    group's record of 256), and goes once the 1st ends; a deadline bounds the wait."""
+
+    async def main():
+        series = _core._Series()
+        first = await series.tracked(None)
+        for _ in range(_core.SEQ_SPAN - 2):
+            await series.release(await series.tracked(None))
+        # Still room: 191 numbers past the oldest pending one.
+        late = await series.tracked(None)
+        assert late - first == _core.SEQ_SPAN - 1
+        await series.release(late)
+        with pytest.raises(coterie.Unavailable, match="nothing was sent"):
+            await series.tracked(time.monotonic() + 0.05)
+        waiting = asyncio.ensure_future(series.tracked(None))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        await series.release(first)
+        assert await asyncio.wait_for(waiting, 5) == late + 1
+
+    asyncio.run(main())
