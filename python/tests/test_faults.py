@@ -198,3 +198,15 @@ def test_a_blocking_call_past_its_call_timeout_is_cancelled(cluster, name):
         holder.cp.fenced_lock(name).unlock()
         assert not holder.cp.fenced_lock(name).is_locked()
         assert waiter.cp.fenced_lock(name).try_lock(timeout=0) is not None
+
+
+def test_heartbeats_keep_a_short_session_alive(cluster, name):
+    """A holder with a 1 s session keeps its lock for 3 s and more: its heartbeats keep the
+    session open (without them the other client would get the lock within the 3 s)."""
+    with coterie.Client(cluster.endpoints, session_ttl=1.0) as holder, coterie.Client(cluster.endpoints) as other:
+        lock = holder.cp.fenced_lock(name)
+        fence = lock.lock()
+        assert other.cp.fenced_lock(name).try_lock(timeout=3.0) is None
+        assert lock.is_locked_by_current_thread()
+        assert lock.get_fence() == fence
+        lock.unlock()
