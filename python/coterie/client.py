@@ -1,0 +1,227 @@
+"""The blocking API: :class:`Client`, the same handles as :mod:`coterie.aio` with plain
+methods, for threads and scripts.
+
+One event loop runs in a background thread (``coterie-client``) and carries every call; a
+method call hands its coroutine to that loop and waits for the answer. Each method ``m``
+also has ``m_async``, which answers a :class:`concurrent.futures.Future` at once (Hazelcast's
+``increment_and_get_async().result()``). A FencedLock is owned by the calling thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import inspect
+import os
+import threading
+from typing import Any, Callable, Coroutine, Optional, Sequence, Type, TypeVar, Union
+
+from . import _bucket, _cp, _sharded
+from .aio import AsyncClient
+from .codec import Codec
+
+T = TypeVar("T")
+
+
+class _Portal:
+    """The background event loop every call of one :class:`Client` runs in."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="coterie-client", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coroutine: Coroutine[Any, Any, T]) -> "concurrent.futures.Future[T]":
+        if threading.current_thread() is self._thread:
+            coroutine.close()
+            raise RuntimeError("a blocking Client method was called from its own event loop: use coterie.aio.AsyncClient")
+        if self.loop.is_closed():
+            coroutine.close()
+            raise RuntimeError("the client is closed: make a new one")
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self.submit(coroutine).result()
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self.loop.close()
+
+
+_thread_owners = threading.local()
+
+
+def _thread_owner() -> bytes:
+    """The lock owner of the calling thread (16 random bytes, drawn once per thread)."""
+    owner = getattr(_thread_owners, "owner", None)
+    if owner is None:
+        owner = os.urandom(16)
+        _thread_owners.owner = owner
+    return owner
+
+
+def _blocking(async_type: Type[Any], owned: bool = False) -> Type[Any]:
+    """A class whose methods run ``async_type``'s coroutine methods on the portal and wait,
+    plus an ``_async`` variant of each answering a Future."""
+
+    def __init__(self: Any, portal: _Portal, inner: Any) -> None:
+        self._portal = portal
+        self._inner = inner
+
+    namespace: dict = {
+        "__init__": __init__,
+        "__doc__": async_type.__doc__,
+        "__repr__": lambda self: repr(self._inner),
+        "name": property(lambda self: self._inner.name, doc="The structure's name."),
+    }
+    for attr, function in inspect.getmembers(async_type, inspect.iscoroutinefunction):
+        if attr.startswith("_"):
+            continue
+        takes_owner = owned and "_owner" in inspect.signature(function).parameters
+
+        def make(attr: str, function: Callable[..., Any], takes_owner: bool) -> tuple:
+            def coroutine(self: Any, args: tuple, kwargs: dict) -> Any:
+                if takes_owner:
+                    kwargs.setdefault("_owner", _thread_owner())
+                return getattr(self._inner, attr)(*args, **kwargs)
+
+            @functools.wraps(function)
+            def blocking(self: Any, *args: Any, **kwargs: Any) -> Any:
+                return self._portal.run(coroutine(self, args, kwargs))
+
+            @functools.wraps(function)
+            def future(self: Any, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+                return self._portal.submit(coroutine(self, args, kwargs))
+
+            future.__doc__ = f"Like :meth:`{attr}`, answering a concurrent.futures.Future at once."
+            return blocking, future
+
+        namespace[attr], namespace[attr + "_async"] = make(attr, function, takes_owner)
+    return type(async_type.__name__, (), namespace)
+
+
+AtomicLong = _blocking(_cp.AtomicLong)
+AtomicReference = _blocking(_cp.AtomicReference)
+Semaphore = _blocking(_cp.Semaphore)
+CountDownLatch = _blocking(_cp.CountDownLatch)
+_FencedLockBase = _blocking(_cp.FencedLock, owned=True)
+Counter = _blocking(_sharded.Counter)
+Map = _blocking(_sharded.Map)
+Set = _blocking(_sharded.Set)
+Bucket = _blocking(_bucket.Bucket)
+
+
+class FencedLock(_FencedLockBase):  # type: ignore[misc, valid-type]
+    __doc__ = _cp.FencedLock.__doc__
+
+    def __enter__(self) -> int:
+        return self.lock()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.unlock()
+
+
+class CP:
+    """The CP structures of a :class:`Client`."""
+
+    def __init__(self, portal: _Portal, inner: Any):
+        self._portal = portal
+        self._inner = inner
+
+    def atomic_long(self, name: str) -> Any:
+        """The AtomicLong ``name`` (``name@group`` for another CP group)."""
+        return AtomicLong(self._portal, self._inner.atomic_long(name))
+
+    def atomic_reference(self, name: str, codec: Optional[Codec] = None) -> Any:
+        """The AtomicReference ``name``; values through ``codec`` (default: JSON)."""
+        return AtomicReference(self._portal, self._inner.atomic_reference(name, codec))
+
+    def fenced_lock(self, name: str) -> FencedLock:
+        """The FencedLock ``name``."""
+        return FencedLock(self._portal, self._inner.fenced_lock(name))
+
+    def semaphore(self, name: str) -> Any:
+        """The (CP) Semaphore ``name``."""
+        return Semaphore(self._portal, self._inner.semaphore(name))
+
+    def count_down_latch(self, name: str) -> Any:
+        """The CountDownLatch ``name``."""
+        return CountDownLatch(self._portal, self._inner.count_down_latch(name))
+
+
+class Distributed:
+    """The sharded structures of a :class:`Client`."""
+
+    def __init__(self, portal: _Portal, inner: Any):
+        self._portal = portal
+        self._inner = inner
+
+    def counter(self, name: str, shards: Optional[int] = None) -> Any:
+        """The sharded counter ``name``."""
+        return Counter(self._portal, self._inner.counter(name, shards))
+
+    def map(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None) -> Any:
+        """The sharded map ``name``."""
+        return Map(self._portal, self._inner.map(name, shards, codec))
+
+    def set(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None) -> Any:
+        """The sharded set ``name``."""
+        return Set(self._portal, self._inner.set(name, shards, codec))
+
+
+class Client:
+    """A blocking client of a Coterie cluster; the options are :class:`coterie.aio.AsyncClient`'s.
+
+    ::
+
+        with coterie.Client(["127.0.0.1:7101", "127.0.0.1:7102", "127.0.0.1:7103"]) as client:
+            client.cp.atomic_long("seq").increment_and_get()
+    """
+
+    def __init__(self, endpoints: Union[str, Sequence[str]], **options: Any):
+        self._portal = _Portal()
+        try:
+            self._inner = AsyncClient(endpoints, **options)
+        except BaseException:
+            self._portal.stop()
+            raise
+        self.cp = CP(self._portal, self._inner.cp)
+        self._distributed = Distributed(self._portal, self._inner.distributed())
+
+    @property
+    def client_id(self) -> bytes:
+        """This client's identity (16 random bytes), which its calls carry."""
+        return self._inner.client_id
+
+    def distributed(self) -> Distributed:
+        """The sharded structures: ``counter``, ``map``, ``set``."""
+        return self._distributed
+
+    def bucket(self, name: str, codec: Optional[Codec] = None) -> Any:
+        """The bucket ``name`` of the object store."""
+        return Bucket(self._portal, self._inner.bucket(name, codec))
+
+    def close(self) -> None:
+        """Closes the sessions (releasing this client's locks and permits), the channels and
+        the background loop."""
+        if self._portal.loop.is_closed():
+            return
+        try:
+            self._portal.run(self._inner.close())
+        finally:
+            self._portal.stop()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
