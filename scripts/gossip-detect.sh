@@ -2,7 +2,9 @@
 # Gossip failure detection on real processes (issue 11, item 1). Each round starts three
 # `coterie serve` members with --gossip and --seeds (every member's gossip address, started
 # in the order 3, 1, 2), waits until members 1 and 2 print that member 3 is up, kills
-# member 3 with kill -9, and reports how long until both print that it is down; then stops
+# member 3 with kill -9, and reports how long until both print that it is down (gossip's
+# suggestion) and until both print that the committed member table says so (the metadata
+# leader's decision, which makes its partitions lost until it returns); then stops
 # member 2 with SIGTERM and reports how long until member 1 prints that it has left. Waits
 # poll the members' logs every 5 ms, bounded (10 s). Stops everything it started, by PID.
 #
@@ -55,10 +57,12 @@ for round in $(seq 1 "$ROUNDS"); do
   wait_for "log1:member 3 .* is up" "log2:member 3 .* is up" "log2:member 1 .* is up" >/dev/null
   sleep 0.$((RANDOM % 10))   # a random phase against the probe period
   kill -9 "${PIDS[3]}"; wait "${PIDS[3]}" 2>/dev/null || true; unset 'PIDS[3]'
-  down=$(wait_for "log1:member 3 .* is down" "log2:member 3 .* is down")
+  down=$(wait_for "log1:member 3 .* is down as" "log2:member 3 .* is down as")
+  committed=$(wait_for "log1:member 3 .* is down in the committed" "log2:member 3 .* is down in the committed")
+  committed=$(echo "$down + $committed" | bc)
   kill -TERM "${PIDS[2]}"
   left=$(wait_for "log1:member 2 .* is left")
   wait "${PIDS[2]}" || true; unset 'PIDS[2]'
   kill -TERM "${PIDS[1]}"; wait "${PIDS[1]}" || true; unset 'PIDS[1]'
-  echo "round $round: kill -9 -> down at both others ${down}s; SIGTERM -> left ${left}s"
+  echo "round $round: kill -9 -> gossip down at both others ${down}s, committed down at both ${committed}s; SIGTERM -> left ${left}s"
 done

@@ -63,6 +63,7 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     println!("member {} serving on {} (data: {data}); Ctrl-C stops it", config.id, node.local_addr());
     if let Some(view) = node.gossip_watch() {
         tokio::spawn(print_gossip_changes(config.id, view));
+        tokio::spawn(print_member_changes(config.id, Arc::clone(&node)));
     }
     if let Some(gossip) = &config.gossip {
         let seeds = gossip.seeds.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
@@ -113,7 +114,7 @@ async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
             if *member != id && seen.get(member) != Some(&info.state) {
                 println!(
                     "gossip: member {member} (API {}, gossip {}) is {} as member {id} sees it (a suggestion: the \
-                     member table is unchanged)",
+                     metadata group's leader commits down and up)",
                     info.id.api_addr, info.id.gossip_addr, info.state
                 );
             }
@@ -122,6 +123,37 @@ async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
         if view.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// How often [`print_member_changes`] looks at the applied member table.
+const MEMBER_LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Prints each change of a member's state in the member table as member `id` has applied
+/// it (what the metadata group committed, gossip's suggestions turned into decisions),
+/// until the node stops: the operator's record of who the cluster counts as down.
+async fn print_member_changes(id: u64, node: Arc<Node>) {
+    let mut seen = BTreeMap::new();
+    // The first table is the one the member starts with: only what is not up is news.
+    let mut first = true;
+    loop {
+        let table = node.members();
+        for (member, record) in table.iter() {
+            if seen.get(&member) != Some(&record.state) {
+                if !first || record.state != coterie_core::MemberState::Up {
+                    println!(
+                        "members: member {member} ({}) is {} in the committed member table, as member {id} applied it",
+                        record.address, record.state
+                    );
+                }
+                seen.insert(member, record.state);
+            }
+        }
+        first = first && table.is_empty();
+        if Arc::strong_count(&node) == 1 {
+            return;
+        }
+        tokio::time::sleep(MEMBER_LOOK_EVERY).await;
     }
 }
 
