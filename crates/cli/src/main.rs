@@ -25,6 +25,7 @@ mod serve;
 mod serve_config;
 mod serve_s3;
 mod status;
+mod status_verdict;
 mod wait_for;
 
 use std::io::Write;
@@ -39,7 +40,7 @@ pub(crate) const DATA_FILE: &str = "coterie.redb";
 
 /// What the exit status means, shown in `--help`.
 pub(crate) const EXIT_STATUS: &str = "Exit status: 0 done; 1 the structure refused the command (message on stderr); \
-                           2 usage error; 3 storage or other failure.";
+                           2 usage error; 3 storage or other failure; 4 (status) a group has no quorum.";
 
 /// Coterie: distributed data structures and coordination.
 #[derive(Debug, Parser)]
@@ -148,6 +149,8 @@ pub(crate) enum Outcome {
     Done,
     /// The structure refused the command (a `CoreError`); the message is for stderr.
     Refused(String),
+    /// `status`: the cluster answered, but a group has no quorum; the message is for stderr.
+    Unhealthy(String),
 }
 
 /// Writes `lines` to stdout, one per line.
@@ -171,6 +174,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Refused(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(1)
+        }
+        Ok(Outcome::Unhealthy(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(4)
         }
         Err(err) => {
             eprintln!("error: {err:#}");

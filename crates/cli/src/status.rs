@@ -14,6 +14,7 @@ use coterie_api::pb::{
 };
 
 use crate::Outcome;
+use crate::status_verdict::verdicts;
 
 /// Arguments of `coterie status`.
 #[derive(Debug, Args)]
@@ -109,7 +110,8 @@ fn describe_partitions(status: &PartitionsStatus) -> String {
     )
 }
 
-/// Runs `coterie status` against `endpoints`. Fails when no member answers.
+/// Runs `coterie status` against `endpoints`. Fails when no member answers, and answers
+/// [`Outcome::Unhealthy`] (exit status 4) when a group has no quorum.
 ///
 /// After each endpoint's view come the members of the committed member table (as the
 /// answering member that knows the most members has applied it), each with its role and
@@ -120,14 +122,16 @@ pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Resu
     let mut lines = Vec::new();
     let mut best: Option<ClusterStatusResponse> = None;
     let mut answering = std::collections::BTreeSet::new();
+    let mut received = Vec::new();
     for (endpoint, answer) in endpoints.iter().zip(answers) {
         match answer {
             Ok(status) => {
                 lines.extend(describe(endpoint, &status));
                 answering.insert(endpoint.clone());
                 if best.as_ref().is_none_or(|best| status.members.len() > best.members.len()) {
-                    best = Some(status);
+                    best = Some(status.clone());
                 }
+                received.push(status);
             }
             Err(err) => lines.push(format!("{endpoint}: unreachable: {err:#}")),
         }
@@ -140,14 +144,26 @@ pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Resu
         best.members.iter().map(|m| m.address.clone()).filter(|address| !answering.contains(address)).collect();
     let probes = ask_all(&others, timeout).await;
     for (address, probe) in others.iter().zip(probes) {
-        if probe.is_ok() {
+        if let Ok(status) = probe {
             answering.insert(address.clone());
+            received.push(status);
         }
     }
     lines.push(format!("members (the committed table as member {} has applied it):", best.member_id));
     lines.extend(member_lines(&best.members, Some(&answering)));
+    let verdicts = verdicts(&received);
+    lines.push("groups (from every member that answered):".to_owned());
+    lines.extend(verdicts.iter().map(ToString::to_string));
     crate::print_lines(&lines)?;
-    Ok(Outcome::Done)
+    let lost: Vec<&str> = verdicts.iter().filter(|v| !v.has_quorum()).map(|v| v.group.as_str()).collect();
+    if lost.is_empty() {
+        Ok(Outcome::Done)
+    } else {
+        Ok(Outcome::Unhealthy(format!(
+            "no quorum in group(s) {}: start the members that do not answer, or check the network between them",
+            lost.join(", ")
+        )))
+    }
 }
 
 /// One line per member: id, address, role, state, and, given who `answering`, whether it

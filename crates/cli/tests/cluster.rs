@@ -67,13 +67,19 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     let (status, report) = loop {
         let status = coterie(&["--endpoints", &endpoints, "status"]);
         let report = text(&status.stdout);
-        if report.matches("group default").count() == 3 || started.elapsed() > BOUND {
+        let per_member = report.lines().filter(|l| l.contains("group default") && !l.contains("quorum")).count();
+        if per_member == 3 || started.elapsed() > BOUND {
             break (status, report);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.status.success(), "{report}{}", text(&status.stderr));
-    assert_eq!(report.matches("group default").count(), 3, "{report}");
+    assert_eq!(report.matches("group default").count(), 4, "three members' views and the verdict:\n{report}");
+    for group in ["default", "metadata"] {
+        let verdict = report.lines().find(|l| l.contains(&format!("group {group}")) && l.contains("quorum"));
+        let verdict = verdict.unwrap_or_else(|| panic!("no verdict for {group}:\n{report}"));
+        assert!(verdict.contains("quorum ok: leader ") && verdict.contains("3 of 3 voters answer"), "{report}");
+    }
     let default_leaders = report.lines().filter(|l| l.contains("group default") && l.contains(" leader    ")).count();
     assert_eq!(default_leaders, 1, "exactly one member says it leads default:\n{report}");
     // Every member is listed once more below, with its role and whether it answers.
@@ -117,6 +123,22 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     let lock = call(&["fenced-lock", "lock", "l", "owner=1"]);
     assert_eq!(lock.status.code(), Some(1), "{}", text(&lock.stderr));
     assert!(text(&lock.stderr).contains("typed handle"), "{}", text(&lock.stderr));
+
+    // Two of three members killed: the one left answers, but no group has a quorum, and
+    // `status` says so and exits 4.
+    let mut members = members;
+    for id in [2, 3] {
+        support::signal("KILL", members.pid(id));
+        assert!(members.wait_for_exit(id, BOUND).is_some(), "member {id} did not exit");
+    }
+    let status = coterie(&["--endpoints", &endpoints, "status", "--timeout-ms", "500"]);
+    let report = text(&status.stdout);
+    assert_eq!(status.status.code(), Some(4), "{report}{}", text(&status.stderr));
+    for group in ["default", "metadata"] {
+        let verdict = report.lines().find(|l| l.contains(&format!("group {group}")) && l.contains("QUORUM LOST"));
+        assert!(verdict.is_some_and(|v| v.contains("1 of 3 voters answer (silent: 2,3)")), "{group}:\n{report}");
+    }
+    assert!(text(&status.stderr).contains("no quorum in group(s) default, metadata"), "{}", text(&status.stderr));
 }
 
 #[test]
