@@ -84,7 +84,7 @@ pub(crate) async fn run(endpoints: &[String], args: &CallArgs) -> anyhow::Result
         lines.insert(0, format!("{response:?}"));
         Ok(lines)
     });
-    crate::cluster_ops::finish(client, answer).await
+    crate::cluster_ops::finish(client, answer.map(Into::into)).await
 }
 
 #[cfg(test)]

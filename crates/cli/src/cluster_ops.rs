@@ -58,8 +58,8 @@ impl ClusterKind {
                 "contains VALUE|--null",
                 "clear",
             ],
-            ClusterKind::FencedLock => &["is-locked", "lock-count", "fence"],
-            ClusterKind::Semaphore => &["available", "init N", "drain", "reduce N", "increase N"],
+            ClusterKind::FencedLock => &["is-locked", "lock-count"],
+            ClusterKind::Semaphore => &["available", "init N", "reduce N", "increase N"],
             ClusterKind::Latch => &["count", "round", "try-set-count N", "count-down", "await [SECONDS]"],
         }
     }
@@ -112,14 +112,10 @@ pub enum ClusterOp {
     LockIsLocked,
     /// FencedLock lock-count.
     LockCount,
-    /// FencedLock fence (of the current holder; 0 when free).
-    LockFence,
     /// Semaphore available permits.
     SemAvailable,
     /// Semaphore init.
     SemInit(u64),
-    /// Semaphore drain.
-    SemDrain,
     /// Semaphore reduce.
     SemReduce(u64),
     /// Semaphore increase.
@@ -244,10 +240,8 @@ pub fn parse(kind: ClusterKind, op: &str, args: &[String]) -> Result<ClusterOp, 
         (K::AtomicRef, "clear") => a.none().map(|()| O::RefClear)?,
         (K::FencedLock, "is-locked") => a.none().map(|()| O::LockIsLocked)?,
         (K::FencedLock, "lock-count") => a.none().map(|()| O::LockCount)?,
-        (K::FencedLock, "fence") => a.none().map(|()| O::LockFence)?,
         (K::Semaphore, "available" | "available-permits") => a.none().map(|()| O::SemAvailable)?,
         (K::Semaphore, "init") => a.count(1).and_then(|()| a.u64(0)).map(O::SemInit)?,
-        (K::Semaphore, "drain" | "drain-permits") => a.none().map(|()| O::SemDrain)?,
         (K::Semaphore, "reduce" | "reduce-permits") => a.count(1).and_then(|()| a.u64(0)).map(O::SemReduce)?,
         (K::Semaphore, "increase" | "increase-permits") => a.count(1).and_then(|()| a.u64(0)).map(O::SemIncrease)?,
         (K::Latch, "count" | "get-count") => a.none().map(|()| O::LatchCount)?,
@@ -265,6 +259,18 @@ pub fn parse(kind: ClusterKind, op: &str, args: &[String]) -> Result<ClusterOp, 
             }
             _ => return Err(a.bad(format!("takes at most 1 argument, got {}", args.len()))),
         },
+        (K::FencedLock, "fence" | "get-fence") => {
+            return Err(a.bad(
+                "a one-shot command never holds the lock, so it has no fence to show (a fence belongs to its \
+                 holder); `is-locked` and `lock-count` tell whether someone holds it",
+            ));
+        }
+        (K::Semaphore, "drain" | "drain-permits") => {
+            return Err(a.bad(
+                "drained permits would belong to the one-shot command's session and come back when it exits; \
+                 use `reduce N` to take permits away for good",
+            ));
+        }
         (K::FencedLock, "lock" | "try-lock" | "unlock") | (K::Semaphore, "acquire" | "try-acquire" | "release") => {
             return Err(a.bad(
                 "a one-shot command cannot hold a lock or permits: its session closes when it exits, which \
@@ -276,8 +282,24 @@ pub fn parse(kind: ClusterKind, op: &str, args: &[String]) -> Result<ClusterOp, 
     Ok(parsed)
 }
 
+/// What a one-shot command answered: the lines to print, and, when what it waited for did
+/// not happen in time (a latch still counting), why, for exit status 4.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The lines to print.
+    pub lines: Vec<String>,
+    /// Set when the command waited for something that did not happen in time.
+    pub not_met: Option<String>,
+}
+
+impl From<Vec<String>> for Answer {
+    fn from(lines: Vec<String>) -> Self {
+        Answer { lines, not_met: None }
+    }
+}
+
 /// Runs `op` on the structure `name` through `client`, answering the lines to print.
-pub async fn execute<T: Transport>(client: &Client<T>, name: &str, op: &ClusterOp) -> Result<Vec<String>, ClientError> {
+pub async fn execute<T: Transport>(client: &Client<T>, name: &str, op: &ClusterOp) -> Result<Answer, ClientError> {
     use ClusterOp as O;
     let line = |value: String| vec![value];
     let maybe = |value: Option<Vec<u8>>| line(value.map_or_else(|| "(null)".to_owned(), |v| render::bytes(&v)));
@@ -321,13 +343,11 @@ pub async fn execute<T: Transport>(client: &Client<T>, name: &str, op: &ClusterO
         }
         O::LockIsLocked => line(client.fenced_lock(name)?.is_locked().await?.to_string()),
         O::LockCount => line(client.fenced_lock(name)?.lock_count().await?.to_string()),
-        O::LockFence => line(client.fenced_lock(name)?.fence().await?.0.to_string()),
         O::SemAvailable => line(client.semaphore(name)?.available_permits().await?.to_string()),
         O::SemInit(permits) => {
             client.semaphore(name)?.init(*permits).await?;
             line("ok".into())
         }
-        O::SemDrain => line(client.semaphore(name)?.drain_permits().await?.to_string()),
         O::SemReduce(permits) => {
             client.semaphore(name)?.reduce_permits(*permits).await?;
             line("ok".into())
@@ -345,10 +365,15 @@ pub async fn execute<T: Transport>(client: &Client<T>, name: &str, op: &ClusterO
         }
         O::LatchAwait(wait) => {
             let opened = client.count_down_latch(name)?.await_latch(Some(*wait)).await?;
-            line(if opened { "opened".to_owned() } else { format!("still counting after {}s", wait.as_secs()) })
+            if !opened {
+                let still = format!("still counting after {}s", wait.as_secs());
+                let why = format!("latch {name:?} did not open within {}s", wait.as_secs());
+                return Ok(Answer { lines: line(still), not_met: Some(why) });
+            }
+            line("opened".to_owned())
         }
     };
-    Ok(lines)
+    Ok(lines.into())
 }
 
 /// The long help of a kind's data command: its operations.
@@ -384,13 +409,16 @@ pub(crate) async fn run(
 /// anything else an error.
 pub(crate) async fn finish<T: Transport>(
     client: Client<T>,
-    answer: Result<Vec<String>, ClientError>,
+    answer: Result<Answer, ClientError>,
 ) -> anyhow::Result<crate::Outcome> {
     let closed = client.close().await;
     let outcome = match answer {
-        Ok(lines) => {
+        Ok(Answer { lines, not_met }) => {
             crate::print_lines(&lines)?;
-            crate::Outcome::Done
+            match not_met {
+                None => crate::Outcome::Done,
+                Some(why) => crate::Outcome::NotMet(why),
+            }
         }
         Err(ClientError::Refused(err)) => crate::Outcome::Refused(err.to_string()),
         Err(ClientError::InvalidName { name, reason }) => {

@@ -83,7 +83,6 @@ fn latch_await_takes_a_bounded_wait() {
     assert_eq!(ok(K::Latch, "count", &[]), O::LatchCount);
     assert_eq!(ok(K::Latch, "try-set-count", &["3"]), O::LatchTrySetCount(3));
     assert_eq!(ok(K::Semaphore, "available", &[]), O::SemAvailable);
-    assert_eq!(ok(K::FencedLock, "fence", &[]), O::LockFence);
 }
 
 #[test]
@@ -104,4 +103,20 @@ fn every_listed_usage_parses() {
             assert!(parsed.is_ok(), "{kind} {usage}: {parsed:?}");
         }
     }
+}
+
+#[test]
+fn operations_a_one_shot_command_cannot_do_truthfully_are_refused_with_the_reason() {
+    // A one-shot command never holds the lock, so it has no fence; drained permits would
+    // come back when its session closes (newcomer review F6).
+    for op in ["fence", "get-fence"] {
+        let refused = err(K::FencedLock, op, &[]);
+        assert!(refused.contains("never holds the lock, so it has no fence"), "{refused}");
+    }
+    for op in ["drain", "drain-permits"] {
+        let refused = err(K::Semaphore, op, &[]);
+        assert!(refused.contains("come back when it exits; use `reduce N`"), "{refused}");
+    }
+    assert!(!K::FencedLock.usage().contains(&"fence"));
+    assert!(!K::Semaphore.usage().contains(&"drain"));
 }

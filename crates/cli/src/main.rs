@@ -40,7 +40,7 @@ pub(crate) const DATA_FILE: &str = "coterie.redb";
 
 /// What the exit status means, shown in `--help`.
 pub(crate) const EXIT_STATUS: &str = "Exit status: 0 done; 1 the structure refused the command (message on stderr); \
-                           2 usage error; 3 storage or other failure; 4 (status) a group has no quorum.";
+                           2 usage error; 3 storage or other failure; 4 not met: status found a group without quorum, or latch await timed out.";
 
 /// Coterie: distributed data structures and coordination.
 #[derive(Debug, Parser)]
@@ -149,8 +149,9 @@ pub(crate) enum Outcome {
     Done,
     /// The structure refused the command (a `CoreError`); the message is for stderr.
     Refused(String),
-    /// `status`: the cluster answered, but a group has no quorum; the message is for stderr.
-    Unhealthy(String),
+    /// What was asked for did not hold: `status` found a group without a quorum, or a wait
+    /// (`latch NAME await`) ended before the latch opened; the message is for stderr.
+    NotMet(String),
 }
 
 /// Writes `lines` to stdout, one per line.
@@ -175,7 +176,7 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(1)
         }
-        Ok(Outcome::Unhealthy(message)) => {
+        Ok(Outcome::NotMet(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(4)
         }

@@ -111,7 +111,7 @@ fn describe_partitions(status: &PartitionsStatus) -> String {
 }
 
 /// Runs `coterie status` against `endpoints`. Fails when no member answers, and answers
-/// [`Outcome::Unhealthy`] (exit status 4) when a group has no quorum.
+/// [`Outcome::NotMet`] (exit status 4) when a group has no quorum.
 ///
 /// After each endpoint's view come the members of the committed member table (as the
 /// answering member that knows the most members has applied it), each with its role and
@@ -159,7 +159,7 @@ pub(crate) async fn run(endpoints: &[String], args: &StatusArgs) -> anyhow::Resu
     if lost.is_empty() {
         Ok(Outcome::Done)
     } else {
-        Ok(Outcome::Unhealthy(format!(
+        Ok(Outcome::NotMet(format!(
             "no quorum in group(s) {}: start the members that do not answer, or check the network between them",
             lost.join(", ")
         )))

@@ -105,6 +105,13 @@ fn three_serve_processes_form_a_cluster_and_answer_data_commands() {
     assert_eq!(latch(&["count-down"]), "1\n");
     assert_eq!(latch(&["count-down"]), "0\n");
     assert_eq!(latch(&["await", "1"]), "opened\n");
+    // A latch that does not open in time: said on stdout, and exit 4 (not met).
+    let set = coterie(&["--endpoints", &endpoints, "latch", "closed", "try-set-count", "1"]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let waited = coterie(&["--endpoints", &endpoints, "latch", "closed", "await", "1"]);
+    assert_eq!(text(&waited.stdout), "still counting after 1s\n");
+    assert_eq!(waited.status.code(), Some(4), "{}", text(&waited.stderr));
+    assert!(text(&waited.stderr).contains("latch \"closed\" did not open within 1s"), "{}", text(&waited.stderr));
 
     // Any operation by the API's names, from the generated vocabulary.
     let call = |args: &[&str]| coterie(&[&["--endpoints", &endpoints, "call"], args].concat());
