@@ -191,11 +191,14 @@ pub fn upload_part_header(header: Option<pb::UploadPartHeader>) -> Result<(Route
     Ok((routed, upload_id, header.part_number))
 }
 
+/// A completion's part list: each part's number and, if given, its ETag.
+pub type ListedParts = Vec<(u64, Option<String>)>;
+
 /// A completion: the routed [`BucketCommand::Put`] carrying the object's condition, TTL and
 /// fence; the upload's id; and the listed parts (number, ETag if given).
 pub fn complete_upload(
     request: pb::CompleteMultipartUploadRequest,
-) -> Result<(Routed, String, Vec<(u64, Option<String>)>), ConvertError> {
+) -> Result<(Routed, String, ListedParts), ConvertError> {
     use pb::complete_multipart_upload_request::Condition as C;
     const OPERATION: &str = "complete_multipart_upload";
     if request.upload_id.is_empty() {
