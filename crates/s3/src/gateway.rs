@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use coterie_core::EngineError;
 use coterie_core::kinds::bucket::{
-    BlobRef, BucketCommand, BucketOutput, DeleteCondition, ObjectMeta, PutCondition, ReadConditions,
+    BucketCommand, BucketOutput, DeleteCondition, ObjectMeta, PutCondition, ReadConditions,
 };
 use coterie_server::Node;
 use coterie_server::cp::CpNode;
@@ -65,23 +65,6 @@ impl Gateway {
     /// The node's replica of the gateway's group.
     pub(crate) async fn replica(&self) -> S3Result<Arc<CpNode>> {
         self.node.group(&self.config.group).await.map_err(|err| engine_error(&EngineError::from(err)))
-    }
-
-    /// Writes the stored blobs `data` (a multipart upload's parts) as `bucket`/`key`.
-    pub(crate) async fn put_stored(
-        &self,
-        bucket: &str,
-        key: &str,
-        data: BlobRef,
-        options: PutOptions,
-    ) -> S3Result<ObjectMeta> {
-        let replica = self.replica().await?;
-        let object = ObjectKey { bucket, key };
-        let caller = Caller::default();
-        self.store
-            .put_stored(&replica, object, data, options, caller, self.config.timeout)
-            .await
-            .map_err(|err| s3_error(&err))
     }
 
     /// Runs a metadata command (or a read) on `bucket`.

@@ -1,29 +1,13 @@
-//! Multipart uploads, kept in the group's log rather than in the gateway's memory.
-//!
-//! An upload of key `K` to bucket `B` lives in a second `Bucket` structure, `B#uploads` (a
-//! name no S3 client can address: `#` is not allowed in bucket names):
-//!
-//! * its **marker**, object `<upload-id>`, empty, created create-only by
-//!   CreateMultipartUpload, with `K`, the content type and the user metadata as attributes;
-//! * each **part**, object `<upload-id>/<part-number>`, written by UploadPart through
-//!   [`ObjectStore::put`](coterie_server::object::ObjectStore::put): its bytes go to a
-//!   majority of the members as blobs (`Blobs::replicate`), then one metadata commit.
-//!
-//! So an upload survives a gateway's restart and a change of leader. CompleteMultipartUpload
-//! checks the listed parts (ascending numbers, each present with the ETag given) and commits
-//! one `Bucket` put in `B` whose `BlobRef` is the parts' blobs in order — the object appears
-//! whole or not at all, with `If-None-Match: *` / `If-Match` decided by that commit — then
-//! removes the upload's records. The bytes are never copied. Not served: ListParts,
-//! ListMultipartUploads, UploadPartCopy; parts are not held to S3's 5 MiB minimum.
+//! Multipart uploads over S3: CreateMultipartUpload, UploadPart, CompleteMultipartUpload
+//! and AbortMultipartUpload, each one call of the object store's multipart uploads
+//! ([`coterie_server::object::multipart`]), which keeps an upload in the group's log (so it
+//! survives a gateway's restart and a change of leader, and an upload created through gRPC
+//! can be completed here). This module maps S3's inputs and error codes onto them. Not
+//! served: ListParts, ListMultipartUploads, UploadPartCopy; parts are not held to S3's 5 MiB
+//! minimum.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use coterie_core::kinds::bucket::{
-    BlobRef, BucketCommand, BucketOutput, DeleteCondition, MAX_LIST_KEYS, ObjectMeta, PutCondition, ReadConditions,
-};
-use coterie_server::object::{Caller, ObjectKey, PutOptions};
+use coterie_server::object::multipart::MultipartError;
+use coterie_server::object::{CompletedPart, ObjectKey, PutOptions, UploadKey};
 use futures_util::StreamExt;
 use s3s::S3ErrorCode;
 use s3s::S3Result;
@@ -31,83 +15,39 @@ use s3s::dto;
 
 use crate::convert::{self, check_bucket};
 use crate::error::{s3, s3_error};
-use crate::gateway::{Gateway, put_condition, written};
+use crate::gateway::{Gateway, put_condition};
 
-/// The attribute of a marker naming the upload's key.
-const KEY: &str = "key";
-/// The prefix of a marker's attributes that are the object's user metadata.
-const META: &str = "meta:";
-/// The highest part number S3 allows.
-const MAX_PART_NUMBER: i32 = 10_000;
-
-/// The structure holding `bucket`'s uploads.
-fn uploads(bucket: &str) -> String {
-    format!("{bucket}#uploads")
-}
-
-fn part_key(upload_id: &str, part_number: i32) -> String {
-    format!("{upload_id}/{part_number:05}")
-}
-
-/// A new upload id: the time, this process's count, and randomness from the address of a
-/// fresh allocation are enough to make collisions rare; the create-only marker makes them
-/// impossible (a collision is refused, and the client retries).
-fn new_upload_id() -> String {
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let count = COUNT.fetch_add(1, Ordering::Relaxed);
-    format!("{nanos:x}-{count:x}-{:x}", std::process::id())
-}
-
-fn no_such_upload(upload_id: &str) -> s3s::S3Error {
-    s3(
-        S3ErrorCode::NoSuchUpload,
-        format!("upload {upload_id:?} does not exist (never created, completed or aborted); start a new one"),
-    )
-}
-
-/// The marker of `upload_id`, checked to be an upload of `key`.
-async fn marker(gateway: &Gateway, bucket: &str, key: &str, upload_id: &str) -> S3Result<ObjectMeta> {
-    if upload_id.is_empty() || upload_id.contains('/') {
-        return Err(no_such_upload(upload_id));
-    }
-    let command = BucketCommand::Head { key: upload_id.to_owned(), conditions: ReadConditions::default() };
-    let meta = match gateway.metadata(&uploads(bucket), command).await {
-        Ok(BucketOutput::Object { meta, .. }) => meta,
-        Ok(_) => return Err(no_such_upload(upload_id)),
-        Err(err) if *err.code() == S3ErrorCode::NoSuchKey => return Err(no_such_upload(upload_id)),
-        Err(err) => return Err(err),
+/// The S3 error for a failed multipart operation.
+fn multipart_error(err: &MultipartError) -> s3s::S3Error {
+    let code = match err {
+        MultipartError::Object(err) => return s3_error(err),
+        MultipartError::NoSuchUpload { .. } | MultipartError::WrongKey { .. } => S3ErrorCode::NoSuchUpload,
+        MultipartError::PartNumber { .. } => S3ErrorCode::InvalidArgument,
+        MultipartError::PartTooLarge { .. } | MultipartError::TooLarge { .. } => S3ErrorCode::EntityTooLarge,
+        MultipartError::PartOrder { .. } => S3ErrorCode::InvalidPartOrder,
+        MultipartError::MissingPart { .. } | MultipartError::PartEtag { .. } => S3ErrorCode::InvalidPart,
     };
-    if meta.attributes.get(KEY).map(String::as_str) != Some(key) {
-        return Err(s3(
-            S3ErrorCode::NoSuchUpload,
-            format!("upload {upload_id:?} is not an upload of key {key:?}; use the key it was created for"),
-        ));
-    }
-    Ok(meta)
+    s3(code, err.to_string())
 }
 
-/// CreateMultipartUpload: records the upload's marker.
+/// CreateMultipartUpload: records the upload.
 pub async fn create(
     gateway: &Gateway,
     input: dto::CreateMultipartUploadInput,
 ) -> S3Result<dto::CreateMultipartUploadOutput> {
     check_bucket(&input.bucket)?;
-    let mut attributes: BTreeMap<String, String> =
-        convert::attributes(input.metadata).into_iter().map(|(name, value)| (format!("{META}{name}"), value)).collect();
-    attributes.insert(KEY.to_owned(), input.key.clone());
-    let upload_id = new_upload_id();
-    let command = BucketCommand::Put {
-        key: upload_id.clone(),
-        data: BlobRef::default(),
+    let options = PutOptions {
         content_type: input.content_type,
-        attributes,
-        ttl: None,
-        condition: PutCondition::CreateOnly,
-        if_fence_at_least: None,
-        commit_by: None,
+        attributes: convert::attributes(input.metadata),
+        ..PutOptions::default()
     };
-    written(gateway.metadata(&uploads(&input.bucket), command).await?, "CreateMultipartUpload")?;
+    let replica = gateway.replica().await?;
+    let object = ObjectKey { bucket: &input.bucket, key: &input.key };
+    let upload_id = gateway
+        .store
+        .create_upload(&replica, object, options, Default::default(), gateway.config.timeout)
+        .await
+        .map_err(|err| multipart_error(&err))?;
     Ok(dto::CreateMultipartUploadOutput {
         bucket: Some(input.bucket),
         key: Some(input.key),
@@ -138,81 +78,32 @@ async fn drain(body: Option<s3s::dto::StreamingBlob>) {
 /// UploadPart: stores the part's bytes on a majority, then records the part.
 pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Result<dto::UploadPartOutput> {
     check_bucket(&input.bucket)?;
-    if !(1..=MAX_PART_NUMBER).contains(&input.part_number) {
-        return Err(s3(
-            S3ErrorCode::InvalidArgument,
-            format!("part number {} is outside 1..=10000; number parts from 1", input.part_number),
-        ));
-    }
-    if let Err(err) = marker(gateway, &input.bucket, &input.key, &input.upload_id).await {
+    let Ok(number) = u64::try_from(input.part_number) else {
         drain(input.body).await;
-        return Err(err);
-    }
-    let options = PutOptions::default();
-    let key = part_key(&input.upload_id, input.part_number);
+        let max = gateway.store.limits().max_upload_parts;
+        return Err(multipart_error(&MultipartError::PartNumber { number: 0, max }));
+    };
     let replica = gateway.replica().await?;
-    let (store, timeout, bucket) = (&gateway.store, gateway.config.timeout, uploads(&input.bucket));
-    let meta = match input.body {
+    let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
+    let (store, timeout) = (&gateway.store, gateway.config.timeout);
+    let caller = Default::default();
+    let mut body = input.body;
+    let stored = match body.as_mut() {
         Some(body) => {
-            let body = body.map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
-            store
-                .put(
-                    &replica,
-                    ObjectKey { bucket: &bucket, key: &key },
-                    Box::pin(body),
-                    options,
-                    Caller::default(),
-                    timeout,
-                )
-                .await
+            let chunks = body.by_ref().map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
+            store.upload_part(&replica, upload, number, chunks, caller, timeout).await
         }
         None => {
             let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
-            store
-                .put(&replica, ObjectKey { bucket: &bucket, key: &key }, empty, options, Caller::default(), timeout)
-                .await
+            store.upload_part(&replica, upload, number, empty, caller, timeout).await
         }
+    };
+    if stored.is_err() {
+        // Refused before its body was read (an unknown upload, a redirect), or partway.
+        drain(body).await;
     }
-    .map_err(|err| s3_error(&err))?;
+    let meta = stored.map_err(|err| multipart_error(&err))?;
     Ok(dto::UploadPartOutput { e_tag: Some(convert::http_etag(&meta)), ..Default::default() })
-}
-
-/// Every recorded part of `upload_id`, by part number.
-async fn recorded_parts(gateway: &Gateway, bucket: &str, upload_id: &str) -> S3Result<BTreeMap<i32, ObjectMeta>> {
-    let prefix = format!("{upload_id}/");
-    let (mut parts, mut after) = (BTreeMap::new(), None);
-    loop {
-        let command = BucketCommand::List {
-            prefix: prefix.clone(),
-            delimiter: None,
-            start_after: after,
-            max_keys: Some(MAX_LIST_KEYS),
-        };
-        let BucketOutput::Listing(page) = gateway.metadata(&uploads(bucket), command).await? else {
-            return Err(s3(S3ErrorCode::InternalError, "an upload's parts were not answered a listing; a gateway bug"));
-        };
-        for (key, meta) in page.entries {
-            if let Some(number) = key.strip_prefix(&prefix).and_then(|n| n.parse::<i32>().ok()) {
-                parts.insert(number, meta);
-            }
-        }
-        match page.next_start_after {
-            Some(next) if page.is_truncated => after = Some(next),
-            _ => return Ok(parts),
-        }
-    }
-}
-
-/// Removes an upload's records (after completing or aborting it). A record left by a
-/// failure here is harmless: nothing lists it to S3 clients, and a retried abort removes it.
-async fn forget(gateway: &Gateway, bucket: &str, upload_id: &str, parts: impl Iterator<Item = i32>) -> S3Result<()> {
-    let structure = uploads(bucket);
-    let delete = |key: String| BucketCommand::Delete { key, condition: DeleteCondition::Any, if_fence_at_least: None };
-    gateway.metadata(&structure, delete(upload_id.to_owned())).await?;
-    for number in parts {
-        gateway.metadata(&structure, delete(part_key(upload_id, number))).await?;
-    }
-    Ok(())
 }
 
 /// CompleteMultipartUpload: one put of the listed parts' blobs, under the request's
@@ -223,48 +114,27 @@ pub async fn complete(
 ) -> S3Result<dto::CompleteMultipartUploadOutput> {
     check_bucket(&input.bucket)?;
     let condition = put_condition(input.if_none_match.as_ref(), input.if_match.as_ref())?;
-    let marker = marker(gateway, &input.bucket, &input.key, &input.upload_id).await?;
-    let recorded = recorded_parts(gateway, &input.bucket, &input.upload_id).await?;
     let listed = input.multipart_upload.and_then(|upload| upload.parts).unwrap_or_default();
     if listed.is_empty() {
         return Err(s3(S3ErrorCode::MalformedXML, "the request lists no part; list every part to assemble, in order"));
     }
-    let (mut data, mut previous) = (BlobRef::default(), 0);
+    let mut parts = Vec::with_capacity(listed.len());
     for part in &listed {
         let number = part.part_number.unwrap_or(0);
-        if number <= previous {
-            return Err(s3(
-                S3ErrorCode::InvalidPartOrder,
-                format!("part {number} is listed after part {previous}; list parts in ascending order, each once"),
-            ));
-        }
-        previous = number;
-        let Some(meta) = recorded.get(&number) else {
-            return Err(s3(S3ErrorCode::InvalidPart, format!("part {number} was not uploaded; upload it first")));
+        let Ok(number) = u32::try_from(number) else {
+            let max = gateway.store.limits().max_upload_parts;
+            return Err(multipart_error(&MultipartError::PartNumber { number: 0, max }));
         };
-        if let Some(tag) = &part.e_tag
-            && tag.value() != meta.etag.as_str()
-        {
-            return Err(s3(
-                S3ErrorCode::InvalidPart,
-                format!(
-                    "part {number}'s ETag is {}, not {}; list the ETag UploadPart answered",
-                    meta.etag.as_str(),
-                    tag.value()
-                ),
-            ));
-        }
-        data.parts.extend(meta.data.parts.iter().cloned());
+        parts.push(CompletedPart { number, etag: part.e_tag.as_ref().map(|tag| tag.value().to_owned()) });
     }
-    let attributes = marker
-        .attributes
-        .iter()
-        .filter_map(|(name, value)| name.strip_prefix(META).map(|name| (name.to_owned(), value.clone())))
-        .collect();
-    let options =
-        PutOptions { condition, content_type: marker.content_type.clone(), attributes, ..PutOptions::default() };
-    let meta = gateway.put_stored(&input.bucket, &input.key, data, options).await?;
-    forget(gateway, &input.bucket, &input.upload_id, recorded.keys().copied()).await?;
+    let replica = gateway.replica().await?;
+    let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
+    let options = PutOptions { condition, ..PutOptions::default() };
+    let meta = gateway
+        .store
+        .complete_upload(&replica, upload, &parts, options, Default::default(), gateway.config.timeout)
+        .await
+        .map_err(|err| multipart_error(&err))?;
     Ok(dto::CompleteMultipartUploadOutput {
         bucket: Some(input.bucket),
         key: Some(input.key),
@@ -280,8 +150,12 @@ pub async fn abort(
     input: dto::AbortMultipartUploadInput,
 ) -> S3Result<dto::AbortMultipartUploadOutput> {
     check_bucket(&input.bucket)?;
-    marker(gateway, &input.bucket, &input.key, &input.upload_id).await?;
-    let recorded = recorded_parts(gateway, &input.bucket, &input.upload_id).await?;
-    forget(gateway, &input.bucket, &input.upload_id, recorded.keys().copied()).await?;
+    let replica = gateway.replica().await?;
+    let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
+    gateway
+        .store
+        .abort_upload(&replica, upload, Default::default(), gateway.config.timeout)
+        .await
+        .map_err(|err| multipart_error(&err))?;
     Ok(dto::AbortMultipartUploadOutput::default())
 }

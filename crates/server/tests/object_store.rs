@@ -4,12 +4,11 @@
 //! leaves both objects as they were; attributes round-trip; an aborted upload commits
 //! nothing; an upload whose first attempt meets a follower is resent to the leader).
 //!
-//! Left out of the suite, and why:
-//! - `multipart`, `multipart_with_opts`, `multipart_put_part_out_of_order`: they drive a
-//!   `MultipartStore` (upload ids, parts by index, completed later from a part list). A
-//!   bucket has no part store; our uploads are one streamed put (`put_multipart_opts`),
-//!   which `stream_get`, `multipart_out_of_order` and `multipart_race_condition` test.
-//! - `response_extensions`: needs object_store's HTTP client (`reqwest` feature).
+//! `multipart`, `multipart_with_opts` and `multipart_put_part_out_of_order` drive the
+//! store's `MultipartStore` (the bucket's multipart uploads); `stream_get`,
+//! `multipart_out_of_order` and `multipart_race_condition` its `put_multipart` (one streamed
+//! put). Left out: `response_extensions`, which needs object_store's HTTP client (`reqwest`
+//! feature). The bucket handle's own multipart refusals are tested in `multipart.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
@@ -54,6 +53,9 @@ suite!(rename_and_copy, |store| integration::rename_and_copy(&store).await);
 suite!(copy_if_not_exists, |store| integration::copy_if_not_exists(&store).await);
 suite!(copy_rename_nonexistent_object, |store| integration::copy_rename_nonexistent_object(&store).await);
 suite!(stream_get, |store| integration::stream_get(&store).await);
+suite!(multipart, |store| integration::multipart(&store, &store).await);
+suite!(multipart_with_opts, |store| integration::multipart_with_opts(&store, &store).await);
+suite!(multipart_put_part_out_of_order, |store| integration::multipart_put_part_out_of_order(&store, &store).await);
 suite!(multipart_out_of_order, |store| integration::multipart_out_of_order(&store).await);
 // Two uploads of one key: each is one put, committed at `complete`, so the last to complete wins.
 suite!(multipart_race_condition, |store| integration::multipart_race_condition(&store, true).await);

@@ -144,6 +144,98 @@ pub fn set_ttl(request: pb::SetObjectTtlRequest) -> Result<Routed, ConvertError>
     routed(request.call, command, "set_object_ttl")
 }
 
+/// A multipart upload's creation: a [`BucketCommand::Put`] of the key carrying the object's
+/// content type and attributes, for the server to record in the upload.
+pub fn create_upload(request: pb::CreateMultipartUploadRequest) -> Result<Routed, ConvertError> {
+    let command = BucketCommand::Put {
+        key: request.key,
+        data: BlobRef::default(),
+        content_type: request.content_type,
+        attributes: request.attributes.into_iter().collect(),
+        ttl: None,
+        condition: PutCondition::Overwrite,
+        if_fence_at_least: None,
+        commit_by: None,
+    };
+    routed(request.call, command, "create_multipart_upload")
+}
+
+/// A call about an existing upload, as routed: a [`BucketCommand::Head`] of the key (the
+/// server takes the bucket, key and caller from it), and the upload's id.
+fn upload_call(
+    call: Option<pb::Call>,
+    key: String,
+    upload_id: String,
+    operation: &'static str,
+) -> Result<(Routed, String), ConvertError> {
+    if upload_id.is_empty() {
+        return Err(ConvertError::invalid(
+            operation,
+            "the upload_id is empty; pass the id CreateMultipartUpload answered",
+        ));
+    }
+    let command = BucketCommand::Head { key, conditions: ReadConditions::default() };
+    Ok((routed(call, command, operation)?, upload_id))
+}
+
+/// An upload part's header: the routed upload, its id and the part's number.
+pub fn upload_part_header(header: Option<pb::UploadPartHeader>) -> Result<(Routed, String, u64), ConvertError> {
+    const OPERATION: &str = "upload_part";
+    let header = header.ok_or_else(|| {
+        ConvertError::invalid(
+            OPERATION,
+            "the first message of a part must carry the header (bucket, key, upload, part)",
+        )
+    })?;
+    let (routed, upload_id) = upload_call(header.call, header.key, header.upload_id, OPERATION)?;
+    Ok((routed, upload_id, header.part_number))
+}
+
+/// A completion's part list: each part's number and, if given, its ETag.
+pub type ListedParts = Vec<(u64, Option<String>)>;
+
+/// A completion: the routed [`BucketCommand::Put`] carrying the object's condition, TTL and
+/// fence; the upload's id; and the listed parts (number, ETag if given).
+pub fn complete_upload(
+    request: pb::CompleteMultipartUploadRequest,
+) -> Result<(Routed, String, ListedParts), ConvertError> {
+    use pb::complete_multipart_upload_request::Condition as C;
+    const OPERATION: &str = "complete_multipart_upload";
+    if request.upload_id.is_empty() {
+        return Err(ConvertError::invalid(
+            OPERATION,
+            "the upload_id is empty; pass the id CreateMultipartUpload answered",
+        ));
+    }
+    let condition = match request.condition {
+        None | Some(C::CreateOnly(false)) => PutCondition::Overwrite,
+        Some(C::CreateOnly(true)) => PutCondition::CreateOnly,
+        Some(C::IfMatch(etag)) => PutCondition::IfMatch(ETag::new(etag)),
+        Some(C::IfVersion(version)) => PutCondition::IfVersion(version),
+    };
+    let command = BucketCommand::Put {
+        key: request.key,
+        data: BlobRef::default(),
+        content_type: None,
+        attributes: BTreeMap::new(),
+        ttl: ms(request.ttl_ms),
+        condition,
+        if_fence_at_least: request.if_fence_at_least,
+        commit_by: None,
+    };
+    let parts = request
+        .parts
+        .into_iter()
+        .map(|part| (part.part_number, Some(part.etag).filter(|etag| !etag.is_empty())))
+        .collect();
+    Ok((routed(request.call, command, OPERATION)?, request.upload_id, parts))
+}
+
+/// An abort: the routed upload and its id.
+pub fn abort_upload(request: pb::AbortMultipartUploadRequest) -> Result<(Routed, String), ConvertError> {
+    upload_call(request.call, request.key, request.upload_id, "abort_multipart_upload")
+}
+
 /// The wire form of object `key`'s metadata.
 pub fn meta(key: &str, meta: &ObjectMeta) -> pb::ObjectMeta {
     pb::ObjectMeta {

@@ -10,7 +10,10 @@
 //! Writes carry this client's identity and the next sequence number of the group's series,
 //! the same on every resend (`retry.rs`), so a put whose answer was lost and that is sent
 //! again is answered from the group's record, not applied twice.
+//!
+//! Objects made of parts uploaded apart are multipart uploads (`multipart.rs`).
 
+mod multipart;
 mod retry;
 mod stream;
 mod types;
@@ -24,6 +27,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 pub use coterie_core::kinds::bucket::{ByteRange, EtagMatch, PutCondition, PutOptions, ReadConditions};
+pub use multipart::{CompletedPart, UploadedPart};
 pub use stream::{ObjectStream, REPLAY_BYTES};
 pub use types::{CopyOptions, GetOptions, ListOptions, ListPage, Object, ObjectInfo};
 

@@ -20,8 +20,9 @@
 //! bucket operation: `PutMode::Create` is a create-only put, `PutMode::Update` a put if the
 //! ETag (or version) matches, `copy_if_not_exists` a copy if the destination is absent, and
 //! `rename` one command that moves the object (never both keys, never neither), where the
-//! trait's default is a copy and then a delete. Multipart uploads are one streamed put
-//! (`upload.rs`). Paths are keys as [`Path`] spells them (percent-encoded parts joined by
+//! trait's default is a copy and then a delete. `put_multipart` is one streamed put
+//! (`upload.rs`); [`MultipartStore`](::object_store::multipart::MultipartStore) is the
+//! bucket's multipart uploads with numbered parts (`multipart.rs`). Paths are keys as [`Path`] spells them (percent-encoded parts joined by
 //! `/`); a listing's prefix `a/b` lists the keys under `a/b/`, with `/` as the delimiter.
 //! [`PaginatedListStore`](::object_store::list::PaginatedListStore) pages with the
 //! bucket's own continuation as its token (`paginated.rs`).
@@ -38,6 +39,7 @@
 //! that depends on the client, which the CLI, the S3 gateway and the benchmarks do not need.
 
 mod convert;
+mod multipart;
 mod paginated;
 mod upload;
 

@@ -24,7 +24,10 @@ use tonic::{Request, Response, Status, Streaming};
 use super::Inner;
 use super::api::call_timeout;
 use crate::cp::CpNode;
-use crate::object::{BlobsError, Caller, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions};
+use crate::object::{
+    BlobsError, Caller, CompletedPart, MultipartError, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions,
+    UploadKey,
+};
 
 /// The most bytes one `GetObjectResponse` carries (below every gRPC library's default limit of
 /// 4 MiB per message).
@@ -98,6 +101,17 @@ fn object_status(err: &ObjectError) -> Status {
     }
 }
 
+/// The status for a multipart operation's failure: the object store's own failures as
+/// [`object_status`] maps them, the upload's (unknown upload, bad part list, limits) as
+/// `invalid_argument` naming `operation` and what was wrong.
+fn multipart_status(err: &MultipartError, operation: &'static str) -> Status {
+    match (err, err.core(operation)) {
+        (MultipartError::Object(object), None) => object_status(object),
+        (_, Some(core)) => status::from_core(&core),
+        (_, None) => status::internal(err.to_string()),
+    }
+}
+
 fn convert_status(err: ConvertError) -> Status {
     Status::from(err)
 }
@@ -130,6 +144,23 @@ fn get_stream(first: pb::GetObjectResponse, reader: ObjectReader) -> GetStream {
     }))
 }
 
+/// A message of a streamed body (a put's, a part's): its bytes, and whether it is the last.
+trait BodyMessage: Send + 'static {
+    fn body(self) -> (Vec<u8>, bool);
+}
+
+impl BodyMessage for pb::PutObjectRequest {
+    fn body(self) -> (Vec<u8>, bool) {
+        (self.data, self.last)
+    }
+}
+
+impl BodyMessage for pb::UploadPartRequest {
+    fn body(self) -> (Vec<u8>, bool) {
+        (self.data, self.last)
+    }
+}
+
 /// Where a put's body stream is.
 enum BodyState {
     /// Reading data messages.
@@ -147,10 +178,10 @@ enum BodyState {
 /// so a put cancelled halfway, a dropped upload or a timed-out attempt, would otherwise
 /// commit the bytes read so far as the whole object. Ending without `last` is an error
 /// instead, which fails the put before its metadata commit.
-fn finished_body(
+fn finished_body<M: BodyMessage>(
     first: Vec<u8>,
     first_last: bool,
-    messages: Streaming<pb::PutObjectRequest>,
+    messages: Streaming<M>,
 ) -> impl Stream<Item = Result<Vec<u8>, String>> + Unpin {
     let state = if first_last { BodyState::Last } else { BodyState::Open };
     let head = futures_util::stream::iter([Ok(first)]);
@@ -162,7 +193,8 @@ fn finished_body(
         };
         let (item, state) = match messages.next().await {
             Some(Ok(message)) if !last_read => {
-                (Ok(message.data), if message.last { BodyState::Last } else { BodyState::Open })
+                let (data, last) = message.body();
+                (Ok(data), if last { BodyState::Last } else { BodyState::Open })
             }
             Some(Ok(_)) => (
                 Err("a message followed the put's last one (`last` is set on the final message only)".to_owned()),
@@ -294,5 +326,106 @@ impl ObjectService for ObjectServer {
         let output = self.metadata(object::set_ttl(request), timeout).await?;
         let meta = object::written(output, &key, "set_object_ttl").map_err(convert_status)?;
         Ok(Response::new(pb::SetObjectTtlResponse { meta: Some(meta) }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        request: Request<pb::CreateMultipartUploadRequest>,
+    ) -> Result<Response<pb::CreateMultipartUploadResponse>, Status> {
+        const OPERATION: &str = "create_multipart_upload";
+        let timeout = self.timeout(&request);
+        let (node, bucket, command, caller) =
+            self.open(object::create_upload(request.into_inner()).map_err(convert_status)?).await?;
+        let BucketCommand::Put { key, content_type, attributes, .. } = command else {
+            return Err(status::internal("an upload's creation converted to another bucket command"));
+        };
+        let options = PutOptions { content_type, attributes, ..PutOptions::default() };
+        let upload_id = self
+            .store
+            .create_upload(&node, ObjectKey { bucket: &bucket, key: &key }, options, caller, timeout)
+            .await
+            .map_err(|err| multipart_status(&err, OPERATION))?;
+        Ok(Response::new(pb::CreateMultipartUploadResponse { upload_id }))
+    }
+
+    async fn upload_part(
+        &self,
+        request: Request<Streaming<pb::UploadPartRequest>>,
+    ) -> Result<Response<pb::UploadPartResponse>, Status> {
+        const OPERATION: &str = "upload_part";
+        let timeout = self.timeout(&request);
+        let mut messages = request.into_inner();
+        let first = messages.next().await.ok_or_else(|| {
+            convert_status(ConvertError::InvalidArgument {
+                operation: OPERATION,
+                reason: "the part carried no message; send the header first".to_owned(),
+            })
+        })??;
+        let (routed, upload_id, number) = object::upload_part_header(first.header).map_err(convert_status)?;
+        let (node, bucket, command, caller) = self.open(routed).await?;
+        let key = upload_key(command)?;
+        let upload = UploadKey { bucket: &bucket, key: &key, upload_id: &upload_id };
+        let body = finished_body(first.data, first.last, messages);
+        let meta = self
+            .store
+            .upload_part(&node, upload, number, body, caller, timeout)
+            .await
+            .map_err(|err| multipart_status(&err, OPERATION))?;
+        Ok(Response::new(pb::UploadPartResponse { etag: meta.etag.as_str().to_owned(), size: meta.size }))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        request: Request<pb::CompleteMultipartUploadRequest>,
+    ) -> Result<Response<pb::CompleteMultipartUploadResponse>, Status> {
+        const OPERATION: &str = "complete_multipart_upload";
+        let timeout = self.timeout(&request);
+        let (routed, upload_id, listed) = object::complete_upload(request.into_inner()).map_err(convert_status)?;
+        let (node, bucket, command, caller) = self.open(routed).await?;
+        let BucketCommand::Put { key, ttl, condition, if_fence_at_least, .. } = command else {
+            return Err(status::internal("an upload's completion converted to another bucket command"));
+        };
+        let max = self.store.limits().max_upload_parts;
+        let parts = listed
+            .into_iter()
+            .map(|(number, etag)| match u32::try_from(number) {
+                Ok(number) => Ok(CompletedPart { number, etag }),
+                Err(_) => Err(MultipartError::PartNumber { number, max }),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| multipart_status(&err, OPERATION))?;
+        let options = PutOptions { condition, ttl, if_fence_at_least, ..PutOptions::default() };
+        let upload = UploadKey { bucket: &bucket, key: &key, upload_id: &upload_id };
+        let meta = self
+            .store
+            .complete_upload(&node, upload, &parts, options, caller, timeout)
+            .await
+            .map_err(|err| multipart_status(&err, OPERATION))?;
+        Ok(Response::new(pb::CompleteMultipartUploadResponse { meta: Some(object::meta(&key, &meta)) }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        request: Request<pb::AbortMultipartUploadRequest>,
+    ) -> Result<Response<pb::AbortMultipartUploadResponse>, Status> {
+        const OPERATION: &str = "abort_multipart_upload";
+        let timeout = self.timeout(&request);
+        let (routed, upload_id) = object::abort_upload(request.into_inner()).map_err(convert_status)?;
+        let (node, bucket, command, caller) = self.open(routed).await?;
+        let key = upload_key(command)?;
+        let upload = UploadKey { bucket: &bucket, key: &key, upload_id: &upload_id };
+        self.store
+            .abort_upload(&node, upload, caller, timeout)
+            .await
+            .map_err(|err| multipart_status(&err, OPERATION))?;
+        Ok(Response::new(pb::AbortMultipartUploadResponse {}))
+    }
+}
+
+/// The key of a call about an upload (routed as a head of the key).
+fn upload_key(command: BucketCommand) -> Result<String, Status> {
+    match command {
+        BucketCommand::Head { key, .. } => Ok(key),
+        _ => Err(status::internal("an upload call converted to another bucket command")),
     }
 }

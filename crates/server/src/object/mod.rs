@@ -6,11 +6,13 @@
 //! * [`maintenance`]: which blobs a member fetches and which it collects (pure).
 //! * [`wire`]: how members send each other blobs ([`BlobWire`]).
 //! * [`blobs`]: a member's store and the copies on the others ([`Blobs`]).
+//! * [`multipart`]: uploads in numbered parts, completed into one object (every face's).
 //! * [`store`]: objects on a CP group: parts on a majority, then one metadata apply
 //!   ([`ObjectStore`]).
 
 pub mod blobs;
 pub mod maintenance;
+pub mod multipart;
 pub mod store;
 pub mod tally;
 pub mod wire;
@@ -20,5 +22,6 @@ mod blobs_tests;
 
 pub use blobs::{Blobs, BlobsError, Maintained};
 pub use coterie_core::kinds::bucket::PutOptions;
+pub use multipart::{CompletedPart, MultipartError, UploadKey};
 pub use store::{Caller, ObjectError, ObjectKey, ObjectLimits, ObjectReader, ObjectStore};
 pub use wire::{BlobWire, LocalBlobWire};

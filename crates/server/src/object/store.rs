@@ -49,11 +49,19 @@ pub struct ObjectLimits {
     /// unreferenced blob for twice this ([`ObjectLimits::collect_after`]), so no put that
     /// commits names a collected blob. Set it alike on every member.
     pub upload_window: Duration,
+    /// The highest part number of a multipart upload (10 000 by default, S3's). The parts of
+    /// one upload together are held to [`ObjectLimits::max_object_bytes`], each part too.
+    pub max_upload_parts: u32,
 }
 
 impl Default for ObjectLimits {
     fn default() -> Self {
-        ObjectLimits { part_bytes: 8 << 20, max_object_bytes: 5 << 30, upload_window: Duration::from_secs(3600) }
+        ObjectLimits {
+            part_bytes: 8 << 20,
+            max_object_bytes: 5 << 30,
+            upload_window: Duration::from_secs(3600),
+            max_upload_parts: 10_000,
+        }
     }
 }
 
@@ -153,6 +161,11 @@ impl ObjectStore {
     /// An object store keeping bytes in `blobs`, within `limits`.
     pub fn new(blobs: Blobs, limits: ObjectLimits) -> Self {
         ObjectStore { blobs, limits }
+    }
+
+    /// The limits this store holds objects to.
+    pub fn limits(&self) -> ObjectLimits {
+        self.limits
     }
 
     /// Refuses with `Redirect` unless `node` leads its group.
