@@ -1317,6 +1317,111 @@ class SetObjectTtlResponse(_message.Message):
     meta: ObjectMeta
     def __init__(self, meta: _Optional[_Union[ObjectMeta, _Mapping]] = ...) -> None: ...
 
+class CreateMultipartUploadRequest(_message.Message):
+    __slots__ = ("call", "key", "content_type", "attributes")
+    class AttributesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    key: str
+    content_type: str
+    attributes: _containers.ScalarMap[str, str]
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., key: _Optional[str] = ..., content_type: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class CreateMultipartUploadResponse(_message.Message):
+    __slots__ = ("upload_id",)
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    upload_id: str
+    def __init__(self, upload_id: _Optional[str] = ...) -> None: ...
+
+class UploadPartHeader(_message.Message):
+    __slots__ = ("call", "key", "upload_id", "part_number")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    PART_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    key: str
+    upload_id: str
+    part_number: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., key: _Optional[str] = ..., upload_id: _Optional[str] = ..., part_number: _Optional[int] = ...) -> None: ...
+
+class UploadPartRequest(_message.Message):
+    __slots__ = ("header", "data", "last")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    header: UploadPartHeader
+    data: bytes
+    last: bool
+    def __init__(self, header: _Optional[_Union[UploadPartHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., last: _Optional[bool] = ...) -> None: ...
+
+class UploadPartResponse(_message.Message):
+    __slots__ = ("etag", "size")
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    etag: str
+    size: int
+    def __init__(self, etag: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
+class CompletedPart(_message.Message):
+    __slots__ = ("part_number", "etag")
+    PART_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    part_number: int
+    etag: str
+    def __init__(self, part_number: _Optional[int] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class CompleteMultipartUploadRequest(_message.Message):
+    __slots__ = ("call", "key", "upload_id", "parts", "create_only", "if_match", "if_version", "if_fence_at_least", "ttl_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    IF_MATCH_FIELD_NUMBER: _ClassVar[int]
+    IF_VERSION_FIELD_NUMBER: _ClassVar[int]
+    IF_FENCE_AT_LEAST_FIELD_NUMBER: _ClassVar[int]
+    TTL_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    key: str
+    upload_id: str
+    parts: _containers.RepeatedCompositeFieldContainer[CompletedPart]
+    create_only: bool
+    if_match: str
+    if_version: int
+    if_fence_at_least: int
+    ttl_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., key: _Optional[str] = ..., upload_id: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CompletedPart, _Mapping]]] = ..., create_only: _Optional[bool] = ..., if_match: _Optional[str] = ..., if_version: _Optional[int] = ..., if_fence_at_least: _Optional[int] = ..., ttl_ms: _Optional[int] = ...) -> None: ...
+
+class CompleteMultipartUploadResponse(_message.Message):
+    __slots__ = ("meta",)
+    META_FIELD_NUMBER: _ClassVar[int]
+    meta: ObjectMeta
+    def __init__(self, meta: _Optional[_Union[ObjectMeta, _Mapping]] = ...) -> None: ...
+
+class AbortMultipartUploadRequest(_message.Message):
+    __slots__ = ("call", "key", "upload_id")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    key: str
+    upload_id: str
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., key: _Optional[str] = ..., upload_id: _Optional[str] = ...) -> None: ...
+
+class AbortMultipartUploadResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class ForwardRequest(_message.Message):
     __slots__ = ("call",)
     CALL_FIELD_NUMBER: _ClassVar[int]

@@ -3750,6 +3750,26 @@ class ObjectServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.SetObjectTtlRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetObjectTtlResponse.FromString,
                 _registered_method=True)
+        self.CreateMultipartUpload = channel.unary_unary(
+                '/coterie.v1.ObjectService/CreateMultipartUpload',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadResponse.FromString,
+                _registered_method=True)
+        self.UploadPart = channel.stream_unary(
+                '/coterie.v1.ObjectService/UploadPart',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.UploadPartRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.UploadPartResponse.FromString,
+                _registered_method=True)
+        self.CompleteMultipartUpload = channel.unary_unary(
+                '/coterie.v1.ObjectService/CompleteMultipartUpload',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadResponse.FromString,
+                _registered_method=True)
+        self.AbortMultipartUpload = channel.unary_unary(
+                '/coterie.v1.ObjectService/AbortMultipartUpload',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadResponse.FromString,
+                _registered_method=True)
 
 
 class ObjectServiceServicer:
@@ -3829,6 +3849,42 @@ class ObjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateMultipartUpload(self, request, context):
+        """Starts a multipart upload of `key`: answers an id naming it on every member (the upload
+        is kept in the group's log, so it survives the member it was created on). The object's
+        content type and attributes are given here; its condition at the completion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadPart(self, request_iterator, context):
+        """Stores part `part_number` (1 to the members' `max_upload_parts`, 10000 by default) of an
+        upload, streamed like PutObject: the header first, bytes in `data`, `last` on the final
+        message. A part of a number sent before replaces it. Answers the part's ETag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteMultipartUpload(self, request, context):
+        """Writes the listed parts, in ascending part order, as the object, atomically and under
+        the condition given (create-only: `already_exists`; If-Match or version:
+        `precondition_failed`), then forgets the upload. An unknown upload, a part listed out of
+        order, never uploaded or with another ETag, or parts over the object limit are
+        `invalid_argument`, naming what was wrong. No part makes an empty object.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AbortMultipartUpload(self, request, context):
+        """Abandons an upload: its parts are never written; a later completion is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ObjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -3871,6 +3927,26 @@ def add_ObjectServiceServicer_to_server(servicer, server):
                     servicer.SetObjectTtl,
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetObjectTtlRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.SetObjectTtlResponse.SerializeToString,
+            ),
+            'CreateMultipartUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMultipartUpload,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadResponse.SerializeToString,
+            ),
+            'UploadPart': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadPart,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.UploadPartRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.UploadPartResponse.SerializeToString,
+            ),
+            'CompleteMultipartUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteMultipartUpload,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadResponse.SerializeToString,
+            ),
+            'AbortMultipartUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.AbortMultipartUpload,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -4098,6 +4174,114 @@ class ObjectService:
             '/coterie.v1.ObjectService/SetObjectTtl',
             coterie_dot_v1_dot_coterie__pb2.SetObjectTtlRequest.SerializeToString,
             coterie_dot_v1_dot_coterie__pb2.SetObjectTtlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMultipartUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ObjectService/CreateMultipartUpload',
+            coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.CreateMultipartUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadPart(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/coterie.v1.ObjectService/UploadPart',
+            coterie_dot_v1_dot_coterie__pb2.UploadPartRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.UploadPartResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteMultipartUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ObjectService/CompleteMultipartUpload',
+            coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.CompleteMultipartUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AbortMultipartUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ObjectService/AbortMultipartUpload',
+            coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.AbortMultipartUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,
