@@ -32,8 +32,19 @@ fn routed(call: Option<pb::Call>, command: BucketCommand, operation: &'static st
             "a bucket lives in a CP group: address it with Call.group or a name@group suffix, not a sharded target",
         ));
     }
+    if header.name.contains(UPLOADS_MARK) {
+        return Err(ConvertError::name(format!(
+            "bucket name {:?} contains '{UPLOADS_MARK}', which is reserved for the server's multipart-upload records; \
+             choose a name without it",
+            header.name
+        )));
+    }
     header.invoke(StructureCommand::Bucket(command), operation)
 }
+
+/// The character that marks the server's own bucket structures (a bucket's multipart
+/// uploads are kept in `<bucket>#uploads`), so no user bucket name may contain it.
+pub const UPLOADS_MARK: char = '#';
 
 fn etags(condition: pb::EtagCondition) -> EtagMatch {
     if condition.any { EtagMatch::Any } else { EtagMatch::OneOf(condition.etags.into_iter().map(ETag::new).collect()) }

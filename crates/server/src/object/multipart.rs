@@ -221,7 +221,7 @@ pub fn assemble(
 
 /// The structure holding `bucket`'s uploads.
 fn uploads(bucket: &str) -> String {
-    format!("{bucket}#uploads")
+    format!("{bucket}{}uploads", coterie_api::convert::object::UPLOADS_MARK)
 }
 
 fn part_key(upload_id: &str, number: u32) -> String {

@@ -91,3 +91,21 @@ fn the_client_writes_every_level_as_the_server_reads_it() {
     assert!(session.clone().with_consistency(Consistency::Default).is_ok());
     assert!(matches!(session.with_consistency(Consistency::Strong), Err(ConvertError::InvalidArgument { .. })));
 }
+
+#[test]
+fn a_bucket_name_with_the_servers_uploads_mark_is_refused() {
+    let head = |name: &str| {
+        super::super::object::head(pb::HeadObjectRequest {
+            call: Some(named(name)),
+            key: "k".to_owned(),
+            ..Default::default()
+        })
+    };
+    assert!(head("photos").is_ok());
+    match head("photos#uploads") {
+        Err(ConvertError::InvalidName { reason }) => {
+            assert!(reason.contains("reserved for the server's multipart-upload"), "{reason}")
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+}
