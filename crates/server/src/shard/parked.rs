@@ -23,11 +23,11 @@
 //!   is consistent (nobody holds what nobody asked for any more) and a resend of such a
 //!   call is answered `cancelled` from its record.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use coterie_core::{CoreError, EngineError, GroupCommand, GroupOutput, InvocationId};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
 use super::replica::{Shared, wall_clock};
@@ -106,11 +106,15 @@ impl Drop for CancelOnDrop {
 }
 
 /// Ticks `shared`'s partition whenever its earliest deadline passes, until aborted (when
-/// the replica closes or is dropped). Looks again after every batch (`Shared::deadlines`).
-pub(super) async fn tick_loop(shared: Arc<Shared>) {
+/// the replica closes or is dropped) or the replica is gone. Looks again after every batch
+/// (`deadlines` is notified). It holds the replica only while it looks or ticks, so a
+/// closed replica's journal (and the data file) is released as soon as its calls end,
+/// whenever the runtime gets round to dropping this task.
+pub(super) async fn tick_loop(shared: Weak<Shared>, deadlines: Arc<Notify>) {
     loop {
-        let changed = shared.deadlines.notified();
-        let Some(due) = shared.next_deadline() else {
+        let changed = deadlines.notified();
+        let Some(due) = shared.upgrade().map(|shared| shared.next_deadline()) else { return };
+        let Some(due) = due else {
             changed.await;
             continue;
         };
@@ -123,9 +127,12 @@ pub(super) async fn tick_loop(shared: Arc<Shared>) {
             }
             continue;
         }
+        let Some(strong) = shared.upgrade() else { return };
+        let tick = strong.submit(Request::internal(GroupCommand::Tick), false);
+        drop(strong);
         // A tick that could not be journaled is retried at the next look (the deadline is
         // still due); the calls waiting on it are answered at their own deadlines meanwhile.
-        let _ = shared.submit(Request::internal(GroupCommand::Tick), false).await;
+        let _ = tick.await;
         tokio::time::sleep(MIN_TICK_GAP).await;
     }
 }

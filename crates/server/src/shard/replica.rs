@@ -91,7 +91,7 @@ pub(super) struct Shared {
     /// The callers parked here, completed by the wakes of the records applied.
     pub(super) waiters: Waiters,
     /// Notified after every batch, so the ticker looks at the next deadline again.
-    pub(super) deadlines: Notify,
+    pub(super) deadlines: Arc<Notify>,
     /// Set by [`Replica::close`]: new calls are refused.
     closed: AtomicBool,
 }
@@ -249,7 +249,7 @@ impl Replica {
             queue: Mutex::default(),
             commits: AtomicU64::new(0),
             waiters: Waiters::default(),
-            deadlines: Notify::new(),
+            deadlines: Arc::new(Notify::new()),
             closed: AtomicBool::new(false),
         });
         let replica = Replica { shared, ticker: OnceLock::new() };
@@ -262,7 +262,10 @@ impl Replica {
     }
 
     fn start_ticker(&self) {
-        self.ticker.get_or_init(|| tokio::spawn(parked::tick_loop(Arc::clone(&self.shared))).abort_handle());
+        self.ticker.get_or_init(|| {
+            let deadlines = Arc::clone(&self.shared.deadlines);
+            tokio::spawn(parked::tick_loop(Arc::downgrade(&self.shared), deadlines)).abort_handle()
+        });
     }
 
     /// The partition this replica serves.
