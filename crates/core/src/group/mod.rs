@@ -208,6 +208,17 @@ impl Group {
         self.calls.len()
     }
 
+    /// The calls parked in the group's structures, in no particular order: what a host
+    /// that lost its callers (a journaled group reopened after a restart) cancels, so that
+    /// nothing is granted to a caller that is gone.
+    pub fn parked(&self) -> Vec<InvocationId> {
+        self.calls
+            .pinned()
+            .filter(|(_, _, recorded)| matches!(recorded, Recorded::Parked { .. }))
+            .map(|(client, seq, _)| InvocationId { client, seq })
+            .collect()
+    }
+
     /// The group clock: the latest time any applied entry carried.
     pub fn now(&self) -> Timestamp {
         self.now

@@ -179,7 +179,11 @@ impl Inner {
             return Err(EngineError::Redirect { member: Some(owner), address: self.peers.address(owner) });
         }
         let replica = self.shards.replica(partition, table.ring_epoch(), owner).await?;
-        let options = CallOptions { stale_read: call.stale_read, ..CallOptions::new(call.timeout) };
+        let options = CallOptions {
+            stale_read: call.stale_read,
+            keep_parked: call.keep_parked,
+            ..CallOptions::new(call.timeout)
+        };
         replica.call(call.request, options).await
     }
 }

@@ -47,6 +47,8 @@ pub struct ForwardedCall {
     pub timeout: Duration,
     /// Whether it is a stale read.
     pub stale_read: bool,
+    /// Whether a parked call keeps its place when its time is up (`CallOptions::keep_parked`).
+    pub keep_parked: bool,
 }
 
 /// The owner's answer: its output, or its [`EngineError`] in a form that travels.
@@ -177,6 +179,7 @@ impl Engine for Forwarder {
                 request,
                 timeout: owner_timeout(options.timeout),
                 stale_read: options.stale_read,
+                keep_parked: options.keep_parked,
             };
             let mut message = tonic::Request::new(ForwardRequest { call: codec::encode(&call)? });
             message.set_timeout(options.timeout.max(Duration::from_millis(1)));

@@ -7,14 +7,16 @@
 //! what lets any member route it and the owner check it ([`Layout`] and the hashes are the
 //! placement module's, pinned across releases).
 //!
-//! What this slice serves: Counter (every operation), and the single-key operations of Map
-//! and Set. A Map's or a Set's whole-structure operations (size, keys, entries, members,
-//! clear) span all of its shards, so every partition holding one; they need a scatter and
-//! gather over the owners that is not built yet, and are refused with a clear error rather
-//! than answered from one shard. The other sharded kinds (Queue, Lock, Semaphore, Barrier)
-//! park callers and keep deadlines, which the partition replica does not drive yet: refused
-//! too. CP kinds (AtomicLong, FencedLock, ...) and session commands are not sharded kinds at
-//! all.
+//! What this slice serves: Counter, Queue, Lock, Semaphore and Barrier (every operation:
+//! one state per structure, in the partition of its name, see [`Layout`]), the single-key
+//! operations of Map and Set, and `Create` of a one-partition kind (how a Queue gets its
+//! capacity and a Semaphore its permits: the first use of a name fixes them). A Map's or a
+//! Set's whole-structure operations (size, keys, entries, members, clear) span all of its
+//! shards, so every partition holding one; they need a scatter and gather over the owners
+//! that is not built yet, and are refused with a clear error rather than answered from one
+//! shard. CP kinds (AtomicLong, FencedLock, ...) and session commands are not sharded kinds
+//! at all; a `Cancel` names no structure, so it cannot be located (a parked sharded call is
+//! cancelled by its caller giving up, see `parked`).
 
 use coterie_core::kinds::map::MapCommand;
 use coterie_core::kinds::set::SetCommand;
@@ -29,12 +31,34 @@ const OPERATION: &str = "sharded";
 /// The partition of `request`, for a sharded structure of `shards` shards among
 /// `partitions`; or why this slice of the sharded engine does not serve it.
 pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<PartitionId, CoreError> {
-    let GroupCommand::Invoke { name, command } = &request.command else {
-        return Err(CoreError::invalid_request(
-            OPERATION,
-            "only structure calls go to a sharded structure (sessions, create, destroy and cancel are CP-group \
-             commands)",
-        ));
+    let (name, command) = match &request.command {
+        GroupCommand::Invoke { name, command } => (name, command),
+        GroupCommand::Create { name, spec } => {
+            let kind = spec.kind();
+            if !matches!(Layout::of(kind, shards), Layout::Whole | Layout::PerShard { .. }) {
+                return Err(CoreError::invalid_request(
+                    OPERATION,
+                    format!(
+                        "{name:?}: creating a sharded {} with a configuration is not served (its state spans its \
+                         shards); use it without creating it",
+                        kind.name()
+                    ),
+                ));
+            }
+            if !is_sharded(kind) {
+                return Err(unserved(kind, name));
+            }
+            return Layout::of(kind, shards)
+                .partition(name, &[], partitions)
+                .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
+        }
+        _ => {
+            return Err(CoreError::invalid_request(
+                OPERATION,
+                "only structure calls and create go to a sharded structure (sessions, destroy and cancel are \
+                 CP-group commands)",
+            ));
+        }
     };
     let whole_map = |what: &str| {
         CoreError::invalid_request(
@@ -47,7 +71,11 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
     };
     let layout = Layout::of(command.kind(), shards);
     let key: &[u8] = match command {
-        StructureCommand::Counter(_) => &[],
+        StructureCommand::Counter(_)
+        | StructureCommand::Queue(_)
+        | StructureCommand::Lock(_)
+        | StructureCommand::Semaphore(_)
+        | StructureCommand::Barrier(_) => &[],
         StructureCommand::Map(map) => match map {
             MapCommand::Put { key, .. }
             | MapCommand::Get { key }
@@ -72,28 +100,31 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
     layout.partition(name, key, partitions).map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()))
 }
 
-/// The refusal of a kind this slice does not serve on a sharded target.
+/// Whether `kind` is one of the sharded kinds (seed 000's).
+fn is_sharded(kind: Kind) -> bool {
+    matches!(kind, Kind::Counter | Kind::Map | Kind::Set | Kind::Queue | Kind::Lock | Kind::Semaphore | Kind::Barrier)
+}
+
+/// The refusal of a kind that is not a sharded one.
 fn unserved(kind: Kind, name: &str) -> CoreError {
-    let detail = match kind {
-        Kind::Queue | Kind::Lock | Kind::Semaphore | Kind::Barrier => format!(
-            "{name:?}: sharded {} structures are not served by this server version yet (only counter, map and set \
-             are); use a CP group for now",
-            kind.name()
-        ),
-        _ => format!(
+    CoreError::invalid_request(
+        OPERATION,
+        format!(
             "{name:?}: {} is a CP kind, not a sharded one; address it to a CP group (no sharded target)",
             kind.name()
         ),
-    };
-    CoreError::invalid_request(OPERATION, detail)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use coterie_core::kinds::atomic_long::AtomicLongCommand;
+    use coterie_core::kinds::barrier::BarrierCommand;
     use coterie_core::kinds::counter::CounterCommand;
+    use coterie_core::kinds::lock::LockCommand;
     use coterie_core::kinds::queue::QueueCommand;
-    use coterie_core::placement::{partition_of_key, partition_of_shard, shard_of_key};
+    use coterie_core::kinds::semaphore::SemaphoreCommand;
+    use coterie_core::placement::{partition_of_key, partition_of_name, partition_of_shard, shard_of_key};
     use coterie_core::{InvalidReason, StructureCommand};
 
     use super::*;
@@ -133,12 +164,52 @@ mod tests {
     }
 
     #[test]
+    fn one_partition_kinds_live_in_the_partition_of_their_name_and_are_created_there() {
+        let expected = partition_of_name("jobs", 271).unwrap();
+        let commands = [
+            StructureCommand::Queue(QueueCommand::Size),
+            StructureCommand::Lock(LockCommand::IsLocked),
+            StructureCommand::Semaphore(SemaphoreCommand::Available),
+            StructureCommand::Barrier(BarrierCommand::Round),
+        ];
+        for command in commands {
+            let kind = command.kind();
+            assert_eq!(partition_of(&call("jobs", command), 100, 271), Ok(expected), "{kind:?}");
+            let create = Request::internal(GroupCommand::Create {
+                name: "jobs".into(),
+                spec: coterie_core::StructureSpec::default_for(kind),
+            });
+            assert_eq!(partition_of(&create, 100, 271), Ok(expected), "{kind:?} is created where it is served");
+        }
+        // A counter is created where its calls go too.
+        let create = Request::internal(GroupCommand::Create {
+            name: "hits".into(),
+            spec: coterie_core::StructureSpec::default_for(Kind::Counter),
+        });
+        let get = call("hits", StructureCommand::Counter(CounterCommand::Get));
+        assert_eq!(partition_of(&create, 100, 271), partition_of(&get, 100, 271));
+    }
+
+    #[test]
     fn what_this_slice_does_not_serve_is_refused_by_name() {
         let size = detail(partition_of(&call("users", StructureCommand::Map(MapCommand::Size)), 100, 271).unwrap_err());
         assert!(size.starts_with("the size of sharded \"users\" spans all of its shards"), "{size}");
-        let queue = call("jobs", StructureCommand::Queue(QueueCommand::Size));
-        let refused = detail(partition_of(&queue, 100, 271).unwrap_err());
-        assert!(refused.starts_with("\"jobs\": sharded queue structures are not served"), "{refused}");
+        let create_map = Request::internal(GroupCommand::Create {
+            name: "users".into(),
+            spec: coterie_core::StructureSpec::default_for(Kind::Map),
+        });
+        let refused = detail(partition_of(&create_map, 100, 271).unwrap_err());
+        assert!(
+            refused.starts_with("\"users\": creating a sharded map with a configuration is not served"),
+            "{refused}"
+        );
+        let create_long = Request::internal(GroupCommand::Create {
+            name: "n".into(),
+            spec: coterie_core::StructureSpec::default_for(Kind::AtomicLong),
+        });
+        assert!(
+            detail(partition_of(&create_long, 100, 271).unwrap_err()).starts_with("\"n\": atomic-long is a CP kind")
+        );
         let long = call("n", StructureCommand::AtomicLong(AtomicLongCommand::Get));
         let refused = detail(partition_of(&long, 100, 271).unwrap_err());
         assert!(refused.starts_with("\"n\": atomic-long is a CP kind"), "{refused}");

@@ -31,6 +31,8 @@
 
 pub mod forward;
 pub mod locate;
+pub mod log;
+mod parked;
 pub mod replica;
 pub mod table;
 
@@ -45,7 +47,8 @@ use tokio::sync::OnceCell;
 
 pub use forward::{ForwardAnswer, ForwardedCall, Forwarder};
 pub use locate::partition_of;
-pub use replica::{PartitionLog, Replica};
+pub use log::PartitionLog;
+pub use replica::Replica;
 pub use table::{PARTITIONS, member_view, next_table};
 
 /// The partition replicas a member runs: opened on first need (a call, or the committed
@@ -114,11 +117,14 @@ impl Shards {
         replicas.iter().filter(|(_, cell)| cell.initialized()).map(|(partition, _)| *partition).collect()
     }
 
-    /// Stops opening replicas and closes the open ones (their logs release the data file
-    /// once the calls running on them end).
+    /// Stops opening replicas and closes the open ones: their parked callers are answered
+    /// `Stopped` now, and their logs release the data file once the calls running on them end.
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        self.replicas.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        let replicas = std::mem::take(&mut *self.replicas.lock().unwrap_or_else(PoisonError::into_inner));
+        for replica in replicas.values().filter_map(|cell| cell.get()) {
+            replica.close();
+        }
         self.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 }

@@ -29,95 +29,26 @@
 //!   read waits in the queue for the writes before it, so every call sees every call
 //!   queued before it. Partitions drain in parallel (they share the node's redb writer).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use coterie_core::placement::PartitionId;
-use coterie_core::{EngineError, GroupOutput, Reply, Timestamp};
-use coterie_storage::{Entry, LogId, LogState, LogStore, MemoryLog, RedbLog, RedbStorage, SnapshotMeta, StorageError};
+use coterie_core::{Effect, EngineError, GroupCommand, GroupOutput, Reply, Timestamp};
 use futures_util::future::BoxFuture;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
+use super::log::PartitionLog;
+use super::parked::{self, CancelOnDrop};
 use crate::engine::{CallOptions, Engine};
 use crate::journal::{JournalConfig, JournaledGroup};
 use crate::request::Request;
-
-/// The name of partition `partition`'s log in the node's redb file.
-pub fn log_name(partition: PartitionId) -> String {
-    format!("partition-{}", partition.0)
-}
-
-/// Where a partition's log is kept: the node's redb file, or memory.
-pub enum PartitionLog {
-    /// A log in the node's redb file.
-    Redb(RedbLog),
-    /// A log in memory (a node without a data directory).
-    Memory(MemoryLog),
-}
-
-impl PartitionLog {
-    /// Partition `partition`'s log in `storage`, or a new one in memory without storage.
-    pub fn open(storage: Option<&RedbStorage>, partition: PartitionId) -> Result<PartitionLog, StorageError> {
-        match storage {
-            Some(storage) => Ok(PartitionLog::Redb(storage.log(&log_name(partition))?)),
-            None => Ok(PartitionLog::Memory(MemoryLog::new())),
-        }
-    }
-
-    fn store(&self) -> &dyn LogStore {
-        match self {
-            PartitionLog::Redb(log) => log,
-            PartitionLog::Memory(log) => log,
-        }
-    }
-
-    fn store_mut(&mut self) -> &mut dyn LogStore {
-        match self {
-            PartitionLog::Redb(log) => log,
-            PartitionLog::Memory(log) => log,
-        }
-    }
-}
-
-impl LogStore for PartitionLog {
-    fn log_state(&self) -> Result<LogState, StorageError> {
-        self.store().log_state()
-    }
-    fn append(&mut self, entries: &[Entry]) -> Result<(), StorageError> {
-        self.store_mut().append(entries)
-    }
-    fn read_range(&self, start: u64, end: u64) -> Result<Vec<Entry>, StorageError> {
-        self.store().read_range(start, end)
-    }
-    fn truncate_from(&mut self, index: u64) -> Result<(), StorageError> {
-        self.store_mut().truncate_from(index)
-    }
-    fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.store_mut().purge_up_to(log_id)
-    }
-    fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
-        self.store_mut().save_vote(vote)
-    }
-    fn load_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
-        self.store().load_vote()
-    }
-    fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.store_mut().save_committed(committed)
-    }
-    fn load_committed(&self) -> Result<Option<LogId>, StorageError> {
-        self.store().load_committed()
-    }
-    fn save_snapshot(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
-        self.store_mut().save_snapshot(meta, data)
-    }
-    fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
-        self.store().load_snapshot()
-    }
-}
+use crate::waiters::{Registration, Waiters};
 
 /// The owner's wall clock, in milliseconds since the Unix epoch (see the module docs).
-fn wall_clock() -> Timestamp {
+pub(super) fn wall_clock() -> Timestamp {
     let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis());
     Timestamp(u64::try_from(millis).unwrap_or(u64::MAX))
 }
@@ -125,11 +56,23 @@ fn wall_clock() -> Timestamp {
 /// The most calls journaled in one commit.
 const MAX_BATCH: usize = 256;
 
+/// What the journal answered a call: its result, or that it parked (its result then
+/// arrives through the replica's [`Waiters`]).
+pub(super) enum Answer {
+    /// The call's result.
+    Ready(GroupOutput),
+    /// The call waits in its structure.
+    Parked,
+}
+
+/// What a call is answered through.
+type AnswerTx = oneshot::Sender<Result<Answer, EngineError>>;
+
 /// A call waiting for its partition's next commit.
 struct Pending {
     request: Request,
     stale_read: bool,
-    reply: oneshot::Sender<Result<GroupOutput, EngineError>>,
+    reply: AnswerTx,
 }
 
 /// The calls waiting for a commit, and whether a drain is running.
@@ -139,17 +82,150 @@ struct Queue {
     draining: bool,
 }
 
+/// What a replica's calls, its ticker and its cancel guards share.
+pub(super) struct Shared {
+    partition: PartitionId,
+    group: Mutex<JournaledGroup<PartitionLog>>,
+    queue: Mutex<Queue>,
+    commits: AtomicU64,
+    /// The callers parked here, completed by the wakes of the records applied.
+    pub(super) waiters: Waiters,
+    /// Notified after every batch, so the ticker looks at the next deadline again.
+    pub(super) deadlines: Arc<Notify>,
+    /// Set by [`Replica::close`]: new calls are refused.
+    closed: AtomicBool,
+}
+
+impl Shared {
+    /// Queues `request` for the next commit (starting a drain if none runs) and answers
+    /// where its answer will arrive. A closed replica answers `Stopped` at once.
+    pub(super) fn submit(
+        self: &Arc<Self>,
+        request: Request,
+        stale_read: bool,
+    ) -> oneshot::Receiver<Result<Answer, EngineError>> {
+        let (reply, answer) = oneshot::channel();
+        if self.closed.load(Ordering::SeqCst) {
+            let _ = reply.send(Err(self.stopped("the partition replica closed (the member is stopping)")));
+            return answer;
+        }
+        let lead = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.pending.push(Pending { request, stale_read, reply });
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if lead {
+            tokio::spawn(Shared::drain(Arc::clone(self)));
+        }
+        answer
+    }
+
+    /// The earliest deadline of a parked call or a lease in this partition.
+    pub(super) fn next_deadline(&self) -> Option<Timestamp> {
+        self.group.lock().unwrap_or_else(PoisonError::into_inner).group().next_deadline()
+    }
+
+    pub(super) fn stopped(&self, why: &str) -> EngineError {
+        EngineError::Stopped { reason: format!("{}: {why}", self.partition) }
+    }
+
+    /// Works off the queue, a batch per commit, until it is empty (group commit: calls
+    /// that arrive while a batch is journaled go into the next one).
+    async fn drain(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if queue.pending.is_empty() {
+                    queue.draining = false;
+                    return;
+                }
+                let take = queue.pending.len().min(MAX_BATCH);
+                queue.pending.drain(..take).collect::<Vec<_>>()
+            };
+            let shared = Arc::clone(&self);
+            // A panic drops the batch's replies: its callers are answered `Stopped`.
+            let _ = tokio::task::spawn_blocking(move || shared.serve_batch(batch)).await;
+            self.deadlines.notify_one();
+        }
+    }
+
+    /// Serves `batch` in order (blocking: the journal commits durably). Consecutive writes
+    /// share one commit; a read is answered from the state once the writes before it are
+    /// applied, so every call sees every call queued before it.
+    fn serve_batch(&self, batch: Vec<Pending>) {
+        let now = wall_clock();
+        // The lock guards no invariant a panicking holder could break half-way: a record is
+        // applied only after its commit, and the group's state is whole between calls.
+        let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut writes = Vec::new();
+        for pending in batch {
+            let read =
+                (pending.stale_read || pending.request.invocation.is_none()) && pending.request.command.is_read();
+            if !read {
+                writes.push(pending);
+                continue;
+            }
+            self.flush(&mut group, &mut writes, now);
+            match group.read(&pending.request, now) {
+                Some(answer) => {
+                    let _ = pending.reply.send(answer.map(Answer::Ready).map_err(EngineError::Core));
+                }
+                None => writes.push(pending),
+            }
+        }
+        self.flush(&mut group, &mut writes, now);
+    }
+
+    /// Journals `writes` in one commit at `now`, delivers the wakes their records caused,
+    /// and answers each of them.
+    fn flush(&self, group: &mut JournaledGroup<PartitionLog>, writes: &mut Vec<Pending>, now: Timestamp) {
+        if writes.is_empty() {
+            return;
+        }
+        let (requests, replies): (Vec<Request>, Vec<_>) =
+            std::mem::take(writes).into_iter().map(|pending| (pending.request, pending.reply)).unzip();
+        match group.submit(requests, now) {
+            Ok(results) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                for (applied, reply) in results.into_iter().zip(replies) {
+                    // Wakes first: a call parked earlier in this batch is registered already.
+                    for Effect::Wake { invocation, result } in applied.effects {
+                        self.waiters.complete(invocation, result);
+                    }
+                    let answer = match applied.response {
+                        Reply::Ready(result) => result.map(Answer::Ready).map_err(EngineError::Core),
+                        Reply::Parked => Ok(Answer::Parked),
+                    };
+                    // A caller that gave up no longer listens.
+                    let _ = reply.send(answer);
+                }
+            }
+            // Nothing of the batch was applied.
+            Err(err) => {
+                for reply in replies {
+                    let _ = reply.send(Err(self.stopped(&format!("could not journal the call: {err}"))));
+                }
+            }
+        }
+    }
+}
+
 /// A partition's replica on its owner.
 pub struct Replica {
-    partition: PartitionId,
-    group: Arc<Mutex<JournaledGroup<PartitionLog>>>,
-    queue: Arc<Mutex<Queue>>,
-    commits: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+    /// The task that ticks the partition's deadlines, started on first need.
+    ticker: OnceLock<AbortHandle>,
 }
 
 impl Replica {
     /// Opens partition `partition`'s replica on `log`, replaying its journal (blocking
     /// I/O: call it on a blocking thread), stamping new records with `epoch` and `owner`.
+    ///
+    /// Calls parked when the journal was last written had callers in the process that
+    /// wrote it; those are gone (their calls failed with the connection), so opening
+    /// journals a `Cancel` for each: the structures forget them (a barrier arrival
+    /// withdraws, a lock or permit is never granted to nobody), and a resend of such a
+    /// call is answered `cancelled` from its record.
     pub fn open(
         partition: PartitionId,
         log: PartitionLog,
@@ -158,121 +234,77 @@ impl Replica {
     ) -> Result<Replica, crate::error::NodeError> {
         let mut group = JournaledGroup::open(log, JournalConfig::default())?;
         group.stamp_with(epoch, owner);
-        Ok(Replica { partition, group: Arc::new(Mutex::new(group)), queue: Arc::default(), commits: Arc::default() })
+        let orphans: Vec<Request> = group
+            .group()
+            .parked()
+            .into_iter()
+            .map(|invocation| Request::internal(GroupCommand::Cancel { invocation }))
+            .collect();
+        if !orphans.is_empty() {
+            group.submit(orphans, wall_clock())?;
+        }
+        let shared = Arc::new(Shared {
+            partition,
+            group: Mutex::new(group),
+            queue: Mutex::default(),
+            commits: AtomicU64::new(0),
+            waiters: Waiters::default(),
+            deadlines: Arc::new(Notify::new()),
+            closed: AtomicBool::new(false),
+        });
+        let replica = Replica { shared, ticker: OnceLock::new() };
+        // On a runtime's thread (blocking ones included) the ticker starts now, so leases
+        // and timeouts replayed from the journal fire without waiting for a call.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            replica.start_ticker();
+        }
+        Ok(replica)
+    }
+
+    fn start_ticker(&self) {
+        self.ticker.get_or_init(|| {
+            let deadlines = Arc::clone(&self.shared.deadlines);
+            tokio::spawn(parked::tick_loop(Arc::downgrade(&self.shared), deadlines)).abort_handle()
+        });
     }
 
     /// The partition this replica serves.
     pub fn partition(&self) -> PartitionId {
-        self.partition
+        self.shared.partition
     }
 
     /// Index of the last record applied.
     pub fn applied_index(&self) -> u64 {
-        self.group.lock().unwrap_or_else(PoisonError::into_inner).applied_index()
+        self.shared.group.lock().unwrap_or_else(PoisonError::into_inner).applied_index()
     }
 
     /// How many journal commits this replica has made since it was opened (each carries a
     /// batch of one or more calls).
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.shared.commits.load(Ordering::Relaxed)
+    }
+
+    /// How many callers are parked on this replica now.
+    pub fn parked_callers(&self) -> usize {
+        self.shared.waiters.len()
+    }
+
+    /// Stops serving: new calls are answered `Stopped`, the ticker stops, and parked
+    /// callers are answered `Stopped` now rather than at their deadlines, so the journal
+    /// is released as soon as the calls in flight end.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::SeqCst);
+        if let Some(ticker) = self.ticker.get() {
+            ticker.abort();
+        }
+        self.shared.waiters.clear();
     }
 }
 
-fn unjournaled(partition: PartitionId, err: &crate::error::NodeError) -> EngineError {
-    EngineError::Stopped { reason: format!("{partition} could not journal the call: {err}") }
-}
-
-/// Journals `writes` in one commit at `now` and answers each of them.
-fn flush(
-    group: &mut JournaledGroup<PartitionLog>,
-    writes: &mut Vec<Pending>,
-    now: Timestamp,
-    partition: PartitionId,
-    commits: &AtomicU64,
-) {
-    if writes.is_empty() {
-        return;
-    }
-    let (requests, replies): (Vec<Request>, Vec<_>) =
-        std::mem::take(writes).into_iter().map(|pending| (pending.request, pending.reply)).unzip();
-    match group.submit(requests, now) {
-        Ok(results) => {
-            commits.fetch_add(1, Ordering::Relaxed);
-            for (applied, reply) in results.into_iter().zip(replies) {
-                let answer = match applied.response {
-                    Reply::Ready(result) => result.map_err(EngineError::Core),
-                    // The kinds this slice routes here never park (see `locate`).
-                    Reply::Parked => Err(EngineError::Core(coterie_core::CoreError::invalid_request(
-                        "sharded",
-                        "the call parked, which the sharded engine does not serve yet",
-                    ))),
-                };
-                // A caller that gave up no longer listens.
-                let _ = reply.send(answer);
-            }
-        }
-        // Nothing of the batch was applied.
-        Err(err) => {
-            for reply in replies {
-                let _ = reply.send(Err(unjournaled(partition, &err)));
-            }
-        }
-    }
-}
-
-/// Serves `batch` in order on `group` (blocking: the journal commits durably). Consecutive
-/// writes share one commit; a read is answered from the state once the writes before it
-/// are applied, so every call sees every call queued before it.
-fn serve_batch(
-    group: &Mutex<JournaledGroup<PartitionLog>>,
-    batch: Vec<Pending>,
-    partition: PartitionId,
-    commits: &AtomicU64,
-) {
-    let now = wall_clock();
-    // The lock guards no invariant a panicking holder could break half-way: a record is
-    // applied only after its commit, and the group's state is whole between calls.
-    let mut group = group.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut writes = Vec::new();
-    for pending in batch {
-        let read = (pending.stale_read || pending.request.invocation.is_none()) && pending.request.command.is_read();
-        if !read {
-            writes.push(pending);
-            continue;
-        }
-        flush(&mut group, &mut writes, now, partition, commits);
-        match group.read(&pending.request, now) {
-            Some(answer) => {
-                let _ = pending.reply.send(answer.map_err(EngineError::Core));
-            }
-            None => writes.push(pending),
-        }
-    }
-    flush(&mut group, &mut writes, now, partition, commits);
-}
-
-impl Replica {
-    /// Works off the queue, a batch per commit, until it is empty (group commit: calls
-    /// that arrive while a batch is journaled go into the next one).
-    async fn drain(
-        queue: Arc<Mutex<Queue>>,
-        group: Arc<Mutex<JournaledGroup<PartitionLog>>>,
-        partition: PartitionId,
-        commits: Arc<AtomicU64>,
-    ) {
-        loop {
-            let batch = {
-                let mut queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-                if queue.pending.is_empty() {
-                    queue.draining = false;
-                    return;
-                }
-                let take = queue.pending.len().min(MAX_BATCH);
-                queue.pending.drain(..take).collect::<Vec<_>>()
-            };
-            let (group, commits) = (Arc::clone(&group), Arc::clone(&commits));
-            // A panic drops the batch's replies: its callers are answered `Stopped`.
-            let _ = tokio::task::spawn_blocking(move || serve_batch(&group, batch, partition, &commits)).await;
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.get() {
+            ticker.abort();
         }
     }
 }
@@ -280,28 +312,43 @@ impl Replica {
 /// A partition replica's dispatch: one copy, so every consistency level a single replica
 /// meets is served (`AtLeast(n)` for n > 1 is refused). The call joins the partition's
 /// queue, journaled with the calls queued beside it in one commit, and is answered within
-/// its timeout (past it, it may still be applied: retry with the same invocation).
+/// its timeout (past it, it may still be applied: retry with the same invocation). A call
+/// that parks waits for its wake within the same timeout (see [`parked`]).
 impl Engine for Replica {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
             options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
-            let (reply, answer) = oneshot::channel();
-            let lead = {
-                let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-                queue.pending.push(Pending { request, stale_read: options.stale_read, reply });
-                !std::mem::replace(&mut queue.draining, true)
-            };
-            if lead {
-                let (queue, group, commits) =
-                    (Arc::clone(&self.queue), Arc::clone(&self.group), Arc::clone(&self.commits));
-                tokio::spawn(Replica::drain(queue, group, self.partition, commits));
-            }
-            let partition = self.partition;
-            match tokio::time::timeout(options.timeout.max(Duration::from_millis(1)), answer).await {
+            self.start_ticker();
+            let shared = &self.shared;
+            let timeout = options.timeout.max(Duration::from_millis(1));
+            let deadline = Instant::now() + timeout;
+            // Registered before the call is queued: its wake may be applied in its batch.
+            let registration = request.invocation.map(|invocation| Registration::new(&shared.waiters, invocation));
+            // Armed until the call answers: a caller that goes away first cancels it.
+            let guard = request
+                .invocation
+                .filter(|_| !options.keep_parked)
+                .map(|invocation| CancelOnDrop::new(shared, invocation));
+            let answer = match tokio::time::timeout_at(deadline, shared.submit(request, options.stale_read)).await {
                 Ok(Ok(answer)) => answer,
-                Ok(Err(_)) => Err(EngineError::Stopped { reason: format!("{partition}'s journal thread failed") }),
-                Err(_) => Err(EngineError::Timeout { waited: options.timeout }),
+                Ok(Err(_)) => Err(shared.stopped("the journal thread failed")),
+                // The guard, dropped armed, cancels the call should it park later.
+                Err(_) => return Err(EngineError::Timeout { waited: options.timeout }),
+            };
+            let result = match (answer, registration) {
+                (Ok(Answer::Ready(output)), _) => Ok(output),
+                (Ok(Answer::Parked), Some((registration, wake))) => {
+                    parked::await_wake(shared, registration, wake, deadline, options).await
+                }
+                (Ok(Answer::Parked), None) => {
+                    Err(shared.stopped("a call without an invocation id was parked, so it could never be woken"))
+                }
+                (Err(err), _) => Err(err),
+            };
+            if let Some(guard) = guard {
+                guard.disarm();
             }
+            result
         })
     }
 }
@@ -310,8 +357,10 @@ impl Engine for Replica {
 mod tests {
     use coterie_core::kinds::counter::{CounterCommand, CounterOutput};
     use coterie_core::{ClientId, GroupCommand, InvocationId, StructureCommand, StructureOutput};
+    use coterie_storage::{LogStore, RedbStorage};
 
     use super::*;
+    use crate::shard::log::log_name;
 
     fn increment(by: i64, invocation: Option<InvocationId>) -> Request {
         let command = GroupCommand::Invoke {
