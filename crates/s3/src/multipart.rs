@@ -23,7 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use coterie_core::kinds::bucket::{
     BlobRef, BucketCommand, BucketOutput, DeleteCondition, MAX_LIST_KEYS, ObjectMeta, PutCondition, ReadConditions,
 };
-use coterie_server::object::{Caller, ObjectKey, PutOptions};
+use coterie_server::object::{Caller, GroupRef, ObjectKey, PutOptions};
 use futures_util::StreamExt;
 use s3s::S3ErrorCode;
 use s3s::S3Result;
@@ -150,14 +150,15 @@ pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Re
     }
     let options = PutOptions::default();
     let key = part_key(&input.upload_id, input.part_number);
-    let replica = gateway.replica().await?;
+    let (replica, router) = (gateway.replica().await?, gateway.router());
+    let group = GroupRef::routed(&replica, &router);
     let (store, timeout, bucket) = (&gateway.store, gateway.config.timeout, uploads(&input.bucket));
     let meta = match input.body {
         Some(body) => {
             let body = body.map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
             store
                 .put(
-                    &replica,
+                    &group,
                     ObjectKey { bucket: &bucket, key: &key },
                     Box::pin(body),
                     options,
@@ -169,7 +170,7 @@ pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Re
         None => {
             let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
             store
-                .put(&replica, ObjectKey { bucket: &bucket, key: &key }, empty, options, Caller::default(), timeout)
+                .put(&group, ObjectKey { bucket: &bucket, key: &key }, empty, options, Caller::default(), timeout)
                 .await
         }
     }

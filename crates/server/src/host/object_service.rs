@@ -24,7 +24,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::Inner;
 use super::api::call_timeout;
 use crate::cp::CpNode;
-use crate::object::{BlobsError, Caller, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions};
+use crate::object::{BlobsError, Caller, GroupRef, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions};
 
 /// The most bytes one `GetObjectResponse` carries (below every gRPC library's default limit of
 /// 4 MiB per message).
@@ -64,7 +64,10 @@ impl ObjectServer {
     /// Runs a metadata-only command and answers the bucket's output.
     async fn metadata(&self, routed: Result<Routed, ConvertError>, timeout: Duration) -> Result<BucketOutput, Status> {
         let (node, bucket, command, caller) = self.open(routed?).await?;
-        self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))
+        self.store
+            .metadata(&GroupRef::local(&node), &bucket, command, caller, timeout)
+            .await
+            .map_err(|err| object_status(&err))
     }
 }
 
@@ -206,7 +209,7 @@ impl ObjectService for ObjectServer {
         let body = finished_body(first.data, first.last, messages);
         let meta = self
             .store
-            .put(&node, ObjectKey { bucket: &bucket, key: &key }, body, options, caller, timeout)
+            .put(&GroupRef::local(&node), ObjectKey { bucket: &bucket, key: &key }, body, options, caller, timeout)
             .await
             .map_err(|err| object_status(&err))?;
         Ok(Response::new(pb::PutObjectResponse { meta: Some(object::meta(&key, &meta)) }))
@@ -219,8 +222,11 @@ impl ObjectService for ObjectServer {
         let request = request.into_inner();
         let key = request.key.clone();
         let (node, bucket, command, caller) = self.open(object::get(request).map_err(convert_status)?).await?;
-        let output =
-            self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))?;
+        let output = self
+            .store
+            .metadata(&GroupRef::local(&node), &bucket, command, caller, timeout)
+            .await
+            .map_err(|err| object_status(&err))?;
         let BucketOutput::Object { meta, range } = output else {
             return Err(status::internal(format!("a get was answered {output:?}")));
         };
