@@ -253,6 +253,33 @@ mod tests {
     }
 
     #[test]
+    fn a_forwarded_call_carries_its_target_and_options_and_is_served_without_forwarding_again() {
+        let invocation = InvocationId { client: ClientId::MIN, seq: 4 };
+        let command = coterie_core::GroupCommand::Invoke {
+            name: "hits".into(),
+            command: coterie_core::StructureCommand::AtomicLong(
+                coterie_core::kinds::atomic_long::AtomicLongCommand::IncrementAndGet,
+            ),
+        };
+        let call = ForwardedCall {
+            target: Target::cp("orders"),
+            partition: None,
+            request: Request::invoked(command, None, invocation),
+            timeout: Duration::from_millis(900),
+            stale_read: false,
+            keep_parked: true,
+            consistency: Consistency::AtLeast(2),
+        };
+        let back: ForwardedCall = codec::decode(&codec::encode(&call).unwrap(), "forwarded call").unwrap();
+        assert_eq!(back, call);
+        let options = back.options();
+        assert!(options.redirect, "the receiver answers a redirect instead of forwarding again");
+        assert!(options.keep_parked);
+        assert_eq!(options.consistency, Consistency::AtLeast(2));
+        assert_eq!(options.timeout, Duration::from_millis(900));
+    }
+
+    #[test]
     fn the_owner_gets_the_call_time_less_a_margin_for_the_hop_back() {
         assert_eq!(owner_timeout(Duration::from_secs(5)), Duration::from_millis(4900));
         assert_eq!(owner_timeout(Duration::from_millis(500)), Duration::from_millis(450));
