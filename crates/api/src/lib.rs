@@ -23,3 +23,9 @@ pub mod pb {
 pub mod convert;
 pub mod status;
 pub mod status_reason;
+
+/// The request header (any value) by which a client that follows redirects itself asks a
+/// member not to forward a call it cannot serve: the member answers `UNAVAILABLE` naming the
+/// leader instead, so the client learns it and goes direct. Without it, a member forwards the
+/// call to the member that serves it and relays the answer.
+pub const NO_FORWARD_HEADER: &str = "x-coterie-no-forward";

@@ -233,12 +233,15 @@ impl GrpcTransport {
     }
 }
 
-/// A request with the call's time budget as `grpc-timeout`.
+/// A request with the call's time budget as `grpc-timeout`, asking the member not to
+/// forward it ([`coterie_api::NO_FORWARD_HEADER`]): this client follows redirects itself and
+/// caches each group's leader, so it goes direct instead of paying two hops for every call.
 fn request<T>(message: T, timeout: Option<Duration>) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Some(timeout) = timeout {
         request.set_timeout(timeout);
     }
+    request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, tonic::metadata::MetadataValue::from_static("1"));
     request
 }
 

@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{CoreError, InvalidReason};
 
 /// A replica count as the error data carries it.
@@ -19,7 +21,7 @@ fn count(n: usize) -> u64 {
 }
 
 /// Which engine and which replica set serve a call.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Target {
     /// A CP group, replicated by Raft: every call is linearizable.
     Cp {
@@ -65,7 +67,7 @@ impl fmt::Display for Target {
 /// always commits on a majority of its voters and reads linearizably, so it serves every
 /// level a majority satisfies (`Default`, `Eventual`, `Quorum`, `AtLeast(n)` for n up to a
 /// majority, and `Strong` only where a majority is every voter) and refuses the others ([`Consistency::check_majority`]) instead of pretending.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Consistency {
     /// The structure's own level (its configuration, or its engine's default).
     #[default]

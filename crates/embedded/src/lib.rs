@@ -80,6 +80,8 @@ impl ClientTransport for EmbeddedTransport {
             stale_read: call.stale_read,
             keep_parked: call.keep_parked,
             consistency: call.consistency,
+            // The embedded client follows redirects itself, and this router never forwards.
+            redirect: true,
         };
         engine::serve(&MemberRouter(node), &target, request, options)
             .await

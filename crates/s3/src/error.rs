@@ -60,8 +60,8 @@ pub fn engine_error(err: &EngineError) -> S3Error {
         EngineError::Redirect { .. } => s3(
             S3ErrorCode::ServiceUnavailable,
             format!(
-                "this gateway's member does not lead group \"default\" ({err}); send S3 requests to the gateway \
-                 of the group's leader (S3 clients retry 503)"
+                "the bucket group's leader is changing and this gateway's member could not forward the request \
+                 to it ({err}); retry shortly (S3 clients retry 503)"
             ),
         ),
         _ => s3(S3ErrorCode::ServiceUnavailable, format!("{err}; retry the request")),
@@ -121,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn a_follower_answers_503_naming_the_leader() {
+    fn a_leader_that_could_not_be_reached_is_a_503_naming_it() {
         let redirect = EngineError::Redirect { member: Some(2), address: Some("127.0.0.1:7102".to_owned()) };
         let err = engine_error(&redirect);
         assert_eq!(*err.code(), S3ErrorCode::ServiceUnavailable);

@@ -1,5 +1,8 @@
-//! The `s3s::S3` implementation: each S3 operation as one object-store call on the node's
-//! replica of the bucket's CP group.
+//! The `s3s::S3` implementation: each S3 operation as one object-store call on the bucket's
+//! CP group, reached through the node's router ([`GroupRef::routed`]): a gateway on any CP
+//! member serves every operation, its metadata calls forwarded to the group's leader by the
+//! same path as every other face's (`coterie_server::engine::serve`), its bytes stored on a
+//! majority from this member.
 //!
 //! Conditions go to the bucket as they are, so the apply that writes also decides: a put
 //! with `If-None-Match: *` is a create-only put, `If-Match` an ETag compare-and-swap, a copy
@@ -9,14 +12,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_core::EngineError;
 use coterie_core::kinds::bucket::{
     BucketCommand, BucketOutput, DeleteCondition, ObjectMeta, PutCondition, ReadConditions,
 };
-use coterie_server::Node;
+use coterie_core::{EngineError, GroupOutput, Target};
 use coterie_server::cp::CpNode;
-use coterie_server::object::{Caller, ObjectKey, ObjectStore, PutOptions};
+use coterie_server::object::{Caller, GroupRef, ObjectKey, ObjectStore, PutOptions};
+use coterie_server::{CallOptions, Engine, Node, Request};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use s3s::dto::{self, ETagCondition};
 use s3s::{S3, S3ErrorCode, S3Request, S3Response, S3Result};
 
@@ -67,11 +71,30 @@ impl Gateway {
         self.node.group(&self.config.group).await.map_err(|err| engine_error(&EngineError::from(err)))
     }
 
+    /// The gateway's group through the node's router, which forwards to the group's leader.
+    pub(crate) fn router(&self) -> Routed<'_> {
+        Routed { node: &self.node, target: Target::cp(self.config.group.clone()) }
+    }
+
     /// Runs a metadata command (or a read) on `bucket`.
     pub(crate) async fn metadata(&self, bucket: &str, command: BucketCommand) -> S3Result<BucketOutput> {
-        let replica = self.replica().await?;
+        let (replica, router) = (self.replica().await?, self.router());
+        let group = GroupRef::routed(&replica, &router);
         let caller = Caller::default();
-        self.store.metadata(&replica, bucket, command, caller, self.config.timeout).await.map_err(|err| s3_error(&err))
+        self.store.metadata(&group, bucket, command, caller, self.config.timeout).await.map_err(|err| s3_error(&err))
+    }
+}
+
+/// A CP group as the node's router serves it: [`Node::call`], the one handler path, which
+/// forwards to the group's leader what this member's replica cannot serve.
+pub(crate) struct Routed<'a> {
+    node: &'a Node,
+    target: Target,
+}
+
+impl Engine for Routed<'_> {
+    fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
+        Box::pin(self.node.call(&self.target, request, options))
     }
 }
 
@@ -188,16 +211,17 @@ impl S3 for Gateway {
             attributes: convert::attributes(input.metadata),
             ..PutOptions::default()
         };
-        let replica = self.replica().await?;
+        let (replica, router) = (self.replica().await?, self.router());
+        let group = GroupRef::routed(&replica, &router);
         let object = ObjectKey { bucket: &input.bucket, key: &input.key };
         let meta = match input.body {
             Some(body) => {
                 let body = body.map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
-                self.store.put(&replica, object, Box::pin(body), options, Caller::default(), self.config.timeout).await
+                self.store.put(&group, object, Box::pin(body), options, Caller::default(), self.config.timeout).await
             }
             None => {
                 let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
-                self.store.put(&replica, object, empty, options, Caller::default(), self.config.timeout).await
+                self.store.put(&group, object, empty, options, Caller::default(), self.config.timeout).await
             }
         }
         .map_err(|err| s3_error(&err))?;

@@ -14,9 +14,13 @@
 //! conditional writes are decided by log order: the losers get 412 `PreconditionFailed`, and
 //! 409 `ConditionalRequestConflict` never happens here.
 //!
-//! **Leader only.** Writes and linearizable reads are served by the group's leader. A
-//! gateway on another member answers 503 `ServiceUnavailable`, naming the leader, before it
-//! reads a body; S3 SDKs retry 503, and a client should send to the leader's gateway.
+//! **Any CP member.** Writes and linearizable reads are served by the group's leader, but a
+//! gateway on any CP member serves every operation: it stores an object's bytes on a majority
+//! of the group's members itself and sends the metadata call through the node's router, which
+//! forwards it to the leader one hop and relays the answer (`coterie_server::engine::serve`,
+//! the same path as the gRPC face's). A 503 `ServiceUnavailable` means no leader is known or
+//! reachable yet (an election); S3 SDKs retry 503. A plain member hosts no replica of the
+//! group and cannot place bytes: run gateways on CP members.
 //!
 //! **Auth.** Every request must carry a valid AWS Signature V4 (header or presigned query)
 //! made with the configured access key and secret; unsigned and wrongly signed requests are

@@ -7,7 +7,7 @@
 //! minimum.
 
 use coterie_server::object::multipart::MultipartError;
-use coterie_server::object::{CompletedPart, ObjectKey, PutOptions, UploadKey};
+use coterie_server::object::{CompletedPart, GroupRef, ObjectKey, PutOptions, UploadKey};
 use futures_util::StreamExt;
 use s3s::S3ErrorCode;
 use s3s::S3Result;
@@ -41,11 +41,12 @@ pub async fn create(
         attributes: convert::attributes(input.metadata),
         ..PutOptions::default()
     };
-    let replica = gateway.replica().await?;
+    let (replica, router) = (gateway.replica().await?, gateway.router());
+    let group = GroupRef::routed(&replica, &router);
     let object = ObjectKey { bucket: &input.bucket, key: &input.key };
     let upload_id = gateway
         .store
-        .create_upload(&replica, object, options, Default::default(), gateway.config.timeout)
+        .create_upload(&group, object, options, Default::default(), gateway.config.timeout)
         .await
         .map_err(|err| multipart_error(&err))?;
     Ok(dto::CreateMultipartUploadOutput {
@@ -83,7 +84,8 @@ pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Re
         let max = gateway.store.limits().max_upload_parts;
         return Err(multipart_error(&MultipartError::PartNumber { number: 0, max }));
     };
-    let replica = gateway.replica().await?;
+    let (replica, router) = (gateway.replica().await?, gateway.router());
+    let group = GroupRef::routed(&replica, &router);
     let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
     let (store, timeout) = (&gateway.store, gateway.config.timeout);
     let caller = Default::default();
@@ -91,11 +93,11 @@ pub async fn upload_part(gateway: &Gateway, input: dto::UploadPartInput) -> S3Re
     let stored = match body.as_mut() {
         Some(body) => {
             let chunks = body.by_ref().map(|chunk| chunk.map(|bytes| bytes.to_vec()).map_err(|err| err.to_string()));
-            store.upload_part(&replica, upload, number, chunks, caller, timeout).await
+            store.upload_part(&group, upload, number, chunks, caller, timeout).await
         }
         None => {
             let empty = futures_util::stream::empty::<Result<Vec<u8>, String>>();
-            store.upload_part(&replica, upload, number, empty, caller, timeout).await
+            store.upload_part(&group, upload, number, empty, caller, timeout).await
         }
     };
     if stored.is_err() {
@@ -127,12 +129,13 @@ pub async fn complete(
         };
         parts.push(CompletedPart { number, etag: part.e_tag.as_ref().map(|tag| tag.value().to_owned()) });
     }
-    let replica = gateway.replica().await?;
+    let (replica, router) = (gateway.replica().await?, gateway.router());
+    let group = GroupRef::routed(&replica, &router);
     let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
     let options = PutOptions { condition, ..PutOptions::default() };
     let meta = gateway
         .store
-        .complete_upload(&replica, upload, &parts, options, Default::default(), gateway.config.timeout)
+        .complete_upload(&group, upload, &parts, options, Default::default(), gateway.config.timeout)
         .await
         .map_err(|err| multipart_error(&err))?;
     Ok(dto::CompleteMultipartUploadOutput {
@@ -150,11 +153,12 @@ pub async fn abort(
     input: dto::AbortMultipartUploadInput,
 ) -> S3Result<dto::AbortMultipartUploadOutput> {
     check_bucket(&input.bucket)?;
-    let replica = gateway.replica().await?;
+    let (replica, router) = (gateway.replica().await?, gateway.router());
+    let group = GroupRef::routed(&replica, &router);
     let upload = UploadKey { bucket: &input.bucket, key: &input.key, upload_id: &input.upload_id };
     gateway
         .store
-        .abort_upload(&replica, upload, Default::default(), gateway.config.timeout)
+        .abort_upload(&group, upload, Default::default(), gateway.config.timeout)
         .await
         .map_err(|err| multipart_error(&err))?;
     Ok(dto::AbortMultipartUploadOutput::default())

@@ -48,9 +48,10 @@ async fn boto3_drives_the_gateway() {
         return;
     };
     let cluster = Cluster::start().await;
-    // The cases go to the leader's gateway. If leadership moves during a run (an election on
-    // a loaded machine), that gateway starts answering 503: the cases run once more, on fresh
-    // buckets, against the new leader. With a stable leader a failure fails the test.
+    // The cases go to the leader's gateway (and, in `follower_and_names`, a follower's, which
+    // forwards). If leadership moves during a run (an election on a loaded machine), calls
+    // answer 503 until a leader is known: the cases run once more, on fresh buckets. With a
+    // stable leader a failure fails the test.
     for run in 0..2 {
         let leader = cluster.leader().await;
         let follower = cluster.nodes.keys().copied().find(|id| *id != leader).unwrap();

@@ -31,12 +31,24 @@ pub struct CallOptions {
     /// give what is asked refuses the call ([`EngineError::Core`]); it never answers with
     /// less.
     pub consistency: Consistency,
+    /// Answer a call this member does not serve with [`EngineError::Redirect`] instead of
+    /// forwarding it to the member that does: what a client that follows redirects itself
+    /// asks for (it then learns the leader and goes direct), and how a forwarded call is
+    /// served, so that it never makes a second hop.
+    pub redirect: bool,
 }
 
 impl CallOptions {
-    /// A plain call bounded by `timeout`: linearizable, cancelled if it parks and times out.
+    /// A plain call bounded by `timeout`: linearizable, cancelled if it parks and times out,
+    /// forwarded to the member that serves it if that is not this one.
     pub fn new(timeout: Duration) -> Self {
-        CallOptions { timeout, stale_read: false, keep_parked: false, consistency: Consistency::Default }
+        CallOptions {
+            timeout,
+            stale_read: false,
+            keep_parked: false,
+            consistency: Consistency::Default,
+            redirect: false,
+        }
     }
 }
 
@@ -83,7 +95,8 @@ pub fn no_sharded_engine(shards: u32) -> EngineError {
 impl Engine for CpNode {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
-            let CallOptions { timeout, stale_read, keep_parked, consistency } = options;
+            // A replica serves or redirects; forwarding is its router's (`host/cp_forward.rs`).
+            let CallOptions { timeout, stale_read, keep_parked, consistency, redirect: _ } = options;
             if !matches!(consistency, Consistency::Default | Consistency::Eventual | Consistency::Quorum) {
                 // Met by any commit; only the other levels need the voter count.
                 let voters = self.metrics().membership_config.membership().voter_ids().count();

@@ -61,9 +61,14 @@ fn increment_request(group: &str, name: &str) -> tonic::Request<AtomicLongIncrem
     request
 }
 
+/// As a client that follows redirects itself does it: with `x-coterie-no-forward`, so a
+/// follower answers with the leader's address instead of forwarding (`tests/forwarding.rs`
+/// covers the forwarding).
 async fn increment_at(address: &str, group: &str, name: &str) -> Result<i64, tonic::Status> {
     let mut client = AtomicLongServiceClient::connect(format!("http://{address}")).await.unwrap();
-    client.increment_and_get(increment_request(group, name)).await.map(|r| r.into_inner().value)
+    let mut request = increment_request(group, name);
+    request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, "1".parse().unwrap());
+    client.increment_and_get(request).await.map(|r| r.into_inner().value)
 }
 
 /// Increments `group`'s `name` exactly once through the Rust client given only member

@@ -9,6 +9,11 @@
 //! [`EngineError`] made a status by `coterie_api::status::from_engine`, the one mapping, so a
 //! client sees the same error shapes whichever rpc failed.
 //!
+//! A call this member cannot serve (it does not lead the group) is forwarded to the member
+//! that does and the answer relayed (`host/cp_forward.rs`), unless the request carries
+//! [`coterie_api::NO_FORWARD_HEADER`]: then the caller gets the redirect, as a client that
+//! follows redirects itself wants.
+//!
 //! A call runs until the request's gRPC deadline (`grpc-timeout`), capped by
 //! [`NodeConfig::max_call_timeout`](super::NodeConfig::max_call_timeout), or for
 //! [`NodeConfig::default_call_timeout`](super::NodeConfig::default_call_timeout) without
@@ -42,6 +47,7 @@ impl Api {
     async fn run<Q: IntoCommand, R: FromOutput>(&self, request: Request<Q>) -> Result<Response<R>, Status> {
         let config = &self.inner.config;
         let timeout = call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout);
+        let redirect = request.metadata().contains_key(coterie_api::NO_FORWARD_HEADER);
         let routed = request.into_inner().into_command()?;
         let call =
             CpRequest { command: routed.command, session: routed.caller.session, invocation: routed.caller.invocation };
@@ -50,6 +56,7 @@ impl Api {
             stale_read: routed.stale_read,
             keep_parked: routed.keep_parked,
             consistency: routed.consistency,
+            redirect,
         };
         let output = engine::serve(self.inner.as_ref(), &routed.target, call, options)
             .await

@@ -19,6 +19,9 @@
 //! - **One redb file per node** (`<data_dir>/coterie.redb`) holds every group's log, so
 //!   appends of all groups share one file and one fsync queue; without a data directory,
 //!   each group keeps its log in memory.
+//! - **Any member answers any call**: a CP call this member's replica redirects (or any CP
+//!   call, on a plain member) is forwarded one hop to the group's leader and the answer
+//!   relayed (`host/cp_forward.rs`), unless the caller follows redirects itself.
 //! - **Sharded structures** are served by the partition owner's journaled replica, the
 //!   placement committed in the metadata group beside the member table, and a call to any
 //!   other member forwarded one hop (`crate::shard`, `host/sharded.rs`).
@@ -33,6 +36,7 @@ mod blob_maintenance;
 mod blob_service;
 mod cluster;
 mod config;
+mod cp_forward;
 mod dispatch;
 mod error;
 mod groups;
@@ -47,7 +51,7 @@ mod sharded;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -107,6 +111,8 @@ struct Inner {
     /// This member's gossip view, once gossip runs: what `host/liveness.rs` turns into
     /// committed Down and Up on the metadata leader.
     gossip_view: OnceLock<watch::Receiver<GossipView>>,
+    /// How many times this member forwarded a CP call to another member (`host/cp_forward.rs`).
+    forwarded: Arc<AtomicU64>,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -116,7 +122,8 @@ fn hosted_group(group: &str) -> Result<String, ConvertError> {
 }
 
 /// The node's router: a CP target is served by this node's replica of the group (started if
-/// it is not running yet); a sharded target by the replica of its partition if this member
+/// it is not running yet), a call it redirects forwarded to the group's leader
+/// (`host/cp_forward.rs`); a sharded target by the replica of its partition if this member
 /// owns it, else forwarded one hop to the owner (`host/sharded.rs`).
 impl Router for Inner {
     fn route<'a>(
@@ -129,8 +136,20 @@ impl Router for Inner {
                 Target::Cp { group } => {
                     // The faces refuse the metadata group already; this keeps it so for any new face.
                     let group = resolve_group(group).map_err(HostError::from)?;
-                    let node: Arc<dyn Engine> = self.group(&group).await?;
-                    Ok(node)
+                    let local = match self.group(&group).await {
+                        Ok(node) => Ok(node),
+                        // No replica here, but a CP member to forward to (`host/cp_forward.rs`).
+                        Err(err @ (HostError::PlainMember { .. } | HostError::Removed { .. })) => Err(err.into()),
+                        Err(err) => return Err(err.into()),
+                    };
+                    let entry = cp_forward::CpEntry {
+                        group,
+                        local,
+                        me: self.config.id,
+                        peers: self.peers.clone(),
+                        forwarded: Arc::clone(&self.forwarded),
+                    };
+                    Ok(Arc::new(entry) as Arc<dyn Engine>)
                 }
                 Target::Sharded { shards } => self.route_sharded(*shards, request).await,
             }
@@ -347,6 +366,7 @@ impl Node {
             blobs: Blobs::new(config_id, blob_store, Arc::new(peers_for_blobs)),
             shards,
             gossip_view: OnceLock::new(),
+            forwarded: Arc::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let (reporter, health_server) = health::health();
@@ -467,6 +487,12 @@ impl Node {
         options: CallOptions,
     ) -> Result<GroupOutput, EngineError> {
         crate::engine::serve(self.inner.as_ref(), target, request, options).await
+    }
+
+    /// How many times this member forwarded a CP call to another member (a group's leader)
+    /// since it started: each hop counts once, a call redirected once and forwarded twice.
+    pub fn forwarded_calls(&self) -> u64 {
+        self.inner.forwarded.load(Ordering::Relaxed)
     }
 
     /// The committed partition table as this node has applied it, if one is (never on a

@@ -25,8 +25,8 @@ use super::Inner;
 use super::api::call_timeout;
 use crate::cp::CpNode;
 use crate::object::{
-    BlobsError, Caller, CompletedPart, MultipartError, ObjectError, ObjectKey, ObjectReader, ObjectStore, PutOptions,
-    UploadKey,
+    BlobsError, Caller, CompletedPart, GroupRef, MultipartError, ObjectError, ObjectKey, ObjectReader, ObjectStore,
+    PutOptions, UploadKey,
 };
 
 /// The most bytes one `GetObjectResponse` carries (below every gRPC library's default limit of
@@ -67,7 +67,10 @@ impl ObjectServer {
     /// Runs a metadata-only command and answers the bucket's output.
     async fn metadata(&self, routed: Result<Routed, ConvertError>, timeout: Duration) -> Result<BucketOutput, Status> {
         let (node, bucket, command, caller) = self.open(routed?).await?;
-        self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))
+        self.store
+            .metadata(&GroupRef::local(&node), &bucket, command, caller, timeout)
+            .await
+            .map_err(|err| object_status(&err))
     }
 }
 
@@ -238,7 +241,7 @@ impl ObjectService for ObjectServer {
         let body = finished_body(first.data, first.last, messages);
         let meta = self
             .store
-            .put(&node, ObjectKey { bucket: &bucket, key: &key }, body, options, caller, timeout)
+            .put(&GroupRef::local(&node), ObjectKey { bucket: &bucket, key: &key }, body, options, caller, timeout)
             .await
             .map_err(|err| object_status(&err))?;
         Ok(Response::new(pb::PutObjectResponse { meta: Some(object::meta(&key, &meta)) }))
@@ -251,8 +254,11 @@ impl ObjectService for ObjectServer {
         let request = request.into_inner();
         let key = request.key.clone();
         let (node, bucket, command, caller) = self.open(object::get(request).map_err(convert_status)?).await?;
-        let output =
-            self.store.metadata(&node, &bucket, command, caller, timeout).await.map_err(|err| object_status(&err))?;
+        let output = self
+            .store
+            .metadata(&GroupRef::local(&node), &bucket, command, caller, timeout)
+            .await
+            .map_err(|err| object_status(&err))?;
         let BucketOutput::Object { meta, range } = output else {
             return Err(status::internal(format!("a get was answered {output:?}")));
         };
@@ -342,7 +348,7 @@ impl ObjectService for ObjectServer {
         let options = PutOptions { content_type, attributes, ..PutOptions::default() };
         let upload_id = self
             .store
-            .create_upload(&node, ObjectKey { bucket: &bucket, key: &key }, options, caller, timeout)
+            .create_upload(&GroupRef::local(&node), ObjectKey { bucket: &bucket, key: &key }, options, caller, timeout)
             .await
             .map_err(|err| multipart_status(&err, OPERATION))?;
         Ok(Response::new(pb::CreateMultipartUploadResponse { upload_id }))
@@ -368,7 +374,7 @@ impl ObjectService for ObjectServer {
         let body = finished_body(first.data, first.last, messages);
         let meta = self
             .store
-            .upload_part(&node, upload, number, body, caller, timeout)
+            .upload_part(&GroupRef::local(&node), upload, number, body, caller, timeout)
             .await
             .map_err(|err| multipart_status(&err, OPERATION))?;
         Ok(Response::new(pb::UploadPartResponse { etag: meta.etag.as_str().to_owned(), size: meta.size }))
@@ -398,7 +404,7 @@ impl ObjectService for ObjectServer {
         let upload = UploadKey { bucket: &bucket, key: &key, upload_id: &upload_id };
         let meta = self
             .store
-            .complete_upload(&node, upload, &parts, options, caller, timeout)
+            .complete_upload(&GroupRef::local(&node), upload, &parts, options, caller, timeout)
             .await
             .map_err(|err| multipart_status(&err, OPERATION))?;
         Ok(Response::new(pb::CompleteMultipartUploadResponse { meta: Some(object::meta(&key, &meta)) }))
@@ -415,7 +421,7 @@ impl ObjectService for ObjectServer {
         let key = upload_key(command)?;
         let upload = UploadKey { bucket: &bucket, key: &key, upload_id: &upload_id };
         self.store
-            .abort_upload(&node, upload, caller, timeout)
+            .abort_upload(&GroupRef::local(&node), upload, caller, timeout)
             .await
             .map_err(|err| multipart_status(&err, OPERATION))?;
         Ok(Response::new(pb::AbortMultipartUploadResponse {}))

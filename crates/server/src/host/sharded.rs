@@ -12,18 +12,20 @@
 //! - [`Inner::route_sharded`] locates a call's partition in the applied table: its owner
 //!   serves it from its replica; any other member forwards it one hop.
 //! - A forwarded call is served only from the receiver's own replica, after checking that
-//!   its applied table makes it the owner (otherwise: a redirect to the owner it knows).
+//!   its applied table makes it the owner (otherwise: a redirect to the owner it knows);
+//!   the same rpc serves CP calls forwarded to a group's leader (`host/cp_forward.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use coterie_api::convert::resolve_group;
 use coterie_api::pb::partition_service_server::PartitionService;
 use coterie_api::pb::{ForwardRequest, ForwardResponse};
 use coterie_api::status;
 use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
 use coterie_core::placement::{PartitionId, PartitionTable, PlacementConfig, PlacementError};
 use coterie_core::{
-    CoreError, EngineError, GroupCommand, GroupOutput, MemberTable, StructureCommand, StructureOutput, codec,
+    CoreError, EngineError, GroupCommand, GroupOutput, MemberTable, StructureCommand, StructureOutput, Target, codec,
 };
 use tonic::{Response, Status};
 
@@ -151,8 +153,8 @@ impl Inner {
             return Ok(replica);
         }
         Ok(Arc::new(Forwarder {
-            partition,
-            shards,
+            target: Target::Sharded { shards },
+            partition: Some(partition),
             owner,
             address: self.peers.address(owner),
             channel: self.peers.channel(owner),
@@ -160,17 +162,40 @@ impl Inner {
         }))
     }
 
-    /// Serves a call another member forwarded: from this member's own replica only.
+    /// Serves a call another member forwarded, from this member's own replica only: a CP
+    /// call by its replica of the group (a redirect if it does not lead it), a sharded call
+    /// by its replica of the partition (a redirect if it does not own it). Never forwarded
+    /// again, so a call makes one hop at most.
     async fn serve_forwarded(&self, call: ForwardedCall) -> Result<GroupOutput, EngineError> {
+        let options = call.options();
+        match &call.target {
+            Target::Cp { group } => {
+                // The same name checks as a call from a face (the metadata group is refused).
+                let group = resolve_group(group).map_err(HostError::from)?;
+                let node = self.group(&group).await?;
+                Engine::call(node.as_ref(), call.request, options).await
+            }
+            Target::Sharded { shards } => {
+                self.serve_forwarded_sharded(*shards, call.partition, call.request, options).await
+            }
+        }
+    }
+
+    async fn serve_forwarded_sharded(
+        &self,
+        shards: u32,
+        located: Option<u32>,
+        request: Request,
+        options: CallOptions,
+    ) -> Result<GroupOutput, EngineError> {
         let table = self.partition_table().ok_or_else(no_table)?;
-        let partition = partition_of(&call.request, call.shards, table.partitions())?;
-        if partition.0 != call.partition {
+        let partition = partition_of(&request, shards, table.partitions())?;
+        if located != Some(partition.0) {
             return Err(EngineError::Core(CoreError::invalid_request(
                 "sharded",
                 format!(
-                    "the forwarding member located the call in partition {}, this member in {partition}: the \
-                     members disagree on the partition count",
-                    call.partition
+                    "the forwarding member located the call in partition {located:?}, this member in {partition}: \
+                     the members disagree on the partition count"
                 ),
             )));
         }
@@ -179,12 +204,7 @@ impl Inner {
             return Err(EngineError::Redirect { member: Some(owner), address: self.peers.address(owner) });
         }
         let replica = self.shards.replica(partition, table.ring_epoch(), owner).await?;
-        let options = CallOptions {
-            stale_read: call.stale_read,
-            keep_parked: call.keep_parked,
-            ..CallOptions::new(call.timeout)
-        };
-        replica.call(call.request, options).await
+        replica.call(request, options).await
     }
 }
 

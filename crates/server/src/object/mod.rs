@@ -23,5 +23,5 @@ mod blobs_tests;
 pub use blobs::{Blobs, BlobsError, Maintained};
 pub use coterie_core::kinds::bucket::PutOptions;
 pub use multipart::{CompletedPart, MultipartError, UploadKey};
-pub use store::{Caller, ObjectError, ObjectKey, ObjectLimits, ObjectReader, ObjectStore};
+pub use store::{Caller, GroupRef, ObjectError, ObjectKey, ObjectLimits, ObjectReader, ObjectStore};
 pub use wire::{BlobWire, LocalBlobWire};

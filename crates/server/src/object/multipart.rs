@@ -45,8 +45,8 @@ use coterie_core::{CoreError, EngineError};
 use futures_util::Stream;
 use thiserror::Error;
 
+use super::store::GroupRef;
 use super::store::{Caller, ObjectError, ObjectKey, ObjectStore};
-use crate::cp::CpNode;
 
 /// The attribute of a marker naming the upload's key.
 const KEY: &str = "key";
@@ -251,7 +251,7 @@ impl ObjectStore {
     /// attributes (its condition, TTL and fence are the completion's); answers the upload id.
     pub async fn create_upload(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         object: ObjectKey<'_>,
         options: PutOptions,
         caller: Caller,
@@ -280,7 +280,7 @@ impl ObjectStore {
     /// The marker of `upload`, checked to be an upload of its key.
     async fn marker(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,
@@ -311,7 +311,7 @@ impl ObjectStore {
     #[allow(clippy::too_many_arguments, reason = "a put's arguments and the part's number")]
     pub async fn upload_part<S, E>(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         number: u64,
         body: S,
@@ -340,7 +340,7 @@ impl ObjectStore {
     /// Every stored part of `upload`, by number.
     async fn stored_parts(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,
@@ -374,7 +374,7 @@ impl ObjectStore {
     /// failure here is harmless: a retried abort removes it.
     async fn forget(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         parts: impl Iterator<Item = u32>,
         timeout: Duration,
@@ -396,7 +396,7 @@ impl ObjectStore {
     /// the object's metadata.
     pub async fn complete_upload(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         listed: &[CompletedPart],
         options: PutOptions,
@@ -422,7 +422,7 @@ impl ObjectStore {
     /// the collector). A later completion is [`MultipartError::NoSuchUpload`].
     pub async fn abort_upload(
         &self,
-        node: &CpNode,
+        node: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,

@@ -9,8 +9,14 @@
 //! later. Nothing is readable until the commit, and everything is once it is: a reader never
 //! sees part of an object.
 //!
-//! Only the group's leader takes a put (another member answers `Redirect` before reading the
-//! body), so a large body is not uploaded to a member that would then be refused. A retry of
+//! A caller reaches the group through a [`GroupRef`]: its local replica only (the gRPC
+//! `ObjectService`, whose clients follow redirects) or the node's router too (the S3 gateway).
+//! Through the replica alone, only the group's leader takes a put (another member answers
+//! `Redirect` before reading the body), so a large body is not uploaded to a member that
+//! would then be refused. Through the router, any member takes it: the bytes go to a
+//! majority of the group's voters from whichever member read them, and the one metadata
+//! apply is forwarded to the leader (`host/cp_forward.rs`), so a gateway on a follower
+//! serves every operation and a stock S3 client need not find the leader. A retry of
 //! a put with the same invocation stores the same parts again (idempotent: they are named by
 //! their content) and is answered from the group's record of the call, never applied twice.
 //!
@@ -34,7 +40,44 @@ use tokio::time::Instant;
 
 use super::blobs::{Blobs, BlobsError};
 use crate::cp::CpNode;
+use crate::engine::{CallOptions, Engine};
 use crate::request::Request;
+
+/// A CP group as an object call reaches it from this member.
+#[derive(Clone, Copy)]
+pub struct GroupRef<'a> {
+    /// This member's replica: the group's voter configurations (where the bytes go), and the
+    /// clock a put's commit deadline is stamped by.
+    pub replica: &'a CpNode,
+    /// Where the metadata calls go: `None`, the replica itself (a member that does not lead
+    /// the group answers a redirect, before it reads a body); `Some`, the node's router for
+    /// the group, which forwards them to the leader.
+    pub router: Option<&'a dyn Engine>,
+}
+
+impl<'a> GroupRef<'a> {
+    /// The group through `replica` alone: only its leader takes calls.
+    pub fn local(replica: &'a CpNode) -> Self {
+        GroupRef { replica, router: None }
+    }
+
+    /// The group through `router` (which forwards to the leader), bytes placed by `replica`.
+    pub fn routed(replica: &'a CpNode, router: &'a dyn Engine) -> Self {
+        GroupRef { replica, router: Some(router) }
+    }
+
+    /// Applies `request` (a write through the log, a read without an invocation by the
+    /// linearizable read path) within `timeout`.
+    async fn call(&self, request: Request, timeout: Duration, read: bool) -> Result<GroupOutput, EngineError> {
+        match self.router {
+            Some(router) => router.call(request, CallOptions::new(timeout)).await,
+            None if read && request.invocation.is_none() => {
+                self.replica.read(request, timeout).await.map_err(EngineError::from)
+            }
+            None => self.replica.call(request, timeout).await.map_err(EngineError::from),
+        }
+    }
+}
 
 /// How objects are cut into parts and how large they may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,8 +211,13 @@ impl ObjectStore {
         self.limits
     }
 
-    /// Refuses with `Redirect` unless `node` leads its group.
-    fn require_leader(node: &CpNode) -> Result<(), ObjectError> {
+    /// Refuses with `Redirect` unless the group is reached through the router (which forwards
+    /// to the leader) or this member's replica leads it.
+    fn require_leader(group: &GroupRef<'_>) -> Result<(), ObjectError> {
+        let node = group.replica;
+        if group.router.is_some() {
+            return Ok(());
+        }
         match node.leader() {
             Some((id, _)) if id == node.id() => Ok(()),
             leader => Err(EngineError::Redirect {
@@ -186,11 +234,11 @@ impl ObjectStore {
         Ok(BlobPart { hash: hash.0, len })
     }
 
-    /// Writes `body` as `object` in `node`'s group, if `options`' condition holds when the
+    /// Writes `body` as `object` in `group`, if `options`' condition holds when the
     /// metadata commits; answers the new metadata.
     pub async fn put<S, E>(
         &self,
-        node: &CpNode,
+        group: &GroupRef<'_>,
         object: ObjectKey<'_>,
         body: S,
         options: PutOptions,
@@ -201,7 +249,8 @@ impl ObjectStore {
         S: Stream<Item = Result<Vec<u8>, E>> + Unpin,
         E: std::fmt::Display,
     {
-        Self::require_leader(node)?;
+        Self::require_leader(group)?;
+        let node = group.replica;
         let deadline = Instant::now() + timeout;
         // Stamped before the first part is stored, by the clock that stamps the commit.
         let commit_by = self.limits.commit_by(node.now());
@@ -227,7 +276,7 @@ impl ObjectStore {
         if !buffer.is_empty() {
             parts.push(self.store_part(node, buffer, deadline).await?);
         }
-        self.commit(node, object, BlobRef { parts }, options, caller, commit_by, deadline).await
+        self.commit(group, object, BlobRef { parts }, options, caller, commit_by, deadline).await
     }
 
     /// Writes as `object` the bytes of blobs stored earlier (`data`: the parts of a multipart
@@ -238,26 +287,26 @@ impl ObjectStore {
     /// completion); refused if too few members still store them all.
     pub async fn put_stored(
         &self,
-        node: &CpNode,
+        group: &GroupRef<'_>,
         object: ObjectKey<'_>,
         data: BlobRef,
         options: PutOptions,
         caller: Caller,
         timeout: Duration,
     ) -> Result<ObjectMeta, ObjectError> {
-        Self::require_leader(node)?;
+        Self::require_leader(group)?;
         let deadline = Instant::now() + timeout;
-        let commit_by = self.limits.commit_by(node.now());
+        let commit_by = self.limits.commit_by(group.replica.now());
         let hashes = data.parts.iter().map(|part| BlobHash(part.hash)).collect();
-        self.blobs.touch(hashes, configs(node), deadline).await?;
-        self.commit(node, object, data, options, caller, commit_by, deadline).await
+        self.blobs.touch(hashes, configs(group.replica), deadline).await?;
+        self.commit(group, object, data, options, caller, commit_by, deadline).await
     }
 
     /// Proposes the put of `data` as `object`, to commit by `commit_by`.
     #[allow(clippy::too_many_arguments, reason = "the parts of one put, passed on as they are")]
     async fn commit(
         &self,
-        node: &CpNode,
+        group: &GroupRef<'_>,
         object: ObjectKey<'_>,
         data: BlobRef,
         options: PutOptions,
@@ -276,7 +325,7 @@ impl ObjectStore {
             commit_by: Some(commit_by),
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        let output = node.call(bucket_call(object.bucket, command, caller), left).await.map_err(EngineError::from)?;
+        let output = group.call(bucket_call(object.bucket, command, caller), left, false).await?;
         match bucket_output(output)? {
             BucketOutput::Written(meta) => Ok(meta),
             other => Err(ObjectError::Unexpected(format!("{other:?}"))),
@@ -288,7 +337,7 @@ impl ObjectStore {
     /// path when the caller gives no invocation.
     pub async fn metadata(
         &self,
-        node: &CpNode,
+        group: &GroupRef<'_>,
         bucket: &str,
         command: BucketCommand,
         caller: Caller,
@@ -308,12 +357,7 @@ impl ObjectStore {
         let is_read =
             matches!(command, BucketCommand::Head { .. } | BucketCommand::Get { .. } | BucketCommand::List { .. });
         let request = bucket_call(bucket, command, caller);
-        let output = if is_read && caller.invocation.is_none() {
-            node.read(request, timeout).await
-        } else {
-            node.call(request, timeout).await
-        };
-        bucket_output(output.map_err(EngineError::from)?)
+        bucket_output(group.call(request, timeout, is_read).await?)
     }
 
     /// The bytes `span` (`None`: all) of the object `meta` describes, part by part, in order.

@@ -1,16 +1,19 @@
-//! Forwarding a sharded call one hop, to the member that owns its partition.
+//! Forwarding a call one hop, to the member that serves it: a sharded call to the owner of
+//! its partition, a CP call to its group's leader (`host/cp_forward.rs`).
 //!
-//! A member that receives a call for a partition another member owns hands it to the owner
-//! over `PartitionService.Forward`, a member-to-member rpc gated by the cluster secret like
+//! A member that receives a call another member serves hands it to that member over
+//! `PartitionService.Forward`, a member-to-member rpc gated by the cluster secret like
 //! Raft's, rather than re-sending it through the public API: the call is already converted
-//! and checked, and the owner needs exactly what the entry member has: the request (its
-//! command, and the caller's identity and sequence, so a retry through any member is
-//! deduplicated by the owner's replica), how long it may still run, and whether it is a
-//! stale read. The owner serves a forwarded call from its own replica or answers a
-//! redirect; it never forwards it again, so a call makes at most one hop and two members
-//! whose tables disagree for a moment cannot bounce it between them.
+//! and checked, and the receiver needs exactly what the entry member has: the target, the
+//! request (its command, and the caller's identity and sequence, so a retry through any
+//! member is deduplicated by the serving replica), how long it may still run, and how it is
+//! to be served (stale read, kept parked, consistency). The receiver serves a forwarded call
+//! from its own replica or answers a redirect; it never forwards it again, so a call makes
+//! at most one hop from the entry member, and two members whose views disagree for a moment
+//! cannot bounce it between them. (The name `PartitionService` is the sharded engine's,
+//! which came first; one rpc serves both engines, so there is one forwarding path.)
 //!
-//! Both payloads are encoded with the core's codec; the answer carries the owner's
+//! Both payloads are encoded with the core's codec; the answer carries the receiver's
 //! [`EngineError`] as a [`ForwardAnswer`], so the caller sees the same error whichever
 //! member it called.
 
@@ -19,7 +22,7 @@ use std::time::Duration;
 use coterie_api::pb::ForwardRequest;
 use coterie_api::pb::partition_service_client::PartitionServiceClient;
 use coterie_core::placement::PartitionId;
-use coterie_core::{CoreError, EngineError, GroupOutput, InvocationId, codec};
+use coterie_core::{Consistency, CoreError, EngineError, GroupOutput, InvocationId, Target, codec};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tonic::metadata::{Ascii, MetadataValue};
@@ -34,21 +37,37 @@ const SECRET_HEADER: &str = "x-coterie-cluster-secret";
 /// The largest forwarded call or answer (a Group caps values well below this).
 pub const MAX_FORWARD_BYTES: usize = 16 << 20;
 
-/// What the owner is told to serve.
+/// What the receiving member is told to serve.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForwardedCall {
-    /// The partition the entry member located the call in (the owner checks it).
-    pub partition: u32,
-    /// The structure's number of shards, from the call's target.
-    pub shards: u32,
+    /// The call's target: a CP group, or a sharded structure's number of shards.
+    pub target: Target,
+    /// For a sharded call, the partition the entry member located it in (the owner checks it).
+    pub partition: Option<u32>,
     /// The call, with the caller's identity and sequence.
     pub request: Request,
-    /// How long the owner may run it.
+    /// How long the receiver may run it.
     pub timeout: Duration,
     /// Whether it is a stale read.
     pub stale_read: bool,
-    /// Whether a parked call keeps its place when its time is up (`CallOptions::keep_parked`).
+    /// Whether a parked call stays parked when `timeout` passes ([`CallOptions::keep_parked`]).
     pub keep_parked: bool,
+    /// How many replicas must take part ([`CallOptions::consistency`]).
+    pub consistency: Consistency,
+}
+
+impl ForwardedCall {
+    /// How the receiver serves the call: as the entry member was asked to, and answering a
+    /// redirect rather than forwarding it again.
+    pub fn options(&self) -> CallOptions {
+        CallOptions {
+            timeout: self.timeout,
+            stale_read: self.stale_read,
+            keep_parked: self.keep_parked,
+            consistency: self.consistency,
+            redirect: true,
+        }
+    }
 }
 
 /// The owner's answer: its output, or its [`EngineError`] in a form that travels.
@@ -146,16 +165,16 @@ pub fn owner_timeout(timeout: Duration) -> Duration {
     timeout.saturating_sub((timeout / 10).min(Duration::from_millis(100)))
 }
 
-/// The engine a call for a partition owned by another member is routed to: it forwards the
-/// call to that member.
+/// The engine that forwards a call to the member serving it: the owner of a sharded call's
+/// partition, or a CP group's leader.
 pub struct Forwarder {
-    /// The partition.
-    pub partition: PartitionId,
-    /// The structure's number of shards.
-    pub shards: u32,
-    /// The owner's id.
+    /// The call's target.
+    pub target: Target,
+    /// For a sharded call, its partition.
+    pub partition: Option<PartitionId>,
+    /// The receiving member's id.
     pub owner: u64,
-    /// The owner's address, for the answer if it cannot be reached.
+    /// Its address, for the answer if it cannot be reached.
     pub address: Option<String>,
     /// The channel to the owner (lazily connected, shared with Raft).
     pub channel: Result<Channel, String>,
@@ -166,20 +185,23 @@ pub struct Forwarder {
 impl Engine for Forwarder {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
-            // The owner has one copy: a level it cannot meet is refused here, before the hop.
-            options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
+            if self.partition.is_some() {
+                // The owner has one copy: a level it cannot meet is refused here, before the hop.
+                options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
+            }
             // The call may have reached the owner before the link failed: a retry with the
             // same invocation is answered, never applied twice.
             let unreachable =
                 |_: String| EngineError::OutcomeUnknown { member: Some(self.owner), address: self.address.clone() };
             let channel = self.channel.clone().map_err(unreachable)?;
             let call = ForwardedCall {
-                partition: self.partition.0,
-                shards: self.shards,
+                target: self.target.clone(),
+                partition: self.partition.map(|partition| partition.0),
                 request,
                 timeout: owner_timeout(options.timeout),
                 stale_read: options.stale_read,
                 keep_parked: options.keep_parked,
+                consistency: options.consistency,
             };
             let mut message = tonic::Request::new(ForwardRequest { call: codec::encode(&call)? });
             message.set_timeout(options.timeout.max(Duration::from_millis(1)));
@@ -228,6 +250,33 @@ mod tests {
             let back: ForwardAnswer = codec::decode(&bytes, "forwarded answer").unwrap();
             assert_eq!(Result::<GroupOutput, EngineError>::from(back), case);
         }
+    }
+
+    #[test]
+    fn a_forwarded_call_carries_its_target_and_options_and_is_served_without_forwarding_again() {
+        let invocation = InvocationId { client: ClientId::MIN, seq: 4 };
+        let command = coterie_core::GroupCommand::Invoke {
+            name: "hits".into(),
+            command: coterie_core::StructureCommand::AtomicLong(
+                coterie_core::kinds::atomic_long::AtomicLongCommand::IncrementAndGet,
+            ),
+        };
+        let call = ForwardedCall {
+            target: Target::cp("orders"),
+            partition: None,
+            request: Request::invoked(command, None, invocation),
+            timeout: Duration::from_millis(900),
+            stale_read: false,
+            keep_parked: true,
+            consistency: Consistency::AtLeast(2),
+        };
+        let back: ForwardedCall = codec::decode(&codec::encode(&call).unwrap(), "forwarded call").unwrap();
+        assert_eq!(back, call);
+        let options = back.options();
+        assert!(options.redirect, "the receiver answers a redirect instead of forwarding again");
+        assert!(options.keep_parked);
+        assert_eq!(options.consistency, Consistency::AtLeast(2));
+        assert_eq!(options.timeout, Duration::from_millis(900));
     }
 
     #[test]
