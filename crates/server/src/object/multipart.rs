@@ -4,7 +4,8 @@
 //!
 //! **Where an upload lives: in the group's log, not in a member's memory.** An upload of key
 //! `K` to bucket `B` is kept in a second `Bucket` structure of the same group, `B#uploads`
-//! (S3 bucket names cannot contain `#`, so no S3 client can address it):
+//! (S3 bucket names cannot contain `#`, and the gRPC API refuses bucket names that do, so no
+//! client can address it):
 //!
 //! * its **marker**, object `<upload-id>`, empty, created create-only, with `K`, the content
 //!   type and the user attributes the object will have;
@@ -251,7 +252,7 @@ impl ObjectStore {
     /// attributes (its condition, TTL and fence are the completion's); answers the upload id.
     pub async fn create_upload(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         object: ObjectKey<'_>,
         options: PutOptions,
         caller: Caller,
@@ -271,7 +272,7 @@ impl ObjectStore {
             if_fence_at_least: None,
             commit_by: None,
         };
-        match self.metadata(node, &uploads(object.bucket), command, caller, timeout).await? {
+        match self.metadata(group, &uploads(object.bucket), command, caller, timeout).await? {
             BucketOutput::Written(_) => Ok(upload_id),
             other => Err(ObjectError::Unexpected(format!("{other:?}")).into()),
         }
@@ -280,7 +281,7 @@ impl ObjectStore {
     /// The marker of `upload`, checked to be an upload of its key.
     async fn marker(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,
@@ -290,7 +291,7 @@ impl ObjectStore {
             return Err(missing());
         }
         let command = BucketCommand::Head { key: upload.upload_id.to_owned(), conditions: ReadConditions::default() };
-        let meta = match self.metadata(node, &uploads(upload.bucket), command, reader(caller), timeout).await {
+        let meta = match self.metadata(group, &uploads(upload.bucket), command, reader(caller), timeout).await {
             Ok(BucketOutput::Object { meta, .. }) => meta,
             Ok(other) => return Err(ObjectError::Unexpected(format!("{other:?}")).into()),
             Err(ObjectError::Engine(EngineError::Core(CoreError::ObjectNotFound { .. }))) => return Err(missing()),
@@ -311,7 +312,7 @@ impl ObjectStore {
     #[allow(clippy::too_many_arguments, reason = "a put's arguments and the part's number")]
     pub async fn upload_part<S, E>(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         number: u64,
         body: S,
@@ -327,10 +328,10 @@ impl ObjectStore {
             .ok()
             .filter(|number| (1..=max).contains(number))
             .ok_or(MultipartError::PartNumber { number, max })?;
-        self.marker(node, upload, caller, timeout).await?;
+        self.marker(group, upload, caller, timeout).await?;
         let (bucket, key) = (uploads(upload.bucket), part_key(upload.upload_id, number));
         let object = ObjectKey { bucket: &bucket, key: &key };
-        match self.put(node, object, body, PutOptions::default(), caller, timeout).await {
+        match self.put(group, object, body, PutOptions::default(), caller, timeout).await {
             Ok(meta) => Ok(meta),
             Err(ObjectError::TooLarge { limit }) => Err(MultipartError::PartTooLarge { number, limit }),
             Err(err) => Err(err.into()),
@@ -340,7 +341,7 @@ impl ObjectStore {
     /// Every stored part of `upload`, by number.
     async fn stored_parts(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,
@@ -354,7 +355,7 @@ impl ObjectStore {
                 start_after: after,
                 max_keys: Some(MAX_LIST_KEYS),
             };
-            let page = match self.metadata(node, &structure, command, reader(caller), timeout).await? {
+            let page = match self.metadata(group, &structure, command, reader(caller), timeout).await? {
                 BucketOutput::Listing(page) => page,
                 other => return Err(ObjectError::Unexpected(format!("{other:?}")).into()),
             };
@@ -374,7 +375,7 @@ impl ObjectStore {
     /// failure here is harmless: a retried abort removes it.
     async fn forget(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         parts: impl Iterator<Item = u32>,
         timeout: Duration,
@@ -385,7 +386,7 @@ impl ObjectStore {
         // The marker first: from then on the upload is gone, whatever happens to the parts.
         let keys = std::iter::once(upload.upload_id.to_owned()).chain(parts.map(|n| part_key(upload.upload_id, n)));
         for key in keys {
-            self.metadata(node, &structure, delete(key), Caller::default(), timeout).await?;
+            self.metadata(group, &structure, delete(key), Caller::default(), timeout).await?;
         }
         Ok(())
     }
@@ -396,15 +397,15 @@ impl ObjectStore {
     /// the object's metadata.
     pub async fn complete_upload(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         listed: &[CompletedPart],
         options: PutOptions,
         caller: Caller,
         timeout: Duration,
     ) -> Result<ObjectMeta, MultipartError> {
-        let marker = self.marker(node, upload, caller, timeout).await?;
-        let stored = self.stored_parts(node, upload, caller, timeout).await?;
+        let marker = self.marker(group, upload, caller, timeout).await?;
+        let stored = self.stored_parts(group, upload, caller, timeout).await?;
         let data = assemble(upload.upload_id, listed, &stored, self.limits().max_object_bytes)?;
         let attributes = marker
             .attributes
@@ -413,8 +414,8 @@ impl ObjectStore {
             .collect();
         let options = PutOptions { content_type: marker.content_type.clone(), attributes, ..options };
         let object = ObjectKey { bucket: upload.bucket, key: upload.key };
-        let meta = self.put_stored(node, object, data, options, caller, timeout).await?;
-        self.forget(node, upload, stored.keys().copied(), timeout).await?;
+        let meta = self.put_stored(group, object, data, options, caller, timeout).await?;
+        self.forget(group, upload, stored.keys().copied(), timeout).await?;
         Ok(meta)
     }
 
@@ -422,14 +423,14 @@ impl ObjectStore {
     /// the collector). A later completion is [`MultipartError::NoSuchUpload`].
     pub async fn abort_upload(
         &self,
-        node: &GroupRef<'_>,
+        group: &GroupRef<'_>,
         upload: UploadKey<'_>,
         caller: Caller,
         timeout: Duration,
     ) -> Result<(), MultipartError> {
-        self.marker(node, upload, caller, timeout).await?;
-        let stored = self.stored_parts(node, upload, caller, timeout).await?;
-        self.forget(node, upload, stored.keys().copied(), timeout).await
+        self.marker(group, upload, caller, timeout).await?;
+        let stored = self.stored_parts(group, upload, caller, timeout).await?;
+        self.forget(group, upload, stored.keys().copied(), timeout).await
     }
 }
 
