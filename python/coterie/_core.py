@@ -37,6 +37,9 @@ from .v1 import rpc_status_pb2
 
 _DETAILS_KEY = "grpc-status-details-bin"
 _DETAIL_TYPE = "type.googleapis.com/coterie.v1.ErrorDetail"
+# This client follows redirects itself (and learns the leader from them), so it asks members
+# not to forward its calls to the leader: one hop less on every call after the first.
+_NO_FORWARD = (("x-coterie-no-forward", "1"),)
 # Codes after which the same invocation is sent again (elsewhere, or after a pause).
 _RETRY = {"unavailable", "outcome_unknown", "quorum_not_met", "timeout"}
 # Codes whose attempt may have been applied.
@@ -354,7 +357,7 @@ class Core:
             stub = self.stub(address, service)
             try:
                 if run is None:
-                    response = await getattr(stub, method)(request, timeout=bound)
+                    response = await getattr(stub, method)(request, timeout=bound, metadata=_NO_FORWARD)
                 else:
                     response = await run(stub, request, bound)
                 self._leaders[key] = address

@@ -184,6 +184,8 @@ def test_a_client_given_one_follower_follows_the_redirect_to_the_leader(cluster,
     with coterie.Client([cluster.addresses[follower]]) as c:
         assert c.cp.atomic_long(name).increment_and_get() == 1
         assert cluster.addresses[leader] in c._inner._core.endpoints
+        # It asked not to be forwarded, so it learned the leader and goes there directly.
+        assert cluster.addresses[leader] in c._inner._core._leaders.values()
 
 
 def test_a_blocking_call_past_its_call_timeout_is_cancelled(cluster, name):
