@@ -815,6 +815,94 @@ class SetContainsResponse(_message.Message):
     contains: bool
     def __init__(self, contains: _Optional[bool] = ...) -> None: ...
 
+class QueueEnqueueRequest(_message.Message):
+    __slots__ = ("call", "item")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    item: bytes
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., item: _Optional[bytes] = ...) -> None: ...
+
+class QueueEnqueueResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class QueuePeekRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class QueuePeekResponse(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: bytes
+    def __init__(self, item: _Optional[bytes] = ...) -> None: ...
+
+class QueueDequeueRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class QueueDequeueResponse(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: bytes
+    def __init__(self, item: _Optional[bytes] = ...) -> None: ...
+
+class QueueTakeRequest(_message.Message):
+    __slots__ = ("call", "timeout_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    timeout_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class QueueTakeResponse(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: bytes
+    def __init__(self, item: _Optional[bytes] = ...) -> None: ...
+
+class QueueSizeRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class QueueSizeResponse(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
+class QueueDrainRequest(_message.Message):
+    __slots__ = ("call", "max")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    max: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., max: _Optional[int] = ...) -> None: ...
+
+class QueueDrainResponse(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, items: _Optional[_Iterable[bytes]] = ...) -> None: ...
+
+class QueueClearRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class QueueClearResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
 class OpenSessionRequest(_message.Message):
     __slots__ = ("group", "ttl_ms", "client_id", "open_seq")
     GROUP_FIELD_NUMBER: _ClassVar[int]

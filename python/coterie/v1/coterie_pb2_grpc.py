@@ -2739,6 +2739,350 @@ class SetService:
             _registered_method=True)
 
 
+class QueueServiceStub:
+    """A sharded FIFO queue (seed 000): lives in the partition of its name, so every call needs a
+    sharded target (`Call.sharded`). Takers that wait are served first come, first served.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Enqueue = channel.unary_unary(
+                '/coterie.v1.QueueService/Enqueue',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueEnqueueRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueEnqueueResponse.FromString,
+                _registered_method=True)
+        self.Peek = channel.unary_unary(
+                '/coterie.v1.QueueService/Peek',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueuePeekRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueuePeekResponse.FromString,
+                _registered_method=True)
+        self.Dequeue = channel.unary_unary(
+                '/coterie.v1.QueueService/Dequeue',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueDequeueRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueDequeueResponse.FromString,
+                _registered_method=True)
+        self.Take = channel.unary_unary(
+                '/coterie.v1.QueueService/Take',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueTakeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueTakeResponse.FromString,
+                _registered_method=True)
+        self.Size = channel.unary_unary(
+                '/coterie.v1.QueueService/Size',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueSizeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueSizeResponse.FromString,
+                _registered_method=True)
+        self.Drain = channel.unary_unary(
+                '/coterie.v1.QueueService/Drain',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueDrainRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueDrainResponse.FromString,
+                _registered_method=True)
+        self.Clear = channel.unary_unary(
+                '/coterie.v1.QueueService/Clear',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
+                _registered_method=True)
+
+
+class QueueServiceServicer:
+    """A sharded FIFO queue (seed 000): lives in the partition of its name, so every call needs a
+    sharded target (`Call.sharded`). Takers that wait are served first come, first served.
+    """
+
+    def Enqueue(self, request, context):
+        """Appends `item` (or hands it to the longest-waiting taker); `queue_full` at capacity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Peek(self, request, context):
+        """The front item without removing it; unset when the queue is empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Dequeue(self, request, context):
+        """Removes the front item without waiting; unset when the queue is empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Take(self, request, context):
+        """Removes the front item, waiting (FIFO) up to `timeout_ms` (unset: the call's deadline)
+        while the queue is empty; unset when the time passed without an item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Size(self, request, context):
+        """The number of stored items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Drain(self, request, context):
+        """Removes up to `max` (at least 1) items from the front, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clear(self, request, context):
+        """Removes every stored item, answering how many; parked takers keep waiting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_QueueServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Enqueue': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enqueue,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueEnqueueRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueEnqueueResponse.SerializeToString,
+            ),
+            'Peek': grpc.unary_unary_rpc_method_handler(
+                    servicer.Peek,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueuePeekRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueuePeekResponse.SerializeToString,
+            ),
+            'Dequeue': grpc.unary_unary_rpc_method_handler(
+                    servicer.Dequeue,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueDequeueRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueDequeueResponse.SerializeToString,
+            ),
+            'Take': grpc.unary_unary_rpc_method_handler(
+                    servicer.Take,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueTakeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueTakeResponse.SerializeToString,
+            ),
+            'Size': grpc.unary_unary_rpc_method_handler(
+                    servicer.Size,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueSizeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueSizeResponse.SerializeToString,
+            ),
+            'Drain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Drain,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueDrainRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueDrainResponse.SerializeToString,
+            ),
+            'Clear': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clear,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.QueueService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.QueueService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class QueueService:
+    """A sharded FIFO queue (seed 000): lives in the partition of its name, so every call needs a
+    sharded target (`Call.sharded`). Takers that wait are served first come, first served.
+    """
+
+    @staticmethod
+    def Enqueue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Enqueue',
+            coterie_dot_v1_dot_coterie__pb2.QueueEnqueueRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueEnqueueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Peek(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Peek',
+            coterie_dot_v1_dot_coterie__pb2.QueuePeekRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueuePeekResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Dequeue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Dequeue',
+            coterie_dot_v1_dot_coterie__pb2.QueueDequeueRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueDequeueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Take(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Take',
+            coterie_dot_v1_dot_coterie__pb2.QueueTakeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueTakeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Size(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Size',
+            coterie_dot_v1_dot_coterie__pb2.QueueSizeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueSizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Drain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Drain',
+            coterie_dot_v1_dot_coterie__pb2.QueueDrainRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueDrainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Clear',
+            coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class SessionServiceStub:
     """---------------------------------------------------------------------------------------
     Sessions: one per client per CP group. Heartbeats keep a session alive; when its TTL

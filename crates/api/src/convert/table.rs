@@ -292,6 +292,34 @@ macro_rules! for_each_rpc {
                             SetContainsResponse { contains: Same } <= [Bool(contains)];
                     }
                 }
+                Queue {
+                    module queue, command QueueCommand, output QueueOutput,
+                    service queue_service_server::QueueService as QueueServiceServer,
+                    client queue_service_client::QueueServiceClient,
+                    rpcs {
+                        QueueEnqueue "enqueue" enqueue (mutation):
+                            QueueEnqueueRequest { item: Same } => [Enqueue(item)];
+                            QueueEnqueueResponse {} <= [Unit];
+                        QueuePeek "peek" peek (read):
+                            QueuePeekRequest {} => [Peek];
+                            QueuePeekResponse { item: Same } <= [Item(item)];
+                        QueueDequeue "dequeue" dequeue (mutation):
+                            QueueDequeueRequest {} => [Dequeue];
+                            QueueDequeueResponse { item: Same } <= [Item(item)];
+                        QueueTake "take" take (blocking):
+                            QueueTakeRequest { timeout_ms: Timeout } => [Take { timeout: timeout_ms }];
+                            QueueTakeResponse { item: Same } <= [Item(item)];
+                        QueueSize "size" size (read):
+                            QueueSizeRequest {} => [Size];
+                            QueueSizeResponse { size: Same } <= [Count(size)];
+                        QueueDrain "drain" drain (mutation):
+                            QueueDrainRequest { max: Same } => [Drain { max }];
+                            QueueDrainResponse { items: Same } <= [Items(items)];
+                        QueueClear "clear" clear (mutation):
+                            QueueClearRequest {} => [Clear];
+                            QueueClearResponse { removed: Same } <= [Count(removed)];
+                    }
+                }
             }
             sessions {
                 service session_service_server::SessionService as SessionServiceServer,

@@ -49,7 +49,9 @@ fn anything_else_is_refused_with_what_is_accepted() {
 #[test]
 fn the_vocabulary_lists_every_structure_rpc_with_its_fields_and_mode() {
     let vocabulary = RpcRequest::vocabulary();
-    assert_eq!(vocabulary.len(), 53);
+    assert_eq!(vocabulary.len(), 60);
+    assert!(vocabulary.contains(&("Queue", "take", &["timeout_ms"][..], RpcMode::Blocking)));
+    assert!(vocabulary.contains(&("Queue", "peek", &[][..], RpcMode::Read)));
     assert!(vocabulary.contains(&("Set", "add", &["item"][..], RpcMode::Mutation)));
     assert!(vocabulary.contains(&("Counter", "increment", &["delta"][..], RpcMode::Mutation)));
     assert!(vocabulary.contains(&("Map", "compare_and_set", &["key", "expected", "update"][..], RpcMode::Mutation)));
