@@ -300,10 +300,17 @@ async fn a_plain_member_is_listed_hosts_no_replica_and_sends_callers_to_a_cp_mem
             assert_eq!(voters(&cluster, id, group).await, (1, [1, 2, 3].into_iter().collect()), "{group}");
         }
     }
-    // A structure call to it is answered not_leader with a CP member's address.
+    // A structure call to it is forwarded, or (asked not to be) answered not_leader with a
+    // CP member's address.
     let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(4))).await.unwrap();
     let call = pb::Call { name: "seq".to_owned(), ..pb::Call::default() };
-    let status = direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await.unwrap_err();
+    // A stock client is served: the member forwards the call to the group's leader.
+    let forwarded = direct.get(pb::AtomicLongGetRequest { call: Some(call.clone()) }).await.unwrap();
+    assert_eq!(forwarded.into_inner().value, 2);
+    // A client that follows redirects itself asks not to be forwarded, and is redirected.
+    let mut request = tonic::Request::new(pb::AtomicLongGetRequest { call: Some(call) });
+    request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, "1".parse().unwrap());
+    let status = direct.get(request).await.unwrap_err();
     let ApiError::NotLeader { leader_address: Some(address), .. } = ApiError::from(&status) else {
         panic!("expected not_leader with an address, got {status:?}")
     };
@@ -425,10 +432,17 @@ async fn a_removed_running_member_stops_serving_and_says_so() {
     admin(&cluster, 1, async |c| c.remove_member(with_secret(pb::RemoveMemberRequest { id: 4 })).await).await;
     tokio::time::timeout(BOUND, cluster.nodes[&4].removed()).await.expect("member 4 to learn it was removed");
     assert!(cluster.nodes[&4].groups().is_empty(), "a removed member runs no replica");
-    // A call sent to it is answered not_leader with the address of a member of the cluster.
+    // A call sent to it is forwarded, or (asked not to be) answered not_leader with the
+    // address of a member of the cluster.
     let mut direct = AtomicLongServiceClient::connect(format!("http://{}", cluster.address(4))).await.unwrap();
     let call = pb::Call { name: "seq".to_owned(), ..pb::Call::default() };
-    let status = direct.get(pb::AtomicLongGetRequest { call: Some(call) }).await.unwrap_err();
+    // A stock client is served: the member forwards the call to the group's leader.
+    let forwarded = direct.get(pb::AtomicLongGetRequest { call: Some(call.clone()) }).await.unwrap();
+    assert_eq!(forwarded.into_inner().value, 2);
+    // A client that follows redirects itself asks not to be forwarded, and is redirected.
+    let mut request = tonic::Request::new(pb::AtomicLongGetRequest { call: Some(call) });
+    request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, "1".parse().unwrap());
+    let status = direct.get(request).await.unwrap_err();
     let ApiError::NotLeader { leader_address: Some(address), .. } = ApiError::from(&status) else {
         panic!("expected not_leader with an address, got {status:?}")
     };
