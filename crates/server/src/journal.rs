@@ -150,6 +150,11 @@ impl<S: LogStore> JournaledGroup<S> {
         Ok(())
     }
 
+    /// A snapshot of the group's state as it is now (what a partition handoff carries).
+    pub fn snapshot(&self) -> Result<Vec<u8>, NodeError> {
+        self.group.snapshot().map_err(NodeError::Encode)
+    }
+
     /// The group's current state.
     pub fn group(&self) -> &Group {
         &self.group

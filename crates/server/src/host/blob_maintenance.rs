@@ -63,7 +63,7 @@ fn referenced(inner: &Inner) -> (BTreeSet<BlobHash>, BTreeSet<u64>) {
 
 /// Brings `node`, this member's replica of `group`, past the group's read barrier: asks the
 /// leader (itself, or over the wire) for its read index and waits until it applied that far.
-async fn barrier(inner: &Inner, group: &str, node: &CpNode) -> Result<(), String> {
+pub(super) async fn barrier(inner: &Inner, group: &str, node: &CpNode) -> Result<(), String> {
     let index = match node.leader() {
         Some((leader, _)) if leader == node.id() => {
             node.read_index(BARRIER_TIMEOUT).await.map_err(|err| err.to_string())?

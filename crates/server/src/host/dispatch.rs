@@ -29,6 +29,7 @@ use super::api::Api;
 use super::blob_client::MAX_BLOB_MESSAGE_BYTES;
 use super::blob_service::BlobServer;
 use super::cluster::ClusterServer;
+use super::handoff::MAX_HANDOFF_BYTES;
 use super::health::{self, HealthServer, ReflectionServers};
 use super::object_service::ObjectServer;
 use super::raft_client::{CLUSTER_SECRET_HEADER, MAX_RAFT_MESSAGE_BYTES, secret_matches};
@@ -126,9 +127,10 @@ impl Dispatch {
                 .max_encoding_message_size(MAX_BLOB_MESSAGE_BYTES),
             health,
             reflection: ReflectionServers::new(),
+            // A partition's state moves in one handoff message.
             partition: PartitionServiceServer::new(PartitionServer::new(Arc::clone(inner)))
-                .max_decoding_message_size(MAX_FORWARD_BYTES)
-                .max_encoding_message_size(MAX_FORWARD_BYTES),
+                .max_decoding_message_size(MAX_FORWARD_BYTES.max(MAX_HANDOFF_BYTES))
+                .max_encoding_message_size(MAX_FORWARD_BYTES.max(MAX_HANDOFF_BYTES)),
             secret: inner.config.cluster_secret.as_deref().map(Arc::from),
         }
     }

@@ -266,6 +266,8 @@ impl Inner {
         }
         let table = update(&node, &MemberCommand::Leave { id }, timeout).await?;
         self.reconcile.notify_one();
+        // A leaving member's partitions move to the others first (`host/handoff.rs`).
+        self.await_partitions_moved_off(id, deadline).await?;
         if table.get(id).is_some_and(|record| record.cp) {
             self.await_groups(deadline, |configs, nodes| configs.len() == 1 && !nodes.contains_key(&id)).await?;
         }
@@ -369,7 +371,19 @@ impl Inner {
         for (id, address) in table.addresses() {
             self.peers.learn(id, &address);
         }
-        let desired = table.cp_voters();
+        let mut desired = table.cp_voters();
+        // A leaving member stays a voter until its partitions have moved off it: it must go
+        // on applying the partition table to hand them over (`host/handoff.rs`).
+        if let Some(partitions) = self.partition_table() {
+            for (id, record) in table.iter() {
+                if record.cp
+                    && record.state == MemberState::Leaving
+                    && super::handoff::partitions_on(&partitions, id) > 0
+                {
+                    desired.insert(id, record.address.clone());
+                }
+            }
+        }
         for (_, node) in self.running() {
             // A few steps per look: learner, voters, leftover learners.
             for _ in 0..4 {

@@ -40,6 +40,7 @@ mod cp_forward;
 mod dispatch;
 mod error;
 mod groups;
+mod handoff;
 mod health;
 mod join;
 mod liveness;
@@ -48,6 +49,7 @@ mod object_service;
 mod raft_client;
 mod raft_service;
 mod sharded;
+mod sharded_entry;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -113,6 +115,13 @@ struct Inner {
     gossip_view: OnceLock<watch::Receiver<GossipView>>,
     /// How many times this member forwarded a CP call to another member (`host/cp_forward.rs`).
     forwarded: Arc<AtomicU64>,
+    /// This node's own handle, for the engines that serve sharded calls (`host/sharded_entry.rs`).
+    this: std::sync::Weak<Inner>,
+    /// Set once this member's metadata replica passed a read barrier since it started: only
+    /// then does it serve sharded calls (`host/sharded_entry.rs`).
+    sharded_fresh: AtomicBool,
+    /// The partitions this member is handing over now (`host/handoff.rs`).
+    moves: Mutex<std::collections::BTreeSet<PartitionId>>,
 }
 
 /// The group name `group` as this node hosts it: `""` is `default`, and the metadata
@@ -350,7 +359,7 @@ impl Node {
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
         let (config_id, peers_for_blobs) = (config.id, peers.clone());
         let shards = Shards::new(storage.clone());
-        let inner = Arc::new(Inner {
+        let inner = Arc::new_cyclic(|this| Inner {
             config,
             members,
             storage: Mutex::new(storage),
@@ -367,6 +376,9 @@ impl Node {
             shards,
             gossip_view: OnceLock::new(),
             forwarded: Arc::default(),
+            this: this.clone(),
+            sharded_fresh: AtomicBool::new(false),
+            moves: Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let (reporter, health_server) = health::health();

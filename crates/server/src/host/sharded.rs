@@ -20,21 +20,23 @@ use std::time::Duration;
 
 use coterie_api::convert::resolve_group;
 use coterie_api::pb::partition_service_server::PartitionService;
-use coterie_api::pb::{ForwardRequest, ForwardResponse};
+use coterie_api::pb::{ForwardRequest, ForwardResponse, HandoffRequest, HandoffResponse};
 use coterie_api::status;
 use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
-use coterie_core::placement::{PartitionId, PartitionTable, PlacementConfig, PlacementError};
+use coterie_core::placement::{PartitionTable, PlacementConfig};
 use coterie_core::{
     CoreError, EngineError, GroupCommand, GroupOutput, MemberTable, StructureCommand, StructureOutput, Target, codec,
 };
 use tonic::{Response, Status};
 
+use super::handoff::HandoffMessage;
 use super::members::MEMBERS;
+use super::sharded_entry::ShardedEntry;
 use super::{HostError, Inner};
 use crate::cp::CpNode;
 use crate::engine::{CallOptions, Engine};
 use crate::request::Request;
-use crate::shard::{self, ForwardAnswer, ForwardedCall, Forwarder, PARTITIONS, next_table, partition_of};
+use crate::shard::{self, ForwardAnswer, ForwardedCall, PARTITIONS, next_table};
 
 /// Between two looks of [`shard_loop`].
 const SHARD_EVERY: Duration = Duration::from_millis(200);
@@ -45,7 +47,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many compare-and-set attempts one look makes before leaving it to the next.
 const CAS_ATTEMPTS: usize = 8;
 
-fn register(name: &str, command: AtomicReferenceCommand) -> Request {
+pub(super) fn register(name: &str, command: AtomicReferenceCommand) -> Request {
     Request::internal(GroupCommand::Invoke {
         name: name.to_owned(),
         command: StructureCommand::AtomicReference(command),
@@ -60,27 +62,9 @@ fn register_value(output: GroupOutput, name: &str) -> Result<Option<Vec<u8>>, En
 }
 
 /// The register `name` as the metadata leader `node` reads it linearizably.
-async fn read_register(node: &CpNode, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
+pub(super) async fn read_register(node: &CpNode, name: &str) -> Result<Option<Vec<u8>>, EngineError> {
     let output = node.read(register(name, AtomicReferenceCommand::Get), STEP_TIMEOUT).await?;
     register_value(output, name)
-}
-
-/// The member that serves `partition` in `table`, or the engine error saying why none does.
-fn owner_of(table: &PartitionTable, partition: PartitionId) -> Result<u64, EngineError> {
-    table.owner(partition).map_err(|err| match err {
-        PlacementError::Lost { partition, last_owner } => {
-            EngineError::PartitionLost { partition: partition.0, last_owner }
-        }
-        other => EngineError::Stopped { reason: other.to_string() },
-    })
-}
-
-fn no_table() -> EngineError {
-    EngineError::Stopped {
-        reason: "this member has no committed partition table yet (the metadata group places the partitions once it \
-                 has a leader); retry shortly"
-            .to_owned(),
-    }
 }
 
 impl Inner {
@@ -134,32 +118,13 @@ impl Inner {
         }
     }
 
-    /// The engine serving a call of `request` to a sharded structure of `shards` shards:
-    /// this member's replica of its partition if it serves it, else a forwarder to the
-    /// member that does.
-    pub(super) async fn route_sharded(&self, shards: u32, request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
-        if self.config.plain {
-            return Err(HostError::PlainMember { id: self.config.id, cp_member: self.cp_member() }.into());
-        }
-        let Some(table) = self.partition_table() else {
-            // A call this engine does not serve is refused as such, table or not.
-            partition_of(request, shards, 1)?;
-            return Err(no_table());
-        };
-        let partition = partition_of(request, shards, table.partitions())?;
-        let owner = owner_of(&table, partition)?;
-        if owner == self.config.id {
-            let replica: Arc<dyn Engine> = self.shards.replica(partition, table.ring_epoch(), owner).await?;
-            return Ok(replica);
-        }
-        Ok(Arc::new(Forwarder {
-            target: Target::Sharded { shards },
-            partition: Some(partition),
-            owner,
-            address: self.peers.address(owner),
-            channel: self.peers.channel(owner),
-            secret: self.peers.secret().cloned(),
-        }))
+    /// The engine serving a call to a sharded structure of `shards` shards: this member's
+    /// replica of its partition if it serves it, else a forwarder to the member that does,
+    /// waiting out a move of the partition (`host/sharded_entry.rs`).
+    pub(super) async fn route_sharded(&self, shards: u32, _request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
+        let inner =
+            self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
+        Ok(Arc::new(ShardedEntry { inner, shards, forwarded: None }))
     }
 
     /// Serves a call another member forwarded, from this member's own replica only: a CP
@@ -188,23 +153,9 @@ impl Inner {
         request: Request,
         options: CallOptions,
     ) -> Result<GroupOutput, EngineError> {
-        let table = self.partition_table().ok_or_else(no_table)?;
-        let partition = partition_of(&request, shards, table.partitions())?;
-        if located != Some(partition.0) {
-            return Err(EngineError::Core(CoreError::invalid_request(
-                "sharded",
-                format!(
-                    "the forwarding member located the call in partition {located:?}, this member in {partition}: \
-                     the members disagree on the partition count"
-                ),
-            )));
-        }
-        let owner = owner_of(&table, partition)?;
-        if owner != self.config.id {
-            return Err(EngineError::Redirect { member: Some(owner), address: self.peers.address(owner) });
-        }
-        let replica = self.shards.replica(partition, table.ring_epoch(), owner).await?;
-        replica.call(request, options).await
+        let inner =
+            self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
+        ShardedEntry { inner, shards, forwarded: Some(located) }.call(request, options).await
     }
 }
 
@@ -219,7 +170,9 @@ pub(super) async fn shard_loop(inner: Arc<Inner>) {
             // A failure (a lost leadership, a timeout) is retried on the next look.
             inner.commit_liveness().await;
             let _ = inner.commit_partition_table().await;
+            inner.catch_up_sharded().await;
             inner.open_owned().await;
+            inner.drive_moves();
         }
         tokio::time::sleep(SHARD_EVERY).await;
     }
@@ -239,6 +192,14 @@ impl PartitionServer {
 
 #[tonic::async_trait]
 impl PartitionService for PartitionServer {
+    async fn handoff(&self, request: tonic::Request<HandoffRequest>) -> Result<Response<HandoffResponse>, Status> {
+        let message: HandoffMessage =
+            codec::decode(&request.into_inner().message, "handoff message").map_err(|err| status::from_core(&err))?;
+        let answer = ForwardAnswer::from(self.inner.serve_handoff(message).await);
+        let answer = codec::encode(&answer).map_err(|err| status::internal(err.to_string()))?;
+        Ok(Response::new(HandoffResponse { answer }))
+    }
+
     async fn forward(&self, request: tonic::Request<ForwardRequest>) -> Result<Response<ForwardResponse>, Status> {
         let call: ForwardedCall =
             codec::decode(&request.into_inner().call, "forwarded call").map_err(|err| status::from_core(&err))?;

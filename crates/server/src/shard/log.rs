@@ -27,6 +27,22 @@ impl PartitionLog {
         }
     }
 
+    /// Replaces whatever this log holds (records and snapshot of an older copy of the
+    /// partition) with `snapshot`, covering every record up to `last`: what the next owner
+    /// of a handed-over partition opens its replica from. Not atomic: a crash part-way
+    /// leaves an incomplete copy, but one the member never serves, since it owns the
+    /// partition only once it answered the handoff, after this returned.
+    pub fn install(&mut self, last: LogId, snapshot: &[u8]) -> Result<(), StorageError> {
+        self.truncate_from(0)?;
+        let meta = SnapshotMeta {
+            last_included: Some(last.clone()),
+            membership: Vec::new(),
+            snapshot_id: format!("handoff-{}-{}", last.term, last.index),
+        };
+        self.save_snapshot(&meta, snapshot)?;
+        self.purge_up_to(last)
+    }
+
     fn store(&self) -> &dyn LogStore {
         match self {
             PartitionLog::Redb(log) => log,

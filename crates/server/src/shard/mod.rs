@@ -48,7 +48,7 @@ use tokio::sync::OnceCell;
 pub use forward::{ForwardAnswer, ForwardedCall, Forwarder};
 pub use locate::partition_of;
 pub use log::PartitionLog;
-pub use replica::Replica;
+pub use replica::{Handoff, Replica};
 pub use table::{PARTITIONS, member_view, next_table};
 
 /// The partition replicas a member runs: opened on first need (a call, or the committed
@@ -109,6 +109,59 @@ impl Shards {
         let table = Arc::new(table::decode(Some(&bytes)).ok().flatten()?);
         *cached = Some((bytes, Arc::clone(&table)));
         Some(table)
+    }
+
+    /// The replica of `partition` if it is open here (never opens one).
+    pub fn open_replica(&self, partition: PartitionId) -> Option<Arc<Replica>> {
+        let replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
+        replicas.get(&partition).and_then(|cell| cell.get()).cloned()
+    }
+
+    /// Closes and forgets the replica of `partition` (its log stays in the data file): this
+    /// member no longer serves the partition. Calls still running on it are refused.
+    pub fn evict(&self, partition: PartitionId) {
+        let cell = self.replicas.lock().unwrap_or_else(PoisonError::into_inner).remove(&partition);
+        if let Some(replica) = cell.as_ref().and_then(|cell| cell.get()) {
+            replica.close();
+        }
+    }
+
+    /// Makes `handoff` (a partition's state from its previous owner `from`, at move epoch
+    /// `epoch`) this member's copy of `partition`: any older copy is closed and replaced,
+    /// durably, and the replica is opened on it, stamping new records with `epoch` and
+    /// `owner` (this member). Answers once the copy is durable.
+    pub async fn install(
+        &self,
+        partition: PartitionId,
+        from: u64,
+        epoch: u64,
+        owner: u64,
+        handoff: Handoff,
+    ) -> Result<(), EngineError> {
+        self.evict(partition);
+        let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let stopped =
+            |reason: String| EngineError::Stopped { reason: format!("{partition} could not be installed: {reason}") };
+        let replica = tokio::task::spawn_blocking(move || {
+            let mut log = PartitionLog::open(storage.as_ref(), partition).map_err(|err| err.to_string())?;
+            let last = coterie_storage::LogId::new(epoch, from, handoff.index);
+            log.install(last, &handoff.snapshot).map_err(|err| err.to_string())?;
+            Replica::open(partition, log, epoch, owner).map_err(|err| err.to_string())
+        })
+        .await
+        .map_err(|err| stopped(err.to_string()))?
+        .map_err(stopped)?;
+        let cell = {
+            let mut replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.stopping.load(Ordering::SeqCst) {
+                return Err(EngineError::Stopped { reason: "the member is shutting down".to_owned() });
+            }
+            let cell = Arc::new(OnceCell::new_with(Some(Arc::new(replica))));
+            replicas.insert(partition, Arc::clone(&cell));
+            cell
+        };
+        drop(cell);
+        Ok(())
     }
 
     /// The partitions whose replicas are open here, ascending.

@@ -94,6 +94,9 @@ pub(super) struct Shared {
     pub(super) deadlines: Arc<Notify>,
     /// Set by [`Replica::close`]: new calls are refused.
     closed: AtomicBool,
+    /// Set by [`Replica::seal`] while the partition is handed to another member: new calls
+    /// are answered with a redirect (nothing applied: the router routes them again).
+    sealed: AtomicBool,
 }
 
 impl Shared {
@@ -111,6 +114,12 @@ impl Shared {
         }
         let lead = {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            // Checked under the queue's lock: `seal` sets it under the same lock, so once it
+            // returns no call joins the queue.
+            if self.sealed.load(Ordering::SeqCst) {
+                let _ = reply.send(Err(EngineError::Redirect { member: None, address: None }));
+                return answer;
+            }
             queue.pending.push(Pending { request, stale_read, reply });
             !std::mem::replace(&mut queue.draining, true)
         };
@@ -127,6 +136,28 @@ impl Shared {
 
     pub(super) fn stopped(&self, why: &str) -> EngineError {
         EngineError::Stopped { reason: format!("{}: {why}", self.partition) }
+    }
+
+    /// The state a sealed replica hands over (see [`Replica::seal`]): parked calls
+    /// cancelled in the journal first, then a snapshot of the group and its last index.
+    fn handoff_state(&self) -> Result<Handoff, EngineError> {
+        let mut group = self.group.lock().unwrap_or_else(PoisonError::into_inner);
+        let parked: Vec<Request> = group
+            .group()
+            .parked()
+            .into_iter()
+            .map(|invocation| Request::internal(GroupCommand::Cancel { invocation }))
+            .collect();
+        if !parked.is_empty() {
+            let applied = group
+                .submit(parked, wall_clock())
+                .map_err(|err| self.stopped(&format!("could not journal the handoff's cancels: {err}")))?;
+            for Effect::Wake { invocation, result } in applied.into_iter().flat_map(|applied| applied.effects) {
+                self.waiters.complete(invocation, result);
+            }
+        }
+        let snapshot = group.snapshot().map_err(|err| self.stopped(&format!("could not snapshot: {err}")))?;
+        Ok(Handoff { index: group.applied_index(), snapshot })
     }
 
     /// Works off the queue, a batch per commit, until it is empty (group commit: calls
@@ -210,6 +241,17 @@ impl Shared {
     }
 }
 
+/// What a sealed replica hands to the partition's next owner: the group's snapshot and
+/// the index of the last record it covers (the next owner continues the log after it, so
+/// indexes, and the fences drawn from them, keep increasing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    /// Index of the last record applied.
+    pub index: u64,
+    /// The group's snapshot.
+    pub snapshot: Vec<u8>,
+}
+
 /// A partition's replica on its owner.
 pub struct Replica {
     shared: Arc<Shared>,
@@ -251,6 +293,7 @@ impl Replica {
             waiters: Waiters::default(),
             deadlines: Arc::new(Notify::new()),
             closed: AtomicBool::new(false),
+            sealed: AtomicBool::new(false),
         });
         let replica = Replica { shared, ticker: OnceLock::new() };
         // On a runtime's thread (blocking ones included) the ticker starts now, so leases
@@ -287,6 +330,44 @@ impl Replica {
     /// How many callers are parked on this replica now.
     pub fn parked_callers(&self) -> usize {
         self.shared.waiters.len()
+    }
+
+    /// Seals the replica for a handoff and answers the state to hand over: from now on a
+    /// new call is answered with a redirect (nothing applied; the router routes it again
+    /// once the move is decided), the calls already queued are served first, and every
+    /// call still parked is cancelled in the journal and answered `cancelled` (as a
+    /// restart does: its caller calls again, at the new owner). The snapshot is taken after
+    /// that, so it holds every write this replica acknowledged and no parked call.
+    pub async fn seal(&self, timeout: Duration) -> Result<Handoff, EngineError> {
+        {
+            let _queue = self.shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            self.shared.sealed.store(true, Ordering::SeqCst);
+        }
+        let deadline = Instant::now() + timeout;
+        // Bounded: a drain works off what was queued before the seal, and nothing joins.
+        while {
+            let queue = self.shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.draining || !queue.pending.is_empty()
+        } {
+            if Instant::now() >= deadline {
+                return Err(self.shared.stopped("the calls queued before the handoff did not finish in time"));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || shared.handoff_state())
+            .await
+            .map_err(|err| self.shared.stopped(&format!("the handoff snapshot failed: {err}")))?
+    }
+
+    /// Serves calls again after a handoff that did not happen (the move was cancelled).
+    pub fn unseal(&self) {
+        self.shared.sealed.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the replica is sealed for a handoff.
+    pub fn is_sealed(&self) -> bool {
+        self.shared.sealed.load(Ordering::SeqCst)
     }
 
     /// Stops serving: new calls are answered `Stopped`, the ticker stops, and parked
