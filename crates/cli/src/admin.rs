@@ -58,8 +58,9 @@ pub(crate) enum AdminCommand {
         #[arg(long)]
         plain: bool,
     },
-    /// Remove member ID: it leaves every CP group's voters and is marked removed (its id is
-    /// never used again). Stop its process afterwards.
+    /// Remove member ID: its sharded partitions move to the other members first, then it
+    /// leaves every CP group's voters and is marked removed (its id is never used again).
+    /// Stop its process afterwards.
     RemoveMember {
         /// The member's id.
         id: u64,

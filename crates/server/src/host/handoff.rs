@@ -62,6 +62,11 @@ const HANDOFF_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the new owner waits for its table to show the move it is sent.
 const TABLE_WAIT: Duration = Duration::from_secs(5);
 
+/// How long a leaving member may take to answer a probe before its removal stops waiting
+/// for its handoffs, and how often it is probed meanwhile.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+
 /// How many compare-and-set attempts the metadata leader makes to finish one move.
 const CAS_ATTEMPTS: usize = 8;
 
@@ -81,6 +86,9 @@ pub(super) enum HandoffMessage {
         /// The group's snapshot.
         snapshot: Vec<u8>,
     },
+    /// Whether the receiver runs (a removal waits for a leaving member's handoffs only
+    /// while it does).
+    Probe,
     /// To the metadata leader: the new owner holds the partition; commit the switch.
     FinishMove {
         /// The partition.
@@ -165,15 +173,30 @@ impl Inner {
         }
     }
 
+    /// Whether member `id` answers a handoff probe within [`PROBE_TIMEOUT`].
+    pub(super) async fn answers_handoffs(&self, id: u64) -> bool {
+        let probe = tokio::time::timeout(PROBE_TIMEOUT, self.send_handoff(id, &HandoffMessage::Probe)).await;
+        matches!(probe, Ok(Ok(_)))
+    }
+
     /// Waits until this member's applied partition table has no partition on member `id`,
     /// or moving to or from it (its lost partitions aside: those wait for it to return, or
     /// for an administrator to accept the loss). What a removal waits for before it takes
-    /// the member out, so a graceful leave hands every partition over first.
+    /// the member out, so a graceful leave hands every partition over first. A member that
+    /// does not answer cannot hand anything over: the removal goes on without waiting, and
+    /// the partitions only it held are then lost, naming it (never recreated empty).
     pub(super) async fn await_partitions_moved_off(&self, id: u64, deadline: Instant) -> Result<(), EngineError> {
+        let mut next_probe = Instant::now();
         loop {
             let held = self.partition_table().map_or(0, |table| partitions_on(&table, id));
             if held == 0 {
                 return Ok(());
+            }
+            if Instant::now() >= next_probe {
+                if !self.answers_handoffs(id).await {
+                    return Ok(());
+                }
+                next_probe = Instant::now() + PROBE_EVERY;
             }
             if Instant::now() >= deadline {
                 return Err(EngineError::Stopped {
@@ -239,6 +262,11 @@ impl Inner {
                 Ok(GroupOutput::Bool(true))
             }
             HandoffMessage::FinishMove { partition, epoch } => self.finish_move(PartitionId(partition), epoch).await,
+            // A stopped node may still answer on a connection opened before it stopped.
+            HandoffMessage::Probe if self.stopping.load(std::sync::atomic::Ordering::SeqCst) => {
+                Err(EngineError::Stopped { reason: "the member is stopping".to_owned() })
+            }
+            HandoffMessage::Probe => Ok(GroupOutput::Bool(true)),
         }
     }
 

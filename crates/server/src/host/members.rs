@@ -372,13 +372,15 @@ impl Inner {
             self.peers.learn(id, &address);
         }
         let mut desired = table.cp_voters();
-        // A leaving member stays a voter until its partitions have moved off it: it must go
-        // on applying the partition table to hand them over (`host/handoff.rs`).
+        // A leaving member that still answers stays a voter until its partitions have moved
+        // off it: it must go on applying the partition table to hand them over
+        // (`host/handoff.rs`). One that does not answer cannot; its partitions become lost.
         if let Some(partitions) = self.partition_table() {
             for (id, record) in table.iter() {
                 if record.cp
                     && record.state == MemberState::Leaving
                     && super::handoff::partitions_on(&partitions, id) > 0
+                    && self.answers_handoffs(id).await
                 {
                     desired.insert(id, record.address.clone());
                 }

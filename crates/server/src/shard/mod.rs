@@ -20,14 +20,19 @@
 //!    restarted member keeps every acknowledged write; retries deduplicated by the caller's
 //!    identity and sequence, journaled with the records.
 //!
-//! What part 1 does not do yet, on purpose: partitions never move. A join or a graceful
-//! leave changes the table's desired replicas and may mark partitions Moving, but the move
-//! is not executed, and the table keeps the old owner serving until a move completes (which
-//! nothing reports yet), so no write is ever lost or served by an empty copy. A partition
-//! whose owner was removed is Lost and refused with an error naming that member
-//! ([`EngineError::PartitionLost`](coterie_core::EngineError::PartitionLost)); no failure
-//! detector marks members Down yet (the SWIM work does), so a stopped member's partitions
-//! are unreachable, not Lost, until it restarts. Replication (factor > 1) is part 2.
+//! 5. **Moves** (`host/handoff.rs`, `host/sharded_entry.rs`): when a member joins, the
+//!    table moves to it the partitions the ring now gives it, a bounded number at a time;
+//!    when a member is removed, its partitions move to the others before it goes. The old
+//!    owner seals its replica ([`Replica::seal`]), hands its snapshot to the new owner
+//!    ([`Shards::install`]), and the metadata leader commits the switch; calls wait while
+//!    their partition moves and are routed again once the switch is decided, so a write
+//!    acknowledged by the old owner is in the state the new one starts from.
+//!
+//! A partition whose only copy is on a member that is down or was removed is Lost and
+//! refused with an error naming that member
+//! ([`EngineError::PartitionLost`](coterie_core::EngineError::PartitionLost)), never
+//! recreated empty; it is served again once that member returns with its data. Replication
+//! (factor > 1) is part 2.
 
 pub mod forward;
 pub mod locate;
