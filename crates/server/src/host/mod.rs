@@ -34,6 +34,7 @@ mod api;
 mod blob_client;
 mod blob_maintenance;
 mod blob_service;
+mod catalog;
 mod cluster;
 mod config;
 mod cp_forward;

@@ -18,7 +18,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_api::convert::resolve_group;
 use coterie_api::pb::partition_service_server::PartitionService;
 use coterie_api::pb::{ForwardRequest, ForwardResponse};
 use coterie_api::status;
@@ -147,6 +146,8 @@ impl Inner {
             return Err(no_table());
         };
         let partition = partition_of(request, shards, table.partitions())?;
+        // The name's kind and shards, fixed by its first use (`host/catalog.rs`).
+        self.check_catalog(shards, request).await?;
         let owner = owner_of(&table, partition)?;
         if owner == self.config.id {
             let replica: Arc<dyn Engine> = self.shards.replica(partition, table.ring_epoch(), owner).await?;
@@ -170,8 +171,9 @@ impl Inner {
         let options = call.options();
         match &call.target {
             Target::Cp { group } => {
-                // The same name checks as a call from a face (the metadata group is refused).
-                let group = resolve_group(group).map_err(HostError::from)?;
+                // The same name checks as a call from a face (the metadata group is refused,
+                // but for the catalog's own calls, `host/catalog.rs`).
+                let group = super::catalog::forwarded_group(group, &call.request).map_err(HostError::from)?;
                 let node = self.group(&group).await?;
                 Engine::call(node.as_ref(), call.request, options).await
             }

@@ -10,7 +10,9 @@
 //!    may briefly hold different versions; the owner checks every call against its own
 //!    table, so a call never lands on a member that does not own the partition.
 //! 2. **Locating** ([`locate`]): the structure's name (and, for Map and Set, the key) and
-//!    the target's `shards` give the partition, the same on every member.
+//!    the target's `shards` give the partition, the same on every member. The name's kind
+//!    and `shards` are fixed by its first use, committed in the metadata group
+//!    ([`catalog`]), so every later call locates it the same way or is refused.
 //! 3. **Routing** (`host/sharded.rs`): the member that owns the partition serves it from
 //!    its [`Replica`]; any other member forwards the call one hop to the owner
 //!    ([`forward`]), keeping the caller's deadline, identity and sequence. One handler path
@@ -29,6 +31,7 @@
 //! detector marks members Down yet (the SWIM work does), so a stopped member's partitions
 //! are unreachable, not Lost, until it restarts. Replication (factor > 1) is part 2.
 
+pub mod catalog;
 pub mod forward;
 pub mod locate;
 pub mod log;
@@ -61,6 +64,8 @@ pub struct Shards {
     /// The last partition table decoded, with the register bytes it was decoded from: every
     /// call locates its partition in the table, and the table changes rarely.
     table: Mutex<Option<(Vec<u8>, Arc<PartitionTable>)>>,
+    /// The catalog entries this member has seen ([`catalog`]).
+    catalog: catalog::Cache,
 }
 
 impl Shards {
@@ -109,6 +114,12 @@ impl Shards {
         let table = Arc::new(table::decode(Some(&bytes)).ok().flatten()?);
         *cached = Some((bytes, Arc::clone(&table)));
         Some(table)
+    }
+
+    /// The catalog entries this member has seen: what the first use of each sharded name
+    /// fixed ([`catalog`]).
+    pub fn catalog(&self) -> &catalog::Cache {
+        &self.catalog
     }
 
     /// The partitions whose replicas are open here, ascending.
