@@ -128,8 +128,16 @@ impl Shards {
         replicas.iter().filter(|(_, cell)| cell.initialized()).map(|(partition, _)| *partition).collect()
     }
 
-    /// Stops opening replicas and closes the open ones: their parked callers are answered
-    /// `Stopped` now, and their logs release the data file once the calls running on them end.
+    /// How many callers are parked on the replicas open here.
+    pub fn parked_callers(&self) -> usize {
+        let replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
+        replicas.values().filter_map(|cell| cell.get()).map(|replica| replica.parked_callers()).sum()
+    }
+
+    /// Stops opening replicas and closes the open ones: their parked callers and the calls
+    /// still queued are answered `Stopped` now, and their logs release the data file once
+    /// the batches being journaled end (a blocking thread each, which nothing can cancel;
+    /// `Node::shutdown` waits for the file to be closed).
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         let replicas = std::mem::take(&mut *self.replicas.lock().unwrap_or_else(PoisonError::into_inner));
