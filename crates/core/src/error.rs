@@ -61,7 +61,7 @@ pub enum CoreError {
     },
     /// The structure exists with a configuration other than the one requested.
     #[error(
-        "{name:?} already exists with a different configuration ({existing}); destroy it first or use the existing configuration"
+        "{name:?} already exists with a different configuration ({existing}); use the existing configuration (or, for a kind that can be destroyed, destroy it first)"
     )]
     ConfigConflict {
         /// The structure's name.

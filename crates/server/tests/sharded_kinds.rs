@@ -82,14 +82,14 @@ async fn queue_lock_semaphore_and_barrier_are_served_through_members_that_do_not
     let table = settled_table(&cluster).await;
 
     // Queue: FIFO, a blocking take through one member released by an enqueue through another.
-    let (a, b, _) = others(&table, Kind::Queue, "jobs");
+    let (a, b, owner) = others(&table, Kind::Queue, "jobs");
     let q = |command| StructureCommand::Queue(command);
     let take =
         cluster.nodes[&a].call(&sharded, invoke("jobs", q(QueueCommand::Take { timeout: None }), inv(1)), options());
     let enqueue = async {
-        // Whether the take parks before this enqueue or not, it gets the item: the only
-        // item, or handed to it by the enqueue.
-        tokio::time::sleep(support::POLL).await;
+        // The take parks on the owner first, so the enqueue hands it the item.
+        eventually("the take parks on the queue's owner", async || cluster.nodes[&owner].parked_sharded_callers() == 1)
+            .await;
         let item = q(QueueCommand::Enqueue(b"item-1".to_vec()));
         cluster.nodes[&b].call(&target(), invoke("jobs", item, inv(100)), options()).await.unwrap();
     };

@@ -50,8 +50,10 @@
 //! The database is opened in redb's default `ExclusiveWriter` mode (the only mode in which a
 //! one-phase commit really is one fsync), so one process owns the file.
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{
     Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
@@ -77,8 +79,35 @@ const SNAPSHOT_DATA: &str = "snapshot_data";
 /// Cheap to clone: clones share the open database.
 #[derive(Clone, Debug)]
 pub struct RedbStorage {
-    db: Arc<Database>,
+    db: Arc<Db>,
     path: PathBuf,
+}
+
+/// The open database, and the flag that tells it is closed. Fields drop in order: the
+/// flag is set only once the database's own drop (which may still write and sync the file)
+/// has ended and its file is closed.
+#[derive(Debug)]
+struct Db {
+    database: Database,
+    closed: ClosedOnDrop,
+}
+
+impl Deref for Db {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        &self.database
+    }
+}
+
+/// Sets its flag when dropped.
+#[derive(Debug)]
+struct ClosedOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 impl RedbStorage {
@@ -87,12 +116,19 @@ impl RedbStorage {
     /// Only one process (and one `RedbStorage` per process) may have the file open at a time.
     pub fn open(path: &Path) -> Result<RedbStorage, StorageError> {
         let db = Database::create(path).map_err(StorageError::database("open or create the database file"))?;
+        let db = Db { database: db, closed: ClosedOnDrop(Arc::new(AtomicBool::new(false))) };
         Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
     }
 
     /// The path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A handle that tells when the file is closed: once this and every clone of it, and
+    /// every [`RedbLog`] taken from them, are dropped. It does not keep the file open.
+    pub fn watch(&self) -> StorageWatch {
+        StorageWatch { closed: Arc::clone(&self.db.closed.0), path: self.path.clone() }
     }
 
     /// The [`LogStore`] of the Raft group named `group`. Cheap: nothing is read or written
@@ -109,10 +145,32 @@ impl RedbStorage {
     }
 }
 
+/// Tells whether a [`RedbStorage`]'s file is closed, without keeping it open
+/// ([`RedbStorage::watch`]): what a process that stops a node waits for before it opens the
+/// same file again (redb refuses a second open in one process with "Database already open").
+#[derive(Clone, Debug)]
+pub struct StorageWatch {
+    closed: Arc<AtomicBool>,
+    path: PathBuf,
+}
+
+impl StorageWatch {
+    /// Whether the file is closed: nothing holds the database any more, and its drop (which
+    /// may still write and sync the file after the last holder let go) has ended.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// The [`LogStore`] of one Raft group inside a [`RedbStorage`] file.
 #[derive(Clone, Debug)]
 pub struct RedbLog {
-    db: Arc<Database>,
+    db: Arc<Db>,
     log_table: String,
     meta_table: String,
 }

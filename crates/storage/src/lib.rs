@@ -32,7 +32,7 @@ pub mod disk;
 pub mod error;
 pub mod memory;
 
-pub use disk::{RedbLog, RedbStorage};
+pub use disk::{RedbLog, RedbStorage, StorageWatch};
 pub use error::StorageError;
 pub use memory::MemoryLog;
 

@@ -34,6 +34,7 @@ mod api;
 mod blob_client;
 mod blob_maintenance;
 mod blob_service;
+mod catalog;
 mod cluster;
 mod config;
 mod cp_forward;
@@ -61,7 +62,7 @@ use coterie_api::convert::{ConvertError, DEFAULT_GROUP, METADATA_GROUP, resolve_
 use coterie_core::placement::{PartitionId, PartitionTable};
 use coterie_core::{EngineError, GroupOutput, Target};
 use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
-use coterie_storage::{MemoryLog, RedbStorage, StorageError};
+use coterie_storage::{MemoryLog, RedbStorage, StorageError, StorageWatch};
 use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 use tokio::net::TcpListener;
@@ -518,6 +519,12 @@ impl Node {
         self.inner.shards.open_partitions()
     }
 
+    /// How many callers are parked on this node's partition replicas now (a blocking take,
+    /// acquire or arrival waiting to be woken).
+    pub fn parked_sharded_callers(&self) -> usize {
+        self.inner.shards.parked_callers()
+    }
+
     /// The groups running on this node, by name.
     pub fn groups(&self) -> Vec<(String, Arc<CpNode>)> {
         self.inner.running()
@@ -564,8 +571,33 @@ impl Node {
         }
         // Release the data file, so the node can be started again on it in this process.
         self.inner.shards.shutdown();
-        self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let storage = self.inner.storage.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(watch) = storage.map(|storage| storage.watch()) {
+            file_closed(&watch).await;
+        }
     }
+}
+
+/// Between two looks at whether a stopped node's data file is closed.
+const CLOSED_POLL: Duration = Duration::from_millis(5);
+
+/// Waits, at most [`SHUTDOWN_STEP`], until the data file `watch` names is closed, and
+/// answers whether it was. What outlived the steps of [`Node::shutdown`] before it (seen in
+/// `tests/shutdown_release.rs`): the calls in flight on partition replicas, each holding its
+/// replica, hence its log, while its partition's drain journals it on a blocking thread
+/// (which nothing can cancel); and the last of them to let go runs redb's close, which still
+/// writes and syncs the file, on its own thread after that. Without this wait, starting the
+/// node again in the same process (a test harness, an embedding application) failed with
+/// redb's "Database already open". A bounded poll: nothing else announces the close.
+async fn file_closed(watch: &StorageWatch) -> bool {
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_STEP;
+    while !watch.is_closed() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(CLOSED_POLL).await;
+    }
+    true
 }
 
 /// Starts the gossip driver of `config`, if it has one: its identity carries this member's

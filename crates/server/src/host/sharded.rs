@@ -18,7 +18,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_api::convert::resolve_group;
 use coterie_api::pb::partition_service_server::PartitionService;
 use coterie_api::pb::{ForwardRequest, ForwardResponse, HandoffRequest, HandoffResponse};
 use coterie_api::status;
@@ -121,7 +120,9 @@ impl Inner {
     /// The engine serving a call to a sharded structure of `shards` shards: this member's
     /// replica of its partition if it serves it, else a forwarder to the member that does,
     /// waiting out a move of the partition (`host/sharded_entry.rs`).
-    pub(super) async fn route_sharded(&self, shards: u32, _request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
+    pub(super) async fn route_sharded(&self, shards: u32, request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
+        // The name's kind and shards, fixed by its first use (`host/catalog.rs`).
+        self.check_catalog(shards, request).await?;
         let inner =
             self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
         Ok(Arc::new(ShardedEntry { inner, shards, forwarded: None }))
@@ -135,8 +136,9 @@ impl Inner {
         let options = call.options();
         match &call.target {
             Target::Cp { group } => {
-                // The same name checks as a call from a face (the metadata group is refused).
-                let group = resolve_group(group).map_err(HostError::from)?;
+                // The same name checks as a call from a face (the metadata group is refused,
+                // but for the catalog's own calls, `host/catalog.rs`).
+                let group = super::catalog::forwarded_group(group, &call.request).map_err(HostError::from)?;
                 let node = self.group(&group).await?;
                 Engine::call(node.as_ref(), call.request, options).await
             }

@@ -10,7 +10,9 @@
 //!    may briefly hold different versions; the owner checks every call against its own
 //!    table, so a call never lands on a member that does not own the partition.
 //! 2. **Locating** ([`locate`]): the structure's name (and, for Map and Set, the key) and
-//!    the target's `shards` give the partition, the same on every member.
+//!    the target's `shards` give the partition, the same on every member. The name's kind
+//!    and `shards` are fixed by its first use, committed in the metadata group
+//!    ([`catalog`]), so every later call locates it the same way or is refused.
 //! 3. **Routing** (`host/sharded.rs`): the member that owns the partition serves it from
 //!    its [`Replica`]; any other member forwards the call one hop to the owner
 //!    ([`forward`]), keeping the caller's deadline, identity and sequence. One handler path
@@ -34,6 +36,7 @@
 //! recreated empty; it is served again once that member returns with its data. Replication
 //! (factor > 1) is part 2.
 
+pub mod catalog;
 pub mod forward;
 pub mod locate;
 pub mod log;
@@ -66,6 +69,8 @@ pub struct Shards {
     /// The last partition table decoded, with the register bytes it was decoded from: every
     /// call locates its partition in the table, and the table changes rarely.
     table: Mutex<Option<(Vec<u8>, Arc<PartitionTable>)>>,
+    /// The catalog entries this member has seen ([`catalog`]).
+    catalog: catalog::Cache,
 }
 
 impl Shards {
@@ -169,14 +174,28 @@ impl Shards {
         Ok(())
     }
 
+    /// The catalog entries this member has seen: what the first use of each sharded name
+    /// fixed ([`catalog`]).
+    pub fn catalog(&self) -> &catalog::Cache {
+        &self.catalog
+    }
+
     /// The partitions whose replicas are open here, ascending.
     pub fn open_partitions(&self) -> Vec<PartitionId> {
         let replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
         replicas.iter().filter(|(_, cell)| cell.initialized()).map(|(partition, _)| *partition).collect()
     }
 
-    /// Stops opening replicas and closes the open ones: their parked callers are answered
-    /// `Stopped` now, and their logs release the data file once the calls running on them end.
+    /// How many callers are parked on the replicas open here.
+    pub fn parked_callers(&self) -> usize {
+        let replicas = self.replicas.lock().unwrap_or_else(PoisonError::into_inner);
+        replicas.values().filter_map(|cell| cell.get()).map(|replica| replica.parked_callers()).sum()
+    }
+
+    /// Stops opening replicas and closes the open ones: their parked callers and the calls
+    /// still queued are answered `Stopped` now, and their logs release the data file once
+    /// the batches being journaled end (a blocking thread each, which nothing can cancel;
+    /// `Node::shutdown` waits for the file to be closed).
     pub fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         let replicas = std::mem::take(&mut *self.replicas.lock().unwrap_or_else(PoisonError::into_inner));

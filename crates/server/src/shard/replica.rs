@@ -161,11 +161,21 @@ impl Shared {
     }
 
     /// Works off the queue, a batch per commit, until it is empty (group commit: calls
-    /// that arrive while a batch is journaled go into the next one).
+    /// that arrive while a batch is journaled go into the next one), or, once the replica is
+    /// closed, answers what is left `Stopped`.
     async fn drain(self: Arc<Self>) {
         loop {
             let batch = {
                 let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                if self.closed.load(Ordering::SeqCst) {
+                    // Closed: what is still queued is answered, not journaled, so the journal
+                    // (and the data file) is let go as soon as the batch in flight ends.
+                    for pending in queue.pending.drain(..) {
+                        let _ = pending
+                            .reply
+                            .send(Err(self.stopped("the partition replica closed (the member is stopping)")));
+                    }
+                }
                 if queue.pending.is_empty() {
                     queue.draining = false;
                     return;

@@ -246,26 +246,14 @@ impl Cluster {
         tokio::time::timeout(BOUND, node.shutdown()).await.unwrap();
     }
 
-    /// Starts member `id` again on its address and data directory.
-    ///
-    /// Known issue, not fixed yet: under load, a background task of the stopped node can
-    /// still hold its data file for a moment after `shutdown` returns, so opening it again
-    /// in the same process fails with redb's "Database already open". A new process (a
-    /// real restart) never sees this; here the start is retried on that error alone,
-    /// bounded by [`BOUND`].
+    /// Starts member `id` again on its address and data directory, at once: a stopped
+    /// node has released its data file when `shutdown` returns.
     pub async fn restart(&mut self, id: u64) {
         assert!(!self.nodes.contains_key(&id), "member {id} is running");
-        let deadline = tokio::time::Instant::now() + BOUND;
-        let node = loop {
-            let listener = bind(self.members[&id].parse().unwrap());
-            match Node::start_with_listener(self.config(id), listener).await {
-                Ok(node) => break node,
-                Err(err) if err.to_string().contains("already open") && tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(POLL).await;
-                }
-                Err(err) => panic!("member {id} did not restart: {err}"),
-            }
-        };
+        let listener = bind(self.members[&id].parse().unwrap());
+        let node = Node::start_with_listener(self.config(id), listener)
+            .await
+            .unwrap_or_else(|err| panic!("member {id} did not restart: {err}"));
         self.nodes.insert(id, node);
     }
 

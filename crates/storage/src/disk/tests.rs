@@ -93,3 +93,19 @@ fn refused_batches_write_nothing() {
     assert_eq!(err, StorageError::NonContiguous { expected: 3, got: 4 });
     assert_eq!(log.read_range(0, 10).unwrap(), vec![entry(1)]);
 }
+
+#[test]
+fn the_watch_tells_when_every_handle_on_the_file_is_gone_and_the_file_can_be_opened_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coterie.redb");
+    let storage = RedbStorage::open(&path).unwrap();
+    let watch = storage.watch();
+    assert_eq!(watch.path(), path);
+    let log = storage.log("g").unwrap();
+    drop(storage);
+    assert!(!watch.is_closed(), "a log taken from the storage keeps the file open");
+    assert!(RedbStorage::open(&path).is_err(), "redb refuses a second open in one process");
+    drop(log);
+    assert!(watch.is_closed());
+    RedbStorage::open(&path).unwrap();
+}
