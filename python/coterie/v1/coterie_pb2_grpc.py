@@ -2785,6 +2785,11 @@ class QueueServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
                 _registered_method=True)
+        self.Create = channel.unary_unary(
+                '/coterie.v1.QueueService/Create',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.FromString,
+                _registered_method=True)
 
 
 class QueueServiceServicer:
@@ -2842,6 +2847,15 @@ class QueueServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Create(self, request, context):
+        """Creates the queue holding at most `capacity` items (absent: unbounded), answering whether
+        it created it (false: it existed with the same capacity). A queue first used without
+        Create is unbounded, and a later Create with a capacity fails with `config_conflict`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueueServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2879,6 +2893,11 @@ def add_QueueServiceServicer_to_server(servicer, server):
                     servicer.Clear,
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.SerializeToString,
+            ),
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3072,6 +3091,793 @@ class QueueService:
             '/coterie.v1.QueueService/Clear',
             coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
             coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Create',
+            coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class LockServiceStub:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Acquire = channel.unary_unary(
+                '/coterie.v1.LockService/Acquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.FromString,
+                _registered_method=True)
+        self.TryAcquire = channel.unary_unary(
+                '/coterie.v1.LockService/TryAcquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/coterie.v1.LockService/Release',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.FromString,
+                _registered_method=True)
+        self.IsLocked = channel.unary_unary(
+                '/coterie.v1.LockService/IsLocked',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.FromString,
+                _registered_method=True)
+        self.Holder = channel.unary_unary(
+                '/coterie.v1.LockService/Holder',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.FromString,
+                _registered_method=True)
+
+
+class LockServiceServicer:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    def Acquire(self, request, context):
+        """Acquires, waiting (FIFO, until the call's deadline) while another owner holds the lock;
+        answers the fence. An acquire by the holder answers its fence again (the lease restarts).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TryAcquire(self, request, context):
+        """Acquires if free (or held by `owner`), otherwise waits up to `timeout_ms` (absent or 0:
+        does not wait); `fence` is unset when it was not acquired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Releases the lock if `owner` holds it, answering whether it did (false: not the holder).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IsLocked(self, request, context):
+        """Whether anyone holds the lock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Holder(self, request, context):
+        """The current holder and its fence; unset when the lock is free.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_LockServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Acquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.SerializeToString,
+            ),
+            'TryAcquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.TryAcquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.SerializeToString,
+            ),
+            'IsLocked': grpc.unary_unary_rpc_method_handler(
+                    servicer.IsLocked,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.SerializeToString,
+            ),
+            'Holder': grpc.unary_unary_rpc_method_handler(
+                    servicer.Holder,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.LockService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.LockService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class LockService:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    @staticmethod
+    def Acquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Acquire',
+            coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TryAcquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/TryAcquire',
+            coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Release',
+            coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IsLocked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/IsLocked',
+            coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Holder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Holder',
+            coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ShardedSemaphoreServiceStub:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Create',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.FromString,
+                _registered_method=True)
+        self.Acquire = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Acquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.FromString,
+                _registered_method=True)
+        self.TryAcquire = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/TryAcquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Release',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.FromString,
+                _registered_method=True)
+        self.Available = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Available',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.FromString,
+                _registered_method=True)
+        self.HeldBy = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/HeldBy',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.FromString,
+                _registered_method=True)
+
+
+class ShardedSemaphoreServiceServicer:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    def Create(self, request, context):
+        """Creates the semaphore with `permits` (at least 1), answering whether it created it
+        (false: it existed with the same permits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Acquire(self, request, context):
+        """Takes one permit, waiting (FIFO, until the call's deadline) until one is free.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TryAcquire(self, request, context):
+        """Takes one permit if one is free and nobody waits, otherwise waits up to `timeout_ms`
+        (absent or 0: does not wait); answers whether it took one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Returns `owner`'s oldest permit, answering whether it held one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Available(self, request, context):
+        """The number of free permits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HeldBy(self, request, context):
+        """The number of permits `owner` holds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ShardedSemaphoreServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.SerializeToString,
+            ),
+            'Acquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.SerializeToString,
+            ),
+            'TryAcquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.TryAcquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.SerializeToString,
+            ),
+            'Available': grpc.unary_unary_rpc_method_handler(
+                    servicer.Available,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.SerializeToString,
+            ),
+            'HeldBy': grpc.unary_unary_rpc_method_handler(
+                    servicer.HeldBy,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.ShardedSemaphoreService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.ShardedSemaphoreService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ShardedSemaphoreService:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Create',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Acquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Acquire',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TryAcquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/TryAcquire',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Release',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Available(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Available',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HeldBy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/HeldBy',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class BarrierServiceStub:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Arrive = channel.unary_unary(
+                '/coterie.v1.BarrierService/Arrive',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.FromString,
+                _registered_method=True)
+        self.Waiting = channel.unary_unary(
+                '/coterie.v1.BarrierService/Waiting',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.FromString,
+                _registered_method=True)
+        self.Round = channel.unary_unary(
+                '/coterie.v1.BarrierService/Round',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.FromString,
+                _registered_method=True)
+
+
+class BarrierServiceServicer:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    def Arrive(self, request, context):
+        """Arrives and waits until `expected` (at least 1) parties, this one included, have arrived
+        in this round, or up to `timeout_ms` (absent: the call's deadline; 0: does not wait).
+        `released` says which: true with the completed round's number, false when it timed out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Waiting(self, request, context):
+        """How many arrivals wait in the current round.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Round(self, request, context):
+        """The current round's number (from 0).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_BarrierServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Arrive': grpc.unary_unary_rpc_method_handler(
+                    servicer.Arrive,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.SerializeToString,
+            ),
+            'Waiting': grpc.unary_unary_rpc_method_handler(
+                    servicer.Waiting,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.SerializeToString,
+            ),
+            'Round': grpc.unary_unary_rpc_method_handler(
+                    servicer.Round,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.BarrierService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.BarrierService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class BarrierService:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    @staticmethod
+    def Arrive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Arrive',
+            coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Waiting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Waiting',
+            coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Round(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Round',
+            coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.FromString,
             options,
             channel_credentials,
             insecure,
