@@ -773,6 +773,74 @@ class MapCompareAndSetResponse(_message.Message):
     swapped: bool
     def __init__(self, swapped: _Optional[bool] = ...) -> None: ...
 
+class MapSizeRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MapSizeResponse(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
+class MapKeysRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MapKeysResponse(_message.Message):
+    __slots__ = ("keys", "next_cursor")
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedScalarFieldContainer[bytes]
+    next_cursor: bytes
+    def __init__(self, keys: _Optional[_Iterable[bytes]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class MapEntriesRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MapEntriesResponse(_message.Message):
+    __slots__ = ("entries", "next_cursor")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[MapEntry]
+    next_cursor: bytes
+    def __init__(self, entries: _Optional[_Iterable[_Union[MapEntry, _Mapping]]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class MapEntry(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: bytes
+    value: bytes
+    def __init__(self, key: _Optional[bytes] = ..., value: _Optional[bytes] = ...) -> None: ...
+
+class MapClearRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MapClearResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
 class SetAddRequest(_message.Message):
     __slots__ = ("call", "item")
     CALL_FIELD_NUMBER: _ClassVar[int]
@@ -814,6 +882,48 @@ class SetContainsResponse(_message.Message):
     CONTAINS_FIELD_NUMBER: _ClassVar[int]
     contains: bool
     def __init__(self, contains: _Optional[bool] = ...) -> None: ...
+
+class SetSizeRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class SetSizeResponse(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
+class SetMembersRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SetMembersResponse(_message.Message):
+    __slots__ = ("items", "next_cursor")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedScalarFieldContainer[bytes]
+    next_cursor: bytes
+    def __init__(self, items: _Optional[_Iterable[bytes]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class SetClearRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class SetClearResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
 
 class QueueEnqueueRequest(_message.Message):
     __slots__ = ("call", "item")

@@ -2205,8 +2205,15 @@ class CounterService:
 class MapServiceStub:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2252,13 +2259,40 @@ class MapServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetResponse.FromString,
                 _registered_method=True)
+        self.Size = channel.unary_unary(
+                '/coterie.v1.MapService/Size',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.FromString,
+                _registered_method=True)
+        self.Keys = channel.unary_unary(
+                '/coterie.v1.MapService/Keys',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.FromString,
+                _registered_method=True)
+        self.Entries = channel.unary_unary(
+                '/coterie.v1.MapService/Entries',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.FromString,
+                _registered_method=True)
+        self.Clear = channel.unary_unary(
+                '/coterie.v1.MapService/Clear',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapClearRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapClearResponse.FromString,
+                _registered_method=True)
 
 
 class MapServiceServicer:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2315,6 +2349,34 @@ class MapServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Size(self, request, context):
+        """The number of entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Keys(self, request, context):
+        """One page of at most `limit` (1 to 10000) keys, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Entries(self, request, context):
+        """One page of at most `limit` (1 to 10000) entries, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clear(self, request, context):
+        """Removes every entry, answering how many (not atomic across a sharded map's partitions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MapServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2353,6 +2415,26 @@ def add_MapServiceServicer_to_server(servicer, server):
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetResponse.SerializeToString,
             ),
+            'Size': grpc.unary_unary_rpc_method_handler(
+                    servicer.Size,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.SerializeToString,
+            ),
+            'Keys': grpc.unary_unary_rpc_method_handler(
+                    servicer.Keys,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.SerializeToString,
+            ),
+            'Entries': grpc.unary_unary_rpc_method_handler(
+                    servicer.Entries,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.SerializeToString,
+            ),
+            'Clear': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clear,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapClearRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapClearResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coterie.v1.MapService', rpc_method_handlers)
@@ -2364,8 +2446,15 @@ def add_MapServiceServicer_to_server(servicer, server):
 class MapService:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2559,12 +2648,121 @@ class MapService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Size(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Size',
+            coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Keys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Keys',
+            coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Entries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Entries',
+            coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Clear',
+            coterie_dot_v1_dot_coterie__pb2.MapClearRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class SetServiceStub:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2590,13 +2788,29 @@ class SetServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.SetContainsRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetContainsResponse.FromString,
                 _registered_method=True)
+        self.Size = channel.unary_unary(
+                '/coterie.v1.SetService/Size',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.FromString,
+                _registered_method=True)
+        self.Members = channel.unary_unary(
+                '/coterie.v1.SetService/Members',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.FromString,
+                _registered_method=True)
+        self.Clear = channel.unary_unary(
+                '/coterie.v1.SetService/Clear',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetClearRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetClearResponse.FromString,
+                _registered_method=True)
 
 
 class SetServiceServicer:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2622,6 +2836,27 @@ class SetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Size(self, request, context):
+        """The number of items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Members(self, request, context):
+        """One page of at most `limit` (1 to 10000) items, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clear(self, request, context):
+        """Removes every item, answering how many (not atomic across a sharded set's partitions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2640,6 +2875,21 @@ def add_SetServiceServicer_to_server(servicer, server):
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetContainsRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.SetContainsResponse.SerializeToString,
             ),
+            'Size': grpc.unary_unary_rpc_method_handler(
+                    servicer.Size,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.SerializeToString,
+            ),
+            'Members': grpc.unary_unary_rpc_method_handler(
+                    servicer.Members,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.SerializeToString,
+            ),
+            'Clear': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clear,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetClearRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetClearResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coterie.v1.SetService', rpc_method_handlers)
@@ -2651,8 +2901,9 @@ def add_SetServiceServicer_to_server(servicer, server):
 class SetService:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2728,6 +2979,87 @@ class SetService:
             '/coterie.v1.SetService/Contains',
             coterie_dot_v1_dot_coterie__pb2.SetContainsRequest.SerializeToString,
             coterie_dot_v1_dot_coterie__pb2.SetContainsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Size(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Size',
+            coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Members(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Members',
+            coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Clear',
+            coterie_dot_v1_dot_coterie__pb2.SetClearRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetClearResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -189,3 +189,20 @@ impl Field<i64, u32> for PositivePermits {
         i64::from(*core)
     }
 }
+
+/// A page of map entries: `repeated MapEntry` as `(key, value)` pairs, in order.
+pub struct EntryList;
+
+impl Field<Vec<pb::MapEntry>, Vec<(Vec<u8>, Vec<u8>)>> for EntryList {
+    fn decode(
+        wire: Vec<pb::MapEntry>,
+        _operation: &'static str,
+        _field: &'static str,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ConvertError> {
+        Ok(wire.into_iter().map(|entry| (entry.key, entry.value)).collect())
+    }
+
+    fn encode(core: &Vec<(Vec<u8>, Vec<u8>)>) -> Vec<pb::MapEntry> {
+        core.iter().map(|(key, value)| pb::MapEntry { key: key.clone(), value: value.clone() }).collect()
+    }
+}

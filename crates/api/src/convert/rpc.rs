@@ -15,7 +15,8 @@
 use coterie_core::{Consistency, GroupOutput, StructureCommand, StructureOutput};
 
 use super::fields::{
-    FenceValue, Field, HandleOwner, HolderOf, OnePermitByDefault, Owner, PositivePermits, Required, Same, Timeout,
+    EntryList, FenceValue, Field, HandleOwner, HolderOf, OnePermitByDefault, Owner, PositivePermits, Required, Same,
+    Timeout,
 };
 use super::response::IntoOutput;
 use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, consistency_to_wire, no_rpc, text};

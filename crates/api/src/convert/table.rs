@@ -83,9 +83,11 @@
 //! - CountDownLatch: counts and rounds are the core's `u64` unchanged.
 //! - Counter: deltas and values are the core's `i64`; overflow is the core's to refuse.
 //! - Map: keys and values are bytes; an absent value travels as an absent `optional bytes`
-//!   (`None`), the empty byte string is a value. Only the single-key operations have rpcs:
-//!   the sharded engine does not serve whole-map operations yet.
-//! - Set: items are bytes; only add, remove and contains have rpcs, for the same reason.
+//!   (`None`), the empty byte string is a value. A listing's `cursor` is the command's
+//!   `after`, opaque to clients: a CP map's is the last key, a sharded map's the partition
+//!   and the last key in it (the server's `host/scatter.rs`); `next_cursor` is the output's
+//!   `next`. Entries travel as `MapEntry` messages (`EntryList`).
+//! - Set: items are bytes; listings are paged as a Map's.
 //! - Lock and sharded Semaphore: the owner is the caller's handle id (`HandleOwner`: 1 to 16
 //!   big-endian bytes, required, as there is no session to tell callers apart); leases and
 //!   timeouts are `optional uint64` milliseconds; a Semaphore's permits are `int64` on the
@@ -298,6 +300,18 @@ macro_rules! for_each_rpc {
                         MapCompareAndSet "compare_and_set" compare_and_set (mutation):
                             MapCompareAndSetRequest { key: Same, expected: Same, update: Same } => [CompareAndSet { key, expected, update }];
                             MapCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                        MapSize "size" size (read):
+                            MapSizeRequest {} => [Size];
+                            MapSizeResponse { size: Same } <= [Count(size)];
+                        MapKeys "keys" keys (read):
+                            MapKeysRequest { cursor: Same, limit: Same } => [Keys { after: cursor, limit }];
+                            MapKeysResponse { keys: Same, next_cursor: Same } <= [Keys { keys, next: next_cursor }];
+                        MapEntries "entries" entries (read):
+                            MapEntriesRequest { cursor: Same, limit: Same } => [Entries { after: cursor, limit }];
+                            MapEntriesResponse { entries: EntryList, next_cursor: Same } <= [Entries { entries, next: next_cursor }];
+                        MapClear "clear" clear (mutation):
+                            MapClearRequest {} => [Clear];
+                            MapClearResponse { removed: Same } <= [Count(removed)];
                     }
                 }
                 Set {
@@ -314,6 +328,15 @@ macro_rules! for_each_rpc {
                         SetContains "contains" contains (read):
                             SetContainsRequest { item: Same } => [Contains(item)];
                             SetContainsResponse { contains: Same } <= [Bool(contains)];
+                        SetSize "size" size (read):
+                            SetSizeRequest {} => [Size];
+                            SetSizeResponse { size: Same } <= [Count(size)];
+                        SetMembers "members" members (read):
+                            SetMembersRequest { cursor: Same, limit: Same } => [Members { after: cursor, limit }];
+                            SetMembersResponse { items: Same, next_cursor: Same } <= [Members { members: items, next: next_cursor }];
+                        SetClear "clear" clear (mutation):
+                            SetClearRequest {} => [Clear];
+                            SetClearResponse { removed: Same } <= [Count(removed)];
                     }
                 }
                 Queue {

@@ -47,6 +47,7 @@ mod members;
 mod object_service;
 mod raft_client;
 mod raft_service;
+mod scatter;
 mod sharded;
 
 use std::collections::BTreeMap;

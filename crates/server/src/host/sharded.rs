@@ -10,7 +10,9 @@
 //!   applied table says it owns, so a restarted member replays its partitions' journals
 //!   without waiting for the first call.
 //! - [`Inner::route_sharded`] locates a call's partition in the applied table: its owner
-//!   serves it from its replica; any other member forwards it one hop.
+//!   serves it from its replica; any other member forwards it one hop. A Map's or Set's
+//!   whole-structure operation spans partitions: it is gathered (`host/scatter.rs`), each
+//!   partition's part through the same [`Inner::partition_engine`].
 //! - A forwarded call is served only from the receiver's own replica, after checking that
 //!   its applied table makes it the owner (otherwise: a redirect to the owner it knows);
 //!   the same rpc serves CP calls forwarded to a group's leader (`host/cp_forward.rs`).
@@ -34,7 +36,8 @@ use super::{HostError, Inner};
 use crate::cp::CpNode;
 use crate::engine::{CallOptions, Engine};
 use crate::request::Request;
-use crate::shard::{self, ForwardAnswer, ForwardedCall, Forwarder, PARTITIONS, next_table, partition_of};
+use crate::shard::locate::{Located, forwarded_partition, locate};
+use crate::shard::{self, ForwardAnswer, ForwardedCall, Forwarder, PARTITIONS, next_table};
 
 /// Between two looks of [`shard_loop`].
 const SHARD_EVERY: Duration = Duration::from_millis(200);
@@ -143,11 +146,26 @@ impl Inner {
         }
         let Some(table) = self.partition_table() else {
             // A call this engine does not serve is refused as such, table or not.
-            partition_of(request, shards, 1)?;
+            locate(request, shards, 1)?;
             return Err(no_table());
         };
-        let partition = partition_of(request, shards, table.partitions())?;
-        let owner = owner_of(&table, partition)?;
+        let partition = match locate(request, shards, table.partitions())? {
+            Located::One(partition) => partition,
+            // A Map's or Set's whole-structure operation, gathered here (`host/scatter.rs`).
+            Located::Spread(partitions) => return self.route_scatter(&table, shards, partitions).await,
+        };
+        self.partition_engine(&table, shards, partition).await
+    }
+
+    /// The engine serving `partition` of `table` here: this member's replica if it owns
+    /// it, else a forwarder to its owner.
+    pub(super) async fn partition_engine(
+        &self,
+        table: &PartitionTable,
+        shards: u32,
+        partition: PartitionId,
+    ) -> Result<Arc<dyn Engine>, EngineError> {
+        let owner = owner_of(table, partition)?;
         if owner == self.config.id {
             let replica: Arc<dyn Engine> = self.shards.replica(partition, table.ring_epoch(), owner).await?;
             return Ok(replica);
@@ -189,16 +207,7 @@ impl Inner {
         options: CallOptions,
     ) -> Result<GroupOutput, EngineError> {
         let table = self.partition_table().ok_or_else(no_table)?;
-        let partition = partition_of(&request, shards, table.partitions())?;
-        if located != Some(partition.0) {
-            return Err(EngineError::Core(CoreError::invalid_request(
-                "sharded",
-                format!(
-                    "the forwarding member located the call in partition {located:?}, this member in {partition}: \
-                     the members disagree on the partition count"
-                ),
-            )));
-        }
+        let partition = forwarded_partition(&request, shards, table.partitions(), located)?;
         let owner = owner_of(&table, partition)?;
         if owner != self.config.id {
             return Err(EngineError::Redirect { member: Some(owner), address: self.peers.address(owner) });

@@ -1,4 +1,5 @@
-//! The sharded Lock, Semaphore and Barrier rpcs and the create rpcs: each request becomes
+//! The sharded Lock, Semaphore and Barrier rpcs, the create rpcs and the whole-structure
+//! Map and Set rpcs: each request becomes
 //! its command, each output its response and back (Barrier's arrive answers one of two
 //! outputs through one response), and what the wire must refuse is refused with the reason.
 
@@ -6,8 +7,10 @@ use std::time::Duration;
 
 use coterie_core::kinds::barrier::{BarrierCommand as B, BarrierOutput as BO};
 use coterie_core::kinds::lock::{LockCommand as L, LockOutput as LO};
+use coterie_core::kinds::map::{MapCommand as M, MapOutput as MO};
 use coterie_core::kinds::queue::QueueConfig;
 use coterie_core::kinds::semaphore::{SemaphoreCommand as Sm, SemaphoreConfig, SemaphoreOutput as SmO};
+use coterie_core::kinds::set::{SetCommand as St, SetOutput as StO};
 use coterie_core::{Fence, GroupCommand, GroupOutput, OwnerId, StructureCommand as S, StructureOutput as SO};
 use proptest::prelude::*;
 
@@ -134,8 +137,22 @@ fn opt_millis() -> impl Strategy<Value = Option<Duration>> {
     proptest::option::of((0u64..100_000).prop_map(Duration::from_millis))
 }
 
-/// Every command of the three kinds and every create spec the API carries, with one of
-/// the outputs it may answer.
+fn bytes() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(any::<u8>(), 0..12)
+}
+
+/// A listing's start (`after`, the cursor) and limit: any, as the wire carries both unchanged.
+fn page() -> impl Strategy<Value = (Option<Vec<u8>>, u32)> {
+    (proptest::option::of(bytes()), any::<u32>())
+}
+
+/// A page of items and its next cursor.
+fn pages() -> impl Strategy<Value = (Vec<Vec<u8>>, Option<Vec<u8>>)> {
+    (proptest::collection::vec(bytes(), 0..4), proptest::option::of(bytes()))
+}
+
+/// Every command of the three kinds, every create spec the API carries and every
+/// whole-structure Map and Set command, with one of the outputs it may answer.
 fn exchange() -> impl Strategy<Value = (GroupCommand, GroupOutput)> {
     let st = |output| GroupOutput::Structure(output);
     prop_oneof![
@@ -175,6 +192,22 @@ fn exchange() -> impl Strategy<Value = (GroupCommand, GroupOutput)> {
         )),
         any::<u64>().prop_map(move |c| (invoke(S::Barrier(B::Waiting)), st(SO::Barrier(BO::Count(c))))),
         any::<u64>().prop_map(move |r| (invoke(S::Barrier(B::Round)), st(SO::Barrier(BO::Round(r))))),
+        any::<u64>().prop_map(move |c| (invoke(S::Map(M::Size)), st(SO::Map(MO::Count(c))))),
+        any::<u64>().prop_map(move |c| (invoke(S::Map(M::Clear)), st(SO::Map(MO::Count(c))))),
+        (page(), pages()).prop_map(move |((after, limit), (keys, next))| (
+            invoke(S::Map(M::Keys { after, limit })),
+            st(SO::Map(MO::Keys { keys, next }))
+        )),
+        (page(), pages(), pages()).prop_map(move |((after, limit), (keys, next), (values, _))| (
+            invoke(S::Map(M::Entries { after, limit })),
+            st(SO::Map(MO::Entries { entries: keys.into_iter().zip(values).collect(), next }))
+        )),
+        any::<u64>().prop_map(move |c| (invoke(S::Set(St::Size)), st(SO::Set(StO::Count(c))))),
+        any::<u64>().prop_map(move |c| (invoke(S::Set(St::Clear)), st(SO::Set(StO::Count(c))))),
+        (page(), pages()).prop_map(move |((after, limit), (members, next))| (
+            invoke(S::Set(St::Members { after, limit })),
+            st(SO::Set(StO::Members { members, next }))
+        )),
         (1u32.., any::<bool>()).prop_map(|(permits, b)| (
             GroupCommand::Create {
                 name: "x".to_owned(),

@@ -49,7 +49,9 @@ fn anything_else_is_refused_with_what_is_accepted() {
 #[test]
 fn the_vocabulary_lists_every_structure_rpc_with_its_fields_and_mode() {
     let vocabulary = RpcRequest::vocabulary();
-    assert_eq!(vocabulary.len(), 75);
+    assert_eq!(vocabulary.len(), 82);
+    assert!(vocabulary.contains(&("Map", "keys", &["cursor", "limit"][..], RpcMode::Read)));
+    assert!(vocabulary.contains(&("Set", "clear", &[][..], RpcMode::Mutation)));
     assert!(vocabulary.contains(&("Queue", "create", &["capacity"][..], RpcMode::Mutation)));
     assert!(vocabulary.contains(&("Lock", "try_acquire", &["owner", "lease_ms", "timeout_ms"][..], RpcMode::Blocking)));
     assert!(vocabulary.contains(&("Semaphore", "create", &["permits"][..], RpcMode::Mutation)));
