@@ -171,7 +171,7 @@ macro_rules! generate {
                                 })
                             }
                         )*
-                        // A kind only some of whose commands have rpcs (a Map's whole-map ones).
+                        // A command of its kind that the table gives no rpc.
                         #[allow(unreachable_patterns, reason = "most kinds have an rpc for every command")]
                         _ => return Err(no_rpc("invoke", concat!("this ", stringify!($kind), " command"))),
                     }),

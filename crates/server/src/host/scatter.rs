@@ -159,21 +159,17 @@ impl Item {
 
 impl Scatter {
     /// What `command` gathers, or why it is not a whole-structure command.
-    fn gather(command: &StructureCommand) -> Result<(Gather, &'static str), CoreError> {
+    fn gather(command: &StructureCommand) -> Result<Gather, CoreError> {
         let page = |after: &Option<Vec<u8>>, limit: u32, operation: &'static str| {
             if limit == 0 || limit > MAX_PAGE_LIMIT {
                 return Err(CoreError::invalid(operation, InvalidReason::PageLimit { limit, max: MAX_PAGE_LIMIT }));
             }
             let cursor = after.as_deref().map(|bytes| Cursor::decode(bytes, operation)).transpose()?;
-            Ok((Gather::Page { cursor, limit }, operation))
+            Ok(Gather::Page { cursor, limit })
         };
         match command {
-            StructureCommand::Map(MapCommand::Size) | StructureCommand::Set(SetCommand::Size) => {
-                Ok((Gather::Sum, "size"))
-            }
-            StructureCommand::Map(MapCommand::Clear) | StructureCommand::Set(SetCommand::Clear) => {
-                Ok((Gather::Sum, "clear"))
-            }
+            StructureCommand::Map(MapCommand::Size | MapCommand::Clear)
+            | StructureCommand::Set(SetCommand::Size | SetCommand::Clear) => Ok(Gather::Sum),
             StructureCommand::Map(MapCommand::Keys { after, limit }) => page(after, *limit, "keys"),
             StructureCommand::Map(MapCommand::Entries { after, limit }) => page(after, *limit, "entries"),
             StructureCommand::Set(SetCommand::Members { after, limit }) => page(after, *limit, "members"),
@@ -321,13 +317,20 @@ fn part_page(output: GroupOutput) -> Result<PartPage, EngineError> {
     }
 }
 
-/// The gathered answer to `command`, in the shape of its kind's output.
-fn answer(command: &StructureCommand, total: Option<u64>, page: Option<(Vec<Item>, Option<Cursor>)>) -> GroupOutput {
-    let next = |cursor: &Option<Cursor>| cursor.as_ref().map(Cursor::encode);
-    let output = match (command, total, page) {
-        (StructureCommand::Map(_), Some(count), _) => StructureOutput::Map(MapOutput::Count(count)),
-        (StructureCommand::Set(_), Some(count), _) => StructureOutput::Set(SetOutput::Count(count)),
-        (StructureCommand::Map(MapCommand::Entries { .. }), None, Some((items, cursor))) => {
+/// A gathered count (size, or how many a clear removed), in the shape of `command`'s kind.
+fn total(command: &StructureCommand, count: u64) -> GroupOutput {
+    GroupOutput::Structure(match command {
+        StructureCommand::Map(_) => StructureOutput::Map(MapOutput::Count(count)),
+        _ => StructureOutput::Set(SetOutput::Count(count)),
+    })
+}
+
+/// A gathered page and the cursor after it, in the shape of `command`'s output.
+fn listing(command: &StructureCommand, items: Vec<Item>, cursor: Option<Cursor>) -> GroupOutput {
+    let next = cursor.as_ref().map(Cursor::encode);
+    let keys = |items: Vec<Item>| items.into_iter().map(|item| item.key().to_vec()).collect();
+    GroupOutput::Structure(match command {
+        StructureCommand::Map(MapCommand::Entries { .. }) => {
             let entries = items
                 .into_iter()
                 .filter_map(|item| match item {
@@ -335,19 +338,11 @@ fn answer(command: &StructureCommand, total: Option<u64>, page: Option<(Vec<Item
                     Item::Key(_) => None,
                 })
                 .collect();
-            StructureOutput::Map(MapOutput::Entries { entries, next: next(&cursor) })
+            StructureOutput::Map(MapOutput::Entries { entries, next })
         }
-        (StructureCommand::Map(_), None, Some((items, cursor))) => {
-            let keys = items.into_iter().map(|item| item.key().to_vec()).collect();
-            StructureOutput::Map(MapOutput::Keys { keys, next: next(&cursor) })
-        }
-        (_, _, Some((items, cursor))) => {
-            let members = items.into_iter().map(|item| item.key().to_vec()).collect();
-            StructureOutput::Set(SetOutput::Members { members, next: next(&cursor) })
-        }
-        (_, _, None) => StructureOutput::Set(SetOutput::Count(0)),
-    };
-    GroupOutput::Structure(output)
+        StructureCommand::Map(_) => StructureOutput::Map(MapOutput::Keys { keys: keys(items), next }),
+        _ => StructureOutput::Set(SetOutput::Members { members: keys(items), next }),
+    })
 }
 
 /// Serves a whole-structure call by scattering it over the parts, within the caller's
@@ -359,13 +354,13 @@ impl Engine for Scatter {
             let GroupCommand::Invoke { command, .. } = &request.command else {
                 return Err(not_whole(&request.command));
             };
-            let (gather, _) = Self::gather(command)?;
+            let gather = Self::gather(command)?;
             let work = async {
                 match gather {
-                    Gather::Sum => Ok(answer(command, Some(self.sum(&request, options, deadline).await?), None)),
+                    Gather::Sum => Ok(total(command, self.sum(&request, options, deadline).await?)),
                     Gather::Page { cursor, limit } => {
-                        let page = self.page(&request, cursor, limit, options, deadline).await?;
-                        Ok(answer(command, None, Some(page)))
+                        let (items, next) = self.page(&request, cursor, limit, options, deadline).await?;
+                        Ok(listing(command, items, next))
                     }
                 }
             };
