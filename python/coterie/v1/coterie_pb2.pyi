@@ -773,6 +773,74 @@ class MapCompareAndSetResponse(_message.Message):
     swapped: bool
     def __init__(self, swapped: _Optional[bool] = ...) -> None: ...
 
+class MapSizeRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MapSizeResponse(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
+class MapKeysRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MapKeysResponse(_message.Message):
+    __slots__ = ("keys", "next_cursor")
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedScalarFieldContainer[bytes]
+    next_cursor: bytes
+    def __init__(self, keys: _Optional[_Iterable[bytes]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class MapEntriesRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MapEntriesResponse(_message.Message):
+    __slots__ = ("entries", "next_cursor")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[MapEntry]
+    next_cursor: bytes
+    def __init__(self, entries: _Optional[_Iterable[_Union[MapEntry, _Mapping]]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class MapEntry(_message.Message):
+    __slots__ = ("key", "value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: bytes
+    value: bytes
+    def __init__(self, key: _Optional[bytes] = ..., value: _Optional[bytes] = ...) -> None: ...
+
+class MapClearRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class MapClearResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
 class SetAddRequest(_message.Message):
     __slots__ = ("call", "item")
     CALL_FIELD_NUMBER: _ClassVar[int]
@@ -814,6 +882,48 @@ class SetContainsResponse(_message.Message):
     CONTAINS_FIELD_NUMBER: _ClassVar[int]
     contains: bool
     def __init__(self, contains: _Optional[bool] = ...) -> None: ...
+
+class SetSizeRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class SetSizeResponse(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
+class SetMembersRequest(_message.Message):
+    __slots__ = ("call", "cursor", "limit")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    cursor: bytes
+    limit: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., cursor: _Optional[bytes] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SetMembersResponse(_message.Message):
+    __slots__ = ("items", "next_cursor")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedScalarFieldContainer[bytes]
+    next_cursor: bytes
+    def __init__(self, items: _Optional[_Iterable[bytes]] = ..., next_cursor: _Optional[bytes] = ...) -> None: ...
+
+class SetClearRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class SetClearResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
 
 class QueueEnqueueRequest(_message.Message):
     __slots__ = ("call", "item")
@@ -902,6 +1012,228 @@ class QueueClearResponse(_message.Message):
     REMOVED_FIELD_NUMBER: _ClassVar[int]
     removed: int
     def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
+class QueueCreateRequest(_message.Message):
+    __slots__ = ("call", "capacity")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    capacity: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., capacity: _Optional[int] = ...) -> None: ...
+
+class QueueCreateResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class LockAcquireRequest(_message.Message):
+    __slots__ = ("call", "owner", "lease_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    lease_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ..., lease_ms: _Optional[int] = ...) -> None: ...
+
+class LockAcquireResponse(_message.Message):
+    __slots__ = ("fence",)
+    FENCE_FIELD_NUMBER: _ClassVar[int]
+    fence: int
+    def __init__(self, fence: _Optional[int] = ...) -> None: ...
+
+class LockTryAcquireRequest(_message.Message):
+    __slots__ = ("call", "owner", "lease_ms", "timeout_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    lease_ms: int
+    timeout_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ..., lease_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class LockTryAcquireResponse(_message.Message):
+    __slots__ = ("fence",)
+    FENCE_FIELD_NUMBER: _ClassVar[int]
+    fence: int
+    def __init__(self, fence: _Optional[int] = ...) -> None: ...
+
+class LockReleaseRequest(_message.Message):
+    __slots__ = ("call", "owner")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ...) -> None: ...
+
+class LockReleaseResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...
+
+class LockIsLockedRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class LockIsLockedResponse(_message.Message):
+    __slots__ = ("locked",)
+    LOCKED_FIELD_NUMBER: _ClassVar[int]
+    locked: bool
+    def __init__(self, locked: _Optional[bool] = ...) -> None: ...
+
+class LockHolderRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class LockHolderResponse(_message.Message):
+    __slots__ = ("holder",)
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    holder: LockHolder
+    def __init__(self, holder: _Optional[_Union[LockHolder, _Mapping]] = ...) -> None: ...
+
+class LockHolder(_message.Message):
+    __slots__ = ("owner", "fence")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    FENCE_FIELD_NUMBER: _ClassVar[int]
+    owner: bytes
+    fence: int
+    def __init__(self, owner: _Optional[bytes] = ..., fence: _Optional[int] = ...) -> None: ...
+
+class ShardedSemaphoreCreateRequest(_message.Message):
+    __slots__ = ("call", "permits")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    PERMITS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    permits: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., permits: _Optional[int] = ...) -> None: ...
+
+class ShardedSemaphoreCreateResponse(_message.Message):
+    __slots__ = ("created",)
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    created: bool
+    def __init__(self, created: _Optional[bool] = ...) -> None: ...
+
+class ShardedSemaphoreAcquireRequest(_message.Message):
+    __slots__ = ("call", "owner", "lease_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    lease_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ..., lease_ms: _Optional[int] = ...) -> None: ...
+
+class ShardedSemaphoreAcquireResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ShardedSemaphoreTryAcquireRequest(_message.Message):
+    __slots__ = ("call", "owner", "lease_ms", "timeout_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_MS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    lease_ms: int
+    timeout_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ..., lease_ms: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class ShardedSemaphoreTryAcquireResponse(_message.Message):
+    __slots__ = ("acquired",)
+    ACQUIRED_FIELD_NUMBER: _ClassVar[int]
+    acquired: bool
+    def __init__(self, acquired: _Optional[bool] = ...) -> None: ...
+
+class ShardedSemaphoreReleaseRequest(_message.Message):
+    __slots__ = ("call", "owner")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ...) -> None: ...
+
+class ShardedSemaphoreReleaseResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: _Optional[bool] = ...) -> None: ...
+
+class ShardedSemaphoreAvailableRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class ShardedSemaphoreAvailableResponse(_message.Message):
+    __slots__ = ("permits",)
+    PERMITS_FIELD_NUMBER: _ClassVar[int]
+    permits: int
+    def __init__(self, permits: _Optional[int] = ...) -> None: ...
+
+class ShardedSemaphoreHeldByRequest(_message.Message):
+    __slots__ = ("call", "owner")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    owner: bytes
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., owner: _Optional[bytes] = ...) -> None: ...
+
+class ShardedSemaphoreHeldByResponse(_message.Message):
+    __slots__ = ("permits",)
+    PERMITS_FIELD_NUMBER: _ClassVar[int]
+    permits: int
+    def __init__(self, permits: _Optional[int] = ...) -> None: ...
+
+class BarrierArriveRequest(_message.Message):
+    __slots__ = ("call", "expected", "timeout_ms")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    expected: int
+    timeout_ms: int
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., expected: _Optional[int] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class BarrierArriveResponse(_message.Message):
+    __slots__ = ("released", "round")
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    round: int
+    def __init__(self, released: _Optional[bool] = ..., round: _Optional[int] = ...) -> None: ...
+
+class BarrierWaitingRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class BarrierWaitingResponse(_message.Message):
+    __slots__ = ("waiting",)
+    WAITING_FIELD_NUMBER: _ClassVar[int]
+    waiting: int
+    def __init__(self, waiting: _Optional[int] = ...) -> None: ...
+
+class BarrierRoundRequest(_message.Message):
+    __slots__ = ("call",)
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ...) -> None: ...
+
+class BarrierRoundResponse(_message.Message):
+    __slots__ = ("round",)
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    round: int
+    def __init__(self, round: _Optional[int] = ...) -> None: ...
 
 class OpenSessionRequest(_message.Message):
     __slots__ = ("group", "ttl_ms", "client_id", "open_seq")

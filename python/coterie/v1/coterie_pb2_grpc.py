@@ -2205,8 +2205,15 @@ class CounterService:
 class MapServiceStub:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2252,13 +2259,40 @@ class MapServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetResponse.FromString,
                 _registered_method=True)
+        self.Size = channel.unary_unary(
+                '/coterie.v1.MapService/Size',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.FromString,
+                _registered_method=True)
+        self.Keys = channel.unary_unary(
+                '/coterie.v1.MapService/Keys',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.FromString,
+                _registered_method=True)
+        self.Entries = channel.unary_unary(
+                '/coterie.v1.MapService/Entries',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.FromString,
+                _registered_method=True)
+        self.Clear = channel.unary_unary(
+                '/coterie.v1.MapService/Clear',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.MapClearRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.MapClearResponse.FromString,
+                _registered_method=True)
 
 
 class MapServiceServicer:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2315,6 +2349,34 @@ class MapServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Size(self, request, context):
+        """The number of entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Keys(self, request, context):
+        """One page of at most `limit` (1 to 10000) keys, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Entries(self, request, context):
+        """One page of at most `limit` (1 to 10000) entries, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clear(self, request, context):
+        """Removes every entry, answering how many (not atomic across a sharded map's partitions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MapServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2353,6 +2415,26 @@ def add_MapServiceServicer_to_server(servicer, server):
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.MapCompareAndSetResponse.SerializeToString,
             ),
+            'Size': grpc.unary_unary_rpc_method_handler(
+                    servicer.Size,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.SerializeToString,
+            ),
+            'Keys': grpc.unary_unary_rpc_method_handler(
+                    servicer.Keys,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.SerializeToString,
+            ),
+            'Entries': grpc.unary_unary_rpc_method_handler(
+                    servicer.Entries,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.SerializeToString,
+            ),
+            'Clear': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clear,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.MapClearRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.MapClearResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coterie.v1.MapService', rpc_method_handlers)
@@ -2364,8 +2446,15 @@ def add_MapServiceServicer_to_server(servicer, server):
 class MapService:
     """---------------------------------------------------------------------------------------
     Map (seed 000): byte keys to byte values. With a sharded target each key lives in one of
-    the map's shards, served by that shard's partition owner from any member; operations over
-    the whole map (size, listing, clear) are not served on sharded maps yet.
+    the map's shards, served by that shard's partition owner from any member. Operations over
+    the whole map (Size, Keys, Entries, Clear) are gathered by the member called from every
+    partition holding one of the map's shards, at most 8 at a time, within the call's deadline.
+    Listings are paged by an opaque cursor: pass a page's `next_cursor` unchanged to get the
+    next page (unset: the listing is complete). Every key present for the whole listing is
+    returned exactly once; keys added or removed meanwhile may or may not be. A sharded
+    listing is ordered by partition, then key (not by key overall); a CP map's by key. Clear
+    is not atomic across partitions: each clears its part on its own, and a clear that fails
+    part-way has cleared some parts (retry it with the same client_id and seq).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2559,12 +2648,121 @@ class MapService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Size(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Size',
+            coterie_dot_v1_dot_coterie__pb2.MapSizeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapSizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Keys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Keys',
+            coterie_dot_v1_dot_coterie__pb2.MapKeysRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Entries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Entries',
+            coterie_dot_v1_dot_coterie__pb2.MapEntriesRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.MapService/Clear',
+            coterie_dot_v1_dot_coterie__pb2.MapClearRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.MapClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class SetServiceStub:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2590,13 +2788,29 @@ class SetServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.SetContainsRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetContainsResponse.FromString,
                 _registered_method=True)
+        self.Size = channel.unary_unary(
+                '/coterie.v1.SetService/Size',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.FromString,
+                _registered_method=True)
+        self.Members = channel.unary_unary(
+                '/coterie.v1.SetService/Members',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.FromString,
+                _registered_method=True)
+        self.Clear = channel.unary_unary(
+                '/coterie.v1.SetService/Clear',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.SetClearRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.SetClearResponse.FromString,
+                _registered_method=True)
 
 
 class SetServiceServicer:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2622,6 +2836,27 @@ class SetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Size(self, request, context):
+        """The number of items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Members(self, request, context):
+        """One page of at most `limit` (1 to 10000) items, from `cursor` (unset: the first page).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Clear(self, request, context):
+        """Removes every item, answering how many (not atomic across a sharded set's partitions).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2640,6 +2875,21 @@ def add_SetServiceServicer_to_server(servicer, server):
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetContainsRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.SetContainsResponse.SerializeToString,
             ),
+            'Size': grpc.unary_unary_rpc_method_handler(
+                    servicer.Size,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.SerializeToString,
+            ),
+            'Members': grpc.unary_unary_rpc_method_handler(
+                    servicer.Members,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.SerializeToString,
+            ),
+            'Clear': grpc.unary_unary_rpc_method_handler(
+                    servicer.Clear,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.SetClearRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.SetClearResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'coterie.v1.SetService', rpc_method_handlers)
@@ -2651,8 +2901,9 @@ def add_SetServiceServicer_to_server(servicer, server):
 class SetService:
     """---------------------------------------------------------------------------------------
     Set (seed 000): a set of byte strings. With a sharded target each item lives in one of the
-    set's shards, served by that shard's partition owner from any member; operations over the
-    whole set (size, listing, clear) are not served on sharded sets yet.
+    set's shards, served by that shard's partition owner from any member. Size, Members and
+    Clear are gathered over the set's partitions as the map's whole-map operations are (see
+    MapService: the same cursor, order and non-atomic clear).
     ---------------------------------------------------------------------------------------
 
     """
@@ -2738,6 +2989,87 @@ class SetService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Size(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Size',
+            coterie_dot_v1_dot_coterie__pb2.SetSizeRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetSizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Members(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Members',
+            coterie_dot_v1_dot_coterie__pb2.SetMembersRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Clear(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.SetService/Clear',
+            coterie_dot_v1_dot_coterie__pb2.SetClearRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.SetClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class QueueServiceStub:
     """A sharded FIFO queue (seed 000): lives in the partition of its name, so every call needs a
@@ -2784,6 +3116,11 @@ class QueueServiceStub:
                 '/coterie.v1.QueueService/Clear',
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
+                _registered_method=True)
+        self.Create = channel.unary_unary(
+                '/coterie.v1.QueueService/Create',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.FromString,
                 _registered_method=True)
 
 
@@ -2842,6 +3179,15 @@ class QueueServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Create(self, request, context):
+        """Creates the queue holding at most `capacity` items (absent: unbounded), answering whether
+        it created it (false: it existed with the same capacity). A queue first used without
+        Create is unbounded, and a later Create with a capacity fails with `config_conflict`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueueServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -2879,6 +3225,11 @@ def add_QueueServiceServicer_to_server(servicer, server):
                     servicer.Clear,
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.SerializeToString,
+            ),
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3072,6 +3423,793 @@ class QueueService:
             '/coterie.v1.QueueService/Clear',
             coterie_dot_v1_dot_coterie__pb2.QueueClearRequest.SerializeToString,
             coterie_dot_v1_dot_coterie__pb2.QueueClearResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.QueueService/Create',
+            coterie_dot_v1_dot_coterie__pb2.QueueCreateRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.QueueCreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class LockServiceStub:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Acquire = channel.unary_unary(
+                '/coterie.v1.LockService/Acquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.FromString,
+                _registered_method=True)
+        self.TryAcquire = channel.unary_unary(
+                '/coterie.v1.LockService/TryAcquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/coterie.v1.LockService/Release',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.FromString,
+                _registered_method=True)
+        self.IsLocked = channel.unary_unary(
+                '/coterie.v1.LockService/IsLocked',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.FromString,
+                _registered_method=True)
+        self.Holder = channel.unary_unary(
+                '/coterie.v1.LockService/Holder',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.FromString,
+                _registered_method=True)
+
+
+class LockServiceServicer:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    def Acquire(self, request, context):
+        """Acquires, waiting (FIFO, until the call's deadline) while another owner holds the lock;
+        answers the fence. An acquire by the holder answers its fence again (the lease restarts).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TryAcquire(self, request, context):
+        """Acquires if free (or held by `owner`), otherwise waits up to `timeout_ms` (absent or 0:
+        does not wait); `fence` is unset when it was not acquired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Releases the lock if `owner` holds it, answering whether it did (false: not the holder).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IsLocked(self, request, context):
+        """Whether anyone holds the lock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Holder(self, request, context):
+        """The current holder and its fence; unset when the lock is free.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_LockServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Acquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.SerializeToString,
+            ),
+            'TryAcquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.TryAcquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.SerializeToString,
+            ),
+            'IsLocked': grpc.unary_unary_rpc_method_handler(
+                    servicer.IsLocked,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.SerializeToString,
+            ),
+            'Holder': grpc.unary_unary_rpc_method_handler(
+                    servicer.Holder,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.LockService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.LockService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class LockService:
+    """A sharded Lock (seed 000): a non-reentrant mutex in the partition of its name, so every
+    call needs a sharded target (`Call.sharded`). Each lock handle has its own `owner`, chosen
+    by the caller (16 random bytes, a UUID, drawn once per handle; 1 to 16 bytes, read as a
+    big-endian number): only the owner releases, and no session is involved. A holder that
+    crashes is freed when its lease (`lease_ms`, absent: held until released) ends. Calls
+    that may wait (Acquire, TryAcquire with a timeout) need client_id and seq; waiters are
+    granted in FIFO order. Every grant carries a fencing token, increasing across holders.
+    """
+
+    @staticmethod
+    def Acquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Acquire',
+            coterie_dot_v1_dot_coterie__pb2.LockAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TryAcquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/TryAcquire',
+            coterie_dot_v1_dot_coterie__pb2.LockTryAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockTryAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Release',
+            coterie_dot_v1_dot_coterie__pb2.LockReleaseRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IsLocked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/IsLocked',
+            coterie_dot_v1_dot_coterie__pb2.LockIsLockedRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockIsLockedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Holder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.LockService/Holder',
+            coterie_dot_v1_dot_coterie__pb2.LockHolderRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.LockHolderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ShardedSemaphoreServiceStub:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Create',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.FromString,
+                _registered_method=True)
+        self.Acquire = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Acquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.FromString,
+                _registered_method=True)
+        self.TryAcquire = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/TryAcquire',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Release',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.FromString,
+                _registered_method=True)
+        self.Available = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/Available',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.FromString,
+                _registered_method=True)
+        self.HeldBy = channel.unary_unary(
+                '/coterie.v1.ShardedSemaphoreService/HeldBy',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.FromString,
+                _registered_method=True)
+
+
+class ShardedSemaphoreServiceServicer:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    def Create(self, request, context):
+        """Creates the semaphore with `permits` (at least 1), answering whether it created it
+        (false: it existed with the same permits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Acquire(self, request, context):
+        """Takes one permit, waiting (FIFO, until the call's deadline) until one is free.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TryAcquire(self, request, context):
+        """Takes one permit if one is free and nobody waits, otherwise waits up to `timeout_ms`
+        (absent or 0: does not wait); answers whether it took one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Returns `owner`'s oldest permit, answering whether it held one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Available(self, request, context):
+        """The number of free permits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HeldBy(self, request, context):
+        """The number of permits `owner` holds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ShardedSemaphoreServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.SerializeToString,
+            ),
+            'Acquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.Acquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.SerializeToString,
+            ),
+            'TryAcquire': grpc.unary_unary_rpc_method_handler(
+                    servicer.TryAcquire,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.SerializeToString,
+            ),
+            'Available': grpc.unary_unary_rpc_method_handler(
+                    servicer.Available,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.SerializeToString,
+            ),
+            'HeldBy': grpc.unary_unary_rpc_method_handler(
+                    servicer.HeldBy,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.ShardedSemaphoreService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.ShardedSemaphoreService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ShardedSemaphoreService:
+    """A sharded Semaphore (seed 000; `SemaphoreService` is the CP one): a fixed number of
+    permits in the partition of its name, each acquire taking one for `owner` (chosen by the
+    caller per handle, as for LockService; one owner may hold several). Create fixes the
+    permits; a semaphore first used without Create has 1 permit, and a later Create with
+    another count fails with `config_conflict`. Waiters are granted in FIFO order; a permit
+    with a lease (`lease_ms`) comes back when the lease ends.
+    """
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Create',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreCreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Acquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Acquire',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TryAcquire(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/TryAcquire',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreTryAcquireResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Release',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Available(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/Available',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreAvailableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HeldBy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.ShardedSemaphoreService/HeldBy',
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.ShardedSemaphoreHeldByResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class BarrierServiceStub:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Arrive = channel.unary_unary(
+                '/coterie.v1.BarrierService/Arrive',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.FromString,
+                _registered_method=True)
+        self.Waiting = channel.unary_unary(
+                '/coterie.v1.BarrierService/Waiting',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.FromString,
+                _registered_method=True)
+        self.Round = channel.unary_unary(
+                '/coterie.v1.BarrierService/Round',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.FromString,
+                _registered_method=True)
+
+
+class BarrierServiceServicer:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    def Arrive(self, request, context):
+        """Arrives and waits until `expected` (at least 1) parties, this one included, have arrived
+        in this round, or up to `timeout_ms` (absent: the call's deadline; 0: does not wait).
+        `released` says which: true with the completed round's number, false when it timed out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Waiting(self, request, context):
+        """How many arrivals wait in the current round.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Round(self, request, context):
+        """The current round's number (from 0).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_BarrierServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Arrive': grpc.unary_unary_rpc_method_handler(
+                    servicer.Arrive,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.SerializeToString,
+            ),
+            'Waiting': grpc.unary_unary_rpc_method_handler(
+                    servicer.Waiting,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.SerializeToString,
+            ),
+            'Round': grpc.unary_unary_rpc_method_handler(
+                    servicer.Round,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'coterie.v1.BarrierService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('coterie.v1.BarrierService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class BarrierService:
+    """A sharded Barrier (seed 000): a reusable rendezvous in the partition of its name. Each
+    arrival says how many parties it expects; the first arrival of a round fixes it, and an
+    arrival that disagrees fails with `barrier_mismatch`. An arrival that times out is
+    withdrawn (it no longer counts). Arrive needs client_id and seq (it waits).
+    """
+
+    @staticmethod
+    def Arrive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Arrive',
+            coterie_dot_v1_dot_coterie__pb2.BarrierArriveRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierArriveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Waiting(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Waiting',
+            coterie_dot_v1_dot_coterie__pb2.BarrierWaitingRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierWaitingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Round(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.BarrierService/Round',
+            coterie_dot_v1_dot_coterie__pb2.BarrierRoundRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.BarrierRoundResponse.FromString,
             options,
             channel_credentials,
             insecure,

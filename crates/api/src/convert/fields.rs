@@ -13,6 +13,7 @@ use std::time::Duration;
 use coterie_core::{Fence, OwnerId};
 
 use super::{ConvertError, owner_from_bytes, owner_to_bytes, timeout, timeout_ms};
+use crate::pb;
 
 /// One proto field of wire type `W` read as the core value `C`, and written back.
 pub trait Field<W, C> {
@@ -124,5 +125,84 @@ impl Field<Option<u64>, Option<Fence>> for FenceValue {
 
     fn encode(core: &Option<Fence>) -> Option<u64> {
         core.map(|fence| fence.0)
+    }
+}
+
+/// A sharded Lock's or Semaphore's owner: the id of the caller's handle (seed 000: each
+/// handle has its own, a UUID drawn once), 1 to 16 big-endian bytes. Unlike a FencedLock
+/// owner it is required: with no session to tell callers apart, an empty owner would make
+/// every caller that forgot it the same holder.
+pub struct HandleOwner;
+
+impl Field<Vec<u8>, OwnerId> for HandleOwner {
+    fn decode(wire: Vec<u8>, operation: &'static str, field: &'static str) -> Result<OwnerId, ConvertError> {
+        if wire.is_empty() {
+            return Err(ConvertError::invalid(
+                operation,
+                format!(
+                    "{field} is required: each handle has its own owner id (16 random bytes, a UUID, drawn once \
+                     per handle), sent with every call of that handle"
+                ),
+            ));
+        }
+        owner_from_bytes(&wire, operation)
+    }
+
+    fn encode(core: &OwnerId) -> Vec<u8> {
+        owner_to_bytes(*core)
+    }
+}
+
+/// A sharded Lock's holder: `optional LockHolder` as the owner and fence, absent when free.
+pub struct HolderOf;
+
+impl Field<Option<pb::LockHolder>, Option<(OwnerId, Fence)>> for HolderOf {
+    fn decode(
+        wire: Option<pb::LockHolder>,
+        operation: &'static str,
+        _field: &'static str,
+    ) -> Result<Option<(OwnerId, Fence)>, ConvertError> {
+        wire.map(|holder| Ok((owner_from_bytes(&holder.owner, operation)?, Fence(holder.fence)))).transpose()
+    }
+
+    fn encode(core: &Option<(OwnerId, Fence)>) -> Option<pb::LockHolder> {
+        core.map(|(owner, fence)| pb::LockHolder { owner: owner_to_bytes(owner), fence: fence.0 })
+    }
+}
+
+/// A sharded Semaphore's permit count, `int64` on the wire so that a negative count is
+/// refused with the reason: 1 to `u32::MAX`.
+pub struct PositivePermits;
+
+impl Field<i64, u32> for PositivePermits {
+    fn decode(wire: i64, operation: &'static str, field: &'static str) -> Result<u32, ConvertError> {
+        match u32::try_from(wire) {
+            Ok(permits) if permits > 0 => Ok(permits),
+            _ => Err(ConvertError::invalid(
+                operation,
+                format!("{field} is {wire}; a semaphore has 1 to {} permits: give a positive count", u32::MAX),
+            )),
+        }
+    }
+
+    fn encode(core: &u32) -> i64 {
+        i64::from(*core)
+    }
+}
+
+/// A page of map entries: `repeated MapEntry` as `(key, value)` pairs, in order.
+pub struct EntryList;
+
+impl Field<Vec<pb::MapEntry>, Vec<(Vec<u8>, Vec<u8>)>> for EntryList {
+    fn decode(
+        wire: Vec<pb::MapEntry>,
+        _operation: &'static str,
+        _field: &'static str,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ConvertError> {
+        Ok(wire.into_iter().map(|entry| (entry.key, entry.value)).collect())
+    }
+
+    fn encode(core: &Vec<(Vec<u8>, Vec<u8>)>) -> Vec<pb::MapEntry> {
+        core.iter().map(|(key, value)| pb::MapEntry { key: key.clone(), value: value.clone() }).collect()
     }
 }

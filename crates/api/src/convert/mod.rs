@@ -314,6 +314,25 @@ impl Header {
         Ok(Header { target, name, caller, consistency, stale_read: call.stale_read, keep_parked: call.keep_parked })
     }
 
+    /// The routed command creating the header's structure with `spec` (the first use of a
+    /// name fixes its configuration; a different one later is the group's `config_conflict`).
+    fn create(self, spec: coterie_core::StructureSpec) -> Result<Routed, ConvertError> {
+        if self.stale_read {
+            return Err(ConvertError::invalid(
+                "create",
+                "create is a write, not a stale read; send it without stale_read",
+            ));
+        }
+        Ok(Routed {
+            target: self.target,
+            caller: self.caller,
+            command: GroupCommand::Create { name: self.name, spec },
+            consistency: self.consistency,
+            stale_read: false,
+            keep_parked: self.keep_parked,
+        })
+    }
+
     /// The routed command applying `command` to the header's structure.
     fn invoke(self, command: StructureCommand, operation: &'static str) -> Result<Routed, ConvertError> {
         let command = GroupCommand::Invoke { name: self.name, command };

@@ -13,7 +13,7 @@ use std::time::Duration;
 use coterie_core::{GroupCommand, InvocationId, SessionId};
 
 use super::rpc::RpcRequest as R;
-use super::rpc::structure_request;
+use super::rpc::{create_request, structure_request};
 use super::{ConvertError, RpcRequest, no_rpc, resolve_group, resolve_target};
 use crate::pb;
 
@@ -32,20 +32,22 @@ pub fn timeout_ms(duration: Duration) -> u64 {
 /// session, if any, and the invocation's client id and `seq` (at least 1, since 0 means
 /// "none" on the wire).
 /// Session commands (OpenSession, Heartbeat, CloseSession, Cancel) name their session in the
-/// command itself, so `session` and `invocation` must be `None` for them. Other commands
-/// (Tick, Create, Destroy, the other kinds) have no rpc and are refused, as are names the
-/// server would read differently (containing `@`) and invalid group names.
+/// command itself, so `session` and `invocation` must be `None` for them. Create has an rpc
+/// for the kinds whose configuration the API carries (a Queue's capacity, a sharded
+/// Semaphore's permits), sent like a structure command. Other commands (Tick, Destroy,
+/// Create of other kinds, commands without an rpc) are refused, as are names the server
+/// would read differently (containing `@`) and invalid group names.
 pub fn to_request(
     group: &str,
     command: &GroupCommand,
     session: Option<SessionId>,
     invocation: Option<InvocationId>,
 ) -> Result<RpcRequest, ConvertError> {
-    let (name, command) = match command {
-        GroupCommand::Invoke { name, command } => (name, command),
+    let (name, mut rpc) = match command {
+        GroupCommand::Invoke { name, command } => (name, structure_request(command)?),
+        GroupCommand::Create { name, spec } => (name, create_request(spec)?),
         other => return session_request(group, other, session, invocation),
     };
-    let mut rpc = structure_request(command)?;
     let operation = rpc.operation();
     if name.contains('@') {
         return Err(ConvertError::name(format!(

@@ -14,7 +14,10 @@
 
 use coterie_core::{Consistency, GroupOutput, StructureCommand, StructureOutput};
 
-use super::fields::{FenceValue, Field, OnePermitByDefault, Owner, Required, Same, Timeout};
+use super::fields::{
+    EntryList, FenceValue, Field, HandleOwner, HolderOf, OnePermitByDefault, Owner, PositivePermits, Required, Same,
+    Timeout,
+};
 use super::response::IntoOutput;
 use super::{ConvertError, FromOutput, Header, IntoCommand, Routed, consistency_to_wire, no_rpc, text};
 use crate::pb;
@@ -30,8 +33,15 @@ macro_rules! generate {
                 rpcs { $(
                     $variant:ident $operation:literal $method:ident ($mode:ident) :
                         $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
-                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                        $response:ident $response_fields:tt <= $(
+                            [$($output_pattern:tt)+] $(where { $($where_field:ident = $where_value:literal),* })?
+                        )|+ ;
                 )* }
+                $(
+                    create $create_variant:ident $create_operation:literal $create_method:ident :
+                        $create_request:ident { $($create_field:ident : $create_conv:ident),* } => [$($spec_pattern:tt)+] ;
+                        $create_response:ident ;
+                )?
             }
         )* }
         sessions {
@@ -63,28 +73,89 @@ macro_rules! generate {
 
                 fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
                     match output {
-                        GroupOutput::Structure(StructureOutput::$kind(
-                            ::coterie_core::kinds::$module::$output::$($output_pattern)+
-                        )) => Ok(pb::$response { $($response_field: <$response_conv as Field<_, _>>::encode(&$response_field)),* }),
+                        $(
+                            GroupOutput::Structure(StructureOutput::$kind(
+                                ::coterie_core::kinds::$module::$output::$($output_pattern)+
+                            )) => {
+                                // The fields this output does not carry take the table's values.
+                                $($(let $where_field = $where_value;)*)?
+                                Ok(encode_response!($response, $response_fields))
+                            }
+                        )+
                         other => Err(ConvertError::unexpected($operation, &other)),
                     }
                 }
             }
 
             impl IntoOutput for pb::$response {
+                #[allow(clippy::bool_comparison, reason = "a generated test of a field against the table's value")]
                 fn into_output(self) -> Result<GroupOutput, ConvertError> {
-                    let pb::$response { $($response_field),* } = self;
+                    let response = self;
+                    decode_response!(response, $response, $operation, $response_fields);
+                    // The first output whose fixed field values the response has.
                     $(
-                        let $response_field = <$response_conv as Field<_, _>>::decode(
-                            $response_field, $operation, stringify!($response_field),
-                        )?;
-                    )*
-                    Ok(GroupOutput::Structure(StructureOutput::$kind(
-                        ::coterie_core::kinds::$module::$output::$($output_pattern)+
-                    )))
+                        if output_matches!($($($where_field = $where_value),*)?) {
+                            return Ok(GroupOutput::Structure(StructureOutput::$kind(
+                                ::coterie_core::kinds::$module::$output::$($output_pattern)+
+                            )));
+                        }
+                    )+
+                    Err(ConvertError::invalid(
+                        $operation,
+                        "the response's fields match none of the outputs it is built from (a server bug)",
+                    ))
                 }
             }
         )*)*
+
+        $($(
+            impl IntoCommand for pb::$create_request {
+                const OPERATION: &'static str = $create_operation;
+
+                fn into_command(self) -> Result<Routed, ConvertError> {
+                    let pb::$create_request { call, $($create_field),* } = self;
+                    let header = Header::check(call, $create_operation)?;
+                    $(
+                        let $create_field = <$create_conv as Field<_, _>>::decode(
+                            $create_field, $create_operation, stringify!($create_field),
+                        )?;
+                    )*
+                    header.create(::coterie_core::StructureSpec::$($spec_pattern)+)
+                }
+            }
+
+            impl FromOutput for pb::$create_response {
+                const OPERATION: &'static str = $create_operation;
+
+                fn from_output(output: GroupOutput) -> Result<Self, ConvertError> {
+                    match output {
+                        GroupOutput::Bool(created) => Ok(pb::$create_response { created }),
+                        other => Err(ConvertError::unexpected($create_operation, &other)),
+                    }
+                }
+            }
+
+            impl IntoOutput for pb::$create_response {
+                fn into_output(self) -> Result<GroupOutput, ConvertError> {
+                    Ok(GroupOutput::Bool(self.created))
+                }
+            }
+        )?)*
+
+        /// The request (without its `Call` header) of the rpc that creates a structure with
+        /// `spec`, or the refusal of a spec the public API has no create rpc for.
+        pub(super) fn create_request(spec: &::coterie_core::StructureSpec) -> Result<RpcRequest, ConvertError> {
+            #[allow(unreachable_patterns, reason = "a spec without configuration has no create rpc")]
+            match spec {
+                $($(
+                    ::coterie_core::StructureSpec::$($spec_pattern)+ => Ok(RpcRequest::$create_variant(pb::$create_request {
+                        call: None,
+                        $($create_field: <$create_conv as Field<_, _>>::encode($create_field)),*
+                    })),
+                )?)*
+                other => Err(no_rpc("create", &format!("creating a {} with a configuration", other.kind().name()))),
+            }
+        }
 
         /// The request (without its `Call` header) of the rpc for a structure command, or
         /// the refusal of a command the public API has no rpc for.
@@ -100,7 +171,7 @@ macro_rules! generate {
                                 })
                             }
                         )*
-                        // A kind only some of whose commands have rpcs (a Map's whole-map ones).
+                        // A command of its kind that the table gives no rpc.
                         #[allow(unreachable_patterns, reason = "most kinds have an rpc for every command")]
                         _ => return Err(no_rpc("invoke", concat!("this ", stringify!($kind), " command"))),
                     }),
@@ -117,6 +188,10 @@ macro_rules! generate {
                 #[doc = concat!("`", stringify!($request), "`.")]
                 $variant(pb::$request),
             )*)*
+            $($(
+                #[doc = concat!("`", stringify!($create_request), "`.")]
+                $create_variant(pb::$create_request),
+            )?)*
             $(
                 #[doc = concat!("`", stringify!($session_request), "`.")]
                 $session_variant(pb::$session_request),
@@ -131,6 +206,10 @@ macro_rules! generate {
                 #[doc = concat!("`", stringify!($response), "`.")]
                 $variant(pb::$response),
             )*)*
+            $($(
+                #[doc = concat!("`", stringify!($create_response), "`.")]
+                $create_variant(pb::$create_response),
+            )?)*
             $(
                 #[doc = concat!("`", stringify!($session_response), "`.")]
                 $session_variant(pb::$session_response),
@@ -142,6 +221,7 @@ macro_rules! generate {
             pub fn operation(&self) -> &'static str {
                 match self {
                     $($(RpcRequest::$variant(_) => $operation,)*)*
+                    $($(RpcRequest::$create_variant(_) => $create_operation,)?)*
                     $(RpcRequest::$session_variant(_) => $session_operation,)*
                 }
             }
@@ -150,6 +230,7 @@ macro_rules! generate {
             pub fn into_command(self) -> Result<Routed, ConvertError> {
                 match self {
                     $($(RpcRequest::$variant(request) => request.into_command(),)*)*
+                    $($(RpcRequest::$create_variant(request) => request.into_command(),)?)*
                     $(RpcRequest::$session_variant(request) => request.into_command(),)*
                 }
             }
@@ -160,6 +241,9 @@ macro_rules! generate {
             pub fn respond(&self, output: GroupOutput) -> Result<RpcResponse, ConvertError> {
                 match self {
                     $($(RpcRequest::$variant(_) => pb::$response::from_output(output).map(RpcResponse::$variant),)*)*
+                    $($(RpcRequest::$create_variant(_) => {
+                        pb::$create_response::from_output(output).map(RpcResponse::$create_variant)
+                    })?)*
                     $(RpcRequest::$session_variant(_) => {
                         pb::$session_response::from_output(output).map(RpcResponse::$session_variant)
                     })*
@@ -170,6 +254,7 @@ macro_rules! generate {
             pub fn mode(&self) -> RpcMode {
                 match self {
                     $($(RpcRequest::$variant(_) => rpc_mode!($mode),)*)*
+                    $($(RpcRequest::$create_variant(_) => RpcMode::Mutation,)?)*
                     $(RpcRequest::$session_variant(_) => RpcMode::Session,)*
                 }
             }
@@ -190,6 +275,18 @@ macro_rules! generate {
                         return Ok(RpcRequest::$variant(request));
                     }
                 )*)*
+                $($(
+                    if text::names_kind(stringify!($kind), kind) && text::names_operation($create_operation, operation) {
+                        #[allow(unused_mut, reason = "an rpc without fields takes none")]
+                        let mut given = text::TextFields::new($create_operation, fields)?;
+                        let request = pb::$create_request {
+                            call: Some(pb::Call { name: name.to_owned(), ..pb::Call::default() }),
+                            $($create_field: given.take(stringify!($create_field))?,)*
+                        };
+                        given.finish(&[$(stringify!($create_field)),*])?;
+                        return Ok(RpcRequest::$create_variant(request));
+                    }
+                )?)*
                 Err(ConvertError::invalid(
                     "call",
                     format!("{kind} {operation} is not an operation of the API; see `coterie call --help` for the list"),
@@ -201,13 +298,17 @@ macro_rules! generate {
             pub fn vocabulary() -> Vec<(&'static str, &'static str, &'static [&'static str], RpcMode)> {
                 vec![$($(
                     (stringify!($kind), $operation, &[$(stringify!($request_field)),*], rpc_mode!($mode)),
-                )*)*]
+                )*)*
+                $($(
+                    (stringify!($kind), $create_operation, &[$(stringify!($create_field)),*], RpcMode::Mutation),
+                )?)*]
             }
 
             /// The request's `Call` header; session requests have none.
             pub(super) fn call_mut(&mut self) -> Option<&mut Option<pb::Call>> {
                 match self {
                     $($(RpcRequest::$variant(request) => Some(&mut request.call),)*)*
+                    $($(RpcRequest::$create_variant(request) => Some(&mut request.call),)?)*
                     $(RpcRequest::$session_variant(_) => None,)*
                 }
             }
@@ -220,10 +321,40 @@ macro_rules! generate {
             pub fn into_output(self) -> Result<GroupOutput, ConvertError> {
                 match self {
                     $($(RpcResponse::$variant(response) => response.into_output(),)*)*
+                    $($(RpcResponse::$create_variant(response) => response.into_output(),)?)*
                     $(RpcResponse::$session_variant(response) => response.into_output(),)*
                 }
             }
         }
+    };
+}
+
+/// The response message `pb::$response` with each field encoded from the variable of its
+/// name (bound by the output's pattern, or to the table's fixed value).
+macro_rules! encode_response {
+    ($response:ident, { $($field:ident : $conv:ident),* }) => {
+        pb::$response { $($field: <$conv as Field<_, _>>::encode(&$field)),* }
+    };
+}
+
+/// Binds every field of the response message `$message` to its decoded core value, under
+/// the field's name.
+macro_rules! decode_response {
+    ($message:ident, $response:ident, $operation:literal, { $($field:ident : $conv:ident),* }) => {
+        let pb::$response { $($field),* } = $message;
+        $(
+            let $field = <$conv as Field<_, _>>::decode($field, $operation, stringify!($field))?;
+        )*
+    };
+}
+
+/// Whether the decoded fields have the values an output's `where` fixes (no `where`: any).
+macro_rules! output_matches {
+    () => {
+        true
+    };
+    ($($field:ident = $value:literal),+) => {
+        $($field == $value)&&+
     };
 }
 

@@ -32,8 +32,12 @@
 //!         rpcs {
 //!             <Variant> <"operation"> <tonic method> (<mode>):
 //!                 <Request> { <field>: <Field converter>, ... } => [<Command variant and its bindings>];
-//!                 <Response> { <field>: <Field converter>, ... } <= [<Output variant and its bindings>];
+//!                 <Response> { <field>: <Field converter>, ... } <= [<Output variant and its bindings>]
+//!                     | [<another Output variant>] where { <field> = <literal>, ... } ...;
 //!         }
+//!         create <Variant> <"operation"> <tonic method>:
+//!             <Request> { <field>: <Field converter>, ... } => [<StructureSpec variant and its bindings>];
+//!             <Response>;
 //!     }
 //! }
 //! sessions { service ..., client ..., rpcs { <Variant> <"operation"> <method>: <Request> -> <Response>; } }
@@ -45,6 +49,20 @@
 //! converters (`Same`, `Owner`, `Timeout`, `OnePermitByDefault`, `Required`, `FenceValue`) are
 //! in [`super::fields`]; each is one rule read both ways, so the two directions cannot
 //! drift apart. The `Call` header is not listed: every structure request has one.
+//!
+//! An rpc whose operation answers one of several outputs (a Barrier arrival is released or
+//! times out) lists each after `<=`, separated by `|`; `where` gives the fields an output
+//! does not carry fixed values. The server fills the response from whichever output it got;
+//! the client takes the first output whose `where` values the response has (one without
+//! `where` matches any), so the values must tell the outputs apart: `released = true` and
+//! `released = false` for the Barrier. A response that matches none is refused.
+//!
+//! A kind whose structures take a configuration (a Queue's capacity, a sharded Semaphore's
+//! permits) may have one `create` rpc: its request becomes `GroupCommand::Create` with the
+//! `StructureSpec` it binds, and its response carries `bool created` (whether this call
+//! created it; false: it existed with the same configuration). The first use of a name
+//! fixes its configuration, so a create after another configuration is the group's
+//! `config_conflict`. Create rpcs are mutations.
 //!
 //! The mode says how a client must make the call: `read` (no session, no sequence number),
 //! `mutation` (in a session, with a sequence number, applied once), `session` (it depends
@@ -65,9 +83,17 @@
 //! - CountDownLatch: counts and rounds are the core's `u64` unchanged.
 //! - Counter: deltas and values are the core's `i64`; overflow is the core's to refuse.
 //! - Map: keys and values are bytes; an absent value travels as an absent `optional bytes`
-//!   (`None`), the empty byte string is a value. Only the single-key operations have rpcs:
-//!   the sharded engine does not serve whole-map operations yet.
-//! - Set: items are bytes; only add, remove and contains have rpcs, for the same reason.
+//!   (`None`), the empty byte string is a value. A listing's `cursor` is the command's
+//!   `after`, opaque to clients: a CP map's is the last key, a sharded map's the partition
+//!   and the last key in it (the server's `host/scatter.rs`); `next_cursor` is the output's
+//!   `next`. Entries travel as `MapEntry` messages (`EntryList`).
+//! - Set: items are bytes; listings are paged as a Map's.
+//! - Lock and sharded Semaphore: the owner is the caller's handle id (`HandleOwner`: 1 to 16
+//!   big-endian bytes, required, as there is no session to tell callers apart); leases and
+//!   timeouts are `optional uint64` milliseconds; a Semaphore's permits are `int64` on the
+//!   wire so that a negative count is refused with the reason (`PositivePermits`).
+//! - Barrier: an arrival answers `released` and the round (released), or `released = false`
+//!   and round 0 (timed out, withdrawn).
 
 /// Calls `$callback!` with the list of every client-facing rpc (see the module docs),
 /// after the tokens `$arg`s, if any.
@@ -274,6 +300,18 @@ macro_rules! for_each_rpc {
                         MapCompareAndSet "compare_and_set" compare_and_set (mutation):
                             MapCompareAndSetRequest { key: Same, expected: Same, update: Same } => [CompareAndSet { key, expected, update }];
                             MapCompareAndSetResponse { swapped: Same } <= [Bool(swapped)];
+                        MapSize "size" size (read):
+                            MapSizeRequest {} => [Size];
+                            MapSizeResponse { size: Same } <= [Count(size)];
+                        MapKeys "keys" keys (read):
+                            MapKeysRequest { cursor: Same, limit: Same } => [Keys { after: cursor, limit }];
+                            MapKeysResponse { keys: Same, next_cursor: Same } <= [Keys { keys, next: next_cursor }];
+                        MapEntries "entries" entries (read):
+                            MapEntriesRequest { cursor: Same, limit: Same } => [Entries { after: cursor, limit }];
+                            MapEntriesResponse { entries: EntryList, next_cursor: Same } <= [Entries { entries, next: next_cursor }];
+                        MapClear "clear" clear (mutation):
+                            MapClearRequest {} => [Clear];
+                            MapClearResponse { removed: Same } <= [Count(removed)];
                     }
                 }
                 Set {
@@ -290,6 +328,15 @@ macro_rules! for_each_rpc {
                         SetContains "contains" contains (read):
                             SetContainsRequest { item: Same } => [Contains(item)];
                             SetContainsResponse { contains: Same } <= [Bool(contains)];
+                        SetSize "size" size (read):
+                            SetSizeRequest {} => [Size];
+                            SetSizeResponse { size: Same } <= [Count(size)];
+                        SetMembers "members" members (read):
+                            SetMembersRequest { cursor: Same, limit: Same } => [Members { after: cursor, limit }];
+                            SetMembersResponse { items: Same, next_cursor: Same } <= [Members { members: items, next: next_cursor }];
+                        SetClear "clear" clear (mutation):
+                            SetClearRequest {} => [Clear];
+                            SetClearResponse { removed: Same } <= [Count(removed)];
                     }
                 }
                 Queue {
@@ -318,6 +365,77 @@ macro_rules! for_each_rpc {
                         QueueClear "clear" clear (mutation):
                             QueueClearRequest {} => [Clear];
                             QueueClearResponse { removed: Same } <= [Count(removed)];
+                    }
+                    create QueueCreate "create" create:
+                        QueueCreateRequest { capacity: Same } => [Queue(::coterie_core::kinds::queue::QueueConfig { capacity })];
+                        QueueCreateResponse;
+                }
+                Lock {
+                    module lock, command LockCommand, output LockOutput,
+                    service lock_service_server::LockService as LockServiceServer,
+                    client lock_service_client::LockServiceClient,
+                    rpcs {
+                        LockAcquire "acquire" acquire (blocking):
+                            LockAcquireRequest { owner: HandleOwner, lease_ms: Timeout } => [Acquire { owner, lease: lease_ms }];
+                            LockAcquireResponse { fence: FenceValue } <= [Fence(fence)];
+                        LockTryAcquire "try_acquire" try_acquire (blocking):
+                            LockTryAcquireRequest { owner: HandleOwner, lease_ms: Timeout, timeout_ms: Timeout }
+                                => [TryAcquire { owner, lease: lease_ms, timeout: timeout_ms }];
+                            LockTryAcquireResponse { fence: FenceValue } <= [MaybeFence(fence)];
+                        LockRelease "release" release (mutation):
+                            LockReleaseRequest { owner: HandleOwner } => [Release { owner }];
+                            LockReleaseResponse { released: Same } <= [Bool(released)];
+                        LockIsLocked "is_locked" is_locked (read):
+                            LockIsLockedRequest {} => [IsLocked];
+                            LockIsLockedResponse { locked: Same } <= [Bool(locked)];
+                        LockHolder "holder" holder (read):
+                            LockHolderRequest {} => [Holder];
+                            LockHolderResponse { holder: HolderOf } <= [Holder(holder)];
+                    }
+                }
+                Semaphore {
+                    module semaphore, command SemaphoreCommand, output SemaphoreOutput,
+                    service sharded_semaphore_service_server::ShardedSemaphoreService as ShardedSemaphoreServiceServer,
+                    client sharded_semaphore_service_client::ShardedSemaphoreServiceClient,
+                    rpcs {
+                        ShardedSemaphoreAcquire "acquire" acquire (blocking):
+                            ShardedSemaphoreAcquireRequest { owner: HandleOwner, lease_ms: Timeout } => [Acquire { owner, lease: lease_ms }];
+                            ShardedSemaphoreAcquireResponse {} <= [Unit];
+                        ShardedSemaphoreTryAcquire "try_acquire" try_acquire (blocking):
+                            ShardedSemaphoreTryAcquireRequest { owner: HandleOwner, lease_ms: Timeout, timeout_ms: Timeout }
+                                => [TryAcquire { owner, lease: lease_ms, timeout: timeout_ms }];
+                            ShardedSemaphoreTryAcquireResponse { acquired: Same } <= [Bool(acquired)];
+                        ShardedSemaphoreRelease "release" release (mutation):
+                            ShardedSemaphoreReleaseRequest { owner: HandleOwner } => [Release { owner }];
+                            ShardedSemaphoreReleaseResponse { released: Same } <= [Bool(released)];
+                        ShardedSemaphoreAvailable "available" available (read):
+                            ShardedSemaphoreAvailableRequest {} => [Available];
+                            ShardedSemaphoreAvailableResponse { permits: Same } <= [Count(permits)];
+                        ShardedSemaphoreHeldBy "held_by" held_by (read):
+                            ShardedSemaphoreHeldByRequest { owner: HandleOwner } => [HeldBy { owner }];
+                            ShardedSemaphoreHeldByResponse { permits: Same } <= [Count(permits)];
+                    }
+                    create ShardedSemaphoreCreate "create" create:
+                        ShardedSemaphoreCreateRequest { permits: PositivePermits }
+                            => [Semaphore(::coterie_core::kinds::semaphore::SemaphoreConfig { permits })];
+                        ShardedSemaphoreCreateResponse;
+                }
+                Barrier {
+                    module barrier, command BarrierCommand, output BarrierOutput,
+                    service barrier_service_server::BarrierService as BarrierServiceServer,
+                    client barrier_service_client::BarrierServiceClient,
+                    rpcs {
+                        BarrierArrive "arrive" arrive (blocking):
+                            BarrierArriveRequest { expected: Same, timeout_ms: Timeout } => [Arrive { expected, timeout: timeout_ms }];
+                            BarrierArriveResponse { released: Same, round: Same }
+                                <= [Released { round }] where { released = true }
+                                 | [TimedOut] where { released = false, round = 0 };
+                        BarrierWaiting "waiting" waiting (read):
+                            BarrierWaitingRequest {} => [Waiting];
+                            BarrierWaitingResponse { waiting: Same } <= [Count(waiting)];
+                        BarrierRound "round" round (read):
+                            BarrierRoundRequest {} => [Round];
+                            BarrierRoundResponse { round: Same } <= [Round(round)];
                     }
                 }
             }
@@ -367,8 +485,15 @@ macro_rules! __services_of_rpcs {
                 rpcs { $(
                     $variant:ident $operation:literal $method:ident ($mode:ident) :
                         $request:ident { $($request_field:ident : $request_conv:ident),* } => [$($command_pattern:tt)+] ;
-                        $response:ident { $($response_field:ident : $response_conv:ident),* } <= [$($output_pattern:tt)+] ;
+                        $response:ident $response_fields:tt <= $(
+                            [$($output_pattern:tt)+] $(where { $($where_field:ident = $where_value:literal),* })?
+                        )|+ ;
                 )* }
+                $(
+                    create $create_variant:ident $create_operation:literal $create_method:ident :
+                        $create_request:ident { $($create_field:ident : $create_conv:ident),* } => [$($spec_pattern:tt)+] ;
+                        $create_response:ident ;
+                )?
             }
         )* }
         sessions {
@@ -381,6 +506,7 @@ macro_rules! __services_of_rpcs {
             $(
                 $server_module :: $service as $server, $client_module :: $client {
                     $( $variant $method($request) -> $response; )*
+                    $( $create_variant $create_method($create_request) -> $create_response; )?
                 }
             )*
             $session_server_module :: $session_service as $session_server, $session_client_module :: $session_client {

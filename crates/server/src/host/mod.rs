@@ -49,6 +49,7 @@ mod members;
 mod object_service;
 mod raft_client;
 mod raft_service;
+mod scatter;
 mod sharded;
 mod sharded_entry;
 

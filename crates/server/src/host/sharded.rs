@@ -10,7 +10,9 @@
 //!   applied table says it owns, so a restarted member replays its partitions' journals
 //!   without waiting for the first call.
 //! - [`Inner::route_sharded`] locates a call's partition in the applied table: its owner
-//!   serves it from its replica; any other member forwards it one hop.
+//!   serves it from its replica; any other member forwards it one hop. A Map's or Set's
+//!   whole-structure operation spans partitions: it is gathered (`host/scatter.rs`), each
+//!   partition's part through the same [`Inner::partition_engine`].
 //! - A forwarded call is served only from the receiver's own replica, after checking that
 //!   its applied table makes it the owner (otherwise: a redirect to the owner it knows);
 //!   the same rpc serves CP calls forwarded to a group's leader (`host/cp_forward.rs`).
@@ -22,7 +24,7 @@ use coterie_api::pb::partition_service_server::PartitionService;
 use coterie_api::pb::{ForwardRequest, ForwardResponse, HandoffRequest, HandoffResponse};
 use coterie_api::status;
 use coterie_core::kinds::atomic_reference::{AtomicReferenceCommand, AtomicReferenceOutput};
-use coterie_core::placement::{PartitionTable, PlacementConfig};
+use coterie_core::placement::{PartitionId, PartitionTable, PlacementConfig};
 use coterie_core::{
     CoreError, EngineError, GroupCommand, GroupOutput, MemberTable, StructureCommand, StructureOutput, Target, codec,
 };
@@ -35,6 +37,7 @@ use super::{HostError, Inner};
 use crate::cp::CpNode;
 use crate::engine::{CallOptions, Engine};
 use crate::request::Request;
+use crate::shard::locate::{Located, locate};
 use crate::shard::{self, ForwardAnswer, ForwardedCall, PARTITIONS, next_table};
 
 /// Between two looks of [`shard_loop`].
@@ -123,9 +126,28 @@ impl Inner {
     pub(super) async fn route_sharded(&self, shards: u32, request: &Request) -> Result<Arc<dyn Engine>, EngineError> {
         // The name's kind and shards, fixed by its first use (`host/catalog.rs`).
         self.check_catalog(shards, request).await?;
+        // A Map's or Set's whole-structure operation, gathered here (`host/scatter.rs`).
+        if let Some(table) = self.partition_table()
+            && let Located::Spread(partitions) = locate(request, shards, table.partitions())?
+        {
+            return self.route_scatter(&table, shards, partitions).await;
+        }
         let inner =
             self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
-        Ok(Arc::new(ShardedEntry { inner, shards, forwarded: None }))
+        Ok(Arc::new(ShardedEntry { inner, shards, forwarded: None, partition: None }))
+    }
+
+    /// The engine serving `partition` for one part of a whole-structure call: its owner
+    /// serves it, here or one hop away, waiting out a move like any sharded call.
+    pub(super) async fn partition_engine(
+        &self,
+        _table: &PartitionTable,
+        shards: u32,
+        partition: PartitionId,
+    ) -> Result<Arc<dyn Engine>, EngineError> {
+        let inner =
+            self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
+        Ok(Arc::new(ShardedEntry { inner, shards, forwarded: None, partition: Some(partition) }))
     }
 
     /// Serves a call another member forwarded, from this member's own replica only: a CP
@@ -157,7 +179,7 @@ impl Inner {
     ) -> Result<GroupOutput, EngineError> {
         let inner =
             self.this.upgrade().ok_or_else(|| EngineError::Stopped { reason: "the member stopped".to_owned() })?;
-        ShardedEntry { inner, shards, forwarded: Some(located) }.call(request, options).await
+        ShardedEntry { inner, shards, forwarded: Some(located), partition: None }.call(request, options).await
     }
 }
 

@@ -29,13 +29,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use coterie_core::placement::{PartitionId, PartitionState, PartitionTable, PlacementError};
-use coterie_core::{CoreError, EngineError, GroupOutput, Target};
+use coterie_core::{EngineError, GroupOutput, Target};
 use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::{HostError, Inner};
 use crate::engine::{CallOptions, Engine};
 use crate::request::Request;
+use crate::shard::locate::{forwarded_partition, locate};
 use crate::shard::{Forwarder, partition_of};
 
 /// Between two looks at the applied table while a call waits for a move.
@@ -51,6 +52,9 @@ pub(super) struct ShardedEntry {
     /// For a call another member forwarded: the partition it located the call in (it must
     /// be this member's answer too). `None` for a call from a face on this member.
     pub(super) forwarded: Option<Option<u32>>,
+    /// For one part of a whole-structure call gathered on this member (`host/scatter.rs`):
+    /// the partition it asks.
+    pub(super) partition: Option<PartitionId>,
 }
 
 /// Where a call goes next.
@@ -89,21 +93,16 @@ impl ShardedEntry {
         let Some(table) = inner.partition_table() else {
             // A call this engine does not serve is refused as such, table or not.
             // A member that just started has not applied one yet: wait for it.
-            partition_of(request, self.shards, 1)?;
+            locate(request, self.shards, 1)?;
             return Ok(Step::Wait(no_table()));
         };
-        let partition = partition_of(request, self.shards, table.partitions())?;
-        if let Some(located) = self.forwarded
-            && located != Some(partition.0)
-        {
-            return Err(EngineError::Core(CoreError::invalid_request(
-                "sharded",
-                format!(
-                    "the forwarding member located the call in partition {located:?}, this member in {partition}: \
-                     the members disagree on the partition count"
-                ),
-            )));
-        }
+        let partition = match (self.partition, self.forwarded) {
+            (Some(partition), _) => partition,
+            // It must be this member's answer too (a part of a whole-structure call names
+            // one of the structure's partitions).
+            (None, Some(located)) => forwarded_partition(request, self.shards, table.partitions(), located)?,
+            (None, None) => partition_of(request, self.shards, table.partitions())?,
+        };
         if !inner.sharded_fresh.load(Ordering::SeqCst) {
             return Ok(Step::Wait(EngineError::Stopped {
                 reason: format!(

@@ -12,15 +12,18 @@
 //! operations of Map and Set, and `Create` of a one-partition kind (how a Queue gets its
 //! capacity and a Semaphore its permits: the first use of a name fixes them). A Map's or a
 //! Set's whole-structure operations (size, keys, entries, members, clear) span all of its
-//! shards, so every partition holding one; they need a scatter and gather over the owners
-//! that is not built yet, and are refused with a clear error rather than answered from one
-//! shard. CP kinds (AtomicLong, FencedLock, ...) and session commands are not sharded kinds
+//! shards, so every partition holding one: they are located in all of those
+//! ([`Located::Spread`]), scattered over them and gathered by the member that received the
+//! call (`host/scatter.rs`), each partition's part served by its owner like any call
+//! ([`forwarded_partition`] checks a forwarded part). CP kinds (AtomicLong, FencedLock, ...) and session commands are not sharded kinds
 //! at all; a `Cancel` names no structure, so it cannot be located (a parked sharded call is
 //! cancelled by its caller giving up, see `parked`).
 
 use coterie_core::kinds::map::MapCommand;
 use coterie_core::kinds::set::SetCommand;
-use coterie_core::placement::{Layout, PartitionId};
+use std::collections::BTreeSet;
+
+use coterie_core::placement::{Layout, PartitionId, PlacementError, partition_of_shard};
 use coterie_core::{CoreError, GroupCommand, Kind, StructureCommand};
 
 use crate::request::Request;
@@ -28,9 +31,57 @@ use crate::request::Request;
 /// The operation name refusals carry.
 const OPERATION: &str = "sharded";
 
+/// Where a sharded call is served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Located {
+    /// In one partition: its name's, or its key's.
+    One(PartitionId),
+    /// A Map's or a Set's whole-structure operation: in every partition holding one of its
+    /// shards, ascending, each once.
+    Spread(Vec<PartitionId>),
+}
+
 /// The partition of `request`, for a sharded structure of `shards` shards among
-/// `partitions`; or why this slice of the sharded engine does not serve it.
+/// `partitions`; or why this slice of the sharded engine does not serve it in one
+/// partition (a whole-structure operation is gathered, see [`locate`]).
 pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<PartitionId, CoreError> {
+    match locate(request, shards, partitions)? {
+        Located::One(partition) => Ok(partition),
+        Located::Spread(_) => Err(CoreError::invalid_request(
+            OPERATION,
+            "a whole-structure operation spans the structure's partitions; it is gathered, not served by one",
+        )),
+    }
+}
+
+/// The partition a forwarded call is served in: the one the forwarding member `located`
+/// it in, checked against where this member locates it (for a whole-structure operation,
+/// one of the structure's partitions).
+pub fn forwarded_partition(
+    request: &Request,
+    shards: u32,
+    partitions: u32,
+    located: Option<u32>,
+) -> Result<PartitionId, CoreError> {
+    let agrees = match (locate(request, shards, partitions)?, located) {
+        (Located::One(partition), Some(located)) if partition.0 == located => Some(partition),
+        (Located::Spread(spread), Some(located)) => spread.into_iter().find(|partition| partition.0 == located),
+        _ => None,
+    };
+    agrees.ok_or_else(|| {
+        CoreError::invalid_request(
+            OPERATION,
+            format!(
+                "the forwarding member located the call in partition {located:?}, which this member does not: the \
+                 members disagree on the partition count"
+            ),
+        )
+    })
+}
+
+/// Where `request` is served, for a sharded structure of `shards` shards among
+/// `partitions`; or why this slice of the sharded engine does not serve it.
+pub fn locate(request: &Request, shards: u32, partitions: u32) -> Result<Located, CoreError> {
     let (name, command) = match &request.command {
         GroupCommand::Invoke { name, command } => (name, command),
         GroupCommand::Create { name, spec } => {
@@ -50,6 +101,7 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
             }
             return Layout::of(kind, shards)
                 .partition(name, &[], partitions)
+                .map(Located::One)
                 .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
         }
         _ => {
@@ -60,15 +112,7 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
             ));
         }
     };
-    let whole_map = |what: &str| {
-        CoreError::invalid_request(
-            OPERATION,
-            format!(
-                "{what} of sharded {name:?} spans all of its shards, which this server version cannot gather yet; \
-                 only single-key operations are served"
-            ),
-        )
-    };
+    let whole = || spread(name, shards, partitions);
     let layout = Layout::of(command.kind(), shards);
     let key: &[u8] = match command {
         StructureCommand::Counter(_)
@@ -84,20 +128,38 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
             | MapCommand::PutIfAbsent { key, .. }
             | MapCommand::Replace { key, .. }
             | MapCommand::CompareAndSet { key, .. } => key,
-            MapCommand::Size => return Err(whole_map("the size")),
-            MapCommand::Keys { .. } => return Err(whole_map("listing the keys")),
-            MapCommand::Entries { .. } => return Err(whole_map("listing the entries")),
-            MapCommand::Clear => return Err(whole_map("clearing")),
+            MapCommand::Size => return whole(),
+            MapCommand::Keys { .. } => return whole(),
+            MapCommand::Entries { .. } => return whole(),
+            MapCommand::Clear => return whole(),
         },
         StructureCommand::Set(set) => match set {
             SetCommand::Add(item) | SetCommand::Remove(item) | SetCommand::Contains(item) => item,
-            SetCommand::Size => return Err(whole_map("the size")),
-            SetCommand::Members { .. } => return Err(whole_map("listing the members")),
-            SetCommand::Clear => return Err(whole_map("clearing")),
+            SetCommand::Size => return whole(),
+            SetCommand::Members { .. } => return whole(),
+            SetCommand::Clear => return whole(),
         },
         other => return Err(unserved(other.kind(), name)),
     };
-    layout.partition(name, key, partitions).map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()))
+    layout
+        .partition(name, key, partitions)
+        .map(Located::One)
+        .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()))
+}
+
+/// The partitions holding the shards of per-key structure `name` of `shards` shards,
+/// ascending, each once.
+fn spread(name: &str, shards: u32, partitions: u32) -> Result<Located, CoreError> {
+    if shards == 0 {
+        return Err(CoreError::invalid_request(OPERATION, PlacementError::ZeroShards.to_string()));
+    }
+    let mut spread = BTreeSet::new();
+    for shard in 0..shards {
+        let partition = partition_of_shard(name, shard, partitions)
+            .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()))?;
+        spread.insert(partition);
+    }
+    Ok(Located::Spread(spread.into_iter().collect()))
 }
 
 /// Whether `kind` is one of the sharded kinds (seed 000's).
@@ -191,9 +253,36 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_structure_operation_is_located_in_every_partition_of_its_shards() {
+        let expected: BTreeSet<PartitionId> =
+            (0..20).map(|shard| partition_of_shard("users", shard, 271).unwrap()).collect();
+        for command in [
+            StructureCommand::Map(MapCommand::Size),
+            StructureCommand::Map(MapCommand::Keys { after: None, limit: 10 }),
+            StructureCommand::Map(MapCommand::Entries { after: None, limit: 10 }),
+            StructureCommand::Map(MapCommand::Clear),
+            StructureCommand::Set(SetCommand::Members { after: None, limit: 10 }),
+        ] {
+            let located = locate(&call("users", command), 20, 271).unwrap();
+            assert_eq!(located, Located::Spread(expected.iter().copied().collect()));
+        }
+        // A forwarded part is served in one of them, and only there.
+        let size = call("users", StructureCommand::Map(MapCommand::Size));
+        let first = expected.first().unwrap().0;
+        assert_eq!(forwarded_partition(&size, 20, 271, Some(first)), Ok(PartitionId(first)));
+        let elsewhere = (0..271).find(|p| !expected.contains(&PartitionId(*p))).unwrap();
+        assert!(detail(forwarded_partition(&size, 20, 271, Some(elsewhere)).unwrap_err()).contains("disagree"));
+        let key = call("users", StructureCommand::Map(MapCommand::Get { key: b"k".to_vec() }));
+        let home = partition_of(&key, 20, 271).unwrap();
+        assert_eq!(forwarded_partition(&key, 20, 271, Some(home.0)), Ok(home));
+        assert!(forwarded_partition(&key, 20, 271, None).is_err());
+        assert!(detail(locate(&size, 0, 271).unwrap_err()).starts_with("a structure cannot have 0 shards"));
+    }
+
+    #[test]
     fn what_this_slice_does_not_serve_is_refused_by_name() {
         let size = detail(partition_of(&call("users", StructureCommand::Map(MapCommand::Size)), 100, 271).unwrap_err());
-        assert!(size.starts_with("the size of sharded \"users\" spans all of its shards"), "{size}");
+        assert!(size.contains("gathered, not served by one"), "{size}");
         let create_map = Request::internal(GroupCommand::Create {
             name: "users".into(),
             spec: coterie_core::StructureSpec::default_for(Kind::Map),

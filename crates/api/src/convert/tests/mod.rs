@@ -9,6 +9,7 @@ mod header;
 mod reverse;
 mod semaphore;
 mod session;
+mod sharded_kinds;
 mod text;
 
 use std::fmt::Debug;

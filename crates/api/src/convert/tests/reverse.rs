@@ -354,10 +354,6 @@ fn commands_without_an_rpc_are_refused_clearly() {
     refused(GroupCommand::Tick);
     refused(GroupCommand::Destroy { name: "x".to_owned() });
     refused(GroupCommand::Create { name: "x".to_owned(), spec: StructureSpec::AtomicLong });
-    // A Map's whole-map commands have no rpc (the sharded engine does not serve them yet).
-    refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Map(M::Size) });
-    refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Map(M::Clear) });
-    refused(GroupCommand::Invoke { name: "x".to_owned(), command: S::Set(St::Size) });
 }
 
 #[test]

@@ -49,7 +49,13 @@ fn anything_else_is_refused_with_what_is_accepted() {
 #[test]
 fn the_vocabulary_lists_every_structure_rpc_with_its_fields_and_mode() {
     let vocabulary = RpcRequest::vocabulary();
-    assert_eq!(vocabulary.len(), 60);
+    assert_eq!(vocabulary.len(), 82);
+    assert!(vocabulary.contains(&("Map", "keys", &["cursor", "limit"][..], RpcMode::Read)));
+    assert!(vocabulary.contains(&("Set", "clear", &[][..], RpcMode::Mutation)));
+    assert!(vocabulary.contains(&("Queue", "create", &["capacity"][..], RpcMode::Mutation)));
+    assert!(vocabulary.contains(&("Lock", "try_acquire", &["owner", "lease_ms", "timeout_ms"][..], RpcMode::Blocking)));
+    assert!(vocabulary.contains(&("Semaphore", "create", &["permits"][..], RpcMode::Mutation)));
+    assert!(vocabulary.contains(&("Barrier", "arrive", &["expected", "timeout_ms"][..], RpcMode::Blocking)));
     assert!(vocabulary.contains(&("Queue", "take", &["timeout_ms"][..], RpcMode::Blocking)));
     assert!(vocabulary.contains(&("Queue", "peek", &[][..], RpcMode::Read)));
     assert!(vocabulary.contains(&("Set", "add", &["item"][..], RpcMode::Mutation)));
