@@ -18,13 +18,16 @@ use coterie_core::{GroupOutput, InvocationId, Kind};
 use serde::{Deserialize, Serialize};
 use support::{Cluster, client_config, eventually};
 
+/// Every call a [`Through`] sent: the endpoint, and the call's invocation id (None: a read).
+type Sent = Arc<Mutex<Vec<(usize, Option<InvocationId>)>>>;
+
 /// The gRPC transport to the members it was given only (it never learns the others), which
 /// records every call it sends and can lose the answer of the next change it delivers.
 #[derive(Clone)]
 struct Through {
     inner: GrpcTransport,
     lose_next_answer: Arc<AtomicBool>,
-    sent: Arc<Mutex<Vec<(usize, Option<InvocationId>)>>>,
+    sent: Sent,
 }
 
 impl Transport for Through {
