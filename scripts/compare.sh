@@ -5,7 +5,9 @@
 #
 # Overridable by environment:
 #   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"; also obj-create obj-cas,
-#   the object store's create-only put and ETag compare-and-swap, measured beside etcd only),
+#   the object store's create-only put and ETag compare-and-swap, measured beside etcd only;
+#   and sharded-incr sharded-incr-each sharded-put sharded-get, the sharded engine's Counter
+#   and Map, measured beside Redis only: INCR of one key / a key per client, SET, GET),
 #   CLIENTS ("1 16 64"),
 #   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
 #   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir), COTERIE (the binary:
@@ -40,10 +42,11 @@ declare -A ENDPOINTS=(
   [redis]=127.0.0.1:6379
 )
 # Workloads a peer has no driver for (the harness refuses them rather than fake them): the
-# semaphore on every peer; the object workloads on every peer but etcd.
+# semaphore on every peer; the object workloads on every peer but etcd; the sharded
+# workloads on every peer but Redis.
 unsupported() {
   [[ $1 == coterie ]] && return 1
-  [[ $2 == cp-semaphore ]] || [[ $2 == obj-* && $1 != etcd ]]
+  [[ $2 == cp-semaphore ]] || [[ $2 == obj-* && $1 != etcd ]] || [[ $2 == sharded-* && $1 != redis ]]
 }
 
 cleanup() {

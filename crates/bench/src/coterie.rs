@@ -9,13 +9,13 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use coterie_client::{Client, ClientError, FencedLock, Transport};
+use coterie_client::{Client, ClientError, Counter, FencedLock, Map, Transport};
 use coterie_core::{CoreError, Fence};
 use futures_util::future::BoxFuture;
 
 use crate::driver::{ClientDriver, Driver};
 use crate::error::BenchError;
-use crate::workload::Workload;
+use crate::workload::{MAP_KEYS, MAP_VALUE_BYTES, Workload, map_key};
 
 /// The permits of the `cp-semaphore` workload's semaphore.
 pub const SEMAPHORE_PERMITS: u64 = 4;
@@ -48,6 +48,12 @@ where
 const COUNTER: &str = "bench-counter";
 const LOCK: &str = "bench-lock";
 const SEMAPHORE: &str = "bench-semaphore";
+/// The sharded workloads' structures (100 shards, the default).
+const SHARDED_COUNTER: &str = "bench-sharded-counter";
+const MAP: &str = "bench-map";
+
+/// How many preloading puts of `sharded-get` are in flight at once.
+const PRELOAD_IN_FLIGHT: usize = 32;
 
 /// Runs a workload on Coterie.
 pub struct CoterieDriver<C: Connect> {
@@ -98,6 +104,12 @@ impl<C: Connect> Driver for CoterieDriver<C> {
                 let _ = client.close().await;
                 return prepared;
             }
+            if self.workload == Workload::ShardedGet {
+                let client = self.client(0).await?;
+                let preloaded = preload(&client).await.map_err(|err| prepare_error(self.workload, err));
+                let _ = client.close().await;
+                return preloaded;
+            }
             if self.workload != Workload::CpSemaphore {
                 return Ok(());
             }
@@ -138,6 +150,19 @@ impl<C: Connect> Driver for CoterieDriver<C> {
                 Workload::CpSemaphore => {
                     Op::Semaphore(client.semaphore(SEMAPHORE).map_err(|err| prepare_error(self.workload, err))?)
                 }
+                Workload::ShardedIncr | Workload::ShardedIncrEach => {
+                    let name = if self.workload == Workload::ShardedIncr {
+                        SHARDED_COUNTER.to_owned()
+                    } else {
+                        format!("{SHARDED_COUNTER}-{index}")
+                    };
+                    Op::ShardedIncr(client.counter(&name).map_err(|err| prepare_error(self.workload, err))?)
+                }
+                Workload::ShardedPut | Workload::ShardedGet => {
+                    let map = client.map(MAP).map_err(|err| prepare_error(self.workload, err))?;
+                    let walk = KeyWalk { client: index, next: 0 };
+                    if self.workload == Workload::ShardedPut { Op::MapPut(map, walk) } else { Op::MapGet(map, walk) }
+                }
                 // Handled above, on the bucket handle.
                 Workload::ObjCreate | Workload::ObjCas => {
                     return Err(prepare_error(self.workload, "object workloads run on the bucket handle"));
@@ -154,6 +179,43 @@ enum Op<T: Transport> {
     Get(coterie_client::AtomicLong<T>),
     Lock(FencedLock<T>),
     Semaphore(coterie_client::Semaphore<T>),
+    ShardedIncr(Counter<T>),
+    MapPut(Map<T, String, Vec<u8>>, KeyWalk),
+    MapGet(Map<T, String, Vec<u8>>, KeyWalk),
+}
+
+/// The keys one client of a map workload visits, in order ([`map_key`]).
+struct KeyWalk {
+    client: usize,
+    next: u64,
+}
+
+impl KeyWalk {
+    fn next_key(&mut self) -> String {
+        let key = map_key(self.client, self.next);
+        self.next = self.next.wrapping_add(1);
+        key
+    }
+}
+
+/// The value the map workloads write.
+fn map_value() -> Vec<u8> {
+    vec![b'v'; MAP_VALUE_BYTES]
+}
+
+/// Puts every key of the map workloads, [`PRELOAD_IN_FLIGHT`] at a time, so `sharded-get`
+/// reads values that exist.
+async fn preload<T: Transport>(client: &Client<T>) -> Result<(), ClientError> {
+    let map: Map<T, String, Vec<u8>> = client.map(MAP)?;
+    let value = map_value();
+    let keys: Vec<String> = (0..MAP_KEYS as u64).map(|n| map_key(0, n)).collect();
+    for chunk in keys.chunks(PRELOAD_IN_FLIGHT) {
+        let puts = chunk.iter().map(|key| map.put(key, &value));
+        for put in futures_util::future::join_all(puts).await {
+            put?;
+        }
+    }
+    Ok(())
 }
 
 struct CoterieClient<T: Transport> {
@@ -163,8 +225,8 @@ struct CoterieClient<T: Transport> {
 }
 
 impl<T: Transport> CoterieClient<T> {
-    async fn run(&self) -> Result<(), ClientError> {
-        match &self.op {
+    async fn run(&mut self) -> Result<(), ClientError> {
+        match &mut self.op {
             Op::Incr(counter) => counter.increment_and_get().await.map(drop),
             Op::Get(counter) => counter.get().await.map(drop),
             Op::Cas(counter) => loop {
@@ -186,6 +248,12 @@ impl<T: Transport> CoterieClient<T> {
                 semaphore.acquire(1).await?;
                 semaphore.release(1).await
             }
+            Op::ShardedIncr(counter) => counter.increment(1).await.map(drop),
+            Op::MapPut(map, walk) => map.put(&walk.next_key(), &map_value()).await.map(drop),
+            Op::MapGet(map, walk) => match map.get(&walk.next_key()).await? {
+                Some(_) => Ok(()),
+                None => Err(ClientError::UnexpectedOutput("a preloaded key of sharded-get has no value".to_owned())),
+            },
         }
     }
 }

@@ -58,4 +58,4 @@ pub use failover::{
 pub use output::RunRecord;
 pub use report::{ReportArgs, render_report, report};
 pub use runner::{Phase, RunConfig, RunStats, run_closed_loop};
-pub use workload::{OBJECT_VALUE_BYTES, System, UnknownWorkload, Workload};
+pub use workload::{MAP_KEYS, MAP_VALUE_BYTES, OBJECT_VALUE_BYTES, System, UnknownWorkload, Workload, map_key};

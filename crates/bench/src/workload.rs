@@ -26,14 +26,37 @@ pub enum Workload {
     /// is the one read, retried until it succeeds; one op per successful swap, the retries
     /// inside its latency.
     ObjCas,
+    /// `sharded-incr`: increment of one hot sharded Counter (Redis: INCR of one key).
+    ShardedIncr,
+    /// `sharded-incr-each`: increment of a sharded Counter of the client's own (Redis: INCR of
+    /// a key per client).
+    ShardedIncrEach,
+    /// `sharded-put`: put of a [`MAP_VALUE_BYTES`]-byte value into a sharded Map, cycling
+    /// over [`MAP_KEYS`] keys (Redis: SET).
+    ShardedPut,
+    /// `sharded-get`: get from a sharded Map of [`MAP_KEYS`] preloaded keys (Redis: GET).
+    ShardedGet,
 }
 
 /// The size of each value the `obj-create` workload writes.
 pub const OBJECT_VALUE_BYTES: usize = 100;
 
+/// How many keys the map workloads (`sharded-put`, `sharded-get`) cycle over.
+pub const MAP_KEYS: usize = 1000;
+
+/// The size of each value the map workloads write (and preload).
+pub const MAP_VALUE_BYTES: usize = 100;
+
+/// The key of a map workload's op number `op` of client `client`: the clients start at
+/// different keys and each walks all [`MAP_KEYS`] of them, so every shard is used.
+pub fn map_key(client: usize, op: u64) -> String {
+    let spread = (client as u64).wrapping_mul(7919).wrapping_add(op);
+    format!("key-{}", spread % MAP_KEYS as u64)
+}
+
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 12] = [
         Workload::CpIncr,
         Workload::CpCas,
         Workload::CpGet,
@@ -42,6 +65,10 @@ impl Workload {
         Workload::CpSemaphore,
         Workload::ObjCreate,
         Workload::ObjCas,
+        Workload::ShardedIncr,
+        Workload::ShardedIncrEach,
+        Workload::ShardedPut,
+        Workload::ShardedGet,
     ];
 
     /// The workload's name.
@@ -55,6 +82,10 @@ impl Workload {
             Workload::CpSemaphore => "cp-semaphore",
             Workload::ObjCreate => "obj-create",
             Workload::ObjCas => "obj-cas",
+            Workload::ShardedIncr => "sharded-incr",
+            Workload::ShardedIncrEach => "sharded-incr-each",
+            Workload::ShardedPut => "sharded-put",
+            Workload::ShardedGet => "sharded-get",
         }
     }
 
@@ -71,12 +102,24 @@ impl Workload {
             Workload::ObjCas => {
                 "get + put(v+1) if-match the ETag read, retried until it succeeds (etcd: txn mod_revision == seen)"
             }
+            Workload::ShardedIncr => "increment of one hot sharded counter (redis: INCR of one key)",
+            Workload::ShardedIncrEach => {
+                "increment of the client's own sharded counter (redis: INCR of a key per client)"
+            }
+            Workload::ShardedPut => "put of a 100-byte value into a sharded map, over 1000 keys (redis: SET)",
+            Workload::ShardedGet => "get from a sharded map of 1000 preloaded keys (redis: GET)",
         }
     }
 
     /// Whether the workload is on objects (a Coterie bucket), not on a CP structure.
     pub fn is_object(self) -> bool {
         matches!(self, Workload::ObjCreate | Workload::ObjCas)
+    }
+
+    /// Whether the workload is on the sharded engine's structures (measured beside Redis
+    /// only: etcd and ZooKeeper have no counterpart of a sharded structure).
+    pub fn is_sharded(self) -> bool {
+        matches!(self, Workload::ShardedIncr | Workload::ShardedIncrEach | Workload::ShardedPut | Workload::ShardedGet)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! One binary for every face of Coterie: the server (`serve`), a local cluster for
 //! development (`dev`), a self-checking tour (`demo`), cluster status, one-shot data
-//! commands against a cluster (`coterie atomic-long seq increment`), the benchmark
+//! commands against a cluster (`coterie atomic-long seq increment`, `coterie counter views
+//! increment`), the benchmark
 //! (`bench`), and the single-node journaled group on this machine (`local`, `inspect`).
 //!
 //! For `local` this binary is the driver of the group, so it is the one place that reads the
@@ -24,6 +25,7 @@ mod render;
 mod serve;
 mod serve_config;
 mod serve_s3;
+mod sharded_ops;
 mod status;
 mod status_verdict;
 mod wait_for;
@@ -92,6 +94,18 @@ enum Command {
     /// CountDownLatch data commands against the cluster.
     #[command(alias = "count-down-latch", after_help = cluster_ops::help(cluster_ops::ClusterKind::Latch))]
     Latch(ClusterArgs),
+    /// Sharded Counter data commands (`coterie counter page-views increment 100`).
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Counter))]
+    Counter(sharded_ops::ShardedArgs),
+    /// Sharded Map data commands, single-key (`coterie map users put alice alice@example.com`).
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Map))]
+    Map(sharded_ops::ShardedArgs),
+    /// Sharded Set data commands, single-item (`coterie set tags add rust`).
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Set))]
+    Set(sharded_ops::ShardedArgs),
+    /// Sharded Queue data commands (`coterie queue jobs enqueue task-1`).
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Queue))]
+    Queue(sharded_ops::ShardedArgs),
     /// Objects in a bucket with conditional writes (`coterie object put photos cat.jpg
     /// ./cat.jpg --create-only`): put, get, head, ls, rm, cp, mv, ttl.
     Object(object::ObjectArgs),
@@ -184,6 +198,7 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             let usage = err.is::<ops::ParseError>()
                 || err.is::<cluster_ops::ClusterParseError>()
+                || err.is::<sharded_ops::ShardedParseError>()
                 || err.is::<call::CallParseError>()
                 || err.is::<serve_config::ConfigError>();
             ExitCode::from(if usage { 2 } else { 3 })
@@ -198,6 +213,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The subcommands that talk over the network.
 async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> {
     let cluster = |kind| (kind, cli.endpoints.as_slice());
+    let sharded = |kind| (kind, cli.endpoints.as_slice());
     match command {
         Command::Serve(args) => serve::serve(args).await,
         Command::Dev(args) => serve::dev(args).await,
@@ -211,6 +227,10 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::FencedLock(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::FencedLock), args).await,
         Command::Semaphore(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Semaphore), args).await,
         Command::Latch(args) => cluster_ops::run(cluster(cluster_ops::ClusterKind::Latch), args).await,
+        Command::Counter(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Counter), args).await,
+        Command::Map(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Map), args).await,
+        Command::Set(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Set), args).await,
+        Command::Queue(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Queue), args).await,
         Command::Call(args) => call::run(&cli.endpoints, args).await,
         Command::Object(args) => object::run(&cli.endpoints, args).await,
         Command::Local(_) | Command::Inspect(_) => anyhow::bail!("local commands do not run on the network runtime"),

@@ -43,6 +43,7 @@ use tokio::time::Instant;
 
 use crate::config::{ClientConfig, MIN_HEARTBEAT};
 use crate::error::ClientError;
+use crate::handles::sharded::{Counter, Map, Placement, Queue, Set, Sharded};
 use crate::handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, Semaphore};
 use crate::retry::Progress;
 use crate::sequence::Series;
@@ -106,7 +107,7 @@ pub(crate) struct Shared<T> {
     /// The sequence numbers of this client's calls, per group.
     series: Mutex<BTreeMap<String, Arc<Series>>>,
     next_owner: AtomicU64,
-    closed: AtomicBool,
+    pub(crate) closed: AtomicBool,
 }
 
 /// A connection to a Coterie cluster. Clone it freely: clones share sessions and state.
@@ -115,9 +116,9 @@ pub struct Client<T: Transport> {
     /// How long a non-blocking call of this handle may take, retries included.
     pub(crate) call_timeout: Duration,
     /// Whether plain reads of this handle are stale reads.
-    stale_reads: bool,
+    pub(crate) stale_reads: bool,
     /// The consistency level the calls of this handle ask for.
-    consistency: Consistency,
+    pub(crate) consistency: Consistency,
 }
 
 impl<T: Transport> Clone for Client<T> {
@@ -216,6 +217,50 @@ impl<T: Transport> Client<T> {
     pub fn count_down_latch(&self, name: &str) -> Result<CountDownLatch<T>, ClientError> {
         Ok(CountDownLatch::new(self.clone(), Target::parse(name)?))
     }
+
+    // ---- Sharded structures (seed 000): Counter, Map, Set, Queue. ----
+
+    /// The sharded Counter `name` with 100 shards and the client's call timeout.
+    pub fn counter(&self, name: &str) -> Result<Counter<T>, ClientError> {
+        self.counter_with(name, Sharded::default())
+    }
+
+    /// The sharded Counter `name` with `options` (shard count, timeout).
+    pub fn counter_with(&self, name: &str, options: Sharded) -> Result<Counter<T>, ClientError> {
+        Ok(Counter::new(self.clone(), Placement::new(name, options)?))
+    }
+
+    /// The sharded Map `name` from `K` to `V`, with 100 shards and the client's call timeout.
+    pub fn map<K: Value, V: Value>(&self, name: &str) -> Result<Map<T, K, V>, ClientError> {
+        self.map_with(name, Sharded::default())
+    }
+
+    /// The sharded Map `name` from `K` to `V`, with `options`.
+    pub fn map_with<K: Value, V: Value>(&self, name: &str, options: Sharded) -> Result<Map<T, K, V>, ClientError> {
+        Ok(Map::new(self.clone(), Placement::new(name, options)?))
+    }
+
+    /// The sharded Set `name` of `V`, with 100 shards and the client's call timeout.
+    pub fn set<V: Value>(&self, name: &str) -> Result<Set<T, V>, ClientError> {
+        self.set_with(name, Sharded::default())
+    }
+
+    /// The sharded Set `name` of `V`, with `options`.
+    pub fn set_with<V: Value>(&self, name: &str, options: Sharded) -> Result<Set<T, V>, ClientError> {
+        Ok(Set::new(self.clone(), Placement::new(name, options)?))
+    }
+
+    /// The sharded Queue `name` of `V`, with 100 shards and the client's call timeout.
+    pub fn queue<V: Value>(&self, name: &str) -> Result<Queue<T, V>, ClientError> {
+        self.queue_with(name, Sharded::default())
+    }
+
+    /// The sharded Queue `name` of `V`, with `options`.
+    pub fn queue_with<V: Value>(&self, name: &str, options: Sharded) -> Result<Queue<T, V>, ClientError> {
+        Ok(Queue::new(self.clone(), Placement::new(name, options)?))
+    }
+
+    // ---- End of sharded structures. ----
 
     /// Closes the client's sessions, releasing its locks and permits at once instead of
     /// after the session TTL. Later calls fail with [`ClientError::Closed`].

@@ -20,6 +20,10 @@
 //!   been applied; the retry (same invocation id) goes to the leader named, when known.
 //! - everything else → [`TransportError::Refused`] with the typed core error the server sent.
 //!
+//! A call to a sharded structure ([`Target::Sharded`]) goes as its rpc with a sharded
+//! `Call` target to whichever member the retry loop picks: every member routes it to the
+//! owner of its partition (the client does not fetch the partition table yet).
+//!
 //! One channel per endpoint, created when the client is and connected on first use, so an
 //! endpoint that is down costs nothing until a call needs it and then fails fast (the
 //! connect timeout). The call's time budget travels as `grpc-timeout`, so the server stops
@@ -30,7 +34,7 @@ use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use coterie_api::convert::{ConvertError, RpcRequest, RpcResponse, to_request};
+use coterie_api::convert::{ConvertError, DEFAULT_GROUP, RpcRequest, RpcResponse, to_request};
 use coterie_api::pb;
 use coterie_api::status::ApiError;
 use coterie_core::{CoreError, GroupOutput, Target};
@@ -304,13 +308,12 @@ impl Transport for GrpcTransport {
             let Some(member) = member else {
                 return Err(TransportError::Unreachable { reason: format!("there is no endpoint #{endpoint}") });
             };
-            let Target::Cp { group } = &call.target else {
-                return Err(TransportError::Refused(CoreError::invalid_request(
-                    "send",
-                    format!("{} cannot be called by this client yet: it sends CP calls only", call.target),
-                )));
-            };
-            let mut rpc = to_request(group, &call.command, call.session, call.invocation).map_err(unsendable)?;
+            let mut rpc = match &call.target {
+                Target::Cp { group } => to_request(group, &call.command, call.session, call.invocation),
+                Target::Sharded { shards } => to_request(DEFAULT_GROUP, &call.command, call.session, call.invocation)
+                    .and_then(|rpc| rpc.into_sharded(*shards)),
+            }
+            .map_err(unsendable)?;
             if call.stale_read {
                 rpc = rpc.into_stale_read().map_err(unsendable)?;
             }

@@ -5,6 +5,11 @@
 //! `client.fenced_lock("r")?.lock().await? -> Fence`), with leader following, retries
 //! that are applied exactly once, and sessions kept alive in the background.
 //!
+//! The sharded engine's structures have handles too (seed 000):
+//! `client.counter("page-views")?.increment(100).await?`, `client.map::<String, Serde<User>>("users")?`,
+//! `client.set::<String>("tags")?`, `client.queue::<String>("jobs")?`, each with a shard count
+//! and a timeout ([`Sharded`]).
+//!
 //! Structures store bytes; [`Value`] is how application types become those bytes, so the
 //! server never needs to know an application's types.
 //!
@@ -44,6 +49,7 @@ pub use coterie_core::Consistency;
 pub use error::ClientError;
 #[cfg(feature = "grpc")]
 pub use grpc::GrpcTransport;
+pub use handles::sharded::{Counter, Map, Queue, Set, Sharded};
 pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
 pub use invoke::operations;
 pub use transport::{Call, Transport, TransportError};

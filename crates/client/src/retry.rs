@@ -16,6 +16,11 @@
 //! [`PROBE_EVERY_MAX`] of an attempt, the checks slow down to one per [`PROBE_EVERY_MAX`]:
 //! a call parked for minutes costs a follower one cheap answer a second, not three.
 //!
+//! A call to a sharded structure is checked the same way, except while it is parked: every
+//! member forwards it to the owner of its partition, so the copy would not learn of a new
+//! leader but park a second time (a partition's new owner is found by the members, not by
+//! the client).
+//!
 //! # Blocking calls keep their place
 //!
 //! A blocking call is sent with `keep_parked`: when an attempt's time is up (at most
@@ -207,8 +212,11 @@ impl<T: Transport> Client<T> {
         let first = self.shared.config.failover_probe;
         let mut every = first;
         let main = transport.call(endpoint, call.clone(), Some(bound));
-        // Any member answers a stale read: there is no leader to check.
-        if endpoints < 2 || first.is_zero() || call.stale_read {
+        // Any member answers a stale read: there is no leader to check. Nor is there for a
+        // parked sharded call: any member forwards it to its partition's owner, so a probe
+        // copy would park there beside it, and the second arrival replaces the first's wait.
+        let parked_sharded = call.keep_parked && matches!(call.target, Target::Sharded { .. });
+        if endpoints < 2 || first.is_zero() || call.stale_read || parked_sharded {
             return Outcome::of(endpoint, main.await);
         }
         let mut main = std::pin::pin!(main);

@@ -413,6 +413,27 @@ impl RpcRequest {
         )
     }
 
+    /// Addresses the request to the sharded structure of its name, split into `shards`
+    /// shards (see `ShardedTarget`), instead of a CP group: what a client sends for a
+    /// Counter, Map, Set or Queue. The name must not carry a `@group` suffix ([`to_request`]
+    /// already refuses `@`), and the call must not carry a session: sharded structures have
+    /// none. `shards` 0 is refused, since the wire reads it as the default (100).
+    ///
+    /// [`to_request`]: super::to_request
+    pub fn into_sharded(self, shards: u32) -> Result<RpcRequest, ConvertError> {
+        if shards == 0 {
+            return Err(ConvertError::invalid(
+                self.operation(),
+                "a sharded structure has at least one shard; give 1 or more (100 is the default)",
+            ));
+        }
+        self.with_flag(
+            |call| call.session_id == 0,
+            |call| call.target = Some(pb::call::Target::Sharded(pb::ShardedTarget { shards })),
+            "only structure calls without a session can go to a sharded structure (it has no sessions)",
+        )
+    }
+
     /// Asks for `consistency` (see `Call.consistency`). A session rpc has no header and takes
     /// only [`Consistency::Default`]: sessions live in CP groups, which commit on a majority.
     pub fn with_consistency(mut self, consistency: Consistency) -> Result<RpcRequest, ConvertError> {

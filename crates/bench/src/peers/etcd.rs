@@ -242,6 +242,10 @@ impl EtcdClient {
                 self.lock.unlock(UnlockRequest { key }).await.map(drop)
             }
             Workload::CpSemaphore => Err(tonic::Status::unimplemented("no etcd semaphore workload")),
+            // Refused up front by `peers::driver`: etcd has no sharded structure.
+            Workload::ShardedIncr | Workload::ShardedIncrEach | Workload::ShardedPut | Workload::ShardedGet => {
+                Err(tonic::Status::unimplemented("no etcd driver for the sharded workloads"))
+            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! The object workloads (`obj-create`, `obj-cas`) are measured against etcd only, as its
 //! transactions on `create_revision` and `mod_revision`; ZooKeeper and Redis are not measured
 //! for them (refused up front), so that each figure sits beside the one peer issue 13 names.
+//! The sharded workloads (`sharded-*`) are measured against Redis only (INCR, SET, GET):
+//! etcd and ZooKeeper have no sharded structure to compare with, so they are refused.
 
 use std::sync::Arc;
 
@@ -21,7 +23,8 @@ mod zookeeper;
 /// The driver of `workload` on peer `system` at `endpoints`.
 pub fn driver(system: System, workload: Workload, endpoints: Vec<String>) -> Result<Arc<dyn Driver>, BenchError> {
     let object_on_non_etcd = workload.is_object() && system != System::Etcd;
-    if workload == Workload::CpSemaphore || system == System::Coterie || object_on_non_etcd {
+    let sharded_on_non_redis = workload.is_sharded() && system != System::Redis;
+    if workload == Workload::CpSemaphore || system == System::Coterie || object_on_non_etcd || sharded_on_non_redis {
         return Err(unsupported(system, workload));
     }
     Ok(match system {
@@ -48,4 +51,21 @@ fn unsupported(system: System, workload: Workload) -> BenchError {
 
 fn connect_error(system: System, endpoints: &[String], reason: impl std::fmt::Display) -> BenchError {
     BenchError::Connect { system: system.to_string(), endpoints: endpoints.join(","), reason: reason.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sharded_workloads_run_beside_redis_only() {
+        let endpoints = || vec!["127.0.0.1:1".to_owned()];
+        for workload in Workload::ALL.into_iter().filter(|w| w.is_sharded()) {
+            assert!(driver(System::Redis, workload, endpoints()).is_ok(), "{workload} on redis");
+            for system in [System::Etcd, System::Zookeeper] {
+                let refused = driver(system, workload, endpoints()).err();
+                assert!(matches!(refused, Some(BenchError::Unsupported { .. })), "{workload} on {system}: {refused:?}");
+            }
+        }
+    }
 }

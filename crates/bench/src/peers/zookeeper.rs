@@ -132,7 +132,13 @@ impl ZkClient {
             }
             Workload::CpLock | Workload::CpLockEach => self.lock_unlock().await,
             // Refused up front by `peers::driver`.
-            Workload::CpSemaphore | Workload::ObjCreate | Workload::ObjCas => Err(Error::Unimplemented),
+            Workload::CpSemaphore
+            | Workload::ObjCreate
+            | Workload::ObjCas
+            | Workload::ShardedIncr
+            | Workload::ShardedIncrEach
+            | Workload::ShardedPut
+            | Workload::ShardedGet => Err(Error::Unimplemented),
         }
     }
 }

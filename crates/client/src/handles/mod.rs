@@ -1,4 +1,5 @@
-//! Typed handles, one per CP structure kind (seed 001's API in async Rust).
+//! Typed handles, one per CP structure kind (seed 001's API in async Rust), and for the
+//! sharded engine's Counter, Map, Set and Queue (seed 000's, in [`sharded`]).
 //!
 //! A handle is a name plus a client: creating one sends nothing, and a structure is
 //! created in its group on its first write.
@@ -8,6 +9,7 @@ mod atomic_reference;
 mod count_down_latch;
 mod fenced_lock;
 mod semaphore;
+pub(crate) mod sharded;
 
 pub use atomic_long::AtomicLong;
 pub use atomic_reference::AtomicReference;

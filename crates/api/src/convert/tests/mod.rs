@@ -309,3 +309,26 @@ fn keep_parked_is_only_accepted_with_a_seq() {
     let unsequenced = crate::convert::to_request("default", &command, Some(session), None).unwrap();
     assert!(unsequenced.into_keep_parked().is_err());
 }
+
+#[test]
+fn a_request_made_sharded_reaches_the_sharded_target_with_its_caller() {
+    use coterie_core::Target;
+    use coterie_core::kinds::counter::CounterCommand;
+
+    let invocation = InvocationId { client: ClientId::MIN, seq: 4 };
+    let command = GroupCommand::Invoke {
+        name: "views".to_owned(),
+        command: StructureCommand::Counter(CounterCommand::Increment(3)),
+    };
+    let request = crate::convert::to_request("default", &command, None, Some(invocation)).unwrap();
+    let routed = request.into_sharded(50).unwrap().into_command().unwrap();
+    assert_eq!(routed.target, Target::Sharded { shards: 50 });
+    assert_eq!(routed.command, command);
+    assert_eq!(routed.caller.invocation, Some(invocation));
+
+    // Zero shards would read as the default on the wire, and sessions do not exist there.
+    let request = crate::convert::to_request("default", &command, None, Some(invocation)).unwrap();
+    assert!(request.into_sharded(0).unwrap_err().to_string().contains("at least one shard"));
+    let request = crate::convert::to_request("default", &command, Some(SessionId(7)), Some(invocation)).unwrap();
+    assert!(request.into_sharded(50).unwrap_err().to_string().contains("without a session"));
+}
