@@ -21,7 +21,7 @@
 use coterie_core::kinds::map::MapCommand;
 use coterie_core::kinds::set::SetCommand;
 use coterie_core::placement::{Layout, PartitionId};
-use coterie_core::{CoreError, GroupCommand, Kind, StructureCommand};
+use coterie_core::{CoreError, GroupCommand, Kind, StructureCommand, entity};
 
 use crate::request::Request;
 
@@ -52,10 +52,15 @@ pub fn partition_of(request: &Request, shards: u32, partitions: u32) -> Result<P
                 .partition(name, &[], partitions)
                 .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
         }
+        // A user entity lives in the partition of its type and id (`coterie_core::entity`).
+        GroupCommand::Entity(call) => {
+            return entity::partition_of(&call.entity_type, &call.id, partitions)
+                .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
+        }
         _ => {
             return Err(CoreError::invalid_request(
                 OPERATION,
-                "only structure calls and create go to a sharded structure (sessions, destroy and cancel are \
+                "only structure calls, entity calls and create go to a sharded structure (sessions, destroy and cancel are \
                  CP-group commands)",
             ));
         }
