@@ -198,6 +198,18 @@ class UploadExpired(CoterieError):
     code = "upload_expired"
 
 
+class UnknownEntityType(CoterieError):
+    """An entity type the serving member has not registered; start every member with it."""
+
+    code = "unknown_entity_type"
+
+
+class EntityPayload(CoterieError):
+    """An entity command (or state) does not match the type registered under its name."""
+
+    code = "entity_payload"
+
+
 class Overflow(CoterieError):
     """64-bit arithmetic would overflow; the value is unchanged."""
 
@@ -299,6 +311,8 @@ _BY_CODE: Dict[str, Type[CoterieError]] = {
         StaleFence,
         RangeNotSatisfiable,
         UploadExpired,
+        UnknownEntityType,
+        EntityPayload,
         Overflow,
         Cancelled,
         ClientWindowPassed,

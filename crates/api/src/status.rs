@@ -96,6 +96,10 @@ pub mod code {
     pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
     /// [`CoreError::UploadExpired`](coterie_core::CoreError::UploadExpired).
     pub const UPLOAD_EXPIRED: &str = "upload_expired";
+    /// [`CoreError::UnknownEntityType`](coterie_core::CoreError::UnknownEntityType).
+    pub const UNKNOWN_ENTITY_TYPE: &str = "unknown_entity_type";
+    /// [`CoreError::EntityPayload`](coterie_core::CoreError::EntityPayload).
+    pub const ENTITY_PAYLOAD: &str = "entity_payload";
     /// This member is not the group's leader; the detail names the leader when known.
     pub const NOT_LEADER: &str = "not_leader";
     /// The service cannot answer now (no quorum, shutting down); retry later.
@@ -175,6 +179,8 @@ pub fn classify(err: &CoreError) -> (&'static str, Code) {
         E::StaleFence { .. } => (code::STALE_FENCE, Code::FailedPrecondition),
         E::RangeNotSatisfiable { .. } => (code::RANGE_NOT_SATISFIABLE, Code::OutOfRange),
         E::UploadExpired { .. } => (code::UPLOAD_EXPIRED, Code::Aborted),
+        E::UnknownEntityType { .. } => (code::UNKNOWN_ENTITY_TYPE, Code::InvalidArgument),
+        E::EntityPayload { .. } => (code::ENTITY_PAYLOAD, Code::InvalidArgument),
     }
 }
 
@@ -231,6 +237,10 @@ fn core_fields(err: &CoreError) -> Vec<(&'static str, String)> {
         }
         E::RangeNotSatisfiable { key, size } => vec![("key", key.clone()), ("size", size.to_string())],
         E::UploadExpired { key, commit_by } => vec![("key", key.clone()), ("commit_by_ms", commit_by.0.to_string())],
+        E::UnknownEntityType { name } => vec![("name", name.clone())],
+        E::EntityPayload { entity_type, what } => {
+            vec![("entity_type", entity_type.clone()), ("what", what.name().to_owned())]
+        }
     }
 }
 
@@ -310,6 +320,8 @@ fn core_from_detail(detail: &ErrorDetail) -> Option<CoreError> {
         code::UPLOAD_EXPIRED => {
             E::UploadExpired { key: f.text("key")?, commit_by: Timestamp(f.parse("commit_by_ms")?) }
         }
+        code::UNKNOWN_ENTITY_TYPE => E::UnknownEntityType { name: f.text("name")? },
+        code::ENTITY_PAYLOAD => E::EntityPayload { entity_type: f.text("entity_type")?, what: f.parse("what")? },
         _ => return None,
     })
 }

@@ -63,6 +63,8 @@ fn every_core_error() -> Vec<CoreError> {
         CoreError::StaleFence { key: "data".to_owned(), presented: 3, highest: u64::MAX },
         CoreError::RangeNotSatisfiable { key: "k".to_owned(), size: 0 },
         CoreError::UploadExpired { key: "big".to_owned(), commit_by: coterie_core::Timestamp(1_700_000_000_000) },
+        CoreError::UnknownEntityType { name: "account ✓".to_owned() },
+        CoreError::EntityPayload { entity_type: "counter".to_owned(), what: coterie_core::EntityPayload::Command },
     ]
 }
 
@@ -100,6 +102,8 @@ fn ordinal(err: &CoreError) -> usize {
         E::StaleFence { .. } => 26,
         E::RangeNotSatisfiable { .. } => 27,
         E::UploadExpired { .. } => 28,
+        E::UnknownEntityType { .. } => 29,
+        E::EntityPayload { .. } => 30,
     }
 }
 
@@ -113,7 +117,7 @@ fn over_the_wire(status: &Status) -> Status {
 #[test]
 fn the_sample_covers_every_variant() {
     let ordinals: Vec<usize> = every_core_error().iter().map(ordinal).collect();
-    assert_eq!(ordinals, (0..29).collect::<Vec<_>>());
+    assert_eq!(ordinals, (0..31).collect::<Vec<_>>());
 }
 
 #[test]
@@ -165,6 +169,8 @@ fn codes_follow_the_table_in_the_proto() {
         ("stale_fence", Code::FailedPrecondition),
         ("range_not_satisfiable", Code::OutOfRange),
         ("upload_expired", Code::Aborted),
+        ("unknown_entity_type", Code::InvalidArgument),
+        ("entity_payload", Code::InvalidArgument),
     ];
     assert_eq!(table, expected);
 

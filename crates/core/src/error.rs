@@ -259,6 +259,65 @@ pub enum CoreError {
         /// When the window closed, by the group's clock.
         commit_by: Timestamp,
     },
+    /// An entity call names a type this member has not registered (see [`crate::entity`]).
+    #[error(
+        "no entity type {name:?} is registered on the member that serves it; register it in the EntityRegistry \
+         every member is started with (the same types on every member), or check the type name"
+    )]
+    UnknownEntityType {
+        /// The type name the call gave.
+        name: String,
+    },
+    /// An entity's command, state or reply did not decode or encode as its registered type's.
+    #[error(
+        "the {what} of entity type {entity_type:?} does not match the type registered under that name; send \
+         commands of the registered type, and start every member with the same build of it"
+    )]
+    EntityPayload {
+        /// The entity type.
+        entity_type: String,
+        /// Which part did not match.
+        what: EntityPayload,
+    },
+}
+
+/// Which part of an entity call did not match its registered type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntityPayload {
+    /// The command the caller sent.
+    Command,
+    /// The entity's stored state.
+    State,
+    /// The reply the entity answered.
+    Reply,
+}
+
+impl EntityPayload {
+    /// The part's name, as messages and the wire say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityPayload::Command => "command",
+            EntityPayload::State => "state",
+            EntityPayload::Reply => "reply",
+        }
+    }
+}
+
+impl std::fmt::Display for EntityPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for EntityPayload {
+    type Err = CoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [EntityPayload::Command, EntityPayload::State, EntityPayload::Reply]
+            .into_iter()
+            .find(|part| part.name() == s)
+            .ok_or_else(|| CoreError::malformed("entity payload name", s.to_owned()))
+    }
 }
 
 impl CoreError {

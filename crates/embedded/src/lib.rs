@@ -9,6 +9,13 @@
 //! and only the network between the members and the client is replaced by in-process
 //! routing. [`EmbeddedTransport`] maps the node's answers onto the client's retry loop, so
 //! leader following and exactly-once retries behave exactly as they do over gRPC.
+//!
+//! An application that wants its own entity types sharded over a real cluster (seed 002)
+//! starts [`Member`]s instead ([`member`]): full nodes on 127.0.0.1, the first forming a
+//! cluster and the others joining it through seeds, each serving the entity types it was
+//! started with, reachable from any member through [`Member::entity`].
+
+pub mod member;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -24,6 +31,26 @@ use openraft::BasicNode;
 use coterie_server::Request;
 use coterie_server::cp::{CpConfig, CpError, CpNode, Router, SystemClock, Transport};
 use coterie_server::engine::{self, CallOptions, Engine, no_sharded_engine};
+
+pub use member::{EmbeddedError, EntityRef, Member, MemberConfig};
+
+/// A fresh random client identity: 128 bits from the operating system's generator (drawn
+/// again in the 2^-128 event of zero, and from the time and a counter should the generator
+/// fail, which it does not on the platforms Coterie runs on).
+pub(crate) fn draw_client_id() -> coterie_core::ClientId {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let mut bytes = [0u8; 16];
+    loop {
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            bytes = (nanos ^ (u128::from(count) << 96) ^ u128::from(std::process::id())).to_le_bytes();
+        }
+        if let Some(id) = coterie_core::ClientId::from_bytes(&bytes) {
+            return id;
+        }
+    }
+}
 
 /// The CP group every embedded node runs (named groups are not built yet).
 const DEFAULT_GROUP: &str = "default";

@@ -12,7 +12,8 @@
 //! follows it.
 
 use coterie_core::{
-    Applied, ApplyCtx, CoreError, Group, GroupConfig, GroupOutput, LogIndex, StateMachine, Timestamp, codec,
+    Applied, ApplyCtx, CoreError, EntityRegistry, Group, GroupConfig, GroupOutput, LogIndex, StateMachine, Timestamp,
+    codec,
 };
 use coterie_storage::{Entry, LogId, LogStore, SnapshotMeta};
 
@@ -55,13 +56,21 @@ impl<S: LogStore> JournaledGroup<S> {
     /// journal records that follow it. Without a snapshot the group is new, and
     /// `config.group` must pass [`GroupConfig::validate`] ([`NodeError::InvalidConfig`]).
     pub fn open(store: S, config: JournalConfig) -> Result<Self, NodeError> {
-        let (group, snapshot_at) = match store.load_snapshot()? {
+        JournaledGroup::open_with(store, config, EntityRegistry::default())
+    }
+
+    /// [`JournaledGroup::open`] for a group that applies commands to the user entities of
+    /// `entities`: given before the replay, so replayed entity commands are applied as they
+    /// were first.
+    pub fn open_with(store: S, config: JournalConfig, entities: EntityRegistry) -> Result<Self, NodeError> {
+        let (mut group, snapshot_at) = match store.load_snapshot()? {
             Some((meta, data)) => {
                 let group = Group::restore(&data).map_err(NodeError::CorruptSnapshot)?;
                 (group, meta.last_included.map_or(0, |id| id.index))
             }
             None => (Group::new(config.group.clone().validate()?), 0),
         };
+        group.set_entity_types(entities);
         let journal_last = store.log_state()?.last.map_or(0, |id| id.index);
         let last = journal_last.max(snapshot_at);
         let mut journaled =

@@ -115,6 +115,7 @@ fn session_request(
         GroupCommand::Create { .. } => return Err(no_rpc("create", "Create (explicit structure configuration)")),
         GroupCommand::Destroy { .. } => return Err(no_rpc("destroy", "Destroy")),
         GroupCommand::Invoke { .. } => return Err(no_rpc("invoke", "this structure command")),
+        GroupCommand::Entity(_) => return Err(no_rpc("entity", "a user entity call")),
     };
     if session.is_some() || invocation.is_some() {
         return Err(ConvertError::invalid(

@@ -22,6 +22,7 @@
 pub mod config;
 pub mod deadlines;
 pub mod dedup;
+mod entities;
 pub mod sessions;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::ctx::ApplyCtx;
 use crate::dedup::{Decision, DedupTable};
+use crate::entity::EntityCall;
 use crate::error::CoreError;
 use crate::machine::{Applied, Effect, Reply, StateMachine};
 use crate::structure::{Structure, StructureCommand, StructureOutput, StructureSpec};
@@ -97,6 +99,11 @@ pub enum GroupCommand {
         /// The parked call.
         invocation: InvocationId,
     },
+    /// Applies a command to a user entity ([`crate::entity`]), creating it with its type's
+    /// factory on first use. Answers [`GroupOutput::Entity`] with the encoded reply for an
+    /// `ask`, [`GroupOutput::Unit`] for a `tell`. Never a read: every entity command is
+    /// journaled, since only the entity knows whether it changes state.
+    Entity(EntityCall),
 }
 
 impl GroupCommand {
@@ -135,6 +142,8 @@ pub enum GroupOutput {
     Unit,
     /// A structure's output.
     Structure(StructureOutput),
+    /// An entity's reply to an `ask`, encoded with the core's codec.
+    Entity(Vec<u8>),
 }
 
 /// The replicated state of one group.
@@ -149,8 +158,13 @@ pub struct Group {
     opens: DedupTable<SessionId>,
     /// Every client's calls, by sequence number: answers resent calls.
     calls: DedupTable<Recorded<GroupOutput>>,
+    /// Every user entity's encoded state, by type and id ([`crate::entity`]).
+    entities: BTreeMap<entities::EntityKey, Vec<u8>>,
     #[serde(skip)]
     deadlines: DeadlineIndex,
+    /// The entity types this group applies commands for: given by its host, not state.
+    #[serde(skip)]
+    types: entities::Types,
 }
 
 impl Default for Group {
@@ -168,7 +182,9 @@ impl Group {
             sessions: SessionTable::default(),
             opens: DedupTable::new(config.client_limits()),
             calls: DedupTable::new(config.call_limits()),
+            entities: BTreeMap::new(),
             deadlines: DeadlineIndex::default(),
+            types: entities::Types::default(),
             config,
         }
     }
@@ -478,6 +494,7 @@ impl StateMachine for Group {
             GroupCommand::Create { name, spec } => self.create(name, spec),
             GroupCommand::Destroy { name } => self.destroy(name, ctx),
             GroupCommand::Cancel { invocation } => self.cancel(invocation, ctx),
+            GroupCommand::Entity(call) => self.entity(call, ctx),
         }
     }
 
@@ -515,7 +532,7 @@ impl StateMachine for Group {
     }
 
     fn restore(bytes: &[u8]) -> Result<Self, CoreError> {
-        let mut group: Group = codec::decode(bytes, "group snapshot")?;
+        let mut group = entities::decode_snapshot(bytes)?;
         let names: Vec<String> = group.structures.keys().cloned().collect();
         for name in names {
             group.reindex(&name);

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use coterie_core::ConfigError;
+use coterie_core::{ConfigError, EntityRegistry};
 
 use crate::cp::CpConfig;
 use crate::gossip::GossipConfig;
@@ -67,6 +67,10 @@ pub struct NodeConfig {
     /// datagram is authenticated with it. It changes nothing in how the CP member table is
     /// committed: gossip suggests, the metadata group decides.
     pub gossip: Option<NodeGossipConfig>,
+    /// The user entity types this member serves ([`coterie_core::entity`]): the same on
+    /// every member, and on every restart (a partition's journal is replayed with them).
+    /// Empty by default: entity calls are then refused, naming the type.
+    pub entities: EntityRegistry,
 }
 
 /// How a node runs gossip membership.
@@ -110,6 +114,7 @@ impl NodeConfig {
             plain: false,
             object_limits: ObjectLimits::default(),
             gossip: None,
+            entities: EntityRegistry::default(),
         }
     }
 }

@@ -360,7 +360,7 @@ impl Node {
         let peers =
             Peers::new(config.members.clone(), config.cp.election_timeout.0).with_secret(config.cluster_secret.clone());
         let (config_id, peers_for_blobs) = (config.id, peers.clone());
-        let shards = Shards::new(storage.clone());
+        let shards = Shards::new(storage.clone()).with_entities(config.entities.clone());
         let inner = Arc::new_cyclic(|this| Inner {
             config,
             members,

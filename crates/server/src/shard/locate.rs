@@ -24,7 +24,7 @@ use coterie_core::kinds::set::SetCommand;
 use std::collections::BTreeSet;
 
 use coterie_core::placement::{Layout, PartitionId, PlacementError, partition_of_shard};
-use coterie_core::{CoreError, GroupCommand, Kind, StructureCommand};
+use coterie_core::{CoreError, GroupCommand, Kind, StructureCommand, entity};
 
 use crate::request::Request;
 
@@ -104,10 +104,16 @@ pub fn locate(request: &Request, shards: u32, partitions: u32) -> Result<Located
                 .map(Located::One)
                 .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
         }
+        // A user entity lives in the partition of its type and id (`coterie_core::entity`).
+        GroupCommand::Entity(call) => {
+            return entity::partition_of(&call.entity_type, &call.id, partitions)
+                .map(Located::One)
+                .map_err(|err| CoreError::invalid_request(OPERATION, err.to_string()));
+        }
         _ => {
             return Err(CoreError::invalid_request(
                 OPERATION,
-                "only structure calls and create go to a sharded structure (sessions, destroy and cancel are \
+                "only structure calls, entity calls and create go to a sharded structure (sessions, destroy and cancel are \
                  CP-group commands)",
             ));
         }

@@ -48,8 +48,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use coterie_core::EngineError;
 use coterie_core::placement::{PartitionId, PartitionTable};
+use coterie_core::{EngineError, EntityRegistry};
 use coterie_storage::RedbStorage;
 use tokio::sync::OnceCell;
 
@@ -65,6 +65,8 @@ pub use table::{PARTITIONS, member_view, next_table};
 pub struct Shards {
     replicas: Mutex<BTreeMap<PartitionId, Arc<OnceCell<Arc<Replica>>>>>,
     storage: Mutex<Option<RedbStorage>>,
+    /// The user entity types every replica applies.
+    entities: EntityRegistry,
     stopping: AtomicBool,
     /// The last partition table decoded, with the register bytes it was decoded from: every
     /// call locates its partition in the table, and the table changes rarely.
@@ -77,6 +79,11 @@ impl Shards {
     /// Replicas kept in `storage` (the node's redb file), or in memory without it.
     pub fn new(storage: Option<RedbStorage>) -> Self {
         Shards { storage: Mutex::new(storage), ..Shards::default() }
+    }
+
+    /// These shards, their replicas applying the user entity types of `entities`.
+    pub fn with_entities(self, entities: EntityRegistry) -> Self {
+        Shards { entities, ..self }
     }
 
     /// The replica of `partition`, opened (and its journal replayed) if it is not open yet,
@@ -95,10 +102,11 @@ impl Shards {
 
     async fn open(&self, partition: PartitionId, epoch: u64, owner: u64) -> Result<Arc<Replica>, EngineError> {
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let entities = self.entities.clone();
         let stopped = |reason: String| EngineError::Stopped { reason: format!("{partition} could not open: {reason}") };
         let opened = tokio::task::spawn_blocking(move || {
             let log = PartitionLog::open(storage.as_ref(), partition).map_err(|err| err.to_string())?;
-            Replica::open(partition, log, epoch, owner).map_err(|err| err.to_string())
+            Replica::open_with(partition, log, epoch, owner, entities).map_err(|err| err.to_string())
         })
         .await
         .map_err(|err| stopped(err.to_string()))?
@@ -150,13 +158,14 @@ impl Shards {
     ) -> Result<(), EngineError> {
         self.evict(partition);
         let storage = self.storage.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let entities = self.entities.clone();
         let stopped =
             |reason: String| EngineError::Stopped { reason: format!("{partition} could not be installed: {reason}") };
         let replica = tokio::task::spawn_blocking(move || {
             let mut log = PartitionLog::open(storage.as_ref(), partition).map_err(|err| err.to_string())?;
             let last = coterie_storage::LogId::new(epoch, from, handoff.index);
             log.install(last, &handoff.snapshot).map_err(|err| err.to_string())?;
-            Replica::open(partition, log, epoch, owner).map_err(|err| err.to_string())
+            Replica::open_with(partition, log, epoch, owner, entities).map_err(|err| err.to_string())
         })
         .await
         .map_err(|err| stopped(err.to_string()))?

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use coterie_core::placement::PartitionId;
-use coterie_core::{Effect, EngineError, GroupCommand, GroupOutput, Reply, Timestamp};
+use coterie_core::{Effect, EngineError, EntityRegistry, GroupCommand, GroupOutput, Reply, Timestamp};
 use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::AbortHandle;
@@ -265,6 +265,9 @@ pub struct Handoff {
 /// A partition's replica on its owner.
 pub struct Replica {
     shared: Arc<Shared>,
+    /// The entity types this replica applies: an entity call is checked against them
+    /// before it is journaled.
+    entities: EntityRegistry,
     /// The task that ticks the partition's deadlines, started on first need.
     ticker: OnceLock<AbortHandle>,
 }
@@ -284,7 +287,20 @@ impl Replica {
         epoch: u64,
         owner: u64,
     ) -> Result<Replica, crate::error::NodeError> {
-        let mut group = JournaledGroup::open(log, JournalConfig::default())?;
+        Replica::open_with(partition, log, epoch, owner, EntityRegistry::default())
+    }
+
+    /// [`Replica::open`] for a member serving the user entity types of `entities`: they
+    /// apply the partition's entity commands, on replay too, and a call naming a type that
+    /// is not among them is refused before it is journaled.
+    pub fn open_with(
+        partition: PartitionId,
+        log: PartitionLog,
+        epoch: u64,
+        owner: u64,
+        entities: EntityRegistry,
+    ) -> Result<Replica, crate::error::NodeError> {
+        let mut group = JournaledGroup::open_with(log, JournalConfig::default(), entities.clone())?;
         group.stamp_with(epoch, owner);
         let orphans: Vec<Request> = group
             .group()
@@ -305,7 +321,7 @@ impl Replica {
             closed: AtomicBool::new(false),
             sealed: AtomicBool::new(false),
         });
-        let replica = Replica { shared, ticker: OnceLock::new() };
+        let replica = Replica { shared, entities, ticker: OnceLock::new() };
         // On a runtime's thread (blocking ones included) the ticker starts now, so leases
         // and timeouts replayed from the journal fire without waiting for a call.
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -409,6 +425,10 @@ impl Engine for Replica {
     fn call(&self, request: Request, options: CallOptions) -> BoxFuture<'_, Result<GroupOutput, EngineError>> {
         Box::pin(async move {
             options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
+            // Refused here, not journaled: an unknown type or a command that does not decode.
+            if let GroupCommand::Entity(call) = &request.command {
+                self.entities.check(call).map_err(EngineError::Core)?;
+            }
             self.start_ticker();
             let shared = &self.shared;
             let timeout = options.timeout.max(Duration::from_millis(1));

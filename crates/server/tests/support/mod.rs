@@ -68,6 +68,8 @@ pub struct Cluster {
     limits: coterie_server::object::ObjectLimits,
     /// Whether the members run gossip (on loopback UDP, joining through the running ones).
     gossip: bool,
+    /// The user entity types every member serves.
+    entities: coterie_core::EntityRegistry,
     /// The running nodes, by member id.
     pub nodes: BTreeMap<u64, Node>,
 }
@@ -97,8 +99,16 @@ impl Cluster {
         }
         let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
         let dirs = durable.then(|| (0..size).map(|_| tempfile::tempdir().unwrap()).collect());
-        let mut cluster =
-            Cluster { members, joined: BTreeSet::new(), dirs, cp, limits, gossip: false, nodes: BTreeMap::new() };
+        let mut cluster = Cluster {
+            members,
+            joined: BTreeSet::new(),
+            dirs,
+            cp,
+            limits,
+            gossip: false,
+            entities: coterie_core::EntityRegistry::default(),
+            nodes: BTreeMap::new(),
+        };
         for id in (1..=size).rev() {
             let listener = listeners.remove(&id).unwrap();
             let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
@@ -118,6 +128,7 @@ impl Cluster {
         config.cluster_secret = Some(CLUSTER_SECRET.to_owned());
         config.cp = self.cp.clone();
         config.object_limits = self.limits;
+        config.entities = self.entities.clone();
         config.data_dir = self.dirs.as_ref().map(|dirs| dirs[usize::try_from(id - 1).unwrap()].path().to_path_buf());
         if self.gossip {
             // A new UDP port each start; the running members are the seeds.
@@ -125,6 +136,33 @@ impl Cluster {
             config.gossip = Some(NodeGossipConfig::new("127.0.0.1:0".parse().unwrap(), seeds.collect()));
         }
         config
+    }
+
+    /// `size` members with [`cp_config`], on data directories if `durable`, serving the
+    /// user entity types of `entities` (restarts and joins too).
+    pub async fn start_with_entities(size: u64, durable: bool, entities: coterie_core::EntityRegistry) -> Cluster {
+        let mut listeners = BTreeMap::new();
+        for id in 1..=size {
+            listeners.insert(id, bind("127.0.0.1:0".parse().unwrap()));
+        }
+        let members = listeners.iter().map(|(id, l)| (*id, l.local_addr().unwrap().to_string())).collect();
+        let dirs = durable.then(|| (0..size).map(|_| tempfile::tempdir().unwrap()).collect());
+        let mut cluster = Cluster {
+            members,
+            joined: BTreeSet::new(),
+            dirs,
+            cp: cp_config(),
+            limits: coterie_server::object::ObjectLimits::default(),
+            gossip: false,
+            entities,
+            nodes: BTreeMap::new(),
+        };
+        for id in (1..=size).rev() {
+            let listener = listeners.remove(&id).unwrap();
+            let node = Node::start_with_listener(cluster.config(id), listener).await.unwrap();
+            cluster.nodes.insert(id, node);
+        }
+        cluster
     }
 
     /// `size` CP members on data directories, with [`cp_config`], running gossip: the
@@ -144,6 +182,7 @@ impl Cluster {
             cp: cp_config(),
             limits,
             gossip: true,
+            entities: coterie_core::EntityRegistry::default(),
             nodes: BTreeMap::new(),
         };
         for id in 1..=size {
