@@ -1842,6 +1842,18 @@ class AbortMultipartUploadResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class HandoffRequest(_message.Message):
+    __slots__ = ("message",)
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    message: bytes
+    def __init__(self, message: _Optional[bytes] = ...) -> None: ...
+
+class HandoffResponse(_message.Message):
+    __slots__ = ("answer",)
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    answer: bytes
+    def __init__(self, answer: _Optional[bytes] = ...) -> None: ...
+
 class ForwardRequest(_message.Message):
     __slots__ = ("call",)
     CALL_FIELD_NUMBER: _ClassVar[int]

@@ -4600,8 +4600,10 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Removes a member: a CP member is taken out of every CP group's voters, then marked
-        removed. Its id is never used again.
+        """Removes a member: the sharded partitions on it move to the other members first (the
+        call fails with `unavailable`, the member left Leaving, if they have not within its
+        deadline: send it again), then a CP member is taken out of every CP group's voters, and
+        it is marked removed. Its id is never used again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -5796,6 +5798,11 @@ class PartitionServiceStub:
                 request_serializer=coterie_dot_v1_dot_coterie__pb2.ForwardRequest.SerializeToString,
                 response_deserializer=coterie_dot_v1_dot_coterie__pb2.ForwardResponse.FromString,
                 _registered_method=True)
+        self.Handoff = channel.unary_unary(
+                '/coterie.v1.PartitionService/Handoff',
+                request_serializer=coterie_dot_v1_dot_coterie__pb2.HandoffRequest.SerializeToString,
+                response_deserializer=coterie_dot_v1_dot_coterie__pb2.HandoffResponse.FromString,
+                _registered_method=True)
 
 
 class PartitionServiceServicer:
@@ -5815,6 +5822,14 @@ class PartitionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Handoff(self, request, context):
+        """Moves a partition: its old owner hands the sealed state to the new owner (Install),
+        then asks the metadata leader to commit the move (FinishMove).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PartitionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -5822,6 +5837,11 @@ def add_PartitionServiceServicer_to_server(servicer, server):
                     servicer.Forward,
                     request_deserializer=coterie_dot_v1_dot_coterie__pb2.ForwardRequest.FromString,
                     response_serializer=coterie_dot_v1_dot_coterie__pb2.ForwardResponse.SerializeToString,
+            ),
+            'Handoff': grpc.unary_unary_rpc_method_handler(
+                    servicer.Handoff,
+                    request_deserializer=coterie_dot_v1_dot_coterie__pb2.HandoffRequest.FromString,
+                    response_serializer=coterie_dot_v1_dot_coterie__pb2.HandoffResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -5858,6 +5878,33 @@ class PartitionService:
             '/coterie.v1.PartitionService/Forward',
             coterie_dot_v1_dot_coterie__pb2.ForwardRequest.SerializeToString,
             coterie_dot_v1_dot_coterie__pb2.ForwardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Handoff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/coterie.v1.PartitionService/Handoff',
+            coterie_dot_v1_dot_coterie__pb2.HandoffRequest.SerializeToString,
+            coterie_dot_v1_dot_coterie__pb2.HandoffResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -293,7 +293,7 @@ impl Inner {
 
     /// On the metadata leader: commits the end of `partition`'s move of `epoch`.
     async fn finish_move(&self, partition: PartitionId, epoch: u64) -> Result<GroupOutput, EngineError> {
-        let node = self.metadata().ok_or_else(|| EngineError::Redirect { member: None, address: None })?;
+        let node = self.metadata().ok_or(EngineError::Redirect { member: None, address: None })?;
         if !node.raft().is_leader() {
             let leader = node.leader();
             return Err(EngineError::Redirect {
