@@ -49,6 +49,7 @@ mod members;
 mod object_service;
 mod raft_client;
 mod raft_service;
+mod router;
 mod scatter;
 mod sharded;
 mod sharded_entry;
@@ -64,14 +65,13 @@ use coterie_core::placement::{PartitionId, PartitionTable};
 use coterie_core::{EngineError, GroupOutput, Target};
 use coterie_storage::blob::{BlobStore, FileBlobStore, MemoryBlobStore};
 use coterie_storage::{MemoryLog, RedbStorage, StorageError, StorageWatch};
-use futures_util::future::BoxFuture;
 use openraft::BasicNode;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, OnceCell, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::cp::{CpConfig, CpNode, RaftRegistry, RaftWire, RemoteTransport, SystemClock, Transport};
-use crate::engine::{CallOptions, Engine, Router};
+use crate::engine::CallOptions;
 use crate::gossip::{GossipDriver, GossipHandle, GossipView};
 use crate::object::Blobs;
 use crate::request::Request;
@@ -130,42 +130,6 @@ struct Inner {
 /// group, which the public API refuses, is hosted like any other.
 fn hosted_group(group: &str) -> Result<String, ConvertError> {
     if group == METADATA_GROUP { Ok(group.to_owned()) } else { resolve_group(group) }
-}
-
-/// The node's router: a CP target is served by this node's replica of the group (started if
-/// it is not running yet), a call it redirects forwarded to the group's leader
-/// (`host/cp_forward.rs`); a sharded target by the replica of its partition if this member
-/// owns it, else forwarded one hop to the owner (`host/sharded.rs`).
-impl Router for Inner {
-    fn route<'a>(
-        &'a self,
-        target: &'a Target,
-        request: &'a Request,
-    ) -> BoxFuture<'a, Result<Arc<dyn Engine>, EngineError>> {
-        Box::pin(async move {
-            match target {
-                Target::Cp { group } => {
-                    // The faces refuse the metadata group already; this keeps it so for any new face.
-                    let group = resolve_group(group).map_err(HostError::from)?;
-                    let local = match self.group(&group).await {
-                        Ok(node) => Ok(node),
-                        // No replica here, but a CP member to forward to (`host/cp_forward.rs`).
-                        Err(err @ (HostError::PlainMember { .. } | HostError::Removed { .. })) => Err(err.into()),
-                        Err(err) => return Err(err.into()),
-                    };
-                    let entry = cp_forward::CpEntry {
-                        group,
-                        local,
-                        me: self.config.id,
-                        peers: self.peers.clone(),
-                        forwarded: Arc::clone(&self.forwarded),
-                    };
-                    Ok(Arc::new(entry) as Arc<dyn Engine>)
-                }
-                Target::Sharded { shards } => self.route_sharded(*shards, request).await,
-            }
-        })
-    }
 }
 
 impl Inner {
