@@ -288,6 +288,8 @@ async fn remove_member(cluster: &Cluster, first: u64, id: u64) {
     }
 }
 
+/// A member that is stopped, then removed, cannot hand its partitions over (a running one
+/// does: `sharded_moves.rs`): what only it held is lost, naming it, never recreated empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_partitions_of_a_removed_member_are_lost_naming_it_never_recreated_empty() {
     let mut cluster = Cluster::start(3).await;
@@ -298,6 +300,7 @@ async fn the_partitions_of_a_removed_member_are_lost_naming_it_never_recreated_e
         let put = MapCommand::Put { key: key.clone(), value: b"v".to_vec() };
         cluster.nodes[&2].call(&target(), invoke("m", StructureCommand::Map(put), None), options()).await.unwrap();
     }
+    cluster.stop(3).await;
     remove_member(&cluster, 1, 3).await;
     eventually("members 1 and 2 apply a table where member 3 is down", async || {
         [1, 2].iter().all(|id| {
