@@ -183,6 +183,33 @@ fn waiting(group: &Group, name: &str) -> usize {
     }
 }
 
+/// A call made the moment a group starts, before any election has ended, waits for one to
+/// name a leader instead of answering "no leader is known" (which a stock gRPC client behind
+/// a forwarding member got as `UNAVAILABLE` on its first call to every new group: the CI
+/// failure of `forwarding::a_plain_member_forwards_cp_calls`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_before_the_first_election_waits_for_a_leader() {
+    let (_router, nodes) = memory_cluster(Arc::new(SystemClock), config()).await;
+    let calls = nodes.iter().map(|node| {
+        let node = Arc::clone(node);
+        tokio::spawn(async move { (node.call(Request::internal(increment("fresh")), CALL).await, node.id()) })
+    });
+    let mut served = 0;
+    for call in calls.collect::<Vec<_>>() {
+        match call.await.unwrap() {
+            (Ok(_), _) => served += 1,
+            (Err(CpError::NotLeader { leader: Some(_) }), _) => {}
+            (other, id) => panic!("node {id} answered {other:?} instead of waiting for the election"),
+        }
+    }
+    assert_eq!(served, 1, "exactly the elected leader served its call");
+    let read = nodes[0].read(Request::internal(increment("fresh")), CALL).await;
+    assert!(!matches!(read, Err(CpError::NotLeader { leader: None })), "{read:?}");
+    for node in &nodes {
+        node.shutdown().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_form_a_cluster_and_replicate_increments() {
     let (_router, nodes) = memory_cluster(Arc::new(SystemClock), config()).await;

@@ -28,7 +28,11 @@
 //!
 //! [`CpNode::call`] stamps the request with this node's clock, proposes it, and answers
 //! when it is applied. Only the leader proposes; other members answer
-//! [`CpError::NotLeader`] with the leader's address. A call that parks is completed
+//! [`CpError::NotLeader`] with the leader's address. A member that knows no leader (the
+//! group was just created, or an election runs) first waits, bounded by the call's deadline
+//! and [`LEADER_WAIT_ELECTIONS`] election timeouts, for one to be known: a caller that
+//! cannot follow redirects (a stock gRPC client behind a forwarding member) would otherwise
+//! be refused the first call to every new group. A call that parks is completed
 //! through the node's [`Waiters`]; if its deadline passes first the node proposes
 //! `Cancel` for it, so the structure forgets the waiter. So it does when the call's future
 //! is dropped before it answers (a gRPC client that disconnects drops its handler): the
@@ -68,6 +72,11 @@ use super::state_machine::{CpStateMachine, SharedState};
 use super::types::{CpResponse, CpTypes};
 use crate::request::{JournalRecord, Request};
 use crate::waiters::{Registration, Waiters, WakeResult};
+
+/// How many (maximum) election timeouts a call waits on a member that knows no leader
+/// before it answers [`CpError::NotLeader`] naming nobody: enough for a split vote and a
+/// second round, short enough that a member cut off from the others answers promptly.
+pub const LEADER_WAIT_ELECTIONS: u32 = 3;
 
 /// One member of the `default` CP group.
 pub struct CpNode {
@@ -245,6 +254,7 @@ impl CpNode {
         abandon: Abandon,
     ) -> Result<GroupOutput, CpError> {
         let mut waited_for_lease = false;
+        let mut waited_for_leader = false;
         let response = loop {
             let record = JournalRecord { now: self.clock.now(), request: request.clone() };
             let propose_deadline = deadline.min(Instant::now() + self.config.propose_timeout);
@@ -259,6 +269,13 @@ impl CpNode {
                     // still unacknowledged after that answers NotLeader so the caller moves on.
                     waited_for_lease = true;
                     self.await_lease(deadline.min(Instant::now() + self.config.election_timeout.1)).await;
+                }
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))))
+                    if forward.leader_id.is_none() && !waited_for_leader =>
+                {
+                    // No leader known: nothing was appended. Wait once for an election to name one.
+                    waited_for_leader = true;
+                    self.await_leader(deadline).await;
                 }
                 Ok(Err(err)) => return Err(self.write_error(err)),
                 Ok(Ok(response)) => break response.data,
@@ -283,7 +300,17 @@ impl CpNode {
         if !request.command.is_read() {
             return self.call(request, timeout).await;
         }
-        match tokio::time::timeout(timeout, self.raft.ensure_linearizable(ReadPolicy::ReadIndex)).await {
+        let deadline = Instant::now() + timeout;
+        let mut answer = tokio::time::timeout(timeout, self.raft.ensure_linearizable(ReadPolicy::ReadIndex)).await;
+        if let Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(forward)))) = &answer
+            && forward.leader_id.is_none()
+        {
+            // As for a write: wait once for an election to name a leader.
+            self.await_leader(deadline).await;
+            let left = deadline.saturating_duration_since(Instant::now());
+            answer = tokio::time::timeout(left, self.raft.ensure_linearizable(ReadPolicy::ReadIndex)).await;
+        }
+        match answer {
             Err(_) => Err(CpError::Timeout { timeout }),
             Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(forward)))) => {
                 Err(CpError::NotLeader { leader: self.address(forward.leader_id) })
@@ -330,6 +357,14 @@ impl CpNode {
             .wait(Some(remaining))
             .metrics(|m| m.state != ServerState::Leader || m.last_quorum_acked != before, "a quorum acknowledges")
             .await;
+    }
+
+    /// Waits until this node knows a leader, at most until `deadline` and
+    /// [`LEADER_WAIT_ELECTIONS`] election timeouts.
+    async fn await_leader(&self, deadline: Instant) {
+        let bound = self.config.election_timeout.1 * LEADER_WAIT_ELECTIONS;
+        let remaining = deadline.min(Instant::now() + bound).saturating_duration_since(Instant::now());
+        let _ = self.raft.wait(Some(remaining)).metrics(|m| m.current_leader.is_some(), "a leader is known").await;
     }
 
     async fn await_wake(
