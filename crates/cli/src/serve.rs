@@ -151,10 +151,11 @@ async fn leave(config: &ServeConfig, node: &Node) -> anyhow::Result<()> {
     endpoints.extend(node.members().addresses().into_iter().filter(|(member, _)| *member != id).map(|(_, a)| a));
     let deadline = tokio::time::Instant::now() + timeout;
     let message = coterie_api::pb::RemoveMemberRequest { id };
-    let removed = crate::admin::call(&endpoints, config.cluster_secret.as_deref(), deadline, async |client, request| {
-        client.remove_member(request(message)).await.map(|response| response.into_inner().members)
-    })
-    .await;
+    let removed =
+        crate::admin::call(&endpoints, config.cluster_secret.as_deref(), deadline, async |client, request| {
+            client.remove_member(request(message)).await.map(|response| response.into_inner().members)
+        })
+        .await;
     match removed {
         Ok(_) => {
             if let Some(dir) = &config.data_dir {
@@ -162,11 +163,16 @@ async fn leave(config: &ServeConfig, node: &Node) -> anyhow::Result<()> {
                 std::fs::write(dir.join(LEFT_FILE), note)
                     .with_context(|| format!("member {id} left the cluster but cannot mark {}", dir.display()))?;
             }
-            println!("member {id} left the cluster in {:?}: its partitions are on the other members", started.elapsed());
+            println!(
+                "member {id} left the cluster in {:?}: its partitions are on the other members",
+                started.elapsed()
+            );
             Ok(())
         }
         Err(err) => {
-            let held = node.partition_table().map_or(0, |table| table.iter().filter(|(_, e)| e.state.holder() == Some(id)).count());
+            let held = node
+                .partition_table()
+                .map_or(0, |table| table.iter().filter(|(_, e)| e.state.holder() == Some(id)).count());
             Err(anyhow::anyhow!(
                 "member {id} could not leave the cluster within {timeout:?} ({err}); it stopped anyway, and the {held} \
                  partitions it still holds are lost until it is started again on its data directory (then leave \

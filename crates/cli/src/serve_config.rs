@@ -292,7 +292,12 @@ impl ServeArgs {
     }
 
     /// The settings of a member started with the whole member list (`members`).
-    fn merge_static(&self, id: u64, file: ServeFile, cluster_secret: Option<String>) -> Result<ServeConfig, ConfigError> {
+    fn merge_static(
+        &self,
+        id: u64,
+        file: ServeFile,
+        cluster_secret: Option<String>,
+    ) -> Result<ServeConfig, ConfigError> {
         let entries = if self.members.is_empty() { &file.members } else { &self.members };
         let members = parse_members(entries)?;
         if members.is_empty() {

@@ -192,7 +192,10 @@ fn seeds_alone_gossip_on_the_listen_port_and_join_through_the_seeds() {
         ..ServeArgs { seeds: seeds(&["10.0.0.1:7101"]), id: Some(4), ..ServeArgs::default() }
     };
     let gossip = wildcard.merge(ServeFile::default()).unwrap().gossip.unwrap();
-    assert_eq!((gossip.bind, gossip.advertise), ("0.0.0.0:7104".parse().unwrap(), Some("10.0.0.4:7104".parse().unwrap())));
+    assert_eq!(
+        (gossip.bind, gossip.advertise),
+        ("0.0.0.0:7104".parse().unwrap(), Some("10.0.0.4:7104".parse().unwrap()))
+    );
     // Seeds naming only this member, or not HOST:PORT, are refused with what to do.
     let alone = ServeArgs {
         id: Some(4),

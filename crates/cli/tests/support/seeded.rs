@@ -52,8 +52,7 @@ impl Seeded {
         let ports = free_ports(total as usize);
         let ports = (1..=total).zip(ports).collect();
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut cluster =
-            Seeded { cp, ports, leave: leave.iter().copied().collect(), children: BTreeMap::new(), dir };
+        let mut cluster = Seeded { cp, ports, leave: leave.iter().copied().collect(), children: BTreeMap::new(), dir };
         for id in random_order(total) {
             cluster.spawn(id);
         }
@@ -78,10 +77,8 @@ impl Seeded {
     /// The `coterie serve` arguments of member `id` (the same on every start).
     pub fn args(&self, id: u64) -> Vec<String> {
         let data = self.dir.path().join(format!("m{id}"));
-        let mut args: Vec<String> = ["serve", "--id", &id.to_string(), "--seeds", &self.seeds()]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let mut args: Vec<String> =
+            ["serve", "--id", &id.to_string(), "--seeds", &self.seeds()].into_iter().map(str::to_owned).collect();
         if id <= self.cp {
             let members: Vec<String> = (1..=self.cp).map(|m| format!("{m}={}", self.endpoint(m))).collect();
             args.extend(["--members".to_owned(), members.join(",")]);
