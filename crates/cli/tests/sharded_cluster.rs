@@ -322,3 +322,21 @@ fn five_members_through_seeds_restart_on_their_data_and_one_leaves_gracefully_wi
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("left the cluster when it was stopped"), "{}", text(&again.stderr));
 }
+
+#[test]
+fn a_member_started_before_the_cp_members_keeps_trying_to_join_through_the_seeds() {
+    let rt = runtime();
+    let mut cluster = Seeded::unstarted(3, 4, &[]);
+    // Member 4 first, alone: no seed answers. It serves its port meanwhile (Raft must reach
+    // it once it is added) and keeps asking.
+    cluster.spawn(4);
+    until(&cluster, "member 4 answers on its port while it waits to join", || {
+        rt.block_on(member_states(&cluster.endpoint(4))).map(|_| ())
+    });
+    assert!(cluster.running(4), "member 4 gave up joining with no seed up\n{}", cluster.log(4));
+    for id in support::seeded::random_order(3) {
+        cluster.spawn(id);
+    }
+    wait_for_members(&cluster, 4);
+    assert!(cluster.log(4).contains("member 4 serving on"), "{}", cluster.log(4));
+}

@@ -49,14 +49,24 @@ impl Seeded {
     /// Starts `total` members, the first `cp` of them CP members, in a random order; the
     /// members in `leave` leave the cluster when stopped with SIGTERM.
     pub fn start(cp: u64, total: u64, leave: &[u64]) -> Seeded {
-        let ports = free_ports(total as usize);
-        let ports = (1..=total).zip(ports).collect();
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut cluster = Seeded { cp, ports, leave: leave.iter().copied().collect(), children: BTreeMap::new(), dir };
+        let mut cluster = Seeded::unstarted(cp, total, leave);
         for id in random_order(total) {
             cluster.spawn(id);
         }
         cluster
+    }
+
+    /// The same cluster's addresses and directories, with no member started yet.
+    pub fn unstarted(cp: u64, total: u64, leave: &[u64]) -> Seeded {
+        let ports = free_ports(total as usize);
+        let ports = (1..=total).zip(ports).collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        Seeded { cp, ports, leave: leave.iter().copied().collect(), children: BTreeMap::new(), dir }
+    }
+
+    /// Whether member `id`'s process is still running.
+    pub fn running(&mut self, id: u64) -> bool {
+        self.children.get_mut(&id).is_some_and(|child| matches!(child.try_wait(), Ok(None)))
     }
 
     /// Member `id`'s `127.0.0.1:PORT`.
