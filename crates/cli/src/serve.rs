@@ -169,6 +169,10 @@ async fn leave(config: &ServeConfig, node: &Node) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Err(coterie_api::status::ApiError::Core(refusal)) => Err(anyhow::anyhow!(
+            "member {id} stopped without leaving the cluster: the leave was refused ({refusal}); it is still a \
+             member, and its partitions are lost until it is started again on its data directory"
+        )),
         Err(err) => {
             let held = node
                 .partition_table()
