@@ -121,7 +121,7 @@ type Client = AdminServiceClient<tonic::transport::Channel>;
 
 /// Sends `rpc` to the endpoints in turn, following `not_leader` to the leader it names,
 /// until it succeeds, is refused, or `deadline` passes.
-async fn call<T>(
+pub(crate) async fn call<T>(
     endpoints: &[String],
     secret: Option<&str>,
     deadline: Instant,

@@ -2,8 +2,28 @@
 //!
 //! Both stop cleanly on Ctrl-C (SIGINT) or SIGTERM, so scripts that stop a member by PID get
 //! the same orderly shutdown (Raft stepping down, storage closed) as a person at a terminal.
-//! A member running gossip (`--gossip`) leaves the gossip cluster first (`Node::shutdown`):
-//! the others see it Leaving and Left, not crashed.
+//! A member running gossip (`--seeds`, `--gossip`) leaves the gossip cluster first
+//! (`Node::shutdown`): the others see it Leaving and Left, not crashed.
+//!
+//! What a stop means for the member's partitions, and why there are two kinds:
+//!
+//! - **A plain stop** (the default) keeps the member in the cluster: it is still a voter of
+//!   every CP group, so a restart on its data directory simply resumes (its CP replicas
+//!   catch up, its journaled partitions are replayed). Meanwhile the partitions only it
+//!   holds are unavailable: with gossip, the metadata leader commits it Down and they are
+//!   refused as lost, naming it, until it is back (never recreated empty). This is the
+//!   right stop for a restart, an upgrade or a reboot.
+//! - **`--leave-on-shutdown`** makes SIGTERM what Hazelcast's graceful shutdown is: before it
+//!   stops, the member asks the metadata leader to remove it (`AdminService.RemoveMember`
+//!   of itself, the redirects followed), which hands every partition it owns to the other
+//!   members (`host/handoff.rs`) and takes it out of every CP group's voters, bounded by
+//!   `--shutdown-timeout`. No partition is lost, and the cluster's quorum size shrinks
+//!   with it. Its id is then never used again (the member table never reuses an id, so a
+//!   stale process cannot pass for it): to come back it starts with a new id and an empty
+//!   data directory, through `--seeds`; started again on the old data directory it refuses
+//!   to start and says so (the `left` file there). If the leave does not finish in time
+//!   (no metadata leader, a partition too large to move), the member stops anyway and
+//!   says what is left: its remaining partitions are then lost until it returns.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,7 +38,10 @@ use tokio::sync::watch;
 
 use crate::Outcome;
 use crate::local_cluster::{DataDir, LocalCluster};
-use crate::serve_config::ServeArgs;
+use crate::serve_config::{ServeArgs, ServeConfig};
+
+/// The file in the data directory that says this member left the cluster on shutdown.
+const LEFT_FILE: &str = "left";
 
 /// Waits for Ctrl-C or SIGTERM.
 async fn stop_signal() -> anyhow::Result<()> {
@@ -36,6 +59,13 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let s3 = args.s3.resolve()?;
     if let Some(dir) = &config.data_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        if dir.join(LEFT_FILE).exists() {
+            anyhow::bail!(
+                "member {} left the cluster when it was stopped (--leave-on-shutdown) and its id is not used again; \
+                 start it with a new --id and an empty --data-dir (for example through --seeds) to add it back",
+                config.id
+            );
+        }
     }
     if config.cluster_secret.is_none() {
         eprintln!(
@@ -52,7 +82,7 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
             advertise: gossip.advertise,
             ..NodeGossipConfig::new(gossip.bind, gossip.seeds)
         }),
-        ..NodeConfig::new(config.id, config.listen, config.members)
+        ..NodeConfig::new(config.id, config.listen, config.members.clone())
     };
     if !config.join.is_empty() {
         println!("member {} joining the cluster through {}", config.id, config.join.join(", "));
@@ -94,12 +124,66 @@ pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         }
     };
     println!("member {} stopping", config.id);
+    let left = if config.leave_on_shutdown && !removed_already(&node) { leave(&config, &node).await } else { Ok(()) };
     if let Some(gateway) = gateway {
         gateway.stop();
     }
     node.shutdown().await;
     stopped?;
+    left?;
     Ok(Outcome::Done)
+}
+
+/// Whether the committed table says this member was removed already.
+fn removed_already(node: &Node) -> bool {
+    node.members().get(node.id()).is_some_and(|record| record.state == coterie_core::MemberState::Removed)
+}
+
+/// Leaves the cluster before stopping (`--leave-on-shutdown`): asks the metadata leader,
+/// through this member and then the others it knows, to remove this member (its partitions
+/// are handed over first), within `--shutdown-timeout`, and marks the data directory.
+async fn leave(config: &ServeConfig, node: &Node) -> anyhow::Result<()> {
+    let id = config.id;
+    let timeout = config.shutdown_timeout;
+    println!("member {id} leaving the cluster: handing its partitions to the others (at most {timeout:?})");
+    let started = std::time::Instant::now();
+    let mut endpoints = vec![node.local_addr().to_string()];
+    endpoints.extend(node.members().addresses().into_iter().filter(|(member, _)| *member != id).map(|(_, a)| a));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let message = coterie_api::pb::RemoveMemberRequest { id };
+    let removed =
+        crate::admin::call(&endpoints, config.cluster_secret.as_deref(), deadline, async |client, request| {
+            client.remove_member(request(message)).await.map(|response| response.into_inner().members)
+        })
+        .await;
+    match removed {
+        Ok(_) => {
+            if let Some(dir) = &config.data_dir {
+                let note = "this member left the cluster on shutdown (--leave-on-shutdown); its id is not used again\n";
+                std::fs::write(dir.join(LEFT_FILE), note)
+                    .with_context(|| format!("member {id} left the cluster but cannot mark {}", dir.display()))?;
+            }
+            println!(
+                "member {id} left the cluster in {:?}: its partitions are on the other members",
+                started.elapsed()
+            );
+            Ok(())
+        }
+        Err(coterie_api::status::ApiError::Core(refusal)) => Err(anyhow::anyhow!(
+            "member {id} stopped without leaving the cluster: the leave was refused ({refusal}); it is still a \
+             member, and its partitions are lost until it is started again on its data directory"
+        )),
+        Err(err) => {
+            let held = node
+                .partition_table()
+                .map_or(0, |table| table.iter().filter(|(_, e)| e.state.holder() == Some(id)).count());
+            Err(anyhow::anyhow!(
+                "member {id} could not leave the cluster within {timeout:?} ({err}); it stopped anyway, and the {held} \
+                 partitions it still holds are lost until it is started again on its data directory (then leave \
+                 with `coterie admin remove-member {id}`, or a longer --shutdown-timeout)"
+            ))
+        }
+    }
 }
 
 /// Prints each change of a member's gossip state, as member `id` sees it, until the view

@@ -21,19 +21,38 @@
 //! member, or several separated by commas: the first that answers is used) instead of `members`, with `listen` (and `advertise` when the others reach it at
 //! another address): it asks to be added and learns the members from the answer.
 //!
-//! Gossip membership (SWIM over UDP) runs when `gossip = "IP:PORT"` (`--gossip`) is set:
-//! the member binds that UDP address and joins the gossip cluster through `seeds`
-//! (`--seeds IP:PORT,IP:PORT`, the other members' gossip addresses; its own is skipped,
-//! any reachable one is enough, and members may start in any order). `gossip_advertise`
-//! (`--gossip-advertise`) is the address the others reach it at when `gossip` is
-//! `0.0.0.0:PORT`. Gossip only *suggests* who is alive: the member table is still the one
-//! committed in the metadata group, formed from `members` or `join` as above, and on
-//! SIGTERM or Ctrl-C the member leaves the gossip cluster (the others see it Leaving, then
-//! Left) before it stops.
+//! **Seeds** (`--seeds HOST:PORT,HOST:PORT`, `seeds = [..]`) are the one way to name the
+//! cluster to a member: other members' addresses, the same HOST:PORT clients use. With seeds
+//! (and no `--gossip`), a member runs gossip membership (SWIM over UDP, failure detection) on
+//! its own listen address's port, UDP beside the TCP port, and gossips with the seeds on
+//! theirs; a member started without `--members` or `--join` also *joins* through them (any
+//! that answers; it keeps trying, within its join timeout, while none does, so members may
+//! start in any order). So a cluster is: the CP members started with `--members` (the same
+//! list on each; they form the CP groups), every other member with `--seeds` alone, and
+//! every one of them with `--seeds` naming a few members:
+//!
+//! ```text
+//! coterie serve --id 1 --members 1=10.0.0.1:7101,2=10.0.0.2:7101,3=10.0.0.3:7101 --seeds 10.0.0.2:7101,10.0.0.3:7101
+//! coterie serve --id 4 --listen 10.0.0.4:7101 --seeds 10.0.0.1:7101,10.0.0.2:7101
+//! ```
+//!
+//! A member that listens on `0.0.0.0` gossips at its advertised address (its entry in
+//! `members`, or `--advertise`), which must then be an IP address or a name that resolves.
+//! The older spelling still works the same: `--gossip IP:PORT` sets the gossip socket
+//! explicitly, and then `--seeds` are the other members' *gossip* addresses (and
+//! `--gossip-advertise` the address the others reach it at), and joining is `--join` only.
+//! Gossip only *suggests* who is alive: the metadata group's leader commits Down and Up.
+//!
+//! On SIGTERM or Ctrl-C the member leaves the gossip cluster (the others see it Leaving, then
+//! Left) before it stops; with `--leave-on-shutdown` it first leaves the *cluster* (as
+//! `coterie admin remove-member` of itself: its partitions are handed to the others, it
+//! leaves every CP group), bounded by `--shutdown-timeout` (30 s by default). See
+//! `serve.rs` for what that means for a restart.
 //!
 //! ```toml
-//! gossip = "127.0.0.1:7201"
-//! seeds = ["127.0.0.1:7202", "127.0.0.1:7203"]
+//! seeds = ["127.0.0.1:7102", "127.0.0.1:7103"]
+//! leave_on_shutdown = true
+//! shutdown_timeout = "30s"
 //! ```
 //!
 //! The cluster secret (`--cluster-secret-file`, or the `COTERIE_CLUSTER_SECRET` environment
@@ -42,8 +61,9 @@
 //! it Raft messages: run that way only on a trusted network.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
@@ -97,11 +117,21 @@ pub(crate) struct ServeArgs {
     /// The IP:PORT the other members reach the gossip socket at (default: --gossip).
     #[arg(long, value_name = "IP:PORT", requires = "gossip")]
     pub(crate) gossip_advertise: Option<SocketAddr>,
-    /// Other members' gossip addresses to join through, comma-separated or repeated (any
-    /// reachable one is enough; this member's own is skipped). None: this member founds the
-    /// gossip cluster.
-    #[arg(long, value_name = "IP:PORT", value_delimiter = ',', requires = "gossip")]
-    pub(crate) seeds: Vec<SocketAddr>,
+    /// Other members' HOST:PORT, comma-separated or repeated (any reachable one is enough;
+    /// this member's own is skipped): gossip runs on this member's listen port (UDP) and
+    /// gossips with theirs, and without --members or --join this member joins through them.
+    /// With --gossip: the other members' gossip IP:PORTs instead (the older spelling).
+    #[arg(long, value_name = "HOST:PORT", value_delimiter = ',')]
+    pub(crate) seeds: Vec<String>,
+    /// On SIGTERM or Ctrl-C, leave the cluster before stopping: hand this member's sharded
+    /// partitions to the others and leave every CP group (`admin remove-member` of itself),
+    /// within --shutdown-timeout. Its id is then never used again: start it again with a
+    /// new id (and an empty data directory) to come back.
+    #[arg(long)]
+    pub(crate) leave_on_shutdown: bool,
+    /// How long --leave-on-shutdown may take before the member stops anyway (`30s`, `2m`).
+    #[arg(long, value_name = "DURATION", value_parser = coterie_bench::duration::parse_duration)]
+    pub(crate) shutdown_timeout: Option<Duration>,
     /// The S3 gateway (`--s3`, `--s3-access-key`, `--s3-secret-key[-file]`).
     #[command(flatten)]
     pub(crate) s3: crate::serve_s3::S3Args,
@@ -123,7 +153,9 @@ pub(crate) struct ServeFile {
     gossip: Option<SocketAddr>,
     gossip_advertise: Option<SocketAddr>,
     #[serde(default)]
-    seeds: Vec<SocketAddr>,
+    seeds: Vec<String>,
+    leave_on_shutdown: Option<bool>,
+    shutdown_timeout: Option<String>,
 }
 
 /// A checked serve configuration.
@@ -145,7 +177,14 @@ pub(crate) struct ServeConfig {
     pub(crate) plain: bool,
     /// Gossip membership, if it runs.
     pub(crate) gossip: Option<GossipSettings>,
+    /// Leave the cluster (hand partitions over, leave the CP groups) on SIGTERM or Ctrl-C.
+    pub(crate) leave_on_shutdown: bool,
+    /// How long leaving on shutdown may take.
+    pub(crate) shutdown_timeout: Duration,
 }
+
+/// How long `--leave-on-shutdown` may take by default.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where gossip membership runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,21 +271,40 @@ impl ServeArgs {
             return Err(invalid("--id must be a positive integer (member ids start at 1)"));
         }
         let cluster_secret = self.cluster_secret(&file)?;
-        let gossip = self.gossip(&file)?;
-        let join = if self.join.is_empty() {
+        let gossip = GossipFlags::from_flags(self, &file)?;
+        let (leave_on_shutdown, shutdown_timeout) = self.shutdown(&file)?;
+        let mut join: Option<Vec<String>> = if self.join.is_empty() {
             file.join.as_deref().map(|seeds| seeds.split(',').map(|seed| seed.trim().to_owned()).collect())
         } else {
             Some(self.join.clone())
         };
-        if let Some(join) = join {
-            return Ok(ServeConfig { gossip, ..self.merge_join(id, join, file, cluster_secret)? });
+        let members_given = !self.members.is_empty() || !file.members.is_empty();
+        // Seeds alone (no --members, no --join, no --gossip): join through them.
+        if join.is_none() && !members_given && gossip.bind.is_none() && !gossip.seeds.is_empty() {
+            join = Some(gossip.seeds.clone());
         }
+        let config = match join {
+            Some(join) => self.merge_join(id, join, file, cluster_secret)?,
+            None => self.merge_static(id, file, cluster_secret)?,
+        };
+        let gossip = gossip.settings(&config)?;
+        Ok(ServeConfig { gossip, leave_on_shutdown, shutdown_timeout, ..config })
+    }
+
+    /// The settings of a member started with the whole member list (`members`).
+    fn merge_static(
+        &self,
+        id: u64,
+        file: ServeFile,
+        cluster_secret: Option<String>,
+    ) -> Result<ServeConfig, ConfigError> {
         let entries = if self.members.is_empty() { &file.members } else { &self.members };
         let members = parse_members(entries)?;
         if members.is_empty() {
             return Err(invalid(
                 "--members is required: every member as ID=HOST:PORT, this one included \
-                 (e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103)",
+                 (e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103); or give --seeds \
+                 HOST:PORT,... (running members) and --listen to join a running cluster",
             ));
         }
         let Some(own) = members.get(&id) else {
@@ -279,7 +337,9 @@ impl ServeArgs {
             cluster_secret,
             join: Vec::new(),
             plain: false,
-            gossip,
+            gossip: None,
+            leave_on_shutdown: false,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         })
     }
 
@@ -299,12 +359,24 @@ impl ServeArgs {
             return Err(invalid(format!("--join {bad:?} is not HOST:PORT (a running member's address)")));
         }
         let listen = self.listen.or(file.listen).ok_or_else(|| {
-            invalid("--listen IP:PORT is required with --join (this member's address; there is no --members to take it from)")
+            invalid(
+                "--listen IP:PORT is required with --join or --seeds alone (this member's address; there is no \
+                 --members to take it from)",
+            )
         })?;
         let advertise = self.advertise.clone().or(file.advertise).unwrap_or_else(|| listen.to_string());
         if !valid_address(&advertise) || listen.ip().is_unspecified() && self.advertise.is_none() {
             return Err(invalid(format!(
                 "cannot advertise {advertise:?} to the other members: give --advertise HOST:PORT that they can reach"
+            )));
+        }
+        // A seed list may name this member too (the same list on every member).
+        let own = [advertise.clone(), listen.to_string()];
+        let join: Vec<String> = join.into_iter().filter(|seed| !own.contains(seed)).collect();
+        if join.is_empty() {
+            return Err(invalid(format!(
+                "the seeds name only this member ({advertise}): a member without --members joins a running cluster \
+                 through another member's HOST:PORT; the cluster's first members are started with --members"
             )));
         }
         let members = [(id, advertise)].into_iter().collect();
@@ -317,27 +389,24 @@ impl ServeArgs {
             join,
             plain: self.plain,
             gossip: None,
+            leave_on_shutdown: false,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         })
     }
 
-    /// The gossip settings from the flags or the file, checked.
-    fn gossip(&self, file: &ServeFile) -> Result<Option<GossipSettings>, ConfigError> {
-        let seeds = if self.seeds.is_empty() { file.seeds.clone() } else { self.seeds.clone() };
-        let advertise = self.gossip_advertise.or(file.gossip_advertise);
-        let Some(bind) = self.gossip.or(file.gossip) else {
-            if !seeds.is_empty() || advertise.is_some() {
-                return Err(invalid("seeds and gossip_advertise need gossip (the UDP address to gossip on)"));
-            }
-            return Ok(None);
+    /// Whether to leave the cluster on shutdown, and within how long.
+    fn shutdown(&self, file: &ServeFile) -> Result<(bool, Duration), ConfigError> {
+        let leave = self.leave_on_shutdown || file.leave_on_shutdown.unwrap_or(false);
+        let timeout = match (self.shutdown_timeout, &file.shutdown_timeout) {
+            (Some(timeout), _) => timeout,
+            (None, Some(text)) => coterie_bench::duration::parse_duration(text)
+                .map_err(|err| invalid(format!("shutdown_timeout {text:?}: {err}")))?,
+            (None, None) => DEFAULT_SHUTDOWN_TIMEOUT,
         };
-        let advertised = advertise.unwrap_or(bind);
-        if advertised.ip().is_unspecified() || advertised.port() == 0 {
-            return Err(invalid(format!(
-                "cannot gossip at {advertised} (the others could not reach it): give --gossip IP:PORT with a fixed \
-                 port, and --gossip-advertise IP:PORT when binding 0.0.0.0"
-            )));
+        if timeout.is_zero() {
+            return Err(invalid("--shutdown-timeout must be more than zero (how long leaving may take, e.g. 30s)"));
         }
-        Ok(Some(GossipSettings { bind, advertise, seeds }))
+        Ok((leave, timeout))
     }
 
     /// The cluster secret from the flags or the file, checked.
@@ -363,6 +432,77 @@ impl ServeArgs {
             )));
         }
         Ok(cluster_secret)
+    }
+}
+
+/// The gossip flags as given, before the member's own address is known.
+struct GossipFlags {
+    /// `--gossip`: the explicit UDP socket (the older spelling).
+    bind: Option<SocketAddr>,
+    /// `--gossip-advertise`.
+    advertise: Option<SocketAddr>,
+    /// `--seeds`, trimmed and checked to be HOST:PORT.
+    seeds: Vec<String>,
+}
+
+impl GossipFlags {
+    fn from_flags(args: &ServeArgs, file: &ServeFile) -> Result<GossipFlags, ConfigError> {
+        let seeds = if args.seeds.is_empty() { &file.seeds } else { &args.seeds };
+        let seeds: Vec<String> =
+            seeds.iter().map(|seed| seed.trim().to_owned()).filter(|seed| !seed.is_empty()).collect();
+        if let Some(bad) = seeds.iter().find(|seed| !valid_address(seed)) {
+            return Err(invalid(format!("--seeds {bad:?} is not HOST:PORT (another member's address)")));
+        }
+        let (bind, advertise) = (args.gossip.or(file.gossip), args.gossip_advertise.or(file.gossip_advertise));
+        if bind.is_none() && advertise.is_some() {
+            return Err(invalid("gossip_advertise needs gossip (the UDP address to gossip on)"));
+        }
+        Ok(GossipFlags { bind, advertise, seeds })
+    }
+
+    /// Where gossip runs for the member `config` describes, if it does: on `--gossip` with
+    /// the seeds as gossip addresses, or, with seeds alone, on the member's own listen port.
+    fn settings(self, config: &ServeConfig) -> Result<Option<GossipSettings>, ConfigError> {
+        if let Some(bind) = self.bind {
+            let advertised = self.advertise.unwrap_or(bind);
+            if advertised.ip().is_unspecified() || advertised.port() == 0 {
+                return Err(invalid(format!(
+                    "cannot gossip at {advertised} (the others could not reach it): give --gossip IP:PORT with a \
+                     fixed port, and --gossip-advertise IP:PORT when binding 0.0.0.0"
+                )));
+            }
+            let seeds = self.seeds.iter().map(|seed| resolve(seed, "--seeds (with --gossip: gossip addresses)"));
+            let seeds = seeds.collect::<Result<Vec<_>, _>>()?;
+            return Ok(Some(GossipSettings { bind, advertise: self.advertise, seeds }));
+        }
+        if self.seeds.is_empty() {
+            return Ok(None);
+        }
+        if config.listen.port() == 0 {
+            return Err(invalid(
+                "with --seeds, gossip runs on the listen port (UDP): give --listen IP:PORT with a fixed port",
+            ));
+        }
+        let own = config.members.get(&config.id).cloned().unwrap_or_else(|| config.listen.to_string());
+        let advertised = resolve(&own, "this member's address (--advertise, or its entry in --members)")?;
+        let bind = config.listen;
+        let seeds = self.seeds.iter().map(|seed| resolve(seed, "--seeds")).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(GossipSettings { bind, advertise: (advertised != bind).then_some(advertised), seeds }))
+    }
+}
+
+/// `address` (HOST:PORT) as a socket address: an IP address as it is, a name resolved
+/// (the first address it resolves to).
+fn resolve(address: &str, what: &str) -> Result<SocketAddr, ConfigError> {
+    if let Ok(address) = address.parse() {
+        return Ok(address);
+    }
+    match address.to_socket_addrs().map(|mut addresses| addresses.next()) {
+        Ok(Some(resolved)) if !resolved.ip().is_unspecified() => Ok(resolved),
+        Ok(_) => Err(invalid(format!("{what}: {address:?} resolves to no address the others can reach"))),
+        Err(err) => {
+            Err(invalid(format!("{what}: cannot resolve {address:?} ({err}); give IP:PORT or a name that resolves")))
+        }
     }
 }
 

@@ -135,21 +135,21 @@ fn a_joining_member_is_configured_with_only_itself_at_its_advertised_address() {
 }
 
 #[test]
-fn gossip_binds_an_address_the_others_can_reach_and_seeds_need_it() {
+fn gossip_on_an_explicit_address_takes_the_seeds_as_gossip_addresses() {
     let with = |gossip: &str, advertise: Option<&str>, seeds: &[&str]| ServeArgs {
         gossip: Some(gossip.parse().unwrap()),
         gossip_advertise: advertise.map(|a| a.parse().unwrap()),
-        seeds: seeds.iter().map(|s| s.parse().unwrap()).collect(),
+        seeds: seeds.iter().map(|s| (*s).to_owned()).collect(),
         ..args(1, THREE)
     };
     let config = with("127.0.0.1:7201", None, &["127.0.0.1:7202", "127.0.0.1:7203"]).merge(ServeFile::default());
     let gossip = config.unwrap().gossip.unwrap();
     assert_eq!(gossip.bind, "127.0.0.1:7201".parse().unwrap());
     assert_eq!(gossip.seeds.len(), 2);
-    // Without gossip, none runs; seeds alone are refused.
+    // Without gossip or seeds, none runs; an advertised gossip address needs gossip.
     assert_eq!(args(1, THREE).merge(ServeFile::default()).unwrap().gossip, None);
-    let seeds_only = ServeArgs { seeds: vec!["127.0.0.1:7202".parse().unwrap()], ..args(1, THREE) };
-    assert!(seeds_only.merge(ServeFile::default()).unwrap_err().to_string().contains("need gossip"));
+    let advertise_only = ServeArgs { gossip_advertise: Some("10.0.0.1:7201".parse().unwrap()), ..args(1, THREE) };
+    assert!(advertise_only.merge(ServeFile::default()).unwrap_err().to_string().contains("needs gossip"));
     // A wildcard or port 0 cannot be reached; advertising fixes the wildcard.
     let err = with("0.0.0.0:7201", None, &[]).merge(ServeFile::default()).unwrap_err().to_string();
     assert!(err.contains("--gossip-advertise"), "{err}");
@@ -160,4 +160,64 @@ fn gossip_binds_an_address_the_others_can_reach_and_seeds_need_it() {
     let file = ServeFile::parse("gossip = \"127.0.0.1:7201\"\nseeds = [\"127.0.0.1:7202\"]").unwrap();
     let config = args(1, THREE).merge(file).unwrap();
     assert_eq!(config.gossip.unwrap().seeds, vec!["127.0.0.1:7202".parse().unwrap()]);
+}
+
+#[test]
+fn seeds_alone_gossip_on_the_listen_port_and_join_through_the_seeds() {
+    let seeds = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    // A CP member started with --members and --seeds: gossip on its own address, no join.
+    let cp = ServeArgs { seeds: seeds(&["127.0.0.1:7102", "127.0.0.1:7103"]), ..args(1, THREE) };
+    let config = cp.merge(ServeFile::default()).unwrap();
+    let gossip = config.gossip.clone().unwrap();
+    assert_eq!((gossip.bind, gossip.advertise), ("127.0.0.1:7101".parse().unwrap(), None));
+    assert_eq!(gossip.seeds, vec!["127.0.0.1:7102".parse().unwrap(), "127.0.0.1:7103".parse().unwrap()]);
+    assert!(config.join.is_empty());
+    // Seeds alone: join through them (this member's own address skipped), gossip with them.
+    let joiner = ServeArgs {
+        id: Some(4),
+        listen: Some("127.0.0.1:7104".parse().unwrap()),
+        seeds: seeds(&["127.0.0.1:7101", "127.0.0.1:7104", "localhost:7102"]),
+        ..ServeArgs::default()
+    };
+    let config = joiner.merge(ServeFile::default()).unwrap();
+    assert_eq!(config.join, ["127.0.0.1:7101", "localhost:7102"]);
+    assert_eq!(config.members[&4], "127.0.0.1:7104");
+    let gossip = config.gossip.unwrap();
+    assert_eq!(gossip.bind, "127.0.0.1:7104".parse().unwrap());
+    assert_eq!(gossip.seeds.len(), 3, "a name is resolved: {:?}", gossip.seeds);
+    // Listening on 0.0.0.0: gossip binds it and advertises the advertised address.
+    let wildcard = ServeArgs {
+        listen: Some("0.0.0.0:7104".parse().unwrap()),
+        advertise: Some("10.0.0.4:7104".to_owned()),
+        ..ServeArgs { seeds: seeds(&["10.0.0.1:7101"]), id: Some(4), ..ServeArgs::default() }
+    };
+    let gossip = wildcard.merge(ServeFile::default()).unwrap().gossip.unwrap();
+    assert_eq!(
+        (gossip.bind, gossip.advertise),
+        ("0.0.0.0:7104".parse().unwrap(), Some("10.0.0.4:7104".parse().unwrap()))
+    );
+    // Seeds naming only this member, or not HOST:PORT, are refused with what to do.
+    let alone = ServeArgs {
+        id: Some(4),
+        listen: Some("127.0.0.1:7104".parse().unwrap()),
+        seeds: seeds(&["127.0.0.1:7104"]),
+        ..ServeArgs::default()
+    };
+    let err = alone.merge(ServeFile::default()).unwrap_err().to_string();
+    assert!(err.contains("name only this member") && err.contains("--members"), "{err}");
+    let bad = ServeArgs { seeds: seeds(&["nowhere"]), ..args(1, THREE) };
+    assert!(bad.merge(ServeFile::default()).unwrap_err().to_string().contains("\"nowhere\" is not HOST:PORT"));
+    // The file's keys, and leaving on shutdown.
+    let file = ServeFile::parse(
+        "id = 4\nlisten = \"127.0.0.1:7104\"\nseeds = [\"127.0.0.1:7101\"]\nleave_on_shutdown = true\n\
+         shutdown_timeout = \"5s\"\n",
+    )
+    .unwrap();
+    let config = ServeArgs::default().merge(file).unwrap();
+    assert_eq!(config.join, ["127.0.0.1:7101"]);
+    assert!(config.leave_on_shutdown);
+    assert_eq!(config.shutdown_timeout, std::time::Duration::from_secs(5));
+    let default = args(1, THREE).merge(ServeFile::default()).unwrap();
+    assert!(!default.leave_on_shutdown);
+    assert_eq!(default.shutdown_timeout, super::DEFAULT_SHUTDOWN_TIMEOUT);
 }

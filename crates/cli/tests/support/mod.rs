@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each test file uses a different part of the harness")]
 
+pub mod seeded;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
