@@ -1,5 +1,6 @@
 //! Appended entries per second: `RedbLog` with an fsync per append call, and `MemoryLog` as
-//! the no-disk reference, for batches of 1 and 64 entries of 128-byte payloads.
+//! the no-disk reference, for batches of 1 and 64 entries of 128-byte payloads; and 16 logs
+//! of one file appended at once (`append/redb_fsync_16_logs`), whose commits share fsyncs.
 //!
 //! Run with `cargo bench -p coterie-storage --bench append`. The database lives under
 //! `CARGO_TARGET_TMPDIR` (inside the target directory), so it measures the disk the workspace is
@@ -68,6 +69,32 @@ fn redb_append(c: &mut Criterion) {
     group.finish();
 }
 
+/// 16 logs of one file appended at once, a thread each, batches of one entry: what 16
+/// partitions written concurrently cost (their commits share fsyncs, `disk/sync_gate.rs`).
+/// Throughput counts the entries of all 16 logs.
+fn redb_concurrent_logs(c: &mut Criterion) {
+    const LOGS: u64 = 16;
+    let dir =
+        or_die(tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")), "creating a directory under CARGO_TARGET_TMPDIR");
+    let storage = or_die(RedbStorage::open(&dir.path().join("bench-logs.redb")), "open");
+    let mut logs: Vec<_> = (0..LOGS).map(|n| or_die(storage.log(&format!("partition-{n}")), "log")).collect();
+    let mut group = c.benchmark_group("append/redb_fsync_16_logs");
+    configure(&mut group);
+    group.throughput(Throughput::Elements(LOGS));
+    group.bench_function("batch_1", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            std::thread::scope(|scope| {
+                for log in &mut logs {
+                    scope.spawn(move || timed_appends(log, 1, iters));
+                }
+            });
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
 fn memory_append(c: &mut Criterion) {
     let mut group = c.benchmark_group("append/memory");
     configure(&mut group);
@@ -85,6 +112,7 @@ fn memory_append(c: &mut Criterion) {
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     redb_append(&mut criterion);
+    redb_concurrent_logs(&mut criterion);
     memory_append(&mut criterion);
     criterion.final_summary();
 }

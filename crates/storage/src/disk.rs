@@ -30,8 +30,11 @@
 //!
 //! # Durability
 //!
-//! Every write transaction commits with [`Durability::Immediate`]: the change is on disk when
-//! the call returns. Two-phase commit and quick-repair are deliberately left **off**:
+//! Every write returns once it is on disk. The first writer to find no durable commit
+//! running commits with [`Durability::Immediate`] (one fsync); writers that arrive while one
+//! runs commit with [`Durability::None`] and share the next durable commit (group commit
+//! across the file's logs: `disk/sync_gate.rs` says how and why), so concurrent partitions
+//! and groups no longer wait for one fsync each in a row. Two-phase commit and quick-repair are deliberately left **off**:
 //!
 //! - redb's default one-phase commit writes the new commit slot, flips the primary bit and
 //!   fsyncs **once**; all data carries checksums, and after a crash redb picks the most recent
@@ -59,6 +62,7 @@ use redb::{
     Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
 };
 use serde::de::DeserializeOwned;
+use sync_gate::SyncGate;
 
 use crate::codec::{decode, encode};
 use crate::{Entry, LogId, LogState, LogStore, SnapshotMeta, StorageError, check_append};
@@ -89,6 +93,8 @@ pub struct RedbStorage {
 #[derive(Debug)]
 struct Db {
     database: Database,
+    /// Shares fsyncs between the file's concurrent writers (`disk/sync_gate.rs`).
+    gate: SyncGate,
     closed: ClosedOnDrop,
 }
 
@@ -116,13 +122,19 @@ impl RedbStorage {
     /// Only one process (and one `RedbStorage` per process) may have the file open at a time.
     pub fn open(path: &Path) -> Result<RedbStorage, StorageError> {
         let db = Database::create(path).map_err(StorageError::database("open or create the database file"))?;
-        let db = Db { database: db, closed: ClosedOnDrop(Arc::new(AtomicBool::new(false))) };
+        let db = Db { database: db, gate: SyncGate::default(), closed: ClosedOnDrop(Arc::new(AtomicBool::new(false))) };
         Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
     }
 
     /// The path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many durable commits (fsyncs) the file's writes asked for so far: fewer than the
+    /// writes when concurrent writers shared them (see the module docs, "Durability").
+    pub fn durable_commits(&self) -> u64 {
+        self.db.gate.durable_commits()
     }
 
     /// A handle that tells when the file is closed: once this and every clone of it, and
@@ -184,27 +196,43 @@ impl RedbLog {
         TableDefinition::new(&self.meta_table)
     }
 
-    /// Runs `body` in a write transaction and commits it durably (one fsync) if `body` returns
-    /// `Ok(true)`. On `Ok(false)` or an error the transaction is aborted and nothing is written.
+    /// Runs `body` in a write transaction and, if `body` returns `Ok(true)`, commits it and
+    /// returns once it is durable: with an fsync of its own, or one shared with the file's
+    /// other writers (`disk/sync_gate.rs`). On `Ok(false)` or an error the transaction is
+    /// aborted and nothing is written.
     fn write(
         &self,
         operation: &'static str,
         body: impl FnOnce(&WriteTransaction) -> Result<bool, StorageError>,
     ) -> Result<(), StorageError> {
         let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
-        txn.set_durability(Durability::Immediate).map_err(StorageError::database(operation))?;
         // Both off on purpose: one fsync per commit, full repair after a crash (module docs).
         txn.set_two_phase_commit(false);
         txn.set_quick_repair(false);
         match body(&txn) {
-            Ok(true) => txn.commit().map_err(StorageError::database(operation)),
-            Ok(false) => txn.abort().map_err(StorageError::database(operation)),
+            Ok(true) => {}
+            Ok(false) => return txn.abort().map_err(StorageError::database(operation)),
             Err(err) => {
                 // The body's error is the one worth reporting; an abort only drops pages.
                 let _ = txn.abort();
-                Err(err)
+                return Err(err);
             }
         }
+        let commit = |durable: bool| {
+            let durability = if durable { Durability::Immediate } else { Durability::None };
+            txn.set_durability(durability).map_err(StorageError::database(operation))?;
+            txn.commit().map_err(StorageError::database(operation))
+        };
+        self.db.gate.commit(commit, || self.sync(operation))
+    }
+
+    /// An empty durable commit: makes every earlier commit of the file durable.
+    fn sync(&self, operation: &'static str) -> Result<(), StorageError> {
+        let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
+        txn.set_two_phase_commit(false);
+        txn.set_quick_repair(false);
+        txn.set_durability(Durability::Immediate).map_err(StorageError::database(operation))?;
+        txn.commit().map_err(StorageError::database(operation))
     }
 
     /// Opens `def` for reading; `None` if the group never wrote to that table.
@@ -411,6 +439,8 @@ impl RedbLog {
         })
     }
 }
+
+mod sync_gate;
 
 #[cfg(test)]
 mod tests;

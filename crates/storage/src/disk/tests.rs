@@ -109,3 +109,32 @@ fn the_watch_tells_when_every_handle_on_the_file_is_gone_and_the_file_can_be_ope
     assert!(watch.is_closed());
     RedbStorage::open(&path).unwrap();
 }
+
+#[test]
+fn concurrent_appends_to_many_logs_share_fsyncs_and_all_survive_a_reopen() {
+    const LOGS: u64 = 8;
+    const APPENDS: u64 = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.redb");
+    let storage = RedbStorage::open(&path).unwrap();
+    std::thread::scope(|scope| {
+        for group in 0..LOGS {
+            let mut log = storage.log(&format!("partition-{group}")).unwrap();
+            scope.spawn(move || {
+                for index in 1..=APPENDS {
+                    log.append(&[entry(index)]).unwrap();
+                }
+            });
+        }
+    });
+    let fsyncs = storage.durable_commits();
+    assert!(fsyncs <= LOGS * APPENDS, "{fsyncs} durable commits for {} appends", LOGS * APPENDS);
+    drop(storage);
+
+    let storage = RedbStorage::open(&path).unwrap();
+    for group in 0..LOGS {
+        let log = storage.log(&format!("partition-{group}")).unwrap();
+        let expected: Vec<Entry> = (1..=APPENDS).map(entry).collect();
+        assert_eq!(log.read_range(1, APPENDS + 1).unwrap(), expected, "partition-{group}");
+    }
+}
