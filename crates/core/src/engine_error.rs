@@ -39,10 +39,11 @@ pub enum EngineError {
         address: Option<String>,
     },
     /// The call may or may not have been applied (leadership changed while it was being
-    /// replicated). Retry it with the same invocation id, at the member named when known:
-    /// a retry is answered, never applied twice.
+    /// replicated, or the member serving it could not be reached once it was sent). Retry it
+    /// with the same invocation id, at the member named when known: a retry is answered,
+    /// never applied twice.
     #[error(
-        "the call may or may not have been applied (leadership changed while it was replicated); retry it with the same invocation id, at {}",
+        "the call may or may not have been applied (leadership changed while it was replicated, or the member serving it stopped answering); retry it with the same invocation id, at {}",
         hint(member, address)
     )]
     OutcomeUnknown {

@@ -189,10 +189,20 @@ impl Engine for Forwarder {
                 // The owner has one copy: a level it cannot meet is refused here, before the hop.
                 options.consistency.check_majority(1, "call").map_err(EngineError::Core)?;
             }
-            // The call may have reached the owner before the link failed: a retry with the
-            // same invocation is answered, never applied twice.
-            let unreachable =
-                |_: String| EngineError::OutcomeUnknown { member: Some(self.owner), address: self.address.clone() };
+            // A change may have reached the owner before the link failed: a retry with the
+            // same invocation is answered, never applied twice. A read changes nothing, so it
+            // is refused as what it is: the owner cannot be reached.
+            let changes = request.invocation.is_some() || !request.command.is_read();
+            let owner = match &self.address {
+                Some(address) => format!("member {} at {address}", self.owner),
+                None => format!("member {}", self.owner),
+            };
+            let unreachable = |why: String| match changes {
+                true => EngineError::OutcomeUnknown { member: Some(self.owner), address: self.address.clone() },
+                false => EngineError::Stopped {
+                    reason: format!("{owner}, which serves the call, cannot be reached ({why}); nothing was applied"),
+                },
+            };
             let channel = self.channel.clone().map_err(unreachable)?;
             let call = ForwardedCall {
                 target: self.target.clone(),
@@ -277,6 +287,41 @@ mod tests {
         assert!(options.keep_parked);
         assert_eq!(options.consistency, Consistency::AtLeast(2));
         assert_eq!(options.timeout, Duration::from_millis(900));
+    }
+
+    /// A read sent to an owner that cannot be reached changed nothing, so it is refused as
+    /// unreachable, never as "may or may not have been applied" (what a read forwarded to a
+    /// member just killed answered before); a change keeps the retry-with-the-same-id answer.
+    #[tokio::test]
+    async fn an_unreachable_owner_fails_a_read_as_unreachable_and_a_change_as_outcome_unknown() {
+        let forwarder = Forwarder {
+            target: Target::Sharded { shards: 4 },
+            partition: Some(PartitionId(7)),
+            owner: 3,
+            address: Some("127.0.0.1:7103".into()),
+            channel: Err("connection refused".into()),
+            secret: None,
+        };
+        let counter = |command| coterie_core::GroupCommand::Invoke {
+            name: "views".into(),
+            command: coterie_core::StructureCommand::Counter(command),
+        };
+        let options = CallOptions::new(Duration::from_secs(1));
+        let read = Request::internal(counter(coterie_core::kinds::counter::CounterCommand::Get));
+        match forwarder.call(read, options).await {
+            Err(EngineError::Stopped { reason }) => {
+                assert!(reason.contains("member 3 at 127.0.0.1:7103"), "{reason}");
+                assert!(reason.contains("nothing was applied"), "{reason}");
+            }
+            other => panic!("a read answered {other:?}"),
+        }
+        let invocation = InvocationId { client: ClientId::MIN, seq: 1 };
+        let change =
+            Request::invoked(counter(coterie_core::kinds::counter::CounterCommand::Increment(1)), None, invocation);
+        assert_eq!(
+            forwarder.call(change, options).await,
+            Err(EngineError::OutcomeUnknown { member: Some(3), address: Some("127.0.0.1:7103".into()) })
+        );
     }
 
     #[test]
