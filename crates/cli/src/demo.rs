@@ -2,7 +2,8 @@
 //!
 //! It starts its own 3-member cluster in this process (real gRPC on loopback ports, the same
 //! code `coterie serve` runs), connects clients over the network exactly as an application
-//! would, and walks through every CP structure and seed 001's four use cases. Each step
+//! would, and walks through every CP structure, seed 001's four use cases and seed 000's
+//! sharded structures (`demo_sharded.rs`). Each step
 //! prints what it did and checks what it got: a step whose result is not what the structure
 //! promises fails the demo with a non-zero exit, so the demo doubles as a smoke test.
 
@@ -16,11 +17,12 @@ use crate::Outcome;
 use crate::local_cluster::LocalCluster;
 
 /// Prints one step of the tour.
-fn step(text: impl AsRef<str>) {
+pub(crate) fn step(text: impl AsRef<str>) {
     println!("  {}", text.as_ref());
 }
 
-fn section(title: &str) {
+/// Prints a section's title.
+pub(crate) fn section(title: &str) {
     println!("\n== {title}");
 }
 
@@ -48,6 +50,8 @@ async fn tour(cluster: &LocalCluster) -> anyhow::Result<()> {
     rate_limiter(&client).await?;
     leader_election(cluster).await?;
     latch_barrier(cluster, &client).await?;
+    cluster.wait_for_partitions(Duration::from_secs(20)).await?;
+    crate::demo_sharded::tour(&client).await?;
     client.close().await?;
     Ok(())
 }

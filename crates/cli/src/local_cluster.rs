@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use coterie_server::{Node, NodeConfig};
@@ -84,6 +85,23 @@ impl LocalCluster {
     /// Where the members keep their data, when not in memory.
     pub(crate) fn data_dir(&self) -> Option<&Path> {
         self.data_dir.as_deref()
+    }
+
+    /// Waits (polling, at most `bound`) until every member applies a partition table over
+    /// all of them: before that a sharded call may find no owner for its partition.
+    pub(crate) async fn wait_for_partitions(&self, bound: Duration) -> anyhow::Result<()> {
+        let all: Vec<u64> = (1..=MEMBERS).collect();
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            if self.nodes.iter().all(|node| node.partition_table().is_some_and(|table| table.up_members() == all)) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the members did not apply a partition table over all {MEMBERS} within {bound:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops every member.

@@ -16,6 +16,7 @@ mod bench;
 mod call;
 mod cluster_ops;
 mod demo;
+mod demo_sharded;
 mod inspect;
 mod local;
 mod local_cluster;
@@ -26,6 +27,7 @@ mod serve;
 mod serve_config;
 mod serve_s3;
 mod sharded_ops;
+mod sharded_sync;
 mod status;
 mod status_verdict;
 mod wait_for;
@@ -67,7 +69,7 @@ enum Command {
     Serve(serve_config::ServeArgs),
     /// Run a local 3-member cluster in this process (ports 7101-7103) until Ctrl-C.
     Dev(serve::DevArgs),
-    /// Start a local cluster, walk through every CP structure and seed 001's use cases, exit.
+    /// Start a local cluster, walk through every CP structure, seed 001's use cases and seed 000's sharded structures, exit.
     Demo,
     /// Show what each member says about the cluster, and every member with its role and
     /// whether it answers.
@@ -97,15 +99,24 @@ enum Command {
     /// Sharded Counter data commands (`coterie counter page-views increment 100`).
     #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Counter))]
     Counter(sharded_ops::ShardedArgs),
-    /// Sharded Map data commands, single-key (`coterie map users put alice alice@example.com`).
+    /// Sharded Map data commands (`coterie map users put alice alice@example.com`).
     #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Map))]
     Map(sharded_ops::ShardedArgs),
-    /// Sharded Set data commands, single-item (`coterie set tags add rust`).
+    /// Sharded Set data commands (`coterie set tags add rust`).
     #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Set))]
     Set(sharded_ops::ShardedArgs),
     /// Sharded Queue data commands (`coterie queue jobs enqueue task-1`).
     #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Queue))]
     Queue(sharded_ops::ShardedArgs),
+    /// Sharded Lock commands (`coterie lock deploy acquire --lease 30000`); held by owner id.
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Lock))]
+    Lock(sharded_ops::ShardedArgs),
+    /// Sharded Semaphore commands (`coterie sharded-semaphore --permits 5 db-pool available`).
+    #[command(name = "sharded-semaphore", after_help = sharded_ops::help(sharded_ops::ShardedKind::Semaphore))]
+    ShardedSemaphore(sharded_ops::ShardedArgs),
+    /// Sharded Barrier commands (`coterie barrier phase-1 arrive 3 --timeout 30000`).
+    #[command(after_help = sharded_ops::help(sharded_ops::ShardedKind::Barrier))]
+    Barrier(sharded_ops::ShardedArgs),
     /// Objects in a bucket with conditional writes (`coterie object put photos cat.jpg
     /// ./cat.jpg --create-only`): put, get, head, ls, rm, cp, mv, ttl.
     Object(object::ObjectArgs),
@@ -231,6 +242,9 @@ async fn run_networked(cli: &Cli, command: &Command) -> anyhow::Result<Outcome> 
         Command::Map(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Map), args).await,
         Command::Set(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Set), args).await,
         Command::Queue(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Queue), args).await,
+        Command::Lock(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Lock), args).await,
+        Command::ShardedSemaphore(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Semaphore), args).await,
+        Command::Barrier(args) => sharded_ops::run(sharded(sharded_ops::ShardedKind::Barrier), args).await,
         Command::Call(args) => call::run(&cli.endpoints, args).await,
         Command::Object(args) => object::run(&cli.endpoints, args).await,
         Command::Local(_) | Command::Inspect(_) => anyhow::bail!("local commands do not run on the network runtime"),

@@ -1,6 +1,7 @@
 //! One-shot data commands for the sharded structures (seed 000): `coterie counter
 //! page-views increment 100`, `coterie map users put alice x`, `coterie set tags add rust`,
-//! `coterie queue jobs enqueue task-1`.
+//! `coterie queue jobs enqueue task-1`, and the Lock, Semaphore and Barrier commands of
+//! `sharded_sync.rs`.
 //!
 //! The same shape as the CP commands (`cluster_ops.rs`): `KIND NAME OP [ARGS...]`, parsed
 //! purely before anything is connected ([`parse`]), then run through the client's typed
@@ -9,18 +10,20 @@
 //! stored as their raw bytes, so they are the same keys a Rust `Map<String, _>` uses.
 //! `--shards N` (default 100) must be the same for every use of one name.
 //!
-//! Whole-structure operations of Map and Set (size, keys, entries, members, clear) are not
-//! offered: the sharded engine does not serve them yet, and they are refused with that
-//! reason rather than answered from one shard.
+//! Whole-structure operations of Map and Set (size, keys, entries, members, clear) span
+//! every partition holding a shard (the member asked gathers them). A listing prints up to
+//! `--limit N` (default 1000) items, one per line (`key = value` for entries), then `next:
+//! CURSOR` when more follow: pass it to `--after` for the rest.
 
 use std::fmt;
 use std::time::Duration;
 
-use coterie_client::{Client, ClientError, Sharded, Transport};
+use coterie_client::{Client, ClientError, Cursor, Page, Sharded, Transport};
 
 use crate::cluster_ops::Answer;
 use crate::ops::NULL_FLAG;
 use crate::render;
+use crate::sharded_sync::{self, SyncOp};
 
 /// The sharded kinds, with their command-line names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,12 @@ pub enum ShardedKind {
     Set,
     /// `queue`.
     Queue,
+    /// `lock`.
+    Lock,
+    /// `sharded-semaphore`.
+    Semaphore,
+    /// `barrier`.
+    Barrier,
 }
 
 impl ShardedKind {
@@ -48,9 +57,21 @@ impl ShardedKind {
                 "put-if-absent KEY VALUE",
                 "replace KEY VALUE",
                 "compare-and-set KEY EXPECTED|--null UPDATE|--null",
+                "size",
+                "keys [--after CURSOR] [--limit N=1000]",
+                "entries [--after CURSOR] [--limit N=1000]",
+                "clear",
             ],
-            ShardedKind::Set => &["add ITEM", "remove ITEM", "contains ITEM"],
+            ShardedKind::Set => &[
+                "add ITEM",
+                "remove ITEM",
+                "contains ITEM",
+                "size",
+                "members [--after CURSOR] [--limit N=1000]",
+                "clear",
+            ],
             ShardedKind::Queue => &["enqueue ITEM", "peek", "dequeue", "take [SECONDS=30]", "size", "drain N", "clear"],
+            ShardedKind::Lock | ShardedKind::Semaphore | ShardedKind::Barrier => sharded_sync::usage(self),
         }
     }
 }
@@ -62,6 +83,9 @@ impl fmt::Display for ShardedKind {
             ShardedKind::Map => "map",
             ShardedKind::Set => "set",
             ShardedKind::Queue => "queue",
+            ShardedKind::Lock => "lock",
+            ShardedKind::Semaphore => "sharded-semaphore",
+            ShardedKind::Barrier => "barrier",
         })
     }
 }
@@ -107,7 +131,28 @@ pub enum ShardedOp {
     QueueDrain(u32),
     /// Queue clear.
     QueueClear,
+    /// Map size.
+    MapSize,
+    /// Map keys: up to `limit` from `after` (None: the start).
+    MapKeys(Option<Vec<u8>>, u32),
+    /// Map entries, as keys.
+    MapEntries(Option<Vec<u8>>, u32),
+    /// Map clear.
+    MapClear,
+    /// Set size.
+    SetSize,
+    /// Set members, as keys.
+    SetMembers(Option<Vec<u8>>, u32),
+    /// Set clear.
+    SetClear,
+    /// A Lock, Semaphore or Barrier command.
+    Sync(SyncOp),
 }
+
+/// How many items a listing prints when no `--limit` is given.
+pub const DEFAULT_LIST: u32 = 1_000;
+/// The most items one listing command prints.
+pub const MAX_LIST: u32 = 100_000;
 
 /// The longest `queue NAME take` waits when no time is given.
 pub const DEFAULT_TAKE: Duration = Duration::from_secs(30);
@@ -194,6 +239,33 @@ impl Args<'_> {
         Ok((self.bytes(0)?, self.bytes(1)?))
     }
 
+    /// A listing's `[--after CURSOR] [--limit N]`: the cursor as a `next:` line printed it
+    /// (`0x` and hex digits), the limit 1 to [`MAX_LIST`].
+    fn listing(&self) -> Result<(Option<Vec<u8>>, u32), ShardedParseError> {
+        let (mut after, mut limit) = (None, DEFAULT_LIST);
+        let mut rest = self.args.iter();
+        while let Some(flag) = rest.next() {
+            let Some(value) = rest.next() else {
+                return Err(self.bad(format!("{flag:?} needs a value (or is not an option of this operation)")));
+            };
+            match flag.as_str() {
+                "--after" => {
+                    after = Some(cursor(value).ok_or_else(|| {
+                        self.bad(format!(
+                            "--after takes the cursor a `next:` line printed (0x and hex digits), got {value:?}"
+                        ))
+                    })?)
+                }
+                "--limit" => match value.parse::<u32>() {
+                    Ok(n @ 1..=MAX_LIST) => limit = n,
+                    _ => return Err(self.bad(format!("--limit must be from 1 to {MAX_LIST}, got {value:?}"))),
+                },
+                other => return Err(self.bad(format!("unknown option {other:?}; it takes --after, --limit"))),
+            }
+        }
+        Ok((after, limit))
+    }
+
     /// An optional counter delta, 1 by default.
     fn delta(&self) -> Result<i64, ShardedParseError> {
         match self.at_most_one()? {
@@ -201,6 +273,15 @@ impl Args<'_> {
             Some(raw) => raw.parse().map_err(|err| self.bad(format!("{raw:?} is not a 64-bit signed integer ({err})"))),
         }
     }
+}
+
+/// The bytes of a cursor printed as `0x` and hex digits.
+fn cursor(raw: &str) -> Option<Vec<u8>> {
+    let hex = raw.strip_prefix("0x")?;
+    if hex.is_empty() || hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
 }
 
 /// Parses `OP [ARGS...]` of `kind`.
@@ -228,12 +309,14 @@ pub fn parse(kind: ShardedKind, op: &str, args: &[String]) -> Result<ShardedOp, 
         (K::Set, "add") => a.one().map(O::SetAdd)?,
         (K::Set, "remove") => a.one().map(O::SetRemove)?,
         (K::Set, "contains") => a.one().map(O::SetContains)?,
-        (K::Map, "size" | "keys" | "entries" | "clear") | (K::Set, "size" | "members" | "clear") => {
-            return Err(a.bad(
-                "the sharded engine does not serve whole-structure operations yet (they span every shard); \
-                 only single-key operations are served",
-            ));
-        }
+        (K::Map, "size") => a.count(0).map(|()| O::MapSize)?,
+        (K::Map, "keys") => a.listing().map(|(after, limit)| O::MapKeys(after, limit))?,
+        (K::Map, "entries") => a.listing().map(|(after, limit)| O::MapEntries(after, limit))?,
+        (K::Map, "clear") => a.count(0).map(|()| O::MapClear)?,
+        (K::Set, "size") => a.count(0).map(|()| O::SetSize)?,
+        (K::Set, "members") => a.listing().map(|(after, limit)| O::SetMembers(after, limit))?,
+        (K::Set, "clear") => a.count(0).map(|()| O::SetClear)?,
+        (K::Lock | K::Semaphore | K::Barrier, _) => O::Sync(sharded_sync::parse(kind, op, args)?),
         (K::Queue, "enqueue") => a.one().map(O::QueueEnqueue)?,
         (K::Queue, "peek") => a.count(0).map(|()| O::QueuePeek)?,
         (K::Queue, "dequeue") => a.count(0).map(|()| O::QueueDequeue)?,
@@ -263,7 +346,7 @@ pub fn parse(kind: ShardedKind, op: &str, args: &[String]) -> Result<ShardedOp, 
 pub async fn execute<T: Transport>(
     client: &Client<T>,
     name: &str,
-    shards: u32,
+    (shards, permits): (u32, Option<u32>),
     op: &ShardedOp,
 ) -> Result<Answer, ClientError> {
     use ShardedOp as O;
@@ -305,15 +388,82 @@ pub async fn execute<T: Transport>(
         O::QueueSize => line(queue()?.size().await?.to_string()),
         O::QueueDrain(max) => queue()?.drain(*max).await?.iter().map(|item| render::bytes(item)).collect(),
         O::QueueClear => line(queue()?.clear().await?.to_string()),
+        O::MapSize => line(map()?.size().await?.to_string()),
+        O::MapKeys(after, limit) => {
+            let map = map()?;
+            listing(after, *limit, |cursor, n| map.keys(cursor, n), |key| render::bytes(key)).await?
+        }
+        O::MapEntries(after, limit) => {
+            let map = map()?;
+            let entry =
+                |(key, value): &(Vec<u8>, Vec<u8>)| format!("{} = {}", render::bytes(key), render::bytes(value));
+            listing(after, *limit, |cursor, n| map.entries(cursor, n), entry).await?
+        }
+        O::MapClear => line(map()?.clear().await?.to_string()),
+        O::SetSize => line(set()?.size().await?.to_string()),
+        O::SetMembers(after, limit) => {
+            let set = set()?;
+            listing(after, *limit, |cursor, n| set.members(cursor, n), |item| render::bytes(item)).await?
+        }
+        O::SetClear => line(set()?.clear().await?.to_string()),
+        O::Sync(op) => return sharded_sync::execute(client, name, options, permits, op).await,
     };
     Ok(lines.into())
+}
+
+/// Up to `limit` items of a listing from `after` (None: the start), asked a page of at most
+/// 1000 at a time through `page`, one line each, then `next: CURSOR` (hex) when more follow.
+async fn listing<I, F, Fut>(
+    after: &Option<Vec<u8>>,
+    limit: u32,
+    mut page: F,
+    line: impl Fn(&I) -> String,
+) -> Result<Vec<String>, ClientError>
+where
+    F: FnMut(Option<Cursor>, u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<I>, ClientError>>,
+{
+    let mut lines = Vec::new();
+    let mut cursor = after.clone().map(Cursor::from_bytes);
+    let mut left = limit;
+    loop {
+        let got = page(cursor.take(), left.min(1_000)).await?;
+        left = left.saturating_sub(u32::try_from(got.items.len()).unwrap_or(u32::MAX));
+        lines.extend(got.items.iter().map(&line));
+        match got.next {
+            None => return Ok(lines),
+            Some(next) if left == 0 => {
+                let hex: String = next.as_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
+                lines.push(format!("next: 0x{hex}"));
+                return Ok(lines);
+            }
+            Some(next) => cursor = Some(next),
+        }
+    }
 }
 
 /// The long help of a sharded kind's data command: its operations.
 pub fn help(kind: ShardedKind) -> String {
     let mut help = String::from("Operations:\n");
+    let permits = if kind == ShardedKind::Semaphore { " --permits N" } else { "" };
     for usage in kind.usage() {
-        help.push_str(&format!("  {kind} [--shards N] NAME {usage}\n"));
+        help.push_str(&format!("  {kind} [--shards N]{permits} NAME {usage}\n"));
+    }
+    match kind {
+        ShardedKind::Lock | ShardedKind::Semaphore => help.push_str(
+            "\nA lock or permit belongs to an owner id, not to the process: it stays held after a one-shot \
+             command exits, until its --lease (milliseconds) ends or it is released as that owner. acquire and \
+             try-acquire print the fence (a lock's) and `owner HEX`; pass --owner HEX to release it later. A \
+             command without --owner acts as a fresh owner, which holds nothing. Give every acquire a lease, or \
+             a script that dies holds it for good.\n",
+        ),
+        _ => {}
+    }
+    if kind == ShardedKind::Semaphore {
+        help.push_str(
+            "--permits N is required: the semaphore's permits, the same for every use of the name (the first \
+             use creates it with them). The CP semaphore is `coterie semaphore`.\n",
+        );
     }
     help.push_str(&format!(
         "\nA sharded structure (seed 000), served from any member. --shards (default 100) must be the same for \
@@ -335,6 +485,10 @@ pub(crate) struct ShardedArgs {
     /// it before NAME.
     #[arg(long, default_value_t = Sharded::DEFAULT_SHARDS, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) shards: u32,
+    /// A sharded semaphore's permits (required for `sharded-semaphore`, refused otherwise);
+    /// every use of one name must give the same. Give it before NAME.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) permits: Option<u32>,
     /// The operation's arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub(crate) args: Vec<String>,
@@ -347,8 +501,19 @@ pub(crate) async fn run(
 ) -> anyhow::Result<crate::Outcome> {
     // Parse before connecting: a typo must not reach the cluster.
     let op = parse(kind, &args.op, &args.args)?;
+    match (kind, args.permits) {
+        (ShardedKind::Semaphore, None) => {
+            let reason = "--permits N is required (the semaphore's permits, the same for every use of the name)";
+            return Err(ShardedParseError::BadArgs { kind, op: args.op.clone(), reason: reason.into() }.into());
+        }
+        (ShardedKind::Semaphore, Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            let reason = "--permits is an option of sharded-semaphore only";
+            return Err(ShardedParseError::BadArgs { kind, op: args.op.clone(), reason: reason.into() }.into());
+        }
+    }
     let client = Client::connect(endpoints).await?;
-    let answer = execute(&client, &args.name, args.shards, &op).await;
+    let answer = execute(&client, &args.name, (args.shards, args.permits), &op).await;
     crate::cluster_ops::finish(client, answer).await
 }
 

@@ -32,6 +32,12 @@ fn demo_walks_through_every_structure_and_use_case() {
         "admitted 5 of 20",
         "fences strictly increase across successive leaders",
         "all 4 waiters released after the last count-down",
+        "increment(100); decrement(10); get() -> 90",
+        "add(\"python\") -> true (added); add(\"python\") -> false (already present); size() -> 1",
+        "dequeue() -> None (empty)",
+        "another owner's try_acquire() -> None (held)",
+        "6 more try_acquire() -> 4 admitted",
+        "3 tasks arrive(expected=3) -> released together, rounds [0, 0, 0]",
         "Demo complete",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");

@@ -63,6 +63,19 @@ pub enum ClientError {
         /// The expired session that held it.
         session: SessionId,
     },
+    /// A barrier arrival's timeout passed before the round's parties had all arrived. The
+    /// arrival was withdrawn: it no longer counts towards the round.
+    #[error(
+        "barrier {name:?}: fewer than {expected} parties arrived within {waited_ms} ms, so this arrival was withdrawn (it no longer counts towards the round); arrive again, or wait longer"
+    )]
+    BarrierTimedOut {
+        /// The barrier's name.
+        name: String,
+        /// The party count this arrival waited for.
+        expected: u64,
+        /// How long it waited.
+        waited_ms: u128,
+    },
     /// A stored value could not be read as the handle's type.
     #[error(transparent)]
     Value(#[from] crate::ValueError),

@@ -49,7 +49,7 @@ pub use coterie_core::Consistency;
 pub use error::ClientError;
 #[cfg(feature = "grpc")]
 pub use grpc::GrpcTransport;
-pub use handles::sharded::{Counter, Map, Queue, Set, Sharded};
+pub use handles::sharded::{Barrier, Counter, Cursor, Lock, Map, Page, Queue, Set, Sharded, ShardedSemaphore};
 pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
 pub use invoke::operations;
 pub use transport::{Call, Transport, TransportError};

@@ -1,5 +1,5 @@
 //! Typed handles, one per CP structure kind (seed 001's API in async Rust), and for the
-//! sharded engine's Counter, Map, Set and Queue (seed 000's, in [`sharded`]).
+//! sharded engine's seven kinds (seed 000's, in [`sharded`]).
 //!
 //! A handle is a name plus a client: creating one sends nothing, and a structure is
 //! created in its group on its first write.

@@ -6,6 +6,7 @@ use coterie_core::kinds::map::{MapCommand as C, MapOutput as O};
 use coterie_core::{StructureCommand, StructureOutput as S};
 
 use super::Placement;
+use super::page::{self, Cursor, Page};
 use crate::client::{Client, Mode};
 use crate::error::ClientError;
 use crate::handles::unexpected;
@@ -23,8 +24,10 @@ use crate::value::Value;
 /// let previous = users.put(&"alice".to_owned(), &Serde(alice)).await?; // None: a new key
 /// ```
 ///
-/// Its size, key and entry listings and `clear` are not offered yet: the sharded engine
-/// does not serve whole-map operations over the API.
+/// Its size, listings and `clear` span every partition holding a shard of the map: the
+/// member that receives the call asks each and gathers the answers. A listing comes in
+/// [`Page`]s ordered by partition, then key (not by key overall); `clear` is not atomic
+/// across partitions (a reader may see some cleared before others).
 pub struct Map<T: Transport, K: Value, V: Value> {
     client: Client<T>,
     placement: Placement,
@@ -122,5 +125,62 @@ impl<T: Transport, K: Value, V: Value> Map<T, K, V> {
         let command =
             C::CompareAndSet { key: key.to_bytes()?, expected: Self::bytes(expected)?, update: Self::bytes(update)? };
         self.flag(command, Mode::Mutation).await
+    }
+
+    /// The number of entries, summed over every partition.
+    pub async fn size(&self) -> Result<u64, ClientError> {
+        match self.run(C::Size, Mode::Read).await? {
+            O::Count(size) => Ok(size),
+            other => Err(unexpected(S::Map(other))),
+        }
+    }
+
+    /// One page of at most `limit` keys (1 to 10 000), from the start (`cursor` `None`) or
+    /// where the previous page's `next` says.
+    pub async fn keys(&self, cursor: Option<Cursor>, limit: u32) -> Result<Page<K>, ClientError> {
+        match self.run(C::Keys { after: cursor.map(|c| c.0), limit }, Mode::Read).await? {
+            O::Keys { keys, next } => Ok(Page {
+                items: keys
+                    .iter()
+                    .map(|key| K::from_bytes(key).map_err(ClientError::from))
+                    .collect::<Result<_, _>>()?,
+                next: next.map(Cursor),
+            }),
+            other => Err(unexpected(S::Map(other))),
+        }
+    }
+
+    /// One page of at most `limit` entries (1 to 10 000), as [`Map::keys`].
+    pub async fn entries(&self, cursor: Option<Cursor>, limit: u32) -> Result<Page<(K, V)>, ClientError> {
+        match self.run(C::Entries { after: cursor.map(|c| c.0), limit }, Mode::Read).await? {
+            O::Entries { entries, next } => Ok(Page {
+                items: entries
+                    .iter()
+                    .map(|(key, value)| Ok((K::from_bytes(key)?, V::from_bytes(value)?)))
+                    .collect::<Result<_, ClientError>>()?,
+                next: next.map(Cursor),
+            }),
+            other => Err(unexpected(S::Map(other))),
+        }
+    }
+
+    /// Every key, page by page, up to `max` of them: `next` is `None` when that is all of
+    /// them, else the cursor of the rest (for [`Map::keys`]).
+    pub async fn all_keys(&self, max: usize) -> Result<Page<K>, ClientError> {
+        page::collect(max, |cursor, limit| self.keys(cursor, limit)).await
+    }
+
+    /// Every entry, page by page, up to `max` of them, as [`Map::all_keys`].
+    pub async fn all_entries(&self, max: usize) -> Result<Page<(K, V)>, ClientError> {
+        page::collect(max, |cursor, limit| self.entries(cursor, limit)).await
+    }
+
+    /// Removes every entry, answering how many there were. Each partition clears its part
+    /// in its own write; a clear that fails part-way may be retried (it is applied once).
+    pub async fn clear(&self) -> Result<u64, ClientError> {
+        match self.run(C::Clear, Mode::Mutation).await? {
+            O::Count(removed) => Ok(removed),
+            other => Err(unexpected(S::Map(other))),
+        }
     }
 }

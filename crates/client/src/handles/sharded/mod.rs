@@ -1,5 +1,6 @@
-//! Typed handles over the sharded engine's structures: Counter, Map, Set and Queue (seed
-//! 000's `d.counter`, `d.map`, `d.set`, `d.queue`, in async Rust).
+//! Typed handles over the sharded engine's structures: Counter, Map, Set, Queue, Lock,
+//! Semaphore and Barrier (seed 000's `d.counter`, `d.map`, `d.set`, `d.queue`, `d.lock`,
+//! `d.semaphore`, `d.barrier`, in async Rust).
 //!
 //! A sharded structure is not in a CP group: its state is split into `shards` shards, each
 //! kept by the owner of one partition, and any member routes a call to that owner. So a
@@ -12,21 +13,31 @@
 //! applied it answers a resend from its record instead of applying it twice. Sharded
 //! structures have no sessions, so nothing here opens one.
 
+mod barrier;
 mod counter;
+mod lock;
 mod map;
+mod page;
 mod queue;
+mod semaphore;
 mod set;
 
 use std::time::Duration;
 
+pub use barrier::Barrier;
 pub use counter::Counter;
+pub use lock::Lock;
 pub use map::Map;
+pub use page::{Cursor, Page};
 pub use queue::Queue;
+pub use semaphore::ShardedSemaphore;
 pub use set::Set;
 
 use std::sync::atomic::Ordering;
 
-use coterie_core::{ConfigError, GroupCommand, GroupOutput, InvocationId, StructureCommand, StructureOutput};
+use coterie_core::{
+    ConfigError, GroupCommand, GroupOutput, InvocationId, OwnerId, StructureCommand, StructureOutput, StructureSpec,
+};
 use tokio::time::Instant;
 
 use crate::client::{Client, Mode};
@@ -38,6 +49,13 @@ use crate::transport::{Call, Transport};
 /// them: numbers stay distinct and increasing per partition, as the dedup contract asks).
 /// Not a group name, which has no `#`, so it never shares a group's series.
 const SHARDED_SERIES: &str = "#sharded";
+
+/// A new owner id for a sharded Lock or Semaphore handle: 128 random bits (seed 000's
+/// "auto-generated UUID"), so owners from different clients and processes never collide
+/// without any coordination.
+pub(crate) fn new_owner() -> OwnerId {
+    OwnerId(crate::identity::draw().get())
+}
 
 /// How a sharded structure is placed and called: its number of shards (default 100, seed
 /// 000's) and how long each call may take (default: the client's call timeout, 5 s unless
@@ -123,6 +141,32 @@ impl<T: Transport> Client<T> {
         command: StructureCommand,
         mode: Mode,
     ) -> Result<StructureOutput, ClientError> {
+        let command = GroupCommand::Invoke { name: placement.name.clone(), command };
+        match self.send_sharded(placement, command, mode).await? {
+            GroupOutput::Structure(output) => Ok(output),
+            other => Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
+        }
+    }
+
+    /// Creates the sharded structure `placement` with `spec` (its kind and configuration),
+    /// a change applied once; answers whether this call created it (`false`: it existed
+    /// with the same configuration; another configuration is refused, `ConfigConflict`).
+    pub(crate) async fn create_sharded(&self, placement: &Placement, spec: StructureSpec) -> Result<bool, ClientError> {
+        let command = GroupCommand::Create { name: placement.name.clone(), spec };
+        match self.send_sharded(placement, command, Mode::Mutation).await? {
+            GroupOutput::Bool(created) => Ok(created),
+            other => Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
+        }
+    }
+
+    /// Sends one group command about the sharded structure `placement`, as
+    /// [`Client::execute_sharded`] describes.
+    async fn send_sharded(
+        &self,
+        placement: &Placement,
+        command: GroupCommand,
+        mode: Mode,
+    ) -> Result<GroupOutput, ClientError> {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(ClientError::Closed);
         }
@@ -141,7 +185,7 @@ impl<T: Transport> Client<T> {
         };
         let call = Call {
             target: coterie_core::Target::Sharded { shards: placement.shards },
-            command: GroupCommand::Invoke { name: placement.name.clone(), command },
+            command,
             session: None,
             invocation,
             stale_read: invocation.is_none() && self.stale_reads,
@@ -149,10 +193,7 @@ impl<T: Transport> Client<T> {
             consistency: self.consistency,
         };
         let attempt = if blocking { self.shared.config.wait_poll } else { self.shared.config.attempt_timeout };
-        match self.send_bounded(call, deadline, attempt, &mut Progress::default()).await? {
-            GroupOutput::Structure(output) => Ok(output),
-            other => Err(ClientError::UnexpectedOutput(format!("{other:?}"))),
-        }
+        self.send_bounded(call, deadline, attempt, &mut Progress::default()).await
     }
 }
 

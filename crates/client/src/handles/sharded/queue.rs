@@ -1,10 +1,12 @@
 //! The sharded Queue handle.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
-use coterie_core::kinds::queue::{QueueCommand as C, QueueOutput as O};
-use coterie_core::{StructureCommand, StructureOutput as S};
+use coterie_core::kinds::queue::{QueueCommand as C, QueueConfig, QueueOutput as O};
+use coterie_core::{StructureCommand, StructureOutput as S, StructureSpec};
+use tokio::sync::OnceCell;
 
 use super::Placement;
 use crate::client::{Client, Mode};
@@ -16,23 +18,56 @@ use crate::value::Value;
 /// A FIFO queue of `V` on the sharded engine (seed 000's `d.queue`), kept whole by the
 /// owner of one partition. Cheap to clone.
 ///
-/// Queues are unbounded here: the core has a capacity (`QueueConfig`), but the API has no
-/// way to create a queue with one yet, so this handle offers none.
+/// Unbounded unless made with a capacity ([`Client::queue_with_capacity`]): such a handle
+/// creates the queue with it before its first call (once per handle and its clones), and
+/// an enqueue to a full queue is refused (`QueueFull`). The first use of a name fixes its
+/// capacity: a name already used without one, or with another, is a configuration
+/// conflict, reported on every call of the bounded handle.
 pub struct Queue<T: Transport, V: Value> {
     client: Client<T>,
     placement: Placement,
+    capacity: Option<u64>,
+    created: Arc<OnceCell<()>>,
     item: PhantomData<fn() -> V>,
 }
 
 impl<T: Transport, V: Value> Clone for Queue<T, V> {
     fn clone(&self) -> Self {
-        Queue { client: self.client.clone(), placement: self.placement.clone(), item: PhantomData }
+        Queue {
+            client: self.client.clone(),
+            placement: self.placement.clone(),
+            capacity: self.capacity,
+            created: Arc::clone(&self.created),
+            item: PhantomData,
+        }
     }
 }
 
 impl<T: Transport, V: Value> Queue<T, V> {
-    pub(crate) fn new(client: Client<T>, placement: Placement) -> Self {
-        Queue { client, placement, item: PhantomData }
+    pub(crate) fn new(client: Client<T>, placement: Placement, capacity: Option<u64>) -> Self {
+        Queue { client, placement, capacity, created: Arc::default(), item: PhantomData }
+    }
+
+    /// The capacity this handle creates the queue with (`None`: unbounded, nothing created).
+    pub fn capacity(&self) -> Option<u64> {
+        self.capacity
+    }
+
+    /// Creates the queue with this handle's capacity, if no earlier call of this handle (or
+    /// a clone) did; answers whether this call created it (`false`: it existed with the
+    /// same capacity, or there is no capacity to create it with). Every call of a bounded
+    /// handle does this first; call it to learn the answer or to fail early on a conflict.
+    pub async fn create(&self) -> Result<bool, ClientError> {
+        let Some(capacity) = self.capacity else { return Ok(false) };
+        let mut created = false;
+        self.created
+            .get_or_try_init(|| async {
+                let spec = StructureSpec::Queue(QueueConfig { capacity: Some(capacity) });
+                created = self.client.create_sharded(&self.placement, spec).await?;
+                Ok::<(), ClientError>(())
+            })
+            .await?;
+        Ok(created)
     }
 
     /// The queue's name.
@@ -46,6 +81,7 @@ impl<T: Transport, V: Value> Queue<T, V> {
     }
 
     async fn run(&self, command: C, mode: Mode) -> Result<O, ClientError> {
+        self.create().await?;
         match self.client.execute_sharded(&self.placement, StructureCommand::Queue(command), mode).await? {
             S::Queue(output) => Ok(output),
             other => Err(unexpected(other)),

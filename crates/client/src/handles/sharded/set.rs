@@ -6,6 +6,7 @@ use coterie_core::kinds::set::{SetCommand as C, SetOutput as O};
 use coterie_core::{StructureCommand, StructureOutput as S};
 
 use super::Placement;
+use super::page::{self, Cursor, Page};
 use crate::client::{Client, Mode};
 use crate::error::ClientError;
 use crate::handles::unexpected;
@@ -15,8 +16,8 @@ use crate::value::Value;
 /// A set of `V` on the sharded engine (seed 000's `d.set`), its members compared by their
 /// stored bytes ([`Value`]). Cheap to clone.
 ///
-/// Its size and member listing are not offered yet: the sharded engine does not serve
-/// whole-set operations over the API.
+/// Its size, member listing and `clear` span every partition holding a shard of the set,
+/// as a [`Map`](super::Map)'s do.
 pub struct Set<T: Transport, V: Value> {
     client: Client<T>,
     placement: Placement,
@@ -44,10 +45,17 @@ impl<T: Transport, V: Value> Set<T, V> {
         self.placement.shards
     }
 
-    async fn flag(&self, command: C, mode: Mode) -> Result<bool, ClientError> {
+    async fn run(&self, command: C, mode: Mode) -> Result<O, ClientError> {
         match self.client.execute_sharded(&self.placement, StructureCommand::Set(command), mode).await? {
-            S::Set(O::Bool(flag)) => Ok(flag),
+            S::Set(output) => Ok(output),
             other => Err(unexpected(other)),
+        }
+    }
+
+    async fn flag(&self, command: C, mode: Mode) -> Result<bool, ClientError> {
+        match self.run(command, mode).await? {
+            O::Bool(flag) => Ok(flag),
+            other => Err(unexpected(S::Set(other))),
         }
     }
 
@@ -64,5 +72,39 @@ impl<T: Transport, V: Value> Set<T, V> {
     /// Whether `member` is in the set.
     pub async fn contains(&self, member: &V) -> Result<bool, ClientError> {
         self.flag(C::Contains(member.to_bytes()?), Mode::Read).await
+    }
+
+    /// The number of members, summed over every partition.
+    pub async fn size(&self) -> Result<u64, ClientError> {
+        match self.run(C::Size, Mode::Read).await? {
+            O::Count(size) => Ok(size),
+            other => Err(unexpected(S::Set(other))),
+        }
+    }
+
+    /// One page of at most `limit` members (1 to 10 000), from the start (`cursor` `None`)
+    /// or where the previous page's `next` says; ordered by partition, then bytes.
+    pub async fn members(&self, cursor: Option<Cursor>, limit: u32) -> Result<Page<V>, ClientError> {
+        match self.run(C::Members { after: cursor.map(|c| c.0), limit }, Mode::Read).await? {
+            O::Members { members, next } => Ok(Page {
+                items: members.iter().map(|m| V::from_bytes(m).map_err(ClientError::from)).collect::<Result<_, _>>()?,
+                next: next.map(Cursor),
+            }),
+            other => Err(unexpected(S::Set(other))),
+        }
+    }
+
+    /// Every member, page by page, up to `max` of them: `next` is `None` when that is all
+    /// of them, else the cursor of the rest (for [`Set::members`]).
+    pub async fn all_members(&self, max: usize) -> Result<Page<V>, ClientError> {
+        page::collect(max, |cursor, limit| self.members(cursor, limit)).await
+    }
+
+    /// Removes every member, answering how many there were (not atomic across partitions).
+    pub async fn clear(&self) -> Result<u64, ClientError> {
+        match self.run(C::Clear, Mode::Mutation).await? {
+            O::Count(removed) => Ok(removed),
+            other => Err(unexpected(S::Set(other))),
+        }
     }
 }
