@@ -140,7 +140,7 @@ impl<T: Transport> Client<T> {
     /// whose owner the cached table names; starts a background fetch of the table when it
     /// is missing, stale or old. Never waits for the fetch.
     pub(crate) fn route_sharded(&self, call: &Call) -> Option<usize> {
-        if !matches!(call.target, Target::Sharded { .. }) {
+        if !self.shared.config.route_sharded || !matches!(call.target, Target::Sharded { .. }) {
             return None;
         }
         let now = Instant::now();

@@ -71,7 +71,8 @@ async fn a_client_of_one_member_sends_calls_straight_to_the_owner() {
     }
 
     // Counters and map keys whose partitions members 2 and 3 own.
-    let names: Vec<String> = (0..200).map(|i| format!("direct-{i}")).filter(|n| owner(&table, n) != 1).take(12).collect();
+    let names: Vec<String> =
+        (0..200).map(|i| format!("direct-{i}")).filter(|n| owner(&table, n) != 1).take(12).collect();
     assert_eq!(names.len(), 12);
     let before = sharded_forwards(&cluster);
     for name in &names {
