@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use coterie_api::pb::{ClusterStatusResponse, RaftRole};
 use coterie_bench::{BenchArgs, FailoverArgs, ReportArgs};
-use coterie_client::Client;
+use coterie_client::{Client, ClientConfig};
 
 use crate::Outcome;
 
@@ -24,6 +24,10 @@ pub(crate) struct BenchCommand {
     report: Option<BenchSubcommand>,
     #[command(flatten)]
     run: Option<BenchArgs>,
+    /// Connect the Coterie clients without routing sharded calls from the partition table:
+    /// each goes to one member, which forwards it to the owner (the "before" of an A/B).
+    #[arg(long)]
+    no_route: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,7 +48,11 @@ pub(crate) async fn run(command: &BenchCommand) -> anyhow::Result<Outcome> {
             coterie_bench::run_failover(args.clone(), connect, &probe).await?;
         }
         (None, Some(args)) => {
-            let connect = |endpoints: Vec<String>, _client: usize| async move { Client::connect(&endpoints).await };
+            let config = ClientConfig { route_sharded: !command.no_route, ..ClientConfig::default() };
+            let connect = move |endpoints: Vec<String>, _client: usize| {
+                let config = config.clone();
+                async move { Client::connect_with(&endpoints, config).await }
+            };
             coterie_bench::run(args.clone(), connect).await?;
         }
         (None, None) => {

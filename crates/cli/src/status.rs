@@ -251,6 +251,7 @@ mod tests {
             moving: 2,
             lost: vec![LostPartition { partition: 5, last_owner: 3 }, LostPartition { partition: 9, last_owner: 3 }],
             open_here: 130,
+            owners: Vec::new(),
         };
         assert_eq!(
             describe_partitions(&status),

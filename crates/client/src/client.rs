@@ -48,6 +48,7 @@ use crate::handles::sharded::{
 };
 use crate::handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, Semaphore};
 use crate::retry::Progress;
+use crate::route::Routes;
 use crate::sequence::Series;
 use crate::transport::{Call, Transport};
 use crate::value::Value;
@@ -101,6 +102,8 @@ pub(crate) struct Shared<T> {
     pub(crate) transport: T,
     pub(crate) config: ClientConfig,
     pub(crate) leaders: Mutex<BTreeMap<coterie_core::Target, usize>>,
+    /// The partition table sharded calls are routed by (`route.rs`).
+    pub(crate) routes: Routes,
     sessions: tokio::sync::Mutex<BTreeMap<String, OpenSession>>,
     /// This client instance's identity, drawn at random in [`Client::new`].
     pub(crate) client_id: ClientId,
@@ -141,6 +144,7 @@ impl<T: Transport> Client<T> {
             transport,
             config,
             leaders: Mutex::new(BTreeMap::new()),
+            routes: Routes::default(),
             sessions: tokio::sync::Mutex::new(BTreeMap::new()),
             client_id: crate::identity::draw(),
             open_seqs: Mutex::new(BTreeMap::new()),
@@ -392,6 +396,7 @@ impl<T: Transport> Client<T> {
                 stale_read: self.stale_reads,
                 keep_parked: false,
                 consistency: self.consistency,
+                redirect: true,
             };
             (self.send(call, deadline).await?, None)
         } else {
@@ -446,6 +451,7 @@ impl<T: Transport> Client<T> {
                 stale_read: false,
                 keep_parked: blocking && invocation.is_some(),
                 consistency: self.consistency,
+                redirect: true,
             };
             // A blocking call that this client stops waiting for (its deadline passed, or the
             // caller dropped the future) is cancelled, so it is not granted to nobody later.

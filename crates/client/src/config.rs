@@ -35,6 +35,10 @@ pub struct ClientConfig {
     /// before the client asks again. The call keeps its place in the queue between
     /// attempts; this only bounds what a lost answer or a stuck member can cost.
     pub wait_poll: Duration,
+    /// Send a sharded call for one partition straight to the member that serves it, from the
+    /// partition table the client fetches (`route.rs`); `false`: to any member, which
+    /// forwards it (a hop more per call; for comparing the two).
+    pub route_sharded: bool,
 }
 
 impl Default for ClientConfig {
@@ -54,6 +58,7 @@ impl Default for ClientConfig {
             // heartbeat on, and a healthy leader's slow answers cost one cheap probe each.
             failover_probe: Duration::from_millis(300),
             wait_poll: Duration::from_secs(5),
+            route_sharded: true,
         }
     }
 }

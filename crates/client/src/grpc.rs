@@ -21,8 +21,10 @@
 //! - everything else → [`TransportError::Refused`] with the typed core error the server sent.
 //!
 //! A call to a sharded structure ([`Target::Sharded`]) goes as its rpc with a sharded
-//! `Call` target to whichever member the retry loop picks: every member routes it to the
-//! owner of its partition (the client does not fetch the partition table yet).
+//! `Call` target to the member the retry loop picks: the partition's owner when the client
+//! routes it from the partition table ([`Transport::partition_table`] reads it from
+//! `ClusterService.Status`), with [`coterie_api::NO_FORWARD_HEADER`]; otherwise any member,
+//! without the header, which forwards it to the owner.
 //!
 //! One channel per endpoint, created when the client is and connected on first use, so an
 //! endpoint that is down costs nothing until a call needs it and then fails fast (the
@@ -45,6 +47,7 @@ use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::error::ClientError;
 use crate::members::MemberBook;
+use crate::route::RouteTable;
 use crate::transport::{Call, Transport, TransportError};
 
 /// A [`Transport`] over Coterie's gRPC API, one HTTP/2 channel per member.
@@ -158,6 +161,16 @@ impl GrpcTransport {
     /// The first answer to `ClusterService.Status` from the members asked in turn within
     /// `timeout`; every member it lists (and the answering member's id) is learned.
     pub(crate) async fn cluster_status(&self, timeout: Duration) -> Option<pb::ClusterStatusResponse> {
+        self.cluster_status_where(timeout, |_| true).await
+    }
+
+    /// Like [`GrpcTransport::cluster_status`], skipping answers that `wanted` refuses (a
+    /// member that has no partition table, for instance) for the next member's.
+    async fn cluster_status_where(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&pb::ClusterStatusResponse) -> bool,
+    ) -> Option<pb::ClusterStatusResponse> {
         let deadline = tokio::time::Instant::now() + timeout;
         for index in 0..self.endpoints() {
             let Some(channel) = self.book().get(index).map(|e| e.link.clone()) else { break };
@@ -166,9 +179,12 @@ impl GrpcTransport {
                 break;
             }
             let mut client = pb::cluster_service_client::ClusterServiceClient::new(channel);
-            let asked = client.status(request(pb::ClusterStatusRequest {}, Some(left)));
+            let asked = client.status(request(pb::ClusterStatusRequest {}, Some(left), true));
             let Ok(Ok(status)) = tokio::time::timeout(left, asked).await else { continue };
             let status = status.into_inner();
+            if !wanted(&status) {
+                continue;
+            }
             let answering = self.book().get(index).map(|e| e.address.clone());
             self.resolve(Some(status.member_id), answering.as_deref());
             for member in &status.members {
@@ -238,14 +254,17 @@ impl GrpcTransport {
 }
 
 /// A request with the call's time budget as `grpc-timeout`, asking the member not to
-/// forward it ([`coterie_api::NO_FORWARD_HEADER`]): this client follows redirects itself and
-/// caches each group's leader, so it goes direct instead of paying two hops for every call.
-fn request<T>(message: T, timeout: Option<Duration>) -> tonic::Request<T> {
+/// forward it ([`coterie_api::NO_FORWARD_HEADER`]) when `redirect`: this client follows
+/// redirects itself and caches each group's leader and the partition table, so it goes
+/// direct instead of paying two hops for every call.
+fn request<T>(message: T, timeout: Option<Duration>, redirect: bool) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Some(timeout) = timeout {
         request.set_timeout(timeout);
     }
-    request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, tonic::metadata::MetadataValue::from_static("1"));
+    if redirect {
+        request.metadata_mut().insert(coterie_api::NO_FORWARD_HEADER, tonic::metadata::MetadataValue::from_static("1"));
+    }
     request
 }
 
@@ -261,11 +280,16 @@ macro_rules! sender {
         )*
     ) => {
         /// Sends `rpc` on `channel` with the generated client of its service.
-        async fn send(channel: Channel, rpc: RpcRequest, timeout: Option<Duration>) -> Result<RpcResponse, Status> {
+        async fn send(
+            channel: Channel,
+            rpc: RpcRequest,
+            timeout: Option<Duration>,
+            redirect: bool,
+        ) -> Result<RpcResponse, Status> {
             match rpc {
                 $($(
                     RpcRequest::$variant(message) => pb::$client_module::$client::new(channel)
-                        .$method(request(message, timeout))
+                        .$method(request(message, timeout, redirect))
                         .await
                         .map(|response| RpcResponse::$variant(response.into_inner())),
                 )*)*
@@ -296,6 +320,30 @@ impl Transport for GrpcTransport {
         }
     }
 
+    /// The partition table from the first member that answers `ClusterService.Status` with
+    /// one (a plain member has none), within `timeout`: every member it lists is learned, and
+    /// each partition's owner becomes its endpoint index.
+    fn partition_table(&self, timeout: Duration) -> impl Future<Output = Option<RouteTable>> + Send {
+        let transport = self.clone();
+        async move {
+            let complete = |status: &pb::ClusterStatusResponse| {
+                status.partitions.as_ref().is_some_and(|table| {
+                    table.partitions > 0 && usize::try_from(table.partitions).is_ok_and(|n| n == table.owners.len())
+                })
+            };
+            let table = transport.cluster_status_where(timeout, complete).await?.partitions?;
+            let book = transport.book();
+            let owners =
+                table.owners.iter().map(|&owner| (owner != 0).then(|| book.index_of(owner)).flatten()).collect();
+            Some(RouteTable {
+                partitions: table.partitions,
+                ring_epoch: table.ring_epoch,
+                version: table.version,
+                owners,
+            })
+        }
+    }
+
     fn call(
         &self,
         endpoint: usize,
@@ -322,7 +370,7 @@ impl Transport for GrpcTransport {
             }
             rpc = rpc.with_consistency(call.consistency).map_err(unsendable)?;
             let operation = rpc.operation();
-            let sent = send(member.link, rpc, timeout);
+            let sent = send(member.link, rpc, timeout, call.redirect);
             let answer = match timeout {
                 Some(timeout) => {
                     tokio::time::timeout(timeout, sent).await.map_err(|_| TransportError::Unavailable {

@@ -34,6 +34,7 @@ mod members;
 #[cfg(feature = "object-store")]
 pub mod object_store;
 mod retry;
+mod route;
 mod sequence;
 mod transport;
 mod value;
@@ -52,6 +53,7 @@ pub use grpc::GrpcTransport;
 pub use handles::sharded::{Barrier, Counter, Cursor, Lock, Map, Page, Queue, Set, Sharded, ShardedSemaphore};
 pub use handles::{AtomicLong, AtomicReference, CountDownLatch, FencedLock, LockGuard, Semaphore};
 pub use invoke::operations;
+pub use route::RouteTable;
 pub use transport::{Call, Transport, TransportError};
 pub use value::{Serde, Value, ValueError};
 #[cfg(feature = "grpc")]

@@ -96,6 +96,11 @@ impl<C: Clone> MemberBook<C> {
         Some(self.entries.len() - 1)
     }
 
+    /// The index of the member whose id is `id`, if the book knows it.
+    pub(crate) fn index_of(&self, id: u64) -> Option<usize> {
+        self.entries.iter().position(|e| e.id == Some(id))
+    }
+
     /// The members as (id, address), in index order.
     pub(crate) fn members(&self) -> Vec<(Option<u64>, String)> {
         self.entries.iter().map(|e| (e.id, e.address.clone())).collect()

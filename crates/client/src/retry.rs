@@ -16,10 +16,11 @@
 //! [`PROBE_EVERY_MAX`] of an attempt, the checks slow down to one per [`PROBE_EVERY_MAX`]:
 //! a call parked for minutes costs a follower one cheap answer a second, not three.
 //!
-//! A call to a sharded structure is checked the same way, except while it is parked: every
-//! member forwards it to the owner of its partition, so the copy would not learn of a new
-//! leader but park a second time (a partition's new owner is found by the members, not by
-//! the client).
+//! A call to a sharded structure is checked the same way, except while it is parked: a
+//! member forwards a copy to the owner of its partition, so the copy would not learn of a
+//! new leader but park a second time. A sharded call for one partition goes first to the
+//! owner the client's partition table names (`route.rs`), asking for a redirect instead of
+//! a forward; a redirect is followed like a "not the leader" hint, same invocation id.
 //!
 //! # Blocking calls keep their place
 //!
@@ -106,7 +107,7 @@ impl<T: Transport> Client<T> {
     /// `progress` whether an attempt may have been applied.
     pub(crate) async fn send_bounded(
         &self,
-        call: Call,
+        mut call: Call,
         deadline: Option<Instant>,
         attempt: Duration,
         progress: &mut Progress,
@@ -114,6 +115,13 @@ impl<T: Transport> Client<T> {
         let shared = &self.shared;
         let started = Instant::now();
         let mut endpoint = self.leader_guess(&call.target).unwrap_or(0);
+        // A sharded call for one partition goes straight to its owner when the client has
+        // the partition table, asking not to be forwarded (`route.rs`).
+        let routed = self.route_sharded(&call);
+        if let Some(owner) = routed {
+            endpoint = owner;
+            call.redirect = true;
+        }
         let mut backoff = shared.config.retry_initial;
         let mut hops_without_pause = 0;
         // Endpoints tried since the last answer, to refresh the member list after a round.
@@ -134,7 +142,13 @@ impl<T: Transport> Client<T> {
             let bound = remaining.map_or(attempt, |left| left.min(attempt));
             // Boxed: the attempt's future nests the transport's, and unboxed it makes every
             // caller's future type too deep for the compiler's layout queries.
-            let failure = match Box::pin(self.attempt(endpoint, &call, bound)).await {
+            let outcome = Box::pin(self.attempt(endpoint, &call, bound)).await;
+            if routed.is_some() && !matches!(outcome, Outcome::Answered { .. } | Outcome::StillParked { .. }) {
+                // Redirected (the owner moved) or the owner did not answer: refetch the
+                // table in the background; this call follows the redirect meanwhile.
+                self.routes_stale();
+            }
+            let failure = match outcome {
                 Outcome::Answered { endpoint: at, result } => {
                     self.remember_leader(&call.target, at);
                     return result.map_err(ClientError::Refused);

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use coterie_core::{Consistency, CoreError, EngineError, GroupCommand, GroupOutput, InvocationId, SessionId, Target};
 
+use crate::route::RouteTable;
+
 /// One command for one target, with the caller's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
@@ -36,6 +38,12 @@ pub struct Call {
     /// How many replicas must take part before the call is answered. A CP group serves every
     /// level a majority of its voters meets and refuses the others.
     pub consistency: Consistency,
+    /// Ask the receiving member to answer "not the leader" (naming the member that serves the
+    /// call) instead of forwarding the call there: the client routes it itself. Set for CP
+    /// calls (the client follows leaders) and for sharded calls the client sends to the
+    /// partition's owner from its partition table (`route.rs`); a sharded call sent without
+    /// a table is forwarded by whichever member receives it.
+    pub redirect: bool,
 }
 
 impl Call {
@@ -50,6 +58,7 @@ impl Call {
             stale_read: false,
             keep_parked: false,
             consistency: Consistency::Default,
+            redirect: true,
         }
     }
 }
@@ -130,6 +139,16 @@ pub trait Transport: Send + Sync + 'static {
     fn refresh(&self, timeout: Duration) -> impl Future<Output = ()> + Send {
         let _ = timeout;
         std::future::ready(())
+    }
+
+    /// The cluster's partition table as some member has applied it, each partition's owner
+    /// as an endpoint index (learning owners this transport does not know yet), for the
+    /// client to send sharded calls straight to their owner. Bounded by `timeout`; `None`
+    /// when no member answered with one, or when this transport does not route sharded calls
+    /// itself (the default: the members forward them).
+    fn partition_table(&self, timeout: Duration) -> impl Future<Output = Option<RouteTable>> + Send {
+        let _ = timeout;
+        std::future::ready(None)
     }
 
     /// Sends `call` to endpoint `endpoint` and waits up to `timeout` for the answer

@@ -1310,7 +1310,7 @@ class ClusterStatusResponse(_message.Message):
     def __init__(self, member_id: _Optional[int] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., partitions: _Optional[_Union[PartitionsStatus, _Mapping]] = ...) -> None: ...
 
 class PartitionsStatus(_message.Message):
-    __slots__ = ("partitions", "ring_epoch", "version", "served", "moving", "lost", "open_here")
+    __slots__ = ("partitions", "ring_epoch", "version", "served", "moving", "lost", "open_here", "owners")
     PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     RING_EPOCH_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -1318,6 +1318,7 @@ class PartitionsStatus(_message.Message):
     MOVING_FIELD_NUMBER: _ClassVar[int]
     LOST_FIELD_NUMBER: _ClassVar[int]
     OPEN_HERE_FIELD_NUMBER: _ClassVar[int]
+    OWNERS_FIELD_NUMBER: _ClassVar[int]
     partitions: int
     ring_epoch: int
     version: int
@@ -1325,7 +1326,8 @@ class PartitionsStatus(_message.Message):
     moving: int
     lost: _containers.RepeatedCompositeFieldContainer[LostPartition]
     open_here: int
-    def __init__(self, partitions: _Optional[int] = ..., ring_epoch: _Optional[int] = ..., version: _Optional[int] = ..., served: _Optional[_Iterable[_Union[MemberPartitions, _Mapping]]] = ..., moving: _Optional[int] = ..., lost: _Optional[_Iterable[_Union[LostPartition, _Mapping]]] = ..., open_here: _Optional[int] = ...) -> None: ...
+    owners: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, partitions: _Optional[int] = ..., ring_epoch: _Optional[int] = ..., version: _Optional[int] = ..., served: _Optional[_Iterable[_Union[MemberPartitions, _Mapping]]] = ..., moving: _Optional[int] = ..., lost: _Optional[_Iterable[_Union[LostPartition, _Mapping]]] = ..., open_here: _Optional[int] = ..., owners: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class MemberPartitions(_message.Message):
     __slots__ = ("member", "partitions")

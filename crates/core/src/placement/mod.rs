@@ -85,6 +85,7 @@
 //! [`codec::FORMAT_VERSION`](crate::codec::FORMAT_VERSION).
 
 pub mod hash;
+mod locate;
 mod rebalance;
 mod ring;
 mod table;
@@ -97,6 +98,7 @@ use thiserror::Error;
 use crate::config::ConfigError;
 
 pub use hash::{Layout, PLACEMENT_SEED, partition_of_key, partition_of_name, partition_of_shard, shard_of_key};
+pub use locate::{Located, forwarded_partition, locate, partition_of_command};
 pub use rebalance::{MoveDone, PlacementEffect, StaleMove, Transition};
 pub use ring::Ring;
 pub use table::{Liveness, PartitionEntry, PartitionState, PartitionTable};

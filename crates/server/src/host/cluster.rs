@@ -2,7 +2,8 @@
 //! table, as applied here) and of each CP group it runs, read from local Raft metrics and
 //! the locally applied state (no Raft round trip, so
 //! it answers even without a quorum, which is when an operator needs it most), and a summary
-//! of the committed partition table as applied here.
+//! of the committed partition table as applied here, with who serves each partition (what
+//! the Rust client routes sharded calls by).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -57,7 +58,7 @@ fn group_status(name: String, node: &CpNode) -> pb::GroupStatus {
 }
 
 /// The summary of the committed partition table `table`, with `open_here` replicas open on
-/// this member.
+/// this member, and the member serving each partition (0: none).
 fn partitions_status(table: &PartitionTable, open_here: usize) -> pb::PartitionsStatus {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut served: BTreeMap<u64, usize> = BTreeMap::new();
@@ -81,6 +82,7 @@ fn partitions_status(table: &PartitionTable, open_here: usize) -> pb::Partitions
             .map(|(partition, last_owner)| pb::LostPartition { partition: partition.0, last_owner })
             .collect(),
         open_here: count(open_here),
+        owners: table.iter().map(|(_, entry)| entry.state.holder().unwrap_or(0)).collect(),
     }
 }
 

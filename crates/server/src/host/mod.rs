@@ -117,6 +117,9 @@ struct Inner {
     gossip_view: OnceLock<watch::Receiver<GossipView>>,
     /// How many times this member forwarded a CP call to another member (`host/cp_forward.rs`).
     forwarded: Arc<AtomicU64>,
+    /// How many times this member forwarded a sharded call (or one partition's part of a
+    /// gathered one) to the partition's owner (`host/sharded_entry.rs`).
+    sharded_forwarded: AtomicU64,
     /// This node's own handle, for the engines that serve sharded calls (`host/sharded_entry.rs`).
     this: std::sync::Weak<Inner>,
     /// Set once this member's metadata replica passed a read barrier since it started: only
@@ -342,6 +345,7 @@ impl Node {
             shards,
             gossip_view: OnceLock::new(),
             forwarded: Arc::default(),
+            sharded_forwarded: AtomicU64::new(0),
             this: this.clone(),
             sharded_fresh: AtomicBool::new(false),
             moves: Mutex::default(),
@@ -471,6 +475,14 @@ impl Node {
     /// since it started: each hop counts once, a call redirected once and forwarded twice.
     pub fn forwarded_calls(&self) -> u64 {
         self.inner.forwarded.load(Ordering::Relaxed)
+    }
+
+    /// How many times this member forwarded a sharded call to its partition's owner since it
+    /// started (each hop once; a part of a gathered whole-structure call counts as a call).
+    /// A client that routes from the partition table sends calls to the owner directly, so
+    /// this stays 0 for its calls.
+    pub fn sharded_forwarded_calls(&self) -> u64 {
+        self.inner.sharded_forwarded.load(Ordering::Relaxed)
     }
 
     /// The committed partition table as this node has applied it, if one is (never on a

@@ -6,7 +6,9 @@
 //! - **serves** it from this member's replica if the table says this member owns it;
 //! - **forwards** it one hop to the owner if another member owns it (a call that was itself
 //!   forwarded is answered with a redirect instead, so a call never makes two hops from
-//!   the member that forwarded it);
+//!   the member that forwarded it; so is a call whose client asked for redirects,
+//!   [`CallOptions::redirect`]: the Rust client routes calls from its cached partition
+//!   table and, when that is stale, follows the redirect and refreshes the table);
 //! - **waits** while the partition is *moving*, and routes the call again once the move is
 //!   decided (finished: the new owner serves it; cancelled: the old one does).
 //!
@@ -184,13 +186,19 @@ impl Engine for ShardedEntry {
                             answer => return answer,
                         }
                     }
-                    Step::Remote { owner, .. } if self.forwarded.is_some() => {
+                    // A forwarded call, or a client's single-partition call when the client
+                    // routes itself (not a part of a gathered call: the gathering member
+                    // forwards those).
+                    Step::Remote { owner, .. }
+                        if self.forwarded.is_some() || (options.redirect && self.partition.is_none()) =>
+                    {
                         return Err(EngineError::Redirect {
                             member: Some(owner),
                             address: self.inner.peers.address(owner),
                         });
                     }
                     Step::Remote { partition, owner, version } => {
+                        self.inner.sharded_forwarded.fetch_add(1, Ordering::Relaxed);
                         let forwarder = self.forwarder(partition, owner);
                         match forwarder.call(request.clone(), remaining(options, deadline)).await {
                             // The owner's table is newer than this member's: route again

@@ -191,6 +191,9 @@ impl<T: Transport> Client<T> {
             stale_read: invocation.is_none() && self.stale_reads,
             keep_parked: blocking,
             consistency: self.consistency,
+            // Routed to the partition's owner by the retry loop when the client has the
+            // partition table (`route.rs`); else any member forwards it.
+            redirect: false,
         };
         let attempt = if blocking { self.shared.config.wait_poll } else { self.shared.config.attempt_timeout };
         self.send_bounded(call, deadline, attempt, &mut Progress::default()).await
