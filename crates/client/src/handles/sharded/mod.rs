@@ -14,6 +14,7 @@
 //! structures have no sessions, so nothing here opens one.
 
 mod barrier;
+mod constructors;
 mod counter;
 mod lock;
 mod map;
