@@ -3,7 +3,8 @@
 //! "Database already open" while a background task of the stopped node still held the
 //! file). Shut down here while the node is busiest: partitions with parked callers, tickers
 //! counting down the parked calls' timeouts, and writes being journaled; then started again
-//! at once, without retrying, several times over. No sleep synchronizes.
+//! at once, without retrying, several times over; every call made meanwhile ends at once,
+//! answered or refused, not at its timeout. No sleep synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
 mod support;
@@ -19,6 +20,9 @@ use support::{Cluster, cp_config, eventually};
 
 /// Rounds of shutdown and immediate restart.
 const ROUNDS: u64 = 5;
+
+/// Each call's timeout (the parked takes' own timeouts are longer still).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn target() -> Target {
     Target::Sharded { shards: 16 }
@@ -38,7 +42,7 @@ fn call(name: &str, command: StructureCommand, client: u128, seq: u64) -> Reques
 /// stops answering.
 async fn keep_busy(node: &Node, round: u64, written: &AtomicU64) {
     let client = 1000 + u128::from(round);
-    let options = CallOptions::new(Duration::from_secs(30));
+    let options = CallOptions::new(CALL_TIMEOUT);
     let sharded = &target();
     let parked = (0..8u64).map(move |i| {
         let timeout = (i % 2 == 0).then(|| Duration::from_secs(60 + i));
@@ -77,7 +81,13 @@ async fn a_node_shut_down_while_busy_releases_its_data_file_and_starts_again_at_
             .await;
             tokio::time::timeout(support::BOUND, node.shutdown()).await.unwrap();
         };
-        tokio::join!(keep_busy(&node, round, &written), stop);
+        // Every call ends well within its own timeout ([`CALL_TIMEOUT`]): the parked ones and
+        // those in flight are answered `Stopped` by the shutdown, and a call made after it is
+        // refused at once (it waited out its timeout for the stopped groups' table before).
+        let busy = async { tokio::join!(keep_busy(&node, round, &written), stop) };
+        tokio::time::timeout(CALL_TIMEOUT / 2, busy).await.unwrap_or_else(|_| {
+            panic!("round {round}: the calls did not end within {:?} of starting", CALL_TIMEOUT / 2)
+        });
         drop(node);
         // At once, no retry: the file must be free now.
         cluster.restart(1).await;

@@ -23,6 +23,7 @@
 //!   is consistent (nobody holds what nobody asked for any more) and a resend of such a
 //!   call is answered `cancelled` from its record.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -53,6 +54,7 @@ pub(super) async fn await_wake(
     options: CallOptions,
 ) -> Result<GroupOutput, EngineError> {
     let invocation = registration.invocation();
+    let _parked = Parked::count(shared);
     match tokio::time::timeout_at(deadline, &mut wake).await {
         Ok(Ok(result)) => return result.map_err(EngineError::Core),
         Ok(Err(_)) => {
@@ -71,6 +73,22 @@ pub(super) async fn await_wake(
         Ok(Ok(output)) => Ok(output),
         Ok(Err(CoreError::Cancelled { .. })) | Err(_) => Err(EngineError::Timeout { waited: options.timeout }),
         Ok(Err(err)) => Err(EngineError::Core(err)),
+    }
+}
+
+/// Counts one parked caller in its replica's `parked` while it lives.
+struct Parked<'a>(&'a Shared);
+
+impl<'a> Parked<'a> {
+    fn count(shared: &'a Shared) -> Self {
+        shared.parked.fetch_add(1, Ordering::SeqCst);
+        Parked(shared)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

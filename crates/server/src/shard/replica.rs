@@ -29,7 +29,7 @@
 //!   read waits in the queue for the writes before it, so every call sees every call
 //!   queued before it. Partitions drain in parallel (they share the node's redb writer).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -88,8 +88,12 @@ pub(super) struct Shared {
     group: Mutex<JournaledGroup<PartitionLog>>,
     queue: Mutex<Queue>,
     commits: AtomicU64,
-    /// The callers parked here, completed by the wakes of the records applied.
+    /// The calls in flight here, registered before they are queued so that a wake applied
+    /// in their own batch finds them; a parked caller's is completed by the wake.
     pub(super) waiters: Waiters,
+    /// How many of them are parked now: answered `Parked` and waiting for their wake
+    /// (`waiters` also holds the calls not yet answered).
+    pub(super) parked: AtomicUsize,
     /// Notified after every batch, so the ticker looks at the next deadline again.
     pub(super) deadlines: Arc<Notify>,
     /// Set by [`Replica::close`]: new calls are refused.
@@ -317,6 +321,7 @@ impl Replica {
             queue: Mutex::default(),
             commits: AtomicU64::new(0),
             waiters: Waiters::default(),
+            parked: AtomicUsize::new(0),
             deadlines: Arc::new(Notify::new()),
             closed: AtomicBool::new(false),
             sealed: AtomicBool::new(false),
@@ -353,9 +358,10 @@ impl Replica {
         self.shared.commits.load(Ordering::Relaxed)
     }
 
-    /// How many callers are parked on this replica now.
+    /// How many callers are parked on this replica now (a blocking call answered `Parked`
+    /// and waiting for its wake; not the calls still queued or being journaled).
     pub fn parked_callers(&self) -> usize {
-        self.shared.waiters.len()
+        self.shared.parked.load(Ordering::SeqCst)
     }
 
     /// Seals the replica for a handoff and answers the state to hand over: from now on a
