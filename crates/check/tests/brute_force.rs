@@ -2,7 +2,7 @@
 //! (every subset of the unknown operations, every permutation consistent with real time), on
 //! generated register, counter and mutex histories with `Unknown` and `Fail` operations.
 
-mod common;
+use crate::common;
 
 use common::{RawHistory, RawOp, agree_with, brute_force, build, build_with};
 use coterie_check::models::{CasRegister, Counter, CounterInput, CounterOutput, FencedMutex, MutexInput, MutexOutput};

@@ -9,7 +9,7 @@
 //! are the hard case: the search must rule out every subset of the unknown operations, and from
 //! 100 operations on, one or two in twenty exhaust even ten million steps (`Exhausted`).
 
-mod common;
+use crate::common;
 
 use common::{Fate, build, raw_history_with};
 use coterie_check::models::CasRegister;

@@ -9,7 +9,7 @@
 //! so any linearization using it also works without it. The history is linearizable iff one
 //! of these 2^k translations is, for todc-utils.
 
-mod common;
+use crate::common;
 
 use common::{Reg, agree_with, build};
 use coterie_check::Outcome;

@@ -5,7 +5,7 @@
 //! leaves the node serving.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use coterie_api::pb::atomic_long_service_client::AtomicLongServiceClient;
 use coterie_api::pb::fenced_lock_service_client::FencedLockServiceClient;

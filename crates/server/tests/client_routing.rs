@@ -6,7 +6,7 @@
 //! lost or applied twice. Every wait is bounded (`support::eventually`).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! and serve the public API, driven with coterie-api's generated tonic clients.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

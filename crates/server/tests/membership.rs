@@ -4,7 +4,7 @@
 //! cluster writable with an old member stopped, and a removed member leaves every group.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! bounded (`support::eventually`); no sleep synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,7 +4,7 @@
 //! applied once. Every wait is bounded; no sleep synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! and a barrier's `Waiting` counts its parked arrivals; every wait is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use coterie_api::pb::barrier_service_client::BarrierServiceClient;
 use coterie_api::pb::lock_service_client::LockServiceClient;

@@ -4,7 +4,7 @@
 //! correct across partitions, within the call's deadline. Every wait is bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -7,7 +7,7 @@
 //! answered or refused, not at its timeout. No sleep synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

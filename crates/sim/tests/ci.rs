@@ -73,7 +73,7 @@ fn seeds_that_once_failed_pass() {
     }
 }
 
-/// `SIM_SEED=N cargo test -p coterie-sim --release --test ci -- seed --exact --nocapture`
+/// `SIM_SEED=N cargo test -p coterie-sim --release --test integration -- ci::seed --exact --nocapture`
 /// reruns seed N and prints its report; without `SIM_SEED` it does nothing.
 #[test]
 fn seed() {

@@ -5,9 +5,6 @@
 //! reason next to any backend left out. Every wait is bounded; no sleep synchronizes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod consistency;
 mod faults;
 mod use_cases;

@@ -1,0 +1,14 @@
+//! coterie-check's integration tests, one module per former test file, in one test binary:
+//! each separate binary compiled the shared helpers again and linked the whole dependency
+//! stack again, which was most of CI's build time on two cores.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failure should panic")]
+
+mod common;
+
+mod brute_force;
+mod classic;
+mod collections;
+mod expiry;
+mod invariants_prop;
+mod scale;
+mod todc_cross;
