@@ -6,8 +6,9 @@
 # Overridable by environment:
 #   WORKLOADS ("cp-incr cp-cas cp-get cp-lock cp-lock-each cp-semaphore"; also obj-create obj-cas,
 #   the object store's create-only put and ETag compare-and-swap, measured beside etcd only;
-#   and sharded-incr sharded-incr-each sharded-put sharded-get, the sharded engine's Counter
-#   and Map, measured beside Redis only: INCR of one key / a key per client, SET, GET),
+#   and sharded-incr sharded-incr-each sharded-put sharded-get sharded-lock, the sharded
+#   engine's Counter, Map and Lock, measured beside Redis only: INCR of one key / a key per
+#   client, SET, GET, SET NX PX + DEL),
 #   CLIENTS ("1 16 64"),
 #   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
 #   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir), COTERIE (the binary:

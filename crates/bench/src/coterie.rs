@@ -9,7 +9,9 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use coterie_client::{Client, ClientError, Counter, FencedLock, Map, Transport};
+use std::time::Duration;
+
+use coterie_client::{Client, ClientError, Counter, FencedLock, Lock, Map, Transport};
 use coterie_core::{CoreError, Fence};
 use futures_util::future::BoxFuture;
 
@@ -51,6 +53,10 @@ const SEMAPHORE: &str = "bench-semaphore";
 /// The sharded workloads' structures (100 shards, the default).
 const SHARDED_COUNTER: &str = "bench-sharded-counter";
 const MAP: &str = "bench-map";
+const SHARDED_LOCK: &str = "bench-sharded-lock";
+/// `sharded-lock`'s lease: a holder that dies mid-run frees the lock this long after its
+/// grant (the Redis driver's PX is the same).
+const SHARDED_LOCK_LEASE: Duration = Duration::from_secs(10);
 
 /// How many preloading puts of `sharded-get` are in flight at once.
 const PRELOAD_IN_FLIGHT: usize = 32;
@@ -163,6 +169,9 @@ impl<C: Connect> Driver for CoterieDriver<C> {
                     let walk = KeyWalk { client: index, next: 0 };
                     if self.workload == Workload::ShardedPut { Op::MapPut(map, walk) } else { Op::MapGet(map, walk) }
                 }
+                Workload::ShardedLock => {
+                    Op::ShardedLock(client.lock(SHARDED_LOCK).map_err(|err| prepare_error(self.workload, err))?)
+                }
                 // Handled above, on the bucket handle.
                 Workload::ObjCreate | Workload::ObjCas => {
                     return Err(prepare_error(self.workload, "object workloads run on the bucket handle"));
@@ -182,6 +191,7 @@ enum Op<T: Transport> {
     ShardedIncr(Counter<T>),
     MapPut(Map<T, String, Vec<u8>>, KeyWalk),
     MapGet(Map<T, String, Vec<u8>>, KeyWalk),
+    ShardedLock(Lock<T>),
 }
 
 /// The keys one client of a map workload visits, in order ([`map_key`]).
@@ -218,6 +228,15 @@ async fn preload<T: Transport>(client: &Client<T>) -> Result<(), ClientError> {
     Ok(())
 }
 
+/// Appends `fence` to the fence log, if there is one (called while the lock is held).
+fn record(log: &Option<Arc<Mutex<Vec<Fence>>>>, fence: Fence) {
+    if let Some(log) = log
+        && let Ok(mut log) = log.lock()
+    {
+        log.push(fence);
+    }
+}
+
 struct CoterieClient<T: Transport> {
     client: Client<T>,
     op: Op<T>,
@@ -237,12 +256,17 @@ impl<T: Transport> CoterieClient<T> {
             },
             Op::Lock(lock) => {
                 let fence = lock.lock().await?;
-                if let Some(log) = &self.fences
-                    && let Ok(mut log) = log.lock()
-                {
-                    log.push(fence);
-                }
+                record(&self.fences, fence);
                 lock.unlock().await
+            }
+            Op::ShardedLock(lock) => {
+                let fence = lock.acquire(Some(SHARDED_LOCK_LEASE)).await?;
+                record(&self.fences, fence);
+                if lock.release().await? {
+                    Ok(())
+                } else {
+                    Err(ClientError::UnexpectedOutput("sharded-lock: the holder's release was refused".to_owned()))
+                }
             }
             Op::Semaphore(semaphore) => {
                 semaphore.acquire(1).await?;

@@ -36,6 +36,9 @@ pub enum Workload {
     ShardedPut,
     /// `sharded-get`: get from a sharded Map of [`MAP_KEYS`] preloaded keys (Redis: GET).
     ShardedGet,
+    /// `sharded-lock`: acquire (with a lease) then release of one sharded Lock contended by
+    /// every client (Redis: SET NX PX retried while taken, then DEL).
+    ShardedLock,
 }
 
 /// The size of each value the `obj-create` workload writes.
@@ -56,7 +59,7 @@ pub fn map_key(client: usize, op: u64) -> String {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 13] = [
         Workload::CpIncr,
         Workload::CpCas,
         Workload::CpGet,
@@ -69,6 +72,7 @@ impl Workload {
         Workload::ShardedIncrEach,
         Workload::ShardedPut,
         Workload::ShardedGet,
+        Workload::ShardedLock,
     ];
 
     /// The workload's name.
@@ -86,6 +90,7 @@ impl Workload {
             Workload::ShardedIncrEach => "sharded-incr-each",
             Workload::ShardedPut => "sharded-put",
             Workload::ShardedGet => "sharded-get",
+            Workload::ShardedLock => "sharded-lock",
         }
     }
 
@@ -108,6 +113,9 @@ impl Workload {
             }
             Workload::ShardedPut => "put of a 100-byte value into a sharded map, over 1000 keys (redis: SET)",
             Workload::ShardedGet => "get from a sharded map of 1000 preloaded keys (redis: GET)",
+            Workload::ShardedLock => {
+                "acquire (10 s lease) + release of one sharded lock contended by every client (redis: SET NX PX retried, DEL)"
+            }
         }
     }
 
@@ -119,7 +127,14 @@ impl Workload {
     /// Whether the workload is on the sharded engine's structures (measured beside Redis
     /// only: etcd and ZooKeeper have no counterpart of a sharded structure).
     pub fn is_sharded(self) -> bool {
-        matches!(self, Workload::ShardedIncr | Workload::ShardedIncrEach | Workload::ShardedPut | Workload::ShardedGet)
+        matches!(
+            self,
+            Workload::ShardedIncr
+                | Workload::ShardedIncrEach
+                | Workload::ShardedPut
+                | Workload::ShardedGet
+                | Workload::ShardedLock
+        )
     }
 }
 

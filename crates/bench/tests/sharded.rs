@@ -1,5 +1,5 @@
 //! The sharded workloads (`sharded-incr`, `sharded-incr-each`, `sharded-put`,
-//! `sharded-get`) through the gRPC client's sharded handles, against three real
+//! `sharded-get`, `sharded-lock`) through the gRPC client's sharded handles, against three real
 //! `coterie_server::Node`s on loopback in this process: the harness counts exactly what the
 //! cluster applied. Small op budgets keep them fast; every wait is bounded.
 
@@ -101,6 +101,17 @@ async fn the_sharded_workloads_count_exactly_what_the_cluster_applied() {
     let stats = run_closed_loop(Arc::new(put), &run_config(1, 10), |_| {}).await.unwrap();
     assert_eq!((stats.ops, stats.errors), (10, 0), "{:?}", stats.first_error);
     assert!(map.contains(&map_key(0, 0)).await.unwrap(), "the first put stored its key again");
+
+    // One contended lock: every counted op is one grant and one release, the grants in
+    // fence order (the log is appended while the lock is held), and the lock is free after.
+    let fences = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lock = CoterieDriver::new(connect, endpoints.clone(), Workload::ShardedLock).with_fence_log(fences.clone());
+    let stats = run_closed_loop(Arc::new(lock), &run_config(4, 60), |_| {}).await.unwrap();
+    assert_eq!((stats.ops, stats.errors), (60, 0), "{:?}", stats.first_error);
+    let fences = fences.lock().unwrap().clone();
+    assert_eq!(fences.len(), 60);
+    assert!(fences.windows(2).all(|pair| pair[0] < pair[1]), "grants out of fence order: {fences:?}");
+    assert!(!client.lock("bench-sharded-lock").unwrap().is_locked().await.unwrap(), "released after the run");
 
     client.close().await.unwrap();
     for node in nodes {

@@ -243,9 +243,11 @@ impl EtcdClient {
             }
             Workload::CpSemaphore => Err(tonic::Status::unimplemented("no etcd semaphore workload")),
             // Refused up front by `peers::driver`: etcd has no sharded structure.
-            Workload::ShardedIncr | Workload::ShardedIncrEach | Workload::ShardedPut | Workload::ShardedGet => {
-                Err(tonic::Status::unimplemented("no etcd driver for the sharded workloads"))
-            }
+            Workload::ShardedIncr
+            | Workload::ShardedIncrEach
+            | Workload::ShardedPut
+            | Workload::ShardedGet
+            | Workload::ShardedLock => Err(tonic::Status::unimplemented("no etcd driver for the sharded workloads")),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! request in flight each, like every other driver).
 //! - `cp-incr`: INCR. `cp-get`: GET. `cp-cas`: WATCH, GET, MULTI SET EXEC, retried while
 //!   EXEC aborts.
-//! - `cp-lock`/`cp-lock-each`: SET key token NX PX 10000, retried at once while taken, then
-//!   DEL. (The usual single-instance Redis lock: no fencing, no consensus behind it.)
+//! - `cp-lock`/`cp-lock-each`/`sharded-lock`: SET key token NX PX 10000, retried at once
+//!   while taken, then DEL. (The usual single-instance Redis lock: no fencing, no FIFO, no
+//!   consensus or replication behind it.)
 //! - `sharded-incr`: INCR of one key; `sharded-incr-each`: INCR of a key per client.
 //! - `sharded-put`: SET of a 100-byte value, over the same 1000 keys as Coterie's map;
 //!   `sharded-get`: GET of those keys, preloaded (SET) before the run.
@@ -23,6 +24,7 @@ const COUNTER: &str = "bench-counter";
 const LOCK: &str = "bench-lock";
 const LOCK_TTL_MS: u64 = 10_000;
 const SHARDED_COUNTER: &str = "bench-sharded-counter";
+const SHARDED_LOCK: &str = "bench-sharded-lock";
 /// The map workloads' keys are `bench-map:<key>`.
 const MAP: &str = "bench-map";
 
@@ -68,7 +70,11 @@ impl Driver for RedisDriver {
     fn connect(&self, index: usize) -> BoxFuture<'_, Result<Box<dyn ClientDriver>, BenchError>> {
         Box::pin(async move {
             let connection = self.connection().await?;
-            let lock = if self.workload == Workload::CpLockEach { format!("{LOCK}-{index}") } else { LOCK.into() };
+            let lock = match self.workload {
+                Workload::CpLockEach => format!("{LOCK}-{index}"),
+                Workload::ShardedLock => SHARDED_LOCK.into(),
+                _ => LOCK.into(),
+            };
             let counter = if self.workload == Workload::ShardedIncrEach {
                 format!("{SHARDED_COUNTER}-{index}")
             } else {
@@ -109,7 +115,7 @@ impl RedisClient {
                     return Ok(());
                 }
             },
-            Workload::CpLock | Workload::CpLockEach => {
+            Workload::CpLock | Workload::CpLockEach | Workload::ShardedLock => {
                 loop {
                     let set: Option<String> = redis::cmd("SET")
                         .arg(&self.lock)

@@ -138,7 +138,8 @@ impl ZkClient {
             | Workload::ShardedIncr
             | Workload::ShardedIncrEach
             | Workload::ShardedPut
-            | Workload::ShardedGet => Err(Error::Unimplemented),
+            | Workload::ShardedGet
+            | Workload::ShardedLock => Err(Error::Unimplemented),
         }
     }
 }
