@@ -1,5 +1,6 @@
 """Coterie for Python: CP structures (atomic longs and references, fenced locks, semaphores,
-latches), sharded counters, maps and sets, and buckets with conditional writes, over gRPC.
+latches), seed 000's sharded structures (counter, map, set, queue, lock, semaphore,
+barrier), and buckets with conditional writes, over gRPC.
 
 ``coterie.Client`` is the blocking API, ``coterie.aio.AsyncClient`` the asyncio one; both
 keep sessions and heartbeats, follow leaders, retry with the same invocation and bound

@@ -144,6 +144,8 @@ class _Owned(_Sharded):
     def __init__(self, core: Any, name: str, shards: Optional[int]):
         super().__init__(core, name, shards, None)
         self._owner = _owner_id()
+        # Background follow-ups of acquires whose callers stopped waiting.
+        self._follow_ups: set = set()
 
     @property
     def owner(self) -> bytes:
@@ -152,26 +154,33 @@ class _Owned(_Sharded):
 
     async def _acquire(self, method: str, request_type: Any, lease_ms: Optional[int], release: Any) -> Any:
         """A wait with no timeout for ``method``; if the caller's task is cancelled while it
-        waits, the grant is awaited in the background and given back by ``release()``."""
+        waits, the wait goes on in the background and its grant is given back by
+        ``release()``."""
         task = asyncio.ensure_future(self._wait(method, request_type, None, None, owner=self._owner,
                                                 lease_ms=lease_ms))
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            task.add_done_callback(lambda done: _give_back(done, release))
+            follow_up = asyncio.ensure_future(self._give_back(task, release))
+            self._follow_ups.add(follow_up)
+            follow_up.add_done_callback(self._follow_ups.discard)
             raise
 
+    @staticmethod
+    async def _give_back(task: "asyncio.Future[Any]", release: Any) -> None:
+        try:
+            await task
+        except (asyncio.CancelledError, errors.CoterieError):
+            return  # never granted
+        try:
+            await release()
+        except errors.CoterieError:
+            pass  # best effort: a lease, if any, frees it
 
-_background: set = set()
-
-
-def _give_back(done: "asyncio.Future[Any]", release: Any) -> None:
-    """After an abandoned acquire ends: release what it was granted (best effort)."""
-    if done.cancelled() or done.exception() is not None:
-        return
-    task = asyncio.ensure_future(release())
-    _background.add(task)
-    task.add_done_callback(lambda t: (_background.discard(t), t.cancelled() or t.exception()))
+    async def _settled(self) -> None:
+        """Until every background follow-up of this handle has ended (for tests)."""
+        while self._follow_ups:
+            await asyncio.gather(*list(self._follow_ups), return_exceptions=True)
 
 
 class Lock(_Owned):

@@ -34,10 +34,17 @@ def test_sharded_map_single_key_operations(client, name):
     assert m.compare_and_set("bob", {"visits": 3}, {"visits": 5}) is False
     assert m.delete("bob") is True
     assert m.delete("bob") is False
-    with pytest.raises(coterie.NotServed, match="not serve"):
-        m.size()
-    with pytest.raises(coterie.NotServed):
-        m.keys()
+    assert m.contains("alice") is True and m.contains("bob") is False
+    assert m.size() == 1
+    assert m.keys() == ["alice"]
+    assert m.entries() == [("alice", {"visits": 2})]
+    assert m.clear() == 1
+    assert m.size() == 0 and m.keys() == [] and m.get("alice") is None
+    with pytest.raises(coterie.CodecError, match="key_codec=coterie.JSON"):
+        m.put(5, "five")
+    numbers = client.distributed().map(name + "-n", shards=8, key_codec=coterie.JSON, codec=coterie.TEXT)
+    assert numbers.put(5, "five") is None
+    assert numbers.entries() == [(5, "five")]
 
 
 def test_sharded_set(client, name):
@@ -47,8 +54,13 @@ def test_sharded_set(client, name):
     assert s.contains("a")
     assert s.remove("a") is True
     assert not s.contains("a")
-    with pytest.raises(coterie.NotServed):
-        s.size()
+    assert s.size() == 0 and s.members() == []
+    for item in ([1, 2], {"k": "v"}, 3):
+        assert s.add(item) is True
+    assert s.size() == 3
+    assert sorted(s.members(), key=repr) == sorted([[1, 2], {"k": "v"}, 3], key=repr)
+    assert s.clear() == 3
+    assert s.size() == 0
 
 
 def test_bucket_conditional_writes(client, name):
