@@ -10,10 +10,11 @@ every call. Errors are the exceptions of :mod:`coterie.errors`, named after the 
 
 from . import aio, errors
 from .client import Client
+from ._sharded import Page
 from .codec import JSON, RAW, TEXT, Codec, JsonCodec
 from .errors import *  # noqa: F401,F403 - the exceptions are part of the package's surface
 
-__all__ = ["Client", "aio", "errors", "Codec", "JsonCodec", "JSON", "RAW", "TEXT"] + [
+__all__ = ["Client", "Page", "aio", "errors", "Codec", "JsonCodec", "JSON", "RAW", "TEXT"] + [
     name for name in dir(errors) if isinstance(getattr(errors, name), type) and issubclass(getattr(errors, name), Exception)
 ]
 __version__ = "0.1.0"

@@ -280,8 +280,9 @@ class BarrierTimedOut(WaitTimedOut):
 
 
 class NotServed(CoterieError):
-    """The operation exists in the data model but this server version does not serve it
-    (for example the size of a sharded map). Nothing was sent."""
+    """The operation exists in the data model but the server does not serve it yet; nothing
+    was sent. (No operation of this version raises it: the sharded Map's and Set's
+    whole-structure operations, which did, are served now. Kept for code that catches it.)"""
 
     code = "not_served"
 

@@ -234,3 +234,34 @@ def test_queue_take_and_capacity(cluster, name):
                 await d.queue(name, capacity=5).enqueue("x")
 
     asyncio.run(main())
+
+
+def test_blocking_face_waits_and_errors(client, name):
+    d = client.distributed()
+    jobs = d.queue(name + "-q", codec=coterie.TEXT)
+    assert jobs.take(0.2) is None
+    taking = jobs.take_async(30)
+    d.queue(name + "-q").enqueue("job")
+    assert taking.result(timeout=BOUND) == "job"
+
+    barrier = d.barrier(name + "-b")
+    first = barrier.arrive_async(2)
+    deadline = time.monotonic() + BOUND
+    while barrier.waiting() != 1:  # a bounded poll until the first arrival is parked
+        assert time.monotonic() < deadline, "the first arrival never parked"
+        time.sleep(0.02)
+    with pytest.raises(coterie.BarrierMismatch):
+        barrier.arrive(5)
+    assert barrier.arrive(2) == 0
+    assert first.result(timeout=BOUND) == 0
+    with pytest.raises(coterie.BarrierTimedOut, match="withdrawn"):
+        barrier.arrive(2, timeout=0.2)
+
+    lock, other = d.lock(name + "-l"), d.lock(name + "-l")
+    with lock as fence:
+        assert other.release() is False
+        assert other.try_acquire(timeout=0.2) is False
+        assert lock.holder() == (lock.owner, fence)
+    assert lock.fence is None and lock.is_locked() is False
+    assert other.try_acquire() is True and other.fence > fence
+    assert other.release() is True
