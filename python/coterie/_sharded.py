@@ -80,6 +80,26 @@ class _Sharded:
         self._name = name
         self._shards = shards or 0
         self._codec = codec if codec is not None else JSON
+        self._timeout: Optional[float] = None
+
+    def _with_timeout(self, timeout: Optional[float]) -> "_Sharded":
+        """This handle, its calls bounded by ``timeout`` seconds instead of the client's
+        ``call_timeout`` (seed 000's per-structure ``timeout``; ``None``: the client's)."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or timeout <= 0):
+            raise ValueError(f"timeout is more than zero seconds (or None for the client's call_timeout), "
+                             f"not {timeout!r}")
+        self._timeout = timeout
+        return self
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """The seconds this handle's calls are bounded by (``None``: the client's
+        ``call_timeout``)."""
+        return self._timeout
+
+    def _bound(self, call_timeout: Optional[float]) -> Optional[float]:
+        return call_timeout if call_timeout is not None else self._timeout
 
     @property
     def name(self) -> str:
@@ -96,7 +116,7 @@ class _Sharded:
 
     async def _call(self, method: str, request_type: Any, call_timeout: Optional[float], mutation: bool, **values: Any) -> Any:
         core = self._core
-        deadline = core.deadline(call_timeout)
+        deadline = core.deadline(self._bound(call_timeout))
         if not mutation:
             return await self._send(method, request_type, 0, deadline, values)
         async with core.mutation_seq(SHARDED, deadline) as seq:
@@ -109,7 +129,7 @@ class _Sharded:
         under the same sequence number while the owner answers ``still_waiting``, within
         :meth:`Core.blocking_deadline` (so the client's call timeout does not cut it off)."""
         core = self._core
-        deadline = core.blocking_deadline(wait, call_timeout)
+        deadline = core.blocking_deadline(wait, self._bound(call_timeout))
         seq = core.next_seq(SHARDED)
         call = core.header(self._name, key=SHARDED, seq=seq, shards=self._shards, keep_parked=True)
         request = request_type(call=call, **fields(**values))

@@ -192,36 +192,38 @@ class Distributed:
         self._portal = portal
         self._inner = inner
 
-    def counter(self, name: str, shards: Optional[int] = None) -> Any:
+    def counter(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
         """The sharded counter ``name``."""
-        return Counter(self._portal, self._inner.counter(name, shards))
+        return Counter(self._portal, self._inner.counter(name, shards, timeout=timeout))
 
     def map(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
-            key_codec: Optional[Codec] = None) -> Any:
+            key_codec: Optional[Codec] = None, *, timeout: Optional[float] = None) -> Any:
         """The sharded map ``name``: values through ``codec`` (default JSON), keys through
         ``key_codec`` (default TEXT: str keys)."""
-        return Map(self._portal, self._inner.map(name, shards, codec, key_codec))
+        return Map(self._portal, self._inner.map(name, shards, codec, key_codec, timeout=timeout))
 
-    def set(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None) -> Any:
+    def set(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
+            *, timeout: Optional[float] = None) -> Any:
         """The sharded set ``name``; items through ``codec`` (default JSON)."""
-        return Set(self._portal, self._inner.set(name, shards, codec))
+        return Set(self._portal, self._inner.set(name, shards, codec, timeout=timeout))
 
     def queue(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
-              capacity: Optional[int] = None) -> Any:
+              capacity: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
         """The sharded FIFO queue ``name``; ``capacity``: create it bounded (``None``: unbounded)."""
-        return Queue(self._portal, self._inner.queue(name, shards, codec, capacity))
+        return Queue(self._portal, self._inner.queue(name, shards, codec, capacity, timeout=timeout))
 
-    def lock(self, name: str, shards: Optional[int] = None) -> Lock:
+    def lock(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Lock:
         """The sharded lock ``name``, owned by the new handle (its own random owner id)."""
-        return Lock(self._portal, self._inner.lock(name, shards))
+        return Lock(self._portal, self._inner.lock(name, shards, timeout=timeout))
 
-    def semaphore(self, name: str, permits: int, shards: Optional[int] = None) -> ShardedSemaphore:
+    def semaphore(self, name: str, permits: int, shards: Optional[int] = None,
+                  *, timeout: Optional[float] = None) -> ShardedSemaphore:
         """The sharded semaphore ``name`` of ``permits`` permits, held by the new handle."""
-        return ShardedSemaphore(self._portal, self._inner.semaphore(name, permits, shards))
+        return ShardedSemaphore(self._portal, self._inner.semaphore(name, permits, shards, timeout=timeout))
 
-    def barrier(self, name: str, shards: Optional[int] = None) -> Any:
+    def barrier(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
         """The sharded barrier ``name``."""
-        return Barrier(self._portal, self._inner.barrier(name, shards))
+        return Barrier(self._portal, self._inner.barrier(name, shards, timeout=timeout))
 
 
 class Client:

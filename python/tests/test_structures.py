@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -153,3 +154,22 @@ def test_asyncio_api(cluster, name):
             assert info.version >= 1
 
     asyncio.run(main())
+
+
+def test_a_sharded_handle_timeout_bounds_its_calls():
+    """Seed 000's per-structure ``timeout``: it bounds the handle's calls instead of the
+    client's (long) call_timeout; a call's own call_timeout still wins."""
+    with coterie.Client(["127.0.0.1:1"], call_timeout=60.0) as c:
+        views = c.distributed().counter("views", timeout=0.3)
+        assert views.timeout == 0.3
+        started = time.monotonic()
+        with pytest.raises(coterie.Unavailable, match="nothing was applied"):
+            views.get()
+        assert time.monotonic() - started < 5
+        jobs = c.distributed().queue("jobs", timeout=30)
+        started = time.monotonic()
+        with pytest.raises(coterie.Unavailable):
+            jobs.size(call_timeout=0.3)
+        assert time.monotonic() - started < 5
+        with pytest.raises(ValueError, match="timeout is more than zero"):
+            c.distributed().lock("deploy", timeout=0)
