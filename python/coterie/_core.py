@@ -249,6 +249,17 @@ class Core:
             return None
         return self._deadline(timeout)
 
+    def blocking_deadline(self, wait: Optional[float], call_timeout: Optional[float]) -> Optional[float]:
+        """The deadline of a sharded call that may wait in its structure up to ``wait``
+        seconds (``None``: until served), as the Rust client's ``Mode::Blocking``: the wait
+        plus the call timeout (``call_timeout``, or the client's) for the round trips; no
+        deadline at all when ``wait`` is ``None`` (the resend limit still bounds a call no
+        member answers). The server ends a timed wait itself, so the answer it gives at the
+        end of ``wait`` (no item, not released) arrives before this deadline."""
+        if wait is None:
+            return None
+        return time.monotonic() + wait + (self.options.call_timeout if call_timeout is None else call_timeout)
+
     async def close(self) -> None:
         """Closes the sessions (releasing what they hold) and the channels."""
         if self.closed:
@@ -272,6 +283,7 @@ class Core:
         mutation: bool,
         parked: bool = False,
         run: Optional[Callable[[Any, Any, float], Any]] = None,
+        cancellable: bool = True,
     ) -> Any:
         """Delivers ``request`` to ``key``'s leader and answers its response, retrying the
         same request (same invocation) until ``deadline``; raises the error it was refused
@@ -282,8 +294,22 @@ class Core:
         before the cancel reached it (then that is the answer), or it was cancelled
         (:class:`~coterie.errors.WaitTimedOut`: nothing acquired). A parked call whose
         asyncio task is cancelled is cancelled in the group in the background, so a lock
-        or permits are not granted later to a caller that stopped waiting."""
+        or permits are not granted later to a caller that stopped waiting.
+
+        A parked sharded call (``cancellable=False``: the wire has no cancel for sharded
+        calls) is resent until answered or ``deadline``; past it the call raises
+        :class:`~coterie.errors.Indeterminate` saying the wait may still be served."""
         seq = request.call.seq if parked and request is not None and request.HasField("call") else 0
+        if seq and not cancellable:
+            try:
+                return await self._deliver(service, method, request, key=key, deadline=deadline, mutation=True,
+                                           parked=True, run=run)
+            except errors.Indeterminate as gave_up:
+                raise errors.Indeterminate(
+                    f"{gave_up.message}; a sharded wait cannot be cancelled: it ends at its own timeout, or "
+                    "(waiting without one) may still be served later",
+                    code="indeterminate",
+                ) from gave_up
         if not seq:
             return await self._deliver(service, method, request, key=key, deadline=deadline, mutation=mutation,
                                        parked=parked, run=run)

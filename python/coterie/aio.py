@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence, Union
 from ._bucket import Bucket
 from ._core import Core, Options
 from ._cp import AtomicLong, AtomicReference, CountDownLatch, FencedLock, Semaphore
-from ._sharded import Distributed
+from ._distributed import Distributed
 from .codec import Codec
 
 
@@ -88,7 +88,8 @@ class AsyncClient:
         return self._core.client_id
 
     def distributed(self) -> Distributed:
-        """The sharded structures: ``counter``, ``map``, ``set``."""
+        """The sharded structures (seed 000): ``counter``, ``map``, ``set``, ``queue``, ``lock``,
+        ``semaphore``, ``barrier``."""
         return self._distributed
 
     def bucket(self, name: str, codec: Optional[Codec] = None) -> Bucket:

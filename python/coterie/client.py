@@ -17,7 +17,7 @@ import os
 import threading
 from typing import Any, Callable, Coroutine, Optional, Sequence, Type, TypeVar, Union
 
-from . import _bucket, _cp, _sharded
+from . import _bucket, _coord, _cp, _sharded
 from .aio import AsyncClient
 from .codec import Codec
 
@@ -81,8 +81,10 @@ def _blocking(async_type: Type[Any], owned: bool = False) -> Type[Any]:
         "__init__": __init__,
         "__doc__": async_type.__doc__,
         "__repr__": lambda self: repr(self._inner),
-        "name": property(lambda self: self._inner.name, doc="The structure's name."),
     }
+    for attr, prop in inspect.getmembers(async_type, lambda member: isinstance(member, property)):
+        if not attr.startswith("_"):
+            namespace[attr] = property(lambda self, attr=attr: getattr(self._inner, attr), doc=prop.__doc__)
     for attr, function in inspect.getmembers(async_type, inspect.iscoroutinefunction):
         if attr.startswith("_"):
             continue
@@ -118,6 +120,31 @@ Counter = _blocking(_sharded.Counter)
 Map = _blocking(_sharded.Map)
 Set = _blocking(_sharded.Set)
 Bucket = _blocking(_bucket.Bucket)
+Queue = _blocking(_coord.Queue)
+Barrier = _blocking(_coord.Barrier)
+_LockBase = _blocking(_coord.Lock)
+_SemaphoreBase = _blocking(_coord.Semaphore)
+
+
+class Lock(_LockBase):  # type: ignore[misc, valid-type]
+    __doc__ = (_coord.Lock.__doc__ or "").replace("async with lock", "with lock")
+
+    def __enter__(self) -> int:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+class ShardedSemaphore(_SemaphoreBase):  # type: ignore[misc, valid-type]
+    __doc__ = (_coord.Semaphore.__doc__ or "").replace("async with sem", "with sem")
+
+    def __enter__(self) -> "ShardedSemaphore":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
 
 
 class FencedLock(_FencedLockBase):  # type: ignore[misc, valid-type]
@@ -165,17 +192,38 @@ class Distributed:
         self._portal = portal
         self._inner = inner
 
-    def counter(self, name: str, shards: Optional[int] = None) -> Any:
+    def counter(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
         """The sharded counter ``name``."""
-        return Counter(self._portal, self._inner.counter(name, shards))
+        return Counter(self._portal, self._inner.counter(name, shards, timeout=timeout))
 
-    def map(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None) -> Any:
-        """The sharded map ``name``."""
-        return Map(self._portal, self._inner.map(name, shards, codec))
+    def map(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
+            key_codec: Optional[Codec] = None, *, timeout: Optional[float] = None) -> Any:
+        """The sharded map ``name``: values through ``codec`` (default JSON), keys through
+        ``key_codec`` (default TEXT: str keys)."""
+        return Map(self._portal, self._inner.map(name, shards, codec, key_codec, timeout=timeout))
 
-    def set(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None) -> Any:
-        """The sharded set ``name``."""
-        return Set(self._portal, self._inner.set(name, shards, codec))
+    def set(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
+            *, timeout: Optional[float] = None) -> Any:
+        """The sharded set ``name``; items through ``codec`` (default JSON)."""
+        return Set(self._portal, self._inner.set(name, shards, codec, timeout=timeout))
+
+    def queue(self, name: str, shards: Optional[int] = None, codec: Optional[Codec] = None,
+              capacity: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
+        """The sharded FIFO queue ``name``; ``capacity``: create it bounded (``None``: unbounded)."""
+        return Queue(self._portal, self._inner.queue(name, shards, codec, capacity, timeout=timeout))
+
+    def lock(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Lock:
+        """The sharded lock ``name``, owned by the new handle (its own random owner id)."""
+        return Lock(self._portal, self._inner.lock(name, shards, timeout=timeout))
+
+    def semaphore(self, name: str, permits: int, shards: Optional[int] = None,
+                  *, timeout: Optional[float] = None) -> ShardedSemaphore:
+        """The sharded semaphore ``name`` of ``permits`` permits, held by the new handle."""
+        return ShardedSemaphore(self._portal, self._inner.semaphore(name, permits, shards, timeout=timeout))
+
+    def barrier(self, name: str, shards: Optional[int] = None, *, timeout: Optional[float] = None) -> Any:
+        """The sharded barrier ``name``."""
+        return Barrier(self._portal, self._inner.barrier(name, shards, timeout=timeout))
 
 
 class Client:
@@ -203,7 +251,8 @@ class Client:
         return self._inner.client_id
 
     def distributed(self) -> Distributed:
-        """The sharded structures: ``counter``, ``map``, ``set``."""
+        """The sharded structures (seed 000): ``counter``, ``map``, ``set``, ``queue``, ``lock``,
+        ``semaphore``, ``barrier``."""
         return self._distributed
 
     def bucket(self, name: str, codec: Optional[Codec] = None) -> Any:

@@ -271,9 +271,18 @@ class WaitTimedOut(CoterieError):
     code = "wait_timed_out"
 
 
+class BarrierTimedOut(WaitTimedOut):
+    """A barrier arrival given a ``timeout`` was not released in time: the server withdrew
+    it, so it no longer counts towards the round (``metadata``: ``name``, ``expected``,
+    ``waited_ms``). Arrive again to take part in a later round."""
+
+    code = "barrier_timed_out"
+
+
 class NotServed(CoterieError):
-    """The operation exists in the data model but this server version does not serve it
-    (for example the size of a sharded map). Nothing was sent."""
+    """The operation exists in the data model but the server does not serve it yet; nothing
+    was sent. (No operation of this version raises it: the sharded Map's and Set's
+    whole-structure operations, which did, are served now. Kept for code that catches it.)"""
 
     code = "not_served"
 

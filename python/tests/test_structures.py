@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -34,10 +35,17 @@ def test_sharded_map_single_key_operations(client, name):
     assert m.compare_and_set("bob", {"visits": 3}, {"visits": 5}) is False
     assert m.delete("bob") is True
     assert m.delete("bob") is False
-    with pytest.raises(coterie.NotServed, match="not serve"):
-        m.size()
-    with pytest.raises(coterie.NotServed):
-        m.keys()
+    assert m.contains("alice") is True and m.contains("bob") is False
+    assert m.size() == 1
+    assert m.keys() == ["alice"]
+    assert m.entries() == [("alice", {"visits": 2})]
+    assert m.clear() == 1
+    assert m.size() == 0 and m.keys() == [] and m.get("alice") is None
+    with pytest.raises(coterie.CodecError, match="key_codec=coterie.JSON"):
+        m.put(5, "five")
+    numbers = client.distributed().map(name + "-n", shards=8, key_codec=coterie.JSON, codec=coterie.TEXT)
+    assert numbers.put(5, "five") is None
+    assert numbers.entries() == [(5, "five")]
 
 
 def test_sharded_set(client, name):
@@ -47,8 +55,13 @@ def test_sharded_set(client, name):
     assert s.contains("a")
     assert s.remove("a") is True
     assert not s.contains("a")
-    with pytest.raises(coterie.NotServed):
-        s.size()
+    assert s.size() == 0 and s.members() == []
+    for item in ([1, 2], {"k": "v"}, 3):
+        assert s.add(item) is True
+    assert s.size() == 3
+    assert sorted(s.members(), key=repr) == sorted([[1, 2], {"k": "v"}, 3], key=repr)
+    assert s.clear() == 3
+    assert s.size() == 0
 
 
 def test_bucket_conditional_writes(client, name):
@@ -141,3 +154,22 @@ def test_asyncio_api(cluster, name):
             assert info.version >= 1
 
     asyncio.run(main())
+
+
+def test_a_sharded_handle_timeout_bounds_its_calls():
+    """Seed 000's per-structure ``timeout``: it bounds the handle's calls instead of the
+    client's (long) call_timeout; a call's own call_timeout still wins."""
+    with coterie.Client(["127.0.0.1:1"], call_timeout=60.0) as c:
+        views = c.distributed().counter("views", timeout=0.3)
+        assert views.timeout == 0.3
+        started = time.monotonic()
+        with pytest.raises(coterie.Unavailable, match="nothing was applied"):
+            views.get()
+        assert time.monotonic() - started < 5
+        jobs = c.distributed().queue("jobs", timeout=30)
+        started = time.monotonic()
+        with pytest.raises(coterie.Unavailable):
+            jobs.size(call_timeout=0.3)
+        assert time.monotonic() - started < 5
+        with pytest.raises(ValueError, match="timeout is more than zero"):
+            c.distributed().lock("deploy", timeout=0)
