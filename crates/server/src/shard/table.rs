@@ -14,8 +14,9 @@
 //! hosts no metadata replica, so it cannot read the committed table from its own state;
 //! until it can fetch the table from a CP member, it owns no partition (and refuses
 //! sharded calls with a redirect, as it does CP calls). A member that is Joining is not on
-//! the ring until it is Up; a Leaving one is [`Liveness::Leaving`] (it keeps what it holds,
-//! as moves are not executed yet); a Removed one, and one the metadata group committed Down
+//! the ring until it is Up; a Leaving one is [`Liveness::Leaving`] (off the ring but alive:
+//! it serves what it holds until each partition has moved off it, `host/handoff.rs`); a
+//! Removed one, and one the metadata group committed Down
 //! from the failure detector's suggestion (`host/liveness.rs`), are [`Liveness::Down`], so
 //! their partitions become Lost naming them, never recreated empty, and are Owned by them
 //! again when they come back.
