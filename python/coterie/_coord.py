@@ -46,6 +46,21 @@ def _owner_id() -> bytes:
     return owner
 
 
+async def _create_once(handle: Any, request_type: Any, call_timeout: Optional[float], **config: Any) -> bool:
+    """Sends ``handle``'s ``Create`` with ``config`` once per handle (concurrent callers wait
+    for the first); answers whether this call created the structure."""
+    if handle._created is not None:
+        return False
+    if handle._creating is None:
+        handle._creating = asyncio.Lock()
+    async with handle._creating:
+        if handle._created is not None:
+            return False
+        response = await handle._call("Create", request_type, call_timeout, True, **config)
+        handle._created = response.created
+        return response.created
+
+
 class Queue(_Sharded):
     """A FIFO queue (seed 000's ``d.queue``). Items: bytes and str as they are, other values
     through the codec (JSON by default; ``codec=coterie.TEXT`` to read str items back).
@@ -78,16 +93,9 @@ class Queue(_Sharded):
         answers whether this call created it (``False``: it existed with the same capacity,
         this handle created it before, or the handle has no capacity). Every call of a
         bounded handle does this first; call it to fail early on a conflict."""
-        if self._capacity is None or self._created is not None:
+        if self._capacity is None:
             return False
-        if self._creating is None:
-            self._creating = asyncio.Lock()
-        async with self._creating:
-            if self._created is not None:
-                return False
-            response = await self._call("Create", pb.QueueCreateRequest, call_timeout, True, capacity=self._capacity)
-            self._created = response.created
-            return response.created
+        return await _create_once(self, pb.QueueCreateRequest, call_timeout, capacity=self._capacity)
 
     def _item(self, response: Any) -> Any:
         return codecs.decode_optional(self._codec, response.item if response.HasField("item") else None)
@@ -285,17 +293,7 @@ class Semaphore(_Owned):
         """Creates the semaphore with :attr:`permits` unless this handle did already;
         answers whether this call created it (``False``: it existed with the same permits,
         or this handle created it before). Every other call does this first."""
-        if self._created is not None:
-            return False
-        if self._creating is None:
-            self._creating = asyncio.Lock()
-        async with self._creating:
-            if self._created is not None:
-                return False
-            response = await self._call("Create", pb.ShardedSemaphoreCreateRequest, call_timeout, True,
-                                        permits=self._permits)
-            self._created = response.created
-            return response.created
+        return await _create_once(self, pb.ShardedSemaphoreCreateRequest, call_timeout, permits=self._permits)
 
     async def acquire(self, lease: Optional[float] = None) -> None:
         """Takes one permit, waiting (FIFO) as long as it takes. ``lease`` (seconds): the
