@@ -11,7 +11,8 @@
 #   client, SET, GET, SET NX PX + DEL),
 #   CLIENTS ("1 16 64"),
 #   PEERS ("etcd zookeeper redis"), ROUNDS (2), DURATION (10s), WARMUP (2s), OP_TIMEOUT (5s),
-#   MAX_OPS (2000000), OUT (docs/benchmarks.md), WORK (a fresh temp dir), COTERIE (the binary:
+#   MAX_OPS (2000000), COTERIE_PORT_BASE (7400: the members on 7401-7403), OUT
+#   (docs/benchmarks.md), WORK (a fresh temp dir), COTERIE (the binary:
 #   $CARGO_TARGET_DIR/release/coterie, else target/release/coterie),
 #   FAILOVER_ROUNDS (3; 0 skips it): leader-kill measurements on Coterie and (if in PEERS) etcd,
 #   after the matrix, interleaved; the killed member is restarted between rounds.
@@ -33,7 +34,11 @@ export PEERS_DIR=$WORK/peers
 RESULTS=$WORK/results.jsonl
 PREAMBLE=$WORK/preamble.md
 COTERIE=${COTERIE:-${CARGO_TARGET_DIR:-target}/release/coterie}
-COTERIE_ENDPOINTS=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
+# Coterie's members listen on BASE+1..BASE+3: not `coterie dev`'s 7101-7103, so a dev cluster
+# left running is neither measured nor disturbed.
+COTERIE_PORT_BASE=${COTERIE_PORT_BASE:-7400}
+COTERIE_PORTS=("$((COTERIE_PORT_BASE + 1))" "$((COTERIE_PORT_BASE + 2))" "$((COTERIE_PORT_BASE + 3))")
+COTERIE_ENDPOINTS=127.0.0.1:${COTERIE_PORTS[0]},127.0.0.1:${COTERIE_PORTS[1]},127.0.0.1:${COTERIE_PORTS[2]}
 COTERIE_PIDS=()
 STARTED_PEERS=()
 
@@ -62,10 +67,32 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Every TCP port this run would listen on (Coterie's and, for each peer in PEERS, the client,
+# peer and election ports scripts/peers.sh gives it): the run refuses to start if one is taken,
+# rather than measure, or stop, a server it did not start.
+declare -A PEER_PORTS=(
+  [etcd]="2379 22379 32379 2380 22380 32380"
+  [zookeeper]="2181 2182 2183 2888 2889 2890 3888 3889 3890"
+  [redis]="6379"
+)
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+TAKEN=()
+for port in "${COTERIE_PORTS[@]}"; do port_in_use "$port" && TAKEN+=("$port (coterie)"); done
+for peer in $PEERS; do
+  [[ -v PEER_PORTS[$peer] ]] || { echo "unknown peer $peer in PEERS (etcd, zookeeper, redis)" >&2; exit 2; }
+  for port in ${PEER_PORTS[$peer]}; do port_in_use "$port" && TAKEN+=("$port ($peer)"); done
+done
+if ((${#TAKEN[@]})); then
+  echo "compare.sh: refusing to start, these ports on 127.0.0.1 are in use: ${TAKEN[*]}." >&2
+  echo "  Stop what listens there (a peer left running: scripts/peers.sh status / stop NAME), or move" >&2
+  echo "  Coterie's members with COTERIE_PORT_BASE (now $COTERIE_PORT_BASE: ports BASE+1..BASE+3)." >&2
+  exit 1
+fi
+
 echo "building coterie (release, with the peer drivers)..." >&2
 cargo build --release -p coterie-cli --features peers
 
-COTERIE_MEMBERS=1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103
+COTERIE_MEMBERS=1=127.0.0.1:${COTERIE_PORTS[0]},2=127.0.0.1:${COTERIE_PORTS[1]},3=127.0.0.1:${COTERIE_PORTS[2]}
 
 # alive PID: the process exists and is not a zombie waiting to be reaped.
 alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
@@ -74,7 +101,7 @@ alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/d
 start_member() {
   local n=$1
   mkdir -p "$WORK/coterie/$n"
-  "$COTERIE" serve --id "$n" --listen "127.0.0.1:710$n" --members "$COTERIE_MEMBERS" --data-dir "$WORK/coterie/$n" \
+  "$COTERIE" serve --id "$n" --listen "127.0.0.1:${COTERIE_PORTS[n - 1]}" --members "$COTERIE_MEMBERS" --data-dir "$WORK/coterie/$n" \
     >>"$WORK/coterie/$n.log" 2>&1 &
   COTERIE_PIDS[n - 1]=$!
 }
@@ -89,7 +116,7 @@ wait_coterie() {
     sleep 0.5
   done
   for n in 1 2 3; do
-    until "$COTERIE" --endpoints "127.0.0.1:710$n" status 2>/dev/null | grep -q ' leader [0-9]'; do
+    until "$COTERIE" --endpoints "127.0.0.1:${COTERIE_PORTS[n - 1]}" status 2>/dev/null | grep -q ' leader [0-9]'; do
       ((SECONDS < deadline)) || { echo "coterie member $n did not rejoin in 60s (logs in $WORK/coterie)" >&2; exit 1; }
       sleep 0.5
     done
