@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! coterie bench [BenchArgs]                      -> coterie_bench::run(args, connector).await
-//! coterie bench report --json F --out docs/benchmarks.md [--preamble P]
+//! coterie bench report --json F --out FILE [--preamble P]
 //!                                                -> coterie_bench::report(&report_args)
 //! coterie bench failover --endpoints .. --member-pids 1=PID,..
 //!                                                -> coterie_bench::run_failover(args, connector, probe).await
@@ -56,6 +56,6 @@ pub use failover::{
     run_failover,
 };
 pub use output::RunRecord;
-pub use report::{ReportArgs, render_report, report};
+pub use report::{ReportArgs, Written, render_report, report};
 pub use runner::{Phase, RunConfig, RunStats, run_closed_loop};
 pub use workload::{MAP_KEYS, MAP_VALUE_BYTES, OBJECT_VALUE_BYTES, System, UnknownWorkload, Workload, map_key};

@@ -19,16 +19,29 @@ pub struct ReportArgs {
     /// The JSON-lines file written by `coterie bench --json`.
     #[arg(long)]
     pub json: PathBuf,
-    /// Where to write the markdown.
-    #[arg(long, default_value = "docs/benchmarks.md")]
+    /// Where to write the markdown (replaced if it exists). Required, so that a report never
+    /// replaces a tracked file such as `docs/benchmarks.md` unless it is named.
+    #[arg(long)]
     pub out: PathBuf,
     /// Markdown to put above the tables (versions, exact commands, notes).
     #[arg(long)]
     pub preamble: Option<PathBuf>,
 }
 
-/// Reads `args.json`, renders the report with this machine's facts and writes `args.out`.
-pub fn report(args: &ReportArgs) -> Result<(), BenchError> {
+/// What [`report`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The file written.
+    pub path: PathBuf,
+    /// How many run records it summarizes.
+    pub records: usize,
+    /// How many distinct workloads they cover (one table each).
+    pub workloads: usize,
+}
+
+/// Reads `args.json`, renders the report with this machine's facts, writes `args.out`, and
+/// answers what it wrote.
+pub fn report(args: &ReportArgs) -> Result<Written, BenchError> {
     let records = read_records(&args.json)?;
     let preamble = match &args.preamble {
         Some(path) => std::fs::read_to_string(path).map_err(|source| BenchError::Io {
@@ -50,7 +63,9 @@ pub fn report(args: &ReportArgs) -> Result<(), BenchError> {
         action: "writing",
         path: args.out.clone(),
         source,
-    })
+    })?;
+    let workloads = records.iter().map(|record| record.workload.as_str()).collect::<BTreeSet<_>>().len();
+    Ok(Written { path: args.out.clone(), records: records.len(), workloads })
 }
 
 /// The records of a JSON-lines file (blank lines skipped).

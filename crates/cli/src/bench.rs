@@ -41,7 +41,15 @@ enum BenchSubcommand {
 /// Runs `coterie bench`.
 pub(crate) async fn run(command: &BenchCommand) -> anyhow::Result<Outcome> {
     match (&command.report, &command.run) {
-        (Some(BenchSubcommand::Report(args)), _) => coterie_bench::report(args)?,
+        (Some(BenchSubcommand::Report(args)), _) => {
+            let written = coterie_bench::report(args)?;
+            eprintln!(
+                "wrote {} (run records: {}, workload tables: {})",
+                written.path.display(),
+                written.records,
+                written.workloads
+            );
+        }
         (Some(BenchSubcommand::Failover(args)), _) => {
             let connect = |endpoints: Vec<String>, _client: usize| async move { Client::connect(&endpoints).await };
             let probe = CoterieLeader { endpoints: args.endpoints.clone() };

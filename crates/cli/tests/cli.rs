@@ -127,3 +127,31 @@ fn inspect_of_a_missing_dir_fails_clearly_and_creates_nothing() {
     assert!(message.contains("never creates it"), "{message}");
     assert!(!missing.exists());
 }
+
+/// One record as `coterie bench --json` writes it.
+const BENCH_RECORD: &str = r#"{"workload":"sharded-get","system":"coterie","clients":16,"duration_s":5.0,"ops":99020,"ops_per_s":19804.0,"p50_us":740,"p99_us":1973,"p999_us":3000,"max_us":5000,"errors":0,"first_error":null,"server_cpu_s":4.0}"#;
+
+#[test]
+fn bench_report_writes_only_where_told_and_says_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("results.jsonl");
+    std::fs::write(&json, format!("{BENCH_RECORD}\n")).unwrap();
+    let json = json.to_str().unwrap();
+
+    // No --out: a usage error, and no docs/benchmarks.md written in the working directory.
+    let refused = Command::new(env!("CARGO_BIN_EXE_coterie"))
+        .args(["bench", "report", "--json", json])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--out"), "{}", stderr(&refused));
+    assert!(!dir.path().join("docs").exists());
+
+    let out = dir.path().join("report.md");
+    let written = coterie(&["bench", "report", "--json", json, "--out", out.to_str().unwrap()]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    assert_eq!(stderr(&written), format!("wrote {} (run records: 1, workload tables: 1)\n", out.display()));
+    let report = std::fs::read_to_string(&out).unwrap();
+    assert!(report.contains("## sharded-get") && report.contains("19804"), "{report}");
+}
