@@ -92,7 +92,7 @@ impl ShardedEntry {
         // Refused at once: a stopping member's groups are gone, so waiting for its table
         // (below) would hold the caller for its whole timeout.
         if inner.stopping.load(Ordering::SeqCst) {
-            return Err(EngineError::Stopped { reason: format!("member {} is shutting down", inner.config.id) });
+            return Err(HostError::Stopping.into());
         }
         if inner.config.plain {
             return Err(HostError::PlainMember { id: inner.config.id, cp_member: inner.cp_member() }.into());
