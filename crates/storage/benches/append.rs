@@ -70,7 +70,7 @@ fn redb_append(c: &mut Criterion) {
 }
 
 /// 16 logs of one file appended at once, a thread each, batches of one entry: what 16
-/// partitions written concurrently cost (their commits share fsyncs, `disk/sync_gate.rs`).
+/// partitions written concurrently cost (their writes share commits and fsyncs, `disk/commit_queue.rs`).
 /// Throughput counts the entries of all 16 logs.
 fn redb_concurrent_logs(c: &mut Criterion) {
     const LOGS: u64 = 16;

@@ -30,11 +30,13 @@
 //!
 //! # Durability
 //!
-//! Every write returns once it is on disk. The first writer to find no durable commit
-//! running commits with [`Durability::Immediate`] (one fsync); writers that arrive while one
-//! runs commit with [`Durability::None`] and share the next durable commit (group commit
-//! across the file's logs: `disk/sync_gate.rs` says how and why), so concurrent partitions
-//! and groups no longer wait for one fsync each in a row. Two-phase commit and quick-repair are deliberately left **off**:
+//! Every write returns once it is on disk. Writes that arrive while a commit runs are queued
+//! and go into the next commit together, one write transaction and one fsync for all of them,
+//! whichever logs they belong to (group commit across the file's logs: `disk/commit_queue.rs`
+//! says how and why). A write that fails its own checks (an append that does not continue its
+//! log) is left out of the shared transaction, so it never takes the others down with it; a
+//! failed commit fails every write it carried. An idle file pays one commit per write, as
+//! before. Two-phase commit and quick-repair are deliberately left **off**:
 //!
 //! - redb's default one-phase commit writes the new commit slot, flips the primary bit and
 //!   fsyncs **once**; all data carries checksums, and after a crash redb picks the most recent
@@ -58,19 +60,92 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use commit_queue::CommitQueue;
 use redb::{
     Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
 };
 use serde::de::DeserializeOwned;
-use sync_gate::SyncGate;
 
 use crate::codec::{decode, encode};
-use crate::{Entry, LogId, LogState, LogStore, SnapshotMeta, StorageError, check_append};
+use crate::{Entry, LogId, LogState, LogStore, SnapshotMeta, StorageError, check_append_indices};
 
 /// The per-group table of log entries: index → encoded [`Entry`].
 type LogTable<'a> = TableDefinition<'a, u64, &'static [u8]>;
 /// The per-group table of everything else: key → encoded value.
 type MetaTable<'a> = TableDefinition<'a, &'static str, &'static [u8]>;
+
+/// The most writes one commit carries: enough for every partition and group of a busy node
+/// at once, few enough that one commit's pages stay a small multiple of one write's.
+const MAX_WRITES_PER_COMMIT: usize = 512;
+
+/// What a write does inside the transaction it shares: `Ok(true)` when it changed something.
+type WriteBody = Box<dyn FnMut(&WriteTransaction) -> Result<bool, StorageError> + Send>;
+
+/// One queued write (see [`RedbLog::write`]).
+struct Write {
+    /// What it does, phrased to follow "failed to", for errors of the commit.
+    operation: &'static str,
+    body: WriteBody,
+}
+
+/// Runs `writes` in one write transaction, in order, and commits it durably (one fsync):
+/// what a leader of the file's [`CommitQueue`] does. A write whose body fails is answered
+/// its error and left out: the transaction is aborted and run again without it, so nothing
+/// it wrote is kept and the others' are. An error of the transaction itself (begin, commit)
+/// fails every write it carried. Returns one result per write, in order.
+fn commit_writes(db: &Database, mut writes: Vec<Write>) -> Vec<Result<(), StorageError>> {
+    let mut results: Vec<Option<Result<(), StorageError>>> = vec![None; writes.len()];
+    let mut live: Vec<usize> = (0..writes.len()).collect();
+    let outcome = loop {
+        let Some(&first) = live.first() else {
+            break Ok(());
+        };
+        let operation = writes[first].operation;
+        let mut txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(err) => break Err(StorageError::database(operation)(err)),
+        };
+        // Both off on purpose: one fsync per commit, full repair after a crash (module docs).
+        txn.set_two_phase_commit(false);
+        txn.set_quick_repair(false);
+        let mut changed = false;
+        let mut failed = None;
+        for (position, &index) in live.iter().enumerate() {
+            match (writes[index].body)(&txn) {
+                Ok(wrote) => changed |= wrote,
+                Err(err) => {
+                    failed = Some((position, err));
+                    break;
+                }
+            }
+        }
+        if let Some((position, err)) = failed {
+            // The failed write's error is the one worth reporting; an abort only drops pages.
+            let _ = txn.abort();
+            results[live.remove(position)] = Some(Err(err));
+            continue;
+        }
+        if !changed {
+            break txn.abort().map_err(StorageError::database(operation));
+        }
+        break txn
+            .set_durability(Durability::Immediate)
+            .map_err(StorageError::database(operation))
+            .and_then(|()| txn.commit().map_err(StorageError::database(operation)));
+    };
+    for index in live {
+        results[index] = Some(outcome.clone().map_err(|err| with_operation(err, writes[index].operation)));
+    }
+    results.into_iter().map(|result| result.unwrap_or(Ok(()))).collect()
+}
+
+/// A database error of a shared commit, told with the operation of the write it failed.
+fn with_operation(err: StorageError, operation: &'static str) -> StorageError {
+    match err {
+        StorageError::Database { reason, .. } => StorageError::Database { operation, reason },
+        other => other,
+    }
+}
 
 const VOTE: &str = "vote";
 const COMMITTED: &str = "committed";
@@ -93,8 +168,8 @@ pub struct RedbStorage {
 #[derive(Debug)]
 struct Db {
     database: Database,
-    /// Shares fsyncs between the file's concurrent writers (`disk/sync_gate.rs`).
-    gate: SyncGate,
+    /// Combines the file's concurrent writes into shared commits (`disk/commit_queue.rs`).
+    queue: CommitQueue<Write, Result<(), StorageError>>,
     closed: ClosedOnDrop,
 }
 
@@ -122,7 +197,11 @@ impl RedbStorage {
     /// Only one process (and one `RedbStorage` per process) may have the file open at a time.
     pub fn open(path: &Path) -> Result<RedbStorage, StorageError> {
         let db = Database::create(path).map_err(StorageError::database("open or create the database file"))?;
-        let db = Db { database: db, gate: SyncGate::default(), closed: ClosedOnDrop(Arc::new(AtomicBool::new(false))) };
+        let db = Db {
+            database: db,
+            queue: CommitQueue::new(MAX_WRITES_PER_COMMIT),
+            closed: ClosedOnDrop(Arc::new(AtomicBool::new(false))),
+        };
         Ok(RedbStorage { db: Arc::new(db), path: path.to_path_buf() })
     }
 
@@ -131,10 +210,11 @@ impl RedbStorage {
         &self.path
     }
 
-    /// How many durable commits (fsyncs) the file's writes asked for so far: fewer than the
-    /// writes when concurrent writers shared them (see the module docs, "Durability").
+    /// How many commits (each one fsync, or none when nothing changed) the file's writes
+    /// took so far: fewer than the writes when concurrent writers shared them (see the module
+    /// docs, "Durability").
     pub fn durable_commits(&self) -> u64 {
-        self.db.gate.durable_commits()
+        self.db.queue.commits()
     }
 
     /// A handle that tells when the file is closed: once this and every clone of it, and
@@ -151,8 +231,8 @@ impl RedbStorage {
     pub fn log(&self, group: &str) -> Result<RedbLog, StorageError> {
         Ok(RedbLog {
             db: Arc::clone(&self.db),
-            log_table: format!("coterie/log/{group}"),
-            meta_table: format!("coterie/meta/{group}"),
+            log_table: format!("coterie/log/{group}").into(),
+            meta_table: format!("coterie/meta/{group}").into(),
         })
     }
 }
@@ -183,8 +263,8 @@ impl StorageWatch {
 #[derive(Clone, Debug)]
 pub struct RedbLog {
     db: Arc<Db>,
-    log_table: String,
-    meta_table: String,
+    log_table: Arc<str>,
+    meta_table: Arc<str>,
 }
 
 impl RedbLog {
@@ -196,43 +276,33 @@ impl RedbLog {
         TableDefinition::new(&self.meta_table)
     }
 
-    /// Runs `body` in a write transaction and, if `body` returns `Ok(true)`, commits it and
-    /// returns once it is durable: with an fsync of its own, or one shared with the file's
-    /// other writers (`disk/sync_gate.rs`). On `Ok(false)` or an error the transaction is
-    /// aborted and nothing is written.
+    /// The two table names, owned, for a write's body (which outlives the borrow of `self`).
+    fn tables(&self) -> (Arc<str>, Arc<str>) {
+        (Arc::clone(&self.log_table), Arc::clone(&self.meta_table))
+    }
+
+    /// Runs `body` in a write transaction, shared with the other writes queued on the file
+    /// at the same moment, and returns once that transaction is durable (one fsync for all of
+    /// them: `disk/commit_queue.rs`). `body` returns whether it changed anything; a commit in
+    /// which no write changed anything is aborted instead. On an error nothing `body` wrote
+    /// is kept, and the other writes of the transaction are committed without it.
+    ///
+    /// `body` may run more than once (when another write of its transaction fails, the
+    /// transaction is aborted and run again without that one), so it only reads what it
+    /// captures.
     fn write(
         &self,
         operation: &'static str,
-        body: impl FnOnce(&WriteTransaction) -> Result<bool, StorageError>,
+        body: impl FnMut(&WriteTransaction) -> Result<bool, StorageError> + Send + 'static,
     ) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
-        // Both off on purpose: one fsync per commit, full repair after a crash (module docs).
-        txn.set_two_phase_commit(false);
-        txn.set_quick_repair(false);
-        match body(&txn) {
-            Ok(true) => {}
-            Ok(false) => return txn.abort().map_err(StorageError::database(operation)),
-            Err(err) => {
-                // The body's error is the one worth reporting; an abort only drops pages.
-                let _ = txn.abort();
-                return Err(err);
-            }
-        }
-        let commit = |durable: bool| {
-            let durability = if durable { Durability::Immediate } else { Durability::None };
-            txn.set_durability(durability).map_err(StorageError::database(operation))?;
-            txn.commit().map_err(StorageError::database(operation))
+        let write = Write { operation, body: Box::new(body) };
+        let lost = || {
+            Err(StorageError::Database {
+                operation,
+                reason: "the commit that carried this write ended without an answer (its thread panicked)".to_owned(),
+            })
         };
-        self.db.gate.commit(commit, || self.sync(operation))
-    }
-
-    /// An empty durable commit: makes every earlier commit of the file durable.
-    fn sync(&self, operation: &'static str) -> Result<(), StorageError> {
-        let mut txn = self.db.begin_write().map_err(StorageError::database(operation))?;
-        txn.set_two_phase_commit(false);
-        txn.set_quick_repair(false);
-        txn.set_durability(Durability::Immediate).map_err(StorageError::database(operation))?;
-        txn.commit().map_err(StorageError::database(operation))
+        self.db.queue.run(write, |writes| commit_writes(&self.db.database, writes), lost)
     }
 
     /// Opens `def` for reading; `None` if the group never wrote to that table.
@@ -330,10 +400,12 @@ impl LogStore for RedbLog {
             .iter()
             .map(|entry| Ok((entry.log_id.index, encode(entry, "log entry")?)))
             .collect::<Result<Vec<_>, StorageError>>()?;
-        self.write(operation, |txn| {
-            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
-            let meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
-            check_append(&state_of(Some(&log), Some(&meta), operation)?, entries)?;
+        let (log_table, meta_table) = self.tables();
+        self.write(operation, move |txn| {
+            let mut log = txn.open_table(LogTable::new(&log_table)).map_err(StorageError::database(operation))?;
+            let meta = txn.open_table(MetaTable::new(&meta_table)).map_err(StorageError::database(operation))?;
+            let state = state_of(Some(&log), Some(&meta), operation)?;
+            check_append_indices(&state, records.iter().map(|(index, _)| *index))?;
             for (index, bytes) in &records {
                 log.insert(index, bytes.as_slice()).map_err(StorageError::database(operation))?;
             }
@@ -359,8 +431,9 @@ impl LogStore for RedbLog {
 
     fn truncate_from(&mut self, index: u64) -> Result<(), StorageError> {
         let operation = "truncate the log";
-        self.write(operation, |txn| {
-            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+        let (log_table, _) = self.tables();
+        self.write(operation, move |txn| {
+            let mut log = txn.open_table(LogTable::new(&log_table)).map_err(StorageError::database(operation))?;
             let last = log.last().map_err(StorageError::database(operation))?.map(|(key, _)| key.value());
             if last.is_none_or(|last| last < index) {
                 return Ok(false);
@@ -372,22 +445,23 @@ impl LogStore for RedbLog {
 
     fn purge_up_to(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let operation = "purge the log";
-        self.write(operation, |txn| {
-            let mut meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
+        let (log_table, meta_table) = self.tables();
+        let bytes = encode(&log_id, "last purged log id")?;
+        self.write(operation, move |txn| {
+            let mut meta = txn.open_table(MetaTable::new(&meta_table)).map_err(StorageError::database(operation))?;
             let purged: Option<LogId> = get_meta(&meta, PURGED, "last purged log id", operation)?;
             if purged.is_some_and(|purged| log_id.index <= purged.index) {
                 return Ok(false);
             }
-            let mut log = txn.open_table(self.log_def()).map_err(StorageError::database(operation))?;
+            let mut log = txn.open_table(LogTable::new(&log_table)).map_err(StorageError::database(operation))?;
             log.retain_in(..=log_id.index, |_, _| false).map_err(StorageError::database(operation))?;
-            let bytes = encode(&log_id, "last purged log id")?;
             meta.insert(PURGED, bytes.as_slice()).map_err(StorageError::database(operation))?;
             Ok(true)
         })
     }
 
     fn save_vote(&mut self, vote: &[u8]) -> Result<(), StorageError> {
-        self.put_meta("save the vote", &[(VOTE, encode(vote, "vote")?)])
+        self.put_meta("save the vote", vec![(VOTE, encode(vote, "vote")?)])
     }
 
     fn load_vote(&self) -> Result<Option<Vec<u8>>, StorageError> {
@@ -395,7 +469,7 @@ impl LogStore for RedbLog {
     }
 
     fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.put_meta("save the committed log id", &[(COMMITTED, encode(&committed, "committed log id")?)])
+        self.put_meta("save the committed log id", vec![(COMMITTED, encode(&committed, "committed log id")?)])
     }
 
     fn load_committed(&self) -> Result<Option<LogId>, StorageError> {
@@ -404,8 +478,8 @@ impl LogStore for RedbLog {
 
     fn save_snapshot(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), StorageError> {
         let records =
-            [(SNAPSHOT_META, encode(meta, "snapshot meta")?), (SNAPSHOT_DATA, encode(data, "snapshot data")?)];
-        self.put_meta("save the snapshot", &records)
+            vec![(SNAPSHOT_META, encode(meta, "snapshot meta")?), (SNAPSHOT_DATA, encode(data, "snapshot data")?)];
+        self.put_meta("save the snapshot", records)
     }
 
     fn load_snapshot(&self) -> Result<Option<(SnapshotMeta, Vec<u8>)>, StorageError> {
@@ -429,10 +503,11 @@ impl LogStore for RedbLog {
 
 impl RedbLog {
     /// Stores already encoded meta values in one durable commit.
-    fn put_meta(&self, operation: &'static str, records: &[(&'static str, Vec<u8>)]) -> Result<(), StorageError> {
-        self.write(operation, |txn| {
-            let mut meta = txn.open_table(self.meta_def()).map_err(StorageError::database(operation))?;
-            for (key, bytes) in records {
+    fn put_meta(&self, operation: &'static str, records: Vec<(&'static str, Vec<u8>)>) -> Result<(), StorageError> {
+        let (_, meta_table) = self.tables();
+        self.write(operation, move |txn| {
+            let mut meta = txn.open_table(MetaTable::new(&meta_table)).map_err(StorageError::database(operation))?;
+            for (key, bytes) in &records {
                 meta.insert(*key, bytes.as_slice()).map_err(StorageError::database(operation))?;
             }
             Ok(true)
@@ -440,7 +515,7 @@ impl RedbLog {
     }
 }
 
-mod sync_gate;
+mod commit_queue;
 
 #[cfg(test)]
 mod tests;

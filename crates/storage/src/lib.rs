@@ -154,16 +154,24 @@ pub trait LogStore: Send {
 /// Checks that `entries` are contiguous and that the first one may follow `state`. Shared by
 /// the backends so that they refuse exactly the same batches.
 pub(crate) fn check_append(state: &LogState, entries: &[Entry]) -> Result<(), StorageError> {
-    let Some(first) = entries.first() else {
+    check_append_indices(state, entries.iter().map(|entry| entry.log_id.index))
+}
+
+/// [`check_append`] on the entries' indices alone, in order.
+pub(crate) fn check_append_indices(
+    state: &LogState,
+    indices: impl IntoIterator<Item = u64>,
+) -> Result<(), StorageError> {
+    let mut indices = indices.into_iter().peekable();
+    let Some(&first) = indices.peek() else {
         return Ok(());
     };
     // `None` once the index space is exhausted: nothing can follow index u64::MAX.
     let mut expected = match &state.last {
         Some(last) => last.index.checked_add(1),
-        None => Some(first.log_id.index),
+        None => Some(first),
     };
-    for entry in entries {
-        let got = entry.log_id.index;
+    for got in indices {
         match expected {
             Some(want) if want == got => expected = want.checked_add(1),
             want => return Err(StorageError::NonContiguous { expected: want.unwrap_or(u64::MAX), got }),

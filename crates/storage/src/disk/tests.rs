@@ -1,5 +1,7 @@
 //! Tests that need the private layout: records planted under the tables' real names.
 
+use std::sync::atomic::AtomicU64;
+
 use redb::TableDefinition;
 
 use super::*;
@@ -137,4 +139,76 @@ fn concurrent_appends_to_many_logs_share_fsyncs_and_all_survive_a_reopen() {
         let expected: Vec<Entry> = (1..=APPENDS).map(entry).collect();
         assert_eq!(log.read_range(1, APPENDS + 1).unwrap(), expected, "partition-{group}");
     }
+}
+
+/// A write for [`commit_writes`] that inserts `value` under key 1 of table `table`, then
+/// fails with `fail` if given (after writing: the abort must drop what it wrote), and
+/// counts its runs.
+fn planted_write(table: &'static str, value: u8, fail: Option<StorageError>, runs: Arc<AtomicU64>) -> Write {
+    let body = move |txn: &WriteTransaction| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        let mut t = txn.open_table(TableDefinition::<u64, &[u8]>::new(table)).map_err(StorageError::database("t"))?;
+        t.insert(1, [value].as_slice()).map_err(StorageError::database("t"))?;
+        match &fail {
+            Some(err) => Err(err.clone()),
+            None => Ok(true),
+        }
+    };
+    Write { operation: "plant", body: Box::new(body) }
+}
+
+fn planted(storage: &RedbStorage, table: &str) -> Option<u8> {
+    let txn = storage.db.begin_read().unwrap();
+    match txn.open_table(TableDefinition::<u64, &[u8]>::new(table)) {
+        Ok(t) => t.get(1).unwrap().map(|v| v.value()[0]),
+        Err(TableError::TableDoesNotExist(_)) => None,
+        Err(err) => panic!("{err}"),
+    }
+}
+
+#[test]
+fn a_failed_write_of_a_shared_commit_is_left_out_and_the_others_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let runs: Vec<Arc<AtomicU64>> = (0..3).map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let refusal = StorageError::NonContiguous { expected: 5, got: 9 };
+    let writes = vec![
+        planted_write("a", 1, None, Arc::clone(&runs[0])),
+        planted_write("b", 2, Some(refusal.clone()), Arc::clone(&runs[1])),
+        planted_write("c", 3, None, Arc::clone(&runs[2])),
+    ];
+    let results = commit_writes(&storage.db.database, writes);
+    assert_eq!(results, vec![Ok(()), Err(refusal), Ok(())]);
+    assert_eq!((planted(&storage, "a"), planted(&storage, "b"), planted(&storage, "c")), (Some(1), None, Some(3)));
+    let runs: Vec<u64> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+    assert_eq!(runs, vec![2, 1, 1], "the transaction ran again without the failed write");
+    drop(storage);
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    assert_eq!((planted(&storage, "a"), planted(&storage, "c")), (Some(1), Some(3)), "durable");
+}
+
+#[test]
+fn a_shared_commit_in_which_nothing_changed_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let mut log = storage.log("g").unwrap();
+    // Truncating or purging an empty log changes nothing.
+    log.truncate_from(1).unwrap();
+    assert_eq!(log.log_state().unwrap(), LogState::default());
+    let txn = storage.db.begin_read().unwrap();
+    assert!(matches!(
+        txn.open_table(TableDefinition::<u64, &[u8]>::new("coterie/log/g")),
+        Err(TableError::TableDoesNotExist(_))
+    ));
+}
+
+#[test]
+fn appends_that_fail_their_checks_leave_the_log_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = RedbStorage::open(&dir.path().join("node.redb")).unwrap();
+    let mut log = storage.log("g").unwrap();
+    log.append(&[entry(1), entry(2)]).unwrap();
+    assert_eq!(log.append(&[entry(4)]), Err(StorageError::NonContiguous { expected: 3, got: 4 }));
+    assert_eq!(log.append(&[entry(3), entry(5)]), Err(StorageError::NonContiguous { expected: 4, got: 5 }));
+    assert_eq!(log.read_range(1, 10).unwrap(), vec![entry(1), entry(2)]);
 }
