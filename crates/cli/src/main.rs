@@ -20,6 +20,7 @@ mod demo_sharded;
 mod inspect;
 mod local;
 mod local_cluster;
+mod logging;
 mod object;
 mod ops;
 mod render;

@@ -55,6 +55,7 @@ async fn stop_signal() -> anyhow::Result<()> {
 
 /// Runs `coterie serve`.
 pub(crate) async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    crate::logging::init(args.log_level)?;
     let config = args.resolve()?;
     let s3 = args.s3.resolve()?;
     if let Some(dir) = &config.data_dir {
@@ -186,7 +187,7 @@ async fn leave(config: &ServeConfig, node: &Node) -> anyhow::Result<()> {
     }
 }
 
-/// Prints each change of a member's gossip state, as member `id` sees it, until the view
+/// Logs each change of a member's gossip state, as member `id` sees it, until the view
 /// is dropped (the node stopped): an operator's record of who gossip thinks is alive.
 async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
     let states =
@@ -196,10 +197,13 @@ async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
         let now = view.borrow_and_update().clone();
         for (member, info) in &now {
             if *member != id && seen.get(member) != Some(&info.state) {
-                println!(
-                    "gossip: member {member} (API {}, gossip {}) is {} as member {id} sees it (a suggestion: the \
-                     metadata group's leader commits down and up)",
-                    info.id.api_addr, info.id.gossip_addr, info.state
+                tracing::info!(
+                    target: "coterie::gossip",
+                    "member {member} (API {}, gossip {}) is {} as member {id} sees it (a suggestion: the metadata \
+                     group's leader commits down and up)",
+                    info.id.api_addr,
+                    info.id.gossip_addr,
+                    info.state
                 );
             }
         }
@@ -213,7 +217,7 @@ async fn print_gossip_changes(id: u64, mut view: watch::Receiver<GossipView>) {
 /// How often [`print_member_changes`] looks at the applied member table.
 const MEMBER_LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Prints each change of a member's state in the member table as member `id` has applied
+/// Logs each change of a member's state in the member table as member `id` has applied
 /// it (what the metadata group committed, gossip's suggestions turned into decisions),
 /// until the node stops: the operator's record of who the cluster counts as down.
 async fn print_member_changes(id: u64, node: Arc<Node>) {
@@ -225,10 +229,15 @@ async fn print_member_changes(id: u64, node: Arc<Node>) {
         for (member, record) in table.iter() {
             if seen.get(&member) != Some(&record.state) {
                 if !first || record.state != coterie_core::MemberState::Up {
-                    println!(
-                        "members: member {member} ({}) is {} in the committed member table, as member {id} applied it",
+                    let line = format!(
+                        "member {member} ({}) is {} in the committed member table, as member {id} applied it",
                         record.address, record.state
                     );
+                    if record.state == coterie_core::MemberState::Down {
+                        tracing::warn!(target: "coterie::members", "{line}");
+                    } else {
+                        tracing::info!(target: "coterie::members", "{line}");
+                    }
                 }
                 seen.insert(member, record.state);
             }
@@ -251,10 +260,14 @@ pub(crate) struct DevArgs {
     /// temporary directory, removed on exit.
     #[arg(long, value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
+    /// How much the members log to stderr (as `serve --log-level`). RUST_LOG overrides it.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::logging::LogLevel::Warn)]
+    pub(crate) log_level: crate::logging::LogLevel,
 }
 
 /// Runs `coterie dev`.
 pub(crate) async fn dev(args: &DevArgs) -> anyhow::Result<Outcome> {
+    crate::logging::init(args.log_level)?;
     let data = args.data_dir.clone().map_or(DataDir::Temporary, DataDir::At);
     let cluster = LocalCluster::start(Some(args.base_port), Some(data)).await?;
     let endpoints = cluster.endpoints().join(",");

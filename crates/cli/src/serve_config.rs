@@ -135,6 +135,10 @@ pub(crate) struct ServeArgs {
     /// The S3 gateway (`--s3`, `--s3-access-key`, `--s3-secret-key[-file]`).
     #[command(flatten)]
     pub(crate) s3: crate::serve_s3::S3Args,
+    /// How much the member logs to stderr: leader changes, members joining, leaving and
+    /// going down, refused and failed calls, storage errors. RUST_LOG, when set, overrides it.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = crate::logging::LogLevel::Info)]
+    pub(crate) log_level: crate::logging::LogLevel,
 }
 
 /// The settings a config file may hold.

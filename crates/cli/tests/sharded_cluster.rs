@@ -226,6 +226,10 @@ fn three_members_through_seeds_serve_every_kind_and_a_killed_member_is_down_lost
     cli_kinds_through_every_member(&cluster, &[1, 2, 3]);
     rt.block_on(grpc_kinds_through_every_member(&cluster, &[2, 3, 1]));
     rt.block_on(write_counters(&cluster.endpoint(1)));
+    // A refused call (a counter call on the map "users") is logged by the member that answered it.
+    let refused = coterie(&cluster.endpoint(1), &["counter", "users", "get"]);
+    assert!(!refused.status.success(), "{}", text(&refused.stdout));
+    until(&cluster, "a member logs the refused call", || cluster.logs().contains("get refused (").then_some(()));
 
     // Kill a member that does not lead the metadata group (a leader's kill adds an election).
     let leader = until(&cluster, "a metadata leader", || rt.block_on(metadata_leader(&cluster.endpoint(1))));
@@ -241,6 +245,13 @@ fn three_members_through_seeds_serve_every_kind_and_a_killed_member_is_down_lost
     });
     println!("kill -9 of member {victim}: both survivors list it down after {marked:?}");
     assert!(marked < Duration::from_secs(10), "detection took {marked:?}");
+    // The members' logs (serve's default --log-level info) tell what happened: the leaders
+    // elected, and the Down committed by the metadata leader.
+    let logs = cluster.logs();
+    assert!(logs.contains("group metadata: this member") && logs.contains("became the leader at term"), "{logs}");
+    until(&cluster, "the metadata leader logs the Down it committed", || {
+        cluster.log(leader).contains(&format!("member {victim} committed Down (gossip reports it gone)")).then_some(())
+    });
 
     // Its partitions are refused as lost, naming it, once the survivors applied the partition
     // table that follows the Down (until then a call to them may find member 3 unreachable);
@@ -273,6 +284,10 @@ fn three_members_through_seeds_serve_every_kind_and_a_killed_member_is_down_lost
         survivors.iter().all(|id| counters_intact(&rt, &cluster.endpoint(*id))).then_some(())
     });
     assert_eq!(ok(&cluster.endpoint(victim), &["map", "users", "get", "alice"]), "alice@example.com\n");
+    until(&cluster, "the metadata leader logs the member back up", || {
+        let log = cluster.log(leader);
+        log.contains(&format!("member {victim} committed Up again")).then_some(())
+    });
 }
 
 #[test]

@@ -19,8 +19,8 @@
 //! [`NodeConfig::default_call_timeout`](super::NodeConfig::default_call_timeout) without
 //! one. Blocking calls without their own timeout (Lock, Acquire, Await) wait that long.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use coterie_api::convert::{FromOutput, IntoCommand};
 use coterie_api::pb;
@@ -29,6 +29,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use super::Inner;
+use super::refusal_log::RateLimited;
 use crate::engine::{self, CallOptions};
 use crate::request::Request as CpRequest;
 
@@ -36,19 +37,53 @@ use crate::request::Request as CpRequest;
 #[derive(Clone)]
 pub(super) struct Api {
     inner: Arc<Inner>,
+    /// Refused and failed calls logged, one line per status code every [`LOG_EVERY`].
+    refusals: Arc<Mutex<RateLimited<tonic::Code>>>,
 }
+
+/// At most one log line per status code of refused or failed calls this often.
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 impl Api {
     pub(super) fn new(inner: Arc<Inner>) -> Self {
-        Api { inner }
+        Api { inner, refusals: Arc::new(Mutex::new(RateLimited::new(LOG_EVERY))) }
+    }
+
+    /// Logs a call answered `status` (rate-limited): the caller's mistakes (invalid input,
+    /// a wrong kind, a missing session) as info, the cluster's failures (unavailable,
+    /// timeouts, internal errors) as warnings.
+    fn log_refusal(&self, operation: &'static str, status: &Status) {
+        let code = status.code();
+        let admitted = self.refusals.lock().unwrap_or_else(PoisonError::into_inner).admit(code, Instant::now());
+        let Some(skipped) = admitted else { return };
+        let more = if skipped > 0 { format!(" ({skipped} more like it since the last line)") } else { String::new() };
+        let failure = matches!(
+            code,
+            tonic::Code::Unavailable
+                | tonic::Code::DeadlineExceeded
+                | tonic::Code::Internal
+                | tonic::Code::Unknown
+                | tonic::Code::DataLoss
+                | tonic::Code::ResourceExhausted
+        );
+        if failure {
+            tracing::warn!(target: "coterie::calls", "{operation} failed ({code:?}): {}{more}", status.message());
+        } else {
+            tracing::info!(target: "coterie::calls", "{operation} refused ({code:?}): {}{more}", status.message());
+        }
     }
 
     /// Runs one structure or session rpc: convert, route, apply, answer.
     async fn run<Q: IntoCommand, R: FromOutput>(&self, request: Request<Q>) -> Result<Response<R>, Status> {
+        let operation = Q::OPERATION;
         let config = &self.inner.config;
         let timeout = call_timeout(request.metadata(), config.default_call_timeout, config.max_call_timeout);
         let redirect = request.metadata().contains_key(coterie_api::NO_FORWARD_HEADER);
-        let routed = request.into_inner().into_command()?;
+        let routed = request.into_inner().into_command().map_err(|err| {
+            let status = Status::from(err);
+            self.log_refusal(operation, &status);
+            status
+        })?;
         let call =
             CpRequest { command: routed.command, session: routed.caller.session, invocation: routed.caller.invocation };
         let options = CallOptions {
@@ -58,9 +93,17 @@ impl Api {
             consistency: routed.consistency,
             redirect,
         };
-        let output = engine::serve(self.inner.as_ref(), &routed.target, call, options)
-            .await
-            .map_err(|err| status::from_engine(&err))?;
+        let output = engine::serve(self.inner.as_ref(), &routed.target, call, options).await.map_err(|err| {
+            let status = status::from_engine(&err);
+            // Redirects and still-waiting answers route and resume calls: not problems.
+            if !matches!(
+                err,
+                coterie_core::EngineError::Redirect { .. } | coterie_core::EngineError::StillParked { .. }
+            ) {
+                self.log_refusal(operation, &status);
+            }
+            status
+        })?;
         Ok(Response::new(R::from_output(output)?))
     }
 }

@@ -64,7 +64,20 @@ impl Inner {
         for command in commands {
             // `update` re-reads the table linearizably and applies the command to it, so a
             // change made meanwhile (say, an admin removal) is not undone.
-            let _ = update(&node, &command, super::members::STEP_TIMEOUT).await;
+            let result = update(&node, &command, super::members::STEP_TIMEOUT).await;
+            let (id, change, down) = match command {
+                MemberCommand::MarkDown { id } => (id, "Down (gossip reports it gone)", true),
+                MemberCommand::MarkAlive { id } => (id, "Up again (gossip reports it alive)", false),
+                _ => continue,
+            };
+            match result {
+                Ok(_) if down => tracing::warn!(target: "coterie::members", "member {id} committed {change}"),
+                Ok(_) => tracing::info!(target: "coterie::members", "member {id} committed {change}"),
+                Err(err) => tracing::info!(
+                    target: "coterie::members",
+                    "member {id} not yet committed {change}: {err}; tried again at the next look"
+                ),
+            }
         }
     }
 }

@@ -245,13 +245,17 @@ impl Inner {
         let node = self.metadata_leader().await?;
         self.seed(&node, timeout).await?;
         let table = update(&node, &MemberCommand::Add { id, address: address.clone(), cp }, timeout).await?;
+        let role = if cp { "a CP member" } else { "a plain member" };
+        tracing::info!(target: "coterie::members", "member {id} at {address} is joining as {role}");
         self.peers.learn(id, &address);
         self.reconcile.notify_one();
         if cp {
             self.await_groups(deadline, |configs, _| configs.len() == 1 && configs[0].contains(&id)).await?;
         }
         if table.get(id).is_some_and(|record| record.state == coterie_core::MemberState::Joining) {
-            return update(&node, &MemberCommand::MarkUp { id }, remaining(deadline)).await;
+            let table = update(&node, &MemberCommand::MarkUp { id }, remaining(deadline)).await?;
+            tracing::info!(target: "coterie::members", "member {id} is Up");
+            return Ok(table);
         }
         Ok(table)
     }
@@ -265,6 +269,7 @@ impl Inner {
             return Err(self.hand_over(&node, id, deadline).await);
         }
         let table = update(&node, &MemberCommand::Leave { id }, timeout).await?;
+        tracing::info!(target: "coterie::members", "member {id} is leaving: its partitions move to the others first");
         self.reconcile.notify_one();
         // A leaving member's partitions move to the others first (`host/handoff.rs`).
         self.await_partitions_moved_off(id, deadline).await?;
@@ -274,7 +279,9 @@ impl Inner {
         // This node may have been the one removed, and no longer lead: the redirect tells
         // the caller where to send the same request again.
         let node = self.metadata_leader().await?;
-        update(&node, &MemberCommand::MarkRemoved { id }, remaining(deadline)).await
+        let table = update(&node, &MemberCommand::MarkRemoved { id }, remaining(deadline)).await?;
+        tracing::info!(target: "coterie::members", "member {id} is removed");
+        Ok(table)
     }
 
     /// This node, the metadata leader, is to be removed: it hands the leadership to

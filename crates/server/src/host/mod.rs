@@ -44,11 +44,13 @@ mod groups;
 mod handoff;
 mod health;
 mod join;
+mod leadership_log;
 mod liveness;
 mod members;
 mod object_service;
 mod raft_client;
 mod raft_service;
+mod refusal_log;
 mod router;
 mod scatter;
 mod sharded;
@@ -200,6 +202,8 @@ impl Inner {
             (None, None) => CpNode::start_joining(id, MemoryLog::new(), transport, clock, config).await,
         };
         let node = Arc::new(started.map_err(|source| HostError::Group { group: group.to_owned(), source })?);
+        // Ends by itself when the replica stops (its metrics channel closes).
+        tokio::spawn(leadership_log::watch(group.to_owned(), id, node.raft().clone()));
         if self.stopping.load(Ordering::SeqCst) {
             // Shutdown began while this group was starting and will not see it: stop it here.
             let _ = node.shutdown().await;

@@ -247,6 +247,12 @@ impl Shared {
             }
             // Nothing of the batch was applied.
             Err(err) => {
+                tracing::error!(
+                    target: "coterie::storage",
+                    "{}: could not journal a batch of {} calls (refused, nothing applied): {err}",
+                    self.partition,
+                    replies.len()
+                );
                 for reply in replies {
                     let _ = reply.send(Err(self.stopped(&format!("could not journal the call: {err}"))));
                 }
